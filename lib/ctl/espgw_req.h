@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control requests: the one mutation path into espgw. The config file (lib/conf),
+ * the runtime control tool and, later, the IKE daemon all produce these and hand
+ * them to espgw_store_apply(). Pure C, no DPDK types: the config checker and the
+ * parser unit tests run without an EAL.
+ *
+ * The object configs (port, SA, SP, route, neighbor, cryptodev) are what the
+ * data-plane modules build their runtime tables from.
+ */
+#ifndef ESPGW_REQ_H
+#define ESPGW_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "espgw_addr.h"
+#include "espgw_algo.h"
+
+#define ESPGW_NAME_MAX      32 /* object names, including the NUL */
+#define ESPGW_DEV_MAX       128
+#define ESPGW_PORT_ADDR_MAX 8
+#define ESPGW_KEY_MAX       64
+#define ESPGW_SALT_LEN      4
+
+enum espgw_dir { ESPGW_DIR_IN, ESPGW_DIR_OUT };
+
+enum espgw_port_role { ESPGW_ROLE_PROTECTED, ESPGW_ROLE_UNPROTECTED };
+
+struct espgw_port_conf {
+	char name[ESPGW_NAME_MAX];
+	char dev[ESPGW_DEV_MAX]; /* ethdev name: vdev name or PCI address */
+	enum espgw_port_role role;
+	struct espgw_prefix addr[ESPGW_PORT_ADDR_MAX]; /* own addresses, with subnet */
+	uint8_t n_addr;
+	uint16_t mtu;     /* L3 MTU; default 1500 */
+	bool has_mac;
+	uint8_t mac[6];   /* set on the port when has_mac */
+	uint16_t rx_desc; /* per queue; 0 = default */
+	uint16_t tx_desc;
+};
+
+enum espgw_sa_mode { ESPGW_SA_TUNNEL };
+
+/* How an outer-header field is derived from the inner packet (RFC 4301 5.1.2.1). */
+enum espgw_hdr_copy { ESPGW_HDR_COPY, ESPGW_HDR_SET, ESPGW_HDR_CLEAR };
+
+enum espgw_crypto_path {
+	ESPGW_CRYPTO_PATH_DEFAULT, /* SA follows the global setting */
+	ESPGW_CRYPTO_PATH_CRYPTODEV, /* asynchronous enqueue/dequeue */
+	ESPGW_CRYPTO_PATH_CPU,       /* synchronous RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO */
+};
+
+struct espgw_sa_conf {
+	char name[ESPGW_NAME_MAX];
+	enum espgw_dir dir;
+	uint32_t spi;
+	enum espgw_sa_mode mode;
+	struct espgw_ip local;  /* our tunnel endpoint */
+	struct espgw_ip remote; /* the peer's tunnel endpoint */
+	enum espgw_algo aead;   /* ESPGW_ALGO_NONE unless "aead" */
+	enum espgw_algo cipher; /* ESPGW_ALGO_NONE unless "cipher" */
+	enum espgw_algo auth;   /* ESPGW_ALGO_NONE unless "auth" */
+	uint8_t key[ESPGW_KEY_MAX]; /* cipher or AEAD key (or GMAC key) */
+	uint8_t key_len;
+	uint8_t auth_key[ESPGW_KEY_MAX]; /* HMAC key */
+	uint8_t auth_key_len;
+	uint8_t salt[ESPGW_SALT_LEN]; /* GCM/GMAC/ChaCha salt, CTR nonce */
+	bool has_salt;
+	uint32_t replay_window; /* packets; 0 disables anti-replay (inbound) */
+	bool esn;
+	uint64_t seq; /* outbound: sequence number of the first packet sent (default 1) */
+	uint8_t ttl;  /* outer TTL / hop limit (default 64) */
+	enum espgw_hdr_copy dscp_mode; /* COPY (default) or SET to dscp */
+	uint8_t dscp;
+	enum espgw_hdr_copy df_mode; /* COPY (default), SET or CLEAR */
+	bool has_flow_label;         /* IPv6 outer: fixed flow label */
+	uint32_t flow_label;
+	enum espgw_crypto_path crypto_path;
+	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
+};
+
+enum espgw_sp_action { ESPGW_SP_PROTECT, ESPGW_SP_BYPASS, ESPGW_SP_DISCARD };
+
+struct espgw_sp_conf {
+	enum espgw_dir dir;
+	uint32_t priority; /* lower value wins, as in the example configs */
+	struct espgw_prefix src;
+	struct espgw_prefix dst;
+	int16_t proto; /* -1 = any */
+	uint16_t sport_lo, sport_hi; /* 0..65535 = any */
+	uint16_t dport_lo, dport_hi;
+	enum espgw_sp_action action;
+	char sa[ESPGW_NAME_MAX]; /* for ESPGW_SP_PROTECT */
+};
+
+struct espgw_route_conf {
+	struct espgw_prefix dst; /* network prefix (host bits zero) */
+	struct espgw_ip via;     /* next hop; family 0 = destination is on-link */
+	char port[ESPGW_NAME_MAX];
+};
+
+struct espgw_neigh_conf {
+	struct espgw_ip ip;
+	uint8_t mac[6];
+	char port[ESPGW_NAME_MAX];
+};
+
+struct espgw_crypto_conf {
+	char name[ESPGW_NAME_MAX];
+	char dev[ESPGW_DEV_MAX]; /* cryptodev name, e.g. crypto_aesni_mb0 */
+};
+
+/* Global settings ("set KEY VALUE"). */
+struct espgw_global_conf {
+	enum espgw_crypto_path crypto_path; /* default for SAs; CRYPTODEV unless set */
+	uint16_t burst;                    /* RX/crypto/TX burst size, default 32 */
+};
+
+enum espgw_req_type {
+	ESPGW_REQ_PORT_ADD,
+	ESPGW_REQ_SA_ADD,
+	ESPGW_REQ_SA_DEL,
+	ESPGW_REQ_SP_ADD,
+	ESPGW_REQ_ROUTE_ADD,
+	ESPGW_REQ_NEIGH_ADD,
+	ESPGW_REQ_CRYPTO_ADD,
+	ESPGW_REQ_SET_CRYPTO_PATH,
+	ESPGW_REQ_SET_BURST,
+};
+
+struct espgw_req {
+	enum espgw_req_type type;
+	union {
+		struct espgw_port_conf port;
+		struct espgw_sa_conf sa;
+		char name[ESPGW_NAME_MAX]; /* *_DEL */
+		struct espgw_sp_conf sp;
+		struct espgw_route_conf route;
+		struct espgw_neigh_conf neigh;
+		struct espgw_crypto_conf crypto;
+		enum espgw_crypto_path crypto_path;
+		uint16_t burst;
+	};
+};
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ethernet ports: match config ports to ethdevs by device name, configure one
+ * RX and one TX queue per worker (RSS when more than one), enable offloads only
+ * when the device reports them, and own the per-socket mbuf pools.
+ */
+#ifndef ESPGW_PORT_H
+#define ESPGW_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "espgw_store.h"
+
+#define ESPGW_MAX_PORTS 32
+
+/* What the rest of espgw knows about one port, indexed like store->ports. */
+struct espgw_port_info {
+	uint16_t port_id; /* ethdev id */
+	enum espgw_port_role role;
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	uint16_t n_rxq, n_txq;
+	bool tx_ipv4_cksum; /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
+	bool fast_free;     /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE enabled */
+	int socket;
+	const struct espgw_port_conf *conf;
+};
+
+struct espgw_ports {
+	struct espgw_port_info port[ESPGW_MAX_PORTS];
+	unsigned int n;
+	struct rte_mempool *pool[RTE_MAX_NUMA_NODES]; /* per socket, NULL where unused */
+	uint16_t port_idx_of[RTE_MAX_ETHPORTS];       /* ethdev id -> index, UINT16_MAX if none */
+};
+
+/* Find ethdevs, size and create pools, configure queues (not started). */
+int espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned int n_workers,
+		struct espgw_err *err);
+int espgw_ports_start(struct espgw_ports *p, struct espgw_err *err);
+/* Stop and close every port (net_pcap output is flushed on close). */
+void espgw_ports_close(struct espgw_ports *p);
+
+#endif
