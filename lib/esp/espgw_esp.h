@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP burst stages: the only callers of rte_ipsec_pkt_*. Outbound encrypts
+ * protect-class packets with the SA their policy named; inbound looks up the SA
+ * by SPI, checks anti-replay before decryption and commits it after the ICV
+ * verified (both inside rte_ipsec), and classifies every failure under a named
+ * drop reason.
+ *
+ * Contract (DESIGN.md burst rules):
+ *  - Input mbufs start at the Ethernet header with l2_len and l3_len set.
+ *  - Outbound output: data starts at the outer IP header (no L2).
+ *  - Inbound output: data starts at the inner IP header; *espgw_mbuf_sa(m)
+ *    holds the SA index, for the inbound policy check.
+ *  - Packets that fail are counted (drop reason + SA errors) and freed here.
+ *  - Packets given to the cryptodev come back from espgw_esp_poll(); with the
+ *    CPU-crypto path they are completed in the same call.
+ */
+#ifndef ESPGW_ESP_H
+#define ESPGW_ESP_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "espgw_crypto.h"
+#include "espgw_sad.h"
+#include "espgw_stats.h"
+
+#define ESPGW_ESP_BURST_MAX 256
+
+struct espgw_esp_lcore {
+	const struct espgw_sad *sad;
+	const struct espgw_crypto *crypto;
+	uint16_t qp;                    /* this worker's queue pair on every device */
+	uint32_t inflight;              /* ops enqueued and not yet dequeued */
+	struct espgw_lcore_stats *stats; /* this worker's counters */
+};
+
+/* m[i] goes out through sa[i] (from the outbound SPD). Returns packets done now in done[]. */
+uint16_t espgw_esp_outb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *done[]);
+/* m[i] are ESP packets addressed to the gateway. Returns inner packets done now in done[]. */
+uint16_t espgw_esp_inb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n,
+		struct rte_mbuf *done[]);
+/*
+ * Dequeue completed crypto ops (even fewer than a burst) and finish them.
+ * Outbound results go to out[] (*n_out), inbound to in[] (*n_in); each array
+ * holds up to max entries.
+ */
+void espgw_esp_poll(struct espgw_esp_lcore *l, struct rte_mbuf *out[], uint16_t *n_out,
+		struct rte_mbuf *in[], uint16_t *n_in, uint16_t max);
+/* At shutdown: wait for every in-flight op, free its mbuf, count it as shutdown. */
+void espgw_esp_drain(struct espgw_esp_lcore *l);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Security Policy Database, one direction: rule store (control) built into
+ * rte_acl contexts (one for IPv4, one for IPv6) and a burst classifier (data).
+ *
+ * Classification runs on a compact 5-tuple key extracted from the packet by
+ * espgw_spd_key*_extract() rather than on the raw header, so IPv4 options and
+ * IPv6 extension headers do not shift the port fields, and the same rules
+ * serve the inbound policy check on decrypted inner packets (RFC 4301 5.2).
+ */
+#ifndef ESPGW_SPD_H
+#define ESPGW_SPD_H
+
+#include <stdint.h>
+
+#include "espgw_store.h"
+
+/* Classification results: 0 = no rule matched; protect = SA store index + 1. */
+#define ESPGW_SPD_NO_MATCH 0u
+#define ESPGW_SPD_DISCARD  (UINT32_MAX - 1)
+#define ESPGW_SPD_BYPASS   UINT32_MAX
+#define ESPGW_SPD_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < ESPGW_SPD_DISCARD)
+#define ESPGW_SPD_SA_INDEX(r)   ((r) - 1)
+
+/* Keys: fields in network byte order; ports 0 when the protocol has none. */
+struct espgw_spd_key4 {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint32_t src;
+	uint32_t dst;
+	uint16_t sport;
+	uint16_t dport;
+} __attribute__((packed));
+
+struct espgw_spd_key6 {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport;
+	uint16_t dport;
+} __attribute__((packed));
+
+struct espgw_spd;
+
+/*
+ * Build the SPD for one direction from every store rule of that direction.
+ * tag makes the rte_acl context names unique (e.g. "out", "in-gen3").
+ * Returns NULL with err set (rte_acl build failure, out of memory).
+ */
+struct espgw_spd *espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket,
+		const char *tag, struct espgw_err *err);
+void espgw_spd_free(struct espgw_spd *spd);
+
+/*
+ * Fill k from an L3 header of len bytes available (at least the fixed header).
+ * Returns 0, or -1 when the header is truncated/malformed.
+ */
+int espgw_spd_key4_extract(const void *ip4, uint32_t len, struct espgw_spd_key4 *k);
+int espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k);
+
+/* Classify n keys of one family; res[i] gets one of the results above. */
+void espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[],
+		uint32_t res[], uint32_t n);
+void espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[],
+		uint32_t res[], uint32_t n);
+
+/* Number of rules of each family (for logs and tests). */
+unsigned int espgw_spd_rules4(const struct espgw_spd *spd);
+unsigned int espgw_spd_rules6(const struct espgw_spd *spd);
+
+#endif
