@@ -45,6 +45,13 @@ enum espgw_sa_mode { ESPGW_SA_TUNNEL };
 /* How an outer-header field is derived from the inner packet (RFC 4301 5.1.2.1). */
 enum espgw_hdr_copy { ESPGW_HDR_COPY, ESPGW_HDR_SET, ESPGW_HDR_CLEAR };
 
+/* Which fields of an inbound packet select the SA (rte_ipsec_sad key types). */
+enum espgw_sad_match {
+	ESPGW_SAD_MATCH_SPI_DST, /* default: SPI and our tunnel address */
+	ESPGW_SAD_MATCH_SPI,
+	ESPGW_SAD_MATCH_SPI_DST_SRC,
+};
+
 enum espgw_crypto_path {
 	ESPGW_CRYPTO_PATH_DEFAULT, /* SA follows the global setting */
 	ESPGW_CRYPTO_PATH_CRYPTODEV, /* asynchronous enqueue/dequeue */
@@ -78,6 +85,14 @@ struct espgw_sa_conf {
 	uint32_t flow_label;
 	enum espgw_crypto_path crypto_path;
 	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
+	enum espgw_sad_match match;     /* inbound only */
+	/*
+	 * Inner family carried (0 until a policy references the SA). rte_ipsec
+	 * writes and checks one ESP next-header per SA (RFC 4303 2.6), so an SA
+	 * carries one inner family; the store sets this from the first "sp add
+	 * ... protect" naming the SA and refuses a policy of the other family.
+	 */
+	uint8_t inner_family;
 };
 
 enum espgw_sp_action { ESPGW_SP_PROTECT, ESPGW_SP_BYPASS, ESPGW_SP_DISCARD };
