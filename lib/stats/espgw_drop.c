@@ -3,13 +3,13 @@
 
 static const char *const names[ESPGW_DROP_MAX] = {
 #define X(id, name, help) [ESPGW_DROP_##id] = name,
-	ESPGW_DROP_LIST(X)
+		ESPGW_DROP_LIST(X)
 #undef X
 };
 
 static const char *const helps[ESPGW_DROP_MAX] = {
 #define X(id, name, help) [ESPGW_DROP_##id] = help,
-	ESPGW_DROP_LIST(X)
+		ESPGW_DROP_LIST(X)
 #undef X
 };
 

@@ -10,22 +10,49 @@
 
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "espgw_drop.h"
 
 struct espgw_sa_counters {
 	uint64_t pkts;
-	uint64_t bytes; /* inner (plaintext) L3 bytes */
+	uint64_t bytes;	 /* inner (plaintext) L3 bytes */
 	uint64_t errors; /* drops attributed to this SA */
 };
 
 struct espgw_lcore_stats {
-	uint64_t rx;     /* packets received from ports */
-	uint64_t tx;     /* packets handed to ports successfully */
+	uint64_t rx;	 /* packets received from ports */
+	uint64_t tx;	 /* packets handed to ports successfully */
 	uint64_t to_ctl; /* packets handed to the control path */
 	uint64_t drop[ESPGW_DROP_MAX];
-	uint64_t busy_cycles; /* TSC cycles spent in iterations that did work */
+	uint64_t busy_cycles;	      /* TSC cycles spent in iterations that did work */
 	struct espgw_sa_counters *sa; /* [n_sa], owned by this lcore */
 	unsigned int n_sa;
 } __attribute__((aligned(64)));
 
+struct espgw_store;
+struct espgw_ports;
+
+/* What the readers sum over: the workers' counters, the SA names, the ports. */
+struct espgw_stats_view {
+	const struct espgw_lcore_stats *const *lc;
+	unsigned int n_lc;
+	const struct espgw_store *store;
+	const struct espgw_ports *ports;
+};
+
+struct espgw_stats_sum {
+	uint64_t rx, tx, to_ctl, busy_cycles;
+	uint64_t drop[ESPGW_DROP_MAX];
+	uint64_t drops; /* sum of drop[] */
+};
+
+void espgw_stats_sum(const struct espgw_stats_view *v, struct espgw_stats_sum *s);
+struct espgw_sa_counters espgw_stats_sa(const struct espgw_stats_view *v, unsigned int sa);
+/* Human table (ports, totals, non-zero drops, SAs). */
+void espgw_stats_print(const struct espgw_stats_view *v, FILE *f);
+/* One JSON object: lcores, ports, totals, drops (every reason), sa. */
+void espgw_stats_json(const struct espgw_stats_view *v, FILE *f);
+/* /espgw/stats, /espgw/drops, /espgw/sa for dpdk-telemetry.py. */
+int espgw_stats_telemetry_register(const struct espgw_stats_view *v);
 #endif

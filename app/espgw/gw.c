@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "gw.h"
+
+#define CTL_RING_SIZE 4096
+
+static int
+workers_create(struct espgw_gw *gw, struct espgw_err *err)
+{
+	unsigned int lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		int socket = (int)rte_lcore_to_socket_id(lcore);
+		struct espgw_worker *w = rte_zmalloc_socket(
+				"espgw_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+
+		if (w == NULL)
+			goto nomem;
+		w->stats.n_sa = gw->store.n_sas;
+		w->stats.sa = rte_zmalloc_socket("espgw_sa_stats",
+				(gw->store.n_sas + 1) * sizeof(*w->stats.sa), RTE_CACHE_LINE_SIZE,
+				socket);
+		if (w->stats.sa == NULL) {
+			rte_free(w);
+			goto nomem;
+		}
+		w->lcore_id = lcore;
+		w->idx = gw->n_workers;
+		gw->lc[gw->n_workers] = &w->stats;
+		gw->worker[gw->n_workers++] = w;
+	}
+	if (gw->n_workers == 0) {
+		snprintf(err->msg, sizeof(err->msg),
+				"no worker lcore: give the EAL at least two cores (e.g. -l 0,1)");
+		return -1;
+	}
+	return 0;
+nomem:
+	snprintf(err->msg, sizeof(err->msg), "out of memory for worker state");
+	return -1;
+}
+
+/* Worker i owns queue i on every port and queue pair i on every cryptodev. */
+static void
+worker_map(struct espgw_gw *gw, struct espgw_worker *w)
+{
+	unsigned int p;
+
+	w->t = &gw->tables;
+	w->quit = &gw->quit;
+	w->ctl = gw->ctl;
+	w->burst = gw->store.global.burst ? gw->store.global.burst : 32;
+	w->txq = (uint16_t)w->idx;
+	for (p = 0; p < gw->ports.n; p++) {
+		struct espgw_rxq *q = &w->rxq[w->n_rxq++];
+
+		q->port_id = gw->ports.port[p].port_id;
+		q->port_idx = (uint16_t)p;
+		q->queue = (uint16_t)w->idx;
+		q->role = (uint8_t)gw->ports.port[p].role;
+		RTE_LOG(INFO, USER1, "map: port %s (%s) rxq %u -> worker %u (lcore %u)\n",
+				gw->store.ports[p].name, gw->store.ports[p].dev, q->queue, w->idx,
+				w->lcore_id);
+	}
+	w->esp.sad = &gw->sad;
+	w->esp.crypto = &gw->crypto;
+	w->esp.qp = (uint16_t)w->idx;
+	w->esp.stats = &w->stats;
+}
+
+static int
+tables_build(struct espgw_gw *gw, struct espgw_err *err)
+{
+	int socket = (int)rte_socket_id();
+
+	gw->spd_out = espgw_spd_build(&gw->store, ESPGW_DIR_OUT, socket, "out", err);
+	if (gw->spd_out == NULL)
+		return -1;
+	gw->spd_in = espgw_spd_build(&gw->store, ESPGW_DIR_IN, socket, "in", err);
+	if (gw->spd_in == NULL)
+		return -1;
+	gw->route = espgw_route_build(&gw->store, &gw->ports, socket, err);
+	if (gw->route == NULL)
+		return -1;
+	gw->tables.spd_out = gw->spd_out;
+	gw->tables.spd_in = gw->spd_in;
+	gw->tables.route = gw->route;
+	gw->tables.sad = &gw->sad;
+	gw->tables.ports = &gw->ports;
+	return 0;
+}
+
+int
+espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
+{
+	int socket = (int)rte_socket_id();
+	unsigned int i;
+
+	if (workers_create(gw, err) < 0)
+		return -1;
+	if (espgw_mbuf_sa_register() < 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot register the mbuf SA field");
+		return -1;
+	}
+	if (espgw_ports_setup(&gw->ports, &gw->store, gw->n_workers, err) < 0)
+		return -1;
+	gw->ports_ready = true;
+	if (espgw_crypto_setup(&gw->crypto, &gw->store, gw->n_workers, socket, err) < 0)
+		return -1;
+	gw->crypto_ready = true;
+	if (espgw_sad_build(&gw->sad, &gw->store, &gw->crypto, gw->n_workers, socket, err) < 0)
+		return -1;
+	gw->sad_ready = true;
+	if (tables_build(gw, err) < 0)
+		return -1;
+	gw->ctl = rte_ring_create("espgw_ctl", CTL_RING_SIZE, socket, RING_F_SC_DEQ);
+	if (gw->ctl == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "cannot create the control ring");
+		return -1;
+	}
+	for (i = 0; i < gw->n_workers; i++)
+		worker_map(gw, gw->worker[i]);
+	gw->view.lc = gw->lc;
+	gw->view.n_lc = gw->n_workers;
+	gw->view.store = &gw->store;
+	gw->view.ports = &gw->ports;
+	return 0;
+}
+
+int
+espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (espgw_crypto_start(&gw->crypto, err) < 0)
+		return -1;
+	if (espgw_ports_start(&gw->ports, err) < 0)
+		return -1;
+	for (i = 0; i < gw->n_workers; i++)
+		rte_eal_remote_launch(espgw_worker_main, gw->worker[i], gw->worker[i]->lcore_id);
+	gw->running = true;
+	return 0;
+}
+
+unsigned int
+espgw_gw_ctl_poll(struct espgw_gw *gw)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n, total = 0;
+
+	/* ARP, ND and ICMP for our own addresses are answered by a later module. */
+	while ((n = rte_ring_dequeue_burst(gw->ctl, (void **)m, RTE_DIM(m), NULL)) != 0) {
+		rte_pktmbuf_free_bulk(m, n);
+		total += n;
+	}
+	return total;
+}
+
+void
+espgw_gw_stop(struct espgw_gw *gw)
+{
+	__atomic_store_n(&gw->quit, true, __ATOMIC_RELEASE);
+	if (gw->running)
+		rte_eal_mp_wait_lcore();
+	gw->running = false;
+	espgw_gw_ctl_poll(gw);
+}
+
+void
+espgw_gw_teardown(struct espgw_gw *gw)
+{
+	unsigned int i;
+
+	if (gw->ports_ready)
+		espgw_ports_close(&gw->ports);
+	espgw_spd_free(gw->spd_out);
+	espgw_spd_free(gw->spd_in);
+	espgw_route_free(gw->route);
+	if (gw->sad_ready)
+		espgw_sad_free(&gw->sad);
+	if (gw->crypto_ready)
+		espgw_crypto_close(&gw->crypto);
+	rte_ring_free(gw->ctl);
+	for (i = 0; i < gw->n_workers; i++) {
+		rte_free(gw->worker[i]->stats.sa);
+		rte_free(gw->worker[i]);
+	}
+	gw->n_workers = 0;
+	espgw_store_fini(&gw->store);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The gateway instance: the store and every module built from it, the
+ * workers, and the control ring. Setup runs on the main lcore; nothing is
+ * started until every module has been built, so a failure starts nothing.
+ */
+#ifndef ESPGW_GW_H
+#define ESPGW_GW_H
+
+#include <stdbool.h>
+
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include "espgw_crypto.h"
+#include "espgw_dp.h"
+#include "espgw_port.h"
+#include "espgw_route.h"
+#include "espgw_sad.h"
+#include "espgw_spd.h"
+#include "espgw_stats.h"
+#include "espgw_store.h"
+
+struct espgw_gw {
+	struct espgw_store store;
+	struct espgw_ports ports;
+	struct espgw_crypto crypto;
+	struct espgw_sad sad;
+	struct espgw_spd *spd_out;
+	struct espgw_spd *spd_in;
+	struct espgw_route *route;
+	struct espgw_tables tables;
+	struct rte_ring *ctl;
+	struct espgw_worker *worker[RTE_MAX_LCORE];
+	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	struct espgw_stats_view view;
+	volatile bool quit;
+	bool ports_ready, crypto_ready, sad_ready, running;
+};
+
+/* Build every module from gw->store (loaded by the caller). */
+int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);
+/* Start ports and crypto, launch the workers. */
+int espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err);
+/* Free packets the workers handed to the control path; returns how many. */
+unsigned int espgw_gw_ctl_poll(struct espgw_gw *gw);
+/* Tell workers to stop, wait for them (they drain crypto and flush TX). */
+void espgw_gw_stop(struct espgw_gw *gw);
+/* Close ports (flushing pcap output), free tables, wipe keys. */
+void espgw_gw_teardown(struct espgw_gw *gw);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * espgw: an ESP tunnel-mode security gateway on DPDK.
+ *
+ *   espgw [EAL options] -- -f CONFIG [options]
+ *
+ * Order of work: own options first (--help, --version and --check need no
+ * EAL), the config loaded and validated completely, then EAL, modules built,
+ * ports and workers started, the control loop until SIGINT/SIGTERM, and an
+ * orderly stop that leaves complete output files and the final counters.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "args.h"
+#include "espgw_conf.h"
+#include "gw.h"
+
+#define EXIT_CONFIG 2
+
+static volatile sig_atomic_t signals_seen;
+
+/* The first signal asks for an orderly stop; a second one forces the exit. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (++signals_seen > 1)
+		_exit(130);
+}
+
+static void
+signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int
+config_load(const struct espgw_args *a, struct espgw_store *s)
+{
+	int errors;
+
+	espgw_store_init(s);
+	errors = espgw_conf_load_file(a->config, s, stderr);
+	if (errors == 0)
+		return 0;
+	fprintf(stderr, "espgw: %s: %d error%s, nothing started\n", a->config, errors,
+			errors > 1 ? "s" : "");
+	espgw_store_fini(s);
+	return -1;
+}
+
+static int
+stats_json_write(const struct espgw_gw *gw, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "espgw: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	espgw_stats_json(&gw->view, f);
+	return fclose(f);
+}
+
+static void
+control_loop(struct espgw_gw *gw, unsigned int interval)
+{
+	uint64_t hz = rte_get_tsc_hz(), next = rte_get_tsc_cycles() + interval * hz;
+
+	while (signals_seen == 0) {
+		if (espgw_gw_ctl_poll(gw) == 0)
+			usleep(1000);
+		if (interval != 0 && rte_get_tsc_cycles() >= next) {
+			espgw_stats_print(&gw->view, stdout);
+			fflush(stdout);
+			next += interval * hz;
+		}
+	}
+	RTE_LOG(INFO, USER1, "signal received, stopping\n");
+}
+
+static int
+run(struct espgw_gw *gw, const struct espgw_args *a)
+{
+	struct espgw_err err = {{0}};
+	int rc = 0;
+
+	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0) {
+		fprintf(stderr, "espgw: %s\n", err.msg);
+		espgw_gw_stop(gw);
+		espgw_gw_teardown(gw);
+		return EXIT_CONFIG;
+	}
+	espgw_stats_telemetry_register(&gw->view);
+	RTE_LOG(INFO, USER1, "running: %u workers, %u ports, %u SAs, %u policies\n", gw->n_workers,
+			gw->ports.n, gw->store.n_sas, gw->store.n_sps);
+	control_loop(gw, a->stats_interval);
+	espgw_gw_stop(gw);
+	espgw_stats_print(&gw->view, stdout);
+	if (a->stats_json != NULL && stats_json_write(gw, a->stats_json) < 0)
+		rc = EXIT_FAILURE;
+	espgw_gw_teardown(gw);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct espgw_gw gw;
+	struct espgw_args a;
+	int app, eal_argc, rc;
+
+	app = espgw_args_split(argc, argv, &eal_argc);
+	argv[app] = argv[0]; /* getopt wants a program name first */
+	if (espgw_args_parse(argc - app, argv + app, &a) < 0)
+		return EXIT_CONFIG;
+	if (a.help || a.version) {
+		if (a.help)
+			espgw_args_usage(stdout, "espgw");
+		else
+			printf("espgw %s (DPDK %s)\n", ESPGW_VERSION, rte_version());
+		return 0;
+	}
+	if (config_load(&a, &gw.store) < 0)
+		return EXIT_CONFIG;
+	if (a.check) {
+		espgw_store_fini(&gw.store);
+		return 0;
+	}
+	signals_install();
+	if (rte_eal_init(eal_argc, argv) < 0) {
+		fprintf(stderr, "espgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		espgw_store_fini(&gw.store);
+		return EXIT_FAILURE;
+	}
+	if (a.log_level > 0)
+		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)a.log_level);
+	rc = run(&gw, &a);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Forwarding stages: route lookup in bursts, L2 rewrite from the neighbor
+ * table, per-port TX buffering.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "stage.h"
+
+static inline int
+is_v4(const struct rte_mbuf *m)
+{
+	return RTE_ETH_IS_IPV4_HDR(m->packet_type);
+}
+
+void
+stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	uint32_t d4[ESPGW_BURST_MAX];
+	uint8_t d6[ESPGW_BURST_MAX][16];
+	const struct espgw_l2_hop *h4[ESPGW_BURST_MAX], *h6[ESPGW_BURST_MAX];
+	uint16_t i, n4 = 0, n6 = 0;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m[i], const uint8_t *, m[i]->l2_len);
+
+		if (is_v4(m[i]))
+			d4[n4++] = ((const struct rte_ipv4_hdr *)l3)->dst_addr;
+		else
+			memcpy(d6[n6++], ((const struct rte_ipv6_hdr *)l3)->dst_addr, 16);
+	}
+	if (n4)
+		espgw_route_lookup4(w->t->route, d4, h4, n4);
+	if (n6)
+		espgw_route_lookup6(w->t->route, (const uint8_t(*)[16])d6, h6, n6);
+	for (i = 0, n4 = 0, n6 = 0; i < n; i++)
+		hop[i] = is_v4(m[i]) ? h4[n4++] : h6[n6++];
+}
+
+static void
+tx_flush_port(struct espgw_worker *w, uint16_t idx)
+{
+	struct espgw_txbuf *b = &w->tx[idx];
+	uint16_t sent, i;
+
+	if (b->n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->t->ports->port[idx].port_id, w->txq, b->m, b->n);
+	w->stats.tx += sent;
+	for (i = sent; i < b->n; i++)
+		drop(w, b->m[i], ESPGW_DROP_TX_FULL);
+	b->n = 0;
+}
+
+void
+stage_tx_flush(struct espgw_worker *w)
+{
+	uint16_t i;
+
+	for (i = 0; i < w->t->ports->n; i++)
+		tx_flush_port(w, i);
+}
+
+static void
+tx_enqueue(struct espgw_worker *w, struct rte_mbuf *m, uint16_t idx)
+{
+	struct espgw_txbuf *b = &w->tx[idx];
+
+	b->m[b->n++] = m;
+	if (b->n == w->burst)
+		tx_flush_port(w, idx);
+}
+
+/* Data starts at L3 (l2_len bytes of old L2 in front are replaced). */
+static int
+l2_write(struct rte_mbuf *m, const struct espgw_l2_hop *h)
+{
+	struct rte_ether_hdr *eth;
+
+	if (m->l2_len != 0)
+		rte_pktmbuf_adj(m, m->l2_len);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL)
+		return -1;
+	rte_ether_addr_copy(&h->dst, &eth->dst_addr);
+	rte_ether_addr_copy(&h->src, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(is_v4(m) ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	m->l2_len = sizeof(*eth);
+	return 0;
+}
+
+/* Why a packet cannot leave through hop h, or ESPGW_DROP_MAX when it can. */
+static enum espgw_drop
+hop_verdict(const struct rte_mbuf *m, const struct espgw_l2_hop *h)
+{
+	if (h == NULL)
+		return ESPGW_DROP_NO_ROUTE;
+	if (!h->resolved)
+		return ESPGW_DROP_NO_NEIGHBOR;
+	if (rte_pktmbuf_pkt_len(m) - m->l2_len > h->mtu)
+		return ESPGW_DROP_TOO_BIG;
+	return ESPGW_DROP_MAX;
+}
+
+static void
+forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h)
+{
+	enum espgw_drop why;
+
+	if (h != NULL && h->local) {
+		stage_to_ctl(w, m);
+		return;
+	}
+	why = hop_verdict(m, h);
+	if (why == ESPGW_DROP_MAX && l2_write(m, h) < 0)
+		why = ESPGW_DROP_BAD_L3; /* no headroom: cannot happen with our pools */
+	if (why != ESPGW_DROP_MAX)
+		drop(w, m, why);
+	else
+		tx_enqueue(w, m, h->port_idx);
+}
+
+void
+stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		forward_one(w, m[i], hop[i]);
+}
+
+void
+stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+
+	if (n == 0)
+		return;
+	stage_lookup(w, m, hop, n);
+	stage_forward_hops(w, m, hop, n);
+}

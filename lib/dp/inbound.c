@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inbound (packets from an unprotected port): ESP addressed to the gateway is
+ * decrypted (lib/esp), the inner packet must then match an inbound policy that
+ * protects with that very SA (RFC 4301 5.2). Other traffic crosses only by an
+ * inbound bypass rule; clear traffic that policy says must arrive protected,
+ * or that no rule matches, is dropped.
+ */
+#include <netinet/in.h>
+
+#include <rte_ip.h>
+
+#include "classify.h"
+#include "pkt.h"
+#include "stage.h"
+
+static void
+decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	struct rte_mbuf *done[ESPGW_BURST_MAX];
+	uint16_t k;
+
+	if (n == 0)
+		return;
+	k = espgw_esp_inb(&w->esp, m, n, done);
+	stage_inbound_inner(w, done, k);
+}
+
+/* A clear packet that an inbound protect rule covers must have come in ESP. */
+static enum espgw_drop
+transit_verdict(uint32_t res)
+{
+	return CLASSIFY_IS_PROTECT(res) ? ESPGW_DROP_POLICY_MISMATCH : classify_drop(res);
+}
+
+static void
+transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[], uint16_t n)
+{
+	uint32_t res[ESPGW_BURST_MAX];
+	uint16_t i;
+
+	if (n == 0)
+		return;
+	classify_burst(w->t->spd_in, m, res, n);
+	for (i = 0; i < n; i++) {
+		enum espgw_drop why = transit_verdict(res[i]);
+
+		if (why != ESPGW_DROP_MAX)
+			drop(w, m[i], why);
+		else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0)
+			drop(w, m[i], ESPGW_DROP_TTL_EXCEEDED);
+		else
+			stage_forward_hops(w, &m[i], &hop[i], 1);
+	}
+}
+
+void
+stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX], *thop[ESPGW_BURST_MAX];
+	struct rte_mbuf *esp[ESPGW_BURST_MAX], *tr[ESPGW_BURST_MAX];
+	uint8_t proto[ESPGW_BURST_MAX];
+	uint16_t i, ne = 0, nt = 0;
+
+	n = stage_parse(w, m, n, proto);
+	stage_lookup(w, m, hop, n);
+	for (i = 0; i < n; i++) {
+		if (hop[i] == NULL || !hop[i]->local) {
+			thop[nt] = hop[i];
+			tr[nt++] = m[i];
+		} else if (proto[i] == IPPROTO_ESP) {
+			esp[ne++] = m[i];
+		} else {
+			stage_to_ctl(w, m[i]);
+		}
+	}
+	decrypt(w, esp, ne);
+	transit(w, tr, thop, nt);
+}
+
+/* The inner packet must match a policy protecting with the SA it came through. */
+static enum espgw_drop
+inner_verdict(struct rte_mbuf *m, uint32_t res)
+{
+	if (res == CLASSIFY_BAD)
+		return ESPGW_DROP_BAD_L3;
+	if (!CLASSIFY_IS_PROTECT(res) || ESPGW_SPD_SA_INDEX(res) != *espgw_mbuf_sa(m))
+		return ESPGW_DROP_POLICY_MISMATCH;
+	if (pkt_ttl_dec(m, 0) < 0)
+		return ESPGW_DROP_TTL_EXCEEDED;
+	return ESPGW_DROP_MAX;
+}
+
+void
+stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t res[ESPGW_BURST_MAX];
+	uint8_t proto;
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		enum pkt_class c = pkt_parse(m[i], 0, &proto);
+
+		if (c == PKT_IPV4 || c == PKT_IPV6)
+			m[k++] = m[i];
+		else
+			drop_sa(w, m[i], ESPGW_DROP_BAD_L3, *espgw_mbuf_sa(m[i]));
+	}
+	classify_burst(w->t->spd_in, m, res, k);
+	for (i = 0, n = 0; i < k; i++) {
+		enum espgw_drop why = inner_verdict(m[i], res[i]);
+
+		if (why != ESPGW_DROP_MAX)
+			drop_sa(w, m[i], why, *espgw_mbuf_sa(m[i]));
+		else
+			m[n++] = m[i];
+	}
+	stage_forward(w, m, n);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet parsing and header edits shared by the burst stages. Parsing checks
+ * every length against what the frame holds, so a crafted header can never
+ * make a later stage read out of bounds.
+ */
+#ifndef ESPGW_DP_PKT_H
+#define ESPGW_DP_PKT_H
+
+#include <stdint.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "espgw_drop.h"
+
+/* Result of parsing the frame at the mbuf's data start. */
+enum pkt_class {
+	PKT_IPV4,
+	PKT_IPV6,
+	PKT_ARP,      /* for the control path */
+	PKT_OTHER_L2, /* unsupported ethertype */
+	PKT_BAD,      /* malformed L3 */
+};
+
+/*
+ * Parse Ethernet + IPv4/IPv6 at offset 0 (l2 = 14) or, with l2 = 0, a bare L3
+ * packet. Sets m->l2_len, m->l3_len (IPv6: including extension headers before
+ * the upper protocol), m->packet_type (RTE_PTYPE_L3_IPV4 / RTE_PTYPE_L3_IPV6)
+ * and *proto (upper protocol: 50 for ESP).
+ */
+enum pkt_class pkt_parse(struct rte_mbuf *m, uint16_t l2, uint8_t *proto);
+
+/* Decrement TTL / hop limit of the L3 header at offset off; -1 when it expires. */
+int pkt_ttl_dec(struct rte_mbuf *m, uint16_t off);
+
+static inline uint32_t
+pkt_ipv4_dst(const struct rte_mbuf *m, uint16_t off)
+{
+	return rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off)->dst_addr;
+}
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The first stage on every received burst, and the hand-off to the control path. */
+#include <rte_ether.h>
+#include <rte_ring.h>
+
+#include "pkt.h"
+#include "stage.h"
+
+/* Keep IPv4/IPv6 packets, hand ARP to the control path, drop the rest. */
+uint16_t
+stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t proto[])
+{
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		switch (pkt_parse(m[i], RTE_ETHER_HDR_LEN, &proto[k])) {
+		case PKT_IPV4:
+		case PKT_IPV6:
+			m[k++] = m[i];
+			break;
+		case PKT_ARP:
+			stage_to_ctl(w, m[i]);
+			break;
+		case PKT_BAD:
+			drop(w, m[i], ESPGW_DROP_BAD_L3);
+			break;
+		default:
+			drop(w, m[i], ESPGW_DROP_UNSUPPORTED_L3);
+		}
+	}
+	return k;
+}
+
+/* ESP results start at the outer IP header: no L2, family from the version nibble. */
+void
+stage_outer_ready(struct rte_mbuf *m[], uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t v = *rte_pktmbuf_mtod(m[i], const uint8_t *) >> 4;
+
+		m[i]->l2_len = 0;
+		m[i]->packet_type = v == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
+	}
+}
+
+void
+stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m)
+{
+	if (rte_ring_enqueue(w->ctl, m) != 0) {
+		drop(w, m, ESPGW_DROP_CTL_FULL);
+		return;
+	}
+	w->stats.to_ctl++;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Burst stages of the worker (internal to lib/dp). Every stage takes a burst
+ * and either hands each packet to the next stage or ends its life: freed and
+ * counted under a named drop reason, transmitted, or given to the control path.
+ */
+#ifndef ESPGW_DP_STAGE_H
+#define ESPGW_DP_STAGE_H
+
+#include "espgw_dp.h"
+
+static inline void
+drop(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop reason)
+{
+	w->stats.drop[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+drop_sa(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop reason, uint32_t sa)
+{
+	w->stats.sa[sa].errors++;
+	drop(w, m, reason);
+}
+
+/*
+ * Parse each frame (Ethernet + IPv4/IPv6), compact the burst to the IP packets
+ * and return their count; proto[i] gets each one's upper protocol. ARP goes to
+ * the control path, malformed or other frames are dropped by reason.
+ */
+uint16_t stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t proto[]);
+/* ESP output starts at the outer IP header: set l2_len = 0 and packet_type. */
+void stage_outer_ready(struct rte_mbuf *m[], uint16_t n);
+
+/* Hand a packet to the control path (data may start at L2 or L3: m->l2_len says). */
+void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
+
+/* Protected side: classify against the outbound SPD, protect or bypass. */
+void stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* Unprotected side: ESP to us -> decrypt; the rest through the inbound SPD. */
+void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */
+void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+
+/* Packets with data at L3 (family in packet_type): route, L2 rewrite, TX buffer. */
+void stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* Same, when the hops are already known (hop[i] from a lookup). */
+void stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[],
+		const struct espgw_l2_hop *hop[], uint16_t n);
+/* Route lookup of each packet's L3 destination (L3 at offset m->l2_len). */
+void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n);
+void stage_tx_flush(struct espgw_worker *w);
+
+#endif

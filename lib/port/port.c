@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: config port -> ethdev by device name, one RX and one TX queue per
+ * worker, RSS over IP/UDP/TCP when there is more than one worker, offloads
+ * only where the device reports them, and per-NUMA-socket mbuf pools.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "espgw_port.h"
+
+#define DEFAULT_RXD	 1024
+#define DEFAULT_TXD	 1024
+#define POOL_CACHE	 256
+#define WORKER_IN_FLIGHT 2048 /* burst buffers, crypto queue, TX staging per worker */
+
+static int __attribute__((format(printf, 2, 3))) fail(struct espgw_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+port_find(struct espgw_port_info *pi, const struct espgw_port_conf *pc, struct espgw_err *err)
+{
+	if (rte_eth_dev_get_port_by_name(pc->dev, &pi->port_id) != 0)
+		return fail(err, "port %s: no ethdev named '%s' (add it with -a PCI or --vdev)",
+				pc->name, pc->dev);
+	pi->conf = pc;
+	pi->role = pc->role;
+	pi->mtu = pc->mtu;
+	pi->socket = rte_eth_dev_socket_id(pi->port_id);
+	if (pi->socket < 0)
+		pi->socket = 0;
+	return 0;
+}
+
+static unsigned int
+pool_size(const struct espgw_ports *p, int socket, unsigned int n_workers)
+{
+	unsigned int i, n = n_workers * WORKER_IN_FLIGHT;
+
+	for (i = 0; i < p->n; i++) {
+		const struct espgw_port_conf *pc = p->port[i].conf;
+
+		if (p->port[i].socket != socket)
+			continue;
+		n += n_workers * ((pc->rx_desc ? pc->rx_desc : DEFAULT_RXD) +
+						 (pc->tx_desc ? pc->tx_desc : DEFAULT_TXD));
+	}
+	return n;
+}
+
+static int
+pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *err)
+{
+	unsigned int i;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	for (i = 0; i < p->n; i++) {
+		int s = p->port[i].socket;
+
+		if (p->pool[s] != NULL)
+			continue;
+		snprintf(name, sizeof(name), "espgw_mbuf_s%d", s);
+		p->pool[s] = rte_pktmbuf_pool_create(name, pool_size(p, s, n_workers), POOL_CACHE,
+				0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		if (p->pool[s] == NULL)
+			return fail(err, "cannot create mbuf pool on socket %d: %s", s,
+					rte_strerror(rte_errno));
+	}
+	return 0;
+}
+
+static unsigned int
+pool_count(const struct espgw_ports *p)
+{
+	unsigned int s, n = 0;
+
+	for (s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		n += p->pool[s] != NULL;
+	return n;
+}
+
+/* RSS spreads flows over the workers; a port with one queue needs none. */
+static void
+conf_rss(struct rte_eth_conf *conf, const struct rte_eth_dev_info *di, unsigned int nq)
+{
+	uint64_t hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP;
+
+	hf &= di->flow_type_rss_offloads;
+	if (nq < 2 || hf == 0)
+		return;
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_hf = hf;
+}
+
+static void
+conf_offloads(struct espgw_port_info *pi, struct rte_eth_conf *conf,
+		const struct rte_eth_dev_info *di, bool single_pool)
+{
+	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		pi->tx_ipv4_cksum = true;
+	}
+	/* Fast free needs every transmitted mbuf from one pool with refcnt 1. */
+	if (single_pool && (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+		pi->fast_free = true;
+	}
+}
+
+static int
+queues_setup(struct espgw_port_info *pi, struct rte_mempool *pool, const struct rte_eth_conf *conf,
+		struct espgw_err *err)
+{
+	uint16_t rxd = pi->conf->rx_desc ? pi->conf->rx_desc : DEFAULT_RXD;
+	uint16_t txd = pi->conf->tx_desc ? pi->conf->tx_desc : DEFAULT_TXD;
+	struct rte_eth_txconf txc;
+	struct rte_eth_dev_info di;
+	uint16_t q;
+	int rc;
+
+	rte_eth_dev_adjust_nb_rx_tx_desc(pi->port_id, &rxd, &txd);
+	rte_eth_dev_info_get(pi->port_id, &di);
+	txc = di.default_txconf;
+	txc.offloads = conf->txmode.offloads;
+	for (q = 0; q < pi->n_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(pi->port_id, q, rxd, pi->socket, NULL, pool);
+		if (rc < 0)
+			return fail(err, "port %s: RX queue setup failed: %s", pi->conf->name,
+					rte_strerror(-rc));
+	}
+	for (q = 0; q < pi->n_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pi->port_id, q, txd, pi->socket, &txc);
+		if (rc < 0)
+			return fail(err, "port %s: TX queue setup failed: %s", pi->conf->name,
+					rte_strerror(-rc));
+	}
+	return 0;
+}
+
+static int
+port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n_workers,
+		struct espgw_err *err)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info di;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(pi->port_id, &di);
+	if (rc != 0)
+		return fail(err, "port %s: cannot read device info: %s", pi->conf->name,
+				rte_strerror(-rc));
+	if (di.max_rx_queues < n_workers || di.max_tx_queues < n_workers)
+		return fail(err,
+				"port %s: device %s has %u RX/%u TX queues, %u workers need one "
+				"each",
+				pi->conf->name, pi->conf->dev, di.max_rx_queues, di.max_tx_queues,
+				n_workers);
+	pi->n_rxq = pi->n_txq = (uint16_t)n_workers;
+	conf_rss(&conf, &di, n_workers);
+	conf_offloads(pi, &conf, &di, pool_count(p) == 1);
+	rc = rte_eth_dev_configure(pi->port_id, pi->n_rxq, pi->n_txq, &conf);
+	if (rc != 0)
+		return fail(err, "port %s: configure failed: %s", pi->conf->name,
+				rte_strerror(-rc));
+	return queues_setup(pi, p->pool[pi->socket], &conf, err);
+}
+
+/* MTU and MAC are applied when the device allows; vdevs often do not set MTU. */
+static void
+port_l2_setup(struct espgw_port_info *pi)
+{
+	if (pi->conf->has_mac)
+		rte_eth_dev_default_mac_addr_set(
+				pi->port_id, (struct rte_ether_addr *)(uintptr_t)pi->conf->mac);
+	if (rte_eth_dev_set_mtu(pi->port_id, pi->mtu) != 0)
+		RTE_LOG(INFO, USER1, "port %s: MTU %u not set on the device (kept in software)\n",
+				pi->conf->name, pi->mtu);
+	rte_eth_macaddr_get(pi->port_id, &pi->mac);
+}
+
+int
+espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned int n_workers,
+		struct espgw_err *err)
+{
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	memset(p->port_idx_of, 0xff, sizeof(p->port_idx_of));
+	if (s->n_ports > ESPGW_MAX_PORTS)
+		return fail(err, "too many ports (max %d)", ESPGW_MAX_PORTS);
+	p->n = s->n_ports;
+	for (i = 0; i < p->n; i++) {
+		if (port_find(&p->port[i], &s->ports[i], err) < 0)
+			return -1;
+		p->port_idx_of[p->port[i].port_id] = (uint16_t)i;
+	}
+	if (pools_create(p, n_workers, err) < 0)
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		if (port_configure(p, &p->port[i], n_workers, err) < 0)
+			return -1;
+		port_l2_setup(&p->port[i]);
+	}
+	return 0;
+}
+
+int
+espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < p->n; i++) {
+		rc = rte_eth_dev_start(p->port[i].port_id);
+		if (rc != 0)
+			return fail(err, "port %s: start failed: %s", p->port[i].conf->name,
+					rte_strerror(-rc));
+		/* Frames for our own MAC only; tap/pcap vdevs ignore this. */
+		rte_eth_promiscuous_disable(p->port[i].port_id);
+	}
+	return 0;
+}
+
+void
+espgw_ports_close(struct espgw_ports *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n; i++) {
+		rte_eth_dev_stop(p->port[i].port_id);
+		rte_eth_dev_close(p->port[i].port_id);
+	}
+}
