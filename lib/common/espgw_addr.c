@@ -142,7 +142,7 @@ espgw_mac_parse(const char *s, uint8_t mac[6])
 	if (strlen(s) != 17)
 		return -1;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		    &tail) != 6)
+			    &tail) != 6)
 		return -1;
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];

@@ -4,16 +4,16 @@
 #include "espgw_algo.h"
 
 static const struct espgw_algo_info algos[ESPGW_ALGO_MAX] = {
-#define X(id, nm, k, key, salt, iv, icv, blk, r)                                       \
-	[ESPGW_ALGO_##id] = {.name = nm,                                               \
-		.rfc = r,                                                              \
-		.kind = ESPGW_ALGO_KIND_##k,                                           \
-		.key_len = key,                                                        \
-		.salt_len = salt,                                                      \
-		.iv_len = iv,                                                          \
-		.icv_len = icv,                                                        \
-		.block = blk},
-	ESPGW_ALGO_LIST(X)
+#define X(id, nm, k, key, salt, iv, icv, blk, r)     \
+	[ESPGW_ALGO_##id] = {.name = nm,             \
+			.rfc = r,                    \
+			.kind = ESPGW_ALGO_KIND_##k, \
+			.key_len = key,              \
+			.salt_len = salt,            \
+			.iv_len = iv,                \
+			.icv_len = icv,              \
+			.block = blk},
+		ESPGW_ALGO_LIST(X)
 #undef X
 };
 

@@ -8,26 +8,28 @@
 #define ESPGW_DROP_H
 
 /* X(id, "name", "meaning") */
-#define ESPGW_DROP_LIST(X)                                                                         \
-	X(UNSUPPORTED_L3, "unsupported_l3", "not IPv4/IPv6 and no bypass allows it")               \
-	X(BAD_L3, "bad_l3", "malformed IPv4/IPv6 header (length, IHL, version)")                   \
-	X(NO_POLICY, "no_policy", "no SPD rule matched (RFC 4301 fail-closed)")                    \
-	X(SPD_DISCARD, "spd_discard", "a discard rule matched")                                    \
-	X(NO_SA, "no_sa", "protect rule without a usable SA, or unknown inbound SPI")              \
-	X(REPLAY, "replay", "duplicate or left of the window (RFC 4303 3.4.3)")                    \
-	X(AUTH_FAIL, "auth_fail", "ICV verification failed")                                       \
-	X(BAD_PADDING, "bad_padding", "ESP padding or next header invalid")                        \
-	X(BAD_LENGTH, "bad_length", "ESP packet too short or misaligned")                          \
-	X(POLICY_MISMATCH, "policy_mismatch", "inner packet not allowed by its SA (RFC 4301 5.2)") \
-	X(SQN_OVERFLOW, "sqn_overflow", "outbound sequence number exhausted (RFC 4303 3.3.3)")     \
-	X(NO_ROUTE, "no_route", "no route to the destination")                                     \
-	X(NO_NEIGHBOR, "no_neighbor", "next hop MAC unknown")                                      \
-	X(CRYPTO_ENQUEUE_FULL, "crypto_enqueue_full", "cryptodev queue full")                      \
-	X(CRYPTO_ERROR, "crypto_error", "crypto operation failed (not an ICV failure)")            \
-	X(TX_FULL, "tx_full", "TX queue full")                                                     \
-	X(TTL_EXCEEDED, "ttl_exceeded", "TTL/hop limit expired while forwarding")                  \
-	X(CTL_FULL, "ctl_full", "control-path ring full")                                          \
-	X(TOO_BIG, "too_big", "packet exceeds the egress MTU")                                     \
+#define ESPGW_DROP_LIST(X)                                                                       \
+	X(UNSUPPORTED_L3, "unsupported_l3", "not IPv4/IPv6 and no bypass allows it")             \
+	X(BAD_L3, "bad_l3", "malformed IPv4/IPv6 header (length, IHL, version)")                 \
+	X(NO_POLICY, "no_policy", "no SPD rule matched (RFC 4301 fail-closed)")                  \
+	X(SPD_DISCARD, "spd_discard", "a discard rule matched")                                  \
+	X(NO_SA, "no_sa", "protect rule without a usable SA, or unknown inbound SPI")            \
+	X(REPLAY, "replay", "duplicate or left of the window (RFC 4303 3.4.3)")                  \
+	X(AUTH_FAIL, "auth_fail", "ICV verification failed")                                     \
+	X(BAD_PADDING, "bad_padding", "ESP padding or next header invalid")                      \
+	X(BAD_LENGTH, "bad_length", "ESP packet too short or misaligned")                        \
+	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
+			"not allowed by the SA it came through, or clear where policy requires " \
+			"ESP (RFC 4301 5.2)")                                                    \
+	X(SQN_OVERFLOW, "sqn_overflow", "outbound sequence number exhausted (RFC 4303 3.3.3)")   \
+	X(NO_ROUTE, "no_route", "no route to the destination")                                   \
+	X(NO_NEIGHBOR, "no_neighbor", "next hop MAC unknown")                                    \
+	X(CRYPTO_ENQUEUE_FULL, "crypto_enqueue_full", "cryptodev queue full")                    \
+	X(CRYPTO_ERROR, "crypto_error", "crypto operation failed (not an ICV failure)")          \
+	X(TX_FULL, "tx_full", "TX queue full")                                                   \
+	X(TTL_EXCEEDED, "ttl_exceeded", "TTL/hop limit expired while forwarding")                \
+	X(CTL_FULL, "ctl_full", "control-path ring full")                                        \
+	X(TOO_BIG, "too_big", "packet exceeds the egress MTU")                                   \
 	X(SHUTDOWN, "shutdown", "in flight when the gateway stopped")
 
 enum espgw_drop {
