@@ -23,12 +23,17 @@
 struct espgw_l2_hop {
 	struct rte_ether_addr dst; /* next hop MAC (valid when resolved) */
 	struct rte_ether_addr src; /* egress port MAC */
-	uint16_t port_id;          /* egress ethdev */
-	uint16_t port_idx;         /* egress port, index in store->ports */
-	uint16_t mtu;              /* egress L3 MTU */
+	uint16_t port_id;	   /* egress ethdev */
+	uint16_t port_idx;	   /* egress port, index in store->ports */
+	uint16_t mtu;		   /* egress L3 MTU */
 	bool resolved;
-	bool local; /* the destination is one of the gateway's own addresses */
-	struct espgw_ip ip; /* next hop address */
+	bool local; /* the destination is one of the gateway's own addresses (dst = src) */
+	/*
+	 * Next hop address; unspecified (family set, all zero) on the shared
+	 * unresolved hop of an on-link route, where the next hop is each
+	 * packet's own destination.
+	 */
+	struct espgw_ip ip;
 };
 
 struct espgw_route;

@@ -16,13 +16,17 @@
 #include "espgw_store.h"
 
 /* Classification results: 0 = no rule matched; protect = SA store index + 1. */
-#define ESPGW_SPD_NO_MATCH 0u
-#define ESPGW_SPD_DISCARD  (UINT32_MAX - 1)
-#define ESPGW_SPD_BYPASS   UINT32_MAX
+#define ESPGW_SPD_NO_MATCH	0u
+#define ESPGW_SPD_DISCARD	(UINT32_MAX - 1)
+#define ESPGW_SPD_BYPASS	UINT32_MAX
 #define ESPGW_SPD_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < ESPGW_SPD_DISCARD)
-#define ESPGW_SPD_SA_INDEX(r)   ((r) - 1)
+#define ESPGW_SPD_SA_INDEX(r)	((r)-1)
 
-/* Keys: fields in network byte order; ports 0 when the protocol has none. */
+/*
+ * Keys: fields in network byte order; ports 0 when the protocol has none and
+ * in non-initial fragments; ICMP/ICMPv6 carry the type in sport and the code
+ * in dport (RFC 4301 4.4.1.1).
+ */
 struct espgw_spd_key4 {
 	uint8_t proto;
 	uint8_t pad[3];

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SPD build (control) and classification (data) on rte_acl: one context per
+ * family, built from the store's rules of one direction.
+ *
+ * rte_acl compares input bytes most significant first: rule values are host
+ * order numbers, the keys hold network order (as the packet does). The store
+ * says "lower priority value wins" and breaks ties by definition order; rte_acl
+ * says "higher priority wins" and leaves ties undefined, so each rule gets a
+ * distinct ACL priority from its rank in (priority, config order).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_acl.h>
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include "espgw_spd.h"
+
+/* IPv4 key fields; proto alone in the first input byte, then 4-byte groups. */
+enum { F4_PROTO, F4_SRC, F4_DST, F4_SPORT, F4_DPORT, F4_NUM };
+/* IPv6: each address is four 32-bit MASK fields. */
+enum { F6_PROTO, F6_SRC, F6_DST = F6_SRC + 4, F6_SPORT = F6_DST + 4, F6_DPORT, F6_NUM };
+
+RTE_ACL_RULE_DEF(spd_rule4, F4_NUM);
+RTE_ACL_RULE_DEF(spd_rule6, F6_NUM);
+
+struct espgw_spd {
+	struct rte_acl_ctx *acl4; /* NULL when the family has no rule */
+	struct rte_acl_ctx *acl6;
+	unsigned int n4, n6;
+};
+
+/* Names of ACL contexts must be unique process-wide (rte_acl_create returns an
+ * existing context of the same name); the sequence makes them so. */
+static uint32_t ctx_seq;
+
+static void
+err_set(struct espgw_err *err, const char *msg, const char *arg)
+{
+	if (err != NULL)
+		snprintf(err->msg, sizeof(err->msg), "spd: %s%s", msg, arg);
+}
+
+static struct rte_acl_field_def
+def(uint8_t type, uint8_t size, uint8_t field, uint8_t input, uint32_t offset)
+{
+	struct rte_acl_field_def d = {
+			.type = type,
+			.size = size,
+			.field_index = field,
+			.input_index = input,
+			.offset = offset,
+	};
+
+	return d;
+}
+
+static void
+defs4(struct rte_acl_config *c)
+{
+	c->num_fields = F4_NUM;
+	c->defs[F4_PROTO] = def(RTE_ACL_FIELD_TYPE_BITMASK, 1, F4_PROTO, 0,
+			offsetof(struct espgw_spd_key4, proto));
+	c->defs[F4_SRC] = def(RTE_ACL_FIELD_TYPE_MASK, 4, F4_SRC, 1,
+			offsetof(struct espgw_spd_key4, src));
+	c->defs[F4_DST] = def(RTE_ACL_FIELD_TYPE_MASK, 4, F4_DST, 2,
+			offsetof(struct espgw_spd_key4, dst));
+	c->defs[F4_SPORT] = def(RTE_ACL_FIELD_TYPE_RANGE, 2, F4_SPORT, 3,
+			offsetof(struct espgw_spd_key4, sport));
+	c->defs[F4_DPORT] = def(RTE_ACL_FIELD_TYPE_RANGE, 2, F4_DPORT, 3,
+			offsetof(struct espgw_spd_key4, dport));
+}
+
+static void
+defs6(struct rte_acl_config *c)
+{
+	uint8_t w;
+
+	c->num_fields = F6_NUM;
+	c->defs[F6_PROTO] = def(RTE_ACL_FIELD_TYPE_BITMASK, 1, F6_PROTO, 0,
+			offsetof(struct espgw_spd_key6, proto));
+	for (w = 0; w < 4; w++) {
+		c->defs[F6_SRC + w] = def(RTE_ACL_FIELD_TYPE_MASK, 4, F6_SRC + w, 1 + w,
+				offsetof(struct espgw_spd_key6, src) + 4 * w);
+		c->defs[F6_DST + w] = def(RTE_ACL_FIELD_TYPE_MASK, 4, F6_DST + w, 5 + w,
+				offsetof(struct espgw_spd_key6, dst) + 4 * w);
+	}
+	c->defs[F6_SPORT] = def(RTE_ACL_FIELD_TYPE_RANGE, 2, F6_SPORT, 9,
+			offsetof(struct espgw_spd_key6, sport));
+	c->defs[F6_DPORT] = def(RTE_ACL_FIELD_TYPE_RANGE, 2, F6_DPORT, 9,
+			offsetof(struct espgw_spd_key6, dport));
+}
+
+/* 4, 6, or 0 when both selectors are "any" (the rule serves both families). */
+static int
+sp_family(const struct espgw_sp_conf *sp)
+{
+	uint8_t a = sp->src.ip.family, b = sp->dst.ip.family;
+
+	if (a != 0 && b != 0 && a != b)
+		return -1;
+	return a != 0 ? a : b;
+}
+
+/* Index of the SA named by a protect rule, in s->sas[]. */
+static int
+sa_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (strcmp(s->sas[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t *res,
+		struct espgw_err *err)
+{
+	int i;
+
+	switch (sp->action) {
+	case ESPGW_SP_BYPASS:
+		*res = ESPGW_SPD_BYPASS;
+		return 0;
+	case ESPGW_SP_DISCARD:
+		*res = ESPGW_SPD_DISCARD;
+		return 0;
+	case ESPGW_SP_PROTECT:
+		break;
+	default:
+		err_set(err, "bad policy action", "");
+		return -1;
+	}
+	i = sa_index(s, sp->sa);
+	if (i < 0 || s->sas[i].dir != sp->dir) {
+		err_set(err, "protect policy names no SA of its direction: ", sp->sa);
+		return -1;
+	}
+	*res = (uint32_t)i + 1;
+	return 0;
+}
+
+/* Host-order value of the 32-bit word w of a prefix, host bits cleared. */
+static uint32_t
+prefix_word(const struct espgw_prefix *p, unsigned int w, uint32_t *bits)
+{
+	int left = (int)p->len - 32 * (int)w;
+	uint32_t v;
+
+	*bits = left <= 0 ? 0 : left >= 32 ? 32 : (uint32_t)left;
+	if (p->ip.family == 0 || *bits == 0)
+		return 0;
+	memcpy(&v, p->ip.bytes + 4 * w, sizeof(v));
+	return rte_be_to_cpu_32(v) & (uint32_t)(UINT64_MAX << (32 - *bits));
+}
+
+static void
+field_prefix(struct rte_acl_field *f, const struct espgw_prefix *p, unsigned int w)
+{
+	uint32_t bits;
+
+	f->value.u32 = prefix_word(p, w, &bits);
+	f->mask_range.u32 = bits;
+}
+
+static void
+fields_common(struct rte_acl_field *proto, struct rte_acl_field *sport, struct rte_acl_field *dport,
+		const struct espgw_sp_conf *sp)
+{
+	proto->value.u8 = sp->proto < 0 ? 0 : (uint8_t)sp->proto;
+	proto->mask_range.u8 = sp->proto < 0 ? 0 : 0xff;
+	sport->value.u16 = sp->sport_lo;
+	sport->mask_range.u16 = sp->sport_hi;
+	dport->value.u16 = sp->dport_lo;
+	dport->mask_range.u16 = sp->dport_hi;
+}
+
+static int
+add_rule4(struct rte_acl_ctx *ctx, const struct espgw_sp_conf *sp, struct rte_acl_rule_data d)
+{
+	struct spd_rule4 r;
+
+	memset(&r, 0, sizeof(r));
+	r.data = d;
+	fields_common(&r.field[F4_PROTO], &r.field[F4_SPORT], &r.field[F4_DPORT], sp);
+	field_prefix(&r.field[F4_SRC], &sp->src, 0);
+	field_prefix(&r.field[F4_DST], &sp->dst, 0);
+	return rte_acl_add_rules(ctx, (const struct rte_acl_rule *)&r, 1);
+}
+
+static int
+add_rule6(struct rte_acl_ctx *ctx, const struct espgw_sp_conf *sp, struct rte_acl_rule_data d)
+{
+	struct spd_rule6 r;
+	unsigned int w;
+
+	memset(&r, 0, sizeof(r));
+	r.data = d;
+	fields_common(&r.field[F6_PROTO], &r.field[F6_SPORT], &r.field[F6_DPORT], sp);
+	for (w = 0; w < 4; w++) {
+		field_prefix(&r.field[F6_SRC + w], &sp->src, w);
+		field_prefix(&r.field[F6_DST + w], &sp->dst, w);
+	}
+	return rte_acl_add_rules(ctx, (const struct rte_acl_rule *)&r, 1);
+}
+
+/* One rule of the direction: its store index and precedence key. */
+struct rank {
+	uint32_t prio;
+	unsigned int idx;
+};
+
+/* Control-side build state: the rules of one direction in precedence order. */
+struct build {
+	const struct espgw_store *s;
+	struct rank *order; /* best first */
+	unsigned int n;
+	unsigned int n4, n6;
+};
+
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	/* Equal priority: the rule defined first wins. */
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+build_order(struct build *b, enum espgw_dir dir, struct espgw_err *err)
+{
+	const struct espgw_store *s = b->s;
+	unsigned int i;
+	int fam;
+
+	b->order = calloc(s->n_sps + 1, sizeof(*b->order));
+	if (b->order == NULL) {
+		err_set(err, "out of memory", "");
+		return -1;
+	}
+	for (i = 0; i < s->n_sps; i++) {
+		if (s->sps[i].dir != dir)
+			continue;
+		fam = sp_family(&s->sps[i]);
+		if (fam < 0) {
+			err_set(err, "policy mixes address families", "");
+			return -1;
+		}
+		b->n4 += fam != ESPGW_AF_INET6;
+		b->n6 += fam != ESPGW_AF_INET;
+		b->order[b->n].prio = s->sps[i].priority;
+		b->order[b->n++].idx = i;
+	}
+	qsort(b->order, b->n, sizeof(*b->order), rank_cmp);
+	return 0;
+}
+
+static struct rte_acl_ctx *
+ctx_create(char family, const char *tag, unsigned int n_rules, unsigned int n_fields, int socket,
+		struct espgw_err *err)
+{
+	char name[RTE_ACL_NAMESIZE];
+	struct rte_acl_param prm = {
+			.name = name,
+			.socket_id = socket,
+			.rule_size = RTE_ACL_RULE_SZ(n_fields),
+			.max_rule_num = n_rules,
+	};
+	struct rte_acl_ctx *ctx;
+
+	snprintf(name, sizeof(name), "spd%c-%u-%s", family,
+			__atomic_fetch_add(&ctx_seq, 1, __ATOMIC_RELAXED), tag);
+	ctx = rte_acl_create(&prm);
+	if (ctx == NULL)
+		err_set(err, "rte_acl_create failed for ", name);
+	return ctx;
+}
+
+/* Add every rule of the family to ctx, priorities by rank, then build. */
+static int
+ctx_fill(struct rte_acl_ctx *ctx, const struct build *b, int family, struct espgw_err *err)
+{
+	struct rte_acl_config cfg = {.num_categories = 1};
+	struct rte_acl_rule_data d = {.category_mask = 1};
+	const struct espgw_sp_conf *sp;
+	unsigned int r;
+	int fam, rc;
+
+	for (r = 0; r < b->n; r++) {
+		sp = &b->s->sps[b->order[r].idx];
+		fam = sp_family(sp);
+		if (fam != 0 && fam != family)
+			continue;
+		if (sp_result(b->s, sp, &d.userdata, err) < 0)
+			return -1;
+		d.priority = (int32_t)(RTE_ACL_MAX_PRIORITY - r);
+		rc = family == ESPGW_AF_INET ? add_rule4(ctx, sp, d) : add_rule6(ctx, sp, d);
+		if (rc < 0) {
+			err_set(err, "rte_acl_add_rules failed", "");
+			return -1;
+		}
+	}
+	if (family == ESPGW_AF_INET)
+		defs4(&cfg);
+	else
+		defs6(&cfg);
+	if (rte_acl_build(ctx, &cfg) != 0) {
+		err_set(err, "rte_acl_build failed (out of memory?)", "");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+family_build(struct espgw_spd *spd, const struct build *b, int family, int socket, const char *tag,
+		struct espgw_err *err)
+{
+	bool v4 = family == ESPGW_AF_INET;
+	unsigned int n = v4 ? b->n4 : b->n6;
+	struct rte_acl_ctx *ctx;
+
+	if (n == 0)
+		return 0;
+	ctx = ctx_create(v4 ? '4' : '6', tag, n, v4 ? F4_NUM : F6_NUM, socket, err);
+	if (ctx == NULL)
+		return -1;
+	if (v4)
+		spd->acl4 = ctx;
+	else
+		spd->acl6 = ctx;
+	return ctx_fill(ctx, b, family, err);
+}
+
+struct espgw_spd *
+espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
+		struct espgw_err *err)
+{
+	struct build b = {.s = s};
+	struct espgw_spd *spd;
+
+	spd = rte_zmalloc_socket("espgw_spd", sizeof(*spd), 0, socket);
+	if (spd == NULL) {
+		err_set(err, "out of memory", "");
+		return NULL;
+	}
+	if (build_order(&b, dir, err) < 0 ||
+			family_build(spd, &b, ESPGW_AF_INET, socket, tag, err) < 0 ||
+			family_build(spd, &b, ESPGW_AF_INET6, socket, tag, err) < 0) {
+		free(b.order);
+		espgw_spd_free(spd);
+		return NULL;
+	}
+	free(b.order);
+	spd->n4 = b.n4;
+	spd->n6 = b.n6;
+	return spd;
+}
+
+void
+espgw_spd_free(struct espgw_spd *spd)
+{
+	if (spd == NULL)
+		return;
+	rte_acl_free(spd->acl4);
+	rte_acl_free(spd->acl6);
+	rte_free(spd);
+}
+
+void
+espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[], uint32_t res[],
+		uint32_t n)
+{
+	if (spd->acl4 == NULL) {
+		memset(res, 0, n * sizeof(res[0]));
+		return;
+	}
+	rte_acl_classify(spd->acl4, (const uint8_t **)k, res, n, 1);
+}
+
+void
+espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[], uint32_t res[],
+		uint32_t n)
+{
+	if (spd->acl6 == NULL) {
+		memset(res, 0, n * sizeof(res[0]));
+		return;
+	}
+	rte_acl_classify(spd->acl6, (const uint8_t **)k, res, n, 1);
+}
+
+unsigned int
+espgw_spd_rules4(const struct espgw_spd *spd)
+{
+	return spd->n4;
+}
+
+unsigned int
+espgw_spd_rules6(const struct espgw_spd *spd)
+{
+	return spd->n6;
+}

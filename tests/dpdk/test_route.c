@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Forwarding table tests on a real EAL: connected and host routes from port
+ * addresses, static routes via resolved and unresolved neighbors, longest
+ * prefix, default and missing routes, for both families, single and in bursts
+ * longer than one internal chunk. Store and ports are filled by hand.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_memory.h>
+
+#include "espgw_route.h"
+
+#define P_PROT	 0 /* port indexes */
+#define P_UNPROT 1
+
+static const uint8_t mac_prot[6] = {0x02, 0, 0, 0, 0, 0x01};
+static const uint8_t mac_unprot[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t mac_gw4[6] = {0xaa, 0, 0, 0, 0, 0x01};
+static const uint8_t mac_host7[6] = {0xbb, 0, 0, 0, 0, 0x07};
+static const uint8_t mac_gw6[6] = {0xcc, 0, 0, 0, 0, 0x01};
+
+static struct espgw_port_conf ports_conf[2];
+static struct espgw_route_conf routes[16];
+static struct espgw_neigh_conf neighs[8];
+static struct espgw_store store;
+static struct espgw_ports ports;
+
+static void
+prefix_set(struct espgw_prefix *p, const char *s)
+{
+	assert_int_equal(espgw_prefix_parse(s, p), 0);
+}
+
+static void
+port_conf(unsigned int i, const char *name, const char *const addr[], unsigned int n)
+{
+	struct espgw_port_conf *pc = &ports_conf[i];
+	unsigned int a;
+
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->name, sizeof(pc->name), "%s", name);
+	for (a = 0; a < n; a++)
+		prefix_set(&pc->addr[a], addr[a]);
+	pc->n_addr = (uint8_t)n;
+}
+
+static void
+port_info(unsigned int i, uint16_t port_id, const uint8_t mac[6], uint16_t mtu)
+{
+	ports.port[i].port_id = port_id;
+	memcpy(ports.port[i].mac.addr_bytes, mac, 6);
+	ports.port[i].mtu = mtu;
+	ports.port[i].conf = &ports_conf[i];
+}
+
+static void
+route(const char *dst, const char *via, const char *port)
+{
+	struct espgw_route_conf *rc = &routes[store.n_routes++];
+
+	memset(rc, 0, sizeof(*rc));
+	prefix_set(&rc->dst, dst);
+	if (via != NULL)
+		assert_int_equal(espgw_ip_parse(via, &rc->via), 0);
+	snprintf(rc->port, sizeof(rc->port), "%s", port);
+}
+
+static void
+neigh(const char *ip, const uint8_t mac[6], const char *port)
+{
+	struct espgw_neigh_conf *nc = &neighs[store.n_neighs++];
+
+	memset(nc, 0, sizeof(*nc));
+	assert_int_equal(espgw_ip_parse(ip, &nc->ip), 0);
+	memcpy(nc->mac, mac, 6);
+	snprintf(nc->port, sizeof(nc->port), "%s", port);
+}
+
+/*
+ * prot:   10.0.0.1/24, 2001:db8:a::1/64          (ethdev 3, MTU 1500)
+ * unprot: 192.0.2.1/24, 198.51.100.1/32, 2001:db8:b::1/64 (ethdev 5, MTU 1400)
+ */
+static void
+setup_base(void)
+{
+	static const char *const a_prot[] = {"10.0.0.1/24", "2001:db8:a::1/64"};
+	static const char *const a_unprot[] = {
+			"192.0.2.1/24", "198.51.100.1/32", "2001:db8:b::1/64"};
+
+	memset(&store, 0, sizeof(store));
+	memset(&ports, 0, sizeof(ports));
+	store.ports = ports_conf;
+	store.routes = routes;
+	store.neighs = neighs;
+	port_conf(P_PROT, "prot", a_prot, RTE_DIM(a_prot));
+	port_conf(P_UNPROT, "unprot", a_unprot, RTE_DIM(a_unprot));
+	store.n_ports = 2;
+	port_info(P_PROT, 3, mac_prot, 1500);
+	port_info(P_UNPROT, 5, mac_unprot, 1400);
+	ports.n = 2;
+	neigh("192.0.2.254", mac_gw4, "unprot");
+	neigh("10.0.0.7", mac_host7, "prot");
+	neigh("2001:db8:b::fe", mac_gw6, "unprot");
+}
+
+static void
+setup_routes(bool with_default)
+{
+	setup_base();
+	if (with_default) {
+		route("0.0.0.0/0", "192.0.2.254", "unprot");
+		route("::/0", "2001:db8:b::fe", "unprot");
+	}
+	route("172.16.0.0/12", "10.0.0.9", "prot");
+	route("172.16.5.0/24", "10.0.0.7", "prot");
+	route("203.0.113.0/24", NULL, "unprot");
+	route("2001:db8:c::/48", "2001:db8:a::9", "prot");
+	route("2001:db8:c:1::/64", "2001:db8:b::fe", "unprot");
+	/* Via without a port: the port whose subnet holds the next hop. */
+	route("100.64.0.0/10", "10.0.0.7", "");
+}
+
+static struct espgw_route *
+build(void)
+{
+	struct espgw_err err = {{0}};
+	struct espgw_route *r = espgw_route_build(&store, &ports, SOCKET_ID_ANY, &err);
+
+	if (r == NULL)
+		fail_msg("route build: %s", err.msg);
+	return r;
+}
+
+enum kind { NOROUTE, LOCAL, RESOLVED, UNRESOLVED };
+
+struct hop_case {
+	const char *dst;
+	enum kind kind;
+	uint16_t port_idx;
+	const uint8_t *mac; /* RESOLVED: the neighbor's MAC */
+	const char *nh;	    /* the next hop address (hop->ip), NULL: not checked */
+};
+
+static const struct hop_case cases4[] = {
+		{"10.0.0.7", RESOLVED, P_PROT, mac_host7, "10.0.0.7"},
+		{"10.0.0.8", UNRESOLVED, P_PROT, NULL, "0.0.0.0"},
+		{"10.0.0.255", UNRESOLVED, P_PROT, NULL, NULL},
+		{"10.0.0.1", LOCAL, P_PROT, NULL, "10.0.0.1"},
+		{"192.0.2.1", LOCAL, P_UNPROT, NULL, "192.0.2.1"},
+		{"198.51.100.1", LOCAL, P_UNPROT, NULL, "198.51.100.1"},
+		{"198.51.100.2", RESOLVED, P_UNPROT, mac_gw4, "192.0.2.254"},
+		{"192.0.2.254", RESOLVED, P_UNPROT, mac_gw4, "192.0.2.254"},
+		{"172.16.5.9", RESOLVED, P_PROT, mac_host7, "10.0.0.7"},
+		{"172.16.6.9", UNRESOLVED, P_PROT, NULL, "10.0.0.9"},
+		{"172.31.255.255", UNRESOLVED, P_PROT, NULL, "10.0.0.9"},
+		{"172.32.0.1", RESOLVED, P_UNPROT, mac_gw4, "192.0.2.254"},
+		{"8.8.8.8", RESOLVED, P_UNPROT, mac_gw4, "192.0.2.254"},
+		{"203.0.113.5", UNRESOLVED, P_UNPROT, NULL, "0.0.0.0"},
+		{"100.100.1.1", RESOLVED, P_PROT, mac_host7, "10.0.0.7"},
+};
+
+static const struct hop_case cases6[] = {
+		{"2001:db8:a::1", LOCAL, P_PROT, NULL, "2001:db8:a::1"},
+		{"2001:db8:b::1", LOCAL, P_UNPROT, NULL, "2001:db8:b::1"},
+		{"2001:db8:a::2", UNRESOLVED, P_PROT, NULL, "::"},
+		{"2001:db8:b::fe", RESOLVED, P_UNPROT, mac_gw6, "2001:db8:b::fe"},
+		{"2001:db8:c::5", UNRESOLVED, P_PROT, NULL, "2001:db8:a::9"},
+		{"2001:db8:c:1::5", RESOLVED, P_UNPROT, mac_gw6, "2001:db8:b::fe"},
+		{"2001:db8:c:2::5", UNRESOLVED, P_PROT, NULL, "2001:db8:a::9"},
+		{"2001:db8:ffff::1", RESOLVED, P_UNPROT, mac_gw6, "2001:db8:b::fe"},
+};
+
+static void
+check_hop(const struct hop_case *c, const struct espgw_l2_hop *h)
+{
+	const struct espgw_port_info *pi = &ports.port[c->port_idx];
+	struct espgw_ip ip;
+
+	if (c->kind == NOROUTE) {
+		if (h != NULL)
+			fail_msg("%s: a hop, want none", c->dst);
+		return;
+	}
+	if (h == NULL)
+		fail_msg("%s: no hop", c->dst);
+	if (h->local != (c->kind == LOCAL) || h->resolved != (c->kind != UNRESOLVED))
+		fail_msg("%s: local %d resolved %d, want kind %d", c->dst, h->local, h->resolved,
+				c->kind);
+	if (h->port_idx != c->port_idx || h->port_id != pi->port_id || h->mtu != pi->mtu)
+		fail_msg("%s: port %u ethdev %u mtu %u", c->dst, h->port_idx, h->port_id, h->mtu);
+	assert_memory_equal(h->src.addr_bytes, pi->mac.addr_bytes, 6);
+	if (c->kind == RESOLVED)
+		assert_memory_equal(h->dst.addr_bytes, c->mac, 6);
+	if (c->nh == NULL)
+		return;
+	assert_int_equal(espgw_ip_parse(c->nh, &ip), 0);
+	if (!espgw_ip_equal(&h->ip, &ip))
+		fail_msg("%s: next hop is not %s", c->dst, c->nh);
+}
+
+static void
+lookup4_one(const struct espgw_route *r, const char *dst, const struct espgw_l2_hop **h)
+{
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, dst, &a), 1);
+	espgw_route_lookup4(r, &a, h, 1);
+}
+
+static void
+lookup6_one(const struct espgw_route *r, const char *dst, const struct espgw_l2_hop **h)
+{
+	uint8_t a[1][16];
+
+	assert_int_equal(inet_pton(AF_INET6, dst, a[0]), 1);
+	espgw_route_lookup6(r, (const uint8_t(*)[16])a, h, 1);
+}
+
+static void
+check_cases(const struct espgw_route *r, const struct hop_case *c, size_t n, bool v4)
+{
+	const struct espgw_l2_hop *h;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v4)
+			lookup4_one(r, c[i].dst, &h);
+		else
+			lookup6_one(r, c[i].dst, &h);
+		check_hop(&c[i], h);
+	}
+}
+
+static void
+test_lookup4(void **state)
+{
+	struct espgw_route *r;
+
+	(void)state;
+	setup_routes(true);
+	r = build();
+	check_cases(r, cases4, RTE_DIM(cases4), true);
+	espgw_route_free(r);
+}
+
+static void
+test_lookup6(void **state)
+{
+	struct espgw_route *r;
+
+	(void)state;
+	setup_routes(true);
+	r = build();
+	check_cases(r, cases6, RTE_DIM(cases6), false);
+	espgw_route_free(r);
+}
+
+/* Without default routes, what only they covered has no route. */
+static void
+test_no_route(void **state)
+{
+	static const struct hop_case c4[] = {
+			{"8.8.8.8", NOROUTE, 0, NULL, NULL},
+			{"172.32.0.1", NOROUTE, 0, NULL, NULL},
+			{"198.51.100.2", NOROUTE, 0, NULL, NULL},
+			{"172.16.5.9", RESOLVED, P_PROT, mac_host7, "10.0.0.7"},
+	};
+	static const struct hop_case c6[] = {
+			{"2001:db8:ffff::1", NOROUTE, 0, NULL, NULL},
+			{"2001:db8:c::5", UNRESOLVED, P_PROT, NULL, "2001:db8:a::9"},
+	};
+	struct espgw_route *r;
+
+	(void)state;
+	setup_routes(false);
+	r = build();
+	check_cases(r, c4, RTE_DIM(c4), true);
+	check_cases(r, c6, RTE_DIM(c6), false);
+	espgw_route_free(r);
+}
+
+/* Only one family configured: the other finds nothing. */
+static void
+test_one_family(void **state)
+{
+	static const struct hop_case c6[] = {{"2001:db8:a::1", NOROUTE, 0, NULL, NULL}};
+	static const struct hop_case c4[] = {{"10.0.0.1", LOCAL, P_PROT, NULL, "10.0.0.1"}};
+	static const char *const a[] = {"10.0.0.1/24"};
+	struct espgw_route *r;
+
+	(void)state;
+	setup_base();
+	port_conf(P_PROT, "prot", a, 1);
+	port_conf(P_UNPROT, "unprot", NULL, 0);
+	store.n_neighs = 0;
+	r = build();
+	check_cases(r, c4, 1, true);
+	check_cases(r, c6, 1, false);
+	espgw_route_free(r);
+}
+
+/* Routes via the same neighbor share its entry: one address to fill later. */
+static void
+test_shared_neighbor(void **state)
+{
+	const struct espgw_l2_hop *a, *b, *c;
+	struct espgw_route *r;
+
+	(void)state;
+	setup_routes(true);
+	r = build();
+	lookup4_one(r, "172.16.5.9", &a);
+	lookup4_one(r, "10.0.0.7", &b);
+	lookup4_one(r, "100.100.1.1", &c);
+	assert_ptr_equal(a, b);
+	assert_ptr_equal(a, c);
+	lookup4_one(r, "172.16.6.1", &a);
+	lookup4_one(r, "172.17.0.1", &b);
+	assert_ptr_equal(a, b);
+	espgw_route_free(r);
+}
+
+/* Case for burst slot i: shifted every 64 so that no chunk repeats the previous one. */
+static const struct hop_case *
+pick(const struct hop_case *c, size_t n, size_t i)
+{
+	return &c[(i + i / 64) % n];
+}
+
+/* Bursts longer than the internal chunk give the same hops as single lookups. */
+static void
+test_burst(void **state)
+{
+	static uint32_t d4[200];
+	static uint8_t d6[200][16];
+	static const struct espgw_l2_hop *h4[200], *h6[200];
+	const struct espgw_l2_hop *h;
+	struct espgw_route *r;
+	size_t i;
+
+	(void)state;
+	setup_routes(true);
+	r = build();
+	for (i = 0; i < RTE_DIM(d4); i++) {
+		inet_pton(AF_INET, pick(cases4, RTE_DIM(cases4), i)->dst, &d4[i]);
+		inet_pton(AF_INET6, pick(cases6, RTE_DIM(cases6), i)->dst, d6[i]);
+	}
+	espgw_route_lookup4(r, d4, h4, RTE_DIM(d4));
+	espgw_route_lookup6(r, (const uint8_t(*)[16])d6, h6, RTE_DIM(d6));
+	for (i = 0; i < RTE_DIM(d4); i++) {
+		check_hop(pick(cases4, RTE_DIM(cases4), i), h4[i]);
+		check_hop(pick(cases6, RTE_DIM(cases6), i), h6[i]);
+		lookup4_one(r, pick(cases4, RTE_DIM(cases4), i)->dst, &h);
+		assert_ptr_equal(h, h4[i]);
+		lookup6_one(r, pick(cases6, RTE_DIM(cases6), i)->dst, &h);
+		assert_ptr_equal(h, h6[i]);
+	}
+	espgw_route_free(r);
+}
+
+static void
+test_is_local(void **state)
+{
+	static const struct {
+		const char *ip;
+		bool local;
+	} c[] = {
+			{"10.0.0.1", true},
+			{"192.0.2.1", true},
+			{"198.51.100.1", true},
+			{"2001:db8:a::1", true},
+			{"2001:db8:b::1", true},
+			{"10.0.0.2", false},
+			{"10.0.0.7", false},
+			{"8.8.8.8", false},
+			{"2001:db8:a::2", false},
+			{"2001:db8:ffff::1", false},
+	};
+	struct espgw_route *r;
+	struct espgw_ip ip;
+	size_t i;
+
+	(void)state;
+	setup_routes(true);
+	r = build();
+	for (i = 0; i < RTE_DIM(c); i++) {
+		assert_int_equal(espgw_ip_parse(c[i].ip, &ip), 0);
+		if (espgw_route_is_local(r, &ip) != c[i].local)
+			fail_msg("%s: is_local should be %d", c[i].ip, c[i].local);
+	}
+	espgw_route_free(r);
+}
+
+static void
+expect_build_error(void)
+{
+	struct espgw_err err = {{0}};
+
+	assert_null(espgw_route_build(&store, &ports, SOCKET_ID_ANY, &err));
+	assert_true(err.msg[0] != '\0');
+}
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	setup_routes(true);
+	route("10.9.0.0/16", "10.0.0.7", "nope");
+	expect_build_error();
+	setup_routes(true);
+	route("10.9.0.0/16", "2001:db8:a::7", "prot");
+	expect_build_error();
+	setup_routes(true);
+	route("10.9.0.0/16", "10.99.0.1", ""); /* no port holds the next hop */
+	expect_build_error();
+	setup_routes(true);
+	ports.n = 1; /* the unprotected port has no ethdev */
+	expect_build_error();
+}
+
+/* Two builds coexist (RCU swap): unique table names. */
+static void
+test_coexist(void **state)
+{
+	struct espgw_route *a, *b;
+
+	(void)state;
+	setup_routes(true);
+	a = build();
+	b = build();
+	check_cases(a, cases4, RTE_DIM(cases4), true);
+	espgw_route_free(a);
+	check_cases(b, cases4, RTE_DIM(cases4), true);
+	check_cases(b, cases6, RTE_DIM(cases6), false);
+	espgw_route_free(b);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_lookup4),
+			cmocka_unit_test(test_lookup6),
+			cmocka_unit_test(test_no_route),
+			cmocka_unit_test(test_one_family),
+			cmocka_unit_test(test_shared_neighbor),
+			cmocka_unit_test(test_burst),
+			cmocka_unit_test(test_is_local),
+			cmocka_unit_test(test_errors),
+			cmocka_unit_test(test_coexist),
+	};
+	int rc;
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	rc = cmocka_run_group_tests_name("dpdk-route", tests, NULL, NULL);
+	rte_eal_cleanup();
+	return rc;
+}

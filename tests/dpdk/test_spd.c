@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SPD tests on a real EAL: rule precedence (priorities, ties, overlaps, port
+ * ranges on network-order keys) for both families, selector extraction from
+ * crafted headers, and a 10,000-rule build. The store is filled by hand.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_memory.h>
+
+#include "espgw_spd.h"
+
+#define ANYP   0, 65535
+#define SA(i)  ((uint32_t)(i) + 1)
+#define BYP    ESPGW_SPD_BYPASS
+#define DISC   ESPGW_SPD_DISCARD
+#define NONE   ESPGW_SPD_NO_MATCH
+#define OUT    ESPGW_DIR_OUT
+#define IN     ESPGW_DIR_IN
+#define PROT   ESPGW_SP_PROTECT
+#define BYPASS ESPGW_SP_BYPASS
+#define DROP   ESPGW_SP_DISCARD
+
+struct sp_spec {
+	enum espgw_dir dir;
+	uint32_t prio;
+	const char *src, *dst; /* NULL: any address of any family */
+	int16_t proto;
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
+	enum espgw_sp_action act;
+	const char *sa;
+};
+
+struct key_case {
+	const char *src, *dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint32_t want;
+};
+
+#define MAX_SAS 128
+#define MAX_SPS 10016
+
+static struct espgw_sa_conf sas[MAX_SAS];
+static struct espgw_sp_conf sps[MAX_SPS];
+static struct espgw_store store;
+
+static void
+store_reset(void)
+{
+	memset(&store, 0, sizeof(store));
+	memset(sas, 0, sizeof(sas));
+	store.sas = sas;
+	store.sps = sps;
+	store.cap_sas = MAX_SAS;
+	store.cap_sps = MAX_SPS;
+}
+
+static void
+sa_add(const char *name, enum espgw_dir dir)
+{
+	struct espgw_sa_conf *sa = &sas[store.n_sas++];
+
+	snprintf(sa->name, sizeof(sa->name), "%s", name);
+	sa->dir = dir;
+}
+
+static void
+prefix_set(struct espgw_prefix *p, const char *s)
+{
+	memset(p, 0, sizeof(*p));
+	if (s != NULL)
+		assert_int_equal(espgw_prefix_parse(s, p), 0);
+}
+
+static void
+sp_add(const struct sp_spec *x)
+{
+	struct espgw_sp_conf *sp = &sps[store.n_sps++];
+
+	memset(sp, 0, sizeof(*sp));
+	sp->dir = x->dir;
+	sp->priority = x->prio;
+	prefix_set(&sp->src, x->src);
+	prefix_set(&sp->dst, x->dst);
+	sp->proto = x->proto;
+	sp->sport_lo = x->sp_lo;
+	sp->sport_hi = x->sp_hi;
+	sp->dport_lo = x->dp_lo;
+	sp->dport_hi = x->dp_hi;
+	sp->action = x->act;
+	snprintf(sp->sa, sizeof(sp->sa), "%s", x->sa != NULL ? x->sa : "");
+}
+
+static void
+sps_add(const struct sp_spec *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sp_add(&x[i]);
+}
+
+static struct espgw_spd *
+build(enum espgw_dir dir, const char *tag)
+{
+	struct espgw_err err = {{0}};
+	struct espgw_spd *spd = espgw_spd_build(&store, dir, SOCKET_ID_ANY, tag, &err);
+
+	if (spd == NULL)
+		fail_msg("spd build: %s", err.msg);
+	return spd;
+}
+
+static void
+key4(struct espgw_spd_key4 *k, const struct key_case *c)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = c->proto;
+	assert_int_equal(inet_pton(AF_INET, c->src, &k->src), 1);
+	assert_int_equal(inet_pton(AF_INET, c->dst, &k->dst), 1);
+	k->sport = htons(c->sport);
+	k->dport = htons(c->dport);
+}
+
+static void
+key6(struct espgw_spd_key6 *k, const struct key_case *c)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = c->proto;
+	assert_int_equal(inet_pton(AF_INET6, c->src, k->src), 1);
+	assert_int_equal(inet_pton(AF_INET6, c->dst, k->dst), 1);
+	k->sport = htons(c->sport);
+	k->dport = htons(c->dport);
+}
+
+static void
+expect_results(const struct key_case *c, const uint32_t *res, size_t n)
+{
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (res[i] == c[i].want)
+			continue;
+		print_error("case %zu: %s -> %s proto %u %u->%u: got %#x want %#x\n", i, c[i].src,
+				c[i].dst, c[i].proto, c[i].sport, c[i].dport, res[i], c[i].want);
+		bad++;
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Classify every case in one burst (so the ACL's multi-flow paths run too). */
+static void
+check4(const struct espgw_spd *spd, const struct key_case *c, size_t n)
+{
+	struct espgw_spd_key4 k[64];
+	const struct espgw_spd_key4 *kp[64];
+	uint32_t res[64];
+	size_t i;
+
+	assert_true(n <= 64);
+	for (i = 0; i < n; i++) {
+		key4(&k[i], &c[i]);
+		kp[i] = &k[i];
+	}
+	espgw_spd_classify4(spd, kp, res, (uint32_t)n);
+	expect_results(c, res, n);
+}
+
+static void
+check6(const struct espgw_spd *spd, const struct key_case *c, size_t n)
+{
+	struct espgw_spd_key6 k[64];
+	const struct espgw_spd_key6 *kp[64];
+	uint32_t res[64];
+	size_t i;
+
+	assert_true(n <= 64);
+	for (i = 0; i < n; i++) {
+		key6(&k[i], &c[i]);
+		kp[i] = &k[i];
+	}
+	espgw_spd_classify6(spd, kp, res, (uint32_t)n);
+	expect_results(c, res, n);
+}
+
+/* SAs 0..2 outbound, 3 inbound, 4 outbound IPv6. */
+static void
+sas_default(void)
+{
+	store_reset();
+	sa_add("out-a", OUT);
+	sa_add("out-b", OUT);
+	sa_add("out-c", OUT);
+	sa_add("in-a", IN);
+	sa_add("out-v6", OUT);
+}
+
+static const struct sp_spec rules4[] = {
+		{OUT, 10, "10.0.1.0/24", "10.0.2.0/24", -1, ANYP, ANYP, PROT, "out-a"},
+		/* Overlaps the rule above with better priority, high ports only. */
+		{OUT, 5, "10.0.1.0/24", "10.0.2.128/25", 17, ANYP, 1024, 65535, PROT, "out-b"},
+		{OUT, 5, "10.0.1.0/24", "10.0.2.0/24", 6, ANYP, 22, 22, BYPASS, NULL},
+		{OUT, 1, "10.0.1.7/32", "10.0.2.0/24", 1, 8, 8, ANYP, DROP, NULL},
+		/* A tie: same priority, same selectors: the first defined wins. */
+		{OUT, 20, "10.0.3.0/24", "0.0.0.0/0", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 20, "10.0.3.0/24", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL},
+		/* Defined later but with a better priority: it wins. */
+		{OUT, 15, "10.0.4.0/24", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL},
+		{OUT, 14, "10.0.4.0/24", "0.0.0.0/0", -1, ANYP, ANYP, PROT, "out-c"},
+		/* Host bits in the prefix must not narrow it. */
+		{OUT, 30, "0.0.0.0/0", "192.0.2.77/24", -1, ANYP, ANYP, BYPASS, NULL},
+		/* Source port range. */
+		{OUT, 40, "10.0.6.0/24", "0.0.0.0/0", 17, 4096, 8191, ANYP, PROT, "out-c"},
+		/* Another direction: never in the outbound SPD. */
+		{IN, 1000, "0.0.0.0/0", "0.0.0.0/0", -1, ANYP, ANYP, DROP, NULL},
+};
+
+static const struct key_case keys4[] = {
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 4500, SA(1)},
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 1024, SA(1)},
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 65535, SA(1)},
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 1023, SA(0)},
+		/* 4096 is 0x1000: read in the wrong byte order it would be 16. */
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 4096, SA(1)},
+		{"10.0.1.5", "10.0.2.200", 17, 5000, 16, SA(0)},
+		{"10.0.1.5", "10.0.2.100", 17, 5000, 4500, SA(0)},
+		{"10.0.1.5", "10.0.2.200", 6, 5000, 4500, SA(0)},
+		{"10.0.1.5", "10.0.2.5", 6, 40000, 22, BYP},
+		{"10.0.1.5", "10.0.2.5", 6, 40000, 23, SA(0)},
+		{"10.0.1.7", "10.0.2.5", 1, 8, 0, DISC},
+		{"10.0.1.7", "10.0.2.5", 1, 0, 0, SA(0)},
+		{"10.0.1.8", "10.0.2.5", 1, 8, 0, SA(0)},
+		{"10.0.3.1", "8.8.8.8", 17, 1, 2, DISC},
+		{"10.0.4.1", "8.8.8.8", 17, 1, 2, SA(2)},
+		{"10.9.9.9", "192.0.2.1", 6, 1, 2, BYP},
+		{"10.9.9.9", "192.0.2.255", 6, 1, 2, BYP},
+		{"10.9.9.9", "192.0.3.1", 6, 1, 2, NONE},
+		{"10.0.6.1", "8.8.8.8", 17, 4096, 53, SA(2)},
+		{"10.0.6.1", "8.8.8.8", 17, 8191, 53, SA(2)},
+		{"10.0.6.1", "8.8.8.8", 17, 8192, 53, NONE},
+		{"10.0.6.1", "8.8.8.8", 17, 4095, 53, NONE},
+		{"10.0.6.1", "8.8.8.8", 6, 5000, 53, NONE},
+};
+
+static void
+test_classify4(void **state)
+{
+	struct espgw_spd *spd;
+
+	(void)state;
+	sas_default();
+	sps_add(rules4, RTE_DIM(rules4));
+	spd = build(OUT, "t4");
+	assert_int_equal(espgw_spd_rules4(spd), RTE_DIM(rules4) - 1);
+	assert_int_equal(espgw_spd_rules6(spd), 0);
+	check4(spd, keys4, RTE_DIM(keys4));
+	espgw_spd_free(spd);
+}
+
+static const struct sp_spec rules6[] = {
+		{OUT, 10, "2001:db8:1::/48", "2001:db8:2::/64", -1, ANYP, ANYP, PROT, "out-v6"},
+		{OUT, 5, "2001:db8:1::/48", "2001:db8:2::/64", 17, ANYP, 500, 500, BYPASS, NULL},
+		/* /65 crosses a 32-bit word boundary of the ACL fields. */
+		{OUT, 7, "2001:db8:1:0:8000::/65", "2001:db8:2::/64", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 3, "::/0", "2001:db8:2::1/128", -1, ANYP, ANYP, BYPASS, NULL},
+		{OUT, 20, "2001:db8:3::/48", "::/0", 58, 128, 129, ANYP, BYPASS, NULL},
+		{OUT, 21, "2001:db8:3::/48", "::/0", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 22, "2001:db8:3::/48", "::/0", -1, ANYP, ANYP, BYPASS, NULL},
+};
+
+static const struct key_case keys6[] = {
+		{"2001:db8:1::5", "2001:db8:2::99", 6, 1000, 80, SA(4)},
+		{"2001:db8:1::5", "2001:db8:2::99", 17, 1000, 500, BYP},
+		{"2001:db8:1::5", "2001:db8:2::99", 17, 1000, 501, SA(4)},
+		{"2001:db8:1:0:8000::5", "2001:db8:2::99", 6, 1000, 80, DISC},
+		{"2001:db8:1:0:7fff::5", "2001:db8:2::99", 6, 1000, 80, SA(4)},
+		{"2001:db8:1:1:8000::5", "2001:db8:2::99", 6, 1000, 80, SA(4)},
+		{"2001:db8:1::5", "2001:db8:2::1", 6, 1000, 80, BYP},
+		{"2001:db8:1::5", "2001:db8:2::2", 6, 1000, 80, SA(4)},
+		{"2001:db8:1::5", "2001:db8:2:1::99", 6, 1000, 80, NONE},
+		{"2001:db8:3::1", "2001:db8:9::1", 58, 128, 0, BYP},
+		{"2001:db8:3::1", "2001:db8:9::1", 58, 1, 4, DISC},
+		{"2001:db8:3::1", "2001:db8:9::1", 17, 1, 4, DISC},
+		{"2001:db8:4::1", "2001:db8:2::99", 6, 1000, 80, NONE},
+};
+
+static void
+test_classify6(void **state)
+{
+	struct espgw_spd *spd;
+
+	(void)state;
+	sas_default();
+	sps_add(rules6, RTE_DIM(rules6));
+	spd = build(OUT, "t6");
+	assert_int_equal(espgw_spd_rules4(spd), 0);
+	assert_int_equal(espgw_spd_rules6(spd), RTE_DIM(rules6));
+	check6(spd, keys6, RTE_DIM(keys6));
+	espgw_spd_free(spd);
+}
+
+/* Both families in one SPD, plus a rule without addresses that serves both. */
+static void
+test_both_families(void **state)
+{
+	static const struct sp_spec any = {OUT, 100, NULL, NULL, 17, ANYP, 53, 53, BYPASS, NULL};
+	static const struct key_case k4[] = {
+			{"10.0.1.5", "10.0.2.200", 17, 5000, 4500, SA(1)},
+			{"10.7.7.7", "10.8.8.8", 17, 5000, 53, BYP},
+			{"10.7.7.7", "10.8.8.8", 17, 5000, 54, NONE},
+	};
+	static const struct key_case k6[] = {
+			{"2001:db8:1::5", "2001:db8:2::99", 6, 1000, 80, SA(4)},
+			{"2001:db8:7::7", "2001:db8:8::8", 17, 5000, 53, BYP},
+			{"2001:db8:7::7", "2001:db8:8::8", 6, 5000, 53, NONE},
+	};
+	struct espgw_spd *spd;
+
+	(void)state;
+	sas_default();
+	sps_add(rules4, RTE_DIM(rules4));
+	sps_add(rules6, RTE_DIM(rules6));
+	sp_add(&any);
+	spd = build(OUT, "both");
+	assert_int_equal(espgw_spd_rules4(spd), RTE_DIM(rules4));
+	assert_int_equal(espgw_spd_rules6(spd), RTE_DIM(rules6) + 1);
+	/* The last five keys4 go to UDP port 53, which the new rule bypasses. */
+	check4(spd, keys4, RTE_DIM(keys4) - 5);
+	check4(spd, k4, RTE_DIM(k4));
+	check6(spd, k6, RTE_DIM(k6));
+	espgw_spd_free(spd);
+}
+
+static void
+test_direction(void **state)
+{
+	static const struct sp_spec in[] = {
+			{IN, 5, "10.0.2.0/24", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-a"},
+	};
+	static const struct key_case k[] = {
+			{"10.0.2.1", "10.0.1.1", 6, 1, 2, SA(3)},
+			{"10.0.1.5", "10.0.2.200", 17, 5000, 4500, DISC},
+	};
+	struct espgw_spd *spd;
+
+	(void)state;
+	sas_default();
+	sps_add(rules4, RTE_DIM(rules4));
+	sps_add(in, RTE_DIM(in));
+	spd = build(IN, "in");
+	assert_int_equal(espgw_spd_rules4(spd), 2);
+	check4(spd, k, RTE_DIM(k));
+	espgw_spd_free(spd);
+}
+
+static void
+test_no_rules(void **state)
+{
+	static const struct key_case k4[] = {{"10.0.1.5", "10.0.2.200", 17, 1, 2, NONE}};
+	static const struct key_case k6[] = {{"2001:db8::1", "2001:db8::2", 17, 1, 2, NONE}};
+	struct espgw_spd *spd;
+
+	(void)state;
+	sas_default();
+	spd = build(OUT, "empty");
+	assert_int_equal(espgw_spd_rules4(spd), 0);
+	assert_int_equal(espgw_spd_rules6(spd), 0);
+	check4(spd, k4, 1);
+	check6(spd, k6, 1);
+	espgw_spd_free(spd);
+}
+
+static void
+expect_build_error(enum espgw_dir dir)
+{
+	struct espgw_err err = {{0}};
+
+	assert_null(espgw_spd_build(&store, dir, SOCKET_ID_ANY, "bad", &err));
+	assert_true(err.msg[0] != '\0');
+}
+
+static void
+test_errors(void **state)
+{
+	static const struct sp_spec unknown = {
+			OUT, 1, "10.0.0.0/8", NULL, -1, ANYP, ANYP, PROT, "nope"};
+	static const struct sp_spec wrong_dir = {
+			OUT, 1, "10.0.0.0/8", NULL, -1, ANYP, ANYP, PROT, "in-a"};
+	static const struct sp_spec mixed = {
+			OUT, 1, "10.0.0.0/8", "2001:db8::/32", -1, ANYP, ANYP, BYPASS, NULL};
+
+	(void)state;
+	sas_default();
+	sp_add(&unknown);
+	expect_build_error(OUT);
+	sas_default();
+	sp_add(&wrong_dir);
+	expect_build_error(OUT);
+	sas_default();
+	sp_add(&mixed);
+	expect_build_error(OUT);
+}
+
+/* A rebuilt SPD coexists with the old one (RCU swap): unique context names. */
+static void
+test_coexist(void **state)
+{
+	struct key_case k = keys4[3]; /* matches rules4[0] */
+	struct espgw_spd *a, *b;
+
+	(void)state;
+	sas_default();
+	sps_add(rules4, RTE_DIM(rules4));
+	a = build(OUT, "same");
+	sps[0].action = BYPASS; /* the new version differs */
+	b = build(OUT, "same");
+	check4(a, &k, 1);
+	k.want = BYP;
+	check4(b, &k, 1);
+	espgw_spd_free(a);
+	check4(b, keys4, 1);
+	espgw_spd_free(b);
+}
+
+/*
+ * 10,000 rules: rule i protects 10.(i/256).(i%256).0/24 -> 172.16.0.0/12, UDP
+ * dport 1000+i%100..60000 with SA i%100; a better bypass for dport 53 from
+ * 10/8 and a catch-all discard. 1000 pseudo-random keys check the result.
+ */
+#define SCALE_RULES 10000
+#define SCALE_SAS   100
+#define SCALE_KEYS  1000
+
+static void
+scale_rules(void)
+{
+	static const struct sp_spec dns = {
+			OUT, 50, "10.0.0.0/8", "172.16.0.0/12", 17, ANYP, 53, 53, BYPASS, NULL};
+	static const struct sp_spec all = {
+			OUT, 0xffffff, "0.0.0.0/0", "0.0.0.0/0", -1, ANYP, ANYP, DROP, NULL};
+	char src[32], sa[16];
+	struct sp_spec r = {OUT, 100, src, "172.16.0.0/12", 17, ANYP, 0, 60000, PROT, sa};
+	unsigned int i;
+
+	store_reset();
+	for (i = 0; i < SCALE_SAS; i++) {
+		snprintf(sa, sizeof(sa), "sa%u", i);
+		sa_add(sa, OUT);
+	}
+	for (i = 0; i < SCALE_RULES; i++) {
+		snprintf(src, sizeof(src), "10.%u.%u.0/24", i >> 8, i & 255);
+		snprintf(sa, sizeof(sa), "sa%u", i % SCALE_SAS);
+		r.dp_lo = (uint16_t)(1000 + i % 100);
+		sp_add(&r);
+	}
+	sp_add(&dns);
+	sp_add(&all);
+}
+
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static uint32_t
+scale_key(struct espgw_spd_key4 *k, uint32_t *seed, unsigned int j)
+{
+	uint32_t i = lcg(seed) % SCALE_RULES;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = 17;
+	k->src = htonl(0x0a000000u | i << 8 | (lcg(seed) & 255));
+	k->dst = htonl(0xac100000u | (lcg(seed) & 0xfffff));
+	k->sport = htons((uint16_t)lcg(seed));
+	k->dport = htons((uint16_t)(1100 + lcg(seed) % 58900));
+	if (j % 10 == 0) {
+		k->dport = htons(53);
+		return BYP;
+	}
+	if (j % 17 == 0) {
+		k->dport = htons(61000);
+		return DISC;
+	}
+	if (j % 23 == 0) {
+		k->dst = htonl(0xac200001u); /* 172.32.0.1: outside 172.16/12 */
+		return DISC;
+	}
+	return SA(i % SCALE_SAS);
+}
+
+static void
+test_scale(void **state)
+{
+	static struct espgw_spd_key4 k[SCALE_KEYS];
+	static const struct espgw_spd_key4 *kp[SCALE_KEYS];
+	static uint32_t want[SCALE_KEYS], res[SCALE_KEYS];
+	struct timespec t0, t1;
+	struct espgw_spd *spd;
+	uint32_t seed = 42, j, bad = 0;
+	double secs;
+
+	(void)state;
+	scale_rules();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	spd = build(OUT, "scale");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("%u rules built in %.2f s\n", espgw_spd_rules4(spd), secs);
+	assert_int_equal(espgw_spd_rules4(spd), SCALE_RULES + 2);
+	assert_true(secs < 10.0);
+	for (j = 0; j < SCALE_KEYS; j++) {
+		want[j] = scale_key(&k[j], &seed, j);
+		kp[j] = &k[j];
+	}
+	espgw_spd_classify4(spd, kp, res, SCALE_KEYS);
+	for (j = 0; j < SCALE_KEYS; j++)
+		bad += res[j] != want[j];
+	assert_int_equal(bad, 0);
+	espgw_spd_free(spd);
+}
+
+/* ---- selector extraction from raw headers ---- */
+
+struct x4_case {
+	const char *name;
+	uint8_t ver; /* 0: 4 */
+	uint8_t ihl;
+	uint8_t proto;
+	uint16_t frag; /* flags and offset field, host order */
+	uint8_t l4[8];
+	uint8_t l4len;
+	int tot_adj; /* added to the true total length */
+	int len_adj; /* added to the length passed (beyond: padding) */
+	int rc;
+	uint16_t sport, dport;
+};
+
+static const struct x4_case x4_cases[] = {
+		{"udp", 0, 5, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, 0, 4500, 500},
+		/* Options are NOPs (1): ignoring IHL would read ports 257/257. */
+		{"tcp after options", 0, 7, 6, 0, {0x00, 0x50, 0xc0, 0x00}, 20 - 12, 0, 0, 0, 80,
+				49152},
+		{"icmp echo", 0, 5, 1, 0, {8, 0}, 8, 0, 0, 0, 8, 0},
+		{"icmp unreachable", 0, 5, 1, 0, {3, 4}, 8, 0, 0, 0, 3, 4},
+		{"first fragment", 0, 5, 17, 0x2000, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, 0, 4500,
+				500},
+		{"later fragment", 0, 5, 17, 0x0010, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, 0, 0, 0},
+		{"middle fragment", 0, 5, 17, 0x2001, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, 0, 0, 0},
+		{"esp", 0, 5, 50, 0, {0, 0, 1, 0}, 8, 0, 0, 0, 0, 0},
+		{"gre no payload", 0, 5, 47, 0, {0}, 0, 0, 0, 0, 0, 0},
+		{"padding past total length", 0, 5, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 10, 0,
+				4500, 500},
+		{"udp truncated", 0, 5, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 4, 0, -1, -1, 0, 0},
+		{"udp cut by total length", 0, 5, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 4, -1, 0, -1, 0,
+				0},
+		{"first fragment too short", 0, 5, 17, 0x2000, {0x11}, 1, 0, 0, -1, 0, 0},
+		{"icmp truncated", 0, 5, 1, 0, {8}, 1, 0, 0, -1, 0, 0},
+		{"options truncated", 0, 7, 6, 0, {0}, 0, 0, -4, -1, 0, 0},
+		{"fixed header truncated", 0, 5, 59, 0, {0}, 0, 0, -1, -1, 0, 0},
+		{"ihl below 5", 0, 4, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, -1, 0, 0},
+		{"total length below header", 0, 6, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 8, -9, 0, -1,
+				0, 0},
+		{"not version 4", 6, 5, 17, 0, {0x11, 0x94, 0x01, 0xf4}, 8, 0, 0, -1, 0, 0},
+};
+
+static uint32_t
+ip4_craft(uint8_t *b, const struct x4_case *c)
+{
+	uint32_t hl = 4u * c->ihl, tot;
+
+	if (c->ihl < 5)
+		hl = 20; /* the bytes are there; the field lies */
+	tot = hl + c->l4len;
+	memset(b, 0, 128);
+	b[0] = (uint8_t)((c->ver ? c->ver : 4) << 4 | c->ihl);
+	b[2] = (uint8_t)((tot + c->tot_adj) >> 8);
+	b[3] = (uint8_t)(tot + c->tot_adj);
+	b[6] = (uint8_t)(c->frag >> 8);
+	b[7] = (uint8_t)c->frag;
+	b[8] = 64;
+	b[9] = c->proto;
+	memcpy(b + 12, (const uint8_t[]){192, 0, 2, 1, 198, 51, 100, 2}, 8);
+	memset(b + 20, 1, hl - 20); /* NOP options */
+	memcpy(b + hl, c->l4, c->l4len < 8 ? c->l4len : 8);
+	return tot;
+}
+
+static void
+test_extract4(void **state)
+{
+	struct espgw_spd_key4 k;
+	uint8_t b[128];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(x4_cases); i++) {
+		const struct x4_case *c = &x4_cases[i];
+		uint32_t len = ip4_craft(b, c) + (uint32_t)c->len_adj;
+
+		memset(&k, 0xee, sizeof(k));
+		rc = espgw_spd_key4_extract(b, len, &k);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d want %d", c->name, rc, c->rc);
+		if (rc < 0)
+			continue;
+		if (k.proto != c->proto || ntohs(k.sport) != c->sport || ntohs(k.dport) != c->dport)
+			fail_msg("%s: proto %u ports %u/%u", c->name, k.proto, ntohs(k.sport),
+					ntohs(k.dport));
+		assert_int_equal(k.src, htonl(0xc0000201));
+		assert_int_equal(k.dst, htonl(0xc6336402));
+		assert_int_equal(k.pad[0] | k.pad[1] | k.pad[2], 0);
+	}
+}
+
+#define X6_EXT_MAX 10
+
+struct x6_case {
+	const char *name;
+	uint8_t ver;		   /* 0: 6 */
+	uint8_t ext[X6_EXT_MAX];   /* extension header types, in order */
+	uint8_t units[X6_EXT_MAX]; /* their length in 8-byte units (fragment: 1) */
+	uint8_t n_ext;
+	uint16_t frag; /* fragment header offset/M field, host order */
+	uint8_t proto;
+	uint8_t l4[8];
+	uint8_t l4len;
+	int plen_adj;
+	int len_adj;
+	int rc;
+	uint8_t kproto;
+	uint16_t sport, dport;
+};
+
+#define D8 60, 60, 60, 60, 60, 60, 60, 60
+#define U8 1, 1, 1, 1, 1, 1, 1, 1
+#define UDP_4500                       \
+	{                              \
+		0x01, 0xf4, 0x11, 0x94 \
+	}
+
+static const struct x6_case x6_cases[] = {
+		{"udp", 0, {0}, {0}, 0, 0, 17, UDP_4500, 8, 0, 0, 0, 17, 500, 4500},
+		{"hbh dst rt udp", 0, {0, 60, 43}, {1, 2, 3}, 3, 0, 17, UDP_4500, 8, 0, 0, 0, 17,
+				500, 4500},
+		{"first fragment", 0, {44}, {1}, 1, 0x0001, 17, UDP_4500, 8, 0, 0, 0, 17, 500,
+				4500},
+		{"later fragment", 0, {44}, {1}, 1, 0x0100, 17, UDP_4500, 8, 0, 0, 0, 17, 0, 0},
+		{"hbh then later fragment", 0, {0, 44}, {1, 1}, 2, 0x0101, 6, UDP_4500, 8, 0, 0, 0,
+				6, 0, 0},
+		{"esp after hbh", 0, {0}, {1}, 1, 0, 50, UDP_4500, 8, 0, 0, 0, 50, 0, 0},
+		{"ah stops the walk", 0, {0}, {1}, 1, 0, 51, {17, 2, 0, 0}, 8, 0, 0, 0, 51, 0, 0},
+		{"no next header", 0, {0}, {0}, 0, 0, 59, {0}, 0, 0, 0, 0, 59, 0, 0},
+		{"icmpv6 echo", 0, {0}, {0}, 0, 0, 58, {128, 0}, 8, 0, 0, 0, 58, 128, 0},
+		{"8 extension headers", 0, {D8}, {U8}, 8, 0, 17, UDP_4500, 8, 0, 0, 0, 17, 500,
+				4500},
+		{"padding past payload", 0, {0}, {0}, 0, 0, 17, UDP_4500, 8, 0, 8, 0, 17, 500,
+				4500},
+		{"9 extension headers", 0, {D8, 60}, {U8, 1}, 9, 0, 17, UDP_4500, 8, 0, 0, -1, 0, 0,
+				0},
+		{"extension truncated", 0, {60}, {2}, 1, 0, 59, {0}, 0, 0, -8, -1, 0, 0, 0},
+		{"extension cut by payload length", 0, {60}, {2}, 1, 0, 59, {0}, 0, -8, 0, -1, 0, 0,
+				0},
+		{"fragment truncated", 0, {44}, {1}, 1, 0, 17, {0}, 0, 0, -4, -1, 0, 0, 0},
+		{"udp truncated", 0, {0}, {0}, 0, 0, 17, UDP_4500, 4, 0, -1, -1, 0, 0, 0},
+		{"udp cut by payload length", 0, {0}, {0}, 0, 0, 17, UDP_4500, 4, -2, 0, -1, 0, 0,
+				0},
+		{"fixed header truncated", 0, {0}, {0}, 0, 0, 59, {0}, 0, 0, -1, -1, 0, 0, 0},
+		{"not version 6", 4, {0}, {0}, 0, 0, 17, UDP_4500, 8, 0, 0, -1, 0, 0, 0},
+};
+
+static uint32_t
+ext_craft(uint8_t *p, const struct x6_case *c, unsigned int e)
+{
+	uint8_t next = e + 1 < c->n_ext ? c->ext[e + 1] : c->proto;
+	uint32_t len = 8u * c->units[e];
+
+	memset(p, 0, len);
+	p[0] = next;
+	if (c->ext[e] == 44) {
+		p[2] = (uint8_t)(c->frag >> 8);
+		p[3] = (uint8_t)c->frag;
+	} else {
+		p[1] = (uint8_t)(c->units[e] - 1);
+	}
+	return len;
+}
+
+static uint32_t
+ip6_craft(uint8_t *b, const struct x6_case *c)
+{
+	uint32_t off = 40, plen;
+	unsigned int e;
+
+	memset(b, 0, 512);
+	b[0] = (uint8_t)((c->ver ? c->ver : 6) << 4);
+	b[6] = c->n_ext ? c->ext[0] : c->proto;
+	b[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", b + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", b + 24), 1);
+	for (e = 0; e < c->n_ext; e++)
+		off += ext_craft(b + off, c, e);
+	memcpy(b + off, c->l4, c->l4len < 8 ? c->l4len : 8);
+	off += c->l4len;
+	plen = off - 40 + (uint32_t)c->plen_adj;
+	b[4] = (uint8_t)(plen >> 8);
+	b[5] = (uint8_t)plen;
+	return off;
+}
+
+static void
+test_extract6(void **state)
+{
+	struct espgw_spd_key6 k;
+	uint8_t b[512], a1[16], a2[16];
+	size_t i;
+	int rc;
+
+	(void)state;
+	inet_pton(AF_INET6, "2001:db8::1", a1);
+	inet_pton(AF_INET6, "2001:db8::2", a2);
+	for (i = 0; i < RTE_DIM(x6_cases); i++) {
+		const struct x6_case *c = &x6_cases[i];
+		uint32_t len = ip6_craft(b, c) + (uint32_t)c->len_adj;
+
+		memset(&k, 0xee, sizeof(k));
+		rc = espgw_spd_key6_extract(b, len, &k);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d want %d", c->name, rc, c->rc);
+		if (rc < 0)
+			continue;
+		if (k.proto != c->kproto || ntohs(k.sport) != c->sport ||
+				ntohs(k.dport) != c->dport)
+			fail_msg("%s: proto %u ports %u/%u", c->name, k.proto, ntohs(k.sport),
+					ntohs(k.dport));
+		assert_memory_equal(k.src, a1, 16);
+		assert_memory_equal(k.dst, a2, 16);
+	}
+}
+
+/* End to end: a crafted packet's key meets a port-range rule. */
+static void
+test_packet_policy(void **state)
+{
+	static const struct sp_spec r[] = {
+			{OUT, 1, "192.0.2.0/24", "198.51.100.0/24", 17, ANYP, 1024, 65535, PROT,
+					"out-a"},
+			{OUT, 2, "192.0.2.0/24", "198.51.100.0/24", -1, ANYP, ANYP, BYPASS, NULL},
+	};
+	struct x4_case c = x4_cases[0]; /* UDP 4500 -> 500 */
+	struct espgw_spd_key4 k;
+	const struct espgw_spd_key4 *kp = &k;
+	struct espgw_spd *spd;
+	uint8_t b[128];
+	uint32_t res;
+
+	(void)state;
+	sas_default();
+	sps_add(r, RTE_DIM(r));
+	spd = build(OUT, "pkt");
+	assert_int_equal(espgw_spd_key4_extract(b, ip4_craft(b, &c), &k), 0);
+	espgw_spd_classify4(spd, &kp, &res, 1);
+	assert_int_equal(res, BYP); /* dport 500 < 1024 */
+	c.l4[2] = 0x11;		    /* dport 4500 */
+	c.l4[3] = 0x94;
+	assert_int_equal(espgw_spd_key4_extract(b, ip4_craft(b, &c), &k), 0);
+	espgw_spd_classify4(spd, &kp, &res, 1);
+	assert_int_equal(res, SA(0));
+	espgw_spd_free(spd);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_classify4),
+			cmocka_unit_test(test_classify6),
+			cmocka_unit_test(test_both_families),
+			cmocka_unit_test(test_direction),
+			cmocka_unit_test(test_no_rules),
+			cmocka_unit_test(test_errors),
+			cmocka_unit_test(test_coexist),
+			cmocka_unit_test(test_extract4),
+			cmocka_unit_test(test_extract6),
+			cmocka_unit_test(test_packet_policy),
+			cmocka_unit_test(test_scale),
+	};
+	int rc;
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	rc = cmocka_run_group_tests_name("dpdk-spd", tests, NULL, NULL);
+	rte_eal_cleanup();
+	return rc;
+}
