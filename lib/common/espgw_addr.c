@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,20 @@ espgw_prefix_fmt(const struct espgw_prefix *p, char *buf, size_t len)
 	return buf;
 }
 
+/* "xx:xx:xx:xx:xx:xx" exactly: sscanf's %x alone would take signs, blanks and "0x". */
+static bool
+mac_shape_ok(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 17)
+		return false;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 int
 espgw_mac_parse(const char *s, uint8_t mac[6])
 {
@@ -139,7 +154,7 @@ espgw_mac_parse(const char *s, uint8_t mac[6])
 	char tail;
 	int i;
 
-	if (strlen(s) != 17)
+	if (!mac_shape_ok(s))
 		return -1;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 			    &tail) != 6)

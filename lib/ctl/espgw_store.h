@@ -7,11 +7,29 @@
 #ifndef ESPGW_STORE_H
 #define ESPGW_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "espgw_req.h"
 
 #define ESPGW_ERR_MAX 256
+
+/* Limits and defaults checked by espgw_store_apply() (and used by the parser's messages). */
+#define ESPGW_MTU_MIN		  68   /* RFC 791 */
+#define ESPGW_MTU_MIN6		  1280 /* RFC 8200 5: any port with an IPv6 address */
+#define ESPGW_MTU_MAX		  9216
+#define ESPGW_MTU_DEFAULT	  1500
+#define ESPGW_REPLAY_MIN	  64
+#define ESPGW_REPLAY_MAX	  65536
+#define ESPGW_REPLAY_DEFAULT	  64
+#define ESPGW_TTL_DEFAULT	  64
+#define ESPGW_DSCP_MAX		  63
+#define ESPGW_FLOW_LABEL_MAX	  0xfffff
+#define ESPGW_SPI_RESERVED_MAX	  255 /* RFC 4303 2.1: 1..255 reserved by IANA, 0 invalid */
+#define ESPGW_SP_PRIORITY_MAX	  0xffffff
+#define ESPGW_SP_PRIORITY_DEFAULT 1000
+#define ESPGW_BURST_MAX		  256
+#define ESPGW_BURST_DEFAULT	  32
 
 /* A validation failure: a human sentence without location (the caller adds FILE:LINE). */
 struct espgw_err {
@@ -34,6 +52,16 @@ struct espgw_store {
 	struct espgw_global_conf global;
 };
 
+/* Object names: 1..31 characters of [A-Za-z0-9_.-]. */
+bool espgw_name_valid(const char *name);
+
+/*
+ * Zero req and fill the defaults of its type (mtu 1500, ttl 64, seq 1, replay
+ * window 64, priority 1000, proto any, all ports ...). Every producer of
+ * requests starts here so that "not given" means the same everywhere.
+ */
+void espgw_req_init(struct espgw_req *req, enum espgw_req_type type);
+
 void espgw_store_init(struct espgw_store *s);
 /* Frees everything and wipes key material (explicit_bzero). */
 void espgw_store_fini(struct espgw_store *s);
@@ -50,5 +78,11 @@ int espgw_store_port_index(const struct espgw_store *s, const char *name);
 const struct espgw_sa_conf *espgw_store_sa(const struct espgw_store *s, const char *name);
 int espgw_store_sa_index(const struct espgw_store *s, const char *name);
 const struct espgw_crypto_conf *espgw_store_crypto(const struct espgw_store *s, const char *name);
+int espgw_store_crypto_index(const struct espgw_store *s, const char *name);
+/* Index of the port that has ip as one of its own addresses, or -1. */
+int espgw_store_port_of_addr(const struct espgw_store *s, const struct espgw_ip *ip);
+/* The crypto path an SA really uses: its own, or the global one when DEFAULT. */
+enum espgw_crypto_path espgw_store_sa_crypto_path(
+		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 
 #endif

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * "crypto add NAME dev CRYPTODEV", "set crypto-path cryptodev|cpu", "set burst N".
+ */
+#include "conf_int.h"
+
+enum { C_DEV };
+
+static int
+set_dev(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_dev(v, ((struct espgw_crypto_conf *)obj)->dev, err);
+}
+
+static const struct espgw_conf_opt crypto_opts[] = {
+		{"dev", set_dev, C_DEV, false, false},
+};
+
+int
+espgw_conf_crypto_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	uint64_t seen;
+
+	espgw_req_init(req, ESPGW_REQ_CRYPTO_ADD);
+	if (argc < 1)
+		return espgw_conf_fail(err, "crypto add needs a name");
+	if (espgw_conf_name("crypto", argv[0], req->crypto.name, err) < 0)
+		return -1;
+	if (espgw_conf_opts("crypto add", crypto_opts, ESPGW_CONF_NOPTS(crypto_opts), argc - 1,
+			    argv + 1, &req->crypto, &seen, err) < 0)
+		return -1;
+	return espgw_conf_need("crypto add", seen, C_DEV, "dev", err);
+}
+
+/* "set KEY VALUE": exactly one value. */
+static int
+one_value(const char *cmd, int argc, char *const argv[], struct espgw_err *err)
+{
+	if (argc < 1)
+		return espgw_conf_fail(err, "missing value for '%s'", cmd);
+	if (argc > 1)
+		return espgw_conf_fail(err, "unexpected '%.40s' after %s VALUE",
+				espgw_conf_show(argv[1]), cmd);
+	return 0;
+}
+
+int
+espgw_conf_set_crypto_path(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	static const char *const paths[] = {"cryptodev", "cpu", NULL};
+	int i;
+
+	espgw_req_init(req, ESPGW_REQ_SET_CRYPTO_PATH);
+	if (one_value("set crypto-path", argc, argv, err) < 0 ||
+			espgw_conf_word("crypto-path", argv[0], paths, &i, err) < 0)
+		return -1;
+	req->crypto_path = i == 0 ? ESPGW_CRYPTO_PATH_CRYPTODEV : ESPGW_CRYPTO_PATH_CPU;
+	return 0;
+}
+
+int
+espgw_conf_set_burst(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	uint64_t n;
+
+	espgw_req_init(req, ESPGW_REQ_SET_BURST);
+	if (one_value("set burst", argc, argv, err) < 0 ||
+			espgw_conf_u64("burst", argv[0], 1, ESPGW_BURST_MAX, &n, err) < 0)
+		return -1;
+	req->burst = (uint16_t)n;
+	return 0;
+}

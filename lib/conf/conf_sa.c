@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * "sa add NAME dir in|out spi N mode tunnel local IP remote IP TRANSFORM [OPTIONS]"
+ * and "sa del NAME". The transform is checked for consistency (algorithm
+ * kinds, key and salt sizes) by the store; here only the syntax. Key text
+ * never goes into a message.
+ */
+#include <string.h>
+
+#include "conf_int.h"
+
+enum {
+	S_DIR,
+	S_SPI,
+	S_MODE,
+	S_LOCAL,
+	S_REMOTE,
+	S_AEAD,
+	S_CIPHER,
+	S_AUTH,
+	S_KEY,
+	S_SALT,
+	S_AUTH_KEY,
+	S_REPLAY,
+	S_ESN,
+	S_SEQ,
+	S_TTL,
+	S_DSCP,
+	S_DF,
+	S_FLOW,
+	S_PATH,
+	S_CDEV,
+	S_MATCH,
+};
+
+static int
+set_dir(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const dirs[] = {"in", "out", NULL};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("dir", v, dirs, &i, err) < 0)
+		return -1;
+	sa->dir = i == 0 ? ESPGW_DIR_IN : ESPGW_DIR_OUT;
+	return 0;
+}
+
+static int
+set_spi(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (espgw_conf_u64("spi", v, 0, UINT32_MAX, &n, err) < 0)
+		return -1;
+	sa->spi = (uint32_t)n;
+	return 0;
+}
+
+static int
+set_mode(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const modes[] = {"tunnel", NULL};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("mode", v, modes, &i, err) < 0)
+		return -1;
+	sa->mode = ESPGW_SA_TUNNEL;
+	return 0;
+}
+
+static int
+set_local(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_ip("local", v, &((struct espgw_sa_conf *)obj)->local, err);
+}
+
+static int
+set_remote(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_ip("remote", v, &((struct espgw_sa_conf *)obj)->remote, err);
+}
+
+/* what is also the keyword of kind: "aead", "cipher" or "auth". */
+static int
+set_algo(const char *what, enum espgw_algo_kind kind, const char *v, enum espgw_algo *out,
+		struct espgw_err *err)
+{
+	static const char *const kinds[] = {"aead", "cipher", "auth"};
+	int k;
+
+	*out = espgw_algo_lookup(v, kind);
+	if (*out != ESPGW_ALGO_NONE)
+		return 0;
+	for (k = ESPGW_ALGO_KIND_AEAD; k <= ESPGW_ALGO_KIND_AUTH; k++)
+		if (espgw_algo_lookup(v, (enum espgw_algo_kind)k) != ESPGW_ALGO_NONE)
+			return espgw_conf_fail(err, "%s is an algorithm for '%s', not '%s'", v,
+					kinds[k], what);
+	return espgw_conf_fail(err, "unknown %s algorithm '%.40s'", what, espgw_conf_show(v));
+}
+
+static int
+set_aead(void *obj, const char *v, struct espgw_err *err)
+{
+	return set_algo("aead", ESPGW_ALGO_KIND_AEAD, v, &((struct espgw_sa_conf *)obj)->aead, err);
+}
+
+static int
+set_cipher(void *obj, const char *v, struct espgw_err *err)
+{
+	return set_algo("cipher", ESPGW_ALGO_KIND_CIPHER, v, &((struct espgw_sa_conf *)obj)->cipher,
+			err);
+}
+
+static int
+set_auth(void *obj, const char *v, struct espgw_err *err)
+{
+	return set_algo("auth", ESPGW_ALGO_KIND_AUTH, v, &((struct espgw_sa_conf *)obj)->auth, err);
+}
+
+static int
+set_key(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+
+	return espgw_conf_hex("key", v, sa->key, sizeof(sa->key), &sa->key_len, err);
+}
+
+static int
+set_auth_key(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+
+	return espgw_conf_hex(
+			"auth-key", v, sa->auth_key, sizeof(sa->auth_key), &sa->auth_key_len, err);
+}
+
+static int
+set_salt(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint8_t len;
+
+	if (espgw_conf_hex("salt", v, sa->salt, sizeof(sa->salt), &len, err) < 0)
+		return -1;
+	if (len != ESPGW_SALT_LEN)
+		return espgw_conf_fail(err, "salt must be %u bytes, got %u", ESPGW_SALT_LEN, len);
+	sa->has_salt = true;
+	return 0;
+}
+
+static int
+set_replay(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (espgw_conf_u64("replay-window", v, 0, UINT32_MAX, &n, err) < 0)
+		return -1;
+	sa->replay_window = (uint32_t)n;
+	return 0;
+}
+
+static int
+set_esn(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const onoff[] = {"off", "on", NULL};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("esn", v, onoff, &i, err) < 0)
+		return -1;
+	sa->esn = i == 1;
+	return 0;
+}
+
+static int
+set_seq(void *obj, const char *v, struct espgw_err *err)
+{
+	/* The range depends on esn, which may come later: the store checks it. */
+	return espgw_conf_u64("seq", v, 0, UINT64_MAX, &((struct espgw_sa_conf *)obj)->seq, err);
+}
+
+static int
+set_ttl(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (espgw_conf_u64("ttl", v, 1, UINT8_MAX, &n, err) < 0)
+		return -1;
+	sa->ttl = (uint8_t)n;
+	return 0;
+}
+
+static int
+set_dscp(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (strcmp(v, "copy") == 0) {
+		sa->dscp_mode = ESPGW_HDR_COPY;
+		return 0;
+	}
+	if (espgw_conf_u64("dscp", v, 0, ESPGW_DSCP_MAX, &n, err) < 0)
+		return espgw_conf_fail(err, "dscp must be copy or 0..%u, got %.40s", ESPGW_DSCP_MAX,
+				espgw_conf_show(v));
+	sa->dscp_mode = ESPGW_HDR_SET;
+	sa->dscp = (uint8_t)n;
+	return 0;
+}
+
+static int
+set_df(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const modes[] = {"copy", "set", "clear", NULL};
+	static const enum espgw_hdr_copy val[] = {ESPGW_HDR_COPY, ESPGW_HDR_SET, ESPGW_HDR_CLEAR};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("df", v, modes, &i, err) < 0)
+		return -1;
+	sa->df_mode = val[i];
+	return 0;
+}
+
+static int
+set_flow(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (espgw_conf_u64("flow-label", v, 0, ESPGW_FLOW_LABEL_MAX, &n, err) < 0)
+		return -1;
+	sa->flow_label = (uint32_t)n;
+	sa->has_flow_label = true;
+	return 0;
+}
+
+static int
+set_path(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const paths[] = {"default", "cryptodev", "cpu", NULL};
+	static const enum espgw_crypto_path val[] = {ESPGW_CRYPTO_PATH_DEFAULT,
+			ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("crypto-path", v, paths, &i, err) < 0)
+		return -1;
+	sa->crypto_path = val[i];
+	return 0;
+}
+
+static int
+set_cdev(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_name("crypto", v, ((struct espgw_sa_conf *)obj)->cryptodev, err);
+}
+
+static int
+set_match(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const keys[] = {"spi", "spi-dst", "spi-dst-src", NULL};
+	static const enum espgw_sad_match val[] = {
+			ESPGW_SAD_MATCH_SPI, ESPGW_SAD_MATCH_SPI_DST, ESPGW_SAD_MATCH_SPI_DST_SRC};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("match", v, keys, &i, err) < 0)
+		return -1;
+	sa->match = val[i];
+	return 0;
+}
+
+static const struct espgw_conf_opt sa_opts[] = {
+		{"dir", set_dir, S_DIR, false, false},
+		{"spi", set_spi, S_SPI, false, false},
+		{"mode", set_mode, S_MODE, false, false},
+		{"local", set_local, S_LOCAL, false, false},
+		{"remote", set_remote, S_REMOTE, false, false},
+		{"aead", set_aead, S_AEAD, false, false},
+		{"cipher", set_cipher, S_CIPHER, false, false},
+		{"auth", set_auth, S_AUTH, false, false},
+		{"key", set_key, S_KEY, false, false},
+		{"salt", set_salt, S_SALT, false, false},
+		{"auth-key", set_auth_key, S_AUTH_KEY, false, false},
+		{"replay-window", set_replay, S_REPLAY, false, false},
+		{"esn", set_esn, S_ESN, false, false},
+		{"seq", set_seq, S_SEQ, false, false},
+		{"ttl", set_ttl, S_TTL, false, false},
+		{"dscp", set_dscp, S_DSCP, false, false},
+		{"df", set_df, S_DF, false, false},
+		{"flow-label", set_flow, S_FLOW, false, false},
+		{"crypto-path", set_path, S_PATH, false, false},
+		{"cryptodev", set_cdev, S_CDEV, false, false},
+		{"match", set_match, S_MATCH, false, false},
+};
+
+static int
+sa_need(uint64_t seen, struct espgw_err *err)
+{
+	static const struct {
+		unsigned int slot;
+		const char *what;
+	} req[] = {{S_DIR, "dir"}, {S_SPI, "spi"}, {S_MODE, "mode"}, {S_LOCAL, "local"},
+			{S_REMOTE, "remote"}};
+	unsigned int i;
+
+	for (i = 0; i < ESPGW_CONF_NOPTS(req); i++)
+		if (espgw_conf_need("sa add", seen, req[i].slot, req[i].what, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	uint64_t seen;
+
+	espgw_req_init(req, ESPGW_REQ_SA_ADD);
+	if (argc < 1)
+		return espgw_conf_fail(err, "sa add needs a name");
+	if (espgw_conf_name("SA", argv[0], req->sa.name, err) < 0)
+		return -1;
+	if (espgw_conf_opts("sa add", sa_opts, ESPGW_CONF_NOPTS(sa_opts), argc - 1, argv + 1,
+			    &req->sa, &seen, err) < 0)
+		return -1;
+	if (sa_need(seen, err) < 0)
+		return -1;
+	/* Even "seq 1": an inbound SA has no sending counter to start. */
+	if (ESPGW_CONF_SEEN(seen, S_SEQ) && req->sa.dir == ESPGW_DIR_IN)
+		return espgw_conf_fail(err, "seq is only valid for outbound SAs");
+	return 0;
+}
+
+int
+espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	espgw_req_init(req, ESPGW_REQ_SA_DEL);
+	if (argc < 1)
+		return espgw_conf_fail(err, "sa del needs a name");
+	if (argc > 1)
+		return espgw_conf_fail(err, "unexpected '%.40s' after sa del NAME",
+				espgw_conf_show(argv[1]));
+	return espgw_conf_name("SA", argv[0], req->name, err);
+}

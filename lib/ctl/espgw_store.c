@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration store: arrays of object configs, request dispatch, lookups.
+ * The per-object validation lives in store_net.c, store_sa.c and store_sp.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "espgw_store.h"
+#include "store_int.h"
+
+int
+espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void *
+espgw_store_grow(void *arr, unsigned int *cap, unsigned int n, size_t elem)
+{
+	unsigned int ncap;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 8;
+	na = calloc(ncap, elem);
+	if (na == NULL)
+		return NULL;
+	/* Not realloc: it could free the old block with keys still in it. */
+	if (arr != NULL) {
+		memcpy(na, arr, (size_t)n * elem);
+		explicit_bzero(arr, (size_t)*cap * elem);
+		free(arr);
+	}
+	*cap = ncap;
+	return na;
+}
+
+bool
+espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addr; i++)
+		if (espgw_prefix_contains(&p->addr[i], ip))
+			return true;
+	return false;
+}
+
+bool
+espgw_name_valid(const char *name)
+{
+	size_t len = strnlen(name, ESPGW_NAME_MAX);
+
+	if (len == 0 || len >= ESPGW_NAME_MAX)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	       len;
+}
+
+static void
+sa_defaults(struct espgw_sa_conf *sa)
+{
+	sa->mode = ESPGW_SA_TUNNEL;
+	sa->replay_window = ESPGW_REPLAY_DEFAULT;
+	sa->seq = 1;
+	sa->ttl = ESPGW_TTL_DEFAULT;
+}
+
+static void
+sp_defaults(struct espgw_sp_conf *sp)
+{
+	sp->priority = ESPGW_SP_PRIORITY_DEFAULT;
+	sp->proto = -1;
+	sp->sport_hi = UINT16_MAX;
+	sp->dport_hi = UINT16_MAX;
+}
+
+void
+espgw_req_init(struct espgw_req *req, enum espgw_req_type type)
+{
+	memset(req, 0, sizeof(*req));
+	req->type = type;
+	switch (type) {
+	case ESPGW_REQ_PORT_ADD:
+		req->port.mtu = ESPGW_MTU_DEFAULT;
+		break;
+	case ESPGW_REQ_SA_ADD:
+		sa_defaults(&req->sa);
+		break;
+	case ESPGW_REQ_SP_ADD:
+		sp_defaults(&req->sp);
+		break;
+	case ESPGW_REQ_SET_CRYPTO_PATH:
+		req->crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
+		break;
+	case ESPGW_REQ_SET_BURST:
+		req->burst = ESPGW_BURST_DEFAULT;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+espgw_store_init(struct espgw_store *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->global.crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
+	s->global.burst = ESPGW_BURST_DEFAULT;
+}
+
+static void
+wipe_free(void *arr, unsigned int cap, size_t elem)
+{
+	if (arr == NULL)
+		return;
+	explicit_bzero(arr, (size_t)cap * elem);
+	free(arr);
+}
+
+void
+espgw_store_fini(struct espgw_store *s)
+{
+	/* Everything is wiped, not only SAs: cheap, and no field can be forgotten. */
+	wipe_free(s->ports, s->cap_ports, sizeof(*s->ports));
+	wipe_free(s->sas, s->cap_sas, sizeof(*s->sas));
+	wipe_free(s->sps, s->cap_sps, sizeof(*s->sps));
+	wipe_free(s->routes, s->cap_routes, sizeof(*s->routes));
+	wipe_free(s->neighs, s->cap_neighs, sizeof(*s->neighs));
+	wipe_free(s->cryptos, s->cap_cryptos, sizeof(*s->cryptos));
+	espgw_store_init(s);
+}
+
+static int
+set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_err *err)
+{
+	if (p != ESPGW_CRYPTO_PATH_CRYPTODEV && p != ESPGW_CRYPTO_PATH_CPU)
+		return espgw_store_fail(err, "crypto-path must be cryptodev or cpu");
+	s->global.crypto_path = p;
+	return 0;
+}
+
+static int
+set_burst(struct espgw_store *s, uint16_t burst, struct espgw_err *err)
+{
+	if (burst < 1 || burst > ESPGW_BURST_MAX)
+		return espgw_store_fail(err, "burst must be 1..%u, got %u", ESPGW_BURST_MAX, burst);
+	s->global.burst = burst;
+	return 0;
+}
+
+static int
+dispatch(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *err)
+{
+	switch (req->type) {
+	case ESPGW_REQ_PORT_ADD:
+		return espgw_store_port_add(s, &req->port, err);
+	case ESPGW_REQ_SA_ADD:
+		return espgw_store_sa_add(s, &req->sa, err);
+	case ESPGW_REQ_SA_DEL:
+		return espgw_store_sa_del(s, req->name, err);
+	case ESPGW_REQ_SP_ADD:
+		return espgw_store_sp_add(s, &req->sp, err);
+	case ESPGW_REQ_ROUTE_ADD:
+		return espgw_store_route_add(s, &req->route, err);
+	case ESPGW_REQ_NEIGH_ADD:
+		return espgw_store_neigh_add(s, &req->neigh, err);
+	case ESPGW_REQ_CRYPTO_ADD:
+		return espgw_store_crypto_add(s, &req->crypto, err);
+	case ESPGW_REQ_SET_CRYPTO_PATH:
+		return set_crypto_path(s, req->crypto_path, err);
+	case ESPGW_REQ_SET_BURST:
+		return set_burst(s, req->burst, err);
+	}
+	return espgw_store_fail(err, "unknown request type %d", (int)req->type);
+}
+
+int
+espgw_store_apply(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *err)
+{
+	struct espgw_err scratch;
+
+	return dispatch(s, req, err != NULL ? err : &scratch);
+}
+
+int
+espgw_store_port_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_ports; i++)
+		if (strcmp(s->ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct espgw_port_conf *
+espgw_store_port(const struct espgw_store *s, const char *name)
+{
+	int i = espgw_store_port_index(s, name);
+
+	return i < 0 ? NULL : &s->ports[i];
+}
+
+int
+espgw_store_sa_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (strcmp(s->sas[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct espgw_sa_conf *
+espgw_store_sa(const struct espgw_store *s, const char *name)
+{
+	int i = espgw_store_sa_index(s, name);
+
+	return i < 0 ? NULL : &s->sas[i];
+}
+
+int
+espgw_store_crypto_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_cryptos; i++)
+		if (strcmp(s->cryptos[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct espgw_crypto_conf *
+espgw_store_crypto(const struct espgw_store *s, const char *name)
+{
+	int i = espgw_store_crypto_index(s, name);
+
+	return i < 0 ? NULL : &s->cryptos[i];
+}
+
+int
+espgw_store_port_of_addr(const struct espgw_store *s, const struct espgw_ip *ip)
+{
+	unsigned int i, a;
+
+	for (i = 0; i < s->n_ports; i++)
+		for (a = 0; a < s->ports[i].n_addr; a++)
+			if (espgw_ip_equal(&s->ports[i].addr[a].ip, ip))
+				return (int)i;
+	return -1;
+}
+
+enum espgw_crypto_path
+espgw_store_sa_crypto_path(const struct espgw_store *s, const struct espgw_sa_conf *sa)
+{
+	if (sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT)
+		return s->global.crypto_path;
+	return sa->crypto_path;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal to the store: one validate-and-apply function per request type
+ * (store_net.c: port, route, neighbor, cryptodev; store_sa.c; store_sp.c) and
+ * the helpers they share (espgw_store.c).
+ */
+#ifndef ESPGW_STORE_INT_H
+#define ESPGW_STORE_INT_H
+
+#include "espgw_store.h"
+
+/* Format err->msg; returns -1 so that checks read "return store_fail(err, ...)". */
+int espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+
+/*
+ * Make room for one more element of size elem in arr (capacity *cap, n used).
+ * Returns the array to use from now on (arr itself when there was room), or
+ * NULL with arr untouched. Old arrays are wiped before being freed: SA arrays
+ * hold keys.
+ */
+void *espgw_store_grow(void *arr, unsigned int *cap, unsigned int n, size_t elem);
+
+/* Is ip inside the subnet of one of port's addresses? */
+bool espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip);
+
+int espgw_store_port_add(
+		struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err);
+int espgw_store_route_add(
+		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err);
+int espgw_store_neigh_add(
+		struct espgw_store *s, const struct espgw_neigh_conf *c, struct espgw_err *err);
+int espgw_store_crypto_add(
+		struct espgw_store *s, const struct espgw_crypto_conf *c, struct espgw_err *err);
+int espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err);
+int espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err);
+int espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err);
+
+#endif

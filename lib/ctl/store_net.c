@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Store: ports, routes, neighbors and cryptodevs, validated against what is
+ * already configured (references must exist, next hops must be on-link).
+ */
+#include <string.h>
+
+#include "espgw_store.h"
+#include "store_int.h"
+
+/* Neither all-zero nor a group address (I/G bit, IEEE 802 first octet bit 0). */
+static bool
+mac_unicast(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return (mac[0] & 1) == 0 && memcmp(mac, zero, 6) != 0;
+}
+
+static bool
+dev_valid(const char *dev)
+{
+	size_t len = strnlen(dev, ESPGW_DEV_MAX);
+
+	return len > 0 && len < ESPGW_DEV_MAX;
+}
+
+static int
+port_check_ids(const struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (!espgw_name_valid(c->name))
+		return espgw_store_fail(err, "invalid port name");
+	if (espgw_store_port(s, c->name) != NULL)
+		return espgw_store_fail(err, "port %s already exists", c->name);
+	if (!dev_valid(c->dev))
+		return espgw_store_fail(err, "port %s needs a dev", c->name);
+	for (i = 0; i < s->n_ports; i++)
+		if (strcmp(s->ports[i].dev, c->dev) == 0)
+			return espgw_store_fail(err, "dev %s is already used by port %s", c->dev,
+					s->ports[i].name);
+	if (c->role != ESPGW_ROLE_PROTECTED && c->role != ESPGW_ROLE_UNPROTECTED)
+		return espgw_store_fail(
+				err, "port %s: role must be protected or unprotected", c->name);
+	return 0;
+}
+
+static int
+port_check_addr(const struct espgw_store *s, const struct espgw_port_conf *c, unsigned int a,
+		struct espgw_err *err)
+{
+	const struct espgw_ip *ip = &c->addr[a].ip;
+	char buf[ESPGW_IP_STRLEN];
+	unsigned int i;
+	int other;
+
+	if (ip->family != ESPGW_AF_INET && ip->family != ESPGW_AF_INET6)
+		return espgw_store_fail(err, "port %s: address %u has no family", c->name, a + 1);
+	for (i = 0; i < a; i++)
+		if (espgw_ip_equal(&c->addr[i].ip, ip))
+			return espgw_store_fail(err, "address %s is given twice",
+					espgw_ip_fmt(ip, buf, sizeof(buf)));
+	other = espgw_store_port_of_addr(s, ip);
+	if (other >= 0)
+		return espgw_store_fail(err, "address %s is already on port %s",
+				espgw_ip_fmt(ip, buf, sizeof(buf)), s->ports[other].name);
+	return 0;
+}
+
+static bool
+port_has_ipv6(const struct espgw_port_conf *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_addr; i++)
+		if (c->addr[i].ip.family == ESPGW_AF_INET6)
+			return true;
+	return false;
+}
+
+static int
+port_check_l2l3(const struct espgw_port_conf *c, struct espgw_err *err)
+{
+	if (c->mtu < ESPGW_MTU_MIN || c->mtu > ESPGW_MTU_MAX)
+		return espgw_store_fail(err, "mtu must be %u..%u, got %u", ESPGW_MTU_MIN,
+				ESPGW_MTU_MAX, c->mtu);
+	/* RFC 8200 5: every link that carries IPv6 must have an MTU of at least 1280. */
+	if (c->mtu < ESPGW_MTU_MIN6 && port_has_ipv6(c))
+		return espgw_store_fail(err,
+				"mtu %u is below %u, the minimum for a port with an IPv6 address",
+				c->mtu, ESPGW_MTU_MIN6);
+	if (c->has_mac && !mac_unicast(c->mac))
+		return espgw_store_fail(err, "port %s: mac must be a unicast address", c->name);
+	return 0;
+}
+
+int
+espgw_store_port_add(struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err)
+{
+	struct espgw_port_conf *arr;
+	unsigned int a;
+
+	if (port_check_ids(s, c, err) < 0)
+		return -1;
+	if (c->n_addr > ESPGW_PORT_ADDR_MAX)
+		return espgw_store_fail(
+				err, "port %s: at most %u addresses", c->name, ESPGW_PORT_ADDR_MAX);
+	for (a = 0; a < c->n_addr; a++)
+		if (port_check_addr(s, c, a, err) < 0)
+			return -1;
+	if (port_check_l2l3(c, err) < 0)
+		return -1;
+	arr = espgw_store_grow(s->ports, &s->cap_ports, s->n_ports, sizeof(*c));
+	if (arr == NULL)
+		return espgw_store_fail(err, "out of memory");
+	s->ports = arr;
+	s->ports[s->n_ports++] = *c;
+	return 0;
+}
+
+static const struct espgw_port_conf *
+port_ref(const struct espgw_store *s, const char *name, struct espgw_err *err)
+{
+	const struct espgw_port_conf *p = espgw_store_port(s, name);
+
+	if (p == NULL)
+		espgw_store_fail(err, "port %.*s does not exist", ESPGW_NAME_MAX, name);
+	return p;
+}
+
+static bool
+route_exists(const struct espgw_store *s, const struct espgw_prefix *dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_routes; i++)
+		if (s->routes[i].dst.len == dst->len &&
+				espgw_ip_equal(&s->routes[i].dst.ip, &dst->ip))
+			return true;
+	return false;
+}
+
+static int
+route_check_via(const struct espgw_route_conf *c, const struct espgw_port_conf *p,
+		struct espgw_err *err)
+{
+	char via[ESPGW_IP_STRLEN], dst[ESPGW_IP_STRLEN];
+
+	if (c->via.family == 0)
+		return 0;
+	espgw_ip_fmt(&c->via, via, sizeof(via));
+	if (c->via.family != c->dst.ip.family)
+		return espgw_store_fail(err, "via %s is not of the family of %s", via,
+				espgw_prefix_fmt(&c->dst, dst, sizeof(dst)));
+	if (!espgw_store_port_on_link(p, &c->via))
+		return espgw_store_fail(err, "via %s is not on a subnet of port %s", via, p->name);
+	return 0;
+}
+
+int
+espgw_store_route_add(
+		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err)
+{
+	const struct espgw_port_conf *p;
+	struct espgw_route_conf *arr;
+	char dst[ESPGW_IP_STRLEN];
+
+	espgw_prefix_fmt(&c->dst, dst, sizeof(dst));
+	if (c->dst.ip.family == 0)
+		return espgw_store_fail(err, "route needs a destination prefix");
+	if (!espgw_prefix_is_network(&c->dst))
+		return espgw_store_fail(err, "route %s has host bits set", dst);
+	if (route_exists(s, &c->dst))
+		return espgw_store_fail(err, "route %s already exists", dst);
+	p = port_ref(s, c->port, err);
+	if (p == NULL || route_check_via(c, p, err) < 0)
+		return -1;
+	arr = espgw_store_grow(s->routes, &s->cap_routes, s->n_routes, sizeof(*c));
+	if (arr == NULL)
+		return espgw_store_fail(err, "out of memory");
+	s->routes = arr;
+	s->routes[s->n_routes++] = *c;
+	return 0;
+}
+
+static bool
+neigh_exists(const struct espgw_store *s, const struct espgw_ip *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_neighs; i++)
+		if (espgw_ip_equal(&s->neighs[i].ip, ip))
+			return true;
+	return false;
+}
+
+int
+espgw_store_neigh_add(
+		struct espgw_store *s, const struct espgw_neigh_conf *c, struct espgw_err *err)
+{
+	const struct espgw_port_conf *p;
+	struct espgw_neigh_conf *arr;
+	char ip[ESPGW_IP_STRLEN];
+
+	espgw_ip_fmt(&c->ip, ip, sizeof(ip));
+	if (c->ip.family == 0)
+		return espgw_store_fail(err, "neighbor needs an address");
+	if (neigh_exists(s, &c->ip))
+		return espgw_store_fail(err, "neighbor %s already exists", ip);
+	if (!mac_unicast(c->mac))
+		return espgw_store_fail(err, "lladdr of %s must be a unicast address", ip);
+	p = port_ref(s, c->port, err);
+	if (p == NULL)
+		return -1;
+	if (!espgw_store_port_on_link(p, &c->ip))
+		return espgw_store_fail(
+				err, "neighbor %s is not on a subnet of port %s", ip, p->name);
+	arr = espgw_store_grow(s->neighs, &s->cap_neighs, s->n_neighs, sizeof(*c));
+	if (arr == NULL)
+		return espgw_store_fail(err, "out of memory");
+	s->neighs = arr;
+	s->neighs[s->n_neighs++] = *c;
+	return 0;
+}
+
+int
+espgw_store_crypto_add(
+		struct espgw_store *s, const struct espgw_crypto_conf *c, struct espgw_err *err)
+{
+	struct espgw_crypto_conf *arr;
+	unsigned int i;
+
+	if (!espgw_name_valid(c->name))
+		return espgw_store_fail(err, "invalid crypto name");
+	if (espgw_store_crypto(s, c->name) != NULL)
+		return espgw_store_fail(err, "crypto %s already exists", c->name);
+	if (!dev_valid(c->dev))
+		return espgw_store_fail(err, "crypto %s needs a dev", c->name);
+	for (i = 0; i < s->n_cryptos; i++)
+		if (strcmp(s->cryptos[i].dev, c->dev) == 0)
+			return espgw_store_fail(err, "dev %s is already used by crypto %s", c->dev,
+					s->cryptos[i].name);
+	arr = espgw_store_grow(s->cryptos, &s->cap_cryptos, s->n_cryptos, sizeof(*c));
+	if (arr == NULL)
+		return espgw_store_fail(err, "out of memory");
+	s->cryptos = arr;
+	s->cryptos[s->n_cryptos++] = *c;
+	return 0;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Store: security associations. Checks identity (name, SPI), the transform
+ * (algorithm kinds, key and salt sizes from the algorithm table), the outer
+ * header options and references (local port address, cryptodev). Keys never
+ * appear in messages; removed SAs are wiped.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "espgw_store.h"
+#include "store_int.h"
+
+static const char *
+dir_name(enum espgw_dir d)
+{
+	return d == ESPGW_DIR_IN ? "inbound" : "outbound";
+}
+
+static int
+sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (!espgw_name_valid(c->name))
+		return espgw_store_fail(err, "invalid SA name");
+	if (espgw_store_sa(s, c->name) != NULL)
+		return espgw_store_fail(err, "SA %s already exists", c->name);
+	if (c->dir != ESPGW_DIR_IN && c->dir != ESPGW_DIR_OUT)
+		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
+	/* RFC 4303 2.1: SPI 0 is never sent, 1..255 are reserved by IANA. */
+	if (c->spi == 0)
+		return espgw_store_fail(err, "spi 0 is invalid (RFC 4303 2.1)");
+	if (c->spi <= ESPGW_SPI_RESERVED_MAX)
+		return espgw_store_fail(
+				err, "spi %" PRIu32 " is reserved (1..255, RFC 4303 2.1)", c->spi);
+	for (i = 0; i < s->n_sas; i++)
+		if (s->sas[i].dir == c->dir && s->sas[i].spi == c->spi)
+			return espgw_store_fail(err,
+					"spi 0x%" PRIx32 " is already used by %s SA %s", c->spi,
+					dir_name(c->dir), s->sas[i].name);
+	return 0;
+}
+
+/* what: "key" or "auth-key"; len as given (0 = absent). */
+static int
+check_key(const char *what, const struct espgw_algo_info *a, unsigned int len,
+		struct espgw_err *err)
+{
+	if (a->key_len == 0 && len != 0)
+		return espgw_store_fail(err, "%s takes no %s", a->name, what);
+	if (a->key_len != 0 && len == 0)
+		return espgw_store_fail(
+				err, "missing %s for %s (%u bytes)", what, a->name, a->key_len);
+	if (len != a->key_len)
+		return espgw_store_fail(err, "%s must be %u bytes for %s, got %u", what, a->key_len,
+				a->name, len);
+	return 0;
+}
+
+static int
+check_salt(const struct espgw_algo_info *a, bool has_salt, struct espgw_err *err)
+{
+	if (a->salt_len != 0 && !has_salt)
+		return espgw_store_fail(err, "%s needs a salt (%u bytes, %s)", a->name, a->salt_len,
+				a->rfc);
+	if (a->salt_len == 0 && has_salt)
+		return espgw_store_fail(err, "%s takes no salt", a->name);
+	return 0;
+}
+
+static const struct espgw_algo_info *
+algo_of_kind(enum espgw_algo algo, enum espgw_algo_kind kind)
+{
+	const struct espgw_algo_info *a = espgw_algo_info(algo);
+
+	return a != NULL && a->kind == kind ? a : NULL;
+}
+
+static bool
+is_gmac(enum espgw_algo a)
+{
+	return a == ESPGW_ALGO_AES_GMAC_128 || a == ESPGW_ALGO_AES_GMAC_256;
+}
+
+static int
+sa_check_aead(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const struct espgw_algo_info *a = algo_of_kind(c->aead, ESPGW_ALGO_KIND_AEAD);
+
+	if (a == NULL)
+		return espgw_store_fail(err, "invalid aead algorithm");
+	if (c->cipher != ESPGW_ALGO_NONE || c->auth != ESPGW_ALGO_NONE)
+		return espgw_store_fail(err, "aead cannot be combined with cipher or auth");
+	if (c->auth_key_len != 0)
+		return espgw_store_fail(err, "auth-key is only used with an hmac auth algorithm");
+	if (check_key("key", a, c->key_len, err) < 0)
+		return -1;
+	return check_salt(a, c->has_salt, err);
+}
+
+static int
+sa_check_cipher_auth(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const struct espgw_algo_info *ci = algo_of_kind(c->cipher, ESPGW_ALGO_KIND_CIPHER);
+	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
+
+	if (ci == NULL)
+		return espgw_store_fail(err, "invalid cipher algorithm");
+	/*
+	 * Confidentiality-only ESP is only a MAY in RFC 4303 (section 5) and is open
+	 * to active attacks; a gateway has no reason to offer it.
+	 */
+	if (c->auth == ESPGW_ALGO_NONE)
+		return espgw_store_fail(err,
+				"cipher %s needs an auth algorithm (confidentiality-only ESP is "
+				"refused)",
+				ci->name);
+	if (au == NULL)
+		return espgw_store_fail(err, "invalid auth algorithm");
+	if (is_gmac(c->auth))
+		return espgw_store_fail(err,
+				"%s is integrity-only and cannot be combined with a cipher",
+				au->name);
+	if (check_key("key", ci, c->key_len, err) < 0 || check_salt(ci, c->has_salt, err) < 0)
+		return -1;
+	return check_key("auth-key", au, c->auth_key_len, err);
+}
+
+/* "auth aes-gmac-N" alone: integrity only, RFC 4543 (key and salt like GCM). */
+static int
+sa_check_gmac(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
+
+	if (au == NULL)
+		return espgw_store_fail(err, "invalid auth algorithm");
+	if (!is_gmac(c->auth))
+		return espgw_store_fail(err,
+				"auth %s needs a cipher (use cipher null for integrity only)",
+				au->name);
+	if (c->auth_key_len != 0)
+		return espgw_store_fail(err, "%s uses key, not auth-key", au->name);
+	if (check_key("key", au, c->key_len, err) < 0)
+		return -1;
+	return check_salt(au, c->has_salt, err);
+}
+
+static int
+sa_check_transform(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->aead != ESPGW_ALGO_NONE)
+		return sa_check_aead(c, err);
+	if (c->cipher != ESPGW_ALGO_NONE)
+		return sa_check_cipher_auth(c, err);
+	if (c->auth != ESPGW_ALGO_NONE)
+		return sa_check_gmac(c, err);
+	return espgw_store_fail(
+			err, "SA %s needs aead, cipher with auth, or auth aes-gmac-N", c->name);
+}
+
+static int
+sa_check_local(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	char buf[ESPGW_IP_STRLEN];
+	int p;
+
+	if (c->local.family == 0 || c->remote.family == 0)
+		return espgw_store_fail(err, "SA %s needs local and remote", c->name);
+	if (c->local.family != c->remote.family)
+		return espgw_store_fail(err, "local and remote must be of the same family");
+	p = espgw_store_port_of_addr(s, &c->local);
+	if (p < 0 || s->ports[p].role != ESPGW_ROLE_UNPROTECTED)
+		return espgw_store_fail(err, "local %s is not an address of an unprotected port",
+				espgw_ip_fmt(&c->local, buf, sizeof(buf)));
+	return 0;
+}
+
+static int
+sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->mode != ESPGW_SA_TUNNEL)
+		return espgw_store_fail(err, "only mode tunnel is supported");
+	if (c->ttl == 0)
+		return espgw_store_fail(err, "ttl must be 1..255, got 0");
+	if ((c->dscp_mode != ESPGW_HDR_COPY && c->dscp_mode != ESPGW_HDR_SET) ||
+			c->dscp > ESPGW_DSCP_MAX)
+		return espgw_store_fail(err, "dscp must be copy or 0..%u", ESPGW_DSCP_MAX);
+	if (c->df_mode != ESPGW_HDR_COPY && c->df_mode != ESPGW_HDR_SET &&
+			c->df_mode != ESPGW_HDR_CLEAR)
+		return espgw_store_fail(err, "df must be copy, set or clear");
+	if (!c->has_flow_label)
+		return 0;
+	if (c->flow_label > ESPGW_FLOW_LABEL_MAX)
+		return espgw_store_fail(err, "flow-label must be 0..0x%x, got 0x%" PRIx32,
+				ESPGW_FLOW_LABEL_MAX, c->flow_label);
+	if (c->local.family != ESPGW_AF_INET6)
+		return espgw_store_fail(err, "flow-label needs an IPv6 tunnel");
+	return 0;
+}
+
+static int
+sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->replay_window != 0 && (c->replay_window < ESPGW_REPLAY_MIN ||
+						     c->replay_window > ESPGW_REPLAY_MAX))
+		return espgw_store_fail(err, "replay-window must be 0 or %u..%u, got %" PRIu32,
+				ESPGW_REPLAY_MIN, ESPGW_REPLAY_MAX, c->replay_window);
+	if (c->dir == ESPGW_DIR_IN && c->seq != 1)
+		return espgw_store_fail(err, "seq is only valid for outbound SAs");
+	/* RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is never sent. */
+	if (c->seq == 0 && c->esn)
+		return espgw_store_fail(
+				err, "seq must be 1..%" PRIu64 " with esn, got 0", UINT64_MAX);
+	if (!c->esn && (c->seq == 0 || c->seq > UINT32_MAX))
+		return espgw_store_fail(err, "seq must be 1..%" PRIu32 " without esn, got %" PRIu64,
+				UINT32_MAX, c->seq);
+	return 0;
+}
+
+static int
+sa_check_refs(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT &&
+			c->crypto_path != ESPGW_CRYPTO_PATH_CRYPTODEV &&
+			c->crypto_path != ESPGW_CRYPTO_PATH_CPU)
+		return espgw_store_fail(err, "crypto-path must be default, cryptodev or cpu");
+	if (c->match != ESPGW_SAD_MATCH_SPI && c->match != ESPGW_SAD_MATCH_SPI_DST &&
+			c->match != ESPGW_SAD_MATCH_SPI_DST_SRC)
+		return espgw_store_fail(err, "match must be spi, spi-dst or spi-dst-src");
+	if (memchr(c->cryptodev, '\0', sizeof(c->cryptodev)) == NULL)
+		return espgw_store_fail(err, "invalid cryptodev name");
+	if (c->cryptodev[0] != '\0' && espgw_store_crypto(s, c->cryptodev) == NULL)
+		return espgw_store_fail(err, "crypto %s does not exist", c->cryptodev);
+	return 0;
+}
+
+int
+espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	struct espgw_sa_conf *arr;
+
+	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
+			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
+			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0)
+		return -1;
+	arr = espgw_store_grow(s->sas, &s->cap_sas, s->n_sas, sizeof(*c));
+	if (arr == NULL)
+		return espgw_store_fail(err, "out of memory");
+	s->sas = arr;
+	s->sas[s->n_sas] = *c;
+	/* Set by the first policy that protects with this SA (see espgw_req.h). */
+	s->sas[s->n_sas].inner_family = 0;
+	s->n_sas++;
+	return 0;
+}
+
+static bool
+sa_used(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sps; i++)
+		if (s->sps[i].action == ESPGW_SP_PROTECT && strcmp(s->sps[i].sa, name) == 0)
+			return true;
+	return false;
+}
+
+int
+espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err)
+{
+	int i = espgw_store_sa_index(s, name);
+	unsigned int tail;
+
+	if (i < 0)
+		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, name);
+	if (sa_used(s, name))
+		return espgw_store_fail(err, "SA %s is used by a policy", s->sas[i].name);
+	tail = s->n_sas - (unsigned int)i - 1;
+	explicit_bzero(&s->sas[i], sizeof(s->sas[i]));
+	memmove(&s->sas[i], &s->sas[i + 1], tail * sizeof(s->sas[0]));
+	s->n_sas--;
+	/* The last slot now holds a stale copy of the last SA's keys. */
+	explicit_bzero(&s->sas[s->n_sas], sizeof(s->sas[0]));
+	return 0;
+}

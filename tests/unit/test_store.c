@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The store through requests (as the control socket or an IKE daemon would
+ * send them): checks the parser cannot reach (bad enum values, unterminated
+ * or empty fields), defaults, SA deletion, lookups, and key wiping. Linked
+ * with -Wl,--wrap=free: the wrapper checks that a watched block is all zero
+ * at the moment it is freed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "espgw_store.h"
+
+void __real_free(void *p);
+void __wrap_free(void *p);
+
+/* The block to check on free, and what was found. */
+static struct {
+	const void *ptr;
+	size_t len;
+	bool freed;
+	bool wiped;
+} watch;
+
+static bool
+all_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+void
+__wrap_free(void *p)
+{
+	if (p != NULL && p == watch.ptr) {
+		watch.freed = true;
+		watch.wiped = all_zero(p, watch.len);
+		watch.ptr = NULL;
+	}
+	__real_free(p);
+}
+
+static void
+watch_block(const void *p, size_t len)
+{
+	watch.ptr = p;
+	watch.len = len;
+	watch.freed = false;
+	watch.wiped = false;
+}
+
+static void
+apply_ok(struct espgw_store *s, const struct espgw_req *req)
+{
+	struct espgw_err err;
+
+	if (espgw_store_apply(s, req, &err) != 0)
+		fail_msg("unexpected error: %s", err.msg);
+}
+
+static void
+apply_fail(struct espgw_store *s, const struct espgw_req *req, const char *msg)
+{
+	struct espgw_err err;
+
+	assert_int_equal(espgw_store_apply(s, req, &err), -1);
+	assert_string_equal(err.msg, msg);
+}
+
+static void
+add_wan(struct espgw_store *s)
+{
+	struct espgw_req r;
+
+	espgw_req_init(&r, ESPGW_REQ_PORT_ADD);
+	strcpy(r.port.name, "wan0");
+	strcpy(r.port.dev, "net_null0");
+	r.port.role = ESPGW_ROLE_UNPROTECTED;
+	assert_int_equal(espgw_prefix_parse("198.51.100.1/24", &r.port.addr[0]), 0);
+	r.port.n_addr = 1;
+	apply_ok(s, &r);
+}
+
+/* A valid outbound AES-GCM-128 SA request with a recognisable key. */
+static void
+sa_req(struct espgw_req *r, const char *name, enum espgw_dir dir, uint32_t spi)
+{
+	espgw_req_init(r, ESPGW_REQ_SA_ADD);
+	snprintf(r->sa.name, sizeof(r->sa.name), "%s", name);
+	r->sa.dir = dir;
+	r->sa.spi = spi;
+	assert_int_equal(espgw_ip_parse("198.51.100.1", &r->sa.local), 0);
+	assert_int_equal(espgw_ip_parse("203.0.113.1", &r->sa.remote), 0);
+	r->sa.aead = ESPGW_ALGO_AES_GCM_128;
+	memset(r->sa.key, 0xa5, 16);
+	r->sa.key_len = 16;
+	memset(r->sa.salt, 0x5a, 4);
+	r->sa.has_salt = true;
+}
+
+static int
+setup(void **state)
+{
+	static struct espgw_store s;
+
+	espgw_store_init(&s);
+	add_wan(&s);
+	*state = &s;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	espgw_store_fini(*state);
+	return 0;
+}
+
+static void
+test_req_defaults(void **state)
+{
+	struct espgw_req r;
+
+	(void)state;
+	memset(&r, 0xff, sizeof(r));
+	espgw_req_init(&r, ESPGW_REQ_SA_ADD);
+	assert_int_equal(r.type, ESPGW_REQ_SA_ADD);
+	assert_int_equal(r.sa.seq, 1);
+	assert_int_equal(r.sa.ttl, ESPGW_TTL_DEFAULT);
+	assert_int_equal(r.sa.replay_window, ESPGW_REPLAY_DEFAULT);
+	assert_int_equal(r.sa.key_len, 0);
+	assert_int_equal(r.sa.aead, ESPGW_ALGO_NONE);
+	assert_int_equal(r.sa.match, ESPGW_SAD_MATCH_SPI_DST);
+	espgw_req_init(&r, ESPGW_REQ_SP_ADD);
+	assert_int_equal(r.sp.priority, ESPGW_SP_PRIORITY_DEFAULT);
+	assert_int_equal(r.sp.proto, -1);
+	assert_int_equal(r.sp.sport_lo, 0);
+	assert_int_equal(r.sp.dport_hi, 65535);
+	espgw_req_init(&r, ESPGW_REQ_PORT_ADD);
+	assert_int_equal(r.port.mtu, ESPGW_MTU_DEFAULT);
+	assert_false(r.port.has_mac);
+}
+
+static void
+test_name_valid(void **state)
+{
+	char unterminated[ESPGW_NAME_MAX];
+
+	(void)state;
+	assert_true(espgw_name_valid("a"));
+	assert_true(espgw_name_valid("A-z_0.9"));
+	assert_true(espgw_name_valid("1234567890123456789012345678901"));
+	assert_false(espgw_name_valid(""));
+	assert_false(espgw_name_valid("12345678901234567890123456789012"));
+	assert_false(espgw_name_valid("a b"));
+	assert_false(espgw_name_valid("a/b"));
+	assert_false(espgw_name_valid("é"));
+	memset(unterminated, 'a', sizeof(unterminated));
+	assert_false(espgw_name_valid(unterminated));
+}
+
+static void
+test_sa_checks_beyond_parser(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	sa_req(&r, "x", (enum espgw_dir)7, 0x1000);
+	apply_fail(s, &r, "SA x: dir must be in or out");
+	sa_req(&r, "", ESPGW_DIR_OUT, 0x1000);
+	apply_fail(s, &r, "invalid SA name");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.ttl = 0;
+	apply_fail(s, &r, "ttl must be 1..255, got 0");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.dscp_mode = ESPGW_HDR_CLEAR;
+	apply_fail(s, &r, "dscp must be copy or 0..63");
+	sa_req(&r, "x", ESPGW_DIR_IN, 0x1000);
+	r.sa.seq = 5;
+	apply_fail(s, &r, "seq is only valid for outbound SAs");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.aead = ESPGW_ALGO_AES_CBC_128; /* a cipher in the aead field */
+	apply_fail(s, &r, "invalid aead algorithm");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.mode = (enum espgw_sa_mode)3;
+	apply_fail(s, &r, "only mode tunnel is supported");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.match = (enum espgw_sad_match)9;
+	apply_fail(s, &r, "match must be spi, spi-dst or spi-dst-src");
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	memset(&r.sa.remote, 0, sizeof(r.sa.remote));
+	apply_fail(s, &r, "SA x needs local and remote");
+	assert_int_equal(s->n_sas, 0);
+	/* inner_family is the store's to set, whatever the request says. */
+	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
+	r.sa.inner_family = ESPGW_AF_INET6;
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa(s, "x")->inner_family, 0);
+}
+
+static void
+test_other_checks_beyond_parser(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	espgw_req_init(&r, ESPGW_REQ_PORT_ADD);
+	strcpy(r.port.name, "p");
+	r.port.role = ESPGW_ROLE_PROTECTED;
+	apply_fail(s, &r, "port p needs a dev");
+	memset(r.port.dev, 'x', sizeof(r.port.dev)); /* unterminated */
+	apply_fail(s, &r, "port p needs a dev");
+	strcpy(r.port.dev, "net_null1");
+	r.port.mtu = 0;
+	apply_fail(s, &r, "mtu must be 68..9216, got 0");
+	r.port.mtu = 1500;
+	r.port.n_addr = 9;
+	apply_fail(s, &r, "port p: at most 8 addresses");
+	r.port.n_addr = 1; /* addr[0] left unset */
+	apply_fail(s, &r, "port p: address 1 has no family");
+	espgw_req_init(&r, ESPGW_REQ_SP_ADD);
+	r.sp.action = (enum espgw_sp_action)5;
+	assert_int_equal(espgw_prefix_parse("10.0.0.0/8", &r.sp.dst), 0);
+	apply_fail(s, &r, "sp: action must be protect, bypass or discard");
+	r.sp.action = ESPGW_SP_BYPASS;
+	r.sp.proto = 300;
+	apply_fail(s, &r, "proto must be any or 0..255");
+	espgw_req_init(&r, ESPGW_REQ_SET_CRYPTO_PATH);
+	r.crypto_path = ESPGW_CRYPTO_PATH_DEFAULT;
+	apply_fail(s, &r, "crypto-path must be cryptodev or cpu");
+	espgw_req_init(&r, ESPGW_REQ_SET_BURST);
+	r.burst = 0;
+	apply_fail(s, &r, "burst must be 1..256, got 0");
+	r.type = (enum espgw_req_type)99;
+	apply_fail(s, &r, "unknown request type 99");
+	/* A NULL err is allowed (the caller only wants the verdict). */
+	assert_int_equal(espgw_store_apply(s, &r, NULL), -1);
+	assert_int_equal(s->n_ports, 1);
+	assert_int_equal(s->n_sps, 0);
+}
+
+static void
+test_sp_normalized(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	espgw_req_init(&r, ESPGW_REQ_SP_ADD);
+	r.sp.dir = ESPGW_DIR_OUT;
+	r.sp.action = ESPGW_SP_DISCARD;
+	strcpy(r.sp.sa, "ignored");
+	assert_int_equal(espgw_prefix_parse("2001:db8::/32", &r.sp.src), 0);
+	apply_ok(s, &r);
+	assert_int_equal(s->sps[0].dst.ip.family, ESPGW_AF_INET6);
+	assert_int_equal(s->sps[0].dst.len, 0);
+	assert_string_equal(s->sps[0].sa, "");
+}
+
+static void
+test_sa_del(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	sa_req(&r, "b", ESPGW_DIR_OUT, 0x1002);
+	apply_ok(s, &r);
+	sa_req(&r, "c", ESPGW_DIR_IN, 0x1003);
+	apply_ok(s, &r);
+	espgw_req_init(&r, ESPGW_REQ_SP_ADD);
+	r.sp.dir = ESPGW_DIR_IN;
+	r.sp.action = ESPGW_SP_PROTECT;
+	strcpy(r.sp.sa, "c");
+	assert_int_equal(espgw_prefix_parse("10.1.0.0/24", &r.sp.dst), 0);
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa(s, "c")->inner_family, ESPGW_AF_INET);
+
+	espgw_req_init(&r, ESPGW_REQ_SA_DEL);
+	strcpy(r.name, "c");
+	apply_fail(s, &r, "SA c is used by a policy");
+	strcpy(r.name, "b");
+	apply_ok(s, &r);
+	assert_int_equal(s->n_sas, 2);
+	assert_int_equal(espgw_store_sa_index(s, "a"), 0);
+	assert_int_equal(espgw_store_sa_index(s, "c"), 1);
+	assert_int_equal(espgw_store_sa_index(s, "b"), -1);
+	/* The slot behind the last SA held a copy of c's key: wiped. */
+	assert_true(all_zero(&s->sas[2], sizeof(s->sas[2])));
+	apply_fail(s, &r, "SA b does not exist");
+}
+
+static void
+test_lookups(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+	struct espgw_ip ip;
+
+	assert_int_equal(espgw_store_port_index(s, "wan0"), 0);
+	assert_int_equal(espgw_store_port_index(s, "lan0"), -1);
+	assert_null(espgw_store_port(s, "lan0"));
+	assert_int_equal(espgw_ip_parse("198.51.100.1", &ip), 0);
+	assert_int_equal(espgw_store_port_of_addr(s, &ip), 0);
+	assert_int_equal(espgw_ip_parse("198.51.100.2", &ip), 0);
+	assert_int_equal(espgw_store_port_of_addr(s, &ip), -1);
+	assert_null(espgw_store_crypto(s, "c0"));
+	espgw_req_init(&r, ESPGW_REQ_CRYPTO_ADD);
+	strcpy(r.crypto.name, "c0");
+	strcpy(r.crypto.dev, "crypto_aesni_mb0");
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_crypto_index(s, "c0"), 0);
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	r.sa.crypto_path = ESPGW_CRYPTO_PATH_CPU;
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa_crypto_path(s, espgw_store_sa(s, "a")),
+			ESPGW_CRYPTO_PATH_CPU);
+}
+
+static void
+test_wipe_on_grow(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+	char name[8];
+	unsigned int i;
+
+	for (i = 0; i < 9; i++) {
+		if (i == 8) {
+			/* The 9th SA outgrows the first array: the old one must go wiped. */
+			assert_int_equal(s->cap_sas, 8);
+			watch_block(s->sas, s->cap_sas * sizeof(*s->sas));
+		}
+		snprintf(name, sizeof(name), "sa%u", i);
+		sa_req(&r, name, ESPGW_DIR_OUT, 0x1000 + i);
+		apply_ok(s, &r);
+	}
+	assert_true(watch.freed);
+	assert_true(watch.wiped);
+	assert_int_equal(s->sas[8].key[0], 0xa5);
+}
+
+static void
+test_wipe_on_fini(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	assert_int_equal(s->sas[0].key[0], 0xa5);
+	watch_block(s->sas, s->cap_sas * sizeof(*s->sas));
+	espgw_store_fini(s);
+	assert_true(watch.freed);
+	assert_true(watch.wiped);
+	assert_null(s->sas);
+	assert_int_equal(s->n_sas, 0);
+	/* fini leaves an empty, usable store (teardown calls it again). */
+	add_wan(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_req_defaults),
+			cmocka_unit_test(test_name_valid),
+			cmocka_unit_test_setup_teardown(
+					test_sa_checks_beyond_parser, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_other_checks_beyond_parser, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_sp_normalized, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_sa_del, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_wipe_on_grow, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_wipe_on_fini, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
