@@ -18,7 +18,9 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_version.h>
 
 #include "args.h"
 #include "espgw_conf.h"

@@ -26,6 +26,7 @@ struct espgw_port_info {
 	uint16_t n_rxq, n_txq;
 	bool tx_ipv4_cksum; /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
 	bool fast_free;     /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE enabled */
+	bool promisc;       /* the device refused the configured MAC */
 	int socket;
 	const struct espgw_port_conf *conf;
 };

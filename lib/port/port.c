@@ -178,17 +178,39 @@ port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n
 	return queues_setup(pi, p->pool[pi->socket], &conf, err);
 }
 
-/* MTU and MAC are applied when the device allows; vdevs often do not set MTU. */
+/*
+ * The configured MAC is our source address whatever the device says. A device
+ * that cannot take it (some vdevs) is put in promiscuous mode, so frames sent
+ * to that MAC still arrive.
+ */
+static void
+port_mac_setup(struct espgw_port_info *pi)
+{
+	struct rte_ether_addr mac;
+
+	if (!pi->conf->has_mac) {
+		rte_eth_macaddr_get(pi->port_id, &pi->mac);
+		return;
+	}
+	memcpy(mac.addr_bytes, pi->conf->mac, RTE_ETHER_ADDR_LEN);
+	pi->mac = mac;
+	if (rte_eth_dev_default_mac_addr_set(pi->port_id, &mac) == 0)
+		return;
+	pi->promisc = true;
+	RTE_LOG(WARNING, USER1,
+			"port %s: device does not take MAC " RTE_ETHER_ADDR_PRT_FMT
+			", using promiscuous mode\n",
+			pi->conf->name, RTE_ETHER_ADDR_BYTES(&mac));
+}
+
+/* The MTU is enforced in software; the device MTU is set when the device allows. */
 static void
 port_l2_setup(struct espgw_port_info *pi)
 {
-	if (pi->conf->has_mac)
-		rte_eth_dev_default_mac_addr_set(
-				pi->port_id, (struct rte_ether_addr *)(uintptr_t)pi->conf->mac);
+	port_mac_setup(pi);
 	if (rte_eth_dev_set_mtu(pi->port_id, pi->mtu) != 0)
 		RTE_LOG(INFO, USER1, "port %s: MTU %u not set on the device (kept in software)\n",
 				pi->conf->name, pi->mtu);
-	rte_eth_macaddr_get(pi->port_id, &pi->mac);
 }
 
 int
@@ -228,8 +250,8 @@ espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 		if (rc != 0)
 			return fail(err, "port %s: start failed: %s", p->port[i].conf->name,
 					rte_strerror(-rc));
-		/* Frames for our own MAC only; tap/pcap vdevs ignore this. */
-		rte_eth_promiscuous_disable(p->port[i].port_id);
+		if (p->port[i].promisc)
+			rte_eth_promiscuous_enable(p->port[i].port_id);
 	}
 	return 0;
 }

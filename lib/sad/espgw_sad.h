@@ -9,7 +9,9 @@
 #define ESPGW_SAD_H
 
 #include <stdint.h>
+#include <string.h>
 
+#include <rte_common.h>
 #include <rte_ipsec.h>
 #include <rte_ipsec_sad.h>
 #include <rte_mbuf.h>
@@ -18,17 +20,22 @@
 #include "espgw_store.h"
 
 struct espgw_sa_rt {
-	struct rte_ipsec_session ss; /* hot: sa, session, prepare/process functions */
-	uint32_t idx;                /* index in store->sas (and in per-lcore SA counters) */
-	uint8_t dir;                 /* enum espgw_dir */
-	uint8_t outer_family;        /* ESPGW_AF_INET / ESPGW_AF_INET6 */
-	uint8_t inner_proto_hint;    /* unused by the data path; diagnostics */
+	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
+	uint32_t idx;		     /* index in store->sas (and in per-lcore SA counters) */
+	uint8_t dir;		     /* enum espgw_dir */
+	uint8_t outer_family;	     /* ESPGW_AF_INET / ESPGW_AF_INET6 */
+	uint8_t inner_proto;	     /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
+	uint8_t esp_align;	     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
+	uint8_t esp_iv_len;	     /* IV bytes on the wire */
+	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
+	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
 	uint8_t pad;
-	/* Outbound: fix per-packet outer fields the template cannot know (DSCP/ECN/DF copy, checksum). */
+	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
 	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
 			uint8_t inner_df);
 	const struct espgw_sa_conf *conf; /* cold */
-	struct rte_ipsec_sa *ipsec_sa;     /* memory owned here */
+	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here */
+	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
 
 struct espgw_sad {
@@ -41,6 +48,39 @@ int espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct e
 		unsigned int n_workers, int socket, struct espgw_err *err);
 /* Destroys sessions and SAs; key material is wiped. */
 void espgw_sad_free(struct espgw_sad *sad);
+
+/* The SA a session (from a crypto op or an rte_ipsec group) belongs to. */
+static inline struct espgw_sa_rt *
+espgw_sa_rt_of(const struct rte_ipsec_session *ss)
+{
+	return container_of(ss, struct espgw_sa_rt, ss);
+}
+
+/*
+ * Inbound lookup keys. The SAD holds IPv6-sized keys so that one table serves
+ * both outer families; IPv4 addresses are IPv4-mapped (::ffff:a.b.c.d,
+ * RFC 4291 2.5.5.2). Only the prefix the SA's match type names is compared:
+ * SPI, SPI + destination, SPI + destination + source. All in network order.
+ */
+static inline void
+espgw_sad_key_v4(union rte_ipsec_sad_key *k, uint32_t spi, uint32_t dst, uint32_t src)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	k->v6.spi = spi;
+	memcpy(k->v6.dip, mapped, sizeof(mapped));
+	memcpy(k->v6.dip + 12, &dst, 4);
+	memcpy(k->v6.sip, mapped, sizeof(mapped));
+	memcpy(k->v6.sip + 12, &src, 4);
+}
+
+static inline void
+espgw_sad_key_v6(union rte_ipsec_sad_key *k, uint32_t spi, const uint8_t *dst, const uint8_t *src)
+{
+	k->v6.spi = spi;
+	memcpy(k->v6.dip, dst, 16);
+	memcpy(k->v6.sip, src, 16);
+}
 
 /* Registered once at startup: the SA index an inbound packet was decrypted with. */
 extern int espgw_mbuf_sa_offset;

@@ -21,6 +21,7 @@
 	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
 			"not allowed by the SA it came through, or clear where policy requires " \
 			"ESP (RFC 4301 5.2)")                                                    \
+	X(ECN_INVALID, "ecn_invalid", "outer CE on a Not-ECT inner packet (RFC 6040 4.2)")       \
 	X(SQN_OVERFLOW, "sqn_overflow", "outbound sequence number exhausted (RFC 4303 3.3.3)")   \
 	X(NO_ROUTE, "no_route", "no route to the destination")                                   \
 	X(NO_NEIGHBOR, "no_neighbor", "next hop MAC unknown")                                    \

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capability check: before anything is started, every SA's transforms are
+ * checked against the device it will use, so that a device that cannot do
+ * an algorithm (or a key, IV, ICV or AAD size of it) fails the start with a
+ * sentence naming the SA, the algorithm and the device, instead of a session
+ * creation error or, worse, packets failing one by one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cryptodev.h>
+
+#include "crypto_int.h"
+#include "espgw_crypto_xform.h"
+
+int
+espgw_crypto_conf_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_cryptos; i++)
+		if (strcmp(s->cryptos[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const struct rte_cryptodev_symmetric_capability *
+cap_get(uint8_t dev, const struct rte_crypto_sym_xform *xf)
+{
+	struct rte_cryptodev_sym_capability_idx idx = {.type = xf->type};
+
+	if (xf->type == RTE_CRYPTO_SYM_XFORM_AEAD)
+		idx.algo.aead = xf->aead.algo;
+	else if (xf->type == RTE_CRYPTO_SYM_XFORM_CIPHER)
+		idx.algo.cipher = xf->cipher.algo;
+	else
+		idx.algo.auth = xf->auth.algo;
+	return rte_cryptodev_sym_capability_get(dev, &idx);
+}
+
+static int
+cap_sizes(const struct rte_cryptodev_symmetric_capability *cap,
+		const struct rte_crypto_sym_xform *xf)
+{
+	if (xf->type == RTE_CRYPTO_SYM_XFORM_AEAD)
+		return rte_cryptodev_sym_capability_check_aead(cap, xf->aead.key.length,
+				xf->aead.digest_length, xf->aead.aad_length, xf->aead.iv.length);
+	if (xf->type == RTE_CRYPTO_SYM_XFORM_CIPHER)
+		return rte_cryptodev_sym_capability_check_cipher(
+				cap, xf->cipher.key.length, xf->cipher.iv.length);
+	return rte_cryptodev_sym_capability_check_auth(
+			cap, xf->auth.key.length, xf->auth.digest_length, xf->auth.iv.length);
+}
+
+static int
+xform_check(uint8_t dev, const struct espgw_sa_conf *sa, const struct rte_crypto_sym_xform *xf,
+		enum espgw_algo algo, struct espgw_err *err)
+{
+	const struct rte_cryptodev_symmetric_capability *cap = cap_get(dev, xf);
+
+	if (cap == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: %s not supported by crypto device %s",
+				sa->name, espgw_algo_name(algo), rte_cryptodev_name_get(dev));
+		return -1;
+	}
+	if (cap_sizes(cap, xf) != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: %s with these key, IV, ICV or AAD sizes not supported by "
+				"crypto device %s",
+				sa->name, espgw_algo_name(algo), rte_cryptodev_name_get(dev));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * DPDK 22.11 rte_ipsec cannot drive outbound AES-GMAC on the CPU path: it
+ * builds neither the GMAC nonce nor valid CPU-crypto offsets for it, and the
+ * device fails every packet. Inbound works. Found by tests/dpdk/test_esp.c.
+ */
+static bool
+cpu_path_broken(const struct espgw_sa_conf *sa)
+{
+	bool gmac = sa->auth == ESPGW_ALGO_AES_GMAC_128 || sa->auth == ESPGW_ALGO_AES_GMAC_256;
+
+	return sa->dir == ESPGW_DIR_OUT && gmac;
+}
+
+static int
+path_check(uint8_t dev, const struct espgw_store *s, const struct espgw_sa_conf *sa,
+		struct espgw_err *err)
+{
+	struct rte_cryptodev_info info;
+
+	if (espgw_crypto_sa_path(s, sa) != ESPGW_CRYPTO_PATH_CPU)
+		return 0;
+	if (cpu_path_broken(sa)) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: %s not supported by crypto device %s on crypto path cpu "
+				"for outbound SAs (DPDK rte_ipsec limit)",
+				sa->name, espgw_algo_name(sa->auth), rte_cryptodev_name_get(dev));
+		return -1;
+	}
+	rte_cryptodev_info_get(dev, &info);
+	if (info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+			"sa %s: crypto path cpu not supported by crypto device %s (no synchronous "
+			"CPU crypto)",
+			sa->name, rte_cryptodev_name_get(dev));
+	return -1;
+}
+
+int
+espgw_crypto_sa_check(const struct espgw_crypto *c, const struct espgw_store *s,
+		const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	struct espgw_crypto_xforms x;
+	uint8_t dev;
+	unsigned int i;
+
+	if (sa->cryptodev[0] != '\0' && espgw_crypto_conf_index(s, sa->cryptodev) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: no crypto object named %s", sa->name,
+				sa->cryptodev);
+		return -1;
+	}
+	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
+		return -1;
+	dev = espgw_crypto_dev_for(c, s, sa);
+	for (i = 0; i < x.n; i++)
+		if (xform_check(dev, sa, &x.xf[i], x.algo[i], err) != 0)
+			return -1;
+	return path_check(dev, s, sa, err);
+}

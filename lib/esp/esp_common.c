@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers of both directions: grouping a burst by SA (rte_ipsec processes
+ * one SA per call), dropping with counters, returning crypto ops.
+ */
+#include <rte_crypto.h>
+#include <rte_mempool.h>
+
+#include "esp_int.h"
+
+/* Bursts mostly carry a few SAs, often in runs: try the last group first. */
+static uint16_t
+group_of(struct espgw_esp_grp g[], uint16_t *ng, uint16_t last, struct espgw_sa_rt *sa)
+{
+	uint16_t i;
+
+	if (*ng != 0 && g[last].sa == sa)
+		return last;
+	for (i = 0; i < *ng; i++)
+		if (g[i].sa == sa)
+			return i;
+	g[*ng].sa = sa;
+	g[*ng].cnt = 0;
+	return (*ng)++;
+}
+
+uint16_t
+espgw_esp_group(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
+		struct rte_mbuf *out[], struct espgw_esp_grp g[])
+{
+	uint16_t gid[ESPGW_ESP_BURST_MAX], pos[ESPGW_ESP_BURST_MAX];
+	uint16_t i, ng = 0, last = 0, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		last = group_of(g, &ng, last, sa[i]);
+		gid[i] = last;
+		g[last].cnt++;
+	}
+	for (i = 0; i < ng; i++) {
+		pos[i] = sum;
+		sum += g[i].cnt;
+	}
+	for (i = 0; i < n; i++)
+		out[pos[gid[i]]++] = m[i];
+	return ng;
+}
+
+void
+espgw_esp_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *const m[],
+		uint16_t n, enum espgw_drop why)
+{
+	uint16_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+	l->stats->drop[why] += n;
+	if (sa != NULL)
+		l->stats->sa[sa->idx].errors += n;
+}
+
+void
+espgw_esp_ops_free(struct espgw_esp_lcore *l, struct rte_crypto_op *cop[], uint16_t n)
+{
+	if (n != 0)
+		rte_mempool_put_bulk(l->crypto->op_pool, (void **)cop, n);
+}

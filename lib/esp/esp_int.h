@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/esp internals shared between esp_out.c, esp_in.c and esp_poll.c:
+ * grouping a burst by SA, counting drops and successes, and finishing a
+ * group of packets the crypto stage is done with.
+ *
+ * While a packet is inside this module the SA mbuf field (espgw_mbuf_sa)
+ * carries what must travel with it through the cryptodev: outbound, the inner
+ * length, TOS and DF captured before rte_ipsec overwrites the headers;
+ * inbound, the SA index plus a flag for an outer CE mark (RFC 6040). Inbound
+ * packets leave with the plain SA index there, as the header promises.
+ */
+#ifndef ESPGW_ESP_INT_H
+#define ESPGW_ESP_INT_H
+
+#include "espgw_esp.h"
+
+#define ESP_IN_CE	  (UINT32_C(1) << 31)
+#define ESP_OUT_LEN_MASK  0xffffu
+#define ESP_OUT_TOS_SHIFT 16
+#define ESP_OUT_DF_SHIFT  24
+
+struct espgw_esp_grp {
+	struct espgw_sa_rt *sa;
+	uint16_t cnt;
+};
+
+/*
+ * Stable partition of m[0..n) by sa[i] into out[]: groups in order of first
+ * appearance, packets of one group in arrival order. Returns the group count.
+ */
+uint16_t espgw_esp_group(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
+		struct rte_mbuf *out[], struct espgw_esp_grp g[]);
+
+/* Free n packets, counting them under why and, when sa is known, as its errors. */
+void espgw_esp_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
+		struct rte_mbuf *const m[], uint16_t n, enum espgw_drop why);
+
+/* Return n crypto ops unused (or done with) to their pool. */
+void espgw_esp_ops_free(struct espgw_esp_lcore *l, struct rte_crypto_op *cop[], uint16_t n);
+
+/* After crypto: rte_ipsec_pkt_process, count, append the good packets to done[]. */
+uint16_t espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
+uint16_t espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
+
+#endif

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Outbound ESP: group the burst by SA, let rte_ipsec add the outer header,
+ * ESP header, IV, padding and trailer and take the sequence numbers, patch
+ * the outer header (SA's fixup), then encrypt: enqueue to this worker's
+ * queue pair, or synchronously with CPU crypto.
+ */
+#include <rte_cryptodev.h>
+#include <rte_errno.h>
+#include <rte_ip.h>
+
+#include "esp_int.h"
+
+/*
+ * What the fixup and the byte counter need from the inner header, read before
+ * rte_ipsec turns the packet into an ESP packet. RFC 4301 5.1.2.1: an IPv6
+ * inner packet is never fragmented on the way, so it counts as DF.
+ */
+static void
+outb_meta_save(struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = (m->pkt_len - m->l2_len) & ESP_OUT_LEN_MASK;
+	uint32_t tos, df;
+
+	if ((p[0] >> 4) == IPVERSION) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
+
+		tos = ip->type_of_service;
+		df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	} else {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)p;
+
+		tos = (rte_be_to_cpu_32(ip->vtc_flow) >> RTE_IPV6_HDR_TC_SHIFT) & 0xff;
+		df = 1;
+	}
+	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
+	*espgw_mbuf_sa(m) = len | tos << ESP_OUT_TOS_SHIFT | df << ESP_OUT_DF_SHIFT;
+}
+
+static void
+outb_fixup_all(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t v;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		v = *espgw_mbuf_sa(m[i]);
+		sa->outb_fixup(sa, m[i], (uint8_t)(v >> ESP_OUT_TOS_SHIFT),
+				(uint8_t)(v >> ESP_OUT_DF_SHIFT));
+	}
+}
+
+/* RFC 4303 3.3.3: the counter never wraps; rte_ipsec refuses with EOVERFLOW. */
+static void
+outb_prepare_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n)
+{
+	espgw_esp_drop(l, sa, m, n,
+			rte_errno == EOVERFLOW ? ESPGW_DROP_SQN_OVERFLOW : ESPGW_DROP_CRYPTO_ERROR);
+}
+
+static void
+outb_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	struct rte_crypto_op *cop[ESPGW_ESP_BURST_MAX];
+	uint16_t k, e;
+
+	if (rte_crypto_op_bulk_alloc(l->crypto->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) ==
+			0) {
+		espgw_esp_drop(l, sa, m, n, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
+		return;
+	}
+	rte_errno = 0;
+	k = rte_ipsec_pkt_crypto_prepare(&sa->ss, m, cop, n);
+	espgw_esp_ops_free(l, cop + k, n - k);
+	outb_prepare_drop(l, sa, m + k, n - k);
+	outb_fixup_all(sa, m, k);
+	e = rte_cryptodev_enqueue_burst(sa->ss.crypto.dev_id, l->qp, cop, k);
+	l->inflight += e;
+	espgw_esp_ops_free(l, cop + e, k - e);
+	espgw_esp_drop(l, sa, m + e, k - e, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
+}
+
+static uint16_t
+outb_cpu(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n,
+		struct rte_mbuf *done[])
+{
+	uint16_t k;
+
+	rte_errno = 0;
+	k = rte_ipsec_pkt_cpu_prepare(&sa->ss, m, n);
+	outb_prepare_drop(l, sa, m + k, n - k);
+	outb_fixup_all(sa, m, k);
+	return espgw_esp_outb_finish(l, sa, m, k, done);
+}
+
+uint16_t
+espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
+	uint16_t i, k;
+
+	if (n == 0)
+		return 0;
+	k = rte_ipsec_pkt_process(&sa->ss, m, n);
+
+	/* Only a failed crypto operation makes rte_ipsec refuse an outbound packet here. */
+	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_CRYPTO_ERROR);
+	for (i = 0; i < k; i++) {
+		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
+		done[i] = m[i];
+	}
+	sc->pkts += k;
+	return k;
+}
+
+static uint16_t
+outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
+		struct rte_mbuf *done[])
+{
+	struct rte_mbuf *sorted[ESPGW_ESP_BURST_MAX];
+	struct espgw_esp_grp g[ESPGW_ESP_BURST_MAX];
+	struct rte_mbuf **gm = sorted;
+	uint16_t i, ng, n_done = 0;
+
+	for (i = 0; i < n; i++)
+		outb_meta_save(m[i]);
+	ng = espgw_esp_group(m, sa, n, sorted, g);
+	for (i = 0; i < ng; gm += g[i].cnt, i++) {
+		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT)
+			espgw_esp_drop(l, NULL, gm, g[i].cnt, ESPGW_DROP_NO_SA);
+		else if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
+			n_done += outb_cpu(l, g[i].sa, gm, g[i].cnt, done + n_done);
+		else
+			outb_lksd(l, g[i].sa, gm, g[i].cnt);
+	}
+	return n_done;
+}
+
+uint16_t
+espgw_esp_outb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	uint16_t i, k, n_done = 0;
+
+	for (i = 0; i < n; i += k) {
+		k = RTE_MIN(n - i, ESPGW_ESP_BURST_MAX);
+		n_done += outb_burst(l, m + i, sa + i, k, done + n_done);
+	}
+	return n_done;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Outer header of an outbound tunnel SA: a template built once at setup
+ * (rte_ipsec copies it in front of ESP and writes the IPv4 total length and
+ * packet id, or the IPv6 payload length, itself), and a fixup chosen per SA
+ * for what depends on the inner packet: DSCP and ECN, DF, and the IPv4 header
+ * checksum, which rte_ipsec leaves to the application.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include "sad_int.h"
+
+#define TTL_DEFAULT 64
+#define DSCP_SHIFT  2	 /* DSCP is the upper six bits of TOS / traffic class */
+#define TOS_ALL	    0xff /* copy DSCP and ECN */
+#define TOS_ECN	    RTE_IPV4_HDR_ECN_MASK
+
+static uint8_t
+tmpl_tos(const struct espgw_sa_conf *sa)
+{
+	return sa->dscp_mode == ESPGW_HDR_SET ? (uint8_t)(sa->dscp << DSCP_SHIFT) : 0;
+}
+
+static uint8_t
+tmpl_v4(const struct espgw_sa_conf *sa, struct rte_ipv4_hdr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = tmpl_tos(sa);
+	if (sa->df_mode == ESPGW_HDR_SET)
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = sa->ttl != 0 ? sa->ttl : TTL_DEFAULT;
+	ip->next_proto_id = IPPROTO_ESP;
+	ip->src_addr = sa->local.v4;
+	ip->dst_addr = sa->remote.v4;
+	return sizeof(*ip);
+}
+
+/* RFC 6437 4: a tunnel endpoint may set the outer flow label; 0 unless configured. */
+static uint8_t
+tmpl_v6(const struct espgw_sa_conf *sa, struct rte_ipv6_hdr *ip)
+{
+	uint32_t fl = sa->has_flow_label ? sa->flow_label & RTE_IPV6_HDR_FL_MASK : 0;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->vtc_flow = rte_cpu_to_be_32(
+			6u << 28 | (uint32_t)tmpl_tos(sa) << RTE_IPV6_HDR_TC_SHIFT | fl);
+	ip->proto = IPPROTO_ESP;
+	ip->hop_limits = sa->ttl != 0 ? sa->ttl : TTL_DEFAULT;
+	memcpy(ip->src_addr, sa->local.v6, sizeof(ip->src_addr));
+	memcpy(ip->dst_addr, sa->remote.v6, sizeof(ip->dst_addr));
+	return sizeof(*ip);
+}
+
+uint8_t
+espgw_sa_outer_tmpl(const struct espgw_sa_conf *sa, uint8_t hdr[ESPGW_SA_TMPL_MAX])
+{
+	if (sa->local.family == ESPGW_AF_INET)
+		return tmpl_v4(sa, (struct rte_ipv4_hdr *)hdr);
+	return tmpl_v6(sa, (struct rte_ipv6_hdr *)hdr);
+}
+
+/*
+ * tos_mask selects what comes from the inner header: ECN always (RFC 6040
+ * 4.1 normal mode: the outer ECN field is a copy of the inner one), DSCP too
+ * when the SA copies it (RFC 2983 uniform model). df_bit is the inner DF
+ * (network order) when the SA copies DF, else 0 and the template decides.
+ */
+static inline void
+fix_v4(struct rte_mbuf *m, uint8_t tos_mask, uint8_t inner_tos, rte_be16_t df_bit)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+	ip->type_of_service = (ip->type_of_service & ~tos_mask) | (inner_tos & tos_mask);
+	ip->fragment_offset |= df_bit;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+static inline void
+fix_v6(struct rte_mbuf *m, uint8_t tos_mask, uint8_t inner_tos)
+{
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+	uint32_t mask = (uint32_t)tos_mask << RTE_IPV6_HDR_TC_SHIFT;
+	uint32_t v = rte_be_to_cpu_32(ip->vtc_flow);
+
+	v = (v & ~mask) | (((uint32_t)inner_tos << RTE_IPV6_HDR_TC_SHIFT) & mask);
+	ip->vtc_flow = rte_cpu_to_be_32(v);
+}
+
+static inline rte_be16_t
+df_of(uint8_t inner_df)
+{
+	return rte_cpu_to_be_16((uint16_t)(inner_df << RTE_IPV4_HDR_DF_SHIFT));
+}
+
+static void
+v4_dscp_copy_df_copy(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	fix_v4(m, TOS_ALL, tos, df_of(df));
+}
+
+static void
+v4_dscp_copy_df_fixed(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	RTE_SET_USED(df);
+	fix_v4(m, TOS_ALL, tos, 0);
+}
+
+static void
+v4_dscp_set_df_copy(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	fix_v4(m, TOS_ECN, tos, df_of(df));
+}
+
+static void
+v4_dscp_set_df_fixed(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	RTE_SET_USED(df);
+	fix_v4(m, TOS_ECN, tos, 0);
+}
+
+/* IPv6 has no DF: the outer packet is never fragmented on the way (RFC 8200 5). */
+static void
+v6_dscp_copy(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	RTE_SET_USED(df);
+	fix_v6(m, TOS_ALL, tos);
+}
+
+static void
+v6_dscp_set(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	RTE_SET_USED(df);
+	fix_v6(m, TOS_ECN, tos);
+}
+
+espgw_sa_fixup_t
+espgw_sa_outb_fixup_pick(const struct espgw_sa_conf *sa)
+{
+	bool dscp_copy = sa->dscp_mode == ESPGW_HDR_COPY;
+	bool df_copy = sa->df_mode == ESPGW_HDR_COPY;
+
+	if (sa->local.family == ESPGW_AF_INET6)
+		return dscp_copy ? v6_dscp_copy : v6_dscp_set;
+	if (dscp_copy)
+		return df_copy ? v4_dscp_copy_df_copy : v4_dscp_copy_df_fixed;
+	return df_copy ? v4_dscp_set_df_copy : v4_dscp_set_df_fixed;
+}

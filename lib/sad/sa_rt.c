@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One SA's runtime object: the rte_ipsec SA, its crypto session on the SA's
+ * device, and the rte_ipsec session that binds them with the processing
+ * functions for the SA's crypto path (cryptodev or synchronous CPU crypto).
+ * Everything the data path would otherwise branch on is decided here.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cryptodev.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "espgw_crypto_xform.h"
+#include "sad_int.h"
+
+#define ESP_MIN_ALIGN 4 /* RFC 4303 2.4: payload ends on a 4-byte boundary */
+#define ESN_SQH_LEN   4
+
+static uint8_t
+inner_proto_of(const struct espgw_sa_conf *sa)
+{
+	uint8_t fam = sa->inner_family != 0 ? sa->inner_family : sa->local.family;
+
+	return fam == ESPGW_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+}
+
+static const struct espgw_algo_info *
+info_or_none(enum espgw_algo a)
+{
+	static const struct espgw_algo_info none;
+	const struct espgw_algo_info *i = espgw_algo_info(a);
+
+	return i != NULL ? i : &none;
+}
+
+/* Wire sizes the inbound length check needs without touching the cold config. */
+static void
+lens_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa)
+{
+	bool aead = sa->aead != ESPGW_ALGO_NONE;
+	const struct espgw_algo_info *enc = info_or_none(aead ? sa->aead : sa->cipher);
+	const struct espgw_algo_info *integ = info_or_none(aead ? sa->aead : sa->auth);
+
+	rt->esp_iv_len = RTE_MAX(enc->iv_len, integ->iv_len); /* GMAC: the IV is integrity's */
+	rt->esp_icv_len = integ->icv_len;
+	rt->esp_align = RTE_MAX(enc->block, (uint8_t)ESP_MIN_ALIGN);
+	rt->sqh_len = sa->esn ? ESN_SQH_LEN : 0;
+}
+
+static void
+prm_fill(struct rte_ipsec_sa_prm *p, const struct espgw_sa_rt *rt, const uint8_t *hdr,
+		uint8_t hdr_len, unsigned int n_workers)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	bool out = sa->dir == ESPGW_DIR_OUT;
+
+	p->userdata = rt->idx;
+	/* Any worker may use any SA for now: the sequence number must be atomic. */
+	p->flags = n_workers > 1 ? RTE_IPSEC_SAFLAG_SQN_ATOM : 0;
+	p->ipsec_xform.spi = sa->spi;
+	memcpy(&p->ipsec_xform.salt, sa->salt, sizeof(p->ipsec_xform.salt));
+	p->ipsec_xform.options.esn = sa->esn;
+	p->ipsec_xform.direction =
+			out ? RTE_SECURITY_IPSEC_SA_DIR_EGRESS : RTE_SECURITY_IPSEC_SA_DIR_INGRESS;
+	p->ipsec_xform.proto = RTE_SECURITY_IPSEC_SA_PROTO_ESP;
+	p->ipsec_xform.mode = RTE_SECURITY_IPSEC_SA_MODE_TUNNEL;
+	p->ipsec_xform.tunnel.type = rt->outer_family == ESPGW_AF_INET
+						     ? RTE_SECURITY_IPSEC_TUNNEL_IPV4
+						     : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
+	p->ipsec_xform.replay_win_sz = out ? 0 : sa->replay_window;
+	p->tun.hdr_len = hdr_len;
+	p->tun.hdr_l3_off = 0; /* output starts at the outer IP header */
+	p->tun.next_proto = rt->inner_proto;
+	p->tun.hdr = hdr;
+}
+
+static int
+ipsec_sa_create(struct espgw_sa_rt *rt, struct rte_ipsec_sa_prm *p, int socket,
+		struct espgw_err *err)
+{
+	int sz = rte_ipsec_sa_size(p);
+
+	if (sz > 0)
+		rt->ipsec_sa = rte_zmalloc_socket(
+				"espgw_ipsec_sa", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (sz > 0 && rt->ipsec_sa != NULL) {
+		rt->ipsec_sa_size = (uint32_t)sz;
+		sz = rte_ipsec_sa_init(rt->ipsec_sa, p, sz);
+	}
+	if (sz > 0 && rt->ipsec_sa != NULL)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "sa %s: rte_ipsec refuses the SA: %s", rt->conf->name,
+			sz < 0 ? rte_strerror(-sz) : "out of memory");
+	return -1;
+}
+
+static int
+session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
+		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	uint8_t dev = espgw_crypto_dev_for(p->c, p->s, rt->conf);
+	bool cpu = espgw_crypto_sa_path(p->s, rt->conf) == ESPGW_CRYPTO_PATH_CPU;
+	int rc;
+
+	rt->ss.crypto.ses = rte_cryptodev_sym_session_create(dev, &x->xf[0], p->c->sess_pool);
+	if (rt->ss.crypto.ses == NULL) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: crypto device %s refuses the session: %s", rt->conf->name,
+				rte_cryptodev_name_get(dev), rte_strerror(rte_errno));
+		return -1;
+	}
+	rt->ss.crypto.dev_id = dev;
+	rt->ss.sa = rt->ipsec_sa;
+	rt->ss.type = cpu ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO : RTE_SECURITY_ACTION_TYPE_NONE;
+	rc = rte_ipsec_session_prepare(&rt->ss);
+	if (rc == 0)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "sa %s: rte_ipsec refuses the session: %s",
+			rt->conf->name, rte_strerror(-rc));
+	return -1;
+}
+
+/*
+ * rte_ipsec_sa_init() always starts an outbound SA at sequence number 1 and
+ * DPDK 22.11 has no call to choose another start (which rekeying tests and
+ * the "seq" option need). The counter is a plain 64-bit word holding the next
+ * number to send; find it in a probe SA whose other words cannot read 1 (no
+ * byte of its configuration is 0x01) and require exactly one match, so that a
+ * layout change refuses "seq" instead of corrupting an SA.
+ */
+static const struct rte_ipv4_hdr probe_hdr = {
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.time_to_live = 64,
+		.next_proto_id = IPPROTO_ESP,
+};
+
+static void
+probe_prm(struct rte_ipsec_sa_prm *p, struct rte_crypto_sym_xform xf[2])
+{
+	memset(xf, 0, 2 * sizeof(xf[0]));
+	xf[0].type = RTE_CRYPTO_SYM_XFORM_CIPHER;
+	xf[0].cipher.algo = RTE_CRYPTO_CIPHER_NULL;
+	xf[0].next = &xf[1];
+	xf[1].type = RTE_CRYPTO_SYM_XFORM_AUTH;
+	xf[1].auth.algo = RTE_CRYPTO_AUTH_SHA1_HMAC;
+	xf[1].auth.digest_length = 12;
+	memset(p, 0, sizeof(*p));
+	p->crypto_xform = xf;
+	p->ipsec_xform.spi = 0x22222222;
+	p->ipsec_xform.direction = RTE_SECURITY_IPSEC_SA_DIR_EGRESS;
+	p->ipsec_xform.proto = RTE_SECURITY_IPSEC_SA_PROTO_ESP;
+	p->ipsec_xform.mode = RTE_SECURITY_IPSEC_SA_MODE_TUNNEL;
+	p->ipsec_xform.tunnel.type = RTE_SECURITY_IPSEC_TUNNEL_IPV4;
+	p->tun.hdr_len = sizeof(probe_hdr);
+	p->tun.next_proto = IPPROTO_IPIP;
+	p->tun.hdr = &probe_hdr;
+}
+
+/* Offset of the only 64-bit word holding 1, or -1. */
+static long
+probe_scan(const uint8_t *sa, int sz)
+{
+	long ofs = -1, n = 0, i;
+	uint64_t w;
+
+	for (i = 0; i + (long)sizeof(w) <= sz; i += sizeof(w)) {
+		memcpy(&w, sa + i, sizeof(w));
+		if (w == 1) {
+			ofs = i;
+			n++;
+		}
+	}
+	return n == 1 ? ofs : -1;
+}
+
+/*
+ * rte_ipsec_sa_init() always starts an outbound SA at sequence number 1 and
+ * DPDK 22.11 has no call to choose another start (which rekeying tests and
+ * the "seq" option need). The counter is a plain 64-bit word holding the next
+ * number to send; find it in a probe SA whose other words cannot read 1 (no
+ * byte of its configuration is 0x01) and require exactly one match, so that a
+ * layout change refuses "seq" instead of corrupting an SA.
+ */
+long
+espgw_sa_outb_sqn_offset(void)
+{
+	struct rte_crypto_sym_xform xf[2];
+	struct rte_ipsec_sa_prm p;
+	uint8_t *sa = NULL;
+	long ofs = -1;
+	int sz;
+
+	probe_prm(&p, xf);
+	sz = rte_ipsec_sa_size(&p);
+	if (sz > 0)
+		sa = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	if (sa != NULL && rte_ipsec_sa_init((struct rte_ipsec_sa *)sa, &p, sz) > 0)
+		ofs = probe_scan(sa, sz);
+	rte_free(sa);
+	return ofs;
+}
+
+static int
+seq_set(struct espgw_sa_rt *rt, long sqn_ofs, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	uint64_t seq = sa->seq != 0 ? sa->seq : 1;
+
+	if (!sa->esn && seq > UINT32_MAX) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: seq %" PRIu64 " needs esn (32-bit sequence numbers)",
+				sa->name, seq);
+		return -1;
+	}
+	if (seq == 1)
+		return 0;
+	if (sqn_ofs < 0) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: this DPDK offers no way to start at seq %" PRIu64, sa->name,
+				seq);
+		return -1;
+	}
+	memcpy((uint8_t *)rt->ipsec_sa + sqn_ofs, &seq, sizeof(seq));
+	return 0;
+}
+
+int
+espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_prm *p,
+		struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = &p->s->sas[idx];
+	struct rte_ipsec_sa_prm prm = {0};
+	struct espgw_crypto_xforms x;
+	uint8_t hdr[ESPGW_SA_TMPL_MAX];
+	uint8_t hdr_len = 0;
+
+	rt->idx = idx;
+	rt->conf = sa;
+	rt->dir = sa->dir;
+	rt->outer_family = sa->local.family;
+	rt->inner_proto = inner_proto_of(sa);
+	lens_init(rt, sa);
+	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
+		return -1;
+	if (sa->dir == ESPGW_DIR_OUT) {
+		hdr_len = espgw_sa_outer_tmpl(sa, hdr);
+		rt->outb_fixup = espgw_sa_outb_fixup_pick(sa);
+	}
+	prm_fill(&prm, rt, hdr, hdr_len, p->n_workers);
+	prm.crypto_xform = &x.xf[0];
+	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0)
+		return -1;
+	return sa->dir == ESPGW_DIR_OUT ? seq_set(rt, p->sqn_ofs, err) : 0;
+}
+
+void
+espgw_sa_rt_fini(struct espgw_sa_rt *rt)
+{
+	/* The PMD clears its private session data (the key schedule) when freeing. */
+	if (rt->ss.crypto.ses != NULL)
+		rte_cryptodev_sym_session_free(rt->ss.crypto.dev_id, rt->ss.crypto.ses);
+	if (rt->ipsec_sa != NULL) {
+		rte_ipsec_sa_fini(rt->ipsec_sa);
+		explicit_bzero(rt->ipsec_sa, rt->ipsec_sa_size); /* salt */
+		rte_free(rt->ipsec_sa);
+	}
+	memset(rt, 0, sizeof(*rt));
+}
