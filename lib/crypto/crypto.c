@@ -127,6 +127,16 @@ sess_size(const struct espgw_crypto *c)
 	return sz;
 }
 
+/* The never-written zero block behind each op's IV room (espgw_crypto_xform.h). */
+static void
+op_zero_iv(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
+{
+	RTE_SET_USED(mp);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(i);
+	memset((uint8_t *)obj + ESPGW_CRYPTO_ZERO_IV, 0, ESPGW_CRYPTO_IV_ROOM);
+}
+
 static int
 pools_create(struct espgw_crypto *c, const struct espgw_store *s, struct espgw_err *err)
 {
@@ -142,12 +152,13 @@ pools_create(struct espgw_crypto *c, const struct espgw_store *s, struct espgw_e
 		return -1;
 	}
 	c->op_pool = rte_crypto_op_pool_create("espgw_cops", RTE_CRYPTO_OP_TYPE_SYMMETRIC, n_ops,
-			OP_CACHE, ESPGW_CRYPTO_IV_ROOM, c->socket);
+			OP_CACHE, ESPGW_CRYPTO_OP_PRIV, c->socket);
 	if (c->op_pool == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "cannot create the crypto op pool: %s",
 				rte_strerror(rte_errno));
 		return -1;
 	}
+	rte_mempool_obj_iter(c->op_pool, op_zero_iv, NULL);
 	return 0;
 }
 

@@ -4,12 +4,14 @@
  * checked against the device it will use, so that a device that cannot do
  * an algorithm (or a key, IV, ICV or AAD size of it) fails the start with a
  * sentence naming the SA, the algorithm and the device, instead of a session
- * creation error or, worse, packets failing one by one.
+ * creation error or, worse, packets failing one by one. Also where an SA
+ * that inherits the CPU path but cannot use it is moved to the cryptodev.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_cryptodev.h>
+#include <rte_log.h>
 
 #include "crypto_int.h"
 #include "espgw_crypto_xform.h"
@@ -75,16 +77,31 @@ xform_check(uint8_t dev, const struct espgw_sa_conf *sa, const struct rte_crypto
 }
 
 /*
- * DPDK 22.11 rte_ipsec cannot drive outbound AES-GMAC on the CPU path: it
- * builds neither the GMAC nonce nor valid CPU-crypto offsets for it, and the
- * device fails every packet. Inbound works. Found by tests/dpdk/test_esp.c.
+ * What the CPU path cannot serve (espgw_crypto_cpu_unfit): an SA that asks for
+ * it itself is refused; one that only inherits "set crypto-path cpu" runs on
+ * the cryptodev (espgw_crypto_sa_path), and that is said once, here.
  */
-static bool
-cpu_path_broken(const struct espgw_sa_conf *sa)
+static int
+cpu_unfit_check(const struct espgw_store *s, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
-	bool gmac = sa->auth == ESPGW_ALGO_AES_GMAC_128 || sa->auth == ESPGW_ALGO_AES_GMAC_256;
+	enum espgw_algo algo;
+	const char *why = espgw_crypto_cpu_unfit(sa, &algo);
 
-	return sa->dir == ESPGW_DIR_OUT && gmac;
+	if (why == NULL)
+		return 0;
+	if (sa->crypto_path == ESPGW_CRYPTO_PATH_CPU) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: %s on crypto path cpu %s; use crypto-path cryptodev",
+				sa->name, espgw_algo_name(algo), why);
+		return -1;
+	}
+	if (sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT &&
+			s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU)
+		RTE_LOG(NOTICE, USER1,
+				"sa %s: %s on crypto path cpu %s: this SA uses crypto path "
+				"cryptodev\n",
+				sa->name, espgw_algo_name(algo), why);
+	return 0;
 }
 
 static int
@@ -93,15 +110,10 @@ path_check(uint8_t dev, const struct espgw_store *s, const struct espgw_sa_conf 
 {
 	struct rte_cryptodev_info info;
 
+	if (cpu_unfit_check(s, sa, err) != 0)
+		return -1;
 	if (espgw_crypto_sa_path(s, sa) != ESPGW_CRYPTO_PATH_CPU)
 		return 0;
-	if (cpu_path_broken(sa)) {
-		snprintf(err->msg, sizeof(err->msg),
-				"sa %s: %s not supported by crypto device %s on crypto path cpu "
-				"for outbound SAs (DPDK rte_ipsec limit)",
-				sa->name, espgw_algo_name(sa->auth), rte_cryptodev_name_get(dev));
-		return -1;
-	}
 	rte_cryptodev_info_get(dev, &info);
 	if (info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)
 		return 0;

@@ -104,6 +104,25 @@ fill_aead(struct rte_crypto_sym_xform *xf, const struct espgw_sa_conf *sa)
 	xf->aead.aad_length = AEAD_AAD_LEN + (sa->esn ? ESN_AAD_LEN : 0);
 }
 
+/*
+ * RFC 3602 3: the AES-CBC IV must be unpredictable. DPDK 22.11 rte_ipsec
+ * writes seq || 0 (64-bit sequence number, 64 zero bits) into the IV field
+ * and encrypts it as the first CBC block, so the wire IV is
+ * E_K(X xor (seq || 0)) with X the device IV, which rte_ipsec never fills for
+ * outbound CBC. Point X at the op's block that is always zero: the wire IV is
+ * then E_K(seq || 0), the forward cipher applied to a nonce (NIST SP 800-38A
+ * Appendix C, first method), unique per packet since a sequence number is
+ * never reused under one key (RFC 4303 3.3.3) and unpredictable without the
+ * key. Decryption reads the IV from the wire: inbound keeps the IV room.
+ */
+static uint16_t
+cipher_iv_offset(const struct espgw_sa_conf *sa, enum espgw_algo a)
+{
+	bool cbc = algo_map[a].algo == RTE_CRYPTO_CIPHER_AES_CBC;
+
+	return cbc && sa->dir == ESPGW_DIR_OUT ? ESPGW_CRYPTO_ZERO_IV : ESPGW_CRYPTO_IV_OFFSET;
+}
+
 static void
 fill_cipher(struct rte_crypto_sym_xform *xf, const struct espgw_sa_conf *sa, enum espgw_algo a)
 {
@@ -113,7 +132,7 @@ fill_cipher(struct rte_crypto_sym_xform *xf, const struct espgw_sa_conf *sa, enu
 						 : RTE_CRYPTO_CIPHER_OP_DECRYPT;
 	xf->cipher.key.data = sa->key;
 	xf->cipher.key.length = sa->key_len;
-	xf->cipher.iv.offset = ESPGW_CRYPTO_IV_OFFSET;
+	xf->cipher.iv.offset = cipher_iv_offset(sa, a);
 	xf->cipher.iv.length = algo_map[a].xf_iv_len;
 }
 
@@ -235,4 +254,42 @@ espgw_crypto_xforms_build(struct espgw_crypto_xforms *x, const struct espgw_sa_c
 		return -1;
 	}
 	return build_pair(x, sa, err);
+}
+
+/*
+ * DPDK 22.11 rte_ipsec on the CPU path, outbound: for AES-CBC it passes the
+ * seq || 0 block itself as the device IV, so every packet of the SA carries
+ * E_K(0) as its IV (RFC 3602 3 wants it unpredictable); for AES-GMAC it builds
+ * neither the nonce nor valid offsets and the device fails every packet.
+ * Inbound decryption takes the IV from the wire and works for both.
+ */
+const char *
+espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo)
+{
+	enum espgw_algo a = ESPGW_ALGO_NONE;
+	const char *why = NULL;
+
+	if (sa->dir != ESPGW_DIR_OUT || sa->aead != ESPGW_ALGO_NONE)
+		return NULL;
+	if (sa->cipher == ESPGW_ALGO_AES_CBC_128 || sa->cipher == ESPGW_ALGO_AES_CBC_256) {
+		a = sa->cipher;
+		why = "would send a constant IV (DPDK 22.11 rte_ipsec)";
+	} else if (sa->auth == ESPGW_ALGO_AES_GMAC_128 || sa->auth == ESPGW_ALGO_AES_GMAC_256) {
+		a = sa->auth;
+		why = "would fail every packet (DPDK 22.11 rte_ipsec)";
+	}
+	if (algo != NULL)
+		*algo = a;
+	return why;
+}
+
+enum espgw_crypto_path
+espgw_crypto_sa_path(const struct espgw_store *s, const struct espgw_sa_conf *sa)
+{
+	if (sa->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
+		return sa->crypto_path;
+	if (s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU &&
+			espgw_crypto_cpu_unfit(sa, NULL) == NULL)
+		return ESPGW_CRYPTO_PATH_CPU;
+	return ESPGW_CRYPTO_PATH_CRYPTODEV;
 }

@@ -17,9 +17,13 @@
 /*
  * Per-op IV room: rte_ipsec writes the IV / counter block / nonce it builds for
  * a packet right after the symmetric op (16 bytes at most: AES-CTR block).
+ * Behind it, one block that is zeroed when the op pool is created and never
+ * written: the device IV of outbound AES-CBC (see crypto_xform.c).
  */
 #define ESPGW_CRYPTO_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
 #define ESPGW_CRYPTO_IV_ROOM   16
+#define ESPGW_CRYPTO_ZERO_IV   (ESPGW_CRYPTO_IV_OFFSET + ESPGW_CRYPTO_IV_ROOM) /* its offset */
+#define ESPGW_CRYPTO_OP_PRIV   (2 * ESPGW_CRYPTO_IV_ROOM)
 
 struct espgw_crypto_xforms {
 	/* Chained in the order rte_ipsec expects; key pointers point into the SA config. */
@@ -37,15 +41,20 @@ struct espgw_crypto_xforms {
 int espgw_crypto_xforms_build(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa,
 		struct espgw_err *err);
 
-/* The crypto path an SA uses: its own, else the global one, else the cryptodev. */
-static inline enum espgw_crypto_path
-espgw_crypto_sa_path(const struct espgw_store *s, const struct espgw_sa_conf *sa)
-{
-	if (sa->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
-		return sa->crypto_path;
-	if (s->global.crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
-		return s->global.crypto_path;
-	return ESPGW_CRYPTO_PATH_CRYPTODEV;
-}
+/*
+ * Why DPDK 22.11 rte_ipsec cannot serve sa on the CPU path (a phrase that
+ * follows "on crypto path cpu"), or NULL when it can. *algo, when not NULL,
+ * gets the algorithm at fault.
+ */
+const char *espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo);
+
+/*
+ * The crypto path an SA uses: its own, else the global one, else the
+ * cryptodev. An SA that only inherits "cpu" and that the CPU path cannot
+ * serve (above) uses the cryptodev; one that names "cpu" itself keeps it, and
+ * the capability check refuses it.
+ */
+enum espgw_crypto_path espgw_crypto_sa_path(
+		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 
 #endif

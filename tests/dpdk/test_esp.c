@@ -8,7 +8,8 @@
  * payload against RFC 4303 2), then decrypted through espgw_esp_inb and
  * compared byte for byte with what went in. Negative cases check the exact
  * drop counters. A second, independent crypto implementation (crypto_openssl)
- * decrypts what crypto_aesni_mb encrypted, as an oracle for the crypto itself.
+ * decrypts what crypto_aesni_mb encrypted, as an oracle for the crypto itself;
+ * AES-ECB on the bare device is the oracle for the AES-CBC IVs (RFC 3602 3).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +105,7 @@ enum {
 	CBC128_SHA1,
 	CBC128_SHA256,
 	CBC_SHA256 = 8,
+	CBC256_SHA512 = 10,
 	CTR128 = 11,
 	NULL_SHA256 = 13,
 	GMAC128
@@ -255,6 +257,20 @@ addr_set(struct espgw_ip *ip, int fam, bool a)
 		memcpy(ip->v6, a ? gw_a6 : gw_b6, 16);
 }
 
+/*
+ * Outbound AES-CBC and AES-GMAC are refused on the CPU path (test_cbc_cpu_refused,
+ * test_capability_errors): their outbound SA uses the cryptodev, the inbound
+ * one still takes p.
+ */
+static enum espgw_crypto_path
+out_path(const struct algo_case *a, enum espgw_crypto_path p)
+{
+	bool cbc = a->cipher == ESPGW_ALGO_AES_CBC_128 || a->cipher == ESPGW_ALGO_AES_CBC_256;
+	bool gmac = a->auth == ESPGW_ALGO_AES_GMAC_128 || a->auth == ESPGW_ALGO_AES_GMAC_256;
+
+	return cbc || gmac ? ESPGW_CRYPTO_PATH_CRYPTODEV : p;
+}
+
 /* An outbound SA and its inbound twin (the peer's view); returns the outbound index. */
 static unsigned int
 sa_pair(struct fx *f, const struct algo_case *a, int outer, int inner, enum espgw_crypto_path p,
@@ -281,6 +297,7 @@ sa_pair(struct fx *f, const struct algo_case *a, int outer, int inner, enum espg
 	*in = *out;
 	snprintf(in->name, sizeof(in->name), "in-%u", spi);
 	in->dir = ESPGW_DIR_IN;
+	out->crypto_path = out_path(a, p);
 	addr_set(&in->local, outer, false);
 	addr_set(&in->remote, outer, true);
 	f->s.n_sas += 2;
@@ -688,12 +705,6 @@ roundtrip(struct fx *f, unsigned int o, int inner_fam)
 	assert_int_equal(f->cnt[o].errors + f->cnt[o + 1].errors, 0);
 }
 
-static bool
-gmac(const struct algo_case *a)
-{
-	return a->auth == ESPGW_ALGO_AES_GMAC_128 || a->auth == ESPGW_ALGO_AES_GMAC_256;
-}
-
 static void
 matrix(void **state, unsigned int a)
 {
@@ -706,10 +717,6 @@ matrix(void **state, unsigned int a)
 			for (p = 0; p < 2; p++, n++)
 				o[n] = sa_pair(f, &algos[a], fams[outer], fams[inner], paths[p],
 						0x1000 + a * 16 + n);
-	/* Outbound AES-GMAC cannot use the CPU path (test_capability_errors): inbound only. */
-	for (n = 0; n < 8; n++)
-		if (gmac(&algos[a]))
-			f->sas[o[n]].crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
 	fx_up_ok(f);
 	for (n = 0; n < 8; n++)
 		roundtrip(f, o[n], f->sas[o[n]].inner_family);
@@ -1354,9 +1361,8 @@ test_capability_errors(void **state)
 	f->s.n_cryptos = 0;
 	gmac_conf(out, ESPGW_CRYPTO_PATH_CPU);
 	gmac_conf(in, ESPGW_CRYPTO_PATH_CPU);
-	expect_setup_error(f, "sa a-to-b: aes-gmac-128 not supported by crypto device "
-			      "crypto_aesni_mb_espgw on crypto path cpu for outbound SAs (DPDK "
-			      "rte_ipsec limit)");
+	expect_setup_error(f, "sa a-to-b: aes-gmac-128 on crypto path cpu would fail every packet "
+			      "(DPDK 22.11 rte_ipsec); use crypto-path cryptodev");
 	out->crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
 	fx_up_ok(f);
 }
@@ -1407,44 +1413,192 @@ test_drain(void **state)
 	assert_int_equal(f->cnt[o].errors, 8);
 }
 
-/*
- * RFC 3602 3: the CBC IV must be unpredictable. rte_ipsec writes the sequence
- * number as the IV block and lets the CBC pass encrypt it: what goes on the
- * wire is E(K, X xor (seq || 0)) with X the device IV. The cryptodev path
- * takes X from the crypto op's IV room, which rte_ipsec never fills for
- * outbound CBC (whatever the op held before); the CPU path passes the
- * sequence block itself as X, so every packet carries E(K, 0): one IV for the
- * whole SA. Checked here, reported, not fixed.
- */
-static void
-cbc_ivs(struct fx *f, enum espgw_crypto_path p, bool *distinct)
-{
-	unsigned int o = sa_pair(f, &algos[CBC_SHA256], ESPGW_AF_INET, ESPGW_AF_INET, p, 0x7003);
-	struct rte_mbuf *enc[2];
-	const size_t iv_ofs = sizeof(struct rte_ipv4_hdr) + ESP_LEN;
+/* ---- AES-CBC IVs (RFC 3602 3) ---- */
 
-	fx_up_ok(f);
-	make_esp(f, o, 2, enc);
-	*distinct = memcmp(rte_pktmbuf_mtod_offset(enc[0], uint8_t *, iv_ofs),
-				    rte_pktmbuf_mtod_offset(enc[1], uint8_t *, iv_ofs), 16) != 0;
-	free_all(enc, 2);
+/* AES-ECB_K(in), a mode rte_ipsec never uses, on the default crypto_aesni_mb. */
+static void
+aes_ecb(struct fx *f, const struct espgw_sa_conf *sa, const uint8_t in[16], uint8_t out[16])
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(pool);
+	struct rte_crypto_op *op = rte_crypto_op_alloc(f->c.op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(c, 16);
+	struct rte_crypto_sym_xform xf = {.type = RTE_CRYPTO_SYM_XFORM_CIPHER};
+
+	xf.cipher = (struct rte_crypto_cipher_xform){.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+			.algo = RTE_CRYPTO_CIPHER_AES_ECB,
+			.key = {sa->key, sa->key_len}};
+	memcpy(p, in, 16);
+	op->sym->m_src = c;
+	op->sym->cipher.data.offset = 0;
+	op->sym->cipher.data.length = 16;
+	raw_op_run(f, &xf, op);
+	memcpy(out, p, 16);
+	rte_crypto_op_free(op);
+	rte_pktmbuf_free(c);
 }
 
+/*
+ * Packet i of outbound SA o (IPv4 outer) carries the IV E_K(seq || 0) with
+ * seq = seq0 + i as a 64-bit big-endian word (NIST SP 800-38A Appendix C,
+ * first method), so consecutive IVs differ.
+ */
 static void
-test_cbc_iv(void **state)
+check_cbc_ivs(struct fx *f, unsigned int o, struct rte_mbuf *enc[], uint16_t n, uint64_t seq0)
 {
-	bool lksd, cpu;
+	const size_t iv_ofs = sizeof(struct rte_ipv4_hdr) + ESP_LEN;
+	uint8_t blk[16] = {0}, want[16];
+	const uint8_t *iv, *prev = NULL;
+	uint64_t be;
+	uint16_t i;
 
-	cbc_ivs(*state, ESPGW_CRYPTO_PATH_CRYPTODEV, &lksd);
-	fx_teardown(state);
-	cbc_ivs(*state, ESPGW_CRYPTO_PATH_CPU, &cpu);
-	assert_true(lksd);
-	if (!cpu) {
-		/* Known DPDK 22.11 issue, see above: reported, not failed. */
-		print_message("KNOWN ISSUE: AES-CBC on the CPU path sends one IV for every "
-			      "packet\n");
-		skip();
+	for (i = 0; i < n; i++) {
+		be = rte_cpu_to_be_64(seq0 + i);
+		memcpy(blk, &be, sizeof(be));
+		aes_ecb(f, &f->sas[o], blk, want);
+		iv = rte_pktmbuf_mtod_offset(enc[i], const uint8_t *, iv_ofs);
+		assert_memory_equal(iv, want, 16);
+		if (prev != NULL)
+			assert_memory_not_equal(iv, prev, 16);
+		prev = iv;
 	}
+}
+
+/* What GCM or CTR traffic leaves behind in an op: a nonce in the IV room. */
+static void
+op_nonce_dirty(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
+{
+	(void)mp;
+	(void)arg;
+	memset((uint8_t *)obj + ESPGW_CRYPTO_IV_OFFSET, 0xa5 ^ i, ESPGW_CRYPTO_IV_ROOM);
+}
+
+/* Two bursts through SA o: IVs checked, then decrypted by its inbound twin. */
+static void
+cbc_ivs_roundtrip(struct fx *f, unsigned int o, uint64_t seq0)
+{
+	struct rte_mbuf *enc[8], *dec[8];
+	uint16_t i;
+
+	make_esp(f, o, 4, enc);
+	make_esp(f, o, 4, enc + 4); /* saved[] now holds the second burst */
+	check_cbc_ivs(f, o, enc, 8, seq0);
+	assert_int_equal(decrypt(f, enc, 8, dec), 8);
+	for (i = 4; i < 8; i++)
+		check_inner(dec[i], &saved[i - 4], o + 1);
+	free_all(dec, 8);
+	assert_int_equal(drops_total(f), 0);
+}
+
+/*
+ * Cryptodev path: the device IV is the op's zero block, whatever the IV room
+ * of a recycled op holds, so the wire IV is E_K(seq || 0); with ESN the whole
+ * 64-bit counter goes into the block.
+ */
+static void
+test_cbc_iv_cryptodev(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(
+			f, &algos[CBC_SHA256], ESPGW_AF_INET, ESPGW_AF_INET, paths[0], 0x7003);
+	unsigned int b = sa_pair(
+			f, &algos[CBC128_SHA1], ESPGW_AF_INET, ESPGW_AF_INET6, paths[0], 0x7004);
+	const uint64_t esn_seq = UINT32_MAX - 1; /* the burst crosses 2^32 */
+	struct rte_mbuf *enc[4];
+
+	f->sas[b].esn = f->sas[b + 1].esn = true;
+	f->sas[b].seq = esn_seq;
+	fx_up_ok(f);
+	assert_int_equal(f->sad.sa[a].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
+	rte_mempool_obj_iter(f->c.op_pool, op_nonce_dirty, NULL);
+	cbc_ivs_roundtrip(f, a, 1);
+	make_esp(f, b, 4, enc);
+	check_cbc_ivs(f, b, enc, 4, esn_seq);
+	free_all(enc, 4);
+}
+
+/*
+ * CPU path: rte_ipsec would send E_K(0) as every IV of the SA. An outbound SA
+ * that asks for the CPU path is refused; an inbound one keeps it (decryption
+ * takes the IV from the wire).
+ */
+static void
+test_cbc_cpu_refused(void **state)
+{
+	struct fx *f = *state;
+	unsigned int o = sa_pair(
+			f, &algos[CBC256_SHA512], ESPGW_AF_INET, ESPGW_AF_INET, paths[1], 0x7005);
+
+	f->sas[o].crypto_path = ESPGW_CRYPTO_PATH_CPU;
+	expect_setup_error(f, "sa out-28677: aes-cbc-256 on crypto path cpu would send a constant "
+			      "IV (DPDK 22.11 rte_ipsec); use crypto-path cryptodev");
+	f->sas[o].crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
+	fx_up_ok(f);
+	assert_int_equal(f->sad.sa[o].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
+	assert_int_equal(f->sad.sa[o + 1].ss.type, RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO);
+	cbc_ivs_roundtrip(f, o, 1);
+}
+
+/* fx_up_ok with the espgw log (USER1) at NOTICE going to buf. */
+static void
+fx_up_logged(struct fx *f, char *buf, size_t len)
+{
+	FILE *prev = rte_log_get_stream(), *s;
+	int level = rte_log_get_level(RTE_LOGTYPE_USER1);
+	struct espgw_err err = {{0}};
+	int rc;
+
+	memset(buf, 0, len);
+	s = fmemopen(buf, len - 1, "w");
+	assert_non_null(s);
+	rte_openlog_stream(s);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_NOTICE);
+	rc = fx_up(f, &err);
+	rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)level);
+	rte_openlog_stream(prev);
+	fclose(s);
+	if (rc != 0)
+		fail_msg("setup failed: %s", err.msg);
+}
+
+/*
+ * An outbound SA that only inherits "set crypto-path cpu" runs on the
+ * cryptodev instead, said in one notice line per such SA; the other SAs keep
+ * the CPU path.
+ */
+static void
+test_cbc_cpu_inherited(void **state)
+{
+	struct fx *f = *state;
+	unsigned int c = sa_pair(
+			f, &algos[CBC128_SHA256], ESPGW_AF_INET, ESPGW_AF_INET, paths[1], 0x7006);
+	unsigned int g =
+			sa_pair(f, &algos[GMAC128], ESPGW_AF_INET, ESPGW_AF_INET, paths[1], 0x7007);
+	unsigned int k = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[1], 0x7008);
+	struct rte_mbuf *enc[2], *dec[2];
+	unsigned int i;
+	char log[512];
+
+	for (i = 0; i < f->s.n_sas; i++)
+		f->sas[i].crypto_path = ESPGW_CRYPTO_PATH_DEFAULT;
+	f->s.global.crypto_path = ESPGW_CRYPTO_PATH_CPU;
+	fx_up_logged(f, log, sizeof(log));
+	assert_string_equal(log, "USER1: sa out-28678: aes-cbc-128 on crypto path cpu would send "
+				 "a constant IV (DPDK 22.11 rte_ipsec): this SA uses crypto path "
+				 "cryptodev\n"
+				 "USER1: sa out-28679: aes-gmac-128 on crypto path cpu would fail "
+				 "every packet (DPDK 22.11 rte_ipsec): this SA uses crypto path "
+				 "cryptodev\n");
+	assert_int_equal(f->sad.sa[c].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
+	assert_int_equal(f->sad.sa[g].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
+	for (i = 1; i < f->s.n_sas; i += 2)
+		assert_int_equal(f->sad.sa[i].ss.type, RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO);
+	assert_int_equal(f->sad.sa[k].ss.type, RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO);
+	cbc_ivs_roundtrip(f, c, 1);
+	make_esp(f, g, 2, enc);
+	assert_int_equal(decrypt(f, enc, 2, dec), 2);
+	check_inner(dec[1], &saved[1], g + 1);
+	free_all(dec, 2);
+	assert_int_equal(drops_total(f), 0);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1490,7 +1644,9 @@ main(int argc, char **argv)
 			T(test_capability_errors),
 			T(test_two_workers),
 			T(test_drain),
-			T(test_cbc_iv),
+			T(test_cbc_iv_cryptodev),
+			T(test_cbc_cpu_refused),
+			T(test_cbc_cpu_inherited),
 	};
 	int rc;
 
