@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# espgw in two minutes, without a NIC: install what is missing, build, then
+# run the gateway of config/minimal.conf on two pcap-file ports. Plain packets
+# from a LAN host go in on lan0 and should leave wan0 as ESP; ESP replies from
+# the peer go in on wan0 and should leave lan0 decrypted. tshark, given the
+# demo keys, shows both. Everything created goes away at the end (except the
+# hugepages it reserves as root: they stay reserved, as for any DPDK host).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD=${ESPGW_BUILD_DIR:-build}
+CONF=
+RUN_S=3
+KEEP=
+NO_HUGE=
+WORK=
+PREFIX=
+GW_PID=
+
+usage() {
+	cat <<EOF
+usage: $0 [--config FILE] [--seconds N] [--no-huge] [--keep]
+
+Installs the missing Debian packages, builds espgw in build/ (or in
+\$ESPGW_BUILD_DIR), runs it on two net_pcap ports with test traffic and
+shows what went in and what came out.
+
+  --config FILE  config to run (default config/minimal.conf); its two ports
+                 must be net_pcap devices
+  --seconds N    how long espgw forwards before SIGTERM (default $RUN_S)
+  --no-huge      do not reserve hugepages, run with --no-huge -m 512
+  --keep         keep the scratch directory (pcaps, log, counters)
+EOF
+}
+
+# Only the espgw this script started (by PID): asked to stop, killed if it hangs.
+stop_leftover() {
+	local i
+	kill -TERM "$GW_PID" 2>/dev/null || return 0
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$GW_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$GW_PID" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	[ -z "$GW_PID" ] || stop_leftover
+	[ -z "$PREFIX" ] || remove_eal_files "$PREFIX"
+	if [ -n "$WORK" ] && [ -n "$KEEP" ]; then
+		note "kept $WORK"
+	elif [ -n "$WORK" ]; then
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--config)
+			[ -f "${2:-}" ] || die "--config needs an existing FILE"
+			CONF=$(realpath -- "$2")
+			shift 2
+			;;
+		--seconds) RUN_S=${2:?--seconds needs N}; shift 2 ;;
+		--keep) KEEP=1; shift ;;
+		--no-huge) NO_HUGE=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		*) usage >&2; die "unknown argument: $1" ;;
+		esac
+	done
+	[[ $RUN_S =~ ^[0-9]+$ ]] || die "--seconds needs a whole number"
+}
+
+make_traffic() {
+	step "Generating test traffic with scapy (in $WORK)"
+	"$ESPGW_PYTHON" scripts/demo.py prepare "$CONF" "$WORK"
+	# shellcheck source=/dev/null
+	. "$WORK/demo.env"
+}
+
+start_gateway() {
+	local -a eal
+	if [ -n "$NO_HUGE" ]; then
+		eal=(--no-huge -m 512)
+	else
+		read -ra eal <<<"$(hugepages_eal_args)"
+	fi
+	eal+=(-l "0,1" --no-pci --file-prefix "$PREFIX"
+		--vdev "$LAN_DEV,rx_pcap=$WORK/lan-in.pcap,tx_pcap=$WORK/lan-out.pcap"
+		--vdev "$WAN_DEV,rx_pcap=$WORK/wan-in.pcap,tx_pcap=$WORK/wan-out.pcap")
+	GW_CMD=("$BUILD"/app/espgw/espgw "${eal[@]}" -- -f "$CONF" --stats-json "$WORK/stats.json")
+	step "Starting espgw"
+	note "${GW_CMD[*]}"
+	"${GW_CMD[@]}" >"$WORK/espgw.out" 2>"$WORK/espgw.err" &
+	GW_PID=$!
+}
+
+show_log() {
+	step "espgw's log (stderr)"
+	sed 's/^/    | /' "$WORK/espgw.err"
+}
+
+# Fails when espgw exits early, ignores SIGTERM or exits non-zero.
+run_gateway() {
+	local rc=0 i
+	note "forwarding for $RUN_S s (pid $GW_PID)"
+	for ((i = 0; i < RUN_S * 10; i++)); do
+		kill -0 "$GW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$GW_PID" 2>/dev/null; then
+		wait "$GW_PID" || rc=$?
+		GW_PID=
+		sed 's/^/    | /' "$WORK/espgw.out"
+		show_log
+		die "espgw stopped on its own (exit status $rc) instead of forwarding"
+	fi
+	step "Stopping espgw with SIGTERM"
+	kill -TERM "$GW_PID"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$GW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$GW_PID" 2>/dev/null; then
+		show_log
+		die "espgw still running 10 s after SIGTERM"
+	fi
+	wait "$GW_PID" || rc=$?
+	GW_PID=
+	show_log
+	[ "$rc" -eq 0 ] || die "espgw exited with status $rc after SIGTERM"
+	note "espgw stopped cleanly (exit status 0)"
+}
+
+report() {
+	step "Counters espgw printed when it stopped (stdout)"
+	sed 's/^/    /' "$WORK/espgw.out"
+	step "The same counters as JSON (--stats-json), summarised"
+	if [ -s "$WORK/stats.json" ]; then
+		"$ESPGW_PYTHON" scripts/demo.py counters "$WORK/stats.json"
+	else
+		note "espgw wrote no $WORK/stats.json"
+	fi
+	step "Out of $WAN_NAME: the LAN packets, encrypted (tshark decrypts them with the demo keys)"
+	"$ESPGW_PYTHON" scripts/demo.py show "$WORK/wan-out.pcap" "$WORK/tshark.args"
+	step "Out of $LAN_NAME: the peer's ESP packets, decrypted"
+	"$ESPGW_PYTHON" scripts/demo.py show "$WORK/lan-out.pcap" "$WORK/tshark.args"
+}
+
+main() {
+	parse_args "$@"
+	cd "$ESPGW_ROOT"
+	CONF=${CONF:-config/minimal.conf}
+	step "Checking packages"
+	ensure_packages "${ESPGW_PACKAGES[@]}"
+	step "Building espgw in $BUILD/"
+	ensure_build "$BUILD"
+	step "Checking $CONF (espgw --check)"
+	[ -x "$BUILD"/app/espgw/espgw ] || die "the build did not produce $BUILD/app/espgw/espgw"
+	"$BUILD"/app/espgw/espgw --check -f "$CONF" || die "$CONF is not valid"
+	note "valid"
+	trap cleanup EXIT
+	trap 'note interrupted; exit 130' INT
+	trap 'note terminated; exit 143' TERM
+	WORK=$(mktemp -d /tmp/espgw-demo.XXXXXX)
+	PREFIX=$(unique_prefix demo)
+	make_traffic
+	step "Input for $LAN_NAME (plain) and $WAN_NAME (ESP from the peer)"
+	"$ESPGW_PYTHON" scripts/demo.py show "$WORK/lan-in.pcap" "$WORK/tshark.args"
+	"$ESPGW_PYTHON" scripts/demo.py show "$WORK/wan-in.pcap" "$WORK/tshark.args"
+	start_gateway
+	run_gateway
+	report
+	step "Done: espgw started, forwarded and stopped cleanly"
+}
+
+main "$@"
