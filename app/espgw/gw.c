@@ -169,7 +169,8 @@ espgw_gw_stop(struct espgw_gw *gw)
 	if (gw->running)
 		rte_eal_mp_wait_lcore();
 	gw->running = false;
-	espgw_gw_ctl_poll(gw);
+	if (gw->ctl != NULL) /* NULL when setup failed before creating it */
+		espgw_gw_ctl_poll(gw);
 }
 
 void
