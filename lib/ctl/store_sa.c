@@ -141,6 +141,16 @@ sa_check_gmac(const struct espgw_sa_conf *c, struct espgw_err *err)
 				au->name);
 	if (c->auth_key_len != 0)
 		return espgw_store_fail(err, "%s uses key, not auth-key", au->name);
+	/*
+	 * RFC 4543 3 authenticates SPI, ESN high, ESN low, IV, payload (as Linux
+	 * does); DPDK 22.11's rte_ipsec appends the high bits after the payload
+	 * (the HMAC layout of RFC 4303 2.2.1), so such an SA could not interoperate.
+	 */
+	if (c->esn)
+		return espgw_store_fail(err,
+				"SA %s: %s with esn on is not supported (DPDK 22.11 rte_ipsec "
+				"authenticates the ESN high bits in the wrong place, RFC 4543 3)",
+				c->name, au->name);
 	if (check_key("key", au, c->key_len, err) < 0)
 		return -1;
 	return check_salt(au, c->has_salt, err);

@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inbound ESP: check the length, find the SA by SPI (and addresses), group
- * by SA, then let rte_ipsec check the replay window (before decryption),
- * decrypt and verify (cryptodev or CPU crypto), check padding and next header
- * and commit the window (only after the ICV verified, RFC 4303 3.4.3).
- * Every refusal is counted under its own reason; the outer ECN is merged
- * into the inner header per RFC 6040.
+ * by SA, check the replay window (before decryption), decrypt and verify
+ * (cryptodev or CPU crypto), let rte_ipsec check padding and next header and
+ * decapsulate, and commit the window (only after the ICV verified, RFC 4303
+ * 3.4.3). Every refusal is counted under its own reason; the outer ECN is
+ * merged into the inner header per RFC 6040.
+ *
+ * Two windows: espgw's (lib/sad/replay.h, which says why) decides, and
+ * rte_ipsec's stays configured because rte_ipsec infers the ESN high bits
+ * for the ICV from its own top (RFC 4303 A2). Both see the same accepted
+ * numbers, so their tops agree and so do the inferred numbers. One trap:
+ * rte_ipsec infers the high bits again when it commits, from its top at that
+ * moment, which moves as it commits a group in order; a packet the window has
+ * left behind by then would be committed as a number 2^32 ahead and stall
+ * the SA. inb_replay_precommit() drops such packets before rte_ipsec sees
+ * them: at their turn they are left of the window anyway.
  */
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
@@ -15,8 +25,12 @@
 #include "esp_int.h"
 
 #define ESP_TRAILER_LEN 2 /* pad length + next header (RFC 4303 2) */
-#define ECN_NOT_ECT	0
-#define ECN_CE		3
+/* ECN codepoints (RFC 3168 5) */
+#define ECN_NOT_ECT 0
+#define ECN_ECT1    1
+#define ECN_ECT0    2
+#define ECN_CE	    3
+#define ECN_DROP    0xff
 /* RFC 6040 4.2: outer CE on a Not-ECT inner packet must be dropped. */
 #define DROP_ECN_NOT_ECT ESPGW_DROP_ECN_INVALID
 
@@ -55,24 +69,24 @@ inb_len_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	return plen >= fixed + ESP_TRAILER_LEN && ((plen - fixed) & (sa->esp_align - 1)) == 0;
 }
 
-static bool
-outer_ce(const struct rte_mbuf *m)
+static uint32_t
+outer_ecn(const struct rte_mbuf *m)
 {
 	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	uint32_t vtc;
 
 	if ((p[0] >> 4) == IPVERSION)
-		return (p[1] & RTE_IPV4_HDR_ECN_MASK) == ECN_CE;
+		return p[1] & RTE_IPV4_HDR_ECN_MASK;
 	memcpy(&vtc, p, sizeof(vtc));
-	return ((rte_be_to_cpu_32(vtc) >> RTE_IPV6_HDR_TC_SHIFT) & RTE_IPV4_HDR_ECN_MASK) == ECN_CE;
+	return (rte_be_to_cpu_32(vtc) >> RTE_IPV6_HDR_TC_SHIFT) & RTE_IPV4_HDR_ECN_MASK;
 }
 
-/* The SA index travels with the packet, and the outer CE for after decapsulation. */
+/* The SA index travels with the packet, and the outer ECN for after decapsulation. */
 static void
 inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
 {
 	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
-	*espgw_mbuf_sa(m) = sa->idx | (outer_ce(m) ? ESP_IN_CE : 0);
+	*espgw_mbuf_sa(m) = sa->idx | outer_ecn(m) << ESP_IN_ECN_SHIFT;
 }
 
 /* Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and sa[]. */
@@ -120,9 +134,39 @@ inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *s
 }
 
 /*
- * The length was checked before, so rte_ipsec refuses a packet at prepare
- * only for its sequence number (replayed, or left of the window), or, rarely,
- * for lack of tailroom for the AAD and ESN bits (ENOSPC).
+ * RFC 4303 3.4.3, before decryption: refuse what is left of the window or
+ * already seen. The full number (ESN high bits inferred, RFC 4303 A2) goes
+ * with the packet to the update after decryption.
+ */
+static uint16_t
+inb_replay_check(
+		struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_replay *r = sa->replay;
+	const struct rte_esp_hdr *esp;
+	uint16_t i, k = 0;
+	uint64_t seq;
+
+	if (r == NULL)
+		return n;
+	for (i = 0; i < n; i++) {
+		esp = rte_pktmbuf_mtod_offset(
+				m[i], const struct rte_esp_hdr *, m[i]->l2_len + m[i]->l3_len);
+		seq = espgw_replay_seq(r, rte_be_to_cpu_32(esp->seq));
+		if (espgw_replay_check(r, seq) != ESPGW_REPLAY_OK) {
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
+			continue;
+		}
+		*espgw_mbuf_seq(m[i]) = seq;
+		m[k++] = m[i];
+	}
+	return k;
+}
+
+/*
+ * Our window accepts less than rte_ipsec's, so rte_ipsec refuses a packet at
+ * prepare only when it lacks tailroom for the AAD and ESN bits (ENOSPC), or,
+ * should the windows ever disagree, for its sequence number.
  */
 static void
 inb_prepare_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
@@ -206,39 +250,59 @@ inb_reject_reason(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	return trailer_bad(sa, m) ? ESPGW_DROP_BAD_PADDING : ESPGW_DROP_CRYPTO_ERROR;
 }
 
-/* RFC 6040 4.2: outer CE marks an ECT inner packet CE, and drops a Not-ECT one. */
+/*
+ * RFC 6040 4.2, Figure 4: the inner ECN field after decapsulation, by
+ * [inner][outer] codepoint. Outer CE marks an ECN-capable inner packet CE and
+ * drops a Not-ECT one; outer ECT(1) turns inner ECT(0) into ECT(1); outer
+ * Not-ECT and ECT(0) leave the inner field as it is.
+ */
+static const uint8_t ecn_decap[4][4] = {
+		/* outer: Not-ECT, ECT(1), ECT(0), CE */
+		[ECN_NOT_ECT] = {ECN_NOT_ECT, ECN_NOT_ECT, ECN_NOT_ECT, ECN_DROP},
+		[ECN_ECT1] = {ECN_ECT1, ECN_ECT1, ECN_ECT1, ECN_CE},
+		[ECN_ECT0] = {ECN_ECT0, ECN_ECT1, ECN_ECT0, ECN_CE},
+		[ECN_CE] = {ECN_CE, ECN_CE, ECN_CE, ECN_CE},
+};
+
 static int
-ecn_decap_v4(struct rte_mbuf *m)
+ecn_decap_v4(struct rte_mbuf *m, uint32_t outer)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint8_t ecn;
+	uint8_t old, ecn;
 	uint32_t sum;
 
 	if (m->data_len < sizeof(*ip))
 		return -1;
-	ecn = ip->type_of_service & RTE_IPV4_HDR_ECN_MASK;
-	if (ecn == ECN_NOT_ECT)
+	old = ip->type_of_service & RTE_IPV4_HDR_ECN_MASK;
+	ecn = ecn_decap[old][outer];
+	if (ecn == ECN_DROP)
 		return -1;
-	/* RFC 1624 3: HC' = ~(~HC + ~m + m'), with the TOS byte the only change. */
-	sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~ecn + ECN_CE;
+	if (ecn == old)
+		return 0;
+	/* RFC 1624 3: HC' = ~(~HC + ~m + m'), with the ECN bits the only change. */
+	sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old + ecn;
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	ip->type_of_service |= ECN_CE;
+	ip->type_of_service = (ip->type_of_service & ~RTE_IPV4_HDR_ECN_MASK) | ecn;
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 	return 0;
 }
 
 static int
-ecn_decap_v6(struct rte_mbuf *m)
+ecn_decap_v6(struct rte_mbuf *m, uint32_t outer)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-	uint32_t ce = (uint32_t)ECN_CE << RTE_IPV6_HDR_TC_SHIFT;
+	uint32_t vtc;
+	uint8_t ecn;
 
 	if (m->data_len < sizeof(*ip))
 		return -1;
-	if ((rte_be_to_cpu_32(ip->vtc_flow) & ce) == 0)
+	vtc = rte_be_to_cpu_32(ip->vtc_flow);
+	ecn = ecn_decap[(vtc >> RTE_IPV6_HDR_TC_SHIFT) & RTE_IPV4_HDR_ECN_MASK][outer];
+	if (ecn == ECN_DROP)
 		return -1;
-	ip->vtc_flow |= rte_cpu_to_be_32(ce);
+	vtc = (vtc & ~(uint32_t)RTE_IPV6_HDR_ECN_MASK) | (uint32_t)ecn << RTE_IPV6_HDR_TC_SHIFT;
+	ip->vtc_flow = rte_cpu_to_be_32(vtc);
 	return 0;
 }
 
@@ -246,12 +310,50 @@ static int
 inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 {
 	uint32_t *f = espgw_mbuf_sa(m);
-	uint32_t v = *f;
+	uint32_t outer = *f >> ESP_IN_ECN_SHIFT;
 
-	*f = v & ~ESP_IN_CE;
-	if (!(v & ESP_IN_CE))
+	*f &= ESP_IN_IDX_MASK;
+	/* Figure 4's Not-ECT and ECT(0) columns change nothing. */
+	if (outer == ECN_NOT_ECT || outer == ECN_ECT0)
 		return 0;
-	return sa->inner_proto == IPPROTO_IPIP ? ecn_decap_v4(m) : ecn_decap_v6(m);
+	return sa->inner_proto == IPPROTO_IPIP ? ecn_decap_v4(m, outer) : ecn_decap_v6(m, outer);
+}
+
+/*
+ * Just before rte_ipsec_pkt_process (see the top of this file): replay the
+ * window's top through the group in order and drop what is old by then, or
+ * what the window saw while the packet was with the cryptodev.
+ */
+static uint16_t
+inb_replay_precommit(
+		struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_replay *r = sa->replay;
+	uint64_t top, seq;
+	uint16_t i, k = 0;
+
+	if (r == NULL)
+		return n;
+	top = r->top;
+	for (i = 0; i < n; i++) {
+		seq = *espgw_mbuf_seq(m[i]);
+		if (espgw_replay_is_old(top, r->win, seq) ||
+				espgw_replay_check(r, seq) != ESPGW_REPLAY_OK) {
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
+			continue;
+		}
+		top = RTE_MAX(top, seq);
+		m[k++] = m[i];
+	}
+	return k;
+}
+
+/* RFC 4303 3.4.3: commit after the ICV verified; refuses a duplicate of this group. */
+static bool
+inb_replay_update(struct espgw_sa_rt *sa, struct rte_mbuf *m)
+{
+	return sa->replay == NULL ||
+	       espgw_replay_update(sa->replay, *espgw_mbuf_seq(m)) == ESPGW_REPLAY_OK;
 }
 
 uint16_t
@@ -261,6 +363,7 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
 	uint16_t i, d = 0, k;
 
+	n = inb_replay_precommit(l, sa, m, n);
 	if (n == 0)
 		return 0;
 	k = rte_ipsec_pkt_process(&sa->ss, m, n);
@@ -268,6 +371,10 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	for (i = k; i < n; i++)
 		espgw_esp_drop(l, sa, &m[i], 1, inb_reject_reason(sa, m[i]));
 	for (i = 0; i < k; i++) {
+		if (!inb_replay_update(sa, m[i])) {
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
+			continue;
+		}
 		if (inb_ecn(sa, m[i]) != 0) {
 			espgw_esp_drop(l, sa, &m[i], 1, DROP_ECN_NOT_ECT);
 			continue;
@@ -292,10 +399,13 @@ inb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n, struct rt
 	k = inb_check(l, m, sa, k);
 	ng = espgw_esp_group(m, sa, k, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
+		k = inb_replay_check(l, g[i].sa, gm, g[i].cnt);
+		if (k == 0)
+			continue;
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
-			n_done += inb_cpu(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			n_done += inb_cpu(l, g[i].sa, gm, k, done + n_done);
 		else
-			inb_lksd(l, g[i].sa, gm, g[i].cnt);
+			inb_lksd(l, g[i].sa, gm, k);
 	}
 	return n_done;
 }

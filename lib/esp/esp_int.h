@@ -7,15 +7,19 @@
  * While a packet is inside this module the SA mbuf field (espgw_mbuf_sa)
  * carries what must travel with it through the cryptodev: outbound, the inner
  * length, TOS and DF captured before rte_ipsec overwrites the headers;
- * inbound, the SA index plus a flag for an outer CE mark (RFC 6040). Inbound
- * packets leave with the plain SA index there, as the header promises.
+ * inbound, the SA index plus the outer header's ECN field (RFC 6040
+ * decapsulation needs it after the outer header is gone). Inbound packets
+ * leave with the plain SA index there, as the header promises. Inbound, the
+ * sequence number field (espgw_mbuf_seq) carries the full number the replay
+ * check used, for the window update after decryption.
  */
 #ifndef ESPGW_ESP_INT_H
 #define ESPGW_ESP_INT_H
 
 #include "espgw_esp.h"
 
-#define ESP_IN_CE	  (UINT32_C(1) << 31)
+#define ESP_IN_ECN_SHIFT  30
+#define ESP_IN_IDX_MASK	  ((UINT32_C(1) << ESP_IN_ECN_SHIFT) - 1)
 #define ESP_OUT_LEN_MASK  0xffffu
 #define ESP_OUT_TOS_SHIFT 16
 #define ESP_OUT_DF_SHIFT  24

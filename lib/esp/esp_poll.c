@@ -19,8 +19,9 @@ op_sa(const struct rte_crypto_op *op)
 
 /*
  * A failed op never reaches rte_ipsec_pkt_process: an inbound ICV mismatch
- * is auth_fail (the replay window is only committed by process, so it does
- * not move), anything else crypto_error. Returns the good ops, compacted.
+ * is auth_fail (the replay windows are only committed in espgw_esp_inb_finish,
+ * so they do not move), anything else crypto_error. Returns the good ops,
+ * compacted.
  */
 static uint16_t
 ops_split_failed(struct espgw_esp_lcore *l, struct rte_crypto_op *cop[], uint16_t n)

@@ -3,8 +3,8 @@
  * ESP burst stages: the only callers of rte_ipsec_pkt_*. Outbound encrypts
  * protect-class packets with the SA their policy named; inbound looks up the SA
  * by SPI, checks anti-replay before decryption and commits it after the ICV
- * verified (both inside rte_ipsec), and classifies every failure under a named
- * drop reason.
+ * verified (espgw's own window, lib/sad/replay.h, on top of rte_ipsec's), and
+ * classifies every failure under a named drop reason.
  *
  * Contract (DESIGN.md burst rules):
  *  - Input mbufs start at the Ethernet header with l2_len and l3_len set.

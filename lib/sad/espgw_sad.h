@@ -18,6 +18,7 @@
 
 #include "espgw_crypto.h"
 #include "espgw_store.h"
+#include "replay.h"
 
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
@@ -30,6 +31,8 @@ struct espgw_sa_rt {
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
 	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
 	uint8_t pad;
+	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
+	struct espgw_replay *replay;
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
 	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
 			uint8_t inner_df);
@@ -82,13 +85,24 @@ espgw_sad_key_v6(union rte_ipsec_sad_key *k, uint32_t spi, const uint8_t *dst, c
 	memcpy(k->v6.sip, src, 16);
 }
 
-/* Registered once at startup: the SA index an inbound packet was decrypted with. */
+/*
+ * Registered once at startup: the SA index an inbound packet was decrypted
+ * with, and (inside lib/esp only) the full sequence number an inbound packet
+ * was checked with, for the window update after decryption.
+ */
 extern int espgw_mbuf_sa_offset;
+extern int espgw_mbuf_seq_offset;
 int espgw_mbuf_sa_register(void);
 static inline uint32_t *
 espgw_mbuf_sa(struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, espgw_mbuf_sa_offset, uint32_t *);
+}
+
+static inline uint64_t *
+espgw_mbuf_seq(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, espgw_mbuf_seq_offset, uint64_t *);
 }
 
 #endif

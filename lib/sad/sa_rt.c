@@ -16,8 +16,9 @@
 #include "espgw_crypto_xform.h"
 #include "sad_int.h"
 
-#define ESP_MIN_ALIGN 4 /* RFC 4303 2.4: payload ends on a 4-byte boundary */
-#define ESN_SQH_LEN   4
+#define ESP_MIN_ALIGN  4 /* RFC 4303 2.4: payload ends on a 4-byte boundary */
+#define ESN_SQH_LEN    4
+#define ESN_MIN_WINDOW 64u /* rte_ipsec's floor for ESN SAs (WINDOW_BUCKET_SIZE) */
 
 static uint8_t
 inner_proto_of(const struct espgw_sa_conf *sa)
@@ -227,6 +228,31 @@ seq_set(struct espgw_sa_rt *rt, long sqn_ofs, struct espgw_err *err)
 	return 0;
 }
 
+/*
+ * espgw's own anti-replay window (replay.h says why). With ESN, rte_ipsec
+ * raises the window to at least 64 (lib/ipsec/sa.c, ipsec_sa_size) even when
+ * anti-replay is off, and infers the ICV's high bits with that W: use the
+ * same W, so that both infer the same number (RFC 4303 A2).
+ */
+static int
+replay_create(struct espgw_sa_rt *rt, int socket, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	uint32_t win = sa->esn ? RTE_MAX(sa->replay_window, ESN_MIN_WINDOW) : sa->replay_window;
+
+	if (sa->dir != ESPGW_DIR_IN || win == 0)
+		return 0;
+	rt->replay = rte_malloc_socket(
+			"espgw_replay", espgw_replay_size(win), RTE_CACHE_LINE_SIZE, socket);
+	if (rt->replay == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: no memory for the replay window",
+				sa->name);
+		return -1;
+	}
+	espgw_replay_init(rt->replay, win, sa->esn);
+	return 0;
+}
+
 int
 espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_prm *p,
 		struct espgw_err *err)
@@ -251,7 +277,8 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_
 	}
 	prm_fill(&prm, rt, hdr, hdr_len, p->n_workers);
 	prm.crypto_xform = &x.xf[0];
-	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0)
+	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0 ||
+			replay_create(rt, p->socket, err) != 0)
 		return -1;
 	return sa->dir == ESPGW_DIR_OUT ? seq_set(rt, p->sqn_ofs, err) : 0;
 }
@@ -266,6 +293,10 @@ espgw_sa_rt_fini(struct espgw_sa_rt *rt)
 		rte_ipsec_sa_fini(rt->ipsec_sa);
 		explicit_bzero(rt->ipsec_sa, rt->ipsec_sa_size); /* salt */
 		rte_free(rt->ipsec_sa);
+	}
+	if (rt->replay != NULL) {
+		explicit_bzero(rt->replay, espgw_replay_size(rt->replay->win));
+		rte_free(rt->replay);
 	}
 	memset(rt, 0, sizeof(*rt));
 }

@@ -128,7 +128,7 @@ espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct espgw
 {
 	memset(sad, 0, sizeof(*sad));
 	if (espgw_mbuf_sa_register() != 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot register the mbuf SA field: %s",
+		snprintf(err->msg, sizeof(err->msg), "cannot register the mbuf SA fields: %s",
 				rte_strerror(rte_errno));
 		return -1;
 	}

@@ -176,6 +176,10 @@ static const struct bad_case bad_cases[] = {
 	{"gmac with auth-key", SA_HEAD("x", "out", "0x3001") "auth aes-gmac-128 auth-key " K16
 		" salt 0x01020304",
 		"t.conf:1: aes-gmac-128 uses key, not auth-key\n"},
+	{"gmac with esn", SA_HEAD("x", "in", "0x3001") "auth aes-gmac-256 key " K32
+		" salt 0x01020304 esn on",
+		"t.conf:1: SA x: aes-gmac-256 with esn on is not supported (DPDK 22.11 rte_ipsec "
+		"authenticates the ESN high bits in the wrong place, RFC 4543 3)\n"},
 	{"no transform", SA_HEAD("x", "out", "0x3001"),
 		"t.conf:1: SA x needs aead, cipher with auth, or auth aes-gmac-N\n"},
 	/* SA identity */
