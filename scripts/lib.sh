@@ -9,7 +9,7 @@
 # Everything the project needs to build, run its tests and run the demo.
 ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build
 	pkg-config gcc libpcap-dev libcmocka-dev python3 python3-scapy python3-cryptography
-	python3-pytest tshark tcpdump iproute2 procps)
+	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 procps)
 
 # Debian's interpreter: a pyenv or venv python3 earlier in PATH does not see
 # the python3-scapy / python3-pytest modules installed by apt.

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# espgw single-core benchmark: installs what is missing, builds an optimised
+# espgw (release, -O3, -march=native) in build-release/ and runs
+# scripts/bench/bench.py with every argument given here. The method, the
+# output and the bare-metal variant are in README, section Performance.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# What a run needs (dpdk has dpdk-test-crypto-perf), and what building adds.
+RUN_PACKAGES=(dpdk python3 python3-scapy)
+BUILD_PACKAGES=(libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build pkg-config gcc
+	libpcap-dev)
+
+usage() {
+	cat <<EOF
+usage: $0 [--espgw PATH | --build-dir DIR] [BENCH OPTIONS]
+
+Builds espgw in DIR (default build-release: --buildtype=release -Dnative=true
+-Dtests=false) unless --espgw names a binary, then runs the benchmark.
+Bench options (scripts/bench/bench.py --help for all):
+  --scenarios PATTERNS  e.g. 'out-gcm128*,bypass' (--list shows them all)
+  --sizes LIST          64,imix,1420 by default
+  --reps N --warmup S --window S
+  --vs-secgw PATH       also run a built DPDK ipsec-secgw on every point
+  --smoke               every scenario once for ~1 s (the test suite's mode)
+  --out DIR             where results.{txt,json,png} and the logs go
+EOF
+}
+
+ESPGW_BIN=
+BUILD_DIR=$ESPGW_ROOT/build-release
+ARGS=("$@")
+while [ $# -gt 0 ]; do
+	case $1 in
+	--espgw) ESPGW_BIN=${2:?--espgw needs a PATH}; shift 2 ;;
+	--espgw=*) ESPGW_BIN=${1#--espgw=}; shift ;;
+	--build-dir) BUILD_DIR=${2:?--build-dir needs a DIR}; shift 2 ;;
+	--build-dir=*) BUILD_DIR=${1#--build-dir=}; shift ;;
+	--list) exec "$ESPGW_PYTHON" "$ESPGW_ROOT/scripts/bench/bench.py" --list ;;
+	-h | --help) usage; exit 0 ;;
+	*) shift ;;
+	esac
+done
+
+# matplotlib only draws results.png: install it when we can, go on without it.
+ensure_matplotlib() {
+	if [ -z "$(missing_packages python3-matplotlib)" ]; then
+		return 0
+	fi
+	if [ "$(id -u)" -eq 0 ]; then
+		ensure_packages python3-matplotlib
+	else
+		note "python3-matplotlib missing and not root: no results.png"
+	fi
+}
+
+# build_release DIR: configure DIR for speed once, then build espgw in it.
+build_release() {
+	local dir=$1
+	if [ ! -f "$dir/build.ninja" ]; then
+		note "configuring $dir (release, native)"
+		meson setup --buildtype=release -Dnative=true -Dtests=false "$dir" "$ESPGW_ROOT" ||
+			die "meson setup $dir failed"
+	fi
+	ninja -C "$dir" app/espgw/espgw || die "build failed in $dir"
+}
+
+step "Checking packages"
+if [ -n "$ESPGW_BIN" ]; then
+	ensure_packages "${RUN_PACKAGES[@]}"
+else
+	ensure_packages "${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}"
+fi
+ensure_matplotlib
+if [ -z "$ESPGW_BIN" ]; then
+	step "Building optimised espgw in $BUILD_DIR/"
+	build_release "$BUILD_DIR"
+	ESPGW_BIN=$BUILD_DIR/app/espgw/espgw
+	ARGS+=(--espgw "$ESPGW_BIN")
+fi
+[ -x "$ESPGW_BIN" ] || die "no espgw binary at $ESPGW_BIN"
+step "Benchmark: scripts/bench/bench.py ${ARGS[*]}"
+exec "$ESPGW_PYTHON" "$ESPGW_ROOT/scripts/bench/bench.py" "${ARGS[@]}"

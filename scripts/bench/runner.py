@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Runs one gateway process (espgw or DPDK's ipsec-secgw) on vdevs and
+measures it over a fixed window through the DPDK telemetry socket.
+
+Method (see shared TESTING.md, "Benchmark method that holds on a noisy shared
+VM"): EAL `-l 0,1` (main lcore 0, the one worker on lcore 1), `--no-huge -m
+1024 --no-pci`, a unique --file-prefix; the source is net_pcap with
+infinite_rx=1, the sink net_null with no-rx=1. After the first packet reaches
+the sink and a warm-up, two samples WINDOW seconds apart give:
+  packets   sink port opackets (telemetry /ethdev/stats,ID), the same counter
+            for both implementations
+  cycles    espgw's busy_cycles (/espgw/stats, TSC cycles spent in loop
+            iterations that did work) per packet sent
+  cpu share the worker thread's on-CPU time (/proc/PID/task/TID/schedstat) over
+            the window: below ~0.95 another process took the core from it;
+            on-CPU time x TSC Hz / packets gives cycles per packet for any
+            gateway, preemption excluded
+Only the process started here is ever signalled.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+EAL_MEM = ["--no-huge", "-m", "1024", "--no-pci"]
+LCORES = "0,1"
+WORKER_LCORE = 1
+START_TIMEOUT = 60.0
+
+
+def runtime_dir(prefix):
+    """Where EAL keeps the telemetry socket of a file prefix."""
+    base = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
+
+
+class Telemetry:
+    """Client of DPDK's telemetry v2 socket (SOCK_SEQPACKET, JSON replies)."""
+
+    def __init__(self, prefix):
+        self.path = os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2")
+        self.sock = None
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.connect(self.path)
+            s.settimeout(5)
+            json.loads(s.recv(16384).decode())
+        except (OSError, ValueError):
+            s.close()
+            return False
+        self.sock = s
+        return True
+
+    def query(self, cmd):
+        """The reply's value, or None for an unknown command or a null reply."""
+        self.sock.send(cmd.encode())
+        reply = json.loads(self.sock.recv(1 << 20).decode())
+        return reply.get(cmd.split(",")[0]) if isinstance(reply, dict) else None
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
+
+
+class RunError(Exception):
+    pass
+
+
+def vdevs(source_pcap, roles, source_role):
+    """--vdev arguments, protected port first (port 0), unprotected second."""
+    src = "net_pcap0,rx_pcap=%s,infinite_rx=1" % source_pcap
+    sink = "net_null0,no-rx=1"
+    if "," in source_pcap or " " in source_pcap:
+        raise RunError("pcap path must not contain ',' or blanks: %s" % source_pcap)
+    devs = {r: (src if r == source_role else sink) for r in roles}
+    return [devs["protected"], devs["unprotected"]]
+
+
+class Gateway:
+    """One gateway process: command line, log file, telemetry."""
+
+    def __init__(self, name, cmd_prefix, app_args, vdev_list, workdir, extra_eal=(),
+                 lcores=LCORES):
+        self.name = name
+        self.prefix = "espgw-bench-%s" % uuid.uuid4().hex[:10]
+        self.main_works = lcores == str(WORKER_LCORE)
+        eal = ["-l", lcores] + EAL_MEM + ["--file-prefix", self.prefix,
+                                         "--log-level=lib.eal:debug"]
+        for v in vdev_list:
+            eal += ["--vdev", v]
+        self.cmd = list(cmd_prefix) + eal + list(extra_eal) + ["--"] + list(app_args)
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.tel = Telemetry(self.prefix)
+
+    def start(self):
+        with open(self.log_path, "w") as log:
+            log.write("# " + " ".join(self.cmd) + "\n")
+            log.flush()
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def log_tail(self, n=25):
+        """The last n log lines, without EAL's debug chatter (kept for the TSC)."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                lines = f.readlines()
+        except OSError:
+            return ""
+        return "".join([ln for ln in lines if not ln.startswith("EAL: ") or "rror" in ln][-n:])
+
+    def fail(self, what):
+        raise RunError("%s: %s\n--- %s (last lines)\n%s" % (
+            self.name, what, self.log_path, self.log_tail()))
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            self.fail("exited with status %d" % self.proc.returncode)
+
+    def connect(self, deadline):
+        while not self.tel.connect():
+            self.alive()
+            if time.monotonic() > deadline:
+                self.fail("no telemetry socket after %.0f s" % START_TIMEOUT)
+            time.sleep(0.05)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 15 s; remove the EAL runtime files."""
+        self.tel.close()
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(runtime_dir(self.prefix), ignore_errors=True)
+
+    def tsc_hz(self):
+        """TSC frequency EAL measured (its debug log line), or None."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                m = re.search(r"TSC frequency is ~(\d+) KHz", f.read())
+        except OSError:
+            return None
+        return int(m.group(1)) * 1000 if m else None
+
+
+# ---------------------------------------------------------------- ports and threads
+def port_id_of(tel, devname, fallback):
+    """Port id of an ethdev by name (/ethdev/info), else the vdev order."""
+    ids = tel.query("/ethdev/list") or []
+    for pid in ids:
+        info = tel.query("/ethdev/info,%d" % pid)
+        if isinstance(info, dict) and info.get("name") == devname:
+            return pid
+    return fallback
+
+
+def opackets(tel, port):
+    st = tel.query("/ethdev/stats,%d" % port)
+    return int(st["opackets"]) if isinstance(st, dict) and "opackets" in st else None
+
+
+def worker_tid(pid):
+    """Thread id of EAL's worker thread for WORKER_LCORE, or None (22.11 names
+    it rte-worker-N, older releases lcore-worker-N)."""
+    want = ("rte-worker-%d" % WORKER_LCORE, "lcore-worker-%d" % WORKER_LCORE)
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() in want:
+                    return int(tid)
+    except OSError:
+        pass
+    return None
+
+
+def oncpu_ns(pid, tid):
+    if tid is None:
+        return None
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- the measurement
+def wait_traffic(gw, port, deadline):
+    """Until the sink port has sent a packet (ports, SAs and workers are up)."""
+    while True:
+        gw.alive()
+        n = opackets(gw.tel, port)
+        if n:
+            return
+        if time.monotonic() > deadline:
+            gw.fail("no packet on the sink port within %.0f s (opackets %s)"
+                    % (START_TIMEOUT, n))
+        time.sleep(0.05)
+
+
+def sample(gw, port, tid, espgw):
+    s = {"t": time.monotonic(), "opackets": opackets(gw.tel, port),
+         "oncpu_ns": oncpu_ns(gw.proc.pid, tid)}
+    if espgw:
+        s["espgw"] = gw.tel.query("/espgw/stats")
+    return s
+
+
+def _delta(a, b, key):
+    return None if a.get(key) is None or b.get(key) is None else b[key] - a[key]
+
+
+def rates(s0, s1, tsc_hz):
+    """The figures of one window from its two samples."""
+    dt = s1["t"] - s0["t"]
+    pkts = _delta(s0, s1, "opackets") or 0
+    r = {"seconds": dt, "packets": pkts, "mpps": pkts / dt / 1e6}
+    cpu = _delta(s0, s1, "oncpu_ns")
+    r["cpu_share"] = None if cpu is None else cpu / (dt * 1e9)
+    # Cycles the worker spent on the CPU per packet: unlike busy_cycles, time
+    # the thread was preempted does not count; needs no help from the gateway.
+    r["oncpu_cycles_per_pkt"] = cpu * 1e-9 * tsc_hz / pkts if cpu and tsc_hz and pkts else None
+    e0, e1 = s0.get("espgw"), s1.get("espgw")
+    if isinstance(e0, dict) and isinstance(e1, dict):
+        busy = e1["busy_cycles"] - e0["busy_cycles"]
+        r["cycles_per_pkt"] = busy / pkts if pkts else None
+        r["busy_share"] = busy / (tsc_hz * dt) if tsc_hz else None
+        r["espgw_tx"] = e1["tx"] - e0["tx"]
+        r["drops"] = e1["drops"] - e0["drops"]
+    return r
+
+
+def measure(gw, sink_dev, sink_fallback, warmup, window, espgw):
+    """Start gw, wait for traffic, warm up, measure one window, stop."""
+    gw.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        gw.connect(deadline)
+        port = port_id_of(gw.tel, sink_dev, sink_fallback)
+        wait_traffic(gw, port, deadline)
+        time.sleep(warmup)
+        tid = gw.proc.pid if gw.main_works else worker_tid(gw.proc.pid)
+        s0 = sample(gw, port, tid, espgw)
+        time.sleep(window)
+        s1 = sample(gw, port, tid, espgw)
+        gw.alive()
+        drops = gw.tel.query("/espgw/drops") if espgw else None
+    finally:
+        gw.stop()
+    r = rates(s0, s1, gw.tsc_hz())
+    r["tsc_hz"] = gw.tsc_hz()
+    if isinstance(drops, dict):
+        r["drop_reasons"] = {k: v for k, v in drops.items() if v}
+    return r

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The benchmark's arithmetic, parsers, configurations and pcaps, without
+running a gateway: each check has a known answer worked out by hand."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+SRC = os.environ.get("ESPGW_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "scripts", "bench"))
+
+import cryptoperf  # noqa: E402
+import pcapgen  # noqa: E402
+import report  # noqa: E402
+import scenarios as S  # noqa: E402
+
+ESPGW = os.environ.get("ESPGW", "")
+
+
+def test_cipher_lengths():
+    gcm, cbc = S.TRANSFORMS["gcm128"], S.TRANSFORMS["cbc-sha1"]
+    # 64 B frame: 46 B IPv4 packet + pad length + next header = 48 (RFC 4303 2.4).
+    assert S.cipher_len(gcm, 64) == 48 and S.cipher_len(cbc, 64) == 48
+    # 570 B: 552 + 2 = 554 -> 556 (4-byte alignment) or 560 (AES block).
+    assert S.cipher_len(gcm, 570) == 556 and S.cipher_len(cbc, 570) == 560
+    assert S.cipher_len(gcm, 1518) == 1504 and S.cipher_len(cbc, 1518) == 1504
+    assert S.mean_inner("imix") == pytest.approx((7 * 46 + 4 * 552 + 1500) / 12)
+
+
+def test_imix_limit_is_harmonic():
+    # 7 ops at 7 Mops, 4 at 4 Mops, 1 at 1 Mops: 12 ops take 3 us -> 4 Mops.
+    assert cryptoperf.mix_limit("imix", {64: 7.0, 570: 4.0, 1518: 1.0}) == pytest.approx(4.0)
+    assert cryptoperf.mix_limit("1420", {1420: 1.5}) == 1.5
+
+
+def test_buffer_sizes_cover_the_mix():
+    bufs = cryptoperf.buffer_sizes(S.TRANSFORMS["gcm128"], ["imix", "1420"])
+    assert bufs == {64: 48, 570: 556, 1518: 1504, 1420: 1404}
+
+
+CPERF_OUT = """\
+#lcore id,Buffer Size(B),Burst Size,Enqueued,Dequeued,Failed Enq,Failed Deq,Ops(Millions),\
+Throughput(Gbps),Cycles/Buf
+
+1,48,32,200000,200000,0,0,3.309,1.271,785.787
+1,512,32,200000,200000,0,0,1.668,6.831,1559.035
+"""
+
+
+def test_cperf_parse():
+    assert cryptoperf.parse(CPERF_OUT) == {48: 3.309, 512: 1.668}
+    with pytest.raises(ValueError):
+        cryptoperf.parse(CPERF_OUT.replace("200000,200000,0,0,1.668", "200000,199000,0,0,1.668"))
+
+
+def test_cperf_command_per_optype():
+    cmd = cryptoperf.command(S.TRANSFORMS["cbc-sha256"], "encrypt", [48], 1000, "p")
+    i = cmd.index("--optype")
+    assert cmd[i + 1] == "cipher-then-auth" and "sha2-256-hmac" in cmd and "-l" in cmd
+    cmd = cryptoperf.command(S.TRANSFORMS["gcm128"], "decrypt", [48], 1000, "p")
+    assert cmd[cmd.index("--aead-op") + 1] == "decrypt"
+
+
+def test_summary_and_ratios():
+    s = report.summary([2.0, None, 4.0, 3.0])
+    assert (s["median"], s["min"], s["max"]) == (3.0, 2.0, 4.0)
+    assert s["spread_pct"] == pytest.approx(200 / 3)
+    assert report.summary([None]) is None
+    # The median of per-repetition ratios, not the ratio of the medians.
+    assert report.ratios([1.0, 3.0, None], [2.0, 2.0, 1.0]) == [0.5, 1.5, None]
+    assert report.gbps(1.0, "64") == pytest.approx(46 * 8 / 1000)
+
+
+def test_selection():
+    assert [s.name for s in S.select("bypass*")] == ["bypass", "bypass-1k"]
+    assert len(S.select("")) == len(S.SCENARIOS) == 18
+    with pytest.raises(ValueError):
+        S.select("nope")
+    with pytest.raises(ValueError):
+        S.parse_sizes("63")
+
+
+def test_scenarios_cover_the_issue():
+    names = {s.name for s in S.SCENARIOS}
+    for t in ("gcm128", "gcm256", "cbc-sha256", "cbc-sha1", "chacha"):
+        assert {"out-" + t, "out-" + t + "-cpu"} <= names
+    assert {"in-gcm128", "out-gcm128-1k", "in-gcm128-1k-cpu", "bypass", "bypass-1k"} <= names
+
+
+@pytest.mark.skipif(not ESPGW, reason="ESPGW not set")
+@pytest.mark.parametrize("sc", S.SCENARIOS, ids=lambda s: s.name)
+def test_espgw_accepts_every_config(sc, tmp_path):
+    devs = {"protected": "net_pcap0", "unprotected": "net_null0"}
+    conf = tmp_path / "c.conf"
+    conf.write_text(S.espgw_conf(sc, devs))
+    p = subprocess.run([ESPGW, "--", "-f", str(conf), "--check"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    text = conf.read_text()
+    assert text.count("sa add ") == (sc.n_sa if sc.transform else 0)
+    assert text.count("sp add ") == sc.n_sa
+    assert ("replay-window 0" in text) == (sc.dir == "in")
+
+
+@pytest.mark.parametrize("sc", S.SCENARIOS, ids=lambda s: s.name)
+def test_secgw_every_sa_has_a_policy(sc):
+    # ipsec-secgw refuses an SA no policy uses, and needs an inbound SA.
+    text = S.secgw_conf(sc, {"protected": 0, "unprotected": 1})
+    sas = [ln.split()[1:3] for ln in text.splitlines() if ln.startswith("sa ")]
+    sps = {(ln.split()[2], ln.split()[5]) for ln in text.splitlines()
+           if ln.startswith("sp ") and " protect " in ln}
+    assert sas and all((d, spi) in sps for d, spi in sas)
+    assert any(d == "in" for d, _ in sas)
+    assert ("type cpu-crypto" in text) == (sc.path == "cpu")
+
+
+def test_plain_frames():
+    frames = pcapgen.plain_frames(1000, "imix")
+    assert len(frames) == pcapgen.N_FRAMES
+    sizes = [len(f) + 4 for f in frames]
+    assert (sizes.count(64), sizes.count(570), sizes.count(1518)) == (700, 400, 100)
+    one = pcapgen.plain_frames(1, "64", 12)
+    assert {len(f) for f in one} == {60}
+
+
+def test_esp_frames_decrypt():
+    from scapy.layers.inet import IP
+    t = S.TRANSFORMS["gcm128"]
+    frames = pcapgen.esp_frames(t, 3, "64", 6)
+    sa = pcapgen.peer_sa(t, pcapgen.sa_order(3)[0])
+    inner = sa.decrypt(IP(frames[0][14:]))
+    assert inner.dst == S.HOST and len(inner) == 46
+    spis = {int.from_bytes(f[34:38], "big") for f in frames}
+    assert spis == {S.sa_spi("in", i) for i in range(3)}
+
+
+def test_pcap_roundtrip(tmp_path):
+    frames = [b"\x01" * 60, b"\x02" * 100]
+    path = str(tmp_path / "x.pcap")
+    pcapgen.write_pcap(path, frames)
+    assert pcapgen.read_pcap(path) == frames
+
+
+# ---------------------------------------------------------------- generator scripts
+class _Rec(object):
+    """Stands in for a TRex STL class: keeps its arguments."""
+
+    def __init__(self, *args, **kw):
+        self.args, self.kw = args, kw
+
+
+class _Profile(_Rec):
+    def get_streams(self):
+        return list(self.args[0])
+
+
+def _load_trex(monkeypatch, name):
+    """Import scripts/trex/NAME with a recording stand-in for trex.stl.api."""
+    import importlib.util
+    import types
+    api = types.ModuleType("trex.stl.api")
+    for cls in ("STLPktBuilder", "STLScVmRaw", "STLStream", "STLTXCont", "STLVmFixIpv4",
+                "STLVmFlowVar", "STLVmWrFlowVar"):
+        setattr(api, cls, type(cls, (_Rec,), {}))
+    api.STLProfile = _Profile
+    for mod in ("trex", "trex.stl"):
+        monkeypatch.setitem(sys.modules, mod, types.ModuleType(mod))
+    monkeypatch.setitem(sys.modules, "trex.stl.api", api)
+    path = os.path.join(SRC, "scripts", "trex", name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+def _vm_vars(stream):
+    vm = stream.kw["packet"].kw["vm"].args[0]
+    return {v.kw["name"]: v.kw for v in vm if "name" in v.kw}, \
+        {v.kw["fv_name"]: v.kw["pkt_offset"] for v in vm if "fv_name" in v.kw}
+
+
+def test_trex_imix_tunnel_sweep(monkeypatch):
+    m = _load_trex(monkeypatch, "espgw_stl")
+    streams = m.register().get_streams(tunables=["--size", "imix", "--tunnels", "1000"],
+                                       direction=1, port_id=1)
+    assert [s.kw["mode"].kw["pps"] for s in streams] == [7, 4, 1]
+    assert [len(s.kw["packet"].kw["pkt"]) for s in streams] == [60, 566, 1514]
+    var, wr = _vm_vars(streams[0])
+    # Tunnel i's network is 10.(64 + i / 256).(i % 256).0/24 (scenarios.remote_net).
+    assert var["net"]["min_value"] == m.ip2int(S.remote_host(0, 0))
+    assert var["net"]["max_value"] == m.ip2int(S.remote_host(999, 0))
+    assert var["net"]["step"] == 256
+    assert wr == {"net": "IP.src", "sport": "UDP.sport"}  # direction 1: remote is the source
+
+
+def test_trex_old_style_tunables(monkeypatch):
+    m = _load_trex(monkeypatch, "espgw_stl")
+    streams = m.register().get_streams(direction=0, size=1420, tunnels=2)
+    assert len(streams) == 1 and len(streams[0].kw["packet"].kw["pkt"]) == 1416
+    var, wr = _vm_vars(streams[0])
+    assert wr["net"] == "IP.dst" and var["net"]["max_value"] - var["net"]["min_value"] == 256
+
+
+def test_trex_esp_pcap(monkeypatch, tmp_path):
+    m = _load_trex(monkeypatch, "espgw_esp_pcap")
+    path = str(tmp_path / "in.pcap")
+    pcapgen.write_pcap(path, pcapgen.esp_frames(S.TRANSFORMS["gcm128"], 2, "64", 12))
+    streams = m.register().get_streams(tunables=["--pcap", path])
+    assert len(streams) == 12
+    assert streams[0].kw["packet"].kw["pkt_buffer"] == pcapgen.read_pcap(path)[0]
+
+
+def test_pktgen_rfc2544_search(tmp_path):
+    lua = next((p for p in ("lua5.4", "lua5.3") if shutil.which(p)), None)
+    if lua is None:
+        pytest.skip("no lua5.4/lua5.3 (apt-get install lua5.4)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run([lua, os.path.join(here, "pktgen_sim.lua"),
+                        os.path.join(SRC, "scripts", "pktgen", "rfc2544.lua"),
+                        str(tmp_path / "r.csv")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_baremetal_configs_check(tmp_path):
+    if not ESPGW:
+        pytest.skip("ESPGW not set")
+    import baremetal
+    baremetal.main(["ab", "--tunnels", "300", "--a-lan", "0000:01:00.0", "--a-wan", "0000:01:00.1",
+                    "--b-lan", "0000:02:00.0", "--b-wan", "0000:02:00.1", "--tg-mac0",
+                    "02:aa:00:00:00:01", "--tg-mac1", "02:aa:00:00:00:02", "--out",
+                    str(tmp_path)])
+    for conf in ("gw-a.conf", "gw-b.conf"):
+        p = subprocess.run([ESPGW, "--", "-f", str(tmp_path / conf), "--check"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    a, b = (open(str(tmp_path / c)).read() for c in ("gw-a.conf", "gw-b.conf"))
+    # B's inbound SA i is A's outbound SA i: same SPI and key.
+    def spi_and_keys(text, d):
+        return [(ln.split()[6], ln.split(" aead ")[1]) for ln in text.splitlines()
+                if ln.startswith("sa add ") and " dir %s " % d in ln]
+    a_out = spi_and_keys(a, "out")
+    assert len(a_out) == 300 and a_out == spi_and_keys(b, "in")
+    assert spi_and_keys(a, "in") == spi_and_keys(b, "out")
+    assert len({k for _, k in a_out}) == 300, "every SA has its own key"

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""scripts/bench.sh --smoke keeps working: every scenario runs once (sizes
+rotating over the scenarios) for about a second, crypto-perf gives each crypto
+scenario its limit, and the table, JSON and plot are written and well formed.
+No speed is asserted: only that packets went through, and through the SAs the
+scenario says (all of them encrypted or decrypted, none for bypass).
+
+With ESPGW_SECGW=/path/to/ipsec-secgw in the environment the run also
+includes --vs-secgw."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+SRC = os.environ.get("ESPGW_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "scripts", "bench"))
+
+import scenarios as S  # noqa: E402
+
+ESPGW = os.environ.get("ESPGW", "")
+SECGW = os.environ.get("ESPGW_SECGW", "")
+pytestmark = pytest.mark.skipif(not ESPGW, reason="ESPGW not set")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    cmd = [os.path.join(SRC, "scripts", "bench.sh"), "--smoke", "--espgw", ESPGW,
+           "--out", str(out)]
+    if SECGW:
+        cmd += ["--vs-secgw", SECGW]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=280,
+                       stdin=subprocess.DEVNULL)
+    with open(os.path.join(str(out), "results.json")) as f:
+        doc = json.load(f)
+    return p, out, doc
+
+
+def test_exit_status(smoke):
+    p, _, _ = smoke
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
+
+
+def test_every_scenario_once(smoke):
+    _, _, doc = smoke
+    rows = [r for r in doc["rows"] if r["impl"] == "espgw"]
+    assert [r["scenario"] for r in rows] == [s.name for s in S.SCENARIOS]
+    assert {r["size"] for r in rows} == set(S.SIZES)
+    assert doc["smoke"] is True and doc["settings"]["reps"] == 1
+
+
+def test_every_point_sent_packets(smoke):
+    _, _, doc = smoke
+    impls = {"espgw", "ipsec-secgw"} if SECGW else {"espgw"}
+    assert {r["impl"] for r in doc["rows"]} == impls
+    for r in doc["rows"]:
+        assert r["failed_reps"] == 0, r["scenario"]
+        assert r["mpps"]["min"] > 0, r["scenario"]
+        assert r["runs"][0]["packets"] > 0
+        assert r["gbps"]["median"] > 0
+
+
+def test_packets_went_through_the_sas(smoke):
+    _, _, doc = smoke
+    for r in doc["rows"]:
+        if r["impl"] != "espgw":
+            continue
+        share = r["sa_share"]["median"]
+        if r["transform"]:
+            assert share == pytest.approx(1.0, abs=0.01), r["scenario"]
+        else:
+            assert share == 0, r["scenario"]
+
+
+def test_crypto_limit_and_ratio(smoke):
+    _, _, doc = smoke
+    for r in doc["rows"]:
+        if r["transform"]:
+            assert r["limit_mops"]["median"] > 0, r["scenario"]
+            assert r["ratio_to_limit"]["median"] == pytest.approx(
+                r["mpps"]["median"] / r["limit_mops"]["median"], rel=1e-6)
+        else:
+            assert r["limit_mops"] is None and r["ratio_to_limit"] is None
+
+
+def test_cycles_and_tsc(smoke):
+    _, _, doc = smoke
+    assert doc["tsc_hz"] and doc["tsc_hz"] > 1e8
+    for r in doc["rows"]:
+        if r["impl"] == "espgw":
+            assert r["cycles_per_pkt"]["median"] > 0, r["scenario"]
+        assert r["oncpu_cycles_per_pkt"]["median"] > 0, r["scenario"]
+        assert 0 < r["cpu_share"]["median"] <= 1.05, r["scenario"]
+
+
+def test_table(smoke):
+    _, out, doc = smoke
+    with open(os.path.join(str(out), "results.txt")) as f:
+        lines = f.read().splitlines()
+    assert lines[0].split()[:4] == ["scenario", "impl", "size", "Mpps"]
+    body = lines[2:2 + len(doc["rows"])]
+    for r, ln in zip(doc["rows"], body):
+        assert ln.split()[:3] == [r["scenario"], r["impl"], r["size"]]
+        assert "FAILED" not in ln
+    assert any("replay" in ln for ln in lines), "the inbound replay setting is stated"
+
+
+def test_plot(smoke):
+    _, out, _ = smoke
+    pytest.importorskip("matplotlib")
+    with open(os.path.join(str(out), "results.png"), "rb") as f:
+        head = f.read(8)
+    assert head == b"\x89PNG\r\n\x1a\n"
