@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "gw.h"
 
@@ -46,6 +48,27 @@ nomem:
 	return -1;
 }
 
+/*
+ * One quiescent-state variable for all workers (thread id = worker index):
+ * the control path reuses a deleted neighbor entry only after every worker
+ * has passed a quiescent state.
+ */
+static int
+qsbr_create(struct espgw_gw *gw, struct espgw_err *err)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(gw->n_workers);
+	unsigned int i;
+
+	gw->qsv = rte_zmalloc("espgw_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (gw->qsv == NULL || rte_rcu_qsbr_init(gw->qsv, gw->n_workers) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot create the RCU state");
+		return -1;
+	}
+	for (i = 0; i < gw->n_workers; i++)
+		rte_rcu_qsbr_thread_register(gw->qsv, i);
+	return 0;
+}
+
 /* Worker i owns queue i on every port and queue pair i on every cryptodev. */
 static void
 worker_map(struct espgw_gw *gw, struct espgw_worker *w)
@@ -55,6 +78,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->t = &gw->tables;
 	w->quit = &gw->quit;
 	w->ctl = gw->ctl;
+	w->qsv = gw->qsv;
 	w->burst = gw->store.global.burst ? gw->store.global.burst : 32;
 	w->txq = (uint16_t)w->idx;
 	for (p = 0; p < gw->ports.n; p++) {
@@ -72,6 +96,66 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->esp.crypto = &gw->crypto;
 	w->esp.qp = (uint16_t)w->idx;
 	w->esp.stats = &w->stats;
+}
+
+/* The inner MTU of an outbound SA: its outer route's MTU less its ESP overhead. */
+static uint16_t
+sa_inner_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+{
+	const struct espgw_l2_hop *hop;
+
+	if (sa->dir != ESPGW_DIR_OUT)
+		return UINT16_MAX;
+	/* Without a route the outer packet is dropped at forwarding (no_route) anyway. */
+	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
+	if (hop == NULL)
+		return UINT16_MAX;
+	return espgw_host_tunnel_mtu(
+			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
+}
+
+static int
+sa_mtu_build(struct espgw_gw *gw, struct espgw_err *err)
+{
+	unsigned int i;
+
+	gw->sa_mtu = rte_malloc("espgw_sa_mtu", (gw->sad.n + 1) * sizeof(*gw->sa_mtu), 0);
+	if (gw->sa_mtu == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for SA MTUs");
+		return -1;
+	}
+	for (i = 0; i < gw->sad.n; i++) {
+		gw->sa_mtu[i] = sa_inner_mtu(gw, &gw->sad.sa[i]);
+		if (gw->sa_mtu[i] != UINT16_MAX)
+			RTE_LOG(INFO, USER1, "sa %s: inner MTU %u\n", gw->store.sas[i].name,
+					gw->sa_mtu[i]);
+	}
+	gw->tables.sa_mtu = gw->sa_mtu;
+	return 0;
+}
+
+static int
+host_create(struct espgw_gw *gw, struct espgw_err *err)
+{
+	struct espgw_host_conf conf;
+	struct espgw_host_prm prm = {
+			.store = &gw->store,
+			.ports = &gw->ports,
+			.route = gw->route,
+			.conf = &conf,
+			.socket = (int)rte_socket_id(),
+	};
+
+	espgw_host_conf_default(&conf);
+	espgw_route_rcu_set(gw->route, gw->qsv);
+	gw->host = espgw_host_create(&prm, err);
+	if (gw->host == NULL)
+		return -1;
+	gw->host_stats.print = espgw_host_stats_print;
+	gw->host_stats.json = espgw_host_stats_json;
+	gw->host_stats.arg = gw->host;
+	gw->view.extra = &gw->host_stats;
+	return 0;
 }
 
 static int
@@ -93,7 +177,7 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->tables.route = gw->route;
 	gw->tables.sad = &gw->sad;
 	gw->tables.ports = &gw->ports;
-	return 0;
+	return sa_mtu_build(gw, err);
 }
 
 int
@@ -102,7 +186,7 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 	int socket = (int)rte_socket_id();
 	unsigned int i;
 
-	if (workers_create(gw, err) < 0)
+	if (workers_create(gw, err) < 0 || qsbr_create(gw, err) < 0)
 		return -1;
 	if (espgw_mbuf_sa_register() < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot register the mbuf SA field");
@@ -117,7 +201,7 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 	if (espgw_sad_build(&gw->sad, &gw->store, &gw->crypto, gw->n_workers, socket, err) < 0)
 		return -1;
 	gw->sad_ready = true;
-	if (tables_build(gw, err) < 0)
+	if (tables_build(gw, err) < 0 || host_create(gw, err) < 0)
 		return -1;
 	gw->ctl = rte_ring_create("espgw_ctl", CTL_RING_SIZE, socket, RING_F_SC_DEQ);
 	if (gw->ctl == NULL) {
@@ -142,10 +226,18 @@ espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	if (espgw_ports_start(&gw->ports, err) < 0)
 		return -1;
+	if (espgw_host_telemetry_register(gw->host) != 0)
+		RTE_LOG(WARNING, USER1, "telemetry /espgw/control not registered\n");
 	for (i = 0; i < gw->n_workers; i++)
 		rte_eal_remote_launch(espgw_worker_main, gw->worker[i], gw->worker[i]->lcore_id);
 	gw->running = true;
 	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
 }
 
 unsigned int
@@ -154,11 +246,13 @@ espgw_gw_ctl_poll(struct espgw_gw *gw)
 	struct rte_mbuf *m[64];
 	unsigned int n, total = 0;
 
-	/* ARP, ND and ICMP for our own addresses are answered by a later module. */
+	if (gw->ctl == NULL || gw->host == NULL)
+		return 0;
 	while ((n = rte_ring_dequeue_burst(gw->ctl, (void **)m, RTE_DIM(m), NULL)) != 0) {
-		rte_pktmbuf_free_bulk(m, n);
+		espgw_host_input(gw->host, m, n, now_ms());
 		total += n;
 	}
+	espgw_host_timer(gw->host, now_ms());
 	return total;
 }
 
@@ -178,6 +272,9 @@ espgw_gw_teardown(struct espgw_gw *gw)
 {
 	unsigned int i;
 
+	gw->view.extra = NULL;
+	espgw_host_free(gw->host); /* waiting packets go back to the pool before it goes */
+	gw->host = NULL;
 	if (gw->ports_ready)
 		espgw_ports_close(&gw->ports);
 	espgw_spd_free(gw->spd_out);
@@ -188,6 +285,8 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	if (gw->crypto_ready)
 		espgw_crypto_close(&gw->crypto);
 	rte_ring_free(gw->ctl);
+	rte_free(gw->sa_mtu);
+	rte_free(gw->qsv);
 	for (i = 0; i < gw->n_workers; i++) {
 		rte_free(gw->worker[i]->stats.sa);
 		rte_free(gw->worker[i]);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The gateway instance: the store and every module built from it, the
- * workers, and the control ring. Setup runs on the main lcore; nothing is
- * started until every module has been built, so a failure starts nothing.
+ * workers, the control ring and the control path (lib/host) that serves it.
+ * Setup runs on the main lcore; nothing is started until every module has
+ * been built, so a failure starts nothing.
  */
 #ifndef ESPGW_GW_H
 #define ESPGW_GW_H
@@ -14,6 +15,7 @@
 
 #include "espgw_crypto.h"
 #include "espgw_dp.h"
+#include "espgw_host.h"
 #include "espgw_port.h"
 #include "espgw_route.h"
 #include "espgw_sad.h"
@@ -30,7 +32,11 @@ struct espgw_gw {
 	struct espgw_spd *spd_in;
 	struct espgw_route *route;
 	struct espgw_tables tables;
+	uint16_t *sa_mtu; /* tables.sa_mtu */
 	struct rte_ring *ctl;
+	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
+	struct rte_rcu_qsbr *qsv; /* workers' quiescent states: neighbor entries are reused after */
+	struct espgw_stats_section host_stats;
 	struct espgw_worker *worker[RTE_MAX_LCORE];
 	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];
 	unsigned int n_workers;
@@ -43,7 +49,7 @@ struct espgw_gw {
 int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);
 /* Start ports and crypto, launch the workers. */
 int espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err);
-/* Free packets the workers handed to the control path; returns how many. */
+/* Serve what the workers handed to the control path, run its timers; returns packets taken. */
 unsigned int espgw_gw_ctl_poll(struct espgw_gw *gw);
 /* Tell workers to stop, wait for them (they drain crypto and flush TX). */
 void espgw_gw_stop(struct espgw_gw *gw);

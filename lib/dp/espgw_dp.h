@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "espgw_esp.h"
+#include "espgw_host.h"
 #include "espgw_port.h"
 #include "espgw_route.h"
 #include "espgw_sad.h"
@@ -29,6 +31,8 @@ struct espgw_tables {
 	const struct espgw_route *route;
 	const struct espgw_sad *sad;
 	const struct espgw_ports *ports;
+	/* [sad->n]: the largest inner packet each outbound SA carries (per SA, set up once). */
+	const uint16_t *sa_mtu;
 };
 
 struct espgw_rxq {
@@ -49,6 +53,7 @@ struct espgw_worker {
 	const struct espgw_tables *t;
 	const volatile bool *quit; /* set by the control loop on SIGINT/SIGTERM */
 	struct rte_ring *ctl;	   /* packets for the control path (ARP, ICMP to us, ...) */
+	struct rte_rcu_qsbr *qsv;  /* quiescent state reported once per loop (neighbor aging) */
 	uint16_t burst;
 	uint16_t txq;
 	uint16_t n_rxq;

@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "pkt.h"
 #include "stage.h"
 
 static inline int
@@ -87,24 +88,48 @@ l2_write(struct rte_mbuf *m, const struct espgw_l2_hop *h)
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL)
 		return -1;
-	rte_ether_addr_copy(&h->dst, &eth->dst_addr);
+	espgw_hop_dst(h, &eth->dst_addr);
 	rte_ether_addr_copy(&h->src, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(is_v4(m) ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	m->l2_len = sizeof(*eth);
 	return 0;
 }
 
-/* Why a packet cannot leave through hop h, or ESPGW_DROP_MAX when it can. */
+/*
+ * Why a packet cannot leave through hop h, or ESPGW_DROP_MAX when it can. The
+ * MTU comes first so that packets waiting for resolution always fit.
+ */
 static enum espgw_drop
 hop_verdict(const struct rte_mbuf *m, const struct espgw_l2_hop *h)
 {
 	if (h == NULL)
 		return ESPGW_DROP_NO_ROUTE;
-	if (!h->resolved)
-		return ESPGW_DROP_NO_NEIGHBOR;
 	if (rte_pktmbuf_pkt_len(m) - m->l2_len > h->mtu)
 		return ESPGW_DROP_TOO_BIG;
+	if (!espgw_hop_resolved(h))
+		return ESPGW_DROP_NO_NEIGHBOR;
 	return ESPGW_DROP_MAX;
+}
+
+/*
+ * The control path resolves next hops (the packet waits there), and answers
+ * a DF/IPv6 packet that is too big (RFC 1191, RFC 8201) when the packet still
+ * has the frame it came in with: that says which link and neighbor face its
+ * sender. Encrypted and decrypted packets have none and are dropped here.
+ */
+static bool
+handoff(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h,
+		enum espgw_drop why)
+{
+	if (why == ESPGW_DROP_NO_NEIGHBOR) {
+		stage_ctl_handoff(w, m, ESPGW_CTL_NO_NEIGH, 0);
+		return true;
+	}
+	if (why == ESPGW_DROP_TOO_BIG && m->l2_len != 0 && pkt_df_or_v6(m, m->l2_len)) {
+		stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, h->mtu);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -117,6 +142,8 @@ forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_ho
 		return;
 	}
 	why = hop_verdict(m, h);
+	if (handoff(w, m, h, why))
+		return;
 	if (why == ESPGW_DROP_MAX && l2_write(m, h) < 0)
 		why = ESPGW_DROP_BAD_L3; /* no headroom: cannot happen with our pools */
 	if (why != ESPGW_DROP_MAX)

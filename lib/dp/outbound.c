@@ -48,6 +48,39 @@ unprotected(struct espgw_worker *w, struct rte_mbuf *m[], const uint32_t res[], 
 	}
 }
 
+/*
+ * IPv6 link-local and multicast destinations (neighbor discovery above all)
+ * belong to the control path whatever the SPD says (RFC 4291 2.5.6).
+ */
+static bool
+link_scope6(const struct rte_mbuf *m)
+{
+	const struct rte_ipv6_hdr *ip;
+
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+	return ip->dst_addr[0] == 0xff ||
+	       (ip->dst_addr[0] == 0xfe && (ip->dst_addr[1] & 0xc0) == 0x80);
+}
+
+/*
+ * RFC 4301 8.1 / 8.2: a DF (or IPv6) packet that would not fit the tunnel once
+ * encrypted is refused with the SA's inner MTU, precomputed per SA from the
+ * path MTU of its outer route and its ESP overhead. DF-clear packets go on
+ * (the outer packet is checked at forwarding).
+ */
+static bool
+tunnel_too_big(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa)
+{
+	uint16_t mtu = w->t->sa_mtu[sa];
+
+	if (rte_pktmbuf_pkt_len(m) - m->l2_len <= mtu || !pkt_df_or_v6(m, m->l2_len))
+		return false;
+	stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, mtu);
+	return true;
+}
+
 void
 stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
@@ -60,9 +93,13 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	n = stage_parse(w, m, n, proto);
 	classify_burst(w->t->spd_out, m, res, n);
 	for (i = 0; i < n; i++) {
-		if (!CLASSIFY_IS_PROTECT(res[i])) {
+		if (link_scope6(m[i])) {
+			stage_to_ctl(w, m[i]);
+		} else if (!CLASSIFY_IS_PROTECT(res[i])) {
 			rest_res[nr] = res[i];
 			rest[nr++] = m[i];
+		} else if (tunnel_too_big(w, m[i], ESPGW_SPD_SA_INDEX(res[i]))) {
+			continue;
 		} else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0) {
 			drop(w, m[i], ESPGW_DROP_TTL_EXCEEDED);
 		} else {

@@ -7,6 +7,7 @@
 #ifndef ESPGW_DP_PKT_H
 #define ESPGW_DP_PKT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ip.h>
@@ -33,6 +34,17 @@ enum pkt_class pkt_parse(struct rte_mbuf *m, uint16_t l2, uint8_t *proto);
 
 /* Decrement TTL / hop limit of the L3 header at offset off; -1 when it expires. */
 int pkt_ttl_dec(struct rte_mbuf *m, uint16_t off);
+
+/* May the packet at off not be fragmented on the way? DF set, or IPv6 (RFC 8200 5). */
+static inline bool
+pkt_df_or_v6(const struct rte_mbuf *m, uint16_t off)
+{
+	const struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
+
+	return (ip->version_ihl >> 4) != 4 ||
+	       (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+}
 
 static inline uint32_t
 pkt_ipv4_dst(const struct rte_mbuf *m, uint16_t off)

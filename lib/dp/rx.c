@@ -46,11 +46,19 @@ stage_outer_ready(struct rte_mbuf *m[], uint16_t n)
 }
 
 void
-stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m)
+stage_ctl_handoff(
+		struct espgw_worker *w, struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
 {
+	espgw_ctl_tag_set(m, why, mtu);
 	if (rte_ring_enqueue(w->ctl, m) != 0) {
 		drop(w, m, ESPGW_DROP_CTL_FULL);
 		return;
 	}
 	w->stats.to_ctl++;
+}
+
+void
+stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m)
+{
+	stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 }

@@ -32,7 +32,14 @@ uint16_t stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, u
 /* ESP output starts at the outer IP header: set l2_len = 0 and packet_type. */
 void stage_outer_ready(struct rte_mbuf *m[], uint16_t n);
 
-/* Hand a packet to the control path (data may start at L2 or L3: m->l2_len says). */
+/*
+ * Hand a packet to the control path (data may start at L2 or L3: m->l2_len
+ * says) with the reason and, for TOO_BIG, the MTU to report; it never blocks:
+ * a full ring is a ctl_full drop.
+ */
+void stage_ctl_handoff(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_ctl_reason why,
+		uint16_t mtu);
+/* ARP, or addressed to the gateway. */
 void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
 
 /* Protected side: classify against the outbound SPD, protect or bypass. */

@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
 
 #include "stage.h"
 
@@ -48,6 +49,33 @@ poll_crypto(struct espgw_worker *w)
 	return n_out + n_in;
 }
 
+/*
+ * Worker 0 sends the control path's frames for ports without a control TX
+ * queue, on its own queue; counted apart from what it forwards.
+ */
+static uint16_t
+poll_ctl_tx(struct espgw_worker *w)
+{
+	struct rte_mbuf *m[ESPGW_BURST_MAX];
+	const struct espgw_port_info *pi;
+	uint16_t i, n, sent, total = 0;
+
+	for (i = 0; w->idx == 0 && i < w->t->ports->n; i++) {
+		pi = &w->t->ports->port[i];
+		if (pi->ctl_ring == NULL)
+			continue;
+		n = (uint16_t)rte_ring_dequeue_burst(pi->ctl_ring, (void **)m, w->burst, NULL);
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(pi->port_id, w->txq, m, n);
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+		w->stats.ctl_tx += sent;
+		w->stats.ctl_tx_lost += n - sent;
+		total += n;
+	}
+	return total;
+}
+
 int
 espgw_worker_main(void *arg)
 {
@@ -56,9 +84,12 @@ espgw_worker_main(void *arg)
 
 	RTE_LOG(INFO, USER1, "worker %u on lcore %u: %u RX queues, TX queue %u\n", w->idx,
 			w->lcore_id, w->n_rxq, w->txq);
+	rte_rcu_qsbr_thread_online(w->qsv, w->idx);
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
+		/* Between iterations no hop pointer is held: the control path may reuse entries. */
+		rte_rcu_qsbr_quiescent(w->qsv, w->idx);
 		t0 = rte_rdtsc();
-		if (poll_rx(w) + poll_crypto(w) == 0)
+		if (poll_rx(w) + poll_crypto(w) + poll_ctl_tx(w) == 0)
 			continue;
 		stage_tx_flush(w);
 		w->stats.busy_cycles += rte_rdtsc() - t0;
@@ -68,5 +99,6 @@ espgw_worker_main(void *arg)
 		stage_tx_flush(w);
 	stage_tx_flush(w);
 	espgw_esp_drain(&w->esp);
+	rte_rcu_qsbr_thread_offline(w->qsv, w->idx);
 	return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ethernet ports: match config ports to ethdevs by device name, configure one
- * RX and one TX queue per worker (RSS when more than one), enable offloads only
- * when the device reports them, and own the per-socket mbuf pools.
+ * RX and one TX queue per worker (RSS when more than one) plus one TX queue for
+ * the main lcore's control path (ARP/ND/ICMP, released packets) where the
+ * device has one to spare, else a ring worker 0 drains onto its own queue: no
+ * TX queue is ever shared between lcores. Offloads only when the device
+ * reports them; the ports own the per-socket mbuf pools.
  */
 #ifndef ESPGW_PORT_H
 #define ESPGW_PORT_H
@@ -12,10 +15,12 @@
 
 #include <rte_ether.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "espgw_store.h"
 
-#define ESPGW_MAX_PORTS 32
+#define ESPGW_MAX_PORTS	   32
+#define ESPGW_CTL_TXQ_NONE UINT16_MAX
 
 /* What the rest of espgw knows about one port, indexed like store->ports. */
 struct espgw_port_info {
@@ -24,9 +29,12 @@ struct espgw_port_info {
 	struct rte_ether_addr mac;
 	uint16_t mtu;
 	uint16_t n_rxq, n_txq;
-	bool tx_ipv4_cksum; /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
-	bool fast_free;     /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE enabled */
-	bool promisc;       /* the device refused the configured MAC */
+	uint16_t ctl_txq; /* the control path's TX queue (= workers), or ESPGW_CTL_TXQ_NONE */
+	struct rte_ring *ctl_ring; /* without ctl_txq: control frames for worker 0 to send */
+	bool tx_ipv4_cksum;	   /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
+	bool fast_free;		   /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE enabled */
+	bool promisc;		   /* the device refused the configured MAC */
+	bool allmulti; /* IPv6 port: solicited-node multicast must arrive (RFC 4861 7.2.1) */
 	int socket;
 	const struct espgw_port_conf *conf;
 };
@@ -35,7 +43,7 @@ struct espgw_ports {
 	struct espgw_port_info port[ESPGW_MAX_PORTS];
 	unsigned int n;
 	struct rte_mempool *pool[RTE_MAX_NUMA_NODES]; /* per socket, NULL where unused */
-	uint16_t port_idx_of[RTE_MAX_ETHPORTS];       /* ethdev id -> index, UINT16_MAX if none */
+	uint16_t port_idx_of[RTE_MAX_ETHPORTS];	      /* ethdev id -> index, UINT16_MAX if none */
 };
 
 /* Find ethdevs, size and create pools, configure queues (not started). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ports: config port -> ethdev by device name, one RX and one TX queue per
- * worker, RSS over IP/UDP/TCP when there is more than one worker, offloads
- * only where the device reports them, and per-NUMA-socket mbuf pools.
+ * worker plus the control path's TX queue, RSS over IP/UDP/TCP when there is
+ * more than one worker, offloads only where the device reports them, and
+ * per-NUMA-socket mbuf pools.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "espgw_port.h"
 
@@ -18,6 +20,7 @@
 #define DEFAULT_TXD	 1024
 #define POOL_CACHE	 256
 #define WORKER_IN_FLIGHT 2048 /* burst buffers, crypto queue, TX staging per worker */
+#define CTL_RING_SIZE	 1024
 
 static int __attribute__((format(printf, 2, 3))) fail(struct espgw_err *err, const char *fmt, ...)
 {
@@ -29,6 +32,17 @@ static int __attribute__((format(printf, 2, 3))) fail(struct espgw_err *err, con
 	return -1;
 }
 
+static bool
+conf_has_ipv6(const struct espgw_port_conf *pc)
+{
+	unsigned int a;
+
+	for (a = 0; a < pc->n_addr; a++)
+		if (pc->addr[a].ip.family == ESPGW_AF_INET6)
+			return true;
+	return false;
+}
+
 static int
 port_find(struct espgw_port_info *pi, const struct espgw_port_conf *pc, struct espgw_err *err)
 {
@@ -38,6 +52,7 @@ port_find(struct espgw_port_info *pi, const struct espgw_port_conf *pc, struct e
 	pi->conf = pc;
 	pi->role = pc->role;
 	pi->mtu = pc->mtu;
+	pi->allmulti = conf_has_ipv6(pc);
 	pi->socket = rte_eth_dev_socket_id(pi->port_id);
 	if (pi->socket < 0)
 		pi->socket = 0;
@@ -149,6 +164,59 @@ queues_setup(struct espgw_port_info *pi, struct rte_mempool *pool, const struct 
 	return 0;
 }
 
+/*
+ * The control path's frames leave on a TX queue of their own when the device
+ * has one to spare. Otherwise they go through a ring that worker 0 sends on
+ * its own queue, so that no TX queue is ever used by two lcores: net_pcap
+ * with one tx_pcap, af_packet with qpairs = workers, net_tap (it refuses
+ * more TX than RX queues), and net_memif, whose queues are rings paired with
+ * the peer's (our extra TX ring would feed an RX queue the peer never polls).
+ * A device that refuses the extra queue at configure falls back the same way.
+ */
+static bool
+ctl_txq_possible(const struct rte_eth_dev_info *di, unsigned int n_workers)
+{
+	return di->max_tx_queues > n_workers && strcmp(di->driver_name, "net_memif") != 0 &&
+	       strcmp(di->driver_name, "net_tap") != 0;
+}
+
+static int
+ctl_ring_create(struct espgw_port_info *pi, struct espgw_err *err)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "espgw_ctl_tx%u", pi->port_id);
+	pi->ctl_ring = rte_ring_create(
+			name, CTL_RING_SIZE, pi->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (pi->ctl_ring == NULL)
+		return fail(err, "port %s: cannot create the control TX ring: %s", pi->conf->name,
+				rte_strerror(rte_errno));
+	RTE_LOG(INFO, USER1,
+			"port %s: no TX queue of its own for the control path: its frames go "
+			"through worker 0's\n",
+			pi->conf->name);
+	return 0;
+}
+
+/* Configure with the control TX queue when possible, else without it. */
+static int
+configure_queues(struct espgw_port_info *pi, const struct rte_eth_dev_info *di,
+		unsigned int n_workers, const struct rte_eth_conf *conf)
+{
+	int rc;
+
+	pi->n_txq = (uint16_t)n_workers;
+	pi->ctl_txq = ESPGW_CTL_TXQ_NONE;
+	if (ctl_txq_possible(di, n_workers)) {
+		rc = rte_eth_dev_configure(pi->port_id, pi->n_rxq, pi->n_txq + 1, conf);
+		if (rc == 0) {
+			pi->ctl_txq = pi->n_txq++;
+			return 0;
+		}
+	}
+	return rte_eth_dev_configure(pi->port_id, pi->n_rxq, pi->n_txq, conf);
+}
+
 static int
 port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n_workers,
 		struct espgw_err *err)
@@ -168,13 +236,15 @@ port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n
 				"each",
 				pi->conf->name, pi->conf->dev, di.max_rx_queues, di.max_tx_queues,
 				n_workers);
-	pi->n_rxq = pi->n_txq = (uint16_t)n_workers;
+	pi->n_rxq = (uint16_t)n_workers;
 	conf_rss(&conf, &di, n_workers);
 	conf_offloads(pi, &conf, &di, pool_count(p) == 1);
-	rc = rte_eth_dev_configure(pi->port_id, pi->n_rxq, pi->n_txq, &conf);
+	rc = configure_queues(pi, &di, n_workers, &conf);
 	if (rc != 0)
 		return fail(err, "port %s: configure failed: %s", pi->conf->name,
 				rte_strerror(-rc));
+	if (pi->ctl_txq == ESPGW_CTL_TXQ_NONE && ctl_ring_create(pi, err) < 0)
+		return -1;
 	return queues_setup(pi, p->pool[pi->socket], &conf, err);
 }
 
@@ -239,6 +309,26 @@ espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned i
 	return 0;
 }
 
+/*
+ * Neighbor solicitations arrive at solicited-node multicast MACs
+ * (33:33:ff:xx:xx:xx, RFC 2464 7): accept all multicast, or everything when
+ * the device cannot filter that way.
+ */
+static void
+port_multicast_setup(const struct espgw_port_info *pi)
+{
+	if (!pi->allmulti || pi->promisc)
+		return;
+	if (rte_eth_allmulticast_enable(pi->port_id) == 0 &&
+			rte_eth_allmulticast_get(pi->port_id) == 1)
+		return;
+	if (rte_eth_promiscuous_enable(pi->port_id) != 0)
+		RTE_LOG(WARNING, USER1,
+				"port %s: neither all-multicast nor promiscuous mode: IPv6 "
+				"neighbor solicitations may not arrive\n",
+				pi->conf->name);
+}
+
 int
 espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 {
@@ -252,6 +342,7 @@ espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 					rte_strerror(-rc));
 		if (p->port[i].promisc)
 			rte_eth_promiscuous_enable(p->port[i].port_id);
+		port_multicast_setup(&p->port[i]);
 	}
 	return 0;
 }
@@ -261,8 +352,15 @@ espgw_ports_close(struct espgw_ports *p)
 {
 	unsigned int i;
 
+	struct rte_mbuf *m;
+
 	for (i = 0; i < p->n; i++) {
 		rte_eth_dev_stop(p->port[i].port_id);
 		rte_eth_dev_close(p->port[i].port_id);
+		while (p->port[i].ctl_ring != NULL &&
+				rte_ring_dequeue(p->port[i].ctl_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(p->port[i].ctl_ring);
+		p->port[i].ctl_ring = NULL;
 	}
 }

@@ -5,16 +5,16 @@
  * while the table lives and the data path may keep hop pointers for a burst.
  * The port is part of the key because IPv6 link-local addresses are per link.
  *
- * Today every entry comes from the configuration: static neighbors (resolved)
- * and the "via" of routes without one (unresolved). Dynamic ARP/ND (a later
- * issue) fits without redesign:
+ * Entries come from the configuration (static neighbors, resolved; the "via"
+ * of routes, unresolved) and from the control path (on-link destinations it
+ * resolves by ARP/ND):
  * - the hash is created lock-free for readers (RW_CONCURRENCY_LF) with one
- *   writer, the control thread, so it can add entries while workers look up;
- * - resolving writes hop->dst and then sets hop->resolved with a release store,
- *   so a worker that sees resolved also sees the MAC;
- * - the array keeps ESPGW_NEIGH_SPARE free slots for learned entries;
- * - aging deletes the key and reuses the slot only after an RCU grace period
- *   (LF mode keeps the key index until rte_hash_free_key_with_position).
+ *   writer, the control lcore, so it adds and deletes while workers look up;
+ * - an entry is filled before its key is published with it, so a reader that
+ *   finds the key finds a complete hop;
+ * - a deleted entry's key position and array slot are reused only after an
+ *   RCU grace period: every worker has passed a quiescent state since the
+ *   delete (LF mode keeps the key position until rte_hash_free_key_with_position).
  */
 #ifndef ESPGW_NEIGH_H
 #define ESPGW_NEIGH_H
@@ -36,10 +36,13 @@ struct espgw_neigh_key {
 } __rte_aligned(8);
 
 struct espgw_neigh;
+struct rte_rcu_qsbr;
 
 /* cap: entries the table can ever hold (configured + ESPGW_NEIGH_SPARE). */
 struct espgw_neigh *espgw_neigh_create(const char *name, unsigned int cap, int socket);
 void espgw_neigh_free(struct espgw_neigh *t);
+/* Readers report quiescent states on qsv; NULL: deletes are reclaimed at once. */
+void espgw_neigh_rcu_set(struct espgw_neigh *t, struct rte_rcu_qsbr *qsv);
 
 /* family is ESPGW_AF_INET (ip: 4 bytes, network order) or ESPGW_AF_INET6 (16). */
 void espgw_neigh_key_set(
@@ -47,6 +50,14 @@ void espgw_neigh_key_set(
 
 /* The entry for (hop->port_idx, hop->ip), added as a copy of hop when absent; NULL when full. */
 struct espgw_l2_hop *espgw_neigh_get(struct espgw_neigh *t, const struct espgw_l2_hop *hop);
+/* The entry for (port, ip), or NULL. */
+struct espgw_l2_hop *espgw_neigh_find(
+		const struct espgw_neigh *t, uint16_t port_idx, const struct espgw_ip *ip);
+/* Remove the entry; its slot is reused after the grace period. */
+int espgw_neigh_del(struct espgw_neigh *t, struct espgw_l2_hop *hop);
+
+unsigned int espgw_neigh_cap(const struct espgw_neigh *t);
+unsigned int espgw_neigh_slot(const struct espgw_neigh *t, const struct espgw_l2_hop *hop);
 
 /* hop[i] = the entry for k[i], or NULL; n <= RTE_HASH_LOOKUP_BULK_MAX. */
 void espgw_neigh_lookup_bulk(const struct espgw_neigh *t, const struct espgw_neigh_key *k[],

@@ -7,7 +7,8 @@
  *
  * Build order sets precedence for equal prefixes: connected subnets, then
  * "route add" (replaces a connected route of the same prefix), then the
- * gateway's own addresses as host routes (never overridden).
+ * gateway's own addresses as host routes and the IPv6 link-local and
+ * multicast ranges as local (never overridden).
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct espgw_route {
 	unsigned int n_nh, cap_nh;
 	struct espgw_l2_hop *own; /* local and on-link-miss hops (stable addresses) */
 	unsigned int n_own, cap_own;
+	const struct espgw_ports *ports; /* for hops the control path adds */
 };
 
 struct build {
@@ -85,21 +87,26 @@ port_of_via(const struct espgw_store *s, const struct espgw_ip *ip)
 	return -1;
 }
 
+static void
+hop_fill(const struct espgw_port_info *pi, uint16_t idx, const struct espgw_ip *ip, uint8_t kind,
+		struct espgw_l2_hop *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->src = pi->mac;
+	h->port_id = pi->port_id;
+	h->port_idx = idx;
+	h->mtu = pi->mtu;
+	h->kind = kind;
+	h->ip = *ip;
+}
+
 /* A hop leaving through port idx towards ip, not yet resolved. */
 static int
 hop_init(struct build *b, int idx, const struct espgw_ip *ip, struct espgw_l2_hop *h)
 {
-	const struct espgw_port_info *pi;
-
 	if (idx < 0 || (unsigned int)idx >= b->p->n)
 		return fail(b, "unknown port or port without ethdev", "");
-	pi = &b->p->port[idx];
-	memset(h, 0, sizeof(*h));
-	h->src = pi->mac;
-	h->port_id = pi->port_id;
-	h->port_idx = (uint16_t)idx;
-	h->mtu = pi->mtu;
-	h->ip = *ip;
+	hop_fill(&b->p->port[idx], (uint16_t)idx, ip, ESPGW_HOP_OWN, h);
 	return 0;
 }
 
@@ -155,6 +162,7 @@ neighs_add(struct build *b)
 		nc = &b->s->neighs[i];
 		if (hop_init(b, port_index(b->s, nc->port), &nc->ip, &h) < 0)
 			return -1;
+		h.kind = ESPGW_HOP_STATIC;
 		e = espgw_neigh_get(b->r->neigh, &h);
 		if (e == NULL)
 			return fail(b, "neighbor table full", "");
@@ -204,6 +212,33 @@ local_add(struct build *b, int idx, const struct espgw_prefix *a)
 	return prefix_add(b, &host, nh_add(b->r, own_add(b->r, &h), false));
 }
 
+/*
+ * fe80::/10 and ff00::/8 are local: link-local packets are never forwarded
+ * (RFC 4291 2.5.6) and ND arrives at solicited-node multicast addresses
+ * (RFC 4861 7.2.2). The control path takes them and checks the port.
+ */
+static int
+v6_scoped_add(struct build *b)
+{
+	static const char *const scoped[] = {"fe80::/10", "ff00::/8"};
+	struct espgw_prefix p;
+	struct espgw_l2_hop h;
+	unsigned int i;
+
+	if (b->r->lpm6 == NULL)
+		return 0;
+	for (i = 0; i < RTE_DIM(scoped); i++) {
+		if (espgw_prefix_parse(scoped[i], &p) < 0 || hop_init(b, 0, &p.ip, &h) < 0)
+			return -1;
+		h.dst = h.src;
+		h.resolved = true;
+		h.local = true;
+		if (prefix_add(b, &p, nh_add(b->r, own_add(b->r, &h), false)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 port_addrs_add(struct build *b, int (*add)(struct build *, int, const struct espgw_prefix *))
 {
@@ -243,6 +278,7 @@ route_add(struct build *b, const struct espgw_route_conf *rc)
 	} else {
 		if (hop_init(b, route_port(b, rc), &rc->via, &h) < 0)
 			return -1;
+		h.kind = ESPGW_HOP_VIA; /* a static neighbor of that address stays static */
 		hop = espgw_neigh_get(b->r->neigh, &h);
 	}
 	if (hop == NULL)
@@ -261,7 +297,10 @@ routes_add(struct build *b)
 	return 0;
 }
 
-/* LPM rules per family: two per port address (subnet, host) and the routes. */
+/*
+ * LPM rules per family: two per port address (subnet, host), the routes, and
+ * the two IPv6 scoped ranges when there is any IPv6 rule at all.
+ */
 static void
 count_rules(const struct espgw_store *s, unsigned int *n4, unsigned int *n6)
 {
@@ -273,6 +312,8 @@ count_rules(const struct espgw_store *s, unsigned int *n4, unsigned int *n6)
 			*(s->ports[i].addr[a].ip.family == ESPGW_AF_INET ? n4 : n6) += 2;
 	for (i = 0; i < s->n_routes; i++)
 		*(s->routes[i].dst.ip.family == ESPGW_AF_INET ? n4 : n6) += 1;
+	if (*n6 != 0)
+		*n6 += 2;
 }
 
 static int
@@ -327,9 +368,10 @@ espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p, int 
 		fail(&b, "out of memory", "");
 		return NULL;
 	}
+	b.r->ports = p;
 	if (tables_create(&b, socket) < 0 || neighs_add(&b) < 0 ||
 			port_addrs_add(&b, connected_add) < 0 || routes_add(&b) < 0 ||
-			port_addrs_add(&b, local_add) < 0) {
+			port_addrs_add(&b, local_add) < 0 || v6_scoped_add(&b) < 0) {
 		espgw_route_free(b.r);
 		return NULL;
 	}
@@ -454,14 +496,66 @@ espgw_route_lookup6(const struct espgw_route *r, const uint8_t (*dst)[16],
 bool
 espgw_route_is_local(const struct espgw_route *r, const struct espgw_ip *ip)
 {
+	const struct espgw_l2_hop *hop = espgw_route_lookup(r, ip);
+
+	return hop != NULL && hop->local;
+}
+
+const struct espgw_l2_hop *
+espgw_route_lookup(const struct espgw_route *r, const struct espgw_ip *dst)
+{
 	const struct espgw_l2_hop *hop = NULL;
 	uint8_t v6[1][16];
 
-	if (ip->family == ESPGW_AF_INET) {
-		espgw_route_lookup4(r, &ip->v4, &hop, 1);
-	} else if (ip->family == ESPGW_AF_INET6) {
-		memcpy(v6[0], ip->v6, sizeof(v6[0]));
+	if (dst->family == ESPGW_AF_INET) {
+		espgw_route_lookup4(r, &dst->v4, &hop, 1);
+	} else if (dst->family == ESPGW_AF_INET6) {
+		memcpy(v6[0], dst->v6, sizeof(v6[0]));
 		espgw_route_lookup6(r, (const uint8_t(*)[16])v6, &hop, 1);
 	}
-	return hop != NULL && hop->local;
+	return hop;
+}
+
+void
+espgw_route_rcu_set(struct espgw_route *r, struct rte_rcu_qsbr *qsv)
+{
+	espgw_neigh_rcu_set(r->neigh, qsv);
+}
+
+struct espgw_l2_hop *
+espgw_route_neigh_find(struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip)
+{
+	return espgw_neigh_find(r->neigh, port_idx, ip);
+}
+
+struct espgw_l2_hop *
+espgw_route_neigh_add(struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip)
+{
+	struct espgw_l2_hop h;
+
+	if (port_idx >= r->ports->n || ip->family == 0)
+		return NULL;
+	hop_fill(&r->ports->port[port_idx], port_idx, ip, ESPGW_HOP_DYNAMIC, &h);
+	return espgw_neigh_get(r->neigh, &h);
+}
+
+int
+espgw_route_neigh_del(struct espgw_route *r, struct espgw_l2_hop *h)
+{
+	if (h->kind != ESPGW_HOP_DYNAMIC)
+		return -1;
+	espgw_hop_unpublish(h);
+	return espgw_neigh_del(r->neigh, h);
+}
+
+unsigned int
+espgw_route_neigh_cap(const struct espgw_route *r)
+{
+	return espgw_neigh_cap(r->neigh);
+}
+
+unsigned int
+espgw_route_neigh_slot(const struct espgw_route *r, const struct espgw_l2_hop *h)
+{
+	return espgw_neigh_slot(r->neigh, h);
 }

@@ -4,30 +4,51 @@
  * neighbor table that gives the next hop's MAC. Every port address adds a
  * connected (on-link) route; "route add" adds the rest.
  *
- * A lookup yields a pointer to a hop: NULL means no route; hop->resolved == false
- * means the route exists but the neighbor's MAC is unknown (counted no_neighbor;
- * a later issue queues such packets for ARP/ND resolution). Each gateway address
- * is a host route whose hop has local == true (the packet goes to the control path).
+ * A lookup yields a pointer to a hop: NULL means no route; a hop that is not
+ * resolved means the route exists but the neighbor's MAC is unknown (workers
+ * hand such packets to the control path, which resolves it by ARP/ND). Each
+ * gateway address is a host route whose hop has local == true, and so are
+ * fe80::/10 and ff00::/8 when any port has IPv6: link-local and multicast
+ * packets are never forwarded (RFC 4291 2.5.6) but go to the control path (ND).
+ *
+ * Concurrency: workers read hops while the control lcore (the only writer)
+ * resolves, refreshes and ages them. A hop's MAC is one 64-bit word written
+ * atomically and "resolved" is published with release semantics, so a worker
+ * that reads resolved with acquire (espgw_hop_resolved) and then the MAC
+ * (espgw_hop_dst) never sees a torn or stale-before-resolved address.
  */
 #ifndef ESPGW_ROUTE_H
 #define ESPGW_ROUTE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 
 #include "espgw_port.h"
 #include "espgw_store.h"
 
+/* Who made a hop, which says what the control path may do with it. */
+enum espgw_hop_kind {
+	ESPGW_HOP_OWN,	   /* route-internal: a local address or an on-link miss hop */
+	ESPGW_HOP_STATIC,  /* "neighbor add": never learned over, never aged */
+	ESPGW_HOP_VIA,	   /* the "via" of a route: resolved and aged, never deleted */
+	ESPGW_HOP_DYNAMIC, /* an on-link host the control path resolves: deleted on failure */
+};
+
 struct espgw_l2_hop {
-	struct rte_ether_addr dst; /* next hop MAC (valid when resolved) */
+	union {
+		struct rte_ether_addr dst; /* next hop MAC (valid when resolved) */
+		uint64_t dst_word;	   /* the same, as one atomically written word */
+	};
 	struct rte_ether_addr src; /* egress port MAC */
 	uint16_t port_id;	   /* egress ethdev */
 	uint16_t port_idx;	   /* egress port, index in store->ports */
 	uint16_t mtu;		   /* egress L3 MTU */
 	bool resolved;
-	bool local; /* the destination is one of the gateway's own addresses (dst = src) */
+	bool local;   /* the destination is one of the gateway's own addresses (dst = src) */
+	uint8_t kind; /* enum espgw_hop_kind */
 	/*
 	 * Next hop address; unspecified (family set, all zero) on the shared
 	 * unresolved hop of an on-link route, where the next hop is each
@@ -35,6 +56,40 @@ struct espgw_l2_hop {
 	 */
 	struct espgw_ip ip;
 };
+
+/* Data path: is the MAC usable? (acquire: pairs with the release in espgw_hop_publish) */
+static inline bool
+espgw_hop_resolved(const struct espgw_l2_hop *h)
+{
+	return __atomic_load_n(&h->resolved, __ATOMIC_ACQUIRE);
+}
+
+/* Data path: the next hop MAC, read as one word so a concurrent change is never torn. */
+static inline void
+espgw_hop_dst(const struct espgw_l2_hop *h, struct rte_ether_addr *mac)
+{
+	uint64_t w = __atomic_load_n(&h->dst_word, __ATOMIC_RELAXED);
+
+	memcpy(mac, &w, RTE_ETHER_ADDR_LEN);
+}
+
+/* Control path: set the MAC, then publish the hop as resolved. */
+static inline void
+espgw_hop_publish(struct espgw_l2_hop *h, const struct rte_ether_addr *mac)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, mac, RTE_ETHER_ADDR_LEN);
+	__atomic_store_n(&h->dst_word, w, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->resolved, true, __ATOMIC_RELEASE);
+}
+
+/* Control path: workers stop using the MAC and hand packets back for resolution. */
+static inline void
+espgw_hop_unpublish(struct espgw_l2_hop *h)
+{
+	__atomic_store_n(&h->resolved, false, __ATOMIC_RELEASE);
+}
 
 struct espgw_route;
 
@@ -50,5 +105,28 @@ void espgw_route_lookup6(const struct espgw_route *r, const uint8_t (*dst)[16],
 
 /* Is ip one of the gateway's own addresses (on any port)? */
 bool espgw_route_is_local(const struct espgw_route *r, const struct espgw_ip *ip);
+/* The hop for one destination of either family (NULL: no route). */
+const struct espgw_l2_hop *espgw_route_lookup(
+		const struct espgw_route *r, const struct espgw_ip *dst);
+
+/*
+ * Neighbor entries, for the control path (the one writer). Workers may hold a
+ * hop pointer until their next quiescent state: a deleted entry's slot is
+ * reused only after an RCU grace period on qsv (without one, immediately:
+ * only for callers that know no reader exists, like single-threaded tests).
+ */
+struct rte_rcu_qsbr;
+void espgw_route_rcu_set(struct espgw_route *r, struct rte_rcu_qsbr *qsv);
+/* The entry for (port, ip), or NULL. */
+struct espgw_l2_hop *espgw_route_neigh_find(
+		struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip);
+/* Add an unresolved ESPGW_HOP_DYNAMIC entry for (port, ip); NULL when the table is full. */
+struct espgw_l2_hop *espgw_route_neigh_add(
+		struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip);
+/* Delete a dynamic entry (unpublished first); -1 for other kinds. */
+int espgw_route_neigh_del(struct espgw_route *r, struct espgw_l2_hop *h);
+/* Entries are numbered 0 .. cap-1 for the control path's per-neighbor state. */
+unsigned int espgw_route_neigh_cap(const struct espgw_route *r);
+unsigned int espgw_route_neigh_slot(const struct espgw_route *r, const struct espgw_l2_hop *h);
 
 #endif

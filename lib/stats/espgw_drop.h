@@ -31,7 +31,14 @@
 	X(TTL_EXCEEDED, "ttl_exceeded", "TTL/hop limit expired while forwarding")                \
 	X(CTL_FULL, "ctl_full", "control-path ring full")                                        \
 	X(TOO_BIG, "too_big", "packet exceeds the egress MTU")                                   \
-	X(SHUTDOWN, "shutdown", "in flight when the gateway stopped")
+	X(SHUTDOWN, "shutdown", "in flight when the gateway stopped")                            \
+	X(NEIGH_QUEUE_FULL, "neigh_queue_full",                                                  \
+			"waiting for ARP/ND resolution: queue full (per neighbor or in total)")  \
+	X(NEIGH_FAILED, "neigh_failed", "next hop did not answer ARP/ND (retries exhausted)")    \
+	X(NEIGH_TABLE_FULL, "neigh_table_full", "no free neighbor entry for an on-link host")    \
+	X(LOCAL_UNHANDLED, "local_unhandled",                                                    \
+			"addressed to the gateway but not ARP/ND/ICMP echo, or only answerable " \
+			"through a tunnel")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,

@@ -25,6 +25,8 @@ struct espgw_lcore_stats {
 	uint64_t tx;	 /* packets handed to ports successfully */
 	uint64_t to_ctl; /* packets handed to the control path */
 	uint64_t drop[ESPGW_DROP_MAX];
+	/* Worker 0, ports without a control TX queue: control-path frames sent / lost for it. */
+	uint64_t ctl_tx, ctl_tx_lost;
 	uint64_t busy_cycles;	      /* TSC cycles spent in iterations that did work */
 	struct espgw_sa_counters *sa; /* [n_sa], owned by this lcore */
 	unsigned int n_sa;
@@ -33,16 +35,25 @@ struct espgw_lcore_stats {
 struct espgw_store;
 struct espgw_ports;
 
+/* A section another module adds to the output (the control path's counters). */
+struct espgw_stats_section {
+	void (*print)(const void *arg, FILE *f);
+	void (*json)(const void *arg, FILE *f); /* one JSON member: "name": {...} */
+	const void *arg;
+};
+
 /* What the readers sum over: the workers' counters, the SA names, the ports. */
 struct espgw_stats_view {
 	const struct espgw_lcore_stats *const *lc;
 	unsigned int n_lc;
 	const struct espgw_store *store;
 	const struct espgw_ports *ports;
+	const struct espgw_stats_section *extra; /* NULL: none */
 };
 
 struct espgw_stats_sum {
 	uint64_t rx, tx, to_ctl, busy_cycles;
+	uint64_t ctl_tx, ctl_tx_lost; /* outside rx = tx + drops + to_ctl */
 	uint64_t drop[ESPGW_DROP_MAX];
 	uint64_t drops; /* sum of drop[] */
 };

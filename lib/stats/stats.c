@@ -26,6 +26,8 @@ espgw_stats_sum(const struct espgw_stats_view *v, struct espgw_stats_sum *s)
 		s->tx += l->tx;
 		s->to_ctl += l->to_ctl;
 		s->busy_cycles += l->busy_cycles;
+		s->ctl_tx += l->ctl_tx;
+		s->ctl_tx_lost += l->ctl_tx_lost;
 		for (d = 0; d < ESPGW_DROP_MAX; d++)
 			s->drop[d] += l->drop[d];
 	}
@@ -98,8 +100,13 @@ espgw_stats_print(const struct espgw_stats_view *v, FILE *f)
 		if (s.drop[d] != 0)
 			fprintf(f, "  drop %-20s %14" PRIu64 "  (%s)\n", espgw_drop_name(d),
 					s.drop[d], espgw_drop_help(d));
+	if (s.ctl_tx + s.ctl_tx_lost != 0)
+		fprintf(f, "  for the control path: sent %" PRIu64 "  lost (TX full) %" PRIu64 "\n",
+				s.ctl_tx, s.ctl_tx_lost);
 	fprintf(f, "\n");
 	print_sas(v, f);
+	if (v->extra != NULL)
+		v->extra->print(v->extra->arg, f);
 }
 
 static void
@@ -152,11 +159,16 @@ espgw_stats_json(const struct espgw_stats_view *v, FILE *f)
 	fprintf(f,
 			", \"totals\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64
 			", \"to_ctl\": %" PRIu64 ", \"drops\": %" PRIu64
-			", \"busy_cycles\": %" PRIu64 "}, \"drops\": {",
-			s.rx, s.tx, s.to_ctl, s.drops, s.busy_cycles);
+			", \"busy_cycles\": %" PRIu64 ", \"ctl_tx\": %" PRIu64
+			", \"ctl_tx_lost\": %" PRIu64 "}, \"drops\": {",
+			s.rx, s.tx, s.to_ctl, s.drops, s.busy_cycles, s.ctl_tx, s.ctl_tx_lost);
 	for (d = 0; d < ESPGW_DROP_MAX; d++)
 		fprintf(f, "%s\"%s\": %" PRIu64, d ? ", " : "", espgw_drop_name(d), s.drop[d]);
 	fprintf(f, "}, ");
 	json_sas(v, f);
+	if (v->extra != NULL) {
+		fprintf(f, ", ");
+		v->extra->json(v->extra->arg, f);
+	}
 	fprintf(f, "}\n");
 }

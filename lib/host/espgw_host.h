@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The gateway as an IP host, on the control path (main lcore): ARP (RFC 826)
+ * and IPv6 neighbor discovery (RFC 4861) for its own addresses and for next
+ * hops, ICMP/ICMPv6 echo replies, and ICMP "fragmentation needed" / ICMPv6
+ * "packet too big" for packets that do not fit the egress or tunnel MTU.
+ *
+ * Hand-written because DPDK has no ARP, ND or ICMP library: it offers the
+ * header structs (rte_arp.h, rte_icmp.h, rte_ip.h) and checksum helpers,
+ * which are used here; the protocol state machines are ours.
+ *
+ * Workers hand packets over through the control ring with a reason in the
+ * mbuf (espgw_ctl_tag_set); everything here runs on one lcore, without locks,
+ * and transmits on each port's control TX queue. Time comes in as a
+ * parameter (milliseconds), so tests drive the clock.
+ */
+#ifndef ESPGW_HOST_H
+#define ESPGW_HOST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "espgw_drop.h"
+#include "espgw_port.h"
+#include "espgw_route.h"
+#include "espgw_store.h"
+
+/* Why a worker handed a packet to the control path. */
+enum espgw_ctl_reason {
+	ESPGW_CTL_LOCAL,    /* ARP, or addressed to the gateway (link-local/multicast IPv6 too) */
+	ESPGW_CTL_NO_NEIGH, /* next hop unresolved: queue it and resolve (L3 at m->l2_len) */
+	ESPGW_CTL_TOO_BIG,  /* DF or IPv6, too big for the egress/tunnel MTU (frame intact) */
+};
+
+/*
+ * The reason and, for TOO_BIG, the MTU to report travel in m->hash.usr: the
+ * RSS hash the NIC wrote there is of no further use once a packet leaves the
+ * worker.
+ */
+static inline void
+espgw_ctl_tag_set(struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
+{
+	m->hash.usr = (uint32_t)why | (uint32_t)mtu << 16;
+}
+
+static inline enum espgw_ctl_reason
+espgw_ctl_tag_reason(const struct rte_mbuf *m)
+{
+	return (enum espgw_ctl_reason)(m->hash.usr & 0xff);
+}
+
+static inline uint16_t
+espgw_ctl_tag_mtu(const struct rte_mbuf *m)
+{
+	return (uint16_t)(m->hash.usr >> 16);
+}
+
+struct espgw_host_conf {
+	uint32_t reachable_ms;	  /* a resolved dynamic entry is re-probed after this */
+	uint32_t retrans_ms;	  /* between ARP requests / neighbor solicitations */
+	uint8_t retries;	  /* requests sent before resolution fails */
+	uint16_t queue_per_neigh; /* packets waiting for one neighbor */
+	uint32_t queue_total;	  /* packets waiting for all neighbors together */
+	uint32_t icmp_rate;	  /* ICMP errors per second, whole gateway (token bucket) */
+	uint32_t icmp_burst;	  /* bucket depth */
+};
+
+/* 60 s reachable, 3 tries 1 s apart, 16 per neighbor, 512 in all, 100 ICMP errors/s. */
+void espgw_host_conf_default(struct espgw_host_conf *c);
+
+/*
+ * Control-path counters, declared once. Every packet taken from the ring
+ * ("in") ends as exactly one of: sent, absorbed, a drop by reason, or still
+ * waiting for resolution (pending):  in = sent + absorbed + drops + pending.
+ * Packets the control path creates itself (requests) are counted apart.
+ */
+#define ESPGW_HOST_COUNTER_LIST(X)                                                           \
+	X(IN, "in", "packets handed over by the workers")                                    \
+	X(SENT, "sent", "of those: transmitted (replies, ICMP errors, released packets)")    \
+	X(ABSORBED, "absorbed", "of those: consumed as intended (ARP replies, NAs ...)")     \
+	X(ARP_REQ_RX, "arp_request_rx", "ARP requests received")                             \
+	X(ARP_REPLY_RX, "arp_reply_rx", "ARP replies received")                              \
+	X(ARP_REQ_TX, "arp_request_tx", "ARP requests sent (resolution, probes)")            \
+	X(ARP_REPLY_TX, "arp_reply_tx", "ARP replies sent")                                  \
+	X(NS_RX, "ns_rx", "neighbor solicitations received")                                 \
+	X(NA_RX, "na_rx", "neighbor advertisements received")                                \
+	X(NS_TX, "ns_tx", "neighbor solicitations sent (resolution, probes)")                \
+	X(NA_TX, "na_tx", "neighbor advertisements sent")                                    \
+	X(ECHO_REPLY, "echo_reply", "ICMP/ICMPv6 echo replies sent")                         \
+	X(ICMP_ERROR, "icmp_error", "ICMP frag-needed / ICMPv6 packet-too-big sent")         \
+	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")           \
+	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                       \
+	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer") \
+	X(QUEUED, "queued", "packets queued waiting for resolution")                         \
+	X(RELEASED, "released", "queued packets sent after resolution")                      \
+	X(ORIG_FAILED, "originate_failed", "own requests not sent (no mbuf, TX queue full)")
+
+enum espgw_host_counter {
+#define X(id, name, help) ESPGW_HOST_##id,
+	ESPGW_HOST_COUNTER_LIST(X)
+#undef X
+			ESPGW_HOST_MAX
+};
+
+struct espgw_host_stats {
+	uint64_t c[ESPGW_HOST_MAX];
+	uint64_t drop[ESPGW_DROP_MAX]; /* control-path drops, by the data path's reasons */
+	uint64_t pending;	       /* waiting for resolution now */
+};
+
+struct espgw_host_prm {
+	const struct espgw_store *store; /* port addresses */
+	const struct espgw_ports *ports; /* ethdevs, MACs, control TX queues, mbuf pools */
+	struct espgw_route *route;	 /* the neighbor entries it resolves */
+	const struct espgw_host_conf *conf;
+	int socket;
+};
+
+struct espgw_host;
+
+struct espgw_host *espgw_host_create(const struct espgw_host_prm *p, struct espgw_err *err);
+/* Frees packets still waiting (counted as shutdown drops), then the state. */
+void espgw_host_free(struct espgw_host *h);
+
+/* Handle packets from the control ring (each freed, sent or queued). */
+void espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n, uint64_t now_ms);
+/* Retransmissions, resolution failures, aging; cheap when nothing is due. */
+void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
+
+const struct espgw_host_stats *espgw_host_stats(const struct espgw_host *h);
+const char *espgw_host_counter_name(enum espgw_host_counter c);
+/* The human section and the JSON member ("control": {...}) of the stats output. */
+void espgw_host_stats_print(const void *h, FILE *f);
+void espgw_host_stats_json(const void *h, FILE *f);
+/* /espgw/control for dpdk-telemetry.py (one instance per process). */
+int espgw_host_telemetry_register(const struct espgw_host *h);
+
+/* The port's EUI-64 link-local address (RFC 4291 2.5.1 and appendix A, RFC 2464 5). */
+void espgw_host_link_local(const struct rte_ether_addr *mac, struct espgw_ip *ll);
+
+/*
+ * The largest inner packet an outbound tunnel SA carries within path_mtu:
+ * path_mtu minus outer header (20/40), ESP header (8), IV and ICV, with the
+ * payload plus the 2-byte trailer rounded up to the SA's alignment
+ * (RFC 4303 2.4). What "fragmentation needed" / "packet too big" reports.
+ */
+uint16_t espgw_host_tunnel_mtu(uint16_t path_mtu, uint8_t outer_family, uint8_t iv_len,
+		uint8_t icv_len, uint8_t align);
+
+#endif

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/host internals shared between its files. */
+#ifndef ESPGW_HOST_INT_H
+#define ESPGW_HOST_INT_H
+
+#include <stdbool.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "espgw_host.h"
+
+#define HOST_TTL      64  /* TTL / hop limit of what the gateway originates */
+#define ND_HOP_LIMIT  255 /* RFC 4861 6.1.2, 7.1.1: ND is link-local only */
+#define ICMP6_PROTO   58
+#define ICMP4_PROTO   1
+#define ICMP4_ECHO    8
+#define ICMP4_ECHOREP 0
+#define ICMP6_ECHO    128
+#define ICMP6_ECHOREP 129
+#define ND_NS	      135
+#define ND_NA	      136
+
+/* Neighbor resolution state per neighbor-table slot (RFC 4861 7.3.2, reduced). */
+enum nb_state {
+	NB_IDLE,       /* nothing going on: static, or unresolved and unused */
+	NB_INCOMPLETE, /* requests out, packets may wait */
+	NB_REACHABLE,  /* resolved, until the deadline */
+	NB_PROBE,      /* resolved but due: unicast probes out, still used meanwhile */
+};
+
+struct nb {
+	struct espgw_l2_hop *hop;
+	uint64_t deadline; /* next retransmission, failure or re-probe */
+	uint8_t state;
+	uint8_t tries; /* requests sent in this state */
+	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
+};
+
+struct espgw_host {
+	struct espgw_host_conf conf;
+	const struct espgw_store *store;
+	const struct espgw_ports *ports;
+	struct espgw_route *route;
+	struct nb *nb;		/* [n_nb], indexed by neighbor slot */
+	struct rte_mbuf **qmem; /* [n_nb * conf.queue_per_neigh] */
+	unsigned int n_nb;
+	uint64_t next_timer;  /* earliest deadline of any slot, UINT64_MAX when none */
+	uint64_t icmp_credit; /* ICMP error tokens, in thousandths */
+	uint64_t icmp_last;   /* when the bucket was last filled */
+	struct espgw_ip ll[ESPGW_MAX_PORTS]; /* each port's link-local address */
+	struct espgw_host_stats st;
+};
+
+static inline void
+host_count(struct espgw_host *h, enum espgw_host_counter c)
+{
+	h->st.c[c]++;
+}
+
+/* End the life of a packet taken from the ring. */
+static inline void
+host_drop(struct espgw_host *h, struct rte_mbuf *m, enum espgw_drop why)
+{
+	h->st.drop[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+host_absorb(struct espgw_host *h, struct rte_mbuf *m)
+{
+	host_count(h, ESPGW_HOST_ABSORBED);
+	rte_pktmbuf_free(m);
+}
+
+/* host.c: addresses, frames, transmission */
+bool host_addr_own(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip);
+int host_src_addr(const struct espgw_host *h, uint16_t port, const struct espgw_ip *peer,
+		struct espgw_ip *src);
+void *host_frame_reset(struct rte_mbuf *m, uint16_t len);
+struct rte_mbuf *host_frame_alloc(struct espgw_host *h, uint16_t port, uint16_t len);
+void host_eth_fill(struct rte_ether_hdr *eth, const struct rte_ether_addr *dst,
+		const struct espgw_host *h, uint16_t port, uint16_t type);
+void host_reply(struct espgw_host *h, uint16_t port, struct rte_mbuf *m);
+void host_originate(struct espgw_host *h, uint16_t port, struct rte_mbuf *m,
+		enum espgw_host_counter what);
+void host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l2_hop *hop);
+void host_ip_of(const struct rte_mbuf *m, uint16_t off, bool src, struct espgw_ip *ip);
+/* The arrival port's index, or -1. */
+int host_port_of(const struct espgw_host *h, const struct rte_mbuf *m);
+void host_ip4_fill(
+		struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t len, uint8_t proto);
+void host_ip6_fill(struct rte_ipv6_hdr *ip, const uint8_t *src, const uint8_t *dst, uint16_t plen,
+		uint8_t hlim);
+
+/* arp.c */
+void arp_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now);
+void arp_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unicast);
+
+/* nd.c */
+void nd_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now);
+void nd_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unicast);
+
+/* icmp.c */
+void icmp4_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port);
+void icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port);
+void icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64_t now);
+bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);
+void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
+
+/* neigh.c */
+int neigh_init(struct espgw_host *h, int socket);
+void neigh_fini(struct espgw_host *h);
+void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
+void neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
+		const struct rte_ether_addr *mac, bool override, uint64_t now);
+void neigh_timer(struct espgw_host *h, uint64_t now);
+
+#endif

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Next-hop resolution: a reduced RFC 4861 7.3.2 state machine per neighbor
+ * entry (also used for ARP). Packets wait in a bounded queue per neighbor
+ * while requests go out (retries apart); an answer publishes the MAC and
+ * releases them in order; silence drops them. Resolved dynamic and "via"
+ * entries are re-probed after the reachable time and lose their MAC when the
+ * probes go unanswered; static entries are never touched.
+ */
+#include <rte_malloc.h>
+
+#include "host_int.h"
+
+int
+neigh_init(struct espgw_host *h, int socket)
+{
+	size_t q = (size_t)espgw_route_neigh_cap(h->route) * h->conf.queue_per_neigh;
+
+	h->n_nb = espgw_route_neigh_cap(h->route);
+	h->nb = rte_zmalloc_socket("espgw_host_nb", h->n_nb * sizeof(*h->nb), 0, socket);
+	h->qmem = rte_zmalloc_socket("espgw_host_q", (q + 1) * sizeof(*h->qmem), 0, socket);
+	return h->nb != NULL && h->qmem != NULL ? 0 : -1;
+}
+
+static struct rte_mbuf **
+queue_of(struct espgw_host *h, const struct nb *nb)
+{
+	return &h->qmem[(size_t)(nb - h->nb) * h->conf.queue_per_neigh];
+}
+
+static void
+queue_drop(struct espgw_host *h, struct nb *nb, enum espgw_drop why)
+{
+	struct rte_mbuf **q = queue_of(h, nb);
+	uint16_t i;
+
+	for (i = 0; i < nb->qn; i++)
+		host_drop(h, q[i], why);
+	h->st.pending -= nb->qn;
+	nb->qn = 0;
+}
+
+void
+neigh_fini(struct espgw_host *h)
+{
+	unsigned int i;
+
+	for (i = 0; h->nb != NULL && h->qmem != NULL && i < h->n_nb; i++)
+		queue_drop(h, &h->nb[i], ESPGW_DROP_SHUTDOWN);
+	rte_free(h->nb);
+	rte_free(h->qmem);
+}
+
+static struct nb *
+nb_of(struct espgw_host *h, const struct espgw_l2_hop *e)
+{
+	return &h->nb[espgw_route_neigh_slot(h->route, e)];
+}
+
+static void
+timer_arm(struct espgw_host *h, struct nb *nb, uint64_t deadline)
+{
+	nb->deadline = deadline;
+	if (deadline < h->next_timer)
+		h->next_timer = deadline;
+}
+
+static void
+solicit(struct espgw_host *h, const struct espgw_l2_hop *e, bool unicast)
+{
+	if (e->ip.family == ESPGW_AF_INET)
+		arp_solicit(h, e, unicast);
+	else
+		nd_solicit(h, e, unicast);
+}
+
+static void
+enqueue(struct espgw_host *h, struct nb *nb, struct rte_mbuf *m)
+{
+	if (nb->qn >= h->conf.queue_per_neigh || h->st.pending >= h->conf.queue_total) {
+		host_drop(h, m, ESPGW_DROP_NEIGH_QUEUE_FULL);
+		return;
+	}
+	queue_of(h, nb)[nb->qn++] = m;
+	h->st.pending++;
+	host_count(h, ESPGW_HOST_QUEUED);
+}
+
+/*
+ * The entry a packet for dst waits on: the route's next hop, or for an
+ * on-link destination (the route's shared miss hop) an entry for dst itself,
+ * made now within the table's spare slots.
+ */
+static struct espgw_l2_hop *
+entry_for(struct espgw_host *h, const struct espgw_l2_hop *hop, const struct espgw_ip *dst)
+{
+	struct espgw_l2_hop *e;
+
+	if (hop->kind != ESPGW_HOP_OWN)
+		return espgw_route_neigh_find(h->route, hop->port_idx, &hop->ip);
+	e = espgw_route_neigh_find(h->route, hop->port_idx, dst);
+	return e != NULL ? e : espgw_route_neigh_add(h->route, hop->port_idx, dst);
+}
+
+static void
+resolve_start(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, uint64_t now)
+{
+	nb->hop = e;
+	nb->state = NB_INCOMPLETE;
+	nb->tries = 1;
+	solicit(h, e, false);
+	timer_arm(h, nb, now + h->conf.retrans_ms);
+}
+
+/* A packet whose next hop a worker found unresolved (L3 at m->l2_len). */
+void
+neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
+{
+	const struct espgw_l2_hop *hop;
+	struct espgw_l2_hop *e;
+	struct espgw_ip dst;
+	struct nb *nb;
+
+	host_ip_of(m, m->l2_len, false, &dst);
+	hop = espgw_route_lookup(h->route, &dst);
+	if (hop == NULL || hop->local) {
+		host_drop(h, m, hop == NULL ? ESPGW_DROP_NO_ROUTE : ESPGW_DROP_LOCAL_UNHANDLED);
+		return;
+	}
+	/* Resolved since the worker looked: send it on. */
+	if (espgw_hop_resolved(hop)) {
+		host_forward(h, m, hop);
+		return;
+	}
+	e = entry_for(h, hop, &dst);
+	if (e == NULL) {
+		host_drop(h, m, ESPGW_DROP_NEIGH_TABLE_FULL);
+		return;
+	}
+	if (espgw_hop_resolved(e)) {
+		host_forward(h, m, e);
+		return;
+	}
+	nb = nb_of(h, e);
+	enqueue(h, nb, m);
+	if (nb->state == NB_IDLE)
+		resolve_start(h, nb, e, now);
+}
+
+static void
+release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e)
+{
+	struct rte_mbuf **q = queue_of(h, nb);
+	uint16_t i, n = nb->qn;
+
+	h->st.pending -= n;
+	nb->qn = 0;
+	for (i = 0; i < n; i++) {
+		host_count(h, ESPGW_HOST_RELEASED);
+		host_forward(h, q[i], e);
+	}
+}
+
+/*
+ * An ARP or ND message told us ip's MAC on this port. Only neighbors we know
+ * (configured next hops, entries being resolved or resolved) are updated:
+ * strangers cannot fill the table. Without the override flag a known MAC
+ * stays (RFC 4861 7.2.5).
+ */
+void
+neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
+		const struct rte_ether_addr *mac, bool override, uint64_t now)
+{
+	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, port, ip);
+	struct nb *nb;
+
+	if (e == NULL || e->kind == ESPGW_HOP_STATIC || e->kind == ESPGW_HOP_OWN)
+		return;
+	if (!override && espgw_hop_resolved(e) && !rte_is_same_ether_addr(&e->dst, mac))
+		return;
+	nb = nb_of(h, e);
+	if (nb->state == NB_INCOMPLETE)
+		host_count(h, ESPGW_HOST_RESOLVED);
+	espgw_hop_publish(e, mac);
+	nb->hop = e;
+	nb->state = NB_REACHABLE;
+	nb->tries = 0;
+	timer_arm(h, nb, now + h->conf.reachable_ms);
+	release(h, nb, e);
+}
+
+/* No answer: waiting packets are dropped; dynamic entries go, others lose their MAC. */
+static void
+resolve_fail(struct espgw_host *h, struct nb *nb)
+{
+	struct espgw_l2_hop *e = nb->hop;
+
+	host_count(h, ESPGW_HOST_RESOLVE_FAILED);
+	queue_drop(h, nb, ESPGW_DROP_NEIGH_FAILED);
+	nb->state = NB_IDLE;
+	nb->hop = NULL;
+	if (e->kind == ESPGW_HOP_DYNAMIC)
+		espgw_route_neigh_del(h->route, e);
+	else
+		espgw_hop_unpublish(e);
+}
+
+static void
+nb_expire(struct espgw_host *h, struct nb *nb, uint64_t now)
+{
+	if (nb->state == NB_REACHABLE) {
+		/* Still used while probed: workers keep the MAC until probes fail. */
+		nb->state = NB_PROBE;
+		nb->tries = 0;
+	}
+	if (nb->tries >= h->conf.retries) {
+		resolve_fail(h, nb);
+		return;
+	}
+	solicit(h, nb->hop, nb->state == NB_PROBE);
+	nb->tries++;
+	nb->deadline = now + h->conf.retrans_ms;
+}
+
+void
+neigh_timer(struct espgw_host *h, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	unsigned int i;
+	struct nb *nb;
+
+	for (i = 0; i < h->n_nb; i++) {
+		nb = &h->nb[i];
+		if (nb->state != NB_IDLE && nb->deadline <= now)
+			nb_expire(h, nb, now);
+		if (nb->state != NB_IDLE && nb->deadline < next)
+			next = nb->deadline;
+	}
+	h->next_timer = next;
+}

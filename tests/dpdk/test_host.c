@@ -1,0 +1,1707 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-path tests on a real EAL (lib/host): the gateway as an IP host.
+ * Two net_ring ports stand for the LAN and WAN links; what the control path
+ * transmits is read back from each port's control TX queue's ring. The clock is a
+ * parameter, so retries and aging run in simulated milliseconds.
+ *
+ * Judges: the exact frames (ARP reply, NA, echo replies, ARP request, NS) were
+ * generated with scapy 2.5 from the expressions below; checksums of ICMP
+ * errors are verified with this file's own RFC 1071 sum, not DPDK's.
+ *
+ *   LAN = 02:00:00:00:01:01 (10.1.0.1/24, 2001:db8:1::1/64)
+ *   WAN = 02:00:00:00:02:01 (198.51.100.1/24, 2001:db8:100::1/64)
+ *   A   = 02:aa:00:00:00:10 (10.1.0.10, 2001:db8:1::10), pl = b"espgw-ping-0123456789"
+ *   arp_req_in:      Ether(dst=bcast, src=A)/ARP(op=1, hwsrc=A, psrc=10.1.0.10, pdst=10.1.0.1)
+ *   arp_reply_out:   Ether(dst=A, src=LAN)/ARP(op=2, hwsrc=LAN, psrc=10.1.0.1, hwdst=A,
+ *                    pdst=10.1.0.10)
+ *   ns_in:           Ether(dst=33:33:ff:00:00:01, src=A)/IPv6(src=2001:db8:1::10,
+ *                    dst=ff02::1:ff00:1, hlim=255)/ICMPv6ND_NS(tgt=2001:db8:1::1)
+ *                    /ICMPv6NDOptSrcLLAddr(lladdr=A)
+ *   na_out:          Ether(dst=A, src=LAN)/IPv6(src=2001:db8:1::1, dst=2001:db8:1::10,
+ *                    hlim=255)/ICMPv6ND_NA(R=1, S=1, O=1, tgt=2001:db8:1::1)
+ *                    /ICMPv6NDOptDstLLAddr(lladdr=LAN)
+ *   echo4_in/out:    IP(10.1.0.10 -> 10.1.0.1, ttl=61, id=0x1234, DF)/ICMP(8, id=7, seq=1)/pl,
+ *                    reply IP(10.1.0.1 -> 10.1.0.10, ttl=64, id=0x1234, DF)/ICMP(0, ...)/pl
+ *   echo6_in/out:    IPv6(2001:db8:1::10 -> 2001:db8:1::1, hlim=61)/ICMPv6EchoRequest(id=7,
+ *                    seq=1, data=pl), reply hlim=64 ICMPv6EchoReply
+ *   arp_solicit_out: Ether(dst=bcast, src=LAN)/ARP(op=1, hwsrc=LAN, psrc=10.1.0.1,
+ *                    pdst=10.1.0.20)
+ *   ns_solicit_out:  Ether(dst=33:33:ff:00:00:fe, src=WAN)/IPv6(src=2001:db8:100::1,
+ *                    dst=ff02::1:ff00:fe, hlim=255)/ICMPv6ND_NS(tgt=2001:db8:100::fe)
+ *                    /ICMPv6NDOptSrcLLAddr(lladdr=WAN)
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "espgw_host.h"
+#include "espgw_route.h"
+
+#define P_LAN 0
+#define P_WAN 1
+#define T0    100000 /* a clock that does not start at zero */
+
+/* Generated with scapy 2.5 (/tmp/gen_host_vectors.py): the judge of the wire format. */
+static const uint8_t arp_req_in[] = {
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x08,
+		0x06,
+		0x00,
+		0x01,
+		0x08,
+		0x00,
+		0x06,
+		0x04,
+		0x00,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x0a,
+		0x01,
+		0x00,
+		0x0a,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x0a,
+		0x01,
+		0x00,
+		0x01,
+};
+static const uint8_t arp_reply_out[] = {
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x08,
+		0x06,
+		0x00,
+		0x01,
+		0x08,
+		0x00,
+		0x06,
+		0x04,
+		0x00,
+		0x02,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x0a,
+		0x01,
+		0x00,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x0a,
+		0x01,
+		0x00,
+		0x0a,
+};
+static const uint8_t ns_in[] = {
+		0x33,
+		0x33,
+		0xff,
+		0x00,
+		0x00,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x86,
+		0xdd,
+		0x60,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x3a,
+		0xff,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0xff,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0xff,
+		0x00,
+		0x00,
+		0x01,
+		0x87,
+		0x00,
+		0x1b,
+		0x5f,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+};
+static const uint8_t na_out[] = {
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x86,
+		0xdd,
+		0x60,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x3a,
+		0xff,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x88,
+		0x00,
+		0x09,
+		0x62,
+		0xe0,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x02,
+		0x01,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+};
+static const uint8_t echo4_in[] = {
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x08,
+		0x00,
+		0x45,
+		0x00,
+		0x00,
+		0x31,
+		0x12,
+		0x34,
+		0x40,
+		0x00,
+		0x3d,
+		0x01,
+		0x17,
+		0x8c,
+		0x0a,
+		0x01,
+		0x00,
+		0x0a,
+		0x0a,
+		0x01,
+		0x00,
+		0x01,
+		0x08,
+		0x00,
+		0x95,
+		0x19,
+		0x00,
+		0x07,
+		0x00,
+		0x01,
+		0x65,
+		0x73,
+		0x70,
+		0x67,
+		0x77,
+		0x2d,
+		0x70,
+		0x69,
+		0x6e,
+		0x67,
+		0x2d,
+		0x30,
+		0x31,
+		0x32,
+		0x33,
+		0x34,
+		0x35,
+		0x36,
+		0x37,
+		0x38,
+		0x39,
+};
+static const uint8_t echo4_out[] = {
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x08,
+		0x00,
+		0x45,
+		0x00,
+		0x00,
+		0x31,
+		0x12,
+		0x34,
+		0x40,
+		0x00,
+		0x40,
+		0x01,
+		0x14,
+		0x8c,
+		0x0a,
+		0x01,
+		0x00,
+		0x01,
+		0x0a,
+		0x01,
+		0x00,
+		0x0a,
+		0x00,
+		0x00,
+		0x9d,
+		0x19,
+		0x00,
+		0x07,
+		0x00,
+		0x01,
+		0x65,
+		0x73,
+		0x70,
+		0x67,
+		0x77,
+		0x2d,
+		0x70,
+		0x69,
+		0x6e,
+		0x67,
+		0x2d,
+		0x30,
+		0x31,
+		0x32,
+		0x33,
+		0x34,
+		0x35,
+		0x36,
+		0x37,
+		0x38,
+		0x39,
+};
+static const uint8_t echo6_in[] = {
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x86,
+		0xdd,
+		0x60,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x1d,
+		0x3a,
+		0x3d,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x80,
+		0x00,
+		0xc1,
+		0x3c,
+		0x00,
+		0x07,
+		0x00,
+		0x01,
+		0x65,
+		0x73,
+		0x70,
+		0x67,
+		0x77,
+		0x2d,
+		0x70,
+		0x69,
+		0x6e,
+		0x67,
+		0x2d,
+		0x30,
+		0x31,
+		0x32,
+		0x33,
+		0x34,
+		0x35,
+		0x36,
+		0x37,
+		0x38,
+		0x39,
+};
+static const uint8_t echo6_out[] = {
+		0x02,
+		0xaa,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x86,
+		0xdd,
+		0x60,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x1d,
+		0x3a,
+		0x40,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x10,
+		0x81,
+		0x00,
+		0xc0,
+		0x3c,
+		0x00,
+		0x07,
+		0x00,
+		0x01,
+		0x65,
+		0x73,
+		0x70,
+		0x67,
+		0x77,
+		0x2d,
+		0x70,
+		0x69,
+		0x6e,
+		0x67,
+		0x2d,
+		0x30,
+		0x31,
+		0x32,
+		0x33,
+		0x34,
+		0x35,
+		0x36,
+		0x37,
+		0x38,
+		0x39,
+};
+static const uint8_t arp_solicit_out[] = {
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x08,
+		0x06,
+		0x00,
+		0x01,
+		0x08,
+		0x00,
+		0x06,
+		0x04,
+		0x00,
+		0x01,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0x01,
+		0x0a,
+		0x01,
+		0x00,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x0a,
+		0x01,
+		0x00,
+		0x14,
+};
+static const uint8_t ns_solicit_out[] = {
+		0x33,
+		0x33,
+		0xff,
+		0x00,
+		0x00,
+		0xfe,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x02,
+		0x01,
+		0x86,
+		0xdd,
+		0x60,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x3a,
+		0xff,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0xff,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x01,
+		0xff,
+		0x00,
+		0x00,
+		0xfe,
+		0x87,
+		0x00,
+		0x16,
+		0x2f,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x20,
+		0x01,
+		0x0d,
+		0xb8,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0xfe,
+		0x01,
+		0x01,
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x02,
+		0x01,
+};
+
+static const uint8_t mac_lan[6] = {0x02, 0, 0, 0, 0x01, 0x01};
+static const uint8_t mac_wan[6] = {0x02, 0, 0, 0, 0x02, 0x01};
+static const uint8_t mac_a[6] = {0x02, 0xaa, 0, 0, 0, 0x10};
+static const uint8_t mac_r[6] = {0x02, 0xbb, 0, 0, 0, 0xfe};
+static const uint8_t mac_b[6] = {0x02, 0xcc, 0, 0, 0, 0x20};
+static const uint8_t mac_static[6] = {0x02, 0xdd, 0, 0, 0, 0x99};
+
+static struct espgw_port_conf ports_conf[2];
+static struct espgw_route_conf routes[4];
+static struct espgw_neigh_conf neighs[2];
+static struct espgw_store store;
+static struct espgw_ports ports;
+static struct rte_mempool *pool;
+static struct rte_ring *txr[2][2];
+
+/* Per test: a fresh route table (neighbor entries) and control path. */
+static struct {
+	struct espgw_route *r;
+	struct espgw_host *h;
+	struct espgw_host_conf conf;
+} fx;
+
+/* ---- independent checksum (RFC 1071), network byte order ---- */
+
+static uint32_t
+sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* True when the data (checksum included) sums to all ones. */
+static bool
+cksum_ok(const uint8_t *p, size_t len)
+{
+	return fold(sum16(p, len, 0)) == 0xffff;
+}
+
+/* ICMPv6 over the pseudo-header (RFC 8200 8.1): ip6 points at the IPv6 header. */
+static bool
+cksum6_ok(const uint8_t *ip6)
+{
+	uint32_t plen = (uint32_t)ip6[4] << 8 | ip6[5];
+	uint32_t sum = sum16(ip6 + 8, 32, 0) + plen + 58;
+
+	return fold(sum16(ip6 + 40, plen, sum)) == 0xffff;
+}
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* ---- fixture ---- */
+
+static void
+prefix_set(struct espgw_prefix *p, const char *s)
+{
+	assert_int_equal(espgw_prefix_parse(s, p), 0);
+}
+
+static void
+ip_set(struct espgw_ip *ip, const char *s)
+{
+	assert_int_equal(espgw_ip_parse(s, ip), 0);
+}
+
+/* A net_ring vdev loops each TX queue back into the ring "ETH_RXTX<q>_<name>". */
+static void
+port_add(unsigned int i, const char *name, const char *a4, const char *a6, const uint8_t mac[6],
+		uint16_t mtu)
+{
+	struct espgw_port_conf *pc = &ports_conf[i];
+	struct rte_eth_conf conf = {0};
+	char dev[16], rn[RTE_RING_NAMESIZE];
+	uint16_t id, q;
+
+	snprintf(pc->name, sizeof(pc->name), "%s", name);
+	prefix_set(&pc->addr[0], a4);
+	prefix_set(&pc->addr[1], a6);
+	pc->n_addr = 2;
+	pc->mtu = mtu;
+	snprintf(dev, sizeof(dev), "net_ring_%s", name);
+	assert_int_equal(rte_vdev_init(dev, NULL), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name(dev, &id), 0);
+	assert_int_equal(rte_eth_dev_configure(id, 1, 2, &conf), 0);
+	assert_int_equal(rte_eth_rx_queue_setup(id, 0, 64, SOCKET_ID_ANY, NULL, pool), 0);
+	for (q = 0; q < 2; q++) {
+		assert_int_equal(rte_eth_tx_queue_setup(id, q, 64, SOCKET_ID_ANY, NULL), 0);
+		snprintf(rn, sizeof(rn), "ETH_RXTX%u_%s", q, dev);
+		txr[i][q] = rte_ring_lookup(rn);
+		assert_non_null(txr[i][q]);
+	}
+	assert_int_equal(rte_eth_dev_start(id), 0);
+	ports.port[i].port_id = id;
+	ports.port[i].conf = pc;
+	ports.port[i].mtu = mtu;
+	ports.port[i].n_txq = 2;
+	ports.port[i].ctl_txq = 1; /* one worker: queue 0; the control path: queue 1 */
+	memcpy(ports.port[i].mac.addr_bytes, mac, 6);
+	ports.port_idx_of[id] = (uint16_t)i;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	pool = rte_pktmbuf_pool_create(
+			"test_host", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	assert_non_null(pool);
+	memset(&ports, 0, sizeof(ports));
+	memset(ports.port_idx_of, 0xff, sizeof(ports.port_idx_of));
+	ports.pool[0] = pool;
+	port_add(P_LAN, "lan", "10.1.0.1/24", "2001:db8:1::1/64", mac_lan, 1500);
+	port_add(P_WAN, "wan", "198.51.100.1/24", "2001:db8:100::1/64", mac_wan, 1400);
+	ports.n = 2;
+	store.ports = ports_conf;
+	store.n_ports = 2;
+	store.routes = routes;
+	prefix_set(&routes[0].dst, "0.0.0.0/0");
+	ip_set(&routes[0].via, "198.51.100.254");
+	prefix_set(&routes[1].dst, "::/0");
+	ip_set(&routes[1].via, "2001:db8:100::fe");
+	store.n_routes = 2;
+	store.neighs = neighs;
+	ip_set(&neighs[0].ip, "10.1.0.99");
+	memcpy(neighs[0].mac, mac_static, 6);
+	snprintf(neighs[0].port, sizeof(neighs[0].port), "lan");
+	store.n_neighs = 1;
+	return 0;
+}
+
+static void
+host_start(void)
+{
+	struct espgw_err err = {{0}};
+	struct espgw_host_prm prm = {.store = &store,
+			.ports = &ports,
+			.conf = &fx.conf,
+			.socket = SOCKET_ID_ANY};
+
+	fx.r = espgw_route_build(&store, &ports, SOCKET_ID_ANY, &err);
+	if (fx.r == NULL)
+		fail_msg("route build: %s", err.msg);
+	prm.route = fx.r;
+	fx.h = espgw_host_create(&prm, &err);
+	if (fx.h == NULL)
+		fail_msg("host create: %s", err.msg);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	espgw_host_conf_default(&fx.conf);
+	host_start();
+	return 0;
+}
+
+static uint64_t
+drops(void)
+{
+	const struct espgw_host_stats *s = espgw_host_stats(fx.h);
+	uint64_t n = 0;
+	unsigned int d;
+
+	for (d = 0; d < ESPGW_DROP_MAX; d++)
+		n += s->drop[d];
+	return n;
+}
+
+static uint64_t
+cnt(enum espgw_host_counter c)
+{
+	return espgw_host_stats(fx.h)->c[c];
+}
+
+static uint64_t
+dropped(enum espgw_drop d)
+{
+	return espgw_host_stats(fx.h)->drop[d];
+}
+
+static unsigned int
+out(uint16_t port, struct rte_mbuf **m, unsigned int max)
+{
+	return rte_ring_dequeue_burst(txr[port][1], (void **)m, max, NULL);
+}
+
+static unsigned int
+drain(uint16_t port)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n, total = 0;
+
+	while ((n = out(port, m, RTE_DIM(m))) != 0) {
+		rte_pktmbuf_free_bulk(m, n);
+		total += n;
+	}
+	return total;
+}
+
+/* Every packet from the ring ended somewhere, and nothing was sent that a test did not read. */
+static int
+teardown(void **state)
+{
+	const struct espgw_host_stats *s = espgw_host_stats(fx.h);
+	uint64_t in = s->c[ESPGW_HOST_IN];
+	uint64_t ended = s->c[ESPGW_HOST_SENT] + s->c[ESPGW_HOST_ABSORBED] + drops() + s->pending;
+	unsigned int p, left = 0;
+
+	(void)state;
+	for (p = 0; p < 2; p++)
+		left += drain((uint16_t)p);
+	/* Freed first, so that one failing test does not starve the next of memory. */
+	espgw_host_free(fx.h);
+	espgw_route_free(fx.r);
+	assert_int_equal(in, ended);
+	assert_int_equal(left, 0);
+	return 0;
+}
+
+/* ---- frames in and out ---- */
+
+static struct rte_mbuf *
+frame(uint16_t port, const uint8_t *b, size_t len, enum espgw_ctl_reason why, uint16_t mtu)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t type = be16(b + 12);
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), b, len);
+	m->port = ports.port[port].port_id;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->packet_type = type == RTE_ETHER_TYPE_IPV4   ? RTE_PTYPE_L3_IPV4
+			 : type == RTE_ETHER_TYPE_IPV6 ? RTE_PTYPE_L3_IPV6
+						       : 0;
+	espgw_ctl_tag_set(m, why, mtu);
+	return m;
+}
+
+static void
+in(struct rte_mbuf *m, uint64_t now)
+{
+	espgw_host_input(fx.h, &m, 1, now);
+}
+
+static void
+in_local(uint16_t port, const uint8_t *b, size_t len)
+{
+	in(frame(port, b, len, ESPGW_CTL_LOCAL, 0), T0);
+}
+
+static void
+expect_frame(uint16_t port, const uint8_t *b, size_t len)
+{
+	struct rte_mbuf *m;
+
+	assert_int_equal(out(port, &m, 1), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), len);
+	assert_memory_equal(rte_pktmbuf_mtod(m, const uint8_t *), b, len);
+	rte_pktmbuf_free(m);
+}
+
+static void
+expect_none(void)
+{
+	assert_int_equal(rte_ring_count(txr[P_LAN][1]), 0);
+	assert_int_equal(rte_ring_count(txr[P_WAN][1]), 0);
+}
+
+/* A UDP packet as a worker hands it over: still in the frame it came in (from A). */
+static struct rte_mbuf *
+ip4_pkt(const char *src, const char *dst, uint16_t len, uint16_t id, bool df)
+{
+	uint8_t b[1600] = {0};
+	uint8_t *ip = b + 14;
+	uint16_t i;
+
+	memcpy(b, mac_lan, 6);
+	memcpy(b + 6, mac_a, 6);
+	b[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	ip[4] = (uint8_t)(id >> 8);
+	ip[5] = (uint8_t)id;
+	ip[6] = df ? 0x40 : 0;
+	ip[8] = 63;
+	ip[9] = 17;
+	assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, ip + 16), 1);
+	ip[10] = (uint8_t)(~fold(sum16(ip, 20, 0)) >> 8);
+	ip[11] = (uint8_t)~fold(sum16(ip, 20, 0));
+	for (i = 20; i < len; i++)
+		ip[i] = (uint8_t)i;
+	return frame(P_LAN, b, 14u + len, ESPGW_CTL_LOCAL, 0);
+}
+
+static struct rte_mbuf *
+ip6_pkt(const char *src, const char *dst, uint16_t len, uint8_t tag)
+{
+	uint8_t b[1600] = {0};
+	uint8_t *ip = b + 14;
+	uint16_t i;
+
+	memcpy(b, mac_lan, 6);
+	memcpy(b + 6, mac_a, 6);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((len - 40) >> 8);
+	ip[5] = (uint8_t)(len - 40);
+	ip[6] = 17;
+	ip[7] = 63;
+	assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, dst, ip + 24), 1);
+	for (i = 40; i < len; i++)
+		ip[i] = (uint8_t)(i + tag);
+	return frame(P_LAN, b, 14u + len, ESPGW_CTL_LOCAL, 0);
+}
+
+static struct rte_mbuf *
+tag(struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
+{
+	espgw_ctl_tag_set(m, why, mtu);
+	return m;
+}
+
+/* An ARP reply from (mac, ip) to the port, as Linux sends it. */
+static void
+arp_reply_in(uint16_t port, const uint8_t mac[6], const char *ip, uint64_t now)
+{
+	uint8_t b[42] = {0};
+	const uint8_t *to = port == P_LAN ? mac_lan : mac_wan;
+
+	memcpy(b, to, 6);
+	memcpy(b + 6, mac, 6);
+	b[12] = 0x08;
+	b[13] = 0x06;
+	memcpy(b + 14, (const uint8_t[]){0, 1, 8, 0, 6, 4, 0, 2}, 8);
+	memcpy(b + 22, mac, 6);
+	assert_int_equal(inet_pton(AF_INET, ip, b + 28), 1);
+	memcpy(b + 32, to, 6);
+	memcpy(b + 38,
+			port == P_LAN ? (const uint8_t[]){10, 1, 0, 1}
+				      : (const uint8_t[]){198, 51, 100, 1},
+			4);
+	in(frame(port, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
+}
+
+/* A solicited NA (R=1, S=1, O=1) for target from mac, to the WAN port's address. */
+static void
+na_in(const uint8_t mac[6], const char *target, uint64_t now)
+{
+	uint8_t b[86] = {0};
+	uint8_t *ip = b + 14, *na = ip + 40;
+	uint32_t sum;
+
+	memcpy(b, mac_wan, 6);
+	memcpy(b + 6, mac, 6);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = 58;
+	ip[7] = 255;
+	assert_int_equal(inet_pton(AF_INET6, target, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:100::1", ip + 24), 1);
+	na[0] = 136;
+	na[4] = 0xe0;
+	memcpy(na + 8, ip + 8, 16);
+	na[24] = 2;
+	na[25] = 1;
+	memcpy(na + 26, mac, 6);
+	sum = sum16(ip + 8, 32, 0) + 32 + 58;
+	sum = (uint16_t)~fold(sum16(na, 32, sum));
+	na[2] = (uint8_t)(sum >> 8);
+	na[3] = (uint8_t)sum;
+	in(frame(P_WAN, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
+}
+
+static const struct espgw_l2_hop *
+hop_of(const char *dst)
+{
+	struct espgw_ip ip;
+
+	ip_set(&ip, dst);
+	return espgw_route_lookup(fx.r, &ip);
+}
+
+static struct espgw_l2_hop *
+entry(uint16_t port, const char *addr)
+{
+	struct espgw_ip ip;
+
+	ip_set(&ip, addr);
+	return espgw_route_neigh_find(fx.r, port, &ip);
+}
+
+/* ---- tests ---- */
+
+/* RFC 826: a request for our LAN address gets the exact reply; others get none. */
+static void
+test_arp_reply(void **state)
+{
+	uint8_t other[sizeof(arp_req_in)];
+
+	(void)state;
+	in_local(P_LAN, arp_req_in, sizeof(arp_req_in));
+	expect_frame(P_LAN, arp_reply_out, sizeof(arp_reply_out));
+	assert_int_equal(cnt(ESPGW_HOST_ARP_REQ_RX), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ARP_REPLY_TX), 1);
+	/* The LAN address asked on the WAN link: answered only on its own port. */
+	in_local(P_WAN, arp_req_in, sizeof(arp_req_in));
+	/* Someone else's address. */
+	memcpy(other, arp_req_in, sizeof(other));
+	other[41] = 77;
+	in_local(P_LAN, other, sizeof(other));
+	expect_none();
+	assert_int_equal(cnt(ESPGW_HOST_ABSORBED), 2);
+	/* A stranger is not learned: the table is not filled by whoever talks. */
+	assert_null(entry(P_LAN, "10.1.0.10"));
+}
+
+/* RFC 4861 7.2.4: NS for our address (solicited-node multicast) -> the exact NA. */
+static void
+test_ns_na(void **state)
+{
+	uint8_t bad[sizeof(ns_in)];
+
+	(void)state;
+	in_local(P_LAN, ns_in, sizeof(ns_in));
+	expect_frame(P_LAN, na_out, sizeof(na_out));
+	assert_true(cksum6_ok(na_out + 14)); /* the vector itself, by our own sum */
+	assert_int_equal(cnt(ESPGW_HOST_NS_RX), 1);
+	assert_int_equal(cnt(ESPGW_HOST_NA_TX), 1);
+	/* RFC 4861 7.1.1: hop limit other than 255 is not ND. */
+	memcpy(bad, ns_in, sizeof(bad));
+	bad[21] = 64;
+	in_local(P_LAN, bad, sizeof(bad));
+	/* A flipped checksum bit. */
+	memcpy(bad, ns_in, sizeof(bad));
+	bad[57] ^= 1;
+	in_local(P_LAN, bad, sizeof(bad));
+	expect_none();
+	assert_int_equal(dropped(ESPGW_DROP_BAD_L3), 2);
+}
+
+/* The EUI-64 link-local address answers NS too, and is the NA's source. */
+static void
+test_ns_link_local(void **state)
+{
+	uint8_t ns[sizeof(ns_in)];
+	struct espgw_ip ll;
+	struct rte_mbuf *m;
+	struct rte_ether_addr mac;
+	const uint8_t *p;
+	uint32_t sum;
+
+	(void)state;
+	memcpy(mac.addr_bytes, mac_lan, 6);
+	espgw_host_link_local(&mac, &ll);
+	memcpy(ns, ns_in, sizeof(ns));
+	memcpy(ns + 62, ll.v6, 16); /* target */
+	memcpy(ns + 38, (const uint8_t[]){0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff}, 13);
+	memcpy(ns + 51, &ll.v6[13], 3);
+	ns[56] = ns[57] = 0;
+	sum = (uint16_t)~fold(sum16(ns + 54, 32, sum16(ns + 22, 32, 0) + 32 + 58));
+	ns[56] = (uint8_t)(sum >> 8);
+	ns[57] = (uint8_t)sum;
+	in_local(P_LAN, ns, sizeof(ns));
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(p + 22, ll.v6, 16); /* source: the link-local target */
+	assert_memory_equal(p + 62, ll.v6, 16);
+	assert_int_equal(p[54], 136);
+	assert_true(cksum6_ok(p + 14));
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_echo(void **state)
+{
+	(void)state;
+	in_local(P_LAN, echo4_in, sizeof(echo4_in));
+	expect_frame(P_LAN, echo4_out, sizeof(echo4_out));
+	in_local(P_LAN, echo6_in, sizeof(echo6_in));
+	expect_frame(P_LAN, echo6_out, sizeof(echo6_out));
+	assert_int_equal(cnt(ESPGW_HOST_ECHO_REPLY), 2);
+}
+
+/* Addressed to us through a tunnel (no frame left): cannot be answered on a link. */
+static void
+test_local_unhandled(void **state)
+{
+	struct rte_mbuf *m = frame(P_LAN, echo4_in, sizeof(echo4_in), ESPGW_CTL_LOCAL, 0);
+
+	(void)state;
+	rte_pktmbuf_adj(m, 14);
+	m->l2_len = 0;
+	in(m, T0);
+	expect_none();
+	assert_int_equal(dropped(ESPGW_DROP_LOCAL_UNHANDLED), 1);
+}
+
+static void
+expect_released(uint16_t port, const uint8_t dst_mac[6], const uint16_t *ids, unsigned int n)
+{
+	struct rte_mbuf *m[32];
+	const uint8_t *p;
+	unsigned int i;
+
+	assert_int_equal(out(port, m, RTE_DIM(m)), n);
+	for (i = 0; i < n; i++) {
+		p = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		assert_memory_equal(p, dst_mac, 6);
+		assert_memory_equal(p + 6, port == P_LAN ? mac_lan : mac_wan, 6);
+		assert_int_equal(be16(p + 18), ids[i]); /* IPv4 id: order kept */
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+/* An on-link host: ARP request, packets wait, the reply releases them in order. */
+static void
+test_resolve_v4(void **state)
+{
+	static const uint16_t ids[] = {1, 2, 3};
+	const struct espgw_l2_hop *h;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		in(tag(ip4_pkt("10.1.0.10", "10.1.0.20", 100, ids[i], false), ESPGW_CTL_NO_NEIGH,
+				   0),
+				T0);
+	expect_frame(P_LAN, arp_solicit_out, sizeof(arp_solicit_out));
+	expect_none();
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 3);
+	assert_int_equal(hop_of("10.1.0.20")->kind, ESPGW_HOP_DYNAMIC);
+	arp_reply_in(P_LAN, mac_b, "10.1.0.20", T0 + 10);
+	expect_released(P_LAN, mac_b, ids, 3);
+	h = hop_of("10.1.0.20");
+	assert_true(espgw_hop_resolved(h));
+	assert_memory_equal(h->dst.addr_bytes, mac_b, 6);
+	assert_int_equal(cnt(ESPGW_HOST_QUEUED), 3);
+	assert_int_equal(cnt(ESPGW_HOST_RELEASED), 3);
+	assert_int_equal(cnt(ESPGW_HOST_RESOLVED), 1);
+	/* Resolved while a worker still handed one over: sent at once. */
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.20", 100, 4, false), ESPGW_CTL_NO_NEIGH, 0), T0 + 20);
+	expect_released(P_LAN, mac_b, (const uint16_t[]){4}, 1);
+}
+
+/* The default router over IPv6: NS to its solicited-node address, NA releases. */
+static void
+test_resolve_v6(void **state)
+{
+	struct rte_mbuf *m;
+	const uint8_t *p;
+
+	(void)state;
+	in(tag(ip6_pkt("2001:db8:1::10", "2001:db8:2::20", 200, 0), ESPGW_CTL_NO_NEIGH, 0), T0);
+	expect_frame(P_WAN, ns_solicit_out, sizeof(ns_solicit_out));
+	na_in(mac_r, "2001:db8:100::fe", T0 + 5);
+	assert_int_equal(out(P_WAN, &m, 1), 1);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(p, mac_r, 6);
+	assert_memory_equal(p + 6, mac_wan, 6);
+	assert_int_equal(be16(p + 12), RTE_ETHER_TYPE_IPV6);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 200);
+	rte_pktmbuf_free(m);
+	assert_int_equal(hop_of("2001:db8:9::1")->kind, ESPGW_HOP_VIA);
+	assert_true(espgw_hop_resolved(hop_of("2001:db8:9::1")));
+}
+
+/* Three requests one second apart, then the waiting packets are dropped and counted. */
+static void
+test_resolve_fail(void **state)
+{
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.30", 100, 1, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.30", 100, 2, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_LAN), 1);
+	espgw_host_timer(fx.h, T0 + 999);
+	expect_none();
+	espgw_host_timer(fx.h, T0 + 1000);
+	assert_int_equal(drain(P_LAN), 1);
+	espgw_host_timer(fx.h, T0 + 2000);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_FAILED), 0);
+	espgw_host_timer(fx.h, T0 + 3000);
+	expect_none();
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_FAILED), 2);
+	assert_int_equal(cnt(ESPGW_HOST_RESOLVE_FAILED), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ARP_REQ_TX), 3);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 0);
+	assert_null(entry(P_LAN, "10.1.0.30")); /* dynamic entries go */
+}
+
+/* 16 per neighbor, and the total cap across neighbors. */
+static void
+test_queue_bound(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		in(tag(ip4_pkt("10.1.0.10", "10.1.0.40", 100, (uint16_t)i, false),
+				   ESPGW_CTL_NO_NEIGH, 0),
+				T0);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 16);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUEUE_FULL), 4);
+	assert_int_equal(drain(P_LAN), 1);
+	teardown(state);
+	/* A total of 20: 16 for one neighbor leave 4 for the next. */
+	fx.conf.queue_total = 20;
+	host_start();
+	for (i = 0; i < 16; i++)
+		in(tag(ip4_pkt("10.1.0.10", "10.1.0.41", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0),
+				T0);
+	for (i = 0; i < 8; i++)
+		in(tag(ip4_pkt("10.1.0.10", "10.1.0.42", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0),
+				T0);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 20);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUEUE_FULL), 4);
+	assert_int_equal(drain(P_LAN), 2);
+}
+
+/* The reserved slots bound on-link entries; a full table is a counted drop, freed on failure. */
+static void
+test_table_full(void **state)
+{
+	char a[64];
+	unsigned int i, t;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		snprintf(a, sizeof(a), "2001:db8:1::%x", 0x1000 + i);
+		in(tag(ip6_pkt("2001:db8:1::10", a, 100, 0), ESPGW_CTL_NO_NEIGH, 0), T0);
+	}
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 300 - 256);
+	assert_int_equal(drain(P_LAN), 256);
+	for (t = 1; t <= 3; t++) {
+		espgw_host_timer(fx.h, T0 + t * 1000);
+		drain(P_LAN);
+	}
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_FAILED), 256);
+	in(tag(ip6_pkt("2001:db8:1::10", "2001:db8:1::ffff", 100, 0), ESPGW_CTL_NO_NEIGH, 0),
+			T0 + 4000);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
+	assert_int_equal(drain(P_LAN), 1);
+}
+
+/*
+ * A deleted entry's slot comes back only after every reader passed a
+ * quiescent state: with a worker that has not, the table stays full.
+ */
+static void
+test_grace_period(void **state)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *qsv = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	char a[64];
+	unsigned int i, t;
+
+	(void)state;
+	assert_non_null(qsv);
+	assert_int_equal(rte_rcu_qsbr_init(qsv, 1), 0);
+	assert_int_equal(rte_rcu_qsbr_thread_register(qsv, 0), 0);
+	rte_rcu_qsbr_thread_online(qsv, 0); /* a worker that holds hops and has not moved on */
+	espgw_route_rcu_set(fx.r, qsv);
+	for (i = 0; i < 256; i++) {
+		snprintf(a, sizeof(a), "2001:db8:1::%x", 0x1000 + i);
+		in(tag(ip6_pkt("2001:db8:1::10", a, 100, 0), ESPGW_CTL_NO_NEIGH, 0), T0);
+	}
+	for (t = 0; t <= 3; t++) {
+		espgw_host_timer(fx.h, T0 + t * 1000);
+		drain(P_LAN);
+	}
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_FAILED), 256);
+	in(tag(ip6_pkt("2001:db8:1::10", "2001:db8:1::ffff", 100, 0), ESPGW_CTL_NO_NEIGH, 0),
+			T0 + 4000);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 1);
+	rte_rcu_qsbr_quiescent(qsv, 0);
+	in(tag(ip6_pkt("2001:db8:1::10", "2001:db8:1::ffff", 100, 0), ESPGW_CTL_NO_NEIGH, 0),
+			T0 + 4000);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 1);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
+	assert_int_equal(drain(P_LAN), 1);
+	rte_rcu_qsbr_thread_offline(qsv, 0);
+	espgw_route_rcu_set(fx.r, NULL);
+	rte_free(qsv);
+}
+
+/* Resolve dst through the LAN (on-link) with an ARP reply from mac at now. */
+static void
+resolve_lan(const char *dst, const uint8_t mac[6], uint64_t now)
+{
+	in(tag(ip4_pkt("10.1.0.10", dst, 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), now);
+	assert_int_equal(drain(P_LAN), 1);
+	arp_reply_in(P_LAN, mac, dst, now);
+	assert_int_equal(drain(P_LAN), 1);
+}
+
+static void
+expect_probe(uint16_t port, const uint8_t mac[6])
+{
+	struct rte_mbuf *m;
+	const uint8_t *p;
+
+	assert_int_equal(out(port, &m, 1), 1);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(p, mac, 6); /* unicast probe to the known MAC */
+	assert_int_equal(be16(p + 12), RTE_ETHER_TYPE_ARP);
+	assert_int_equal(be16(p + 20), 1);
+	rte_pktmbuf_free(m);
+}
+
+/* Reachable 60 s, then unicast probes; an answer keeps the entry, silence ends it. */
+static void
+test_aging(void **state)
+{
+	uint64_t t;
+
+	(void)state;
+	resolve_lan("10.1.0.50", mac_b, T0);
+	espgw_host_timer(fx.h, T0 + 59999);
+	expect_none();
+	espgw_host_timer(fx.h, T0 + 60000);
+	expect_probe(P_LAN, mac_b);
+	assert_true(espgw_hop_resolved(hop_of("10.1.0.50"))); /* still used while probed */
+	arp_reply_in(P_LAN, mac_b, "10.1.0.50", T0 + 60500);
+	espgw_host_timer(fx.h, T0 + 61500);
+	expect_none();
+	t = T0 + 60500 + 60000;
+	espgw_host_timer(fx.h, t);
+	expect_probe(P_LAN, mac_b);
+	espgw_host_timer(fx.h, t + 1000);
+	expect_probe(P_LAN, mac_b);
+	espgw_host_timer(fx.h, t + 2000);
+	expect_probe(P_LAN, mac_b);
+	espgw_host_timer(fx.h, t + 3000);
+	expect_none();
+	assert_null(entry(P_LAN, "10.1.0.50"));
+	assert_false(espgw_hop_resolved(hop_of("10.1.0.50")));
+	/* The static neighbor was never probed and still has its MAC. */
+	assert_true(espgw_hop_resolved(hop_of("10.1.0.99")));
+	assert_memory_equal(hop_of("10.1.0.99")->dst.addr_bytes, mac_static, 6);
+}
+
+/* A "via" next hop that stops answering loses its MAC but stays in the table. */
+static void
+test_aging_via(void **state)
+{
+	const struct espgw_l2_hop *h;
+	unsigned int i;
+
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_WAN), 1);
+	arp_reply_in(P_WAN, mac_r, "198.51.100.254", T0);
+	assert_int_equal(drain(P_WAN), 1);
+	h = hop_of("203.0.113.5");
+	assert_true(espgw_hop_resolved(h));
+	for (i = 0; i <= 3; i++) {
+		espgw_host_timer(fx.h, T0 + 60000 + i * 1000);
+		if (i < 3)
+			expect_probe(P_WAN, mac_r);
+	}
+	expect_none();
+	assert_false(espgw_hop_resolved(h));
+	assert_ptr_equal(entry(P_WAN, "198.51.100.254"), h);
+}
+
+/* ARP cannot overwrite a static neighbor. */
+static void
+test_static_kept(void **state)
+{
+	(void)state;
+	arp_reply_in(P_LAN, mac_b, "10.1.0.99", T0);
+	assert_memory_equal(hop_of("10.1.0.99")->dst.addr_bytes, mac_static, 6);
+	assert_int_equal(cnt(ESPGW_HOST_ARP_REPLY_RX), 1);
+}
+
+/* RFC 1191 4: type 3 code 4 with the next-hop MTU, the quoted packet, from our LAN address. */
+static void
+test_frag_needed(void **state)
+{
+	struct rte_mbuf *m = ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0x42, true);
+	uint8_t orig[548];
+	const uint8_t *p, *ip, *icmp;
+
+	(void)state;
+	memcpy(orig, rte_pktmbuf_mtod_offset(m, const uint8_t *, 14), sizeof(orig));
+	in(tag(m, ESPGW_CTL_TOO_BIG, 1446), T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	ip = p + 14;
+	icmp = ip + 20;
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 576); /* RFC 1812 4.3.2.3: 576 at most */
+	assert_memory_equal(p, mac_a, 6);
+	assert_memory_equal(p + 6, mac_lan, 6);
+	assert_int_equal(ip[0], 0x45);
+	assert_int_equal(be16(ip + 2), 576);
+	assert_int_equal(ip[9], 1);
+	assert_memory_equal(ip + 12, ((const uint8_t[]){10, 1, 0, 1, 10, 1, 0, 10}), 8);
+	assert_true(cksum_ok(ip, 20));
+	assert_int_equal(icmp[0], 3);
+	assert_int_equal(icmp[1], 4);
+	assert_int_equal(be16(icmp + 4), 0);
+	assert_int_equal(be16(icmp + 6), 1446);
+	assert_true(cksum_ok(icmp, 8 + 548));
+	assert_memory_equal(icmp + 8, orig, sizeof(orig));
+	rte_pktmbuf_free(m);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 1);
+	/* No error about a packet from a multicast source (RFC 1122 3.2.2). */
+	in(tag(ip4_pkt("224.0.0.5", "203.0.113.5", 1500, 1, true), ESPGW_CTL_TOO_BIG, 1446), T0);
+	expect_none();
+	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 1);
+}
+
+/* RFC 4443 3.2: type 2 with a 32-bit MTU, as much of the packet as fits in 1280. */
+static void
+test_packet_too_big(void **state)
+{
+	struct rte_mbuf *m = ip6_pkt("2001:db8:1::10", "2001:db8:2::20", 1500, 3);
+	uint8_t orig[1232], me[16];
+	const uint8_t *ip, *icmp;
+
+	(void)state;
+	memcpy(orig, rte_pktmbuf_mtod_offset(m, const uint8_t *, 14), sizeof(orig));
+	in(tag(m, ESPGW_CTL_TOO_BIG, 1406), T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1280);
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	icmp = ip + 40;
+	assert_int_equal(ip[0] >> 4, 6);
+	assert_int_equal(be16(ip + 4), 1240);
+	assert_int_equal(ip[6], 58);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::1", me), 1);
+	assert_memory_equal(ip + 8, me, 16);
+	assert_memory_equal(ip + 24, orig + 8, 16); /* back to the sender */
+	assert_int_equal(icmp[0], 2);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(be16(icmp + 4) << 16 | be16(icmp + 6), 1406);
+	assert_true(cksum6_ok(ip));
+	assert_memory_equal(icmp + 8, orig, sizeof(orig));
+	rte_pktmbuf_free(m);
+	/* Below the IPv6 minimum the report is 1280 (RFC 8200 5). */
+	in(tag(ip6_pkt("2001:db8:1::10", "2001:db8:2::20", 1500, 3), ESPGW_CTL_TOO_BIG, 1200), T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	icmp = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 40);
+	assert_int_equal(be16(icmp + 6), 1280);
+	rte_pktmbuf_free(m);
+}
+
+/* 100 errors/s with a bucket of 100: a burst of 150 sends 100; 100 ms later, 10 more. */
+static void
+test_rate_limit(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 150; i++)
+		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
+				T0);
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 50);
+	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 50);
+	for (i = 0; i < 20; i++)
+		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
+				T0 + 100);
+	assert_int_equal(drain(P_LAN), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
+}
+
+/* Inner MTU per SA: outer header, ESP header, IV, ICV, padding to the block, trailer. */
+static void
+test_tunnel_mtu(void **state)
+{
+	(void)state;
+	/* AES-GCM over IPv4: 1500 - 20 - 8 - 8 - 16 = 1448 (4-aligned), minus 2. */
+	assert_int_equal(espgw_host_tunnel_mtu(1500, ESPGW_AF_INET, 8, 16, 4), 1446);
+	/* AES-CBC + HMAC-SHA-256-128 over IPv6: 1500 - 40 - 8 - 16 - 16 = 1420 -> 1408, minus 2. */
+	assert_int_equal(espgw_host_tunnel_mtu(1500, ESPGW_AF_INET6, 16, 16, 16), 1406);
+	/* AES-CBC + HMAC-SHA1-96 over IPv4 at 1400: 1344 is 16-aligned, minus 2. */
+	assert_int_equal(espgw_host_tunnel_mtu(1400, ESPGW_AF_INET, 16, 12, 16), 1342);
+	assert_int_equal(espgw_host_tunnel_mtu(60, ESPGW_AF_INET, 16, 16, 16), 0);
+}
+
+/* RFC 4291 appendix A: 52:54:00:12:34:56 -> fe80::5054:ff:fe12:3456. */
+static void
+test_link_local(void **state)
+{
+	struct rte_ether_addr mac = {{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+	struct espgw_ip ll, want;
+
+	(void)state;
+	espgw_host_link_local(&mac, &ll);
+	ip_set(&want, "fe80::5054:ff:fe12:3456");
+	assert_true(espgw_ip_equal(&ll, &want));
+	/* The FIB sends link-local and multicast to the control path. */
+	assert_true(hop_of("fe80::1") == NULL || hop_of("fe80::1")->local);
+	assert_true(hop_of("ff02::1:ff00:1")->local);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test_setup_teardown(test_arp_reply, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_ns_na, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_ns_link_local, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_local_unhandled, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_resolve_v4, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_resolve_v6, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_resolve_fail, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_grace_period, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_aging_via, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_static_kept, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_frag_needed, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_tunnel_mtu, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_link_local, setup, teardown),
+	};
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
