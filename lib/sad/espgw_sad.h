@@ -31,6 +31,8 @@ struct espgw_sa_rt {
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
 	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
 	uint8_t pad;
+	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
+	uint32_t outer_csum;
 	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
 	struct espgw_replay *replay;
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */

@@ -64,20 +64,52 @@ espgw_sa_outer_tmpl(const struct espgw_sa_conf *sa, uint8_t hdr[ESPGW_SA_TMPL_MA
 }
 
 /*
+ * Per packet only TOS, total length, packet id and DF change (rte_ipsec writes
+ * the middle two), so the checksum is the per-SA sum of every other word plus
+ * those four, folded: RFC 1071 sums are byte-order independent, so raw
+ * 16-bit loads are fine.
+ */
+uint32_t
+espgw_sa_outer_csum(const uint8_t hdr[ESPGW_SA_TMPL_MAX])
+{
+	struct rte_ipv4_hdr t;
+
+	memcpy(&t, hdr, sizeof(t));
+	t.version_ihl = 0;
+	t.type_of_service = 0;
+	t.total_length = 0;
+	t.packet_id = 0;
+	t.fragment_offset = 0;
+	t.hdr_checksum = 0;
+	return rte_raw_cksum(&t, sizeof(t));
+}
+
+static inline uint16_t
+v4_cksum(uint32_t base, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t sum = base + *(const uint16_t *)ip + ip->total_length + ip->packet_id +
+		       ip->fragment_offset;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
  * tos_mask selects what comes from the inner header: ECN always (RFC 6040
  * 4.1 normal mode: the outer ECN field is a copy of the inner one), DSCP too
  * when the SA copies it (RFC 2983 uniform model). df_bit is the inner DF
  * (network order) when the SA copies DF, else 0 and the template decides.
  */
 static inline void
-fix_v4(struct rte_mbuf *m, uint8_t tos_mask, uint8_t inner_tos, rte_be16_t df_bit)
+fix_v4(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos_mask, uint8_t inner_tos,
+		rte_be16_t df_bit)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 
 	ip->type_of_service = (ip->type_of_service & ~tos_mask) | (inner_tos & tos_mask);
 	ip->fragment_offset |= df_bit;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = v4_cksum(sa->outer_csum, ip);
 }
 
 static inline void
@@ -100,31 +132,27 @@ df_of(uint8_t inner_df)
 static void
 v4_dscp_copy_df_copy(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
 {
-	RTE_SET_USED(sa);
-	fix_v4(m, TOS_ALL, tos, df_of(df));
+	fix_v4(sa, m, TOS_ALL, tos, df_of(df));
 }
 
 static void
 v4_dscp_copy_df_fixed(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
 {
-	RTE_SET_USED(sa);
 	RTE_SET_USED(df);
-	fix_v4(m, TOS_ALL, tos, 0);
+	fix_v4(sa, m, TOS_ALL, tos, 0);
 }
 
 static void
 v4_dscp_set_df_copy(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
 {
-	RTE_SET_USED(sa);
-	fix_v4(m, TOS_ECN, tos, df_of(df));
+	fix_v4(sa, m, TOS_ECN, tos, df_of(df));
 }
 
 static void
 v4_dscp_set_df_fixed(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
 {
-	RTE_SET_USED(sa);
 	RTE_SET_USED(df);
-	fix_v4(m, TOS_ECN, tos, 0);
+	fix_v4(sa, m, TOS_ECN, tos, 0);
 }
 
 /* IPv6 has no DF: the outer packet is never fragmented on the way (RFC 8200 5). */
