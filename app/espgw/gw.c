@@ -9,7 +9,10 @@
 
 #include "gw.h"
 
-#define CTL_RING_SIZE 4096
+#define CTL_RING_SIZE	 4096
+#define INJECT_RING_SIZE 1024
+#define TCP_IP4_HDRS	 40 /* IPv4 + TCP headers without options: MSS = MTU - 40 */
+#define TCP_IP6_HDRS	 60 /* IPv6 + TCP */
 
 static int
 workers_create(struct espgw_gw *gw, struct espgw_err *err)
@@ -69,6 +72,30 @@ qsbr_create(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/* Each worker reassembles the outer ESP fragments it receives, in its own table and pool. */
+static int
+reasm_create(struct espgw_gw *gw, struct espgw_err *err)
+{
+	struct espgw_reasm_conf conf;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned int i;
+
+	espgw_reasm_conf_default(&conf);
+	for (i = 0; i < gw->n_workers; i++) {
+		struct espgw_worker *w = gw->worker[i];
+
+		snprintf(name, sizeof(name), "espgw_reasm_w%u", i);
+		w->reasm = espgw_reasm_create(&conf, name, w->stats.drop,
+				(int)rte_lcore_to_socket_id(w->lcore_id));
+		if (w->reasm == NULL) {
+			snprintf(err->msg, sizeof(err->msg),
+					"out of memory for the reassembly table of worker %u", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Worker i owns queue i on every port and queue pair i on every cryptodev. */
 static void
 worker_map(struct espgw_gw *gw, struct espgw_worker *w)
@@ -78,6 +105,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->t = &gw->tables;
 	w->quit = &gw->quit;
 	w->ctl = gw->ctl;
+	w->inject = w->idx == 0 ? gw->inject : NULL;
 	w->qsv = gw->qsv;
 	w->burst = gw->store.global.burst ? gw->store.global.burst : 32;
 	w->txq = (uint16_t)w->idx;
@@ -96,22 +124,70 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->esp.crypto = &gw->crypto;
 	w->esp.qp = (uint16_t)w->idx;
 	w->esp.stats = &w->stats;
+	w->esp.mss = gw->sa_mss;
 }
 
-/* The inner MTU of an outbound SA: its outer route's MTU less its ESP overhead. */
+/* The largest inner packet an SA carries: its outer route's MTU less its ESP overhead. */
 static uint16_t
-sa_inner_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
 {
 	const struct espgw_l2_hop *hop;
 
-	if (sa->dir != ESPGW_DIR_OUT)
-		return UINT16_MAX;
 	/* Without a route the outer packet is dropped at forwarding (no_route) anyway. */
 	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
 	if (hop == NULL)
 		return UINT16_MAX;
 	return espgw_host_tunnel_mtu(
 			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
+}
+
+static uint16_t
+sa_inner_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+{
+	return sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
+}
+
+/*
+ * The MSS an SA clamps to, decided once: as configured, or "auto": the
+ * tunnel MTU less the IP and TCP headers of the SA's inner family. For an
+ * inbound SA, auto assumes the reverse SA has the same transform and path.
+ */
+static uint16_t
+sa_mss_of(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+{
+	uint16_t want = sa->conf->mss_clamp, mtu, hdrs;
+
+	if (want != ESPGW_MSS_AUTO)
+		return want;
+	mtu = sa_tunnel_mtu(gw, sa);
+	hdrs = sa->inner_proto == IPPROTO_IPIP ? TCP_IP4_HDRS : TCP_IP6_HDRS;
+	if (mtu == UINT16_MAX)
+		return 0; /* no route: nothing to fit */
+	return (uint16_t)RTE_MAX(mtu - hdrs, ESPGW_MSS_MIN);
+}
+
+/* Only when some SA clamps do the workers get a table (esp.mss); otherwise NULL. */
+static int
+sa_mss_build(struct espgw_gw *gw, struct espgw_err *err)
+{
+	unsigned int i;
+
+	for (i = 0; i < gw->sad.n && gw->store.sas[i].mss_clamp == 0; i++)
+		;
+	if (i == gw->sad.n)
+		return 0;
+	gw->sa_mss = rte_zmalloc("espgw_sa_mss", (gw->sad.n + 1) * sizeof(*gw->sa_mss), 0);
+	if (gw->sa_mss == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for SA MSS clamps");
+		return -1;
+	}
+	for (i = 0; i < gw->sad.n; i++) {
+		gw->sa_mss[i] = sa_mss_of(gw, &gw->sad.sa[i]);
+		if (gw->sa_mss[i] != 0)
+			RTE_LOG(INFO, USER1, "sa %s: TCP MSS clamped to %u\n",
+					gw->store.sas[i].name, gw->sa_mss[i]);
+	}
+	return 0;
 }
 
 static int
@@ -134,6 +210,26 @@ sa_mtu_build(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/* The stats output's extra sections: the control path's, then the data path's. */
+static void
+extra_print(const void *arg, FILE *f)
+{
+	const struct espgw_gw *gw = arg;
+
+	espgw_host_stats_print(gw->host, f);
+	espgw_dp_stats_print(gw->worker, gw->n_workers, f);
+}
+
+static void
+extra_json(const void *arg, FILE *f)
+{
+	const struct espgw_gw *gw = arg;
+
+	espgw_host_stats_json(gw->host, f);
+	fprintf(f, ", ");
+	espgw_dp_stats_json(gw->worker, gw->n_workers, f);
+}
+
 static int
 host_create(struct espgw_gw *gw, struct espgw_err *err)
 {
@@ -146,15 +242,23 @@ host_create(struct espgw_gw *gw, struct espgw_err *err)
 			.socket = (int)rte_socket_id(),
 	};
 
+	/* One producer (the control path), one consumer (worker 0). */
+	gw->inject = rte_ring_create("espgw_inject", INJECT_RING_SIZE, prm.socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (gw->inject == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "cannot create the injection ring");
+		return -1;
+	}
+	prm.inject = gw->inject;
 	espgw_host_conf_default(&conf);
 	espgw_route_rcu_set(gw->route, gw->qsv);
 	gw->host = espgw_host_create(&prm, err);
 	if (gw->host == NULL)
 		return -1;
-	gw->host_stats.print = espgw_host_stats_print;
-	gw->host_stats.json = espgw_host_stats_json;
-	gw->host_stats.arg = gw->host;
-	gw->view.extra = &gw->host_stats;
+	gw->extra_stats.print = extra_print;
+	gw->extra_stats.json = extra_json;
+	gw->extra_stats.arg = gw;
+	gw->view.extra = &gw->extra_stats;
 	return 0;
 }
 
@@ -177,7 +281,9 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->tables.route = gw->route;
 	gw->tables.sad = &gw->sad;
 	gw->tables.ports = &gw->ports;
-	return sa_mtu_build(gw, err);
+	if (sa_mtu_build(gw, err) < 0 || sa_mss_build(gw, err) < 0)
+		return -1;
+	return reasm_create(gw, err);
 }
 
 int
@@ -228,6 +334,8 @@ espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	if (espgw_host_telemetry_register(gw->host) != 0)
 		RTE_LOG(WARNING, USER1, "telemetry /espgw/control not registered\n");
+	if (espgw_dp_telemetry_register(gw->worker, gw->n_workers) != 0)
+		RTE_LOG(WARNING, USER1, "telemetry /espgw/dp not registered\n");
 	for (i = 0; i < gw->n_workers; i++)
 		rte_eal_remote_launch(espgw_worker_main, gw->worker[i], gw->worker[i]->lcore_id);
 	gw->running = true;
@@ -267,6 +375,17 @@ espgw_gw_stop(struct espgw_gw *gw)
 		espgw_gw_ctl_poll(gw);
 }
 
+/* What the control path injected after worker 0 stopped goes back to its pool. */
+static void
+inject_drain(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	while (r != NULL && rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
 void
 espgw_gw_teardown(struct espgw_gw *gw)
 {
@@ -285,9 +404,13 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	if (gw->crypto_ready)
 		espgw_crypto_close(&gw->crypto);
 	rte_ring_free(gw->ctl);
+	inject_drain(gw->inject);
+	gw->inject = NULL;
 	rte_free(gw->sa_mtu);
+	rte_free(gw->sa_mss);
 	rte_free(gw->qsv);
 	for (i = 0; i < gw->n_workers; i++) {
+		espgw_reasm_free(gw->worker[i]->reasm);
 		rte_free(gw->worker[i]->stats.sa);
 		rte_free(gw->worker[i]);
 	}

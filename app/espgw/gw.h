@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The gateway instance: the store and every module built from it, the
- * workers, the control ring and the control path (lib/host) that serves it.
+ * workers (each with its reassembly table), the control ring and the control
+ * path (lib/host) that serves it, and the ring by which the control path
+ * sends replies through worker 0's outbound path (to hosts behind tunnels).
  * Setup runs on the main lcore; nothing is started until every module has
  * been built, so a failure starts nothing.
  */
@@ -33,10 +35,12 @@ struct espgw_gw {
 	struct espgw_route *route;
 	struct espgw_tables tables;
 	uint16_t *sa_mtu; /* tables.sa_mtu */
+	uint16_t *sa_mss; /* TCP MSS clamp per SA (workers' esp.mss), NULL when no SA clamps */
 	struct rte_ring *ctl;
+	struct rte_ring *inject;  /* control path -> worker 0's outbound path */
 	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
 	struct rte_rcu_qsbr *qsv; /* workers' quiescent states: neighbor entries are reused after */
-	struct espgw_stats_section host_stats;
+	struct espgw_stats_section extra_stats; /* control path and data path sections */
 	struct espgw_worker *worker[RTE_MAX_LCORE];
 	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];
 	unsigned int n_workers;

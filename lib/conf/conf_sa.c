@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * "sa add NAME dir in|out spi N mode tunnel local IP remote IP TRANSFORM [OPTIONS]"
+ * (options include "mss-clamp auto|N", TCP MSS clamping through the SA)
  * and "sa del NAME". The transform is checked for consistency (algorithm
  * kinds, key and salt sizes) by the store; here only the syntax. Key text
  * never goes into a message.
@@ -31,6 +32,7 @@ enum {
 	S_PATH,
 	S_CDEV,
 	S_MATCH,
+	S_MSS,
 };
 
 static int
@@ -276,6 +278,24 @@ set_match(void *obj, const char *v, struct espgw_err *err)
 	return 0;
 }
 
+/* "mss-clamp auto|N": the store checks N's range. */
+static int
+set_mss(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_sa_conf *sa = obj;
+	uint64_t n;
+
+	if (strcmp(v, "auto") == 0) {
+		sa->mss_clamp = ESPGW_MSS_AUTO;
+		return 0;
+	}
+	if (espgw_conf_u64("mss-clamp", v, ESPGW_MSS_MIN, ESPGW_MSS_MAX, &n, err) < 0)
+		return espgw_conf_fail(err, "mss-clamp must be auto or %u..%u, got %.40s",
+				ESPGW_MSS_MIN, ESPGW_MSS_MAX, espgw_conf_show(v));
+	sa->mss_clamp = (uint16_t)n;
+	return 0;
+}
+
 static const struct espgw_conf_opt sa_opts[] = {
 		{"dir", set_dir, S_DIR, false, false},
 		{"spi", set_spi, S_SPI, false, false},
@@ -298,6 +318,7 @@ static const struct espgw_conf_opt sa_opts[] = {
 		{"crypto-path", set_path, S_PATH, false, false},
 		{"cryptodev", set_cdev, S_CDEV, false, false},
 		{"match", set_match, S_MATCH, false, false},
+		{"mss-clamp", set_mss, S_MSS, false, false},
 };
 
 static int

@@ -22,6 +22,7 @@
 #define ESPGW_PORT_ADDR_MAX 8
 #define ESPGW_KEY_MAX       64
 #define ESPGW_SALT_LEN      4
+#define ESPGW_MSS_AUTO      UINT16_MAX
 
 enum espgw_dir { ESPGW_DIR_IN, ESPGW_DIR_OUT };
 
@@ -86,6 +87,12 @@ struct espgw_sa_conf {
 	enum espgw_crypto_path crypto_path;
 	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
 	enum espgw_sad_match match;     /* inbound only */
+	/*
+	 * TCP MSS clamp for SYN / SYN-ACK through this SA (outbound before
+	 * encryption, inbound after decryption): 0 none, ESPGW_MSS_AUTO the
+	 * SA's tunnel MTU less 40 (IPv4 inside) or 60 (IPv6 inside), else bytes.
+	 */
+	uint16_t mss_clamp;
 	/*
 	 * Inner family carried (0 until a policy references the SA). rte_ipsec
 	 * writes and checks one ESP next-header per SA (RFC 4303 2.6), so an SA

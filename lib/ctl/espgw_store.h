@@ -30,6 +30,8 @@
 #define ESPGW_SP_PRIORITY_DEFAULT 1000
 #define ESPGW_BURST_MAX		  256
 #define ESPGW_BURST_DEFAULT	  32
+#define ESPGW_MSS_MIN		  64		       /* below: no use */
+#define ESPGW_MSS_MAX		  (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
 
 /* A validation failure: a human sentence without location (the caller adds FILE:LINE). */
 struct espgw_err {

@@ -199,6 +199,10 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if (c->df_mode != ESPGW_HDR_COPY && c->df_mode != ESPGW_HDR_SET &&
 			c->df_mode != ESPGW_HDR_CLEAR)
 		return espgw_store_fail(err, "df must be copy, set or clear");
+	if (c->mss_clamp != 0 && c->mss_clamp != ESPGW_MSS_AUTO &&
+			(c->mss_clamp < ESPGW_MSS_MIN || c->mss_clamp > ESPGW_MSS_MAX))
+		return espgw_store_fail(err, "mss-clamp must be auto or %u..%u, got %u",
+				ESPGW_MSS_MIN, ESPGW_MSS_MAX, c->mss_clamp);
 	if (!c->has_flow_label)
 		return 0;
 	if (c->flow_label > ESPGW_FLOW_LABEL_MAX)

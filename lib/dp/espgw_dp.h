@@ -9,12 +9,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "espgw_esp.h"
+#include "espgw_frag.h"
 #include "espgw_host.h"
 #include "espgw_port.h"
 #include "espgw_route.h"
@@ -47,13 +49,48 @@ struct espgw_txbuf {
 	struct rte_mbuf *m[ESPGW_BURST_MAX];
 };
 
+/*
+ * What the workers count beyond struct espgw_lcore_stats: packets they made
+ * (fragments, the control path's injected packets) or merged (reassembly), and
+ * the expired packets passed on for an ICMP error. With them every packet is
+ * accounted for (struct espgw_dp_sum):
+ *   rx + created = tx + drops + to_ctl + absorbed + pending
+ */
+#define ESPGW_DP_COUNTER_LIST(X)                                                                 \
+	X(INJECTED, "injected", "packets from the control path into the outbound path")          \
+	X(FRAGMENTED, "fragmented", "DF-clear packets fragmented before encryption")             \
+	X(FRAGMENTS, "fragments", "fragments made of them, each its own ESP packet")             \
+	X(TTL_REPORTS, "ttl_reports", "expired packets (ttl_exceeded drops) passed on for ICMP") \
+	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")            \
+	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                 \
+	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                  \
+	X(REASM_FREED, "reasm_freed", "fragments given up (counted as drops)")
+
+enum espgw_dp_counter {
+#define X(id, name, help) ESPGW_DP_##id,
+	ESPGW_DP_COUNTER_LIST(X)
+#undef X
+			ESPGW_DP_MAX
+};
+
+struct espgw_dp_sum {
+	uint64_t c[ESPGW_DP_MAX];
+	uint64_t created;  /* injected + fragments - fragmented */
+	uint64_t absorbed; /* reasm_merged - reassembled: fragments that became part of another */
+	uint64_t pending;  /* fragments waiting in the reassembly tables */
+};
+
 struct espgw_worker {
 	struct espgw_lcore_stats stats; /* first: its own cache lines */
 	struct espgw_esp_lcore esp;
 	const struct espgw_tables *t;
 	const volatile bool *quit; /* set by the control loop on SIGINT/SIGTERM */
 	struct rte_ring *ctl;	   /* packets for the control path (ARP, ICMP to us, ...) */
+	struct rte_ring *inject;   /* worker 0: the control path's packets for the outbound path */
+	struct espgw_reasm *reasm; /* outer ESP fragments addressed to the gateway */
 	struct rte_rcu_qsbr *qsv;  /* quiescent state reported once per loop (neighbor aging) */
+	uint64_t now;		   /* TSC at the start of this loop iteration */
+	uint64_t dp[ESPGW_DP_MAX]; /* enum espgw_dp_counter (REASM_* are kept by reasm) */
 	uint16_t burst;
 	uint16_t txq;
 	uint16_t n_rxq;
@@ -65,5 +102,14 @@ struct espgw_worker {
 
 /* rte_eal_remote_launch entry point; arg is a struct espgw_worker. */
 int espgw_worker_main(void *arg);
+
+/* Sum over the workers (reassembly tables included). */
+void espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s);
+const char *espgw_dp_counter_name(enum espgw_dp_counter c);
+/* The human section and the JSON member ("dataplane": {...}) of the stats output. */
+void espgw_dp_stats_print(struct espgw_worker *const w[], unsigned int n, FILE *f);
+void espgw_dp_stats_json(struct espgw_worker *const w[], unsigned int n, FILE *f);
+/* /espgw/dp for dpdk-telemetry.py (one instance per process). */
+int espgw_dp_telemetry_register(struct espgw_worker *const w[], unsigned int n);
 
 #endif

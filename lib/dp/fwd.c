@@ -113,9 +113,9 @@ hop_verdict(const struct rte_mbuf *m, const struct espgw_l2_hop *h)
 
 /*
  * The control path resolves next hops (the packet waits there), and answers
- * a DF/IPv6 packet that is too big (RFC 1191, RFC 8201) when the packet still
- * has the frame it came in with: that says which link and neighbor face its
- * sender. Encrypted and decrypted packets have none and are dropped here.
+ * a DF/IPv6 packet that is too big (RFC 1191, RFC 8201): on the link it came
+ * from when it still has its frame, else (it came out of a tunnel) back
+ * through the outbound path, so the error is encrypted like any reply.
  */
 static bool
 handoff(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h,
@@ -125,7 +125,7 @@ handoff(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h
 		stage_ctl_handoff(w, m, ESPGW_CTL_NO_NEIGH, 0);
 		return true;
 	}
-	if (why == ESPGW_DROP_TOO_BIG && m->l2_len != 0 && pkt_df_or_v6(m, m->l2_len)) {
+	if (why == ESPGW_DROP_TOO_BIG && pkt_df_or_v6(m, m->l2_len)) {
 		stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, h->mtu);
 		return true;
 	}

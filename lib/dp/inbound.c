@@ -4,10 +4,12 @@
  * decrypted (lib/esp), the inner packet must then match an inbound policy that
  * protects with that very SA (RFC 4301 5.2). Other traffic crosses only by an
  * inbound bypass rule; clear traffic that policy says must arrive protected,
- * or that no rule matches, is dropped.
+ * or that no rule matches, is dropped. Outer ESP packets that arrive in
+ * fragments are reassembled first (espgw_frag.h).
  */
 #include <netinet/in.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 
 #include "classify.h"
@@ -48,10 +50,27 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 		if (why != ESPGW_DROP_MAX)
 			drop(w, m[i], why);
 		else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0)
-			drop(w, m[i], ESPGW_DROP_TTL_EXCEEDED);
+			stage_ttl_expired(w, m[i], STAGE_NO_SA);
 		else
 			stage_forward_hops(w, &m[i], &hop[i], 1);
 	}
+}
+
+/* An outer ESP fragment for us: the whole packet joins the ESP burst once complete. */
+static void
+reassemble(struct espgw_worker *w, struct rte_mbuf *m, struct rte_mbuf *esp[], uint16_t *ne)
+{
+	uint8_t proto;
+	enum pkt_class c;
+
+	m = espgw_reasm_input(w->reasm, m, w->now);
+	if (m == NULL)
+		return;
+	c = pkt_parse(m, RTE_ETHER_HDR_LEN, &proto);
+	if ((c != PKT_IPV4 && c != PKT_IPV6) || proto != IPPROTO_ESP)
+		drop(w, m, ESPGW_DROP_BAD_L3);
+	else
+		esp[(*ne)++] = m;
 }
 
 void
@@ -68,6 +87,8 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		if (hop[i] == NULL || !hop[i]->local) {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
+		} else if (w->reasm != NULL && espgw_reasm_is_esp_frag(m[i], proto[i])) {
+			reassemble(w, m[i], esp, &ne);
 		} else if (proto[i] == IPPROTO_ESP) {
 			esp[ne++] = m[i];
 		} else {
@@ -91,6 +112,16 @@ inner_verdict(struct rte_mbuf *m, uint32_t res)
 	return ESPGW_DROP_MAX;
 }
 
+/* The control path answers an expired packet back through the tunnel it came by. */
+static void
+inner_drop(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop why)
+{
+	if (why == ESPGW_DROP_TTL_EXCEEDED)
+		stage_ttl_expired(w, m, *espgw_mbuf_sa(m));
+	else
+		drop_sa(w, m, why, *espgw_mbuf_sa(m));
+}
+
 void
 stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
@@ -111,7 +142,7 @@ stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		enum espgw_drop why = inner_verdict(m[i], res[i]);
 
 		if (why != ESPGW_DROP_MAX)
-			drop_sa(w, m[i], why, *espgw_mbuf_sa(m[i]));
+			inner_drop(w, m[i], why);
 		else
 			m[n++] = m[i];
 	}

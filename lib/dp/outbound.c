@@ -10,17 +10,91 @@
 #include "pkt.h"
 #include "stage.h"
 
+/* Protect-class packets of a burst with their SAs, in arrival order. */
+struct batch {
+	uint16_t n;
+	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
+	struct rte_mbuf *m[ESPGW_BURST_MAX];
+};
+
 static void
-protect(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
+protect(struct espgw_worker *w, struct batch *b)
 {
 	struct rte_mbuf *done[ESPGW_BURST_MAX];
 	uint16_t k;
 
-	if (n == 0)
+	if (b->n == 0)
 		return;
-	k = espgw_esp_outb(&w->esp, m, sa, n, done);
+	k = espgw_esp_outb(&w->esp, b->m, b->sa, b->n, done);
+	b->n = 0;
 	stage_outer_ready(done, k);
 	stage_forward(w, done, k);
+}
+
+/* Fragments may not fit: what is batched goes first, so the order holds. */
+static void
+batch_add(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m[], uint16_t n,
+		struct espgw_sa_rt *sa)
+{
+	uint16_t i;
+
+	if (b->n + n > ESPGW_BURST_MAX)
+		protect(w, b);
+	for (i = 0; i < n; i++) {
+		b->sa[b->n] = sa;
+		b->m[b->n++] = m[i];
+	}
+}
+
+/*
+ * RFC 4301 8.1: a DF-clear IPv4 packet that does not fit the tunnel is cut
+ * BEFORE encryption, into fragments of the SA's inner MTU: each one becomes
+ * an ESP packet of its own and the peer gateway never reassembles (see
+ * espgw_frag.h). The fragments come from the packet's own pool.
+ */
+static void
+fragment(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa)
+{
+	struct rte_mbuf *f[ESPGW_FRAG_OUT_MAX];
+	int n;
+
+	rte_pktmbuf_adj(m, m->l2_len);
+	m->l2_len = 0;
+	n = espgw_frag4(m, w->t->sa_mtu[sa], m->pool, f);
+	if (n < 0) {
+		drop_sa(w, m, ESPGW_DROP_FRAG_FAILED, sa);
+		return;
+	}
+	w->dp[ESPGW_DP_FRAGMENTED]++;
+	w->dp[ESPGW_DP_FRAGMENTS] += (uint64_t)n;
+	batch_add(w, b, f, (uint16_t)n, &w->t->sad->sa[sa]);
+}
+
+/*
+ * A packet its policy protects with sa: TTL first (as a router decides,
+ * RFC 1812 5.3.1), then the tunnel's inner MTU, precomputed per SA from the
+ * path MTU of its outer route and its ESP overhead. Too big: DF or IPv6 is
+ * refused with that MTU (RFC 4301 8.2, RFC 1191, RFC 8201), DF clear is
+ * fragmented.
+ */
+static void
+protect_one(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa)
+{
+	uint16_t mtu = w->t->sa_mtu[sa];
+
+	if (pkt_ttl_expired(m, m->l2_len)) {
+		stage_ttl_expired(w, m, STAGE_NO_SA);
+		return;
+	}
+	if (rte_pktmbuf_pkt_len(m) - m->l2_len > mtu && pkt_df_or_v6(m, m->l2_len)) {
+		stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, mtu);
+		return;
+	}
+	pkt_ttl_dec(m, m->l2_len);
+	if (rte_pktmbuf_pkt_len(m) - m->l2_len > mtu)
+		fragment(w, b, m, sa);
+	else
+		batch_add(w, b, &m, 1, &w->t->sad->sa[sa]);
 }
 
 /*
@@ -42,7 +116,7 @@ unprotected(struct espgw_worker *w, struct rte_mbuf *m[], const uint32_t res[], 
 		else if (why != ESPGW_DROP_MAX)
 			drop(w, m[i], why);
 		else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0)
-			drop(w, m[i], ESPGW_DROP_TTL_EXCEEDED);
+			stage_ttl_expired(w, m[i], STAGE_NO_SA);
 		else
 			stage_forward_hops(w, &m[i], &hop[i], 1);
 	}
@@ -64,31 +138,14 @@ link_scope6(const struct rte_mbuf *m)
 	       (ip->dst_addr[0] == 0xfe && (ip->dst_addr[1] & 0xc0) == 0x80);
 }
 
-/*
- * RFC 4301 8.1 / 8.2: a DF (or IPv6) packet that would not fit the tunnel once
- * encrypted is refused with the SA's inner MTU, precomputed per SA from the
- * path MTU of its outer route and its ESP overhead. DF-clear packets go on
- * (the outer packet is checked at forwarding).
- */
-static bool
-tunnel_too_big(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa)
-{
-	uint16_t mtu = w->t->sa_mtu[sa];
-
-	if (rte_pktmbuf_pkt_len(m) - m->l2_len <= mtu || !pkt_df_or_v6(m, m->l2_len))
-		return false;
-	stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, mtu);
-	return true;
-}
-
 void
 stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
-	struct rte_mbuf *prot[ESPGW_BURST_MAX], *rest[ESPGW_BURST_MAX];
-	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
+	struct rte_mbuf *rest[ESPGW_BURST_MAX];
 	uint32_t res[ESPGW_BURST_MAX], rest_res[ESPGW_BURST_MAX];
 	uint8_t proto[ESPGW_BURST_MAX];
-	uint16_t i, np = 0, nr = 0;
+	struct batch b = {.n = 0};
+	uint16_t i, nr = 0;
 
 	n = stage_parse(w, m, n, proto);
 	classify_burst(w->t->spd_out, m, res, n);
@@ -98,16 +155,11 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		} else if (!CLASSIFY_IS_PROTECT(res[i])) {
 			rest_res[nr] = res[i];
 			rest[nr++] = m[i];
-		} else if (tunnel_too_big(w, m[i], ESPGW_SPD_SA_INDEX(res[i]))) {
-			continue;
-		} else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0) {
-			drop(w, m[i], ESPGW_DROP_TTL_EXCEEDED);
 		} else {
-			sa[np] = &w->t->sad->sa[ESPGW_SPD_SA_INDEX(res[i])];
-			prot[np++] = m[i];
+			protect_one(w, &b, m[i], ESPGW_SPD_SA_INDEX(res[i]));
 		}
 	}
-	protect(w, prot, sa, np);
+	protect(w, &b);
 	if (nr)
 		unprotected(w, rest, rest_res, nr);
 }

@@ -35,6 +35,17 @@ enum pkt_class pkt_parse(struct rte_mbuf *m, uint16_t l2, uint8_t *proto);
 /* Decrement TTL / hop limit of the L3 header at offset off; -1 when it expires. */
 int pkt_ttl_dec(struct rte_mbuf *m, uint16_t off);
 
+/* Would forwarding expire it (TTL / hop limit 1 or 0)? The packet is not changed. */
+static inline bool
+pkt_ttl_expired(const struct rte_mbuf *m, uint16_t off)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+
+	if ((p[0] >> 4) == 4)
+		return ((const struct rte_ipv4_hdr *)p)->time_to_live <= 1;
+	return ((const struct rte_ipv6_hdr *)p)->hop_limits <= 1;
+}
+
 /* May the packet at off not be fragmented on the way? DF set, or IPv6 (RFC 8200 5). */
 static inline bool
 pkt_df_or_v6(const struct rte_mbuf *m, uint16_t off)

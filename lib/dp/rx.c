@@ -62,3 +62,22 @@ stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m)
 {
 	stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 }
+
+/*
+ * RFC 792 / RFC 4443 3.3: the sender hears of it from the control path (rate
+ * limited, lib/host); here the packet's forwarding ends as a drop, so it is
+ * not one of to_ctl, and its mbuf is reused for the error.
+ */
+void
+stage_ttl_expired(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa)
+{
+	w->stats.drop[ESPGW_DROP_TTL_EXCEEDED]++;
+	if (sa != STAGE_NO_SA)
+		w->stats.sa[sa].errors++;
+	espgw_ctl_tag_set(m, ESPGW_CTL_TTL, 0);
+	if (rte_ring_enqueue(w->ctl, m) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->dp[ESPGW_DP_TTL_REPORTS]++;
+}

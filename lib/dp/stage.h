@@ -42,6 +42,14 @@ void stage_ctl_handoff(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_ct
 /* ARP, or addressed to the gateway. */
 void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
 
+#define STAGE_NO_SA UINT32_MAX
+/*
+ * TTL / hop limit expired: counted as a ttl_exceeded drop (and an error of sa
+ * unless STAGE_NO_SA), and the mbuf passed to the control path to carry the
+ * ICMP time exceeded; a full ring loses only the error.
+ */
+void stage_ttl_expired(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa);
+
 /* Protected side: classify against the outbound SPD, protect or bypass. */
 void stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* Unprotected side: ESP to us -> decrypt; the rest through the inbound SPD. */

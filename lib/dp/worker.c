@@ -76,6 +76,37 @@ poll_ctl_tx(struct espgw_worker *w)
 	return total;
 }
 
+/*
+ * Worker 0 takes what the control path sends through the outbound path
+ * (replies and ICMP errors for hosts behind a tunnel) as if it had come in
+ * on a protected port: the outbound SPD decides, so protect-class traffic is
+ * encrypted and never leaves in clear.
+ */
+static uint16_t
+poll_inject(struct espgw_worker *w)
+{
+	struct rte_mbuf *m[ESPGW_BURST_MAX];
+	uint16_t n;
+
+	if (w->inject == NULL)
+		return 0;
+	n = (uint16_t)rte_ring_dequeue_burst(w->inject, (void **)m, w->burst, NULL);
+	if (n == 0)
+		return 0;
+	w->dp[ESPGW_DP_INJECTED] += n;
+	stage_outbound(w, m, n);
+	return n;
+}
+
+static uint16_t
+poll_all(struct espgw_worker *w)
+{
+	/* Reassembly gives up on old packets here, so silence cannot keep them. */
+	if (w->reasm != NULL)
+		espgw_reasm_tick(w->reasm, w->now);
+	return poll_rx(w) + poll_crypto(w) + poll_ctl_tx(w) + poll_inject(w);
+}
+
 int
 espgw_worker_main(void *arg)
 {
@@ -89,7 +120,8 @@ espgw_worker_main(void *arg)
 		/* Between iterations no hop pointer is held: the control path may reuse entries. */
 		rte_rcu_qsbr_quiescent(w->qsv, w->idx);
 		t0 = rte_rdtsc();
-		if (poll_rx(w) + poll_crypto(w) + poll_ctl_tx(w) == 0)
+		w->now = t0;
+		if (poll_all(w) == 0)
 			continue;
 		stage_tx_flush(w);
 		w->stats.busy_cycles += rte_rdtsc() - t0;
@@ -99,6 +131,8 @@ espgw_worker_main(void *arg)
 		stage_tx_flush(w);
 	stage_tx_flush(w);
 	espgw_esp_drain(&w->esp);
+	if (w->reasm != NULL)
+		espgw_reasm_flush(w->reasm);
 	rte_rcu_qsbr_thread_offline(w->qsv, w->idx);
 	return 0;
 }

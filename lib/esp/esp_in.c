@@ -383,6 +383,8 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 		sc->bytes += m[i]->pkt_len;
 		done[d++] = m[i];
 	}
+	if (l->mss != NULL && l->mss[sa->idx] != 0)
+		espgw_mss_clamp_burst(done, d, l->mss[sa->idx]);
 	return d;
 }
 

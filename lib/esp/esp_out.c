@@ -129,9 +129,14 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		outb_meta_save(m[i]);
 	ng = espgw_esp_group(m, sa, n, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
-		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT)
+		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT) {
 			espgw_esp_drop(l, NULL, gm, g[i].cnt, ESPGW_DROP_NO_SA);
-		else if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
+			continue;
+		}
+		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
+		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
+			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
+		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
 			n_done += outb_cpu(l, g[i].sa, gm, g[i].cnt, done + n_done);
 		else
 			outb_lksd(l, g[i].sa, gm, g[i].cnt);

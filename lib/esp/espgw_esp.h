@@ -18,6 +18,7 @@
 #ifndef ESPGW_ESP_H
 #define ESPGW_ESP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -31,9 +32,11 @@
 struct espgw_esp_lcore {
 	const struct espgw_sad *sad;
 	const struct espgw_crypto *crypto;
-	uint16_t qp;                    /* this worker's queue pair on every device */
-	uint32_t inflight;              /* ops enqueued and not yet dequeued */
+	uint16_t qp;			 /* this worker's queue pair on every device */
+	uint32_t inflight;		 /* ops enqueued and not yet dequeued */
 	struct espgw_lcore_stats *stats; /* this worker's counters */
+	/* [sad->n]: TCP MSS clamp per SA (0: none), decided at setup; NULL: no SA clamps. */
+	const uint16_t *mss;
 };
 
 /* m[i] goes out through sa[i] (from the outbound SPD). Returns packets done now in done[]. */
@@ -51,5 +54,14 @@ void espgw_esp_poll(struct espgw_esp_lcore *l, struct rte_mbuf *out[], uint16_t 
 		struct rte_mbuf *in[], uint16_t *n_in, uint16_t max);
 /* At shutdown: wait for every in-flight op, free its mbuf, count it as shutdown. */
 void espgw_esp_drain(struct espgw_esp_lcore *l);
+
+/*
+ * TCP MSS clamping of the inner packet at m's L3 (offset m->l2_len): a SYN
+ * (or SYN-ACK) whose MSS option exceeds mss gets mss, with the TCP checksum
+ * updated (RFC 1624). Returns true when it changed the packet. Applied to a
+ * whole SA group: outbound before encryption, inbound after decryption.
+ */
+bool espgw_mss_clamp(struct rte_mbuf *m, uint16_t mss);
+void espgw_mss_clamp_burst(struct rte_mbuf *m[], uint16_t n, uint16_t mss);
 
 #endif

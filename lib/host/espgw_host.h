@@ -2,8 +2,17 @@
 /*
  * The gateway as an IP host, on the control path (main lcore): ARP (RFC 826)
  * and IPv6 neighbor discovery (RFC 4861) for its own addresses and for next
- * hops, ICMP/ICMPv6 echo replies, and ICMP "fragmentation needed" / ICMPv6
- * "packet too big" for packets that do not fit the egress or tunnel MTU.
+ * hops, ICMP/ICMPv6 echo replies, ICMP "fragmentation needed" / ICMPv6
+ * "packet too big" for packets that do not fit the egress or tunnel MTU, and
+ * ICMP "time exceeded" (RFC 792, RFC 4443 3.3) for packets whose TTL / hop
+ * limit expires on the way through.
+ *
+ * A packet that still has the frame it came in with is answered on that
+ * link, to the neighbor that sent it. One that came out of a tunnel has no
+ * frame, and its sender sits behind the tunnel: the reply or error goes into
+ * the outbound path (a ring to worker 0, which takes it as if received on a
+ * protected port), so the outbound SPD encrypts it like any other packet and
+ * protect-class traffic never leaves in clear.
  *
  * Hand-written because DPDK has no ARP, ND or ICMP library: it offers the
  * header structs (rte_arp.h, rte_icmp.h, rte_ip.h) and checksum helpers,
@@ -32,7 +41,8 @@
 enum espgw_ctl_reason {
 	ESPGW_CTL_LOCAL,    /* ARP, or addressed to the gateway (link-local/multicast IPv6 too) */
 	ESPGW_CTL_NO_NEIGH, /* next hop unresolved: queue it and resolve (L3 at m->l2_len) */
-	ESPGW_CTL_TOO_BIG,  /* DF or IPv6, too big for the egress/tunnel MTU (frame intact) */
+	ESPGW_CTL_TOO_BIG,  /* DF or IPv6, too big for the egress/tunnel MTU (L3 at m->l2_len) */
+	ESPGW_CTL_TTL,	    /* expired; the worker counted it as a ttl_exceeded drop */
 };
 
 /*
@@ -72,30 +82,40 @@ struct espgw_host_conf {
 void espgw_host_conf_default(struct espgw_host_conf *c);
 
 /*
- * Control-path counters, declared once. Every packet taken from the ring
- * ("in") ends as exactly one of: sent, absorbed, a drop by reason, or still
- * waiting for resolution (pending):  in = sent + absorbed + drops + pending.
- * Packets the control path creates itself (requests) are counted apart.
+ * Control-path counters, declared once. Every packet handed over by the
+ * workers (their to_ctl, "in") ends as exactly one of: sent, absorbed, a drop
+ * by reason, or still waiting for resolution (pending):
+ *   in = sent + absorbed + drops + pending.
+ * Expired packets come apart (the workers counted them as drops already):
+ *   ttl_reports = time_exceeded + error_suppressed.
+ * Packets the control path creates itself (requests) are counted apart too;
+ * "injected" counts what went into the outbound path, of all of them.
  */
-#define ESPGW_HOST_COUNTER_LIST(X)                                                           \
-	X(IN, "in", "packets handed over by the workers")                                    \
-	X(SENT, "sent", "of those: transmitted (replies, ICMP errors, released packets)")    \
-	X(ABSORBED, "absorbed", "of those: consumed as intended (ARP replies, NAs ...)")     \
-	X(ARP_REQ_RX, "arp_request_rx", "ARP requests received")                             \
-	X(ARP_REPLY_RX, "arp_reply_rx", "ARP replies received")                              \
-	X(ARP_REQ_TX, "arp_request_tx", "ARP requests sent (resolution, probes)")            \
-	X(ARP_REPLY_TX, "arp_reply_tx", "ARP replies sent")                                  \
-	X(NS_RX, "ns_rx", "neighbor solicitations received")                                 \
-	X(NA_RX, "na_rx", "neighbor advertisements received")                                \
-	X(NS_TX, "ns_tx", "neighbor solicitations sent (resolution, probes)")                \
-	X(NA_TX, "na_tx", "neighbor advertisements sent")                                    \
-	X(ECHO_REPLY, "echo_reply", "ICMP/ICMPv6 echo replies sent")                         \
-	X(ICMP_ERROR, "icmp_error", "ICMP frag-needed / ICMPv6 packet-too-big sent")         \
-	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")           \
-	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                       \
-	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer") \
-	X(QUEUED, "queued", "packets queued waiting for resolution")                         \
-	X(RELEASED, "released", "queued packets sent after resolution")                      \
+#define ESPGW_HOST_COUNTER_LIST(X)                                                             \
+	X(IN, "in", "packets handed over by the workers")                                      \
+	X(SENT, "sent", "of those: transmitted (replies, ICMP errors, released packets)")      \
+	X(ABSORBED, "absorbed", "of those: consumed as intended (ARP replies, NAs ...)")       \
+	X(ARP_REQ_RX, "arp_request_rx", "ARP requests received")                               \
+	X(ARP_REPLY_RX, "arp_reply_rx", "ARP replies received")                                \
+	X(ARP_REQ_TX, "arp_request_tx", "ARP requests sent (resolution, probes)")              \
+	X(ARP_REPLY_TX, "arp_reply_tx", "ARP replies sent")                                    \
+	X(NS_RX, "ns_rx", "neighbor solicitations received")                                   \
+	X(NA_RX, "na_rx", "neighbor advertisements received")                                  \
+	X(NS_TX, "ns_tx", "neighbor solicitations sent (resolution, probes)")                  \
+	X(NA_TX, "na_tx", "neighbor advertisements sent")                                      \
+	X(ECHO_REPLY, "echo_reply", "ICMP/ICMPv6 echo replies sent")                           \
+	X(ICMP_ERROR, "icmp_error", "ICMP frag-needed / ICMPv6 packet-too-big sent")           \
+	X(TTL_REPORT, "ttl_reports", "expired packets from the workers (not part of in)")      \
+	X(TIME_EXCEEDED, "time_exceeded", "of those: ICMP/ICMPv6 time exceeded sent")          \
+	X(ERR_SUPPRESSED, "error_suppressed",                                                  \
+			"of those: no error (RFC 1812/4443 rules, rate limit, no way back)")   \
+	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")             \
+	X(INJECTED, "injected", "replies and errors sent through the outbound path (tunnels)") \
+	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")     \
+	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                         \
+	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer")   \
+	X(QUEUED, "queued", "packets queued waiting for resolution")                           \
+	X(RELEASED, "released", "queued packets sent after resolution")                        \
 	X(ORIG_FAILED, "originate_failed", "own requests not sent (no mbuf, TX queue full)")
 
 enum espgw_host_counter {
@@ -116,6 +136,7 @@ struct espgw_host_prm {
 	const struct espgw_ports *ports; /* ethdevs, MACs, control TX queues, mbuf pools */
 	struct espgw_route *route;	 /* the neighbor entries it resolves */
 	const struct espgw_host_conf *conf;
+	struct rte_ring *inject; /* into worker 0's outbound path; NULL: tunnels get no answer */
 	int socket;
 };
 

@@ -88,6 +88,7 @@ espgw_host_create(const struct espgw_host_prm *p, struct espgw_err *err)
 	h->store = p->store;
 	h->ports = p->ports;
 	h->route = p->route;
+	h->inject = p->inject;
 	h->next_timer = UINT64_MAX;
 	h->icmp_credit = (uint64_t)h->conf.icmp_burst * 1000;
 	for (i = 0; i < p->ports->n; i++)
@@ -242,14 +243,19 @@ host_eth_fill(struct rte_ether_hdr *eth, const struct rte_ether_addr *dst,
 	eth->ether_type = rte_cpu_to_be_16(type);
 }
 
-static bool
+bool
 host_send(struct espgw_host *h, uint16_t port, struct rte_mbuf *m)
 {
 	const struct espgw_port_info *pi = &h->ports->port[port];
+	bool ok;
 
 	if (pi->ctl_txq == ESPGW_CTL_TXQ_NONE)
-		return rte_ring_enqueue(pi->ctl_ring, m) == 0;
-	return rte_eth_tx_burst(pi->port_id, pi->ctl_txq, &m, 1) == 1;
+		ok = rte_ring_enqueue(pi->ctl_ring, m) == 0;
+	else
+		ok = rte_eth_tx_burst(pi->port_id, pi->ctl_txq, &m, 1) == 1;
+	if (ok)
+		host_count(h, ESPGW_HOST_TX);
+	return ok;
 }
 
 /* Send a packet that came from the ring (a reply built in it, or the packet itself). */
@@ -296,6 +302,38 @@ host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l2_hop
 	host_reply(h, hop->port_idx, m);
 }
 
+bool
+host_inject(struct espgw_host *h, struct rte_mbuf *m)
+{
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->port = RTE_MBUF_PORT_INVALID; /* from no port: nothing may answer "its link" */
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+	m->packet_type = 0;
+	if (h->inject == NULL || rte_ring_enqueue(h->inject, m) != 0)
+		return false;
+	host_count(h, ESPGW_HOST_INJECTED);
+	return true;
+}
+
+void
+host_reply_inject(struct espgw_host *h, struct rte_mbuf *m)
+{
+	uint8_t v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
+	struct rte_ether_hdr *eth;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL) {
+		host_drop(h, m, ESPGW_DROP_BAD_L3);
+		return;
+	}
+	memset(eth, 0, sizeof(*eth));
+	eth->ether_type = rte_cpu_to_be_16(v == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	if (host_inject(h, m))
+		host_count(h, ESPGW_HOST_SENT);
+	else
+		host_drop(h, m, ESPGW_DROP_TX_FULL);
+}
+
 int
 host_port_of(const struct espgw_host *h, const struct rte_mbuf *m)
 {
@@ -304,12 +342,15 @@ host_port_of(const struct espgw_host *h, const struct rte_mbuf *m)
 	return idx < h->ports->n ? idx : -1;
 }
 
-/* ICMPv6 for us: ND and echo; the checksum is checked here for all of them. */
+/*
+ * ICMPv6 for us: ND and echo, the checksum checked here for all of them.
+ * Through a tunnel (port < 0) only echo: ND is link-local (RFC 4861 7.1).
+ */
 static void
-ipv6_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now)
+ipv6_input(struct espgw_host *h, struct rte_mbuf *m, int port, uint64_t now)
 {
 	const struct rte_ipv6_hdr *ip =
-			rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 
 	if (ip->proto != ICMP6_PROTO || rte_be_to_cpu_16(ip->payload_len) < ICMP6_MIN_LEN) {
@@ -320,8 +361,8 @@ ipv6_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now
 		host_drop(h, m, ESPGW_DROP_BAD_L3);
 		return;
 	}
-	if (l4[0] == ND_NS || l4[0] == ND_NA)
-		nd_input(h, m, port, now);
+	if ((l4[0] == ND_NS || l4[0] == ND_NA) && port >= 0)
+		nd_input(h, m, (uint16_t)port, now);
 	else if (l4[0] == ICMP6_ECHO)
 		icmp6_echo_input(h, m, port);
 	else
@@ -329,15 +370,32 @@ ipv6_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now
 }
 
 /*
- * Only a packet still in the frame it arrived in can be answered on its
- * link; one that came out of a tunnel (no L2 left) would need the tunnel back.
+ * Out of a tunnel (decrypted, no L2 left): the sender is behind the tunnel,
+ * so an echo request is answered back through it (host_reply_inject).
  */
+static void
+tunnel_input(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
+{
+	uint8_t v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
+
+	if (h->inject == NULL)
+		host_drop(h, m, ESPGW_DROP_LOCAL_UNHANDLED); /* no way back */
+	else if (v == 4)
+		icmp4_input(h, m, -1);
+	else
+		ipv6_input(h, m, -1, now);
+}
+
 static void
 local_input(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 {
 	int port = host_port_of(h, m);
 	uint16_t type;
 
+	if (m->l2_len == 0) {
+		tunnel_input(h, m, now);
+		return;
+	}
 	if (port < 0 || m->l2_len != RTE_ETHER_HDR_LEN) {
 		host_drop(h, m, ESPGW_DROP_LOCAL_UNHANDLED);
 		return;
@@ -346,9 +404,9 @@ local_input(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 	if (type == RTE_ETHER_TYPE_ARP)
 		arp_input(h, m, (uint16_t)port, now);
 	else if (type == RTE_ETHER_TYPE_IPV4)
-		icmp4_input(h, m, (uint16_t)port);
+		icmp4_input(h, m, port);
 	else if (type == RTE_ETHER_TYPE_IPV6)
-		ipv6_input(h, m, (uint16_t)port, now);
+		ipv6_input(h, m, port, now);
 	else
 		host_drop(h, m, ESPGW_DROP_UNSUPPORTED_L3);
 }
@@ -359,6 +417,10 @@ espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n, uin
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
+		if (espgw_ctl_tag_reason(m[i]) == ESPGW_CTL_TTL) {
+			icmp_time_exceeded(h, m[i], now_ms); /* not "in": see the counters */
+			continue;
+		}
 		host_count(h, ESPGW_HOST_IN);
 		switch (espgw_ctl_tag_reason(m[i])) {
 		case ESPGW_CTL_NO_NEIGH:

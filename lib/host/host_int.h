@@ -11,8 +11,9 @@
 
 #include "espgw_host.h"
 
-#define HOST_TTL      64  /* TTL / hop limit of what the gateway originates */
-#define ND_HOP_LIMIT  255 /* RFC 4861 6.1.2, 7.1.1: ND is link-local only */
+#define HOST_TTL      64	     /* TTL / hop limit of what the gateway originates */
+#define INJECT_TTL    (HOST_TTL + 1) /* the outbound path takes one off, as for any packet */
+#define ND_HOP_LIMIT  255	     /* RFC 4861 6.1.2, 7.1.1: ND is link-local only */
 #define ICMP6_PROTO   58
 #define ICMP4_PROTO   1
 #define ICMP4_ECHO    8
@@ -43,8 +44,9 @@ struct espgw_host {
 	const struct espgw_store *store;
 	const struct espgw_ports *ports;
 	struct espgw_route *route;
-	struct nb *nb;		/* [n_nb], indexed by neighbor slot */
-	struct rte_mbuf **qmem; /* [n_nb * conf.queue_per_neigh] */
+	struct rte_ring *inject; /* worker 0's outbound path */
+	struct nb *nb;		 /* [n_nb], indexed by neighbor slot */
+	struct rte_mbuf **qmem;	 /* [n_nb * conf.queue_per_neigh] */
 	unsigned int n_nb;
 	uint64_t next_timer;  /* earliest deadline of any slot, UINT64_MAX when none */
 	uint64_t icmp_credit; /* ICMP error tokens, in thousandths */
@@ -82,10 +84,19 @@ void *host_frame_reset(struct rte_mbuf *m, uint16_t len);
 struct rte_mbuf *host_frame_alloc(struct espgw_host *h, uint16_t port, uint16_t len);
 void host_eth_fill(struct rte_ether_hdr *eth, const struct rte_ether_addr *dst,
 		const struct espgw_host *h, uint16_t port, uint16_t type);
+/* Transmit on the port's control TX queue (or worker 0's ring); false when full. */
+bool host_send(struct espgw_host *h, uint16_t port, struct rte_mbuf *m);
 void host_reply(struct espgw_host *h, uint16_t port, struct rte_mbuf *m);
 void host_originate(struct espgw_host *h, uint16_t port, struct rte_mbuf *m,
 		enum espgw_host_counter what);
 void host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l2_hop *hop);
+/*
+ * Into the outbound path (worker 0): m holds a frame whose Ethernet header
+ * only says the family. False when the ring is full (m is still the caller's).
+ */
+bool host_inject(struct espgw_host *h, struct rte_mbuf *m);
+/* Send a reply built in m at L3 (it came out of a tunnel) through the outbound path. */
+void host_reply_inject(struct espgw_host *h, struct rte_mbuf *m);
 void host_ip_of(const struct rte_mbuf *m, uint16_t off, bool src, struct espgw_ip *ip);
 /* The arrival port's index, or -1. */
 int host_port_of(const struct espgw_host *h, const struct rte_mbuf *m);
@@ -102,10 +113,11 @@ void arp_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unic
 void nd_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now);
 void nd_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unicast);
 
-/* icmp.c */
-void icmp4_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port);
-void icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port);
+/* icmp.c: port < 0 when the packet came out of a tunnel (L3 at offset 0, no frame) */
+void icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port);
+void icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port);
 void icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64_t now);
+void icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);
 void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ICMP (RFC 792) and ICMPv6 (RFC 4443) for the gateway: echo replies for its
- * own addresses, and the errors path MTU discovery depends on:
- * "fragmentation needed" (RFC 1191 4) and "packet too big" (RFC 4443 3.2,
- * RFC 8201), rate limited by one token bucket for the whole gateway
- * (RFC 4443 2.4 (f), RFC 1812 4.3.2.8).
+ * own addresses, the errors path MTU discovery depends on: "fragmentation
+ * needed" (RFC 1191 4) and "packet too big" (RFC 4443 3.2, RFC 8201), and
+ * "time exceeded" (RFC 792, RFC 4443 3.3), rate limited by one token bucket
+ * for the whole gateway (RFC 4443 2.4 (f), RFC 1812 4.3.2.8). A packet that
+ * came out of a tunnel is answered back through it (espgw_host.h).
  */
 #include <string.h>
 
@@ -16,6 +17,8 @@
 #define ICMP4_UNREACH	  3
 #define ICMP4_FRAG_NEEDED 4 /* code of "destination unreachable" */
 #define ICMP6_PKT_TOO_BIG 2
+#define ICMP4_TIMXCEED	  11   /* time exceeded, RFC 792 */
+#define ICMP6_TIMXCEED	  3    /* RFC 4443 3.3 */
 #define ICMP4_ERR_MAX	  576  /* RFC 1812 4.3.2.3: quote as much as fits in 576 bytes */
 #define ICMP6_ERR_MAX	  1280 /* RFC 4443 2.4 (c): ... in the IPv6 minimum MTU */
 #define IPV4_MTU_MIN	  68   /* RFC 791 */
@@ -56,6 +59,19 @@ eth_turn(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 }
 
+/* On the link it came from, or (port < 0) back through the tunnel it came out of. */
+static void
+echo_send(struct espgw_host *h, struct rte_mbuf *m, int port)
+{
+	host_count(h, ESPGW_HOST_ECHO_REPLY);
+	if (port < 0) {
+		host_reply_inject(h, m);
+		return;
+	}
+	eth_turn(h, m, (uint16_t)port);
+	host_reply(h, (uint16_t)port, m);
+}
+
 static bool
 icmp4_echo_valid(const struct rte_ipv4_hdr *ip, uint32_t ihl, uint32_t tot)
 {
@@ -69,10 +85,9 @@ icmp4_echo_valid(const struct rte_ipv4_hdr *ip, uint32_t ihl, uint32_t tot)
 }
 
 void
-icmp4_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
+icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 {
-	struct rte_ipv4_hdr *ip =
-			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	uint32_t ihl = rte_ipv4_hdr_len(ip), tot = rte_be_to_cpu_16(ip->total_length);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 	uint32_t a;
@@ -88,41 +103,40 @@ icmp4_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
 	a = ip->src_addr;
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = a;
-	ip->time_to_live = HOST_TTL;
+	ip->time_to_live = port < 0 ? INJECT_TTL : HOST_TTL;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	icmp->icmp_type = ICMP4_ECHOREP;
 	icmp4_cksum_set(icmp, tot - ihl);
-	eth_turn(h, m, port);
-	host_count(h, ESPGW_HOST_ECHO_REPLY);
-	host_reply(h, port, m);
+	echo_send(h, m, port);
 }
 
-/* Echo to one of our unicast addresses; multicast echo requests are not answered. */
+/*
+ * Echo to one of our unicast addresses; multicast echo requests are not
+ * answered, nor link-local ones that came through a tunnel.
+ */
 void
-icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
+icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 {
-	struct rte_ipv6_hdr *ip =
-			rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
 	struct espgw_ip dst = {.family = ESPGW_AF_INET6};
 	uint8_t a[16];
 
 	memcpy(dst.v6, ip->dst_addr, 16);
 	if (icmp->icmp_code != 0 || dst.v6[0] == 0xff ||
-			(dst.v6[0] == 0xfe && !host_addr_own(h, port, &dst))) {
+			(dst.v6[0] == 0xfe &&
+					(port < 0 || !host_addr_own(h, (uint16_t)port, &dst)))) {
 		host_drop(h, m, ESPGW_DROP_LOCAL_UNHANDLED);
 		return;
 	}
 	memcpy(a, ip->src_addr, 16);
 	memcpy(ip->src_addr, ip->dst_addr, 16);
 	memcpy(ip->dst_addr, a, 16);
-	ip->hop_limits = HOST_TTL;
+	ip->hop_limits = port < 0 ? INJECT_TTL : HOST_TTL;
 	icmp->icmp_type = ICMP6_ECHOREP;
 	icmp6_cksum_set(ip, icmp);
-	eth_turn(h, m, port);
-	host_count(h, ESPGW_HOST_ECHO_REPLY);
-	host_reply(h, port, m);
+	echo_send(h, m, port);
 }
 
 /* One token from the bucket, refilled at icmp_rate per second up to icmp_burst. */
@@ -182,38 +196,66 @@ v6_may_answer(const struct rte_ipv6_hdr *ip, uint32_t len)
 			((const uint8_t *)(ip + 1))[0] < ICMP6_ECHO);
 }
 
+/* The ICMP error a packet gets: "too big" (with the MTU) or "time exceeded". */
+enum err_kind { ERR_TOO_BIG, ERR_TIME };
+
+/* What the error needs from the offending packet, read before the mbuf is reused. */
+struct err_ctx {
+	struct rte_ether_addr to; /* the frame's sender: the hop facing the packet's source */
+	struct espgw_ip peer;	  /* the packet's source */
+	struct espgw_ip src;	  /* our address the error comes from */
+	uint16_t quote;		  /* bytes of the packet quoted */
+	uint16_t port;		  /* the arrival port (in a frame) */
+	bool tunnel;		  /* no frame: back through the outbound path */
+	enum err_kind kind;
+	uint16_t mtu; /* ERR_TOO_BIG */
+};
+
+/* RFC 792 / RFC 1191 4: type 3 code 4 with the next-hop MTU, or type 11 code 0. */
 static void
-frag_needed_fill(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t quote, uint16_t mtu)
+icmp4_err_fill(struct rte_ipv4_hdr *ip, const struct err_ctx *c)
 {
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
+	bool big = c->kind == ERR_TOO_BIG;
 
-	host_ip4_fill(ip, src, dst, (uint16_t)(sizeof(*ip) + ICMP_HDR_LEN + quote), ICMP4_PROTO);
-	icmp->icmp_type = ICMP4_UNREACH;
-	icmp->icmp_code = ICMP4_FRAG_NEEDED;
-	icmp->icmp_ident = 0;						  /* unused */
-	icmp->icmp_seq_nb = rte_cpu_to_be_16(RTE_MAX(mtu, IPV4_MTU_MIN)); /* next-hop MTU */
-	icmp4_cksum_set(icmp, ICMP_HDR_LEN + quote);
+	host_ip4_fill(ip, c->src.v4, c->peer.v4, (uint16_t)(sizeof(*ip) + ICMP_HDR_LEN + c->quote),
+			ICMP4_PROTO);
+	if (c->tunnel) {
+		ip->time_to_live = INJECT_TTL;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	icmp->icmp_type = big ? ICMP4_UNREACH : ICMP4_TIMXCEED;
+	icmp->icmp_code = big ? ICMP4_FRAG_NEEDED : 0;
+	icmp->icmp_ident = 0; /* unused */
+	icmp->icmp_seq_nb = big ? rte_cpu_to_be_16(RTE_MAX(c->mtu, IPV4_MTU_MIN)) : 0;
+	icmp4_cksum_set(icmp, ICMP_HDR_LEN + c->quote);
 }
 
+/* RFC 4443 3.2: type 2 with a 32-bit MTU; 3.3: type 3 code 0 (hop limit exceeded). */
 static void
-ptb_fill(struct rte_ipv6_hdr *ip, const uint8_t *src, const uint8_t *dst, uint16_t quote,
-		uint16_t mtu)
+icmp6_err_fill(struct rte_ipv6_hdr *ip, const struct err_ctx *c)
 {
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
-	rte_be32_t m32 = rte_cpu_to_be_32(RTE_MAX(mtu, IPV6_MTU_MIN));
+	bool big = c->kind == ERR_TOO_BIG;
+	rte_be32_t m32 = big ? rte_cpu_to_be_32(RTE_MAX(c->mtu, IPV6_MTU_MIN)) : 0;
 
-	host_ip6_fill(ip, src, dst, ICMP_HDR_LEN + quote, HOST_TTL);
-	icmp->icmp_type = ICMP6_PKT_TOO_BIG;
+	host_ip6_fill(ip, c->src.v6, c->peer.v6, ICMP_HDR_LEN + c->quote,
+			c->tunnel ? INJECT_TTL : HOST_TTL);
+	icmp->icmp_type = big ? ICMP6_PKT_TOO_BIG : ICMP6_TIMXCEED;
 	icmp->icmp_code = 0;
-	memcpy(&icmp->icmp_ident, &m32, sizeof(m32)); /* the 32-bit MTU field */
+	memcpy(&icmp->icmp_ident, &m32, sizeof(m32)); /* MTU, or unused */
 	icmp6_cksum_set(ip, icmp);
 }
 
-/* Keep the first quote bytes of the offending packet and put the error headers in front. */
+/*
+ * Keep the first quote bytes of the offending packet (L3 at l2_len) and put
+ * the error's headers in front: a frame, whose Ethernet header the caller fills.
+ */
 static struct rte_ether_hdr *
 err_frame(struct rte_mbuf *m, uint16_t quote, uint16_t l3_len)
 {
-	rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+	rte_pktmbuf_adj(m, m->l2_len);
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - quote));
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->l2_len = RTE_ETHER_HDR_LEN;
@@ -221,72 +263,130 @@ err_frame(struct rte_mbuf *m, uint16_t quote, uint16_t l3_len)
 			m, RTE_ETHER_HDR_LEN + l3_len + ICMP_HDR_LEN);
 }
 
-/* What the error needs from the offending frame, read before the mbuf is reused. */
-struct err_ctx {
-	struct rte_ether_addr to; /* the frame's sender: the hop facing the packet's source */
-	struct espgw_ip peer;	  /* the packet's source */
-	struct espgw_ip src;	  /* our address on the arrival port */
-	uint16_t quote;
-	uint16_t port;
-};
-
-static enum espgw_drop
-err_prepare(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c, uint64_t now)
+/* In a frame: from our address on the arrival port, to the neighbor that sent it. */
+static bool
+err_via_link(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 {
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	const void *l3 = eth + 1;
-	uint32_t len = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
+	int port = host_port_of(h, m);
+
+	if (port < 0 || m->l2_len != RTE_ETHER_HDR_LEN)
+		return false;
+	c->port = (uint16_t)port;
+	c->to = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->src_addr;
+	return host_src_addr(h, c->port, &c->peer, &c->src) == 0;
+}
+
+/*
+ * Out of a tunnel: back through the outbound path, from our address on the
+ * port the packet was going to (the protected side, which the policies
+ * protecting the sender's traffic cover); never a link-local source, never
+ * to ourselves.
+ */
+static bool
+err_via_tunnel(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
+{
+	const struct espgw_l2_hop *hop;
+	struct espgw_ip dst;
+
+	if (m->l2_len != 0 || h->inject == NULL || espgw_route_is_local(h->route, &c->peer))
+		return false;
+	host_ip_of(m, 0, false, &dst);
+	hop = espgw_route_lookup(h->route, &dst);
+	if (hop == NULL || host_src_addr(h, hop->port_idx, &c->peer, &c->src) < 0)
+		return false;
+	c->tunnel = true;
+	return !(c->src.family == ESPGW_AF_INET6 && c->src.v6[0] == 0xfe);
+}
+
+/* May the packet be answered at all, and how much of it is quoted (RFC 1812 4.3.2.3). */
+static bool
+err_allowed(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
+{
+	const void *l3 = rte_pktmbuf_mtod_offset(m, const void *, m->l2_len);
+	uint32_t len = rte_pktmbuf_data_len(m) - m->l2_len;
 	bool v4 = (*(const uint8_t *)l3 >> 4) == 4;
-	bool ok = v4 ? v4_may_answer(l3, len) : v6_may_answer(l3, len);
 	uint32_t room = v4 ? ICMP4_ERR_MAX - sizeof(struct rte_ipv4_hdr) - ICMP_HDR_LEN
 			   : ICMP6_ERR_MAX - sizeof(struct rte_ipv6_hdr) - ICMP_HDR_LEN;
 
-	c->to = eth->src_addr;
 	c->quote = (uint16_t)RTE_MIN(len, room);
-	host_ip_of(m, RTE_ETHER_HDR_LEN, true, &c->peer);
-	if (!ok || host_src_addr(h, c->port, &c->peer, &c->src) < 0)
-		return ESPGW_DROP_TOO_BIG;
+	c->tunnel = false;
+	host_ip_of(m, m->l2_len, true, &c->peer);
+	if (!(v4 ? v4_may_answer(l3, len) : v6_may_answer(l3, len)))
+		return false;
+	return err_via_link(h, m, c) || err_via_tunnel(h, m, c);
+}
+
+static bool
+err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
+{
+	bool v4 = c->peer.family == ESPGW_AF_INET;
+	uint16_t type = v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+	struct rte_ether_hdr *eth;
+
+	eth = err_frame(m, c->quote,
+			v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr));
+	if (eth == NULL)
+		return false;
+	if (c->tunnel) {
+		memset(eth, 0, sizeof(*eth)); /* only the family matters to the outbound path */
+		eth->ether_type = rte_cpu_to_be_16(type);
+	} else {
+		host_eth_fill(eth, &c->to, h, c->port, type);
+	}
+	if (v4)
+		icmp4_err_fill((struct rte_ipv4_hdr *)(eth + 1), c);
+	else
+		icmp6_err_fill((struct rte_ipv6_hdr *)(eth + 1), c);
+	return c->tunnel ? host_inject(h, m) : host_send(h, c->port, m);
+}
+
+/*
+ * Build the error in the offending packet's mbuf and send it; false when no
+ * error may or can be sent (the mbuf is then still the caller's).
+ */
+static bool
+icmp_error(struct espgw_host *h, struct rte_mbuf *m, struct err_ctx *c, uint64_t now)
+{
+	if (!err_allowed(h, m, c))
+		return false;
 	if (!icmp_token(h, now)) {
 		host_count(h, ESPGW_HOST_ICMP_RATELIMIT);
-		return ESPGW_DROP_TOO_BIG;
+		return false;
 	}
-	return ESPGW_DROP_MAX;
+	return err_send(h, m, c);
 }
 
 /*
  * The offending packet is dropped and its sender told the MTU that fits
- * (RFC 1191 4, RFC 4443 3.2), from our address on the port it came in by and
- * back to the neighbor it came from: the error is built in the same mbuf.
+ * (RFC 1191 4, RFC 4443 3.2).
  */
 void
 icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64_t now)
 {
-	struct err_ctx c;
-	struct rte_ether_hdr *eth;
-	int port = host_port_of(h, m);
-	enum espgw_drop why = ESPGW_DROP_TOO_BIG;
-	bool v4;
+	struct err_ctx c = {.kind = ERR_TOO_BIG, .mtu = mtu};
 
-	if (port >= 0 && m->l2_len == RTE_ETHER_HDR_LEN) {
-		c.port = (uint16_t)port;
-		why = err_prepare(h, m, &c, now);
-	}
-	if (why != ESPGW_DROP_MAX) {
-		host_drop(h, m, why);
-		return;
-	}
-	v4 = c.peer.family == ESPGW_AF_INET;
-	eth = err_frame(m, c.quote, v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr));
-	if (eth == NULL) {
+	if (!icmp_error(h, m, &c, now)) {
 		host_drop(h, m, ESPGW_DROP_TOO_BIG);
 		return;
 	}
-	host_eth_fill(eth, &c.to, h, c.port, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-	if (v4)
-		frag_needed_fill((struct rte_ipv4_hdr *)(eth + 1), c.src.v4, c.peer.v4, c.quote,
-				mtu);
-	else
-		ptb_fill((struct rte_ipv6_hdr *)(eth + 1), c.src.v6, c.peer.v6, c.quote, mtu);
+	host_count(h, ESPGW_HOST_SENT);
 	host_count(h, ESPGW_HOST_ICMP_ERROR);
-	host_reply(h, c.port, m);
+}
+
+/*
+ * RFC 792 (type 11 code 0), RFC 4443 3.3: the sender of a packet whose TTL /
+ * hop limit ran out here. The worker counted the drop; this is only the news.
+ */
+void
+icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
+{
+	struct err_ctx c = {.kind = ERR_TIME};
+
+	host_count(h, ESPGW_HOST_TTL_REPORT);
+	if (icmp_error(h, m, &c, now)) {
+		host_count(h, ESPGW_HOST_TIME_EXCEEDED);
+		return;
+	}
+	host_count(h, ESPGW_HOST_ERR_SUPPRESSED);
+	rte_pktmbuf_free(m);
 }

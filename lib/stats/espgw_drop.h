@@ -37,8 +37,15 @@
 	X(NEIGH_FAILED, "neigh_failed", "next hop did not answer ARP/ND (retries exhausted)")    \
 	X(NEIGH_TABLE_FULL, "neigh_table_full", "no free neighbor entry for an on-link host")    \
 	X(LOCAL_UNHANDLED, "local_unhandled",                                                    \
-			"addressed to the gateway but not ARP/ND/ICMP echo, or only answerable " \
-			"through a tunnel")
+			"addressed to the gateway but not ARP/ND/ICMP echo (or ND through a "    \
+			"tunnel)")                                                               \
+	X(FRAG_FAILED, "frag_failed",                                                            \
+			"DF-clear packet too big for its SA could not be fragmented (no mbufs, " \
+			"SA MTU below 68)")                                                      \
+	X(REASM_FAILED, "reasm_failed",                                                          \
+			"outer ESP fragment given up: timeout, table full or evicted, overlap, " \
+			"too many fragments, no reassembly buffer")                              \
+	X(REASM_TOO_BIG, "reasm_too_big", "reassembled outer ESP packet larger than one mbuf")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,

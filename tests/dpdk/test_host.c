@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Control-path tests on a real EAL (lib/host): the gateway as an IP host.
+ * Control-path tests on a real EAL (lib/host): the gateway as an IP host,
+ * answering on its links and, for packets that came out of a tunnel, through
+ * the injection ring into the outbound path (read back here).
  * Two net_ring ports stand for the LAN and WAN links; what the control path
  * transmits is read back from each port's control TX queue's ring. The clock is a
  * parameter, so retries and aging run in simulated milliseconds.
@@ -768,6 +770,7 @@ static struct espgw_store store;
 static struct espgw_ports ports;
 static struct rte_mempool *pool;
 static struct rte_ring *txr[2][2];
+static struct rte_ring *inject; /* the control path's way into worker 0's outbound path */
 
 /* Per test: a fresh route table (neighbor entries) and control path. */
 static struct {
@@ -897,6 +900,8 @@ group_setup(void **state)
 	memcpy(neighs[0].mac, mac_static, 6);
 	snprintf(neighs[0].port, sizeof(neighs[0].port), "lan");
 	store.n_neighs = 1;
+	inject = rte_ring_create("test_inject", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(inject);
 	return 0;
 }
 
@@ -907,6 +912,7 @@ host_start(void)
 	struct espgw_host_prm prm = {.store = &store,
 			.ports = &ports,
 			.conf = &fx.conf,
+			.inject = inject,
 			.socket = SOCKET_ID_ANY};
 
 	fx.r = espgw_route_build(&store, &ports, SOCKET_ID_ANY, &err);
@@ -979,13 +985,19 @@ teardown(void **state)
 	uint64_t ended = s->c[ESPGW_HOST_SENT] + s->c[ESPGW_HOST_ABSORBED] + drops() + s->pending;
 	unsigned int p, left = 0;
 
+	struct rte_mbuf *m;
+
 	(void)state;
 	for (p = 0; p < 2; p++)
 		left += drain((uint16_t)p);
+	for (; rte_ring_dequeue(inject, (void **)&m) == 0; left++)
+		rte_pktmbuf_free(m);
 	/* Freed first, so that one failing test does not starve the next of memory. */
 	espgw_host_free(fx.h);
 	espgw_route_free(fx.r);
 	assert_int_equal(in, ended);
+	assert_int_equal(s->c[ESPGW_HOST_TTL_REPORT],
+			s->c[ESPGW_HOST_TIME_EXCEEDED] + s->c[ESPGW_HOST_ERR_SUPPRESSED]);
 	assert_int_equal(left, 0);
 	return 0;
 }
@@ -1260,17 +1272,75 @@ test_echo(void **state)
 	assert_int_equal(cnt(ESPGW_HOST_ECHO_REPLY), 2);
 }
 
-/* Addressed to us through a tunnel (no frame left): cannot be answered on a link. */
+/* As a decrypted packet reaches the control path: L3 at offset 0, no frame. */
+static struct rte_mbuf *
+untunneled(struct rte_mbuf *m)
+{
+	rte_pktmbuf_adj(m, 14);
+	m->l2_len = 0;
+	m->port = ports.port[P_WAN].port_id; /* what it came in by, as ESP */
+	return m;
+}
+
+/* What the control path put into the outbound path: a frame that only names the family. */
+static struct rte_mbuf *
+injected(uint16_t type)
+{
+	static const uint8_t zero[12];
+	struct rte_mbuf *m = NULL;
+
+	assert_int_equal(rte_ring_dequeue(inject, (void **)&m), 0);
+	assert_memory_equal(rte_pktmbuf_mtod(m, const uint8_t *), zero, 12);
+	assert_int_equal(be16(rte_pktmbuf_mtod(m, const uint8_t *) + 12), type);
+	assert_int_equal(m->l2_len, 14);
+	assert_int_equal(m->port, RTE_MBUF_PORT_INVALID);
+	return m;
+}
+
+/*
+ * An echo request that came through a tunnel is answered back through it:
+ * the same reply as on the LAN, but into the outbound path with TTL 65 (which
+ * takes one off) instead of out of a port.
+ */
+static void
+test_tunnel_echo(void **state)
+{
+	struct rte_mbuf *m;
+	uint8_t want[sizeof(echo4_out)];
+	const uint8_t *p;
+
+	(void)state;
+	in(untunneled(frame(P_LAN, echo4_in, sizeof(echo4_in), ESPGW_CTL_LOCAL, 0)), T0);
+	m = injected(0x0800);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	memcpy(want, echo4_out, sizeof(want));
+	want[14 + 8] = 65;
+	assert_int_equal(rte_pktmbuf_pkt_len(m), sizeof(echo4_out));
+	assert_memory_equal(p + 14, want + 14, 8);	      /* up to the TTL */
+	assert_memory_equal(p + 23, want + 23, 1);	      /* protocol */
+	assert_memory_equal(p + 26, want + 26, 34 + 21 - 26); /* addresses, ICMP, data */
+	assert_true(cksum_ok(p + 14, 20));
+	rte_pktmbuf_free(m);
+	in(untunneled(frame(P_LAN, echo6_in, sizeof(echo6_in), ESPGW_CTL_LOCAL, 0)), T0);
+	m = injected(0x86dd);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(p[14 + 7], 65);
+	assert_memory_equal(p + 14 + 8, echo6_out + 14 + 8, sizeof(echo6_out) - 22);
+	assert_true(cksum6_ok(p + 14));
+	rte_pktmbuf_free(m);
+	assert_int_equal(cnt(ESPGW_HOST_INJECTED), 2);
+	assert_int_equal(cnt(ESPGW_HOST_SENT), 2);
+	expect_none();
+}
+
+/* Neighbor discovery through a tunnel makes no sense (RFC 4861 7.1): unhandled. */
 static void
 test_local_unhandled(void **state)
 {
-	struct rte_mbuf *m = frame(P_LAN, echo4_in, sizeof(echo4_in), ESPGW_CTL_LOCAL, 0);
-
 	(void)state;
-	rte_pktmbuf_adj(m, 14);
-	m->l2_len = 0;
-	in(m, T0);
+	in(untunneled(frame(P_LAN, ns_in, sizeof(ns_in), ESPGW_CTL_LOCAL, 0)), T0);
 	expect_none();
+	assert_int_equal(rte_ring_count(inject), 0);
 	assert_int_equal(dropped(ESPGW_DROP_LOCAL_UNHANDLED), 1);
 }
 
@@ -1644,6 +1714,147 @@ test_rate_limit(void **state)
 	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
 }
 
+/* The common part of an ICMP error about orig (L3 bytes): headers, checksums, the quote. */
+static void
+icmp_err_check(const uint8_t *ip, const uint8_t *orig, size_t orig_len, const char *src,
+		const char *dst, uint8_t ttl, uint8_t type)
+{
+	uint8_t a[16];
+	bool v4 = (ip[0] >> 4) == 4;
+	size_t quote = RTE_MIN(orig_len, v4 ? 576u - 28 : 1280u - 48);
+	const uint8_t *icmp = ip + (v4 ? 20 : 40);
+
+	if (v4) {
+		assert_int_equal(ip[0], 0x45);
+		assert_int_equal(be16(ip + 2), 28 + quote);
+		assert_int_equal(ip[8], ttl);
+		assert_int_equal(ip[9], 1);
+		assert_true(cksum_ok(ip, 20));
+		assert_int_equal(inet_pton(AF_INET, src, a), 1);
+		assert_memory_equal(ip + 12, a, 4);
+		assert_int_equal(inet_pton(AF_INET, dst, a), 1);
+		assert_memory_equal(ip + 16, a, 4);
+		assert_true(cksum_ok(icmp, 8 + quote));
+	} else {
+		assert_int_equal(be16(ip + 4), 8 + quote);
+		assert_int_equal(ip[6], 58);
+		assert_int_equal(ip[7], ttl);
+		assert_int_equal(inet_pton(AF_INET6, src, a), 1);
+		assert_memory_equal(ip + 8, a, 16);
+		assert_int_equal(inet_pton(AF_INET6, dst, a), 1);
+		assert_memory_equal(ip + 24, a, 16);
+		assert_true(cksum6_ok(ip));
+	}
+	assert_int_equal(icmp[0], type);
+	assert_int_equal(icmp[1], 0);
+	assert_memory_equal(icmp + 8, orig, quote);
+}
+
+/*
+ * RFC 792: type 11 code 0, 4 unused bytes, the quote; from our address on the
+ * port it came in by, to the neighbor that sent it. The worker counted the drop.
+ */
+static void
+test_time_exceeded(void **state)
+{
+	struct rte_mbuf *m = ip4_pkt("10.1.0.10", "203.0.113.5", 1000, 0x77, false);
+	uint8_t orig[1000];
+	const uint8_t *p;
+
+	(void)state;
+	memcpy(orig, rte_pktmbuf_mtod_offset(m, const uint8_t *, 14), sizeof(orig));
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 576);
+	assert_memory_equal(p, mac_a, 6);
+	assert_memory_equal(p + 6, mac_lan, 6);
+	icmp_err_check(p + 14, orig, sizeof(orig), "10.1.0.1", "10.1.0.10", 64, 11);
+	assert_int_equal(be16(p + 14 + 24) << 16 | be16(p + 14 + 26), 0); /* unused */
+	rte_pktmbuf_free(m);
+	/* RFC 4443 3.3: type 3 code 0. */
+	m = ip6_pkt("2001:db8:1::10", "2001:db8:2::20", 300, 5);
+	memcpy(orig, rte_pktmbuf_mtod_offset(m, const uint8_t *, 14), 300);
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	icmp_err_check(rte_pktmbuf_mtod_offset(m, const uint8_t *, 14), orig, 300, "2001:db8:1::1",
+			"2001:db8:1::10", 64, 3);
+	rte_pktmbuf_free(m);
+	/* Reports are not "in": the workers counted these packets as drops already. */
+	assert_int_equal(cnt(ESPGW_HOST_IN), 0);
+	assert_int_equal(cnt(ESPGW_HOST_TTL_REPORT), 2);
+	assert_int_equal(cnt(ESPGW_HOST_TIME_EXCEEDED), 2);
+	assert_int_equal(drops(), 0);
+}
+
+/*
+ * A packet that came out of a tunnel expired here (or did not fit the LAN):
+ * its sender is behind the tunnel, so the error goes into the outbound path,
+ * from our address on the side the packet was going to (the one the tunnel's
+ * policies cover), with TTL 65 for the hop the outbound path takes off.
+ */
+static void
+test_errors_through_tunnel(void **state)
+{
+	struct rte_mbuf *m = untunneled(ip4_pkt("10.2.0.5", "10.1.0.10", 200, 9, false));
+	uint8_t orig[1500];
+	const uint8_t *p;
+
+	(void)state;
+	memcpy(orig, rte_pktmbuf_mtod(m, const uint8_t *), 200);
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	m = injected(0x0800);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 28 + 200);
+	icmp_err_check(p + 14, orig, 200, "10.1.0.1", "10.2.0.5", 65, 11);
+	rte_pktmbuf_free(m);
+	/* Packet too big for the LAN (RFC 4443 3.2), IPv6, the MTU in the error. */
+	m = untunneled(ip6_pkt("2001:db8:2::5", "2001:db8:1::10", 1500, 1));
+	memcpy(orig, rte_pktmbuf_mtod(m, const uint8_t *), 1500);
+	in(tag(m, ESPGW_CTL_TOO_BIG, 1400), T0);
+	m = injected(0x86dd);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1280);
+	icmp_err_check(p + 14, orig, 1500, "2001:db8:1::1", "2001:db8:2::5", 65, 2);
+	assert_int_equal(be16(p + 14 + 44) << 16 | be16(p + 14 + 46), 1400);
+	rte_pktmbuf_free(m);
+	assert_int_equal(cnt(ESPGW_HOST_INJECTED), 2);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 1);
+	expect_none();
+}
+
+/*
+ * No error about an ICMP error (RFC 1122 3.2.2), a non-initial fragment, or
+ * to the gateway itself (its own encrypted packet), and none past the rate limit.
+ */
+static void
+test_time_exceeded_suppressed(void **state)
+{
+	struct rte_mbuf *m;
+	uint8_t *ip;
+	unsigned int i;
+
+	(void)state;
+	m = ip4_pkt("10.1.0.10", "203.0.113.5", 100, 1, false);
+	ip = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+	ip[9] = 1;   /* ICMP */
+	ip[20] = 11; /* time exceeded */
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	m = ip4_pkt("10.1.0.10", "203.0.113.5", 100, 2, false);
+	rte_pktmbuf_mtod_offset(m, uint8_t *, 14)[7] = 10; /* fragment offset 80 */
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	in(tag(untunneled(ip4_pkt("198.51.100.1", "203.0.113.1", 100, 3, false)), ESPGW_CTL_TTL, 0),
+			T0);
+	expect_none();
+	assert_int_equal(rte_ring_count(inject), 0);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 3);
+	for (i = 0; i < 120; i++)
+		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 4, false), ESPGW_CTL_TTL, 0), T0);
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 20);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 23);
+}
+
 /* Inner MTU per SA: outer header, ESP header, IV, ICV, padding to the block, trailer. */
 static void
 test_tunnel_mtu(void **state)
@@ -1683,6 +1894,12 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_ns_link_local, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_local_unhandled, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_tunnel_echo, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_time_exceeded, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_errors_through_tunnel, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_time_exceeded_suppressed, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v4, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v6, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_fail, setup, teardown),

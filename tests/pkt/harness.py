@@ -204,23 +204,37 @@ class Gateway:
         self.last = self.tel.query("/espgw/stats")
         return self.last
 
+    def snapshot(self):
+        """(/espgw/stats, /espgw/dp, /espgw/control), or None before the gateway started."""
+        s = self.stats()
+        if s is None:
+            return None
+        return s, self.tel.query("/espgw/dp") or {}, self.tel.query("/espgw/control") or {}
+
     def wait_processed(self, expect_rx, timeout=15):
-        """Until rx == expect_rx and every received packet is accounted for."""
-        end = time.monotonic() + timeout
+        """Until rx == expect_rx, every received packet is accounted for and the
+        control path has dealt with what it was given (the same on two polls in
+        a row: the control path counts a packet before it finishes with it)."""
+        end, prev = time.monotonic() + timeout, None
         while True:
             if self.proc.poll() is not None:
                 self.fail("exited with %d while running" % self.proc.returncode)
-            s = self.stats()
-            if s is None:  # endpoint registered, gateway not started yet
+            snap = self.snapshot()
+            if snap is None:  # endpoint registered, gateway not started yet
                 if time.monotonic() > end:
                     self.fail("/espgw/stats still null after %ds" % timeout)
                 time.sleep(0.05)
                 continue
-            done = s["rx"] == s["tx"] + s["drops"] + s["to_ctl"]
+            s, dp, ctl = snap
             if s["rx"] > expect_rx:
                 self.fail("received %d frames, only %d were sent" % (s["rx"], expect_rx))
-            if s["rx"] == expect_rx and done:
-                return s
+            if s["rx"] == expect_rx and accounted(s, dp) and ctl_settled(s, dp, ctl):
+                if snap == prev:
+                    return s
+                prev = snap
+                time.sleep(0.05)
+                continue
+            prev = None
             if time.monotonic() > end:
                 self.fail("not all %d frames processed after %ds" % (expect_rx, timeout))
             time.sleep(0.05)
@@ -254,25 +268,48 @@ class Gateway:
         shutil.rmtree(runtime_dir(self.prefix), ignore_errors=True)
 
 
+def accounted(t, dp):
+    """The workers' balance (lib/dp/espgw_dp.h): packets made (fragments, the
+    control path's injected packets) and merged (reassembly) included."""
+    return t["rx"] + dp.get("created", 0) == t["tx"] + t["drops"] + t["to_ctl"] + \
+        dp.get("absorbed", 0) + dp.get("pending", 0)
+
+
+def ctl_settled(t, dp, ctl):
+    """The control path took everything handed over and passed on what it injected."""
+    return ctl.get("in", 0) == t["to_ctl"] and \
+        ctl.get("ttl_reports", 0) == dp.get("ttl_reports", 0) and \
+        ctl.get("injected", 0) == dp.get("injected", 0)
+
+
 def check_stats_consistent(st, ports_exact=True):
     """Invariants of every run's counters JSON."""
-    t = st["totals"]
-    assert t["rx"] == t["tx"] + t["drops"] + t["to_ctl"], \
-        "totals.rx != tx + drops + to_ctl: %s" % t
+    t, dp, ctl = st["totals"], st.get("dataplane", {}), st.get("control", {})
+    assert accounted(t, dp), \
+        "rx + created != tx + drops + to_ctl + absorbed + pending: %s %s" % (t, dp)
     assert sorted(st["drops"]) == sorted(DROP_REASONS), \
         "drop reasons in JSON %s" % sorted(st["drops"])
     assert sum(st["drops"].values()) == t["drops"], \
         "sum of drops %d != totals.drops %d" % (sum(st["drops"].values()), t["drops"])
+    if ctl:
+        cdrops = sum(ctl["drops"].values())
+        assert ctl["in"] == ctl["sent"] + ctl["absorbed"] + cdrops + ctl["pending"], \
+            "control: in != sent + absorbed + drops + pending: %s" % ctl
+        assert ctl["ttl_reports"] == ctl["time_exceeded"] + ctl["error_suppressed"], \
+            "control: ttl_reports != time_exceeded + error_suppressed: %s" % ctl
     if ports_exact:
-        check_ports(st["ports"], t)
+        check_ports(st["ports"], t, ctl.get("tx", 0))
 
 
-def check_ports(ports, totals):
-    """Port counters ({name: {"rx", "tx"}}) add up to the totals."""
+def check_ports(ports, totals, ctl_tx=0):
+    """Port counters ({name: {"rx", "tx"}}) add up to the totals; the ports
+    also sent what the control path put on them (ctl_tx, less what worker 0
+    could not send for it)."""
     assert sum(p["rx"] for p in ports.values()) == totals["rx"], \
         "ports rx %s vs totals.rx %d" % (ports, totals["rx"])
-    assert sum(p["tx"] for p in ports.values()) == totals["tx"], \
-        "ports tx %s vs totals.tx %d" % (ports, totals["tx"])
+    want = totals["tx"] + ctl_tx - totals.get("ctl_tx_lost", 0)
+    assert sum(p["tx"] for p in ports.values()) == want, \
+        "ports tx %s vs totals.tx %d + control tx %d" % (ports, totals["tx"], ctl_tx)
 
 
 class Result:
@@ -419,6 +456,21 @@ def inner_pkt(family, src, dst, l4="udp", size=0, **ip):
     if data is not None:
         p = p / data
     return p.__class__(bytes(p))
+
+
+def time_exceeded(src, dst, offending, ttl=64):
+    """The exact ICMP time exceeded (RFC 792 type 11 / RFC 4443 type 3, code 0)
+    espgw sends from src to dst about the offending packet (its L3 bytes, as
+    it arrived): as much of it as fits in 576 (IPv4, RFC 1812 4.3.2.3) or 1280
+    bytes (IPv6, RFC 4443 2.4 (c)); checksums computed by scapy."""
+    from scapy.layers.inet6 import ICMPv6TimeExceeded
+    b = bytes(offending)
+    if b[0] >> 4 == 4:
+        p = IP(src=src, dst=dst, ttl=ttl, id=0, flags=0, tos=0) / ICMP(type=11, code=0) / \
+            Raw(b[:576 - 28])
+    else:
+        p = IPv6(src=src, dst=dst, hlim=ttl) / ICMPv6TimeExceeded(code=0) / Raw(b[:1280 - 48])
+    return bytes(p.__class__(bytes(p)))
 
 
 def lan_frame(pkt):
@@ -626,6 +678,13 @@ class Plan:
         """pkt from the LAN must leave wan0 in tun's outbound SA."""
         self.lan.append(lan_frame(pkt))
         self.esp.setdefault(tun.out_sa.spi, []).append(ttl_dec(pkt))
+
+    def lan_expired(self, pkt):
+        """pkt from the LAN with TTL / hop limit 1: dropped (ttl_exceeded), and the
+        host gets ICMP time exceeded on lan0 from the gateway's LAN address."""
+        self.lan.append(lan_frame(pkt))
+        gw = "10.1.0.1" if pkt.version == 4 else "2001:db8:1::1"
+        self.to_lan.append(time_exceeded(gw, pkt.src, pkt))
 
     def lan_in(self, pkt, clear_out=False):
         """pkt from the LAN: forwarded in clear to wan0 (bypass) or dropped."""

@@ -264,6 +264,16 @@ static const struct bad_case bad_cases[] = {
 		"t.conf:1: crypto c9 does not exist\n"},
 	{"bad match", SA_HEAD("x", "in", "0x3001") GCM " match dst",
 		"t.conf:1: invalid match 'dst' (expected spi|spi-dst|spi-dst-src)\n"},
+	{"mss-clamp too small", SA_HEAD("x", "out", "0x3001") GCM " mss-clamp 63",
+		"t.conf:1: mss-clamp must be auto or 64..9176, got 63\n"},
+	{"mss-clamp too large", SA_HEAD("x", "out", "0x3001") GCM " mss-clamp 9177",
+		"t.conf:1: mss-clamp must be auto or 64..9176, got 9177\n"},
+	{"mss-clamp word", SA_HEAD("x", "out", "0x3001") GCM " mss-clamp on",
+		"t.conf:1: mss-clamp must be auto or 64..9176, got on\n"},
+	{"mss-clamp twice", SA_HEAD("x", "out", "0x3001") GCM " mss-clamp auto mss-clamp 1300",
+		"t.conf:1: option 'mss-clamp' given twice\n"},
+	{"mss-clamp missing value", SA_HEAD("x", "out", "0x3001") GCM " mss-clamp",
+		"t.conf:1: missing value for 'mss-clamp'\n"},
 	/* generic option rules */
 	{"key without its option name", SA_HEAD("x", "out", "0x3001") "aead aes-gcm-128 " K16 " "
 		"salt 0x01020304",
@@ -553,6 +563,23 @@ test_sa_defaults(void **state)
 	assert_string_equal(sa->cryptodev, "");
 	assert_int_equal(sa->match, ESPGW_SAD_MATCH_SPI_DST);
 	assert_int_equal(sa->inner_family, 0);
+	assert_int_equal(sa->mss_clamp, 0);
+}
+
+/* "mss-clamp N|auto" on either direction: N as given (decimal or hex), auto as a marker. */
+static void
+test_sa_mss_clamp(void **state)
+{
+	const struct espgw_sa_conf *sa;
+
+	sa = load_sa(state, SA_HEAD("m1", "out", "0x3001") GCM " mss-clamp 1360", "m1");
+	assert_int_equal(sa->mss_clamp, 1360);
+	sa = load_sa(state, SA_HEAD("m2", "in", "0x3002") GCM " mss-clamp auto", "m2");
+	assert_int_equal(sa->mss_clamp, ESPGW_MSS_AUTO);
+	sa = load_sa(state, SA6_HEAD("m3", "out", "0x3003") "mss-clamp 0x40 " GCM, "m3");
+	assert_int_equal(sa->mss_clamp, 64);
+	sa = load_sa(state, SA_HEAD("m4", "out", "0x3004") GCM " mss-clamp 9176", "m4");
+	assert_int_equal(sa->mss_clamp, ESPGW_MSS_MAX);
 }
 
 static void
@@ -1044,6 +1071,7 @@ main(void)
 			T(test_sa_transforms),
 			T(test_sa_same_spi_other_direction),
 			T(test_sa_seq_limits),
+			T(test_sa_mss_clamp),
 			T(test_sa_del),
 			T(test_sp_all_options),
 			T(test_sp_defaults),

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The workers' counters beyond lib/stats: packets made (fragments, injected
+ * packets) and merged (reassembly), summed on read like every per-lcore
+ * counter, for the exit report, the JSON and /espgw/dp. DPDK 22.11 telemetry
+ * callbacks take no user argument, so the worker list they read is kept in
+ * this file, set once before any callback runs.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "espgw_dp.h"
+
+static const char *const counter_names[ESPGW_DP_MAX] = {
+#define X(id, name, help) [ESPGW_DP_##id] = name,
+		ESPGW_DP_COUNTER_LIST(X)
+#undef X
+};
+
+static const char *const counter_helps[ESPGW_DP_MAX] = {
+#define X(id, name, help) [ESPGW_DP_##id] = help,
+		ESPGW_DP_COUNTER_LIST(X)
+#undef X
+};
+
+static struct espgw_worker *const *tel_w;
+static unsigned int tel_n;
+
+const char *
+espgw_dp_counter_name(enum espgw_dp_counter c)
+{
+	return c < ESPGW_DP_MAX ? counter_names[c] : "?";
+}
+
+static void
+sum_reasm(const struct espgw_reasm *r, uint64_t c[ESPGW_DP_MAX])
+{
+	const struct espgw_reasm_stats *st;
+
+	if (r == NULL)
+		return;
+	st = espgw_reasm_stats(r);
+	c[ESPGW_DP_REASM_FRAGS] += st->frags;
+	c[ESPGW_DP_REASSEMBLED] += st->pkts;
+	c[ESPGW_DP_REASM_MERGED] += st->merged;
+	c[ESPGW_DP_REASM_FREED] += st->freed;
+}
+
+void
+espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s)
+{
+	unsigned int i, c;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < n; i++) {
+		for (c = ESPGW_DP_INJECTED; c <= ESPGW_DP_TTL_REPORTS; c++)
+			s->c[c] += w[i]->dp[c];
+		sum_reasm(w[i]->reasm, s->c);
+	}
+	s->created = s->c[ESPGW_DP_INJECTED] + s->c[ESPGW_DP_FRAGMENTS] - s->c[ESPGW_DP_FRAGMENTED];
+	s->absorbed = s->c[ESPGW_DP_REASM_MERGED] - s->c[ESPGW_DP_REASSEMBLED];
+	s->pending = s->c[ESPGW_DP_REASM_FRAGS] - s->c[ESPGW_DP_REASM_MERGED] -
+		     s->c[ESPGW_DP_REASM_FREED];
+}
+
+void
+espgw_dp_stats_print(struct espgw_worker *const w[], unsigned int n, FILE *f)
+{
+	struct espgw_dp_sum s;
+	unsigned int i;
+
+	espgw_dp_sum(w, n, &s);
+	fprintf(f,
+			"\ndata path: created %" PRIu64 "  absorbed %" PRIu64 "  pending %" PRIu64
+			"  (rx + created = tx + drops + to_ctl + absorbed + pending)\n",
+			s.created, s.absorbed, s.pending);
+	for (i = 0; i < ESPGW_DP_MAX; i++)
+		if (s.c[i] != 0)
+			fprintf(f, "  %-25s %14" PRIu64 "  (%s)\n", counter_names[i], s.c[i],
+					counter_helps[i]);
+}
+
+void
+espgw_dp_stats_json(struct espgw_worker *const w[], unsigned int n, FILE *f)
+{
+	struct espgw_dp_sum s;
+	unsigned int i;
+
+	espgw_dp_sum(w, n, &s);
+	fprintf(f, "\"dataplane\": {");
+	for (i = 0; i < ESPGW_DP_MAX; i++)
+		fprintf(f, "\"%s\": %" PRIu64 ", ", counter_names[i], s.c[i]);
+	fprintf(f, "\"created\": %" PRIu64 ", \"absorbed\": %" PRIu64 ", \"pending\": %" PRIu64 "}",
+			s.created, s.absorbed, s.pending);
+}
+
+static int
+tel_dp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct espgw_dp_sum s;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	espgw_dp_sum(tel_w, tel_n, &s);
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < ESPGW_DP_MAX; i++)
+		rte_tel_data_add_dict_u64(d, counter_names[i], s.c[i]);
+	rte_tel_data_add_dict_u64(d, "created", s.created);
+	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
+	rte_tel_data_add_dict_u64(d, "pending", s.pending);
+	return 0;
+}
+
+int
+espgw_dp_telemetry_register(struct espgw_worker *const w[], unsigned int n)
+{
+	tel_w = w;
+	tel_n = n;
+	return rte_telemetry_register_cmd("/espgw/dp", tel_dp,
+			"Data path: fragmentation, reassembly, injected packets "
+			"(rx + created = tx + drops + to_ctl + absorbed + pending)");
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reassembly of outer ESP fragments addressed to the gateway (see
+ * espgw_frag.h). rte_ip_frag keeps the table (IPv4 key: addresses, protocol,
+ * ID, RFC 791 3.2; IPv6: addresses and ID, RFC 8200 4.5), detects too many,
+ * duplicate or overlapping fragments and puts everything it gives up on a
+ * death row, which is freed and counted here after every call.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_malloc.h>
+
+#include "espgw_drop.h"
+#include "espgw_frag.h"
+
+#define ESP_PROTO	 50
+#define BUCKET_ENTRIES	 4 /* associativity of the fragment table */
+#define REASM_POOL_CACHE 64
+
+struct espgw_reasm {
+	struct rte_ip_frag_tbl *tbl;
+	struct rte_mempool *pool; /* fragments held, never the RX pool's mbufs */
+	uint64_t *drops;	  /* the worker's drop counters, by reason */
+	struct espgw_reasm_stats st;
+	struct rte_ip_frag_death_row dr;
+};
+
+void
+espgw_reasm_conf_default(struct espgw_reasm_conf *c)
+{
+	c->flows = 4096;
+	c->timeout_ms = 2000;
+	c->pool_size = 8192;
+}
+
+struct espgw_reasm *
+espgw_reasm_create(const struct espgw_reasm_conf *c, const char *name, uint64_t *drops, int socket)
+{
+	uint64_t cycles = rte_get_tsc_hz() / 1000 * c->timeout_ms;
+	uint32_t buckets = RTE_MAX(c->flows / BUCKET_ENTRIES, 1u);
+	struct espgw_reasm *r;
+
+	r = rte_zmalloc_socket("espgw_reasm", sizeof(*r), RTE_CACHE_LINE_SIZE, socket);
+	if (r == NULL)
+		return NULL;
+	r->drops = drops;
+	r->tbl = rte_ip_frag_table_create(buckets, BUCKET_ENTRIES, c->flows, cycles, socket);
+	/* The per-lcore cache may hold at most a fraction of the pool (rte_mempool). */
+	r->pool = rte_pktmbuf_pool_create(name, c->pool_size,
+			RTE_MIN((uint32_t)REASM_POOL_CACHE, c->pool_size / 4), 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (r->tbl != NULL && r->pool != NULL)
+		return r;
+	espgw_reasm_free(r);
+	return NULL;
+}
+
+/* Free what rte_ip_frag gave up, counted under why. */
+static void
+dr_flush(struct espgw_reasm *r, enum espgw_drop why)
+{
+	if (r->dr.cnt == 0)
+		return;
+	r->drops[why] += r->dr.cnt;
+	r->st.freed += r->dr.cnt;
+	rte_ip_frag_free_death_row(&r->dr, 0);
+}
+
+/* The death row holds a limited number of fragments: empty it until the table is. */
+void
+espgw_reasm_flush(struct espgw_reasm *r)
+{
+	uint64_t before;
+
+	do {
+		before = espgw_reasm_pending(r);
+		rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, UINT64_MAX);
+		dr_flush(r, ESPGW_DROP_SHUTDOWN);
+	} while (espgw_reasm_pending(r) != 0 && espgw_reasm_pending(r) < before);
+}
+
+void
+espgw_reasm_free(struct espgw_reasm *r)
+{
+	if (r == NULL)
+		return;
+	if (r->tbl != NULL) {
+		espgw_reasm_flush(r);
+		rte_ip_frag_table_destroy(r->tbl);
+	}
+	rte_mempool_free(r->pool);
+	rte_free(r);
+}
+
+bool
+espgw_reasm_is_esp_frag(const struct rte_mbuf *m, uint8_t proto)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	const struct rte_ipv6_fragment_ext *f;
+
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type))
+		return proto == ESP_PROTO &&
+		       rte_ipv4_frag_pkt_is_fragmented((const struct rte_ipv4_hdr *)l3);
+	if (proto != IPPROTO_FRAGMENT || m->l3_len != sizeof(struct rte_ipv6_hdr) ||
+			m->data_len < m->l2_len + m->l3_len + sizeof(*f))
+		return false;
+	f = (const struct rte_ipv6_fragment_ext *)(l3 + m->l3_len);
+	return f->next_header == ESP_PROTO;
+}
+
+/* One segment from pool holding the whole chain (ESP and fast-free TX need one). */
+static struct rte_mbuf *
+linearize(const struct rte_mbuf *c, struct rte_mempool *pool)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	const struct rte_mbuf *s;
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	p = c->pkt_len > UINT16_MAX ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)c->pkt_len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	for (s = c; s != NULL; p += s->data_len, s = s->next)
+		memcpy(p, rte_pktmbuf_mtod(s, const void *), s->data_len);
+	m->port = c->port;
+	m->l2_len = c->l2_len;
+	return m;
+}
+
+/* rte_ip_frag leaves the reassembled IPv4 header's checksum zero. */
+static void
+ipv4_cksum_fix(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+
+	if ((ip->version_ihl >> 4) != 4)
+		return;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+/* A finished chain: counted, copied into one segment (NULL: too big for one). */
+static struct rte_mbuf *
+done(struct espgw_reasm *r, struct rte_mbuf *c, struct rte_mempool *out)
+{
+	struct rte_mbuf *m;
+
+	r->st.pkts++;
+	r->st.merged += c->nb_segs;
+	m = linearize(c, out);
+	rte_pktmbuf_free(c);
+	if (m == NULL) {
+		r->drops[ESPGW_DROP_REASM_TOO_BIG]++;
+		return NULL;
+	}
+	ipv4_cksum_fix(m);
+	return m;
+}
+
+/*
+ * RFC 6946 3: an atomic fragment (offset 0, M clear) is the whole packet;
+ * remove its fragment header instead of waiting for fragments that never come.
+ */
+static bool
+ipv6_atomic_strip(struct rte_mbuf *f, struct rte_ipv6_hdr *ip)
+{
+	struct rte_ipv6_fragment_ext *fh = (struct rte_ipv6_fragment_ext *)(ip + 1);
+	uint8_t *p = rte_pktmbuf_mtod(f, uint8_t *);
+
+	if ((rte_be_to_cpu_16(fh->frag_data) & RTE_IPV6_FRAG_USED_MASK) != 0)
+		return false;
+	ip->proto = fh->next_header;
+	ip->payload_len = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->payload_len) - sizeof(*fh));
+	memmove(p + sizeof(*fh), p, f->l2_len + sizeof(*ip));
+	rte_pktmbuf_adj(f, sizeof(*fh));
+	return true;
+}
+
+static struct rte_mbuf *
+frag_add(struct espgw_reasm *r, struct rte_mbuf *f, uint64_t tms)
+{
+	void *l3 = rte_pktmbuf_mtod_offset(f, void *, f->l2_len);
+	struct rte_ipv6_hdr *ip6 = l3;
+
+	if ((*(uint8_t *)l3 >> 4) == 4)
+		return rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, f, tms, l3);
+	if (ipv6_atomic_strip(f, ip6))
+		return f;
+	/* rte_ip_frag wants l3_len to cover the fragment header too. */
+	f->l3_len = sizeof(*ip6) + sizeof(struct rte_ipv6_fragment_ext);
+	return rte_ipv6_frag_reassemble_packet(
+			r->tbl, &r->dr, f, tms, ip6, rte_ipv6_frag_get_ipv6_fragment_header(ip6));
+}
+
+struct rte_mbuf *
+espgw_reasm_input(struct espgw_reasm *r, struct rte_mbuf *m, uint64_t tms)
+{
+	struct rte_mempool *out = m->pool;
+	struct rte_mbuf *f, *c;
+
+	r->st.frags++;
+	f = rte_pktmbuf_copy(m, r->pool, 0, UINT32_MAX);
+	rte_pktmbuf_free(m);
+	if (f == NULL) {
+		r->drops[ESPGW_DROP_REASM_FAILED]++;
+		r->st.freed++;
+		return NULL;
+	}
+	c = frag_add(r, f, tms);
+	dr_flush(r, ESPGW_DROP_REASM_FAILED);
+	return c == NULL ? NULL : done(r, c, out);
+}
+
+void
+espgw_reasm_tick(struct espgw_reasm *r, uint64_t tms)
+{
+	if (espgw_reasm_pending(r) == 0)
+		return;
+	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, tms);
+	dr_flush(r, ESPGW_DROP_REASM_FAILED);
+}
+
+const struct espgw_reasm_stats *
+espgw_reasm_stats(const struct espgw_reasm *r)
+{
+	return &r->st;
+}
+
+uint64_t
+espgw_reasm_pending(const struct espgw_reasm *r)
+{
+	return r->st.frags - r->st.merged - r->st.freed;
+}

@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK-level tests of fragmentation before encryption (espgw_frag4), the
+ * reassembly of outer ESP fragments (espgw_reasm_*) and TCP MSS clamping
+ * (espgw_mss_clamp), on an EAL without hugepages or NICs.
+ *
+ * Judges: the wire rules themselves, checked here with this file's own code:
+ * RFC 791 3.2 (fragment offsets in 8-byte units, MF on all but the last,
+ * payloads that put the datagram back together byte for byte), RFC 8200 4.5
+ * (the IPv6 fragment header), RFC 1071 checksums computed independently of
+ * DPDK (IPv4 header; TCP over the pseudo-header), RFC 9293 3.7.1 (the MSS
+ * option). Reassembly's limits are checked by their exact drop counters.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "espgw_drop.h"
+#include "espgw_esp.h"
+#include "espgw_frag.h"
+
+#define ETH	 14
+#define BIG_BUF	 (8192 + RTE_PKTMBUF_HEADROOM)
+#define TIMEOUT	 100 /* ms, reassembly tests */
+#define ESP	 50
+#define TCP	 6
+#define FRAG6_HL 8
+#define TH_SYN	 0x02 /* RFC 9293 3.1 */
+#define TH_ACK	 0x10
+
+static struct rte_mempool *pool;  /* big buffers: a 3000-byte datagram in one segment */
+static struct rte_mempool *small; /* default buffers, like the RX pool */
+
+/* ---- independent checksums (RFC 1071), network byte order ---- */
+
+static uint32_t
+sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static bool
+ip4_cksum_ok(const uint8_t *ip)
+{
+	return fold(sum16(ip, (size_t)(ip[0] & 0xf) * 4, 0)) == 0xffff;
+}
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* TCP checksum over the IPv4 or IPv6 pseudo-header (RFC 9293 3.1, RFC 8200 8.1). */
+static bool
+tcp_cksum_ok(const uint8_t *ip)
+{
+	uint32_t sum;
+	const uint8_t *tcp;
+	size_t len;
+
+	if ((ip[0] >> 4) == 4) {
+		len = be16(ip + 2) - (size_t)(ip[0] & 0xf) * 4;
+		tcp = ip + (ip[0] & 0xf) * 4;
+		sum = sum16(ip + 12, 8, 0) + TCP + (uint32_t)len;
+	} else {
+		len = be16(ip + 4);
+		tcp = ip + 40;
+		sum = sum16(ip + 8, 32, 0) + TCP + (uint32_t)len;
+	}
+	return fold(sum16(tcp, len, sum)) == 0xffff;
+}
+
+/* ---- packets ---- */
+
+static struct rte_mbuf *
+mbuf_of(struct rte_mempool *mp, const uint8_t *b, uint16_t len, uint16_t l2)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, len), b, len);
+	m->l2_len = l2;
+	m->port = 3;
+	return m;
+}
+
+static void
+ip4_hdr(uint8_t *ip, uint16_t tot, uint16_t id, uint16_t frag, uint8_t proto)
+{
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, tot);
+	put16(ip + 4, id);
+	put16(ip + 6, frag);
+	ip[8] = 63;
+	ip[9] = proto;
+	memcpy(ip + 12, (const uint8_t[]){203, 0, 113, 1, 198, 51, 100, 1}, 8);
+	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+}
+
+static void
+payload_fill(uint8_t *p, size_t len, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed);
+}
+
+/* An IPv4 datagram of tot bytes (UDP-like payload), flags/offset as given. */
+static struct rte_mbuf *
+dgram4(uint16_t tot, uint16_t frag, uint8_t *copy)
+{
+	static uint8_t b[8192];
+
+	ip4_hdr(b, tot, 0x4242, frag, 17);
+	payload_fill(b + 20, tot - 20u, 1);
+	if (copy != NULL)
+		memcpy(copy, b, tot);
+	return mbuf_of(pool, b, tot, 0);
+}
+
+/* ---- espgw_frag4 ---- */
+
+struct frags {
+	struct rte_mbuf *f[ESPGW_FRAG_OUT_MAX];
+	int n;
+};
+
+/* Every fragment: size, header fields, checksum; payloads rebuild orig from offset base. */
+static void
+frags_check(const struct frags *fr, uint16_t mtu, const uint8_t *orig, uint16_t tot, uint16_t base,
+		bool last_mf)
+{
+	uint8_t rebuilt[8192];
+	uint32_t next = base, plen;
+	int i;
+
+	for (i = 0; i < fr->n; i++) {
+		const struct rte_mbuf *f = fr->f[i];
+		const uint8_t *ip = rte_pktmbuf_mtod(f, const uint8_t *);
+		uint16_t fo = be16(ip + 6);
+		bool mf = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
+
+		assert_int_equal(f->nb_segs, 1);
+		assert_int_equal(f->l2_len, 0);
+		assert_int_equal(f->l3_len, 20);
+		assert_int_equal(f->port, 3);
+		assert_true(RTE_ETH_IS_IPV4_HDR(f->packet_type));
+		assert_true(rte_pktmbuf_pkt_len(f) <= mtu);
+		assert_int_equal(be16(ip + 2), rte_pktmbuf_pkt_len(f));
+		assert_true(ip4_cksum_ok(ip));
+		assert_int_equal(be16(ip + 4), 0x4242); /* RFC 791: one ID for all */
+		assert_int_equal(fo & RTE_IPV4_HDR_DF_FLAG, 0);
+		assert_int_equal((uint32_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) * 8, next);
+		assert_int_equal(mf, i < fr->n - 1 || last_mf);
+		plen = rte_pktmbuf_pkt_len(f) - 20u;
+		if (i < fr->n - 1)
+			assert_int_equal(plen % 8, 0);
+		memcpy(rebuilt + next - base, ip + 20, plen);
+		next += plen;
+	}
+	assert_int_equal(next - base, tot - 20u);
+	assert_memory_equal(rebuilt, orig + 20, tot - 20u);
+}
+
+static void
+frags_free(struct frags *fr)
+{
+	rte_pktmbuf_free_bulk(fr->f, (unsigned int)fr->n);
+}
+
+/* A 3000-byte DF-clear datagram at an SA MTU of 1438: 1432 + 1432 + 136 bytes of payload. */
+static void
+test_frag4_sizes(void **state)
+{
+	static uint8_t orig[3000];
+	struct frags fr;
+
+	(void)state;
+	fr.n = espgw_frag4(dgram4(3000, 0, orig), 1438, small, fr.f);
+	assert_int_equal(fr.n, 3);
+	assert_int_equal(rte_pktmbuf_pkt_len(fr.f[0]), 20 + 1416);
+	assert_int_equal(rte_pktmbuf_pkt_len(fr.f[1]), 20 + 1416);
+	assert_int_equal(rte_pktmbuf_pkt_len(fr.f[2]), 20 + 3000 - 20 - 2 * 1416);
+	frags_check(&fr, 1438, orig, 3000, 0, false);
+	frags_free(&fr);
+	/* An exact fit at 8-byte payloads: 1420 = 20 + 1400. */
+	fr.n = espgw_frag4(dgram4(2820, 0, orig), 1420, small, fr.f);
+	assert_int_equal(fr.n, 2);
+	frags_check(&fr, 1420, orig, 2820, 0, false);
+	frags_free(&fr);
+}
+
+/* A fragment fragmented again keeps its offset, and its MF when it was not the last. */
+static void
+test_frag4_refragment(void **state)
+{
+	static uint8_t orig[1500];
+	struct frags fr;
+
+	(void)state;
+	fr.n = espgw_frag4(dgram4(1500, RTE_IPV4_HDR_MF_FLAG | 185, orig), 1000, small, fr.f);
+	assert_int_equal(fr.n, 2);
+	frags_check(&fr, 1000, orig, 1500, 185 * 8, true);
+	frags_free(&fr);
+	fr.n = espgw_frag4(dgram4(1500, 185, orig), 1000, small, fr.f);
+	assert_int_equal(fr.n, 2);
+	frags_check(&fr, 1000, orig, 1500, 185 * 8, false);
+	frags_free(&fr);
+}
+
+/* Refused (the caller drops it as frag_failed): DF set, an MTU below RFC 791's 68. */
+static void
+test_frag4_refused(void **state)
+{
+	struct rte_mbuf *m;
+	struct frags fr;
+
+	(void)state;
+	m = dgram4(1500, RTE_IPV4_HDR_DF_FLAG, NULL);
+	assert_int_equal(espgw_frag4(m, 1000, small, fr.f), -1);
+	rte_pktmbuf_free(m);
+	m = dgram4(1500, 0, NULL);
+	assert_int_equal(espgw_frag4(m, 60, small, fr.f), -1);
+	rte_pktmbuf_free(m);
+	assert_int_equal(rte_mempool_in_use_count(small), 0);
+}
+
+/* ---- reassembly ---- */
+
+static struct {
+	struct espgw_reasm *r;
+	uint64_t drops[ESPGW_DROP_MAX];
+	uint64_t t0, ms;
+	uint8_t esp[4000]; /* the outer ESP packet (IP payload) being fragmented */
+} rx;
+
+static int
+reasm_setup(void **state)
+{
+	struct espgw_reasm_conf c = {.flows = 4, .timeout_ms = TIMEOUT, .pool_size = 64};
+
+	(void)state;
+	memset(rx.drops, 0, sizeof(rx.drops));
+	rx.r = espgw_reasm_create(&c, "test_reasm", rx.drops, SOCKET_ID_ANY);
+	assert_non_null(rx.r);
+	rx.ms = rte_get_tsc_hz() / 1000;
+	rx.t0 = 1000 * rx.ms;
+	payload_fill(rx.esp, sizeof(rx.esp), 9);
+	return 0;
+}
+
+/* Every fragment taken is merged, freed (and counted) or pending; nothing leaks. */
+static int
+reasm_teardown(void **state)
+{
+	const struct espgw_reasm_stats *st = espgw_reasm_stats(rx.r);
+
+	(void)state;
+	assert_int_equal(st->frags, st->merged + st->freed + espgw_reasm_pending(rx.r));
+	espgw_reasm_free(rx.r);
+	assert_int_equal(rte_mempool_in_use_count(small), 0);
+	return 0;
+}
+
+/* An Ethernet frame with one IPv4 fragment of the ESP packet: bytes [off, off + len). */
+static struct rte_mbuf *
+frag4_frame(uint16_t id, uint16_t off, uint16_t len, bool mf, uint8_t proto)
+{
+	uint8_t b[ETH + 20 + 2048] = {0};
+	struct rte_mbuf *m;
+
+	b[12] = 0x08;
+	ip4_hdr(b + ETH, (uint16_t)(20 + len), id,
+			(uint16_t)((mf ? RTE_IPV4_HDR_MF_FLAG : 0) | off / 8), proto);
+	memcpy(b + ETH + 20, rx.esp + off, len);
+	m = mbuf_of(small, b, (uint16_t)(ETH + 20 + len), ETH);
+	m->l3_len = 20;
+	m->packet_type = RTE_PTYPE_L3_IPV4;
+	return m;
+}
+
+/* The same with an IPv6 fragment header (RFC 8200 4.5). */
+static struct rte_mbuf *
+frag6_frame(uint32_t id, uint16_t off, uint16_t len, bool mf, uint8_t nh)
+{
+	uint8_t b[ETH + 48 + 2048] = {0};
+	uint8_t *ip = b + ETH, *fh = ip + 40;
+	struct rte_mbuf *m;
+
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)(FRAG6_HL + len));
+	ip[6] = IPPROTO_FRAGMENT;
+	ip[7] = 63;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:200::1", ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:100::1", ip + 24), 1);
+	fh[0] = nh;
+	put16(fh + 2, (uint16_t)(off | (mf ? 1 : 0)));
+	fh[4] = (uint8_t)(id >> 24);
+	fh[5] = (uint8_t)(id >> 16);
+	fh[6] = (uint8_t)(id >> 8);
+	fh[7] = (uint8_t)id;
+	memcpy(fh + FRAG6_HL, rx.esp + off, len);
+	m = mbuf_of(small, b, (uint16_t)(ETH + 48 + len), ETH);
+	m->l3_len = 40;
+	m->packet_type = RTE_PTYPE_L3_IPV6;
+	return m;
+}
+
+static struct rte_mbuf *
+feed(struct rte_mbuf *m, uint64_t ms)
+{
+	assert_true(espgw_reasm_is_esp_frag(m, (m->packet_type & RTE_PTYPE_L3_IPV4) ? ESP : 44));
+	return espgw_reasm_input(rx.r, m, rx.t0 + ms * rx.ms);
+}
+
+/* The reassembled IPv4 packet: one segment, header fixed, the ESP bytes in order. */
+static void
+whole4_check(struct rte_mbuf *m, uint16_t id, uint16_t len)
+{
+	const uint8_t *ip;
+
+	assert_non_null(m);
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH);
+	assert_int_equal(m->nb_segs, 1);
+	assert_ptr_equal(m->pool, small);
+	assert_int_equal(m->port, 3);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), ETH + 20 + len);
+	assert_int_equal(be16(rte_pktmbuf_mtod(m, const uint8_t *) + 12), 0x0800);
+	assert_int_equal(be16(ip + 2), 20 + len);
+	assert_int_equal(be16(ip + 4), id);
+	assert_int_equal(be16(ip + 6), 0);
+	assert_int_equal(ip[9], ESP);
+	assert_true(ip4_cksum_ok(ip));
+	assert_memory_equal(ip + 20, rx.esp, len);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_reasm4_in_order(void **state)
+{
+	const struct espgw_reasm_stats *st = espgw_reasm_stats(rx.r);
+
+	(void)state;
+	assert_null(feed(frag4_frame(7, 0, 880, true, ESP), 0));
+	assert_null(feed(frag4_frame(7, 880, 880, true, ESP), 1));
+	assert_int_equal(espgw_reasm_pending(rx.r), 2);
+	whole4_check(feed(frag4_frame(7, 1760, 100, false, ESP), 2), 7, 1860);
+	assert_int_equal(st->frags, 3);
+	assert_int_equal(st->pkts, 1);
+	assert_int_equal(st->merged, 3);
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+}
+
+/* Last first, then the first, then the middle; two packets interleaved. */
+static void
+test_reasm4_out_of_order(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(8, 1200, 400, false, ESP), 0));
+	assert_null(feed(frag4_frame(9, 800, 80, false, ESP), 0));
+	assert_null(feed(frag4_frame(8, 0, 600, true, ESP), 1));
+	whole4_check(feed(frag4_frame(9, 0, 800, true, ESP), 1), 9, 880);
+	whole4_check(feed(frag4_frame(8, 600, 600, true, ESP), 2), 8, 1600);
+	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 2);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 0);
+}
+
+/* A packet whose last fragment never comes is given up after the timeout, counted. */
+static void
+test_reasm4_timeout(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(10, 0, 800, true, ESP), 0));
+	assert_null(feed(frag4_frame(10, 800, 800, true, ESP), 10));
+	espgw_reasm_tick(rx.r, rx.t0 + (TIMEOUT - 1) * rx.ms);
+	assert_int_equal(espgw_reasm_pending(rx.r), 2);
+	espgw_reasm_tick(rx.r, rx.t0 + (TIMEOUT + 1) * rx.ms);
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 2);
+	assert_int_equal(espgw_reasm_stats(rx.r)->freed, 2);
+	/* The late last fragment starts a new packet that waits in vain as well. */
+	assert_null(feed(frag4_frame(10, 1600, 80, false, ESP), TIMEOUT + 2));
+	assert_int_equal(espgw_reasm_pending(rx.r), 1);
+}
+
+/* Overlapping fragments (RFC 5722 for IPv6, a teardrop for IPv4): the whole packet goes. */
+static void
+test_reasm4_overlap(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(11, 0, 800, true, ESP), 0));
+	assert_null(feed(frag4_frame(11, 400, 800, true, ESP), 0));
+	assert_null(feed(frag4_frame(11, 1200, 80, false, ESP), 0));
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 3);
+	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 0);
+}
+
+/*
+ * At most RTE_LIBRTE_IP_FRAG_MAX_FRAG fragments per packet: exactly that many
+ * still work; the one too many gives up all that came, and what comes later
+ * starts over (and waits in vain).
+ */
+static void
+test_reasm4_too_many(void **state)
+{
+	unsigned int i, max = RTE_LIBRTE_IP_FRAG_MAX_FRAG;
+
+	(void)state;
+	for (i = 0; i < max - 1; i++)
+		assert_null(feed(frag4_frame(12, (uint16_t)(i * 64), 64, true, ESP), 0));
+	whole4_check(feed(frag4_frame(12, (uint16_t)(i * 64), 8, false, ESP), 0), 12,
+			(uint16_t)(i * 64 + 8));
+	for (i = 0; i < max; i++)
+		assert_null(feed(frag4_frame(13, (uint16_t)(i * 64), 64, true, ESP), 0));
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], max);
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_null(feed(frag4_frame(13, (uint16_t)(i * 64), 8, false, ESP), 0));
+	assert_int_equal(espgw_reasm_pending(rx.r), 1);
+}
+
+/* A reassembled packet that does not fit one mbuf of the RX pool is dropped, counted. */
+static void
+test_reasm4_too_big(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(14, 0, 1480, true, ESP), 0));
+	assert_null(feed(frag4_frame(14, 1480, 1480, false, ESP), 0));
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_TOO_BIG], 1);
+	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 1);
+	assert_int_equal(espgw_reasm_stats(rx.r)->merged, 2);
+}
+
+/* The table holds 4 packets here: a fifth within the timeout is refused, counted. */
+static void
+test_reasm4_table_full(void **state)
+{
+	uint16_t id;
+
+	(void)state;
+	for (id = 20; id < 24; id++)
+		assert_null(feed(frag4_frame(id, 0, 64, true, ESP), 0));
+	assert_null(feed(frag4_frame(24, 0, 64, true, ESP), 1));
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 1);
+	assert_int_equal(espgw_reasm_pending(rx.r), 4);
+	/* After the timeout the oldest makes room. */
+	assert_null(feed(frag4_frame(25, 0, 64, true, ESP), TIMEOUT + 1));
+	assert_int_equal(espgw_reasm_pending(rx.r), 4);
+	espgw_reasm_flush(rx.r);
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_int_equal(rx.drops[ESPGW_DROP_SHUTDOWN], 4);
+}
+
+static void
+test_reasm6(void **state)
+{
+	struct rte_mbuf *m;
+	const uint8_t *ip;
+
+	(void)state;
+	assert_null(feed(frag6_frame(0x01020304, 1232, 500, false, ESP), 0));
+	m = feed(frag6_frame(0x01020304, 0, 1232, true, ESP), 1);
+	assert_non_null(m);
+	assert_int_equal(m->nb_segs, 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), ETH + 40 + 1732);
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH);
+	assert_int_equal(be16(ip + 4), 1732); /* the fragment header is gone */
+	assert_int_equal(ip[6], ESP);
+	assert_memory_equal(ip + 40, rx.esp, 1732);
+	rte_pktmbuf_free(m);
+}
+
+/* RFC 6946: an atomic fragment (offset 0, M clear) is a whole packet at once. */
+static void
+test_reasm6_atomic(void **state)
+{
+	struct rte_mbuf *m;
+	const uint8_t *ip;
+
+	(void)state;
+	m = feed(frag6_frame(5, 0, 300, false, ESP), 0);
+	assert_non_null(m);
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH);
+	assert_int_equal(be16(rte_pktmbuf_mtod(m, const uint8_t *) + 12), 0x86dd);
+	assert_int_equal(be16(ip + 4), 300);
+	assert_int_equal(ip[6], ESP);
+	assert_memory_equal(ip + 40, rx.esp, 300);
+	rte_pktmbuf_free(m);
+}
+
+/* Only ESP fragments are reassembled; whole ESP packets and other fragments are not. */
+static void
+test_reasm_which(void **state)
+{
+	struct rte_mbuf *m[4];
+	unsigned int i;
+
+	(void)state;
+	m[0] = frag4_frame(30, 0, 64, false, ESP); /* not a fragment */
+	m[1] = frag4_frame(31, 0, 64, true, 17);   /* a UDP fragment */
+	m[2] = frag6_frame(32, 0, 64, true, 17);   /* an IPv6 UDP fragment */
+	m[3] = frag6_frame(33, 0, 64, true, ESP);
+	assert_false(espgw_reasm_is_esp_frag(m[0], ESP));
+	assert_false(espgw_reasm_is_esp_frag(m[1], 17));
+	assert_false(espgw_reasm_is_esp_frag(m[2], 44));
+	assert_true(espgw_reasm_is_esp_frag(m[3], 44));
+	m[3]->l3_len = 48; /* a header between the fixed one and the fragment header */
+	assert_false(espgw_reasm_is_esp_frag(m[3], 44));
+	for (i = 0; i < RTE_DIM(m); i++)
+		rte_pktmbuf_free(m[i]);
+}
+
+/* ---- TCP MSS clamping ---- */
+
+/* A TCP segment in an Ethernet frame: flags, then the options as given. */
+static struct rte_mbuf *
+tcp_frame(int family, uint8_t flags, const uint8_t *opt, uint8_t opt_len)
+{
+	uint8_t b[ETH + 40 + 60] = {0};
+	uint8_t *ip = b + ETH, *tcp;
+	uint16_t l3 = family == 4 ? 20 : 40, len = (uint16_t)(20 + opt_len);
+	uint32_t sum;
+
+	b[12] = family == 4 ? 0x08 : 0x86;
+	b[13] = family == 4 ? 0x00 : 0xdd;
+	if (family == 4) {
+		ip4_hdr(ip, (uint16_t)(20 + len), 1, 0, TCP);
+	} else {
+		ip[0] = 0x60;
+		put16(ip + 4, len);
+		ip[6] = TCP;
+		ip[7] = 64;
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::10", ip + 8), 1);
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8:2::5", ip + 24), 1);
+	}
+	tcp = ip + l3;
+	put16(tcp, 40001);
+	put16(tcp + 2, 443);
+	tcp[7] = 1; /* sequence number */
+	tcp[12] = (uint8_t)((len / 4) << 4);
+	tcp[13] = flags;
+	put16(tcp + 14, 64240);
+	memcpy(tcp + 20, opt, opt_len);
+	sum = family == 4 ? sum16(ip + 12, 8, 0) : sum16(ip + 8, 32, 0);
+	put16(tcp + 16, (uint16_t)~fold(sum16(tcp, len, sum + TCP + len)));
+	return mbuf_of(small, b, (uint16_t)(ETH + l3 + len), ETH);
+}
+
+static uint16_t
+mss_of(const struct rte_mbuf *m, unsigned int at)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	unsigned int l3 = (ip[0] >> 4) == 4 ? 20 : 40;
+
+	return be16(ip + l3 + 20 + at + 2);
+}
+
+static void
+clamp_case(int family, uint8_t flags, const uint8_t *opt, uint8_t len, unsigned int at,
+		uint16_t mss, bool change, uint16_t want)
+{
+	struct rte_mbuf *m = tcp_frame(family, flags, opt, len);
+
+	assert_int_equal(espgw_mss_clamp(m, mss), change);
+	assert_int_equal(mss_of(m, at), want);
+	assert_true(tcp_cksum_ok(rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH)));
+	rte_pktmbuf_free(m);
+}
+
+/* Linux's SYN options: MSS, SACK permitted, timestamps, NOP, window scale. */
+static const uint8_t syn_opts[20] = {
+		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+/* The MSS option after one NOP: its value straddles two checksum words. */
+static const uint8_t odd_opts[8] = {1, 2, 4, 0x23, 0x28, 1, 1, 0};
+
+static void
+test_mss_clamp(void **state)
+{
+	(void)state;
+	clamp_case(4, TH_SYN, syn_opts, 20, 0, 1360, true, 1360);
+	clamp_case(4, TH_SYN | TH_ACK, syn_opts, 20, 0, 1400, true, 1400);
+	clamp_case(6, TH_SYN, syn_opts, 20, 0, 1340, true, 1340);
+	/* Odd offset: 9000 -> 1379, a value whose bytes both change. */
+	clamp_case(4, TH_SYN, odd_opts, 8, 1, 1379, true, 1379);
+	clamp_case(6, TH_SYN, odd_opts, 8, 1, 1379, true, 1379);
+	/* Never raised; not a SYN; no MSS option: untouched. */
+	clamp_case(4, TH_SYN, syn_opts, 20, 0, 1500, false, 1460);
+	clamp_case(4, TH_ACK, syn_opts, 20, 0, 1000, false, 1460);
+	clamp_case(4, TH_SYN, syn_opts + 4, 16, 0, 1000, false, 0x080a);
+}
+
+/* Malformed options never make it read or write beyond the header. */
+static void
+test_mss_malformed(void **state)
+{
+	static const uint8_t zero_len[8] = {3, 0, 2, 4, 0x05, 0xb4, 0, 0};
+	static const uint8_t past_end[4] = {1, 1, 2, 4}; /* MSS value outside the header */
+	static const uint8_t eol_first[8] = {0, 0, 0, 0, 2, 4, 0x05, 0xb4};
+
+	(void)state;
+	clamp_case(4, TH_SYN, zero_len, 8, 2, 1000, false, 1460);
+	clamp_case(4, TH_SYN, eol_first, 8, 4, 1000, false, 1460);
+	{
+		struct rte_mbuf *m = tcp_frame(4, TH_SYN, past_end, 4);
+
+		assert_false(espgw_mss_clamp(m, 1000));
+		rte_pktmbuf_free(m);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest frag[] = {
+			cmocka_unit_test(test_frag4_sizes),
+			cmocka_unit_test(test_frag4_refragment),
+			cmocka_unit_test(test_frag4_refused),
+	};
+	const struct CMUnitTest reasm[] = {
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_in_order, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_out_of_order, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_timeout, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_overlap, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_too_many, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_too_big, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_table_full, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(test_reasm6, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm6_atomic, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_which, reasm_setup, reasm_teardown),
+	};
+	const struct CMUnitTest mss[] = {
+			cmocka_unit_test(test_mss_clamp),
+			cmocka_unit_test(test_mss_malformed),
+	};
+	int fails;
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("test_frag_big", 64, 0, 0, BIG_BUF, SOCKET_ID_ANY);
+	small = rte_pktmbuf_pool_create(
+			"test_frag", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (pool == NULL || small == NULL)
+		return 1;
+	fails = cmocka_run_group_tests_name("fragmentation", frag, NULL, NULL);
+	fails += cmocka_run_group_tests_name("reassembly", reasm, NULL, NULL);
+	fails += cmocka_run_group_tests_name("mss clamp", mss, NULL, NULL);
+	return fails != 0;
+}
