@@ -2,6 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Helper of scripts/demo.sh (Debian's python3, scapy and tshark).
 
+  demo.py branches BUILD DIR MIB  the two-branch-office demo: the topology of
+                             scripts/netns/topo.py with both gateways, then
+                             1. pings, 2. a TCP transfer of MIB MiB checked by
+                             SHA-256, 3. the internet capture judged (only ESP
+                             between the gateways, tshark verifies every ICV),
+                             4. the gateways' counters; everything removed at
+                             the end, also on failure, Ctrl-C or SIGTERM.
+                             Work files (capture, logs, counters) go to DIR.
+
+The --pcap variant of demo.sh (one gateway on two pcap-file ports):
   demo.py prepare CONF DIR   read CONF, write DIR/lan-in.pcap (plain LAN traffic to
                              the remote branch), DIR/wan-in.pcap (the same traffic
                              from the peer, ESP-encrypted with CONF's inbound SA),
@@ -12,117 +22,262 @@
                              sequence number, ICV verdict, decrypted inner packet
 
 Only the few config commands the demo needs are read (port, sa, sp, neighbor);
-espgw itself validates the file (espgw --check).
+espgw itself validates the files (espgw --check).
 """
 
+import collections
 import ipaddress
 import json
 import os
+import re
 import shlex
+import signal
 import subprocess
 import sys
 
-N_PACKETS = 4  # per direction
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "netns"))
+import topo  # noqa: E402
+import wire  # noqa: E402
+import xfer  # noqa: E402
 
-# espgw algorithm name -> (Wireshark ESP UAT name, scapy name); ICVs as RFC 4106/4868.
-ENC = {
-    "aes-gcm-128": ("AES-GCM with 16 octet ICV [RFC4106]", "AES-GCM"),
-    "aes-gcm-256": ("AES-GCM with 16 octet ICV [RFC4106]", "AES-GCM"),
-    "chacha20-poly1305": ("ChaCha20 with Poly1305 [RFC7634]", None),
-    "aes-cbc-128": ("AES-CBC [RFC3602]", "AES-CBC"),
-    "aes-cbc-256": ("AES-CBC [RFC3602]", "AES-CBC"),
-    "aes-ctr-128": ("AES-CTR [RFC3686]", "AES-CTR"),
-    "aes-ctr-256": ("AES-CTR [RFC3686]", "AES-CTR"),
-    "null": ("NULL", "NULL"),
-}
-AUTH = {
-    None: ("NULL", None),
-    "hmac-sha1-96": ("HMAC-SHA-1-96 [RFC2404]", "HMAC-SHA1-96"),
-    "hmac-sha256-128": ("HMAC-SHA-256-128 [RFC4868]", "SHA2-256-128"),
-    "hmac-sha384-192": ("HMAC-SHA-384-192 [RFC4868]", "SHA2-384-192"),
-    "hmac-sha512-256": ("HMAC-SHA-512-256 [RFC4868]", "SHA2-512-256"),
-}
+ROOT = topo.ROOT
+CONFS = [os.path.join(ROOT, "config", "gw-a.conf"), os.path.join(ROOT, "config", "gw-b.conf")]
+N_PACKETS = 4  # per direction, --pcap variant
 
 
-def commands(path):
-    """Token lists of the config's commands (comments, blank lines, '\\' joins)."""
-    cmds, pending = [], ""
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].rstrip()
-            if line.endswith("\\"):
-                pending += line[:-1] + " "
-                continue
-            toks = (pending + line).split()
-            pending = ""
-            if toks:
-                cmds.append(toks)
-    return cmds
+class DemoFailure(Exception):
+    pass
 
 
-def options(toks):
-    """'key value' pairs of a command after its fixed prefix."""
-    return dict(zip(toks[0::2], toks[1::2]))
+def step(msg):
+    print("\n==> %s" % msg, flush=True)
 
 
-class Conf:
-    """What the demo needs from the config file."""
-
-    def __init__(self, path):
-        self.ports, self.sas, self.neigh, self.protect_out = {}, {}, [], []
-        for t in commands(path):
-            if t[:2] == ["port", "add"]:
-                self.ports[t[2]] = options(t[3:])
-                self.ports[t[2]]["address"] = t[t.index("address") + 1] if "address" in t \
-                    else None
-            elif t[:2] == ["sa", "add"]:
-                self.sas[t[2]] = options(t[3:])
-            elif t[:2] == ["neighbor", "add"]:
-                self.neigh.append(dict(options(t[3:]), ip=t[2]))
-            elif t[:3] == ["sp", "add", "out"] and "protect" in t:
-                self.protect_out.append(options(t[3:]))
-
-    def port(self, role):
-        for name, p in self.ports.items():
-            if p.get("role") == role:
-                return name, p
-        sys.exit("demo: %s has no %s port" % ("config", role))
-
-    def neighbor_on(self, port):
-        return next((n for n in self.neigh if n.get("port") == port), None)
-
-    def sa_dir(self, direction):
-        return next(((n, s) for n, s in self.sas.items() if s.get("dir") == direction),
-                    (None, None))
+def say(msg=""):
+    print("    " + msg, flush=True)
 
 
-def unhex(s):
-    return bytes.fromhex(s[2:] if s.lower().startswith("0x") else s)
+def rel(path):
+    return os.path.relpath(path, os.getcwd()) if path.startswith(ROOT) else path
 
 
-def sa_keys(sa):
-    """(encryption algo, key incl. salt, auth algo, auth key) or None if unsupported."""
-    enc = sa.get("aead") or sa.get("cipher")
-    auth = None if "aead" in sa else sa.get("auth")
-    if enc not in ENC or auth not in AUTH:
-        return None
-    key = unhex(sa.get("key", "")) + unhex(sa.get("salt", ""))
-    return enc, key, auth, unhex(sa.get("auth-key", ""))
+# ------------------------------------------------------------ the topology
+def show_topology(t):
+    a, b, ra, rb = topo.SITES["a"], topo.SITES["b"], topo.ROUTER["a"], topo.ROUTER["b"]
+    rows = [
+        ("branch-a", t.ns["a"], "host %s  %s" % (a["host4"], a["host6"])),
+        ("  | tap", "", ""),
+        ("gw-a", "espgw -f %s" % rel(t.gw["a"].conf),
+         "lan0 %s  wan0 %s" % (a["gw4"], ra["gw4"])),
+        ("  | tap", "", ""),
+        ("internet", t.ns["net"], "router %s | %s" % (ra["ip4"], rb["ip4"])),
+        ("  | tap", "", ""),
+        ("gw-b", "espgw -f %s" % rel(t.gw["b"].conf),
+         "wan0 %s  lan0 %s" % (rb["gw4"], b["gw4"])),
+        ("  | tap", "", ""),
+        ("branch-b", t.ns["b"], "host %s  %s" % (b["host4"], b["host6"])),
+    ]
+    for r in rows:
+        say(("%-9s %-28s %s" % r).rstrip())
+    say("(and IPv6 on every link; neither gateway has a static neighbor: ARP and ND find them)")
 
 
-def tshark_sa(sa):
-    """One -o value for Wireshark's ESP SA table, or None."""
-    k = sa_keys(sa)
-    if k is None:
-        return None
-    enc, key, auth, akey = k
-    src, dst = (sa["local"], sa["remote"]) if sa["dir"] == "out" else (sa["remote"], sa["local"])
-    fam = "IPv6" if ":" in src else "IPv4"
-    fields = [fam, src, dst, "0x%08x" % int(sa["spi"], 0), ENC[enc][0],
-              "0x" + key.hex() if key else "", AUTH[auth][0], "0x" + akey.hex() if akey else ""]
-    return "uat:esp_sa:" + ",".join('"%s"' % f for f in fields)
+def bring_up(t):
+    step("Creating the two branch offices and the internet (network namespaces)")
+    t.up()
+    show_topology(t)
+    for g in "ab":
+        gw = t.gw[g]
+        say("%s: pid %d, EAL file prefix %s" % (gw.name, gw.proc.pid, gw.prefix))
 
 
+# ------------------------------------------------------------ 1. ping
+PINGS = [
+    ("a", "b", "IPv4", "host4", None),
+    ("b", "a", "IPv4", "host4", None),
+    ("a", "b", "IPv6", "host6", None),
+    ("b", "a", "IPv6", "host6", None),
+    ("a", "b", "IPv6 in the IPv4 tunnel", "mixed6", "mixed6"),
+    ("b", "a", "IPv6 in the IPv4 tunnel", "mixed6", "mixed6"),
+]
+
+
+def rtt(out):
+    m = re.search(r"= [\d.]+/([\d.]+)/", out)
+    return "(avg %.1f ms)" % float(m.group(1)) if m else ""
+
+
+def pings(t):
+    step("1. ping from branch to branch, through the tunnel")
+    for src, dst, what, addr, via in PINGS:
+        s, d = topo.SITES[src], topo.SITES[dst]
+        r = t.ping(src, d[addr], count=3, src=s[via] if via else None)
+        m = re.search(r"(\d+) received", r.stdout)
+        got = int(m.group(1)) if m else 0
+        say("%s -> %s  %-24s %s -> %s: %d/3 replies %s"
+            % (s["title"], d["title"], what, s[addr], d[addr], got, rtt(r.stdout)))
+        if got == 0:
+            raise DemoFailure("no reply:\n%s%s" % (r.stdout, r.stderr))
+
+
+# ------------------------------------------------------------ 2. TCP
+def pmtu(t, site, dst):
+    out = t.run(site, ["ip", "route", "get", dst]).stdout
+    m = re.search(r"mtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def transfer(t, mib):
+    dst = topo.SITES["b"]["host4"]
+    n = mib << 20
+    step("2. TCP transfer of %d MiB from branch-a to branch-b (%s port 5001)" % (mib, dst))
+    sent, got = t.tcp("a", "b", dst, n, timeout=300)
+    say("sent %d bytes in %.2f s: %.1f Mbit/s (TCP MSS %d)"
+        % (sent["bytes"], sent["seconds"], sent["mbit_s"], sent["mss"]))
+    mtu = pmtu(t, "a", dst)
+    if mtu:
+        say("path MTU branch-a -> branch-b: %d, learned from gw-a's ICMP \"fragmentation "
+            "needed\"" % mtu)
+    say("sender   SHA-256 %s" % sent["sha256"])
+    say("receiver SHA-256 %s  (%d bytes)" % (got["sha256"], got["bytes"]))
+    if (sent["sha256"], sent["bytes"]) != (got["sha256"], got["bytes"]):
+        raise DemoFailure("the data arrived changed")
+    say("identical")
+    return n
+
+
+# ------------------------------------------------------------ 3. capture
+def audit_capture(t, pcap, nbytes):
+    step("3. What crossed the internet (tcpdump in %s), judged" % t.ns["net"])
+    nets = [topo.SITES[s][k] for s in "ab" for k in ("net4", "net6")]
+    secrets = {"branch host " + topo.SITES[s][k]: ipaddress.ip_address(topo.SITES[s][k]).packed
+               for s in "ab" for k in ("host6", "mixed6")}
+    pieces = wire.secret_pieces(xfer.data("espgw", nbytes))
+    secrets.update(pieces)
+    au = wire.audit(pcap, [topo.PUBLIC4, topo.PUBLIC6], nets, secrets)
+    say(au.summary())
+    say("(the router forwards each packet: it is seen twice, on its way in and on its way out)")
+    for (src, dst), n in sorted(au.esp_pairs.items()):
+        say("  ESP %s > %s: %d" % (src, dst, n))
+    say("  ARP: %s" % ", ".join("%s %s for %s" % ("request" if op == 1 else "reply", s, d)
+                                for (op, s, d) in sorted(au.arp)))
+    if au.violations or au.secrets_found:
+        raise DemoFailure("not only ESP: %s %s" % (au.violations[:10], au.secrets_found))
+    say("no packet with a branch address in the clear; none of %d samples of the "
+        "transferred data in the clear" % len(pieces))
+    verdicts(pcap)
+
+
+def verdicts(pcap):
+    v = wire.esp_verdicts(pcap, CONFS)
+    good = sum(1 for x in v if x["good"])
+    say("tshark with the demo keys of config/gw-a.conf: %d ESP packets decrypted, %d with a "
+        "good ICV" % (len(v), good))
+    names = {int(sa["spi"], 0): name for name, sa in wire.Conf(CONFS[0]).sas.items()}
+    per = collections.Counter((x["spi"], x["inner"]) for x in v)
+    for (spi, inner), n in sorted(per.items()):
+        say("  spi 0x%08x (%-4s) %6d packets, inside: %s > %s"
+            % (spi, names.get(spi, "?"), n, inner[0] if inner else "?",
+               inner[1] if inner else "?"))
+    if good != len(v) or not v:
+        raise DemoFailure("%d ESP packets without a good ICV" % (len(v) - good))
+    sample(pcap)
+
+
+def sample(pcap):
+    """What tshark shows of the first packets of the transfer, keys given."""
+    cmd = ["tshark", "-n", "-r", pcap] + wire.tshark_esp_args(CONFS) + [
+        "-c", "400", "-Y", "esp && tcp.len > 0", "-T", "fields", "-e", "frame.number",
+        "-e", "ip.src", "-e", "ip.dst", "-e", "esp.spi", "-e", "esp.sequence",
+        "-e", "esp.icv_good", "-e", "tcp.len"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=wire.tshark_env())
+    say("the first data packets, as tshark decodes them (each seen once):")
+    seen = set()
+    for line in res.stdout.splitlines():
+        f = line.split("\t")
+        if (f[3], f[4]) in seen:
+            continue
+        seen.add((f[3], f[4]))
+        if len(seen) > 3:
+            break
+        src, dst = f[1].split(","), f[2].split(",")
+        say("  #%s ESP %s > %s spi %s seq %s ICV %s | inside: TCP %s > %s, %s bytes"
+            % (f[0], src[0], dst[0], f[3], f[4], "good" if f[5] == "1" else "BAD",
+               src[-1], dst[-1], f[6]))
+
+
+# ------------------------------------------------------------ 4. counters
+def show_counters(name, st):
+    t = st["totals"]
+    say("%s: received %d, transmitted %d, dropped %d, to the control path %d"
+        % (name, t["rx"], t["tx"], t["drops"], t["to_ctl"]))
+    say("  ports: " + ", ".join("%s rx %d tx %d" % (n, p["rx"], p["tx"])
+                                for n, p in st["ports"].items()))
+    for n, sa in st["sa"].items():
+        say("  SA %-5s %-3s spi 0x%08x %7d packets %10d bytes %d errors"
+            % (n, sa["dir"], sa["spi"], sa["pkts"], sa["bytes"], sa["errors"]))
+    drops = {k: v for k, v in st["drops"].items() if v}
+    say("  drops: " + (", ".join("%s %d" % kv for kv in drops.items())
+                       or "none (0 for each of the %d reasons)" % len(st["drops"])))
+    c = st["control"]
+    ctl = {k: v for k, v in c.items() if v and k not in ("drops", "in")}
+    say("  control path: %d in: %s" % (c["in"], ", ".join("%s %d" % kv for kv in ctl.items())))
+    cd = {k: v for k, v in c["drops"].items() if v}
+    if cd:
+        say("  control path drops: " + ", ".join("%s %d" % kv for kv in cd.items()))
+    bad = topo.counter_problems(st)
+    if bad:
+        raise DemoFailure("%s: counters do not add up: %s" % (name, "; ".join(bad)))
+    say("  every packet accounted for: received = transmitted + dropped + to control path"
+        + (" (+ fragments made / merged)" if "dataplane" in st else ""))
+
+
+def counters_step(t):
+    step("4. Counters of both gateways (SIGTERM, then their --stats-json)")
+    st = t.stop_gateways()
+    for g in "ab":
+        show_counters(t.gw[g].name, st[g])
+    say("(local_unhandled: mostly the IPv6 multicast listener reports (MLD) that the kernels "
+        "of the namespaces send to the gateways; espgw has no use for them)")
+
+
+# ------------------------------------------------------------ the whole demo
+def raise_exit(sig, frame):
+    raise SystemExit(128 + sig)
+
+
+def branches(build, workdir, mib):
+    signal.signal(signal.SIGTERM, raise_exit)
+    signal.signal(signal.SIGHUP, raise_exit)
+    t = topo.Topology(workdir, os.path.join(build, "app", "espgw", "espgw"))
+    rc = 1
+    try:
+        bring_up(t)
+        pcap = os.path.join(workdir, "internet.pcap")
+        cap = t.start_capture(pcap)
+        say("capturing every frame of the internet namespace into %s" % pcap)
+        pings(t)
+        n = transfer(t, mib)
+        t.stop_capture(cap)
+        audit_capture(t, pcap, n)
+        counters_step(t)
+        rc = 0
+    except DemoFailure as e:
+        print("\nerror: %s" % e, file=sys.stderr)
+    except topo.TopologyError as e:
+        print("\nerror: %s" % e, file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        rc = 130
+    finally:
+        step("Removing the namespaces, links and processes the demo created")
+        t.down()
+        left = t.leftovers()
+        say("nothing left" if not left else "LEFT BEHIND: " + ", ".join(left))
+    return rc if not left else 1
+
+
+# ------------------------------------------------------------ --pcap variant
 def lan_traffic(conf):
     """Plain packets from the LAN host to hosts of the remote branch."""
     from scapy.all import ICMP, IP, UDP, Ether
@@ -157,14 +312,14 @@ def wan_traffic(conf, lan_pkts):
     from scapy.layers.ipsec import ESP, SecurityAssociation
 
     name, sa = conf.sa_dir("in")
-    k = sa_keys(sa) if sa else None
-    if k is None or ENC[k[0]][1] is None or ":" in sa["local"]:
+    k = wire.sa_keys(sa) if sa else None
+    if k is None or wire.ENC[k[0]][1] is None or ":" in sa["local"]:
         print("    (no inbound IPv4 SA with an algorithm scapy knows: no ESP input)")
         return []
     wan_name, wan = conf.port("unprotected")
     hop = conf.neighbor_on(wan_name) or {"lladdr": "02:00:00:00:02:fe"}
-    sec = SecurityAssociation(ESP, spi=int(sa["spi"], 0), crypt_algo=ENC[k[0]][1],
-                              crypt_key=k[1], auth_algo=AUTH[k[2]][1], auth_key=k[3] or None,
+    sec = SecurityAssociation(ESP, spi=int(sa["spi"], 0), crypt_algo=wire.ENC[k[0]][1],
+                              crypt_key=k[1], auth_algo=wire.AUTH[k[2]][1], auth_key=k[3] or None,
                               tunnel_header=IP(src=sa["remote"], dst=sa["local"]))
     eth = Ether(src=hop["lladdr"], dst=wan.get("mac", "ff:ff:ff:ff:ff:ff"))
     out = [eth / sec.encrypt(reply(p[IP]), seq_num=seq) for seq, p in enumerate(lan_pkts, 1)]
@@ -176,7 +331,7 @@ def wan_traffic(conf, lan_pkts):
 def prepare(conf_path, d):
     from scapy.all import wrpcap
 
-    conf = Conf(conf_path)
+    conf = wire.Conf(conf_path)
     for name, port in conf.ports.items():
         if not port.get("dev", "").startswith("net_pcap"):
             sys.exit("demo: port %s is dev %s; the demo needs net_pcap ports (see "
@@ -193,7 +348,7 @@ def prepare(conf_path, d):
                                                   shlex.quote(port["dev"])))
     with open(os.path.join(d, "tshark.args"), "w") as f:
         for sa in conf.sas.values():
-            uat = tshark_sa(sa)
+            uat = wire.tshark_sa(sa)
             if uat:
                 f.write("-o\n%s\n" % uat)
 
@@ -256,6 +411,8 @@ def pkt_line(f):
 
 
 def main(argv):
+    if len(argv) == 5 and argv[1] == "branches":
+        return branches(argv[2], argv[3], int(argv[4]))
     if len(argv) == 4 and argv[1] == "prepare":
         prepare(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "counters":
@@ -264,7 +421,8 @@ def main(argv):
         show(argv[2], argv[3])
     else:
         sys.exit(__doc__)
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    sys.exit(main(sys.argv))

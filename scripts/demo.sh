@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# espgw in two minutes, without a NIC: install what is missing, build, then
-# run the gateway of config/minimal.conf on two pcap-file ports. Plain packets
-# from a LAN host go in on lan0 and should leave wan0 as ESP; ESP replies from
-# the peer go in on wan0 and should leave lan0 decrypted. tshark, given the
-# demo keys, shows both. Everything created goes away at the end (except the
-# hugepages it reserves as root: they stay reserved, as for any DPDK host).
+# espgw's demo: two branch offices joined by an ESP tunnel across a simulated
+# internet, on one machine, without a NIC. Installs what is missing, builds,
+# then (scripts/demo.py, scripts/netns/topo.py) creates three network
+# namespaces (branch-a, internet, branch-b), starts gw-a and gw-b (espgw with
+# config/gw-a.conf and gw-b.conf on net_tap ports) and shows:
+#   1. pings from branch to branch (IPv4, IPv6, IPv6 in the IPv4 tunnel);
+#   2. a TCP transfer across the tunnel, its throughput, SHA-256 at both ends;
+#   3. a capture of the internet: only ESP between the two gateways, and
+#      tshark, given the demo keys, verifies the ICV of every ESP packet;
+#   4. both gateways' counters, per SA and per drop reason.
+# Then it removes every namespace, link, process and file it created, also on
+# failure or Ctrl-C. Needs root (namespaces, taps).
+#
+# --pcap runs the older, smaller demo: one gateway (config/minimal.conf) on two
+# pcap-file ports, no root needed once the packages are there.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILD=${ESPGW_BUILD_DIR:-build}
+MODE=branches
+MIB=16
 CONF=
 RUN_S=3
 KEEP=
@@ -23,17 +34,23 @@ GW_PID=
 
 usage() {
 	cat <<EOF
-usage: $0 [--config FILE] [--seconds N] [--no-huge] [--keep]
+usage: $0 [--mib N] [--keep]
+       $0 --pcap [--config FILE] [--seconds N] [--no-huge] [--keep]
 
 Installs the missing Debian packages, builds espgw in build/ (or in
-\$ESPGW_BUILD_DIR), runs it on two net_pcap ports with test traffic and
-shows what went in and what came out.
+\$ESPGW_BUILD_DIR) and runs the two-branch-office demo as root: network
+namespaces, two gateways on net_tap ports, pings, a TCP transfer, a capture
+of the internet judged by tshark, the counters; everything removed at the end.
 
-  --config FILE  config to run (default config/minimal.conf); its two ports
-                 must be net_pcap devices
-  --seconds N    how long espgw forwards before SIGTERM (default $RUN_S)
-  --no-huge      do not reserve hugepages, run with --no-huge -m 512
-  --keep         keep the scratch directory (pcaps, log, counters)
+  --mib N        size of the TCP transfer in MiB (default $MIB)
+  --keep         keep the scratch directory (capture, logs, counters JSON)
+
+  --pcap         instead: one gateway on two net_pcap ports with test traffic,
+                 showing what went in and what came out
+  --config FILE  (--pcap) config to run (default config/minimal.conf); its two
+                 ports must be net_pcap devices
+  --seconds N    (--pcap) how long espgw forwards before SIGTERM (default $RUN_S)
+  --no-huge      (--pcap) do not reserve hugepages, run with --no-huge -m 512
 EOF
 }
 
@@ -48,11 +65,16 @@ stop_leftover() {
 	kill -KILL "$GW_PID" 2>/dev/null || true
 }
 
+# demo.py removes the topology itself; topo.py down is the backstop for when
+# it could not (killed): it reads what was created from the state file in WORK.
 cleanup() {
 	local rc=$?
 	trap - EXIT
 	[ -z "$GW_PID" ] || stop_leftover
 	[ -z "$PREFIX" ] || remove_eal_files "$PREFIX"
+	if [ -n "$WORK" ] && [ "$MODE" = branches ]; then
+		"$ESPGW_PYTHON" scripts/netns/topo.py down "$WORK" || rc=1
+	fi
 	if [ -n "$WORK" ] && [ -n "$KEEP" ]; then
 		note "kept $WORK"
 	elif [ -n "$WORK" ]; then
@@ -64,6 +86,8 @@ cleanup() {
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--pcap) MODE=pcap; shift ;;
+		--mib) MIB=${2:?--mib needs N}; shift 2 ;;
 		--config)
 			[ -f "${2:-}" ] || die "--config needs an existing FILE"
 			CONF=$(realpath -- "$2")
@@ -77,8 +101,48 @@ parse_args() {
 		esac
 	done
 	[[ $RUN_S =~ ^[0-9]+$ ]] || die "--seconds needs a whole number"
+	[[ $MIB =~ ^[1-9][0-9]*$ ]] || die "--mib needs a whole number of MiB, at least 1"
 }
 
+# prepare [EXTRA_PACKAGE...]: install what is missing, build.
+prepare() {
+	step "Checking packages"
+	ensure_packages "${ESPGW_PACKAGES[@]}" "$@"
+	step "Building espgw in $BUILD/"
+	ensure_build "$BUILD"
+	[ -x "$BUILD"/app/espgw/espgw ] || die "the build did not produce $BUILD/app/espgw/espgw"
+}
+
+check_config() {
+	local c
+	step "Checking $* (espgw --check)"
+	for c in "$@"; do
+		"$BUILD"/app/espgw/espgw --check -f "$c" || die "$c is not valid"
+	done
+	note "valid"
+}
+
+traps() {
+	trap cleanup EXIT
+	trap 'note interrupted; exit 130' INT
+	trap 'note terminated; exit 143' TERM
+}
+
+# ---------------------------------------------------------------- branches
+branches_main() {
+	need_root "the two-branch demo (network namespaces, tap interfaces)"
+	# ping in the namespaces comes from iputils-ping.
+	prepare iputils-ping
+	check_config config/gw-a.conf config/gw-b.conf
+	traps
+	WORK=$(mktemp -d /tmp/espgw-demo.XXXXXX)
+	local rc=0
+	"$ESPGW_PYTHON" scripts/demo.py branches "$BUILD" "$WORK" "$MIB" || rc=$?
+	[ "$rc" -eq 0 ] || die "the demo failed (exit status $rc); rerun with --keep to keep the logs"
+	step "Done: two branch offices talked through espgw, and only ESP crossed the internet"
+}
+
+# ---------------------------------------------------------------- --pcap
 make_traffic() {
 	step "Generating test traffic with scapy (in $WORK)"
 	"$ESPGW_PYTHON" scripts/demo.py prepare "$CONF" "$WORK"
@@ -155,21 +219,11 @@ report() {
 	"$ESPGW_PYTHON" scripts/demo.py show "$WORK/lan-out.pcap" "$WORK/tshark.args"
 }
 
-main() {
-	parse_args "$@"
-	cd "$ESPGW_ROOT"
+pcap_main() {
 	CONF=${CONF:-config/minimal.conf}
-	step "Checking packages"
-	ensure_packages "${ESPGW_PACKAGES[@]}"
-	step "Building espgw in $BUILD/"
-	ensure_build "$BUILD"
-	step "Checking $CONF (espgw --check)"
-	[ -x "$BUILD"/app/espgw/espgw ] || die "the build did not produce $BUILD/app/espgw/espgw"
-	"$BUILD"/app/espgw/espgw --check -f "$CONF" || die "$CONF is not valid"
-	note "valid"
-	trap cleanup EXIT
-	trap 'note interrupted; exit 130' INT
-	trap 'note terminated; exit 143' TERM
+	prepare
+	check_config "$CONF"
+	traps
 	WORK=$(mktemp -d /tmp/espgw-demo.XXXXXX)
 	PREFIX=$(unique_prefix demo)
 	make_traffic
@@ -180,6 +234,16 @@ main() {
 	run_gateway
 	report
 	step "Done: espgw started, forwarded and stopped cleanly"
+}
+
+main() {
+	parse_args "$@"
+	cd "$ESPGW_ROOT"
+	if [ "$MODE" = pcap ]; then
+		pcap_main
+	else
+		branches_main
+	fi
 }
 
 main "$@"
