@@ -4,6 +4,9 @@
  * one SA per call), dropping with counters, returning crypto ops.
  */
 #include <rte_crypto.h>
+#include <rte_cryptodev.h>
+#include <rte_errno.h>
+#include <rte_ipsec.h>
 #include <rte_mempool.h>
 
 #include "esp_int.h"
@@ -65,4 +68,29 @@ espgw_esp_ops_free(struct espgw_esp_lcore *l, struct rte_crypto_op *cop[], uint1
 {
 	if (n != 0)
 		rte_mempool_put_bulk(l->crypto->op_pool, (void **)cop, n);
+}
+
+void
+espgw_esp_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n,
+		espgw_esp_prep_why_t why, espgw_esp_ready_t ready)
+{
+	struct rte_crypto_op *cop[ESPGW_ESP_BURST_MAX];
+	uint16_t k, e;
+
+	if (rte_crypto_op_bulk_alloc(l->crypto->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) ==
+			0) {
+		espgw_esp_drop(l, sa, m, n, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
+		return;
+	}
+	rte_errno = 0;
+	k = rte_ipsec_pkt_crypto_prepare(&sa->ss, m, cop, n);
+	espgw_esp_ops_free(l, cop + k, n - k);
+	if (k < n)
+		espgw_esp_drop(l, sa, m + k, n - k, why());
+	if (ready != NULL)
+		ready(sa, m, k);
+	e = rte_cryptodev_enqueue_burst(sa->ss.crypto.dev_id, l->qp, cop, k);
+	l->inflight += e;
+	espgw_esp_ops_free(l, cop + e, k - e);
+	espgw_esp_drop(l, sa, m + e, k - e, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
 }

@@ -168,33 +168,18 @@ inb_replay_check(
  * prepare only when it lacks tailroom for the AAD and ESN bits (ENOSPC), or,
  * should the windows ever disagree, for its sequence number.
  */
+static enum espgw_drop
+inb_prep_why(void)
+{
+	return rte_errno == ENOSPC ? ESPGW_DROP_CRYPTO_ERROR : ESPGW_DROP_REPLAY;
+}
+
 static void
 inb_prepare_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n)
 {
-	espgw_esp_drop(l, sa, m, n,
-			rte_errno == ENOSPC ? ESPGW_DROP_CRYPTO_ERROR : ESPGW_DROP_REPLAY);
-}
-
-static void
-inb_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
-{
-	struct rte_crypto_op *cop[ESPGW_ESP_BURST_MAX];
-	uint16_t k, e;
-
-	if (rte_crypto_op_bulk_alloc(l->crypto->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) ==
-			0) {
-		espgw_esp_drop(l, sa, m, n, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
-		return;
-	}
-	rte_errno = 0;
-	k = rte_ipsec_pkt_crypto_prepare(&sa->ss, m, cop, n);
-	espgw_esp_ops_free(l, cop + k, n - k);
-	inb_prepare_drop(l, sa, m + k, n - k);
-	e = rte_cryptodev_enqueue_burst(sa->ss.crypto.dev_id, l->qp, cop, k);
-	l->inflight += e;
-	espgw_esp_ops_free(l, cop + e, k - e);
-	espgw_esp_drop(l, sa, m + e, k - e, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
+	if (n != 0)
+		espgw_esp_drop(l, sa, m, n, inb_prep_why());
 }
 
 /* CPU crypto marks each packet whose ICV did not verify (the only failure it reports). */
@@ -407,7 +392,7 @@ inb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n, struct rt
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
 			n_done += inb_cpu(l, g[i].sa, gm, k, done + n_done);
 		else
-			inb_lksd(l, g[i].sa, gm, k);
+			espgw_esp_lksd(l, g[i].sa, gm, k, inb_prep_why, NULL);
 	}
 	return n_done;
 }

@@ -43,6 +43,19 @@ void espgw_esp_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
 /* Return n crypto ops unused (or done with) to their pool. */
 void espgw_esp_ops_free(struct espgw_esp_lcore *l, struct rte_crypto_op *cop[], uint16_t n);
 
+/* Why rte_ipsec_pkt_*_prepare refused a packet, from rte_errno (direction specific). */
+typedef enum espgw_drop (*espgw_esp_prep_why_t)(void);
+/* Called on the prepared packets of a group just before they are enqueued. */
+typedef void (*espgw_esp_ready_t)(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n);
+
+/*
+ * Cryptodev path for one SA group: ops from the pool, rte_ipsec_pkt_crypto_prepare,
+ * enqueue on this worker's queue pair; refusals are counted (why() for prepare,
+ * crypto_enqueue_full for no op or a full queue). Results come back from poll.
+ */
+void espgw_esp_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, espgw_esp_prep_why_t why, espgw_esp_ready_t ready);
+
 /* After crypto: rte_ipsec_pkt_process, count, append the good packets to done[]. */
 uint16_t espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);

@@ -52,34 +52,18 @@ outb_fixup_all(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
 }
 
 /* RFC 4303 3.3.3: the counter never wraps; rte_ipsec refuses with EOVERFLOW. */
+static enum espgw_drop
+outb_prep_why(void)
+{
+	return rte_errno == EOVERFLOW ? ESPGW_DROP_SQN_OVERFLOW : ESPGW_DROP_CRYPTO_ERROR;
+}
+
 static void
 outb_prepare_drop(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n)
 {
-	espgw_esp_drop(l, sa, m, n,
-			rte_errno == EOVERFLOW ? ESPGW_DROP_SQN_OVERFLOW : ESPGW_DROP_CRYPTO_ERROR);
-}
-
-static void
-outb_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
-{
-	struct rte_crypto_op *cop[ESPGW_ESP_BURST_MAX];
-	uint16_t k, e;
-
-	if (rte_crypto_op_bulk_alloc(l->crypto->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) ==
-			0) {
-		espgw_esp_drop(l, sa, m, n, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
-		return;
-	}
-	rte_errno = 0;
-	k = rte_ipsec_pkt_crypto_prepare(&sa->ss, m, cop, n);
-	espgw_esp_ops_free(l, cop + k, n - k);
-	outb_prepare_drop(l, sa, m + k, n - k);
-	outb_fixup_all(sa, m, k);
-	e = rte_cryptodev_enqueue_burst(sa->ss.crypto.dev_id, l->qp, cop, k);
-	l->inflight += e;
-	espgw_esp_ops_free(l, cop + e, k - e);
-	espgw_esp_drop(l, sa, m + e, k - e, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
+	if (n != 0)
+		espgw_esp_drop(l, sa, m, n, outb_prep_why());
 }
 
 static uint16_t
@@ -139,7 +123,7 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
 			n_done += outb_cpu(l, g[i].sa, gm, g[i].cnt, done + n_done);
 		else
-			outb_lksd(l, g[i].sa, gm, g[i].cnt);
+			espgw_esp_lksd(l, g[i].sa, gm, g[i].cnt, outb_prep_why, outb_fixup_all);
 	}
 	return n_done;
 }
