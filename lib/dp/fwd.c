@@ -172,3 +172,15 @@ stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	stage_lookup(w, m, hop, n);
 	stage_forward_hops(w, m, hop, n);
 }
+
+void
+stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
+		enum espgw_drop why)
+{
+	if (why != ESPGW_DROP_MAX)
+		drop(w, m, why);
+	else if (pkt_ttl_dec(m, m->l2_len) < 0)
+		stage_ttl_expired(w, m, STAGE_NO_SA);
+	else
+		forward_one(w, m, hop);
+}

@@ -45,14 +45,7 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 		return;
 	classify_burst(w->t->spd_in, m, res, n);
 	for (i = 0; i < n; i++) {
-		enum espgw_drop why = transit_verdict(res[i]);
-
-		if (why != ESPGW_DROP_MAX)
-			drop(w, m[i], why);
-		else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0)
-			stage_ttl_expired(w, m[i], STAGE_NO_SA);
-		else
-			stage_forward_hops(w, &m[i], &hop[i], 1);
+		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]));
 	}
 }
 

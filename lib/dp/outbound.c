@@ -109,16 +109,10 @@ unprotected(struct espgw_worker *w, struct rte_mbuf *m[], const uint32_t res[], 
 
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
-		enum espgw_drop why = classify_drop(res[i]);
-
 		if (hop[i] != NULL && hop[i]->local)
 			stage_to_ctl(w, m[i]);
-		else if (why != ESPGW_DROP_MAX)
-			drop(w, m[i], why);
-		else if (pkt_ttl_dec(m[i], m[i]->l2_len) < 0)
-			stage_ttl_expired(w, m[i], STAGE_NO_SA);
 		else
-			stage_forward_hops(w, &m[i], &hop[i], 1);
+			stage_forward_clear(w, m[i], hop[i], classify_drop(res[i]));
 	}
 }
 

@@ -66,5 +66,11 @@ void stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[],
 void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
+/*
+ * A packet that crosses in clear (bypass) after its SPD verdict: dropped under
+ * why (ESPGW_DROP_MAX = allowed), else TTL decremented and forwarded via hop.
+ */
+void stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
+		enum espgw_drop why);
 
 #endif
