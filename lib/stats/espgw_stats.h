@@ -30,6 +30,7 @@ struct espgw_lcore_stats {
 	uint64_t busy_cycles;	      /* TSC cycles spent in iterations that did work */
 	struct espgw_sa_counters *sa; /* [n_sa], owned by this lcore */
 	unsigned int n_sa;
+	unsigned int lcore; /* EAL lcore id of the worker, for the per-worker output */
 } __attribute__((aligned(64)));
 
 struct espgw_store;
@@ -62,8 +63,11 @@ void espgw_stats_sum(const struct espgw_stats_view *v, struct espgw_stats_sum *s
 struct espgw_sa_counters espgw_stats_sa(const struct espgw_stats_view *v, unsigned int sa);
 /* Human table (ports, totals, non-zero drops, SAs). */
 void espgw_stats_print(const struct espgw_stats_view *v, FILE *f);
-/* One JSON object: lcores, ports, totals, drops (every reason), sa. */
+/*
+ * One JSON object: lcores, ports, totals, drops (every reason), workers (one
+ * object each: lcore, rx, tx, drops, to_ctl, sa packets), sa.
+ */
 void espgw_stats_json(const struct espgw_stats_view *v, FILE *f);
-/* /espgw/stats, /espgw/drops, /espgw/sa for dpdk-telemetry.py. */
+/* /espgw/stats, /espgw/workers, /espgw/drops, /espgw/sa for dpdk-telemetry.py. */
 int espgw_stats_telemetry_register(const struct espgw_stats_view *v);
 #endif

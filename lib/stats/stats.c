@@ -35,6 +35,17 @@ espgw_stats_sum(const struct espgw_stats_view *v, struct espgw_stats_sum *s)
 		s->drops += s->drop[d];
 }
 
+static uint64_t
+lcore_drops(const struct espgw_lcore_stats *l)
+{
+	uint64_t n = 0;
+	unsigned int d;
+
+	for (d = 0; d < ESPGW_DROP_MAX; d++)
+		n += l->drop[d];
+	return n;
+}
+
 struct espgw_sa_counters
 espgw_stats_sa(const struct espgw_stats_view *v, unsigned int sa)
 {
@@ -59,12 +70,26 @@ print_ports(const struct espgw_stats_view *v, FILE *f)
 
 	fprintf(f, "%-12s %14s %14s %12s %12s\n", "port", "rx", "tx", "rx-missed", "tx-errors");
 	for (i = 0; i < v->ports->n; i++) {
-		if (rte_eth_stats_get(v->ports->port[i].port_id, &es) != 0)
+		if (espgw_port_stats(&v->ports->port[i], &es) != 0)
 			memset(&es, 0, sizeof(es));
 		fprintf(f, "%-12s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
 				v->store->ports[i].name, es.ipackets, es.opackets, es.imissed,
 				es.oerrors);
 	}
+}
+
+/* Per worker: whether RSS (or the kernel, for net_tap) spreads the load. */
+static void
+print_workers(const struct espgw_stats_view *v, FILE *f)
+{
+	unsigned int i;
+
+	for (i = 0; v->n_lc > 1 && i < v->n_lc; i++)
+		fprintf(f,
+				"  worker lcore %-3u received %" PRIu64 "  transmitted %" PRIu64
+				"  to control path %" PRIu64 "  dropped %" PRIu64 "\n",
+				v->lc[i]->lcore, v->lc[i]->rx, v->lc[i]->tx, v->lc[i]->to_ctl,
+				lcore_drops(v->lc[i]));
 }
 
 static void
@@ -96,6 +121,7 @@ espgw_stats_print(const struct espgw_stats_view *v, FILE *f)
 			"\nworkers: %u  received %" PRIu64 "  transmitted %" PRIu64
 			"  to control path %" PRIu64 "  dropped %" PRIu64 "\n",
 			v->n_lc, s.rx, s.tx, s.to_ctl, s.drops);
+	print_workers(v, f);
 	for (d = 0; d < ESPGW_DROP_MAX; d++)
 		if (s.drop[d] != 0)
 			fprintf(f, "  drop %-20s %14" PRIu64 "  (%s)\n", espgw_drop_name(d),
@@ -117,7 +143,7 @@ json_ports(const struct espgw_stats_view *v, FILE *f)
 
 	fprintf(f, "\"ports\": {");
 	for (i = 0; i < v->ports->n; i++) {
-		if (rte_eth_stats_get(v->ports->port[i].port_id, &es) != 0)
+		if (espgw_port_stats(&v->ports->port[i], &es) != 0)
 			memset(&es, 0, sizeof(es));
 		fprintf(f,
 				"%s\"%s\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64
@@ -126,6 +152,37 @@ json_ports(const struct espgw_stats_view *v, FILE *f)
 				es.imissed, es.oerrors);
 	}
 	fprintf(f, "}");
+}
+
+/* Packets of each SA this worker handled: an inbound SA must stay on one worker. */
+static void
+json_worker_sas(const struct espgw_stats_view *v, const struct espgw_lcore_stats *l, FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "\"sa\": {");
+	for (i = 0; i < v->store->n_sas; i++)
+		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", v->store->sas[i].name,
+				i < l->n_sa ? l->sa[i].pkts : 0);
+	fprintf(f, "}");
+}
+
+static void
+json_workers(const struct espgw_stats_view *v, FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "\"workers\": [");
+	for (i = 0; i < v->n_lc; i++) {
+		fprintf(f,
+				"%s{\"lcore\": %u, \"rx\": %" PRIu64 ", \"tx\": %" PRIu64
+				", \"drops\": %" PRIu64 ", \"to_ctl\": %" PRIu64 ", ",
+				i ? ", " : "", v->lc[i]->lcore, v->lc[i]->rx, v->lc[i]->tx,
+				lcore_drops(v->lc[i]), v->lc[i]->to_ctl);
+		json_worker_sas(v, v->lc[i], f);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
 }
 
 static void
@@ -165,6 +222,8 @@ espgw_stats_json(const struct espgw_stats_view *v, FILE *f)
 	for (d = 0; d < ESPGW_DROP_MAX; d++)
 		fprintf(f, "%s\"%s\": %" PRIu64, d ? ", " : "", espgw_drop_name(d), s.drop[d]);
 	fprintf(f, "}, ");
+	json_workers(v, f);
+	fprintf(f, ", ");
 	json_sas(v, f);
 	if (v->extra != NULL) {
 		fprintf(f, ", ");

@@ -18,6 +18,17 @@ Both gateways are espgw processes (--no-huge -m 512 --no-pci -l 0,1, one
 the namespaces once espgw is running; they resolve the router and the branch
 hosts by ARP/ND (config/gw-a.conf and gw-b.conf have no static neighbors).
 
+A gateway may run several workers (Topology(workers={"a": 2})): its lcores
+share the machine's CPUs (eal_lcores) and each of its taps gets one queue per
+worker. Which queue a packet from the kernel reaches is the tun driver's
+choice, not RSS (net_tap's RSS needs rte_flow, i.e. tc flower, which this
+kernel lacks, and espgw installs no flow rules): a flow espgw sent out in the
+last seconds goes back to the queue it left from (symmetric flow hash), any
+other packet to the queue of its flow hash. For ESP that hash covers the SPI
+(the kernel's flow dissector reads it where ports would be), so each inbound
+SA keeps to one queue; outer IP fragments hash on addresses and protocol only,
+so reassembled ESP may reach another worker than the same SA's whole packets.
+
 Only what this module creates is touched: three namespaces and four tap
 interfaces whose names carry a random tag, the two gateways and the helper
 processes started through spawn() (signalled by PID, never by name), the
@@ -25,7 +36,8 @@ gateways' EAL runtime directories, and files in the caller's work directory.
 Everything goes away in down(), also after a failure; a state file in the work
 directory lets "topo.py down DIR" clean up after a process that was killed.
 
-  topo.py hold [--build DIR]   bring the topology up, print how to use it,
+  topo.py hold [--build DIR] [--workers-a N] [--workers-b N]
+                               bring the topology up, print how to use it,
                                wait for Ctrl-C, tear it down
   topo.py down DIR             remove what the topology of DIR's state file created
 """
@@ -80,6 +92,10 @@ NS_SYSCTLS = [
     "net.ipv6.conf.default.router_solicitations=0", "net.ipv6.conf.default.accept_ra=0",
 ]
 ROUTER_SYSCTLS = ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]
+# Packets the kernel holds per tap queue for espgw (the tun's ring; 1000 by
+# default): like a NIC's RX ring, it carries traffic over the milliseconds a
+# polling lcore is off its CPU on a machine with more pollers than CPUs.
+TAP_QLEN = 4096
 
 
 def link_local(mac):
@@ -147,20 +163,41 @@ class Telemetry:
             self.sock = None
 
 
-class Gateway:
-    """One espgw process with two net_tap ports (lan0 = net_tap0, wan0 = net_tap1)."""
+def eal_lcores(workers):
+    """EAL options for the main lcore and WORKERS worker lcores: one worker is
+    "-l 0,1"; more get lcore ids 1..N (--lcores LCORE@CPU), the main lcore on
+    the first CPU this process may use and the workers sharing the others (the
+    machine of the tests has two CPUs, so "0@0,1@1,2@1"). No worker polls on the
+    first CPU: on the test VM a polling lcore there starved the kernel's work of
+    that CPU (workqueue lockup, RCU stall, "ip link set netns" hung in rcu_barrier)."""
+    if workers < 1:
+        raise TopologyError("a gateway needs at least one worker, not %d" % workers)
+    if workers == 1:
+        return ["-l", "0,1"]
+    cpus = sorted(os.sched_getaffinity(0))
+    spare = cpus[1:] or cpus
+    spec = ["0@%d" % cpus[0]] + ["%d@%d" % (i, spare[(i - 1) % len(spare)])
+                                 for i in range(1, workers + 1)]
+    return ["--lcores", ",".join(spec)]
 
-    def __init__(self, name, espgw, conf, taps, workdir, tag):
+
+class Gateway:
+    """One espgw process with two net_tap ports (lan0 = net_tap0, wan0 = net_tap1).
+    With several workers each port has one RX and one TX queue per worker
+    (lib/port/port.c); a net_tap queue pair is one file descriptor of the
+    kernel's multiqueue tun device, which picks the RX queue (see the top)."""
+
+    def __init__(self, name, espgw, conf, taps, workdir, tag, workers=1):
         self.name, self.conf, self.taps = name, conf, taps
         self.prefix = "espgw-netns-%s-%s" % (name, tag)
         self.json = os.path.join(workdir, name + ".json")
         self.log_path = os.path.join(workdir, name + ".log")
         self.out_path = os.path.join(workdir, name + ".out")
-        self.cmd = [espgw, "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
-                    "--file-prefix", self.prefix,
-                    "--vdev", "net_tap0,iface=%s" % taps[0],
-                    "--vdev", "net_tap1,iface=%s" % taps[1],
-                    "--", "-f", conf, "--stats-json", self.json]
+        self.cmd = ([espgw] + eal_lcores(workers)
+                    + ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", self.prefix,
+                       "--vdev", "net_tap0,iface=%s" % taps[0],
+                       "--vdev", "net_tap1,iface=%s" % taps[1],
+                       "--", "-f", conf, "--stats-json", self.json])
         self.proc = None
         self.started = None
         self.tel = Telemetry(self.prefix)
@@ -223,7 +260,8 @@ class Topology:
     """The testbed. up() builds it, down() removes every part of it."""
 
     def __init__(self, workdir, espgw, conf_a=None, conf_b=None, router_mtu_b=None, tag=None,
-                 verbose=False):
+                 verbose=False, workers=None):
+        """workers: worker lcores per gateway, e.g. {"a": 2} (default 1 each)."""
         self.workdir = workdir
         self.tag = tag or secrets.token_hex(2)
         self.router_mtu_b = router_mtu_b
@@ -235,8 +273,9 @@ class Topology:
                      for gw in "ab"}
         conf = {"a": conf_a or os.path.join(ROOT, "config", "gw-a.conf"),
                 "b": conf_b or os.path.join(ROOT, "config", "gw-b.conf")}
-        self.gw = {g: Gateway("gw-" + g, espgw, conf[g], self.taps[g], workdir, self.tag)
-                   for g in "ab"}
+        workers = workers or {}
+        self.gw = {g: Gateway("gw-" + g, espgw, conf[g], self.taps[g], workdir, self.tag,
+                              workers.get(g, 1)) for g in "ab"}
         self.created_ns = []
         self.procs = []
         self.state_path = os.path.join(workdir, "topo.json")
@@ -337,6 +376,16 @@ class Topology:
         return self.xfer(src, ["udp-send", dst_addr, port, nbytes, seed, df], dst,
                          ["udp-recv", dst_addr, port, timeout], timeout + 10)
 
+    def tcp_flows(self, src, dst, dst_addr, flows, nbytes, seed, port=5003, timeout=120):
+        """flows concurrent connections (own source ports) of nbytes each."""
+        return self.xfer(src, ["tcp-flows-send", dst_addr, port, flows, nbytes, seed], dst,
+                         ["tcp-flows-recv", dst_addr, port, flows], timeout)
+
+    def udp_flows(self, src, dst, dst_addr, flows, count, nbytes, seed, port=5004, idle=5):
+        """count datagrams of nbytes (DF set) from each of flows source ports."""
+        return self.xfer(src, ["udp-flows-send", dst_addr, port, flows, count, nbytes, seed],
+                         dst, ["udp-flows-recv", dst_addr, port, flows * count, idle], 60)
+
     def start_capture(self, path, site="net", timeout=10):
         """tcpdump on every interface of a namespace (Linux cooked frames) into
         path; returns once it captures."""
@@ -362,6 +411,19 @@ class Topology:
             p.kill()
             p.wait()
         p.stderr.close()
+
+    def link_drops(self):
+        """{tap: (kernel side RX dropped, TX dropped)} for the taps in the
+        namespaces: where packets were lost outside espgw's counters (TX dropped
+        there: the tun's ring towards espgw was full)."""
+        out = {}
+        for site in self.ns:
+            for link in json.loads(self.ip("-j", "-s", "link", "show", site=site).stdout):
+                st = link.get("stats64", {})
+                if link["ifname"] != "lo":
+                    out[link["ifname"]] = (st.get("rx", {}).get("dropped"),
+                                           st.get("tx", {}).get("dropped"))
+        return out
 
     # ------------------------------------------------------------ up
     def up(self, timeout=60):
@@ -398,7 +460,8 @@ class Topology:
     def move(self, tap, site, mac, mtu=None):
         self.ip("link", "set", tap, "netns", self.ns[site])
         extra = ["mtu", str(mtu)] if mtu else []
-        self.ip("link", "set", tap, "address", mac, *extra, "up", site=site)
+        self.ip("link", "set", tap, "address", mac, "txqueuelen", str(TAP_QLEN), *extra, "up",
+                site=site)
 
     def host_link(self, site, tap):
         s = SITES[site]
@@ -507,12 +570,13 @@ def raise_exit(sig, frame):
     raise SystemExit(128 + sig)
 
 
-def hold(build):
+def hold(build, workers):
     import tempfile
     signal.signal(signal.SIGTERM, raise_exit)
     signal.signal(signal.SIGHUP, raise_exit)
     workdir = tempfile.mkdtemp(prefix="espgw-netns-")
-    topo = Topology(workdir, os.path.join(build, "app", "espgw", "espgw"), verbose=True)
+    topo = Topology(workdir, os.path.join(build, "app", "espgw", "espgw"), verbose=True,
+                    workers=workers)
     try:
         topo.up()
         print("\nup: namespaces %s; logs in %s" % (", ".join(topo.ns.values()), workdir))
@@ -533,11 +597,14 @@ def main(argv):
     sub = ap.add_subparsers(dest="cmd", required=True)
     h = sub.add_parser("hold")
     h.add_argument("--build", default=os.path.join(ROOT, "build"))
+    for g in "ab":
+        h.add_argument("--workers-" + g, type=int, default=1, metavar="N",
+                       help="worker lcores of gw-%s (default 1)" % g)
     d = sub.add_parser("down")
     d.add_argument("dir")
     a = ap.parse_args(argv[1:])
     if a.cmd == "hold":
-        hold(a.build)
+        hold(a.build, {"a": a.workers_a, "b": a.workers_b})
         return 0
     left = down_from_state(a.dir)
     if left:

@@ -18,6 +18,10 @@ import wire  # noqa: E402,F401
 import xfer  # noqa: E402,F401
 
 CONFS = [os.path.join(SRC, "config", "gw-a.conf"), os.path.join(SRC, "config", "gw-b.conf")]
+# Drop reasons that must stay at zero when nothing is wrong on the testbed.
+CLEAN_DROPS = ["auth_fail", "replay", "bad_padding", "bad_length", "no_sa", "policy_mismatch",
+               "crypto_error", "crypto_enqueue_full", "neigh_failed", "neigh_queue_full",
+               "frag_failed", "reasm_failed", "tx_full", "ctl_full", "no_policy"]
 
 
 class Testbed:
@@ -74,8 +78,6 @@ def ping_ok(r, count):
     return r.returncode == 0 and (" %d received" % count) in r.stdout
 
 
-
-
 def tel(t, g, cmd):
     """A telemetry query to gateway g ("a" or "b"); AssertionError if no answer."""
     r = t.gw[g].tel.query(cmd)
@@ -107,5 +109,5 @@ def sa_selectors(confs):
     return {int(sa["spi"], 0): (name, c.selectors(name)) for name, sa in c.sas.items()}
 
 
-__all__ = ["CONFS", "Testbed", "cached_mtu", "flush_pmtu", "ping_ok", "problems_after_stop",
+__all__ = ["CLEAN_DROPS", "CONFS", "Testbed", "cached_mtu", "flush_pmtu", "ping_ok", "problems_after_stop",
            "sa_selectors", "start_testbed", "tel", "topo", "wire", "xfer"]

@@ -13,8 +13,9 @@ import re
 
 import pytest
 
-from interop_util import (CONFS, cached_mtu, flush_pmtu, ping_ok, problems_after_stop,
-                          sa_selectors, start_testbed, tel, topo, wire, xfer)
+from interop_util import (CLEAN_DROPS, CONFS, cached_mtu, flush_pmtu, ping_ok,
+                          problems_after_stop, sa_selectors, start_testbed, tel, topo, wire,
+                          xfer)
 
 A, B = topo.SITES["a"], topo.SITES["b"]
 RA, RB = topo.ROUTER["a"], topo.ROUTER["b"]
@@ -218,11 +219,6 @@ def check_esp_verdicts(pcap):
 
 
 # -------------------------------------------------------------------- the end
-CLEAN_DROPS = ["auth_fail", "replay", "bad_padding", "bad_length", "no_sa", "policy_mismatch",
-               "crypto_error", "crypto_enqueue_full", "neigh_failed", "neigh_queue_full",
-               "frag_failed", "reasm_failed", "tx_full", "ctl_full", "no_policy"]
-
-
 def test_counters_then_nothing_left(tb):
     """Stopped with SIGTERM, both gateways' counters add up, nothing went wrong
     on the way, each SA's packets arrived at the peer; then the topology goes
