@@ -8,7 +8,14 @@
 
 #include "args.h"
 
-enum { OPT_CHECK = 256, OPT_STATS_INTERVAL, OPT_STATS_JSON, OPT_LOG_LEVEL, OPT_VERSION };
+enum {
+	OPT_CHECK = 256,
+	OPT_STATS_INTERVAL,
+	OPT_STATS_JSON,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+	OPT_STRICT_PERMS,
+};
 
 static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'f'},
@@ -16,6 +23,7 @@ static const struct option longopts[] = {
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 		{"stats-json", required_argument, NULL, OPT_STATS_JSON},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"strict-perms", no_argument, NULL, OPT_STRICT_PERMS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -38,6 +46,9 @@ espgw_args_usage(FILE *f, const char *prog)
 			"      --log-level LEVEL     espgw log level: emerg alert crit err warning "
 			"notice\n"
 			"                            info debug, or 1-8 (default info)\n"
+			"      --strict-perms        refuse a CONFIG that group or others can "
+			"read (it\n"
+			"                            holds keys); without it: a warning\n"
 			"  -h, --help                show this help and exit\n"
 			"      --version             print the version and exit\n"
 			"\n"
@@ -45,7 +56,10 @@ espgw_args_usage(FILE *f, const char *prog)
 			"list\n"
 			"(-l) is a worker with one RX/TX queue per port and one crypto queue "
 			"pair.\n"
-			"Exit status: 0 clean stop, 1 runtime error, 2 invalid configuration.\n",
+			"Exit status: 0 clean stop, 1 EAL or runtime error, 2 configuration "
+			"invalid or\n"
+			"not runnable here (device missing, algorithm refused): FILE:LINE: "
+			"message.\n",
 			prog);
 }
 
@@ -109,6 +123,9 @@ one_opt(int c, struct espgw_args *a)
 		return 0;
 	case OPT_CHECK:
 		a->check = true;
+		return 0;
+	case OPT_STRICT_PERMS:
+		a->strict_perms = true;
 		return 0;
 	case OPT_STATS_INTERVAL:
 		return uint_parse(optarg, &a->stats_interval) == 0

@@ -36,6 +36,7 @@ workers_create(struct espgw_gw *gw, struct espgw_err *err)
 			goto nomem;
 		}
 		w->lcore_id = lcore;
+		w->stats.lcore = lcore;
 		w->idx = gw->n_workers;
 		gw->lc[gw->n_workers] = &w->stats;
 		gw->worker[gw->n_workers++] = w;
@@ -218,6 +219,7 @@ extra_print(const void *arg, FILE *f)
 
 	espgw_host_stats_print(gw->host, f);
 	espgw_dp_stats_print(gw->worker, gw->n_workers, f);
+	espgw_pools_print(&gw->pools, f);
 }
 
 static void
@@ -228,6 +230,8 @@ extra_json(const void *arg, FILE *f)
 	espgw_host_stats_json(gw->host, f);
 	fprintf(f, ", ");
 	espgw_dp_stats_json(gw->worker, gw->n_workers, f);
+	fprintf(f, ", ");
+	espgw_pools_json(&gw->pools, f);
 }
 
 static int
@@ -292,6 +296,8 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 	int socket = (int)rte_socket_id();
 	unsigned int i;
 
+	/* The leak check's baseline: before any pool exists (a PMD fills some at queue setup). */
+	espgw_pools_start(&gw->pools);
 	if (workers_create(gw, err) < 0 || qsbr_create(gw, err) < 0)
 		return -1;
 	if (espgw_mbuf_sa_register() < 0) {
@@ -384,6 +390,23 @@ inject_drain(struct rte_ring *r)
 	while (r != NULL && rte_ring_dequeue(r, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(r);
+}
+
+void
+espgw_gw_quiesce(struct espgw_gw *gw)
+{
+	espgw_host_flush(gw->host);
+	if (gw->n_workers != 0 && gw->ctl != NULL) /* worker 0 mapped: setup completed */
+		espgw_worker_drain_ctl(gw->worker[0]);
+	inject_drain(gw->inject);
+	gw->inject = NULL;
+	if (gw->ports_ready)
+		espgw_ports_close(&gw->ports);
+	/* Sessions (and keys) are needed no more once the workers and the devices are done. */
+	if (gw->sad_ready)
+		espgw_sad_free(&gw->sad);
+	gw->sad_ready = false;
+	espgw_pools_end(&gw->pools);
 }
 
 void

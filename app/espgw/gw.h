@@ -24,6 +24,7 @@
 #include "espgw_spd.h"
 #include "espgw_stats.h"
 #include "espgw_store.h"
+#include "pools.h"
 
 struct espgw_gw {
 	struct espgw_store store;
@@ -45,6 +46,7 @@ struct espgw_gw {
 	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];
 	unsigned int n_workers;
 	struct espgw_stats_view view;
+	struct espgw_pools pools; /* mempool use at start and after the stop (leak check) */
 	volatile bool quit;
 	bool ports_ready, crypto_ready, sad_ready, running;
 };
@@ -57,7 +59,14 @@ int espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err);
 unsigned int espgw_gw_ctl_poll(struct espgw_gw *gw);
 /* Tell workers to stop, wait for them (they drain crypto and flush TX). */
 void espgw_gw_stop(struct espgw_gw *gw);
-/* Close ports (flushing pcap output), free tables, wipe keys. */
+/*
+ * After the stop, before the final counters: release the packets still
+ * waiting in the control path and its rings, close the ports (pcap output
+ * complete, the ports' last counters kept), free the SAs (sessions and keys
+ * wiped) and count the pools again.
+ */
+void espgw_gw_quiesce(struct espgw_gw *gw);
+/* Close ports (if not yet), free tables, wipe keys. */
 void espgw_gw_teardown(struct espgw_gw *gw);
 
 #endif

@@ -7,7 +7,8 @@
  * Order of work: own options first (--help, --version and --check need no
  * EAL), the config loaded and validated completely, then EAL, modules built,
  * ports and workers started, the control loop until SIGINT/SIGTERM, and an
- * orderly stop that leaves complete output files and the final counters.
+ * orderly stop that leaves complete output files and the final counters,
+ * and no EAL runtime or hugepage file behind (eal_files.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <rte_version.h>
 
 #include "args.h"
+#include "eal_files.h"
 #include "espgw_conf.h"
 #include "gw.h"
 
@@ -54,10 +56,12 @@ signals_install(void)
 static int
 config_load(const struct espgw_args *a, struct espgw_store *s)
 {
+	enum espgw_conf_perms perms =
+			a->strict_perms ? ESPGW_CONF_PERMS_STRICT : ESPGW_CONF_PERMS_WARN;
 	int errors;
 
 	espgw_store_init(s);
-	errors = espgw_conf_load_file(a->config, s, stderr);
+	errors = espgw_conf_load_file_perms(a->config, s, stderr, perms);
 	if (errors == 0)
 		return 0;
 	fprintf(stderr, "espgw: %s: %d error%s, nothing started\n", a->config, errors,
@@ -96,6 +100,20 @@ control_loop(struct espgw_gw *gw, unsigned int interval)
 	RTE_LOG(INFO, USER1, "signal received, stopping\n");
 }
 
+/*
+ * Setup errors about one configured object (a device missing, an algorithm
+ * the device refuses) point at its line, like the check's own errors.
+ */
+static void
+setup_error(const char *config, const struct espgw_err *err)
+{
+	if (err->line != 0)
+		fprintf(stderr, "%s:%u: %s\n", config, err->line, err->msg);
+	else
+		fprintf(stderr, "espgw: %s\n", err->msg);
+	fprintf(stderr, "espgw: %s: nothing started\n", config);
+}
+
 static int
 run(struct espgw_gw *gw, const struct espgw_args *a)
 {
@@ -103,7 +121,7 @@ run(struct espgw_gw *gw, const struct espgw_args *a)
 	int rc = 0;
 
 	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0) {
-		fprintf(stderr, "espgw: %s\n", err.msg);
+		setup_error(a->config, &err);
 		espgw_gw_stop(gw);
 		espgw_gw_teardown(gw);
 		return EXIT_CONFIG;
@@ -113,6 +131,7 @@ run(struct espgw_gw *gw, const struct espgw_args *a)
 			gw->ports.n, gw->store.n_sas, gw->store.n_sps);
 	control_loop(gw, a->stats_interval);
 	espgw_gw_stop(gw);
+	espgw_gw_quiesce(gw);
 	espgw_stats_print(&gw->view, stdout);
 	if (a->stats_json != NULL && stats_json_write(gw, a->stats_json) < 0)
 		rc = EXIT_FAILURE;
@@ -124,6 +143,7 @@ int
 main(int argc, char **argv)
 {
 	static struct espgw_gw gw;
+	struct espgw_eal_files files;
 	struct espgw_args a;
 	int app, eal_argc, rc;
 
@@ -145,14 +165,17 @@ main(int argc, char **argv)
 		return 0;
 	}
 	signals_install();
+	espgw_eal_files_args(&files, eal_argc, argv);
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "espgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		espgw_store_fini(&gw.store);
 		return EXIT_FAILURE;
 	}
+	espgw_eal_files_note(&files);
 	if (a.log_level > 0)
 		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)a.log_level);
 	rc = run(&gw, &a);
 	rte_eal_cleanup();
+	espgw_eal_files_remove(&files);
 	return rc;
 }

@@ -7,9 +7,12 @@
  * Buffers that held key text are wiped after each command.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_int.h"
 
@@ -100,6 +103,18 @@ report(struct loader *ld, unsigned int line, const char *msg)
 		fprintf(ld->errs, "%s:%u: %s\n", ld->fname, line, msg);
 }
 
+/* Objects whose setup can fail later (device, algorithm) remember their line for FILE:LINE. */
+static void
+req_line_set(struct espgw_req *req, unsigned int line)
+{
+	if (req->type == ESPGW_REQ_PORT_ADD)
+		req->port.line = line;
+	else if (req->type == ESPGW_REQ_SA_ADD)
+		req->sa.line = line;
+	else if (req->type == ESPGW_REQ_CRYPTO_ADD)
+		req->crypto.line = line;
+}
+
 static void
 load_cmd(struct loader *ld, struct espgw_store *s, char *buf, unsigned int line)
 {
@@ -113,9 +128,13 @@ load_cmd(struct loader *ld, struct espgw_store *s, char *buf, unsigned int line)
 		report(ld, line, err.msg);
 		return;
 	}
-	if (espgw_conf_parse_cmd(argc, argv, &req, &err) < 0 ||
-			espgw_store_apply(s, &req, &err) < 0)
+	if (espgw_conf_parse_cmd(argc, argv, &req, &err) < 0) {
 		report(ld, line, err.msg);
+	} else {
+		req_line_set(&req, line);
+		if (espgw_store_apply(s, &req, &err) < 0)
+			report(ld, line, err.msg);
+	}
 	explicit_bzero(&req, sizeof(req));
 }
 
@@ -147,21 +166,26 @@ espgw_conf_load_string(const char *fname, const char *text, struct espgw_store *
 }
 
 /*
- * Whole file into a NUL-terminated buffer. Grows by copy-and-wipe, not realloc:
- * the text holds keys. Returns NULL with errno set.
+ * Whole file into a NUL-terminated buffer, with read(2): stdio would keep a
+ * copy of the text (keys) in a buffer it frees unwiped. Grows by
+ * copy-and-wipe, not realloc, for the same reason. Returns NULL with errno set.
  */
 static char *
-read_all(FILE *f, size_t *len)
+read_all(int fd, size_t *len)
 {
-	size_t cap = 4096, n;
+	size_t cap = 4096;
 	char *buf = malloc(cap), *nb;
+	ssize_t n = 1;
 
 	*len = 0;
-	while (buf != NULL) {
-		n = fread(buf + *len, 1, cap - *len - 1, f);
-		*len += n;
-		if (*len < cap - 1)
-			break;
+	while (buf != NULL && n > 0) {
+		n = read(fd, buf + *len, cap - *len - 1);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n > 0)
+			*len += (size_t)n;
+		if (n <= 0 || *len < cap - 1)
+			continue;
 		nb = malloc(cap * 2);
 		if (nb != NULL)
 			memcpy(nb, buf, *len);
@@ -170,7 +194,7 @@ read_all(FILE *f, size_t *len)
 		buf = nb;
 		cap *= 2;
 	}
-	if (buf != NULL && ferror(f)) {
+	if (buf != NULL && n < 0) {
 		explicit_bzero(buf, cap);
 		free(buf);
 		return NULL;
@@ -188,29 +212,60 @@ file_error(const char *path, const char *what, int errnum, FILE *errs)
 	return 1;
 }
 
-int
-espgw_conf_load_file(const char *path, struct espgw_store *s, FILE *errs)
+/*
+ * The file holds keys: group or others able to read it is worth a warning,
+ * or an error when the operator asked for strictness. Checked on the open
+ * file, so that it is the mode of the file actually read. Returns the errors.
+ */
+static int
+perms_check(int fd, const char *path, enum espgw_conf_perms perms, FILE *errs)
 {
-	FILE *f = fopen(path, "r");
+	struct stat st;
+
+	if (perms == ESPGW_CONF_PERMS_IGNORE || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+			(st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+		return 0;
+	if (errs != NULL)
+		fprintf(errs, "%s: %sreadable by group/others; it holds keys (chmod 600)\n", path,
+				perms == ESPGW_CONF_PERMS_STRICT ? "" : "warning: ");
+	return perms == ESPGW_CONF_PERMS_STRICT;
+}
+
+static int
+load_text(const char *path, const char *text, size_t len, struct espgw_store *s, FILE *errs)
+{
+	if (strlen(text) == len)
+		return espgw_conf_load_string(path, text, s, errs);
+	if (errs != NULL)
+		fprintf(errs, "%s: contains a NUL byte (not a text file)\n", path);
+	return 1;
+}
+
+int
+espgw_conf_load_file_perms(
+		const char *path, struct espgw_store *s, FILE *errs, enum espgw_conf_perms perms)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t len;
 	char *text;
 	int n;
 
-	if (f == NULL)
+	if (fd < 0)
 		return file_error(path, "cannot open", errno, errs);
+	n = perms_check(fd, path, perms, errs);
 	errno = 0;
-	text = read_all(f, &len);
-	fclose(f);
+	text = read_all(fd, &len);
+	close(fd);
 	if (text == NULL)
-		return file_error(path, "cannot read", errno ? errno : EIO, errs);
-	if (strlen(text) != len) {
-		n = 1;
-		if (errs != NULL)
-			fprintf(errs, "%s: contains a NUL byte (not a text file)\n", path);
-	} else {
-		n = espgw_conf_load_string(path, text, s, errs);
-	}
+		return n + file_error(path, "cannot read", errno ? errno : EIO, errs);
+	n += load_text(path, text, len, s, errs);
 	explicit_bzero(text, len);
 	free(text);
 	return n;
+}
+
+int
+espgw_conf_load_file(const char *path, struct espgw_store *s, FILE *errs)
+{
+	return espgw_conf_load_file_perms(path, s, errs, ESPGW_CONF_PERMS_IGNORE);
 }

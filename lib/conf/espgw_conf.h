@@ -35,6 +35,16 @@ int espgw_conf_parse_cmd(
  */
 int espgw_conf_load_file(const char *path, struct espgw_store *s, FILE *errs);
 
+/* What the loader does when group or others can read the file (it holds keys). */
+enum espgw_conf_perms {
+	ESPGW_CONF_PERMS_IGNORE,
+	ESPGW_CONF_PERMS_WARN,	 /* "FILE: warning: readable by group/others; ..." */
+	ESPGW_CONF_PERMS_STRICT, /* the same without "warning: ", counted as an error */
+};
+/* espgw_conf_load_file, and first the check of the file's mode. */
+int espgw_conf_load_file_perms(
+		const char *path, struct espgw_store *s, FILE *errs, enum espgw_conf_perms perms);
+
 /* Same, from a string; fname is used in messages. */
 int espgw_conf_load_string(const char *fname, const char *text, struct espgw_store *s, FILE *errs);
 

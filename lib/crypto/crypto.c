@@ -65,6 +65,7 @@ open_named(struct espgw_crypto *c, const struct espgw_store *s, struct espgw_err
 			snprintf(err->msg, sizeof(err->msg),
 					"crypto %s: no crypto device %s (missing --vdev?)",
 					s->cryptos[i].name, s->cryptos[i].dev);
+			err->line = s->cryptos[i].line;
 			return -1;
 		}
 		c->dev_id[i] = (uint8_t)id;
@@ -110,8 +111,10 @@ sas_check(const struct espgw_crypto *c, const struct espgw_store *s, struct espg
 	unsigned int i;
 
 	for (i = 0; i < s->n_sas; i++)
-		if (espgw_crypto_sa_check(c, s, &s->sas[i], err) != 0)
+		if (espgw_crypto_sa_check(c, s, &s->sas[i], err) != 0) {
+			err->line = s->sas[i].line;
 			return -1;
+		}
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct espgw_port_conf {
 	uint8_t mac[6];   /* set on the port when has_mac */
 	uint16_t rx_desc; /* per queue; 0 = default */
 	uint16_t tx_desc;
+	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 
 enum espgw_sa_mode { ESPGW_SA_TUNNEL };
@@ -100,6 +101,7 @@ struct espgw_sa_conf {
 	 * ... protect" naming the SA and refuses a policy of the other family.
 	 */
 	uint8_t inner_family;
+	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 
 enum espgw_sp_action { ESPGW_SP_PROTECT, ESPGW_SP_BYPASS, ESPGW_SP_DISCARD };
@@ -131,6 +133,7 @@ struct espgw_neigh_conf {
 struct espgw_crypto_conf {
 	char name[ESPGW_NAME_MAX];
 	char dev[ESPGW_DEV_MAX]; /* cryptodev name, e.g. crypto_aesni_mb0 */
+	unsigned int line;	 /* config file line that added it, 0 when not from a file */
 };
 
 /* Global settings ("set KEY VALUE"). */

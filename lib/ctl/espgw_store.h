@@ -33,9 +33,14 @@
 #define ESPGW_MSS_MIN		  64		       /* below: no use */
 #define ESPGW_MSS_MAX		  (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
 
-/* A validation failure: a human sentence without location (the caller adds FILE:LINE). */
+/*
+ * A failure: a human sentence without location. Validation errors get their
+ * FILE:LINE from the loader; setup errors about one port, cryptodev or SA
+ * (device missing, algorithm refused) carry the line that object came from.
+ */
 struct espgw_err {
 	char msg[ESPGW_ERR_MAX];
+	unsigned int line; /* config line of the object at fault; 0: none */
 };
 
 struct espgw_store {

@@ -102,6 +102,13 @@ struct espgw_worker {
 
 /* rte_eal_remote_launch entry point; arg is a struct espgw_worker. */
 int espgw_worker_main(void *arg);
+/*
+ * Worker 0, after the workers stopped, from the main lcore: what the control
+ * path queued for it since (frames for ports without a control TX queue,
+ * packets for the outbound path) is sent on its TX queue or counted
+ * (ctl_tx_lost, shutdown drops), never dropped silently.
+ */
+void espgw_worker_drain_ctl(struct espgw_worker *w);
 
 /* Sum over the workers (reassembly tables included). */
 void espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s);

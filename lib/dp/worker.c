@@ -107,6 +107,23 @@ poll_all(struct espgw_worker *w)
 	return poll_rx(w) + poll_crypto(w) + poll_ctl_tx(w) + poll_inject(w);
 }
 
+void
+espgw_worker_drain_ctl(struct espgw_worker *w)
+{
+	struct rte_mbuf *m[ESPGW_BURST_MAX];
+	uint16_t n;
+
+	while (poll_ctl_tx(w) != 0)
+		;
+	/* Made by the control path, never forwarded: created and dropped at once. */
+	while (w->inject != NULL && (n = (uint16_t)rte_ring_dequeue_burst(w->inject, (void **)m,
+						     RTE_DIM(m), NULL)) != 0) {
+		w->dp[ESPGW_DP_INJECTED] += n;
+		w->stats.drop[ESPGW_DROP_SHUTDOWN] += n;
+		rte_pktmbuf_free_bulk(m, n);
+	}
+}
+
 int
 espgw_worker_main(void *arg)
 {

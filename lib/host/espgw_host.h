@@ -145,6 +145,8 @@ struct espgw_host;
 struct espgw_host *espgw_host_create(const struct espgw_host_prm *p, struct espgw_err *err);
 /* Frees packets still waiting (counted as shutdown drops), then the state. */
 void espgw_host_free(struct espgw_host *h);
+/* At stop: frees the packets still waiting (shutdown drops); the counters stay readable. */
+void espgw_host_flush(struct espgw_host *h);
 
 /* Handle packets from the control ring (each freed, sent or queued). */
 void espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n, uint64_t now_ms);

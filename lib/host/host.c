@@ -102,6 +102,13 @@ nomem:
 }
 
 void
+espgw_host_flush(struct espgw_host *h)
+{
+	if (h != NULL)
+		neigh_flush(h);
+}
+
+void
 espgw_host_free(struct espgw_host *h)
 {
 	if (h == NULL)

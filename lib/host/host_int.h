@@ -123,6 +123,8 @@ void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
 
 /* neigh.c */
 int neigh_init(struct espgw_host *h, int socket);
+/* Packets waiting for resolution back to their pool, counted as shutdown drops. */
+void neigh_flush(struct espgw_host *h);
 void neigh_fini(struct espgw_host *h);
 void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 void neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,

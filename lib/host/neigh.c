@@ -41,12 +41,18 @@ queue_drop(struct espgw_host *h, struct nb *nb, enum espgw_drop why)
 }
 
 void
-neigh_fini(struct espgw_host *h)
+neigh_flush(struct espgw_host *h)
 {
 	unsigned int i;
 
 	for (i = 0; h->nb != NULL && h->qmem != NULL && i < h->n_nb; i++)
 		queue_drop(h, &h->nb[i], ESPGW_DROP_SHUTDOWN);
+}
+
+void
+neigh_fini(struct espgw_host *h)
+{
+	neigh_flush(h);
 	rte_free(h->nb);
 	rte_free(h->qmem);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -37,6 +38,8 @@ struct espgw_port_info {
 	bool allmulti; /* IPv6 port: solicited-node multicast must arrive (RFC 4861 7.2.1) */
 	int socket;
 	const struct espgw_port_conf *conf;
+	bool closed;		   /* espgw_ports_close() done: counters in last */
+	struct rte_eth_stats last; /* the device's counters read just before it was closed */
 };
 
 struct espgw_ports {
@@ -50,7 +53,20 @@ struct espgw_ports {
 int espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned int n_workers,
 		struct espgw_err *err);
 int espgw_ports_start(struct espgw_ports *p, struct espgw_err *err);
-/* Stop and close every port (net_pcap output is flushed on close). */
+/*
+ * Stop and close every port (net_pcap output is flushed, mbufs the device
+ * held go back to the pools); each port's last counters are kept.
+ */
 void espgw_ports_close(struct espgw_ports *p);
+
+/* A port's counters: the device's while it is open, the last ones read after it closed. */
+static inline int
+espgw_port_stats(const struct espgw_port_info *pi, struct rte_eth_stats *es)
+{
+	if (!pi->closed)
+		return rte_eth_stats_get(pi->port_id, es);
+	*es = pi->last;
+	return 0;
+}
 
 #endif

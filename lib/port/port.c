@@ -32,6 +32,14 @@ static int __attribute__((format(printf, 2, 3))) fail(struct espgw_err *err, con
 	return -1;
 }
 
+/* The error is about the port configured at pc's line (FILE:LINE in the report). */
+static int
+at_line(struct espgw_err *err, const struct espgw_port_conf *pc)
+{
+	err->line = pc->line;
+	return -1;
+}
+
 static bool
 conf_has_ipv6(const struct espgw_port_conf *pc)
 {
@@ -296,14 +304,14 @@ espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned i
 	p->n = s->n_ports;
 	for (i = 0; i < p->n; i++) {
 		if (port_find(&p->port[i], &s->ports[i], err) < 0)
-			return -1;
+			return at_line(err, &s->ports[i]);
 		p->port_idx_of[p->port[i].port_id] = (uint16_t)i;
 	}
 	if (pools_create(p, n_workers, err) < 0)
 		return -1;
 	for (i = 0; i < p->n; i++) {
 		if (port_configure(p, &p->port[i], n_workers, err) < 0)
-			return -1;
+			return at_line(err, &s->ports[i]);
 		port_l2_setup(&p->port[i]);
 	}
 	return 0;
@@ -337,9 +345,11 @@ espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 
 	for (i = 0; i < p->n; i++) {
 		rc = rte_eth_dev_start(p->port[i].port_id);
-		if (rc != 0)
-			return fail(err, "port %s: start failed: %s", p->port[i].conf->name,
+		if (rc != 0) {
+			fail(err, "port %s: start failed: %s", p->port[i].conf->name,
 					rte_strerror(-rc));
+			return at_line(err, p->port[i].conf);
+		}
 		if (p->port[i].promisc)
 			rte_eth_promiscuous_enable(p->port[i].port_id);
 		port_multicast_setup(&p->port[i]);
@@ -350,17 +360,22 @@ espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 void
 espgw_ports_close(struct espgw_ports *p)
 {
+	struct espgw_port_info *pi;
+	struct rte_mbuf *m;
 	unsigned int i;
 
-	struct rte_mbuf *m;
-
 	for (i = 0; i < p->n; i++) {
-		rte_eth_dev_stop(p->port[i].port_id);
-		rte_eth_dev_close(p->port[i].port_id);
-		while (p->port[i].ctl_ring != NULL &&
-				rte_ring_dequeue(p->port[i].ctl_ring, (void **)&m) == 0)
+		pi = &p->port[i];
+		if (pi->closed)
+			continue;
+		if (rte_eth_stats_get(pi->port_id, &pi->last) != 0)
+			memset(&pi->last, 0, sizeof(pi->last));
+		pi->closed = true;
+		rte_eth_dev_stop(pi->port_id);
+		rte_eth_dev_close(pi->port_id);
+		while (pi->ctl_ring != NULL && rte_ring_dequeue(pi->ctl_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
-		rte_ring_free(p->port[i].ctl_ring);
-		p->port[i].ctl_ring = NULL;
+		rte_ring_free(pi->ctl_ring);
+		pi->ctl_ring = NULL;
 	}
 }

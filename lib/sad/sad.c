@@ -93,6 +93,7 @@ in_sad_fill(struct espgw_sad *sad, struct espgw_err *err)
 					"sa %s: another inbound SA has SPI %u and the same "
 					"addresses",
 					sa->name, sa->spi);
+			err->line = sa->line;
 			return -1;
 		}
 		rc = rte_ipsec_sad_add(sad->in, &k, sa_key_type(sa), &sad->sa[i]);
@@ -116,8 +117,10 @@ sas_init(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto
 	p.sqn_ofs = espgw_sa_outb_sqn_offset();
 	for (i = 0; i < s->n_sas; i++) {
 		sad->n = i + 1; /* so that a failure frees what this SA got */
-		if (espgw_sa_rt_init(&sad->sa[i], i, &p, err) != 0)
+		if (espgw_sa_rt_init(&sad->sa[i], i, &p, err) != 0) {
+			err->line = s->sas[i].line;
 			return -1;
+		}
 	}
 	return 0;
 }

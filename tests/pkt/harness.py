@@ -162,14 +162,16 @@ class Gateway:
     """One espgw process. Only the PID started here is ever signalled."""
 
     def __init__(self, workdir, conf_lines, vdevs, name="gw", mem=512, lcores="0,1",
-                 extra_eal=()):
+                 extra_eal=(), binary=None, env=None):
+        """binary: another espgw build (ESPGW_FAULT); env: extra environment."""
         self.workdir, self.name = workdir, name
         self.prefix = "espgw-pkt-%s-%s" % (name, uuid.uuid4().hex[:8])
         self.conf = os.path.join(workdir, name + ".conf")
         self.json = os.path.join(workdir, name + ".json")
-        with open(self.conf, "w") as f:
+        # 0600: it holds keys (espgw warns about a config others can read).
+        with open(os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write("\n".join(conf_lines) + "\n")
-        args = [ESPGW, "-l", lcores, "--no-huge", "-m", str(mem), "--no-pci",
+        args = [binary or ESPGW, "-l", lcores, "--no-huge", "-m", str(mem), "--no-pci",
                 "--file-prefix", self.prefix, "--log-level=*:warning"]
         for v in vdevs:
             args += ["--vdev", v]
@@ -178,7 +180,8 @@ class Gateway:
         self.cmd = args
         self.log = open(os.path.join(workdir, name + ".log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, **env) if env else None)
         self.tel = Telemetry(self.prefix)
         self.last = None
 
@@ -239,12 +242,14 @@ class Gateway:
                 self.fail("not all %d frames processed after %ds" % (expect_rx, timeout))
             time.sleep(0.05)
 
-    def stop(self, timeout=30, ports_exact=True):
+    def stop(self, timeout=30, ports_exact=True, signalled=False):
         """SIGTERM, expect exit 0, return the counters JSON (checked for consistency;
         ports_exact=False where a peer's disconnect has reset a port's counters, as
-        net_memif's are when the other side stopped first)."""
+        net_memif's are when the other side stopped first). signalled: the caller
+        sent the SIGTERM already (a second one would force the exit)."""
         self.tel.close()
-        self.proc.send_signal(signal.SIGTERM)
+        if not signalled:
+            self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -299,6 +304,18 @@ def check_stats_consistent(st, ports_exact=True):
             "control: ttl_reports != time_exceeded + error_suppressed: %s" % ctl
     if ports_exact:
         check_ports(st["ports"], t, ctl.get("tx", 0))
+    check_pools(st)
+
+
+def check_pools(st):
+    """No leak: every mempool (packet buffers, reassembly buffers, crypto ops,
+    sessions) has as many objects in use after the stop (ports closed, crypto
+    drained, rings emptied) as when the gateway started."""
+    pools = st.get("pools")
+    assert pools, "no pool counts in the JSON: %s" % sorted(st)
+    assert any(n.startswith("espgw_mbuf_") for n in pools), "no mbuf pool in %s" % pools
+    leaks = {n: p for n, p in pools.items() if p["in_use_end"] != p["in_use_start"]}
+    assert not leaks, "objects not back in their pools after the stop: %s" % leaks
 
 
 def check_ports(ports, totals, ctl_tx=0):
@@ -332,9 +349,10 @@ class Workdir:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def run(conf_lines, lan=(), wan=(), mem=512, timeout=15, start_timeout=60):
+def run(conf_lines, lan=(), wan=(), mem=512, timeout=15, start_timeout=60, binary=None,
+        env=None):
     """Run espgw once: lan/wan frames in, Result(out={"lan0": [...], "wan0": [...]},
-    stats=counters JSON) back."""
+    stats=counters JSON) back. binary/env: as for Gateway."""
     lan, wan = list(lan), list(wan)
     with Workdir() as d:
         p = {n: os.path.join(d, n) for n in ("lan_in", "lan_out", "wan_in", "wan_out")}
@@ -342,7 +360,7 @@ def run(conf_lines, lan=(), wan=(), mem=512, timeout=15, start_timeout=60):
         write_pcap(p["wan_in"], wan)
         vdevs = ["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (p["lan_in"], p["lan_out"]),
                  "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (p["wan_in"], p["wan_out"])]
-        gw = Gateway(d, conf_lines, vdevs, mem=mem)
+        gw = Gateway(d, conf_lines, vdevs, mem=mem, binary=binary, env=env)
         try:
             gw.wait_telemetry(start_timeout)
             gw.wait_processed(len(lan) + len(wan), timeout)

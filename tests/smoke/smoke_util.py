@@ -63,6 +63,56 @@ def runtime_dir(prefix):
     return os.path.join(base, "dpdk", prefix)
 
 
+def hugepage_files(prefix):
+    """The EAL's hugepage files of prefix in every hugetlbfs mount (PREFIXmap_N)."""
+    out = []
+    with open("/proc/mounts") as f:
+        dirs = [line.split()[1] for line in f if line.split()[2] == "hugetlbfs"]
+    for d in dirs:
+        out += [os.path.join(d, n) for n in os.listdir(d) if n.startswith(prefix + "map_")]
+    return out
+
+
+def hugepages_free():
+    """Free 2 MiB hugepages (0 when none are reserved or no hugetlbfs is mounted)."""
+    with open("/proc/mounts") as f:
+        if not any(line.split()[2] == "hugetlbfs" for line in f):
+            return 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                return int(line.split()[1])
+    return 0
+
+
+def telemetry(prefix, cmds, timeout=30):
+    """Replies (raw JSON text) of the DPDK telemetry commands cmds, from the espgw
+    running with --file-prefix prefix; waits for its socket up to timeout."""
+    import socket
+    path = os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2")
+    end = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.monotonic() > end:
+                raise AssertionError("no telemetry socket %s" % path)
+            time.sleep(0.1)
+    try:
+        s.settimeout(5)
+        s.recv(16384)  # greeting
+        out = []
+        for c in cmds:
+            s.send(c.encode())
+            out.append(s.recv(1 << 20).decode())
+        return out
+    finally:
+        s.close()
+
+
 def remove_runtime(prefix):
     shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
     if os.path.isdir("/dev/hugepages"):

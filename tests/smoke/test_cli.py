@@ -8,8 +8,8 @@ import pytest
 
 from smoke_util import VERSION, run, runtime_dir
 
-OPTIONS = ["-f", "--check", "--stats-interval", "--stats-json", "--log-level", "--help",
-           "--version"]
+OPTIONS = ["-f", "--check", "--stats-interval", "--stats-json", "--log-level", "--strict-perms",
+           "--help", "--version"]
 
 
 def mentions(text, opt):
