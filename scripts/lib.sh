@@ -9,7 +9,19 @@
 # Everything the project needs to build, run its tests and run the demo.
 ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build
 	pkg-config gcc libpcap-dev libcmocka-dev python3 python3-scapy python3-cryptography
-	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 procps)
+	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 iputils-ping procps)
+
+# Only for the fuzzers (scripts/fuzz.sh, the 'fuzz' suite of scripts/test.sh):
+# libFuzzer and the sanitizer runtimes come with clang's compiler-rt.
+# shellcheck disable=SC2034 # used by test.sh and fuzz.sh
+ESPGW_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
+# The fuzz build (build-fuzz): clang, ASan + UBSan that stop at the first report,
+# and coverage instrumentation of every library for libFuzzer. -Wno-cast-align:
+# clang, unlike gcc on x86, warns about casts in DPDK's own headers (rte_lpm_sse.h).
+# shellcheck disable=SC2034,SC2054 # used by test.sh and fuzz.sh; the commas are meson's
+ESPGW_FUZZ_MESON_ARGS=(-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+	"-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -Wno-cast-align")
 
 # Debian's interpreter: a pyenv or venv python3 earlier in PATH does not see
 # the python3-scapy / python3-pytest modules installed by apt.
@@ -72,16 +84,19 @@ ensure_packages() {
 		"${missing[@]}" || die "apt-get install failed"
 }
 
-# ensure_build DIR: configure DIR once (or again when its configuration no
-# longer loads, e.g. after a meson upgrade), then build everything with ninja.
+# ensure_build DIR [MESON_SETUP_ARGS...]: configure DIR once (or again when its
+# configuration no longer loads, e.g. after a meson upgrade), then build
+# everything with ninja. The setup arguments apply when DIR is configured.
 ensure_build() {
 	local dir=${1:?ensure_build DIR}
+	shift
 	if [ ! -f "$dir/build.ninja" ]; then
 		note "configuring $dir"
-		meson setup "$dir" "$ESPGW_ROOT" || die "meson setup $dir failed"
+		meson setup "$dir" "$ESPGW_ROOT" "$@" || die "meson setup $dir failed"
 	elif ! meson introspect --projectinfo "$dir" >/dev/null 2>&1; then
 		note "reconfiguring $dir"
-		meson setup --reconfigure "$dir" "$ESPGW_ROOT" || die "meson setup --reconfigure failed"
+		meson setup --reconfigure "$dir" "$ESPGW_ROOT" "$@" ||
+			die "meson setup --reconfigure failed"
 	fi
 	ninja -C "$dir" || die "build failed in $dir"
 }

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the packet path: arbitrary frames into the worker's
+ * inbound and outbound stages of a real gateway (the config in pkt.conf: SAs
+ * of several transforms, both families, both crypto paths, a real
+ * crypto_aesni_mb cryptodev), on two net_null ports, without a NIC.
+ *
+ * The gateway is built once, by espgw_gw_setup() as the daemon builds it
+ * (app/espgw/gw.c). Its worker loop, espgw_worker_main(), then runs here on
+ * the main lcore, once per step: an RX callback hands it the input's frames
+ * as if the ports had received them and stops the loop once everything is
+ * delivered, no crypto op is in flight and a few idle iterations have passed
+ * (the loop then drains and flushes as at shutdown). Between worker steps
+ * the control path (lib/host: ARP, ND, ICMP, neighbor resolution) serves
+ * what the worker handed over, on a virtual clock run past every retry, and
+ * the worker sends and injects what it produced. After every input the
+ * harness aborts (a finding, like a sanitizer report) when an mbuf or a
+ * crypto op did not return to its pool, or when a packet is unaccounted
+ * for: worker: rx + created = tx + drops + to_ctl + absorbed + pending
+ * (espgw_dp.h); control path: in = sent + absorbed + drops + pending, with
+ * nothing pending once every retry has run.
+ *
+ * Input: a sequence of frames, each "FLAGS LEN_HI LEN_LO BYTES[LEN]" (the last
+ * one may be shorter than LEN). FLAGS bit 0 set: received on the protected
+ * port (outbound), else on the unprotected port (inbound). Bit 1 set: BYTES
+ * are an inner IP packet that the harness first seals as ESP of SA i1 (bit 2
+ * set: of i6) with an outbound twin of that SA (t1, t6 in pkt.conf), so that
+ * mutated inner packets pass the ICV check and reach what follows
+ * decryption; the result is received on the unprotected port. Consecutive
+ * frames of one port form one burst; a port's burst is delivered when the
+ * bursts before it are.
+ */
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "espgw_conf.h"
+#include "gw.h"
+
+#define FRAMES_MAX  32	   /* one RX burst at most */
+#define IDLE_POLLS  8	   /* RX polls with nothing left to do before the loop stops */
+#define STEPS_MAX   100000 /* RX polls before a worker step counts as hung */
+#define FRAME_HDR   3
+#define F_PROTECTED 1	/* FLAGS: received on the protected port */
+#define F_SEAL	    2	/* FLAGS: an inner packet, to seal for i1 ... */
+#define F_SEAL6	    4	/* ... or for i6 */
+#define INNER_MIN   40	/* the sealer reads an IPv6 header: shorter inner packets are padded */
+#define TAIL_IN	    32	/* tailroom of a received frame: rte_ipsec puts ESN bits and AAD there */
+#define TAIL_OUT    128 /* ... to be encrypted: ESP padding, trailer and ICV */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static uint16_t rx_feed(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
+		uint16_t max, void *arg);
+
+struct frame {
+	const uint8_t *p;
+	uint16_t len;
+	uint8_t flags;
+};
+
+/* The frames of one input in delivery order, cut into one burst per run of a port. */
+struct feed {
+	struct rte_mbuf *m[FRAMES_MAX];
+	bool protected_port[FRAMES_MAX];
+	uint16_t n, next;
+	unsigned int idle, polls;
+};
+
+static struct espgw_gw gw;
+static struct espgw_worker *w;
+static struct feed feed;
+static struct espgw_host_conf host_conf; /* what gw.c gives the control path */
+static uint64_t clock_ms = 1000000;	 /* the control path's clock, virtual */
+static struct espgw_lcore_stats last;	 /* counters after the previous input (verbose) */
+static struct espgw_dp_sum last_dp;
+static bool verbose; /* ESPGW_FUZZ_VERBOSE set: print what each input did */
+static struct rte_mempool *pool;
+static unsigned int mbufs_at_start, ops_at_start;
+static uint16_t port_id[2]; /* [0] unprotected, [1] protected */
+static struct rte_ether_addr wan_mac;
+
+/* The sealer: its own ESP context and counters, apart from the worker's. */
+static struct espgw_esp_lcore sealer;
+static struct espgw_lcore_stats seal_stats;
+static struct espgw_sa_rt *seal_sa[2]; /* t1, t6; NULL when pkt.conf has none */
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+static const char *
+conf_path(void)
+{
+	const char *p = getenv("ESPGW_FUZZ_PKT_CONF");
+
+	return p != NULL ? p : FUZZ_PKT_CONF;
+}
+
+/*
+ * The CPUs this process may use, as an EAL cpuset "(0,1,...)": the harness's
+ * lcore and the one the gateway counts as its worker float over all of them,
+ * so a busy neighbor on one CPU cannot starve the harness.
+ */
+static void
+cpus_of_process(char *buf, size_t size)
+{
+	cpu_set_t set;
+	size_t len = 0;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		die("fuzz_pkt: sched_getaffinity failed");
+	for (cpu = 0; cpu < CPU_SETSIZE && len + 8 < size; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			len += (size_t)snprintf(
+					buf + len, size - len, "%s%d", len ? "," : "(", cpu);
+	snprintf(buf + len, size - len, ")");
+}
+
+static void
+eal_init(void)
+{
+	char lcores[600], cpus[256], prefix[64];
+	char *eal[] = {"fuzz_pkt", "--lcores", lcores, "--no-huge", "-m", "512", "--no-pci",
+			"--no-telemetry", "--no-shconf", "--file-prefix", prefix, "--vdev",
+			"net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1", "--log-level",
+			"*:crit"};
+
+	cpus_of_process(cpus, sizeof(cpus));
+	snprintf(lcores, sizeof(lcores), "0@%s,1@%s", cpus, cpus);
+	snprintf(prefix, sizeof(prefix), "fuzzpkt-%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
+		die("fuzz_pkt: EAL initialisation failed");
+	/* --no-shconf leaves it empty: remove it now, a crash must not leave it behind. */
+	rmdir(rte_eal_get_runtime_dir());
+}
+
+static void
+gw_build(void)
+{
+	struct espgw_err err = {{0}};
+	unsigned int i;
+
+	espgw_store_init(&gw.store);
+	if (espgw_conf_load_file(conf_path(), &gw.store, stderr) != 0)
+		die("fuzz_pkt: %s does not load", conf_path());
+	if (espgw_gw_setup(&gw, &err) < 0 || espgw_crypto_start(&gw.crypto, &err) < 0 ||
+			espgw_ports_start(&gw.ports, &err) < 0)
+		die("fuzz_pkt: gateway setup: %s", err.msg);
+	if (gw.n_workers != 1)
+		die("fuzz_pkt: expected one worker, got %u", gw.n_workers);
+	w = gw.worker[0];
+	for (i = 0; i < gw.ports.n; i++)
+		port_id[gw.ports.port[i].role == ESPGW_ROLE_PROTECTED] = gw.ports.port[i].port_id;
+	for (i = 0; i < gw.ports.n; i++)
+		if (gw.ports.port[i].role == ESPGW_ROLE_UNPROTECTED)
+			wan_mac = gw.ports.port[i].mac;
+	pool = gw.ports.pool[gw.ports.port[0].socket];
+	for (i = 0; i < gw.ports.n; i++)
+		if (rte_eth_add_rx_callback(gw.ports.port[i].port_id, 0, rx_feed, NULL) == NULL)
+			die("fuzz_pkt: cannot add an RX callback");
+}
+
+static struct espgw_sa_rt *
+twin(const char *name)
+{
+	int i = espgw_store_sa_index(&gw.store, name);
+
+	return i < 0 ? NULL : &gw.sad.sa[i];
+}
+
+static void
+sealer_init(void)
+{
+	seal_stats.n_sa = gw.store.n_sas;
+	seal_stats.sa = calloc(gw.store.n_sas + 1, sizeof(*seal_stats.sa));
+	if (seal_stats.sa == NULL)
+		die("fuzz_pkt: out of memory");
+	sealer.sad = &gw.sad;
+	sealer.crypto = &gw.crypto;
+	sealer.stats = &seal_stats;
+	seal_sa[0] = twin("t1");
+	seal_sa[1] = twin("t6");
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	eal_init();
+	gw_build();
+	sealer_init();
+	verbose = getenv("ESPGW_FUZZ_VERBOSE") != NULL;
+	espgw_host_conf_default(&host_conf);
+	mbufs_at_start = rte_mempool_in_use_count(pool);
+	ops_at_start = rte_mempool_in_use_count(gw.crypto.op_pool);
+	return 0;
+}
+
+/* Split the input into frames; returns their count. */
+static unsigned int
+frames_split(const uint8_t *data, size_t size, struct frame f[])
+{
+	unsigned int n = 0;
+	size_t len;
+
+	while (size >= FRAME_HDR && n < FRAMES_MAX) {
+		len = (size_t)data[1] << 8 | data[2];
+		len = RTE_MIN(len, size - FRAME_HDR);
+		f[n].flags = data[0];
+		f[n].p = data + FRAME_HDR;
+		f[n].len = (uint16_t)len;
+		n++;
+		data += FRAME_HDR + len;
+		size -= FRAME_HDR + len;
+	}
+	return n;
+}
+
+static bool
+frame_protected(const struct frame *f)
+{
+	return (f->flags & (F_PROTECTED | F_SEAL)) == F_PROTECTED;
+}
+
+/* What a PMD hands over: one segment, data at the default headroom, no offload flags. */
+static struct rte_mbuf *
+mbuf_of(const uint8_t *p, uint16_t len, uint16_t front)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *d;
+
+	if (m == NULL)
+		die("fuzz_pkt: mbuf pool empty");
+	len = RTE_MIN(len, rte_pktmbuf_tailroom(m) - front);
+	d = (uint8_t *)rte_pktmbuf_append(m, front + len);
+	memset(d, 0, front);
+	memcpy(d + front, p, len);
+	return m;
+}
+
+/* The outer header the twin wrote goes from us to the peer: turn it around. */
+static void
+outer_swap(struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), tmp[16];
+	unsigned int off = (p[0] >> 4) == 4 ? 12 : 8, len = (p[0] >> 4) == 4 ? 4 : 16;
+
+	/* The IPv4 checksum is a sum of 16-bit words: swapping two of them keeps it. */
+	memcpy(tmp, p + off, len);
+	memcpy(p + off, p + off + len, len);
+	memcpy(p + off + len, tmp, len);
+}
+
+/* An inner packet made into a frame from the peer: ESP of i1 (or i6) in an Ethernet frame. */
+static struct rte_mbuf *
+frame_sealed(const struct frame *f)
+{
+	struct espgw_sa_rt *sa = seal_sa[(f->flags & F_SEAL6) != 0];
+	struct rte_mbuf *m, *done[1];
+	struct rte_ether_hdr *eth;
+	uint8_t inner[INNER_MIN] = {0};
+
+	if (sa == NULL)
+		return NULL;
+	memcpy(inner, f->p, RTE_MIN(f->len, INNER_MIN));
+	m = mbuf_of(f->len < INNER_MIN ? inner : f->p, RTE_MAX(f->len, INNER_MIN),
+			RTE_ETHER_HDR_LEN);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	if (espgw_esp_outb(&sealer, &m, &sa, 1, done) != 1)
+		return NULL; /* freed and counted by the sealer: never received */
+	m = done[0];
+	outer_swap(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	memset(eth, 0, sizeof(*eth));
+	eth->dst_addr = wan_mac;
+	eth->ether_type = rte_cpu_to_be_16((*(uint8_t *)(eth + 1) >> 4) == 4 ? RTE_ETHER_TYPE_IPV4
+									     : RTE_ETHER_TYPE_IPV6);
+	m->l2_len = 0;
+	m->l3_len = 0;
+	m->packet_type = 0;
+	m->ol_flags = 0;
+	return m;
+}
+
+static void
+heap_free(void *addr, void *opaque)
+{
+	free(addr);
+	free(opaque);
+}
+
+/*
+ * The frame moved into a heap block of its own, attached as an external
+ * buffer: DPDK's mempool memory is invisible to ASan, a malloc'd block is
+ * not, so a read or write past the frame (beyond a little tailroom) or after
+ * the packet was freed becomes a sanitizer report.
+ */
+static struct rte_mbuf *
+to_heap(struct rte_mbuf *src, uint16_t tailroom)
+{
+	uint16_t len = rte_pktmbuf_data_len(src);
+	uint16_t size = RTE_PKTMBUF_HEADROOM + len + tailroom;
+	struct rte_mbuf_ext_shared_info *shinfo = malloc(sizeof(*shinfo));
+	uint8_t *buf = malloc(size);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	if (shinfo == NULL || buf == NULL || m == NULL)
+		die("fuzz_pkt: out of memory");
+	shinfo->free_cb = heap_free;
+	shinfo->fcb_opaque = shinfo;
+	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, (rte_iova_t)(uintptr_t)buf, size, shinfo);
+	rte_pktmbuf_reset_headroom(m);
+	memcpy(rte_pktmbuf_append(m, len), rte_pktmbuf_mtod(src, void *), len);
+	m->port = src->port;
+	rte_pktmbuf_free(src);
+	return m;
+}
+
+static struct rte_mbuf *
+frame_mbuf(const struct frame *f)
+{
+	struct rte_mbuf *m;
+
+	if (f->flags & F_SEAL)
+		m = frame_sealed(f);
+	else
+		m = mbuf_of(f->p, f->len, 0);
+	if (m == NULL)
+		return NULL;
+	m->port = port_id[frame_protected(f)];
+	return to_heap(m, frame_protected(f) ? TAIL_OUT : TAIL_IN);
+}
+
+/*
+ * RX callback on every port: what the port "received" is the next burst of
+ * the feed when it belongs to this port. Also the worker step's end: once
+ * everything is delivered and no crypto op is in flight, a few idle polls
+ * later the loop is told to stop (it checks between iterations).
+ */
+static uint16_t
+rx_feed(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb, uint16_t max,
+		void *arg)
+{
+	bool prot = port == port_id[1];
+	uint16_t k = nb;
+
+	(void)queue;
+	(void)arg;
+	while (feed.next < feed.n && feed.protected_port[feed.next] == prot && k < max)
+		pkts[k++] = feed.m[feed.next++];
+	if (++feed.polls == STEPS_MAX)
+		die("fuzz_pkt: the worker loop does not settle (%u crypto ops in flight)",
+				w->esp.inflight);
+	if (feed.next == feed.n && w->esp.inflight == 0 && ++feed.idle >= IDLE_POLLS)
+		gw.quit = true;
+	return k;
+}
+
+/* One run of the worker loop over what the feed holds (maybe nothing). */
+static void
+worker_step(void)
+{
+	feed.idle = 0;
+	feed.polls = 0;
+	gw.quit = false;
+	espgw_worker_main(w);
+	feed.n = 0;
+	feed.next = 0;
+}
+
+static void
+feed_frames(const struct frame f[], unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		feed.m[feed.n] = frame_mbuf(&f[i]);
+		if (feed.m[feed.n] != NULL)
+			feed.protected_port[feed.n++] = frame_protected(&f[i]);
+	}
+}
+
+/*
+ * The control path as espgw_gw_ctl_poll runs it, on a virtual clock: serve
+ * the ring, then let the clock run past every retransmission so that each
+ * packet waiting for a neighbor is released or dropped within this input;
+ * after each round a worker step sends and injects what the control path
+ * queued for it, which may hand packets back: rounds go on until the ring
+ * stays empty (bounded: a ping-pong between the two is a finding too).
+ */
+static void
+ctl_run(void)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n, k, rounds = host_conf.retries + 2u;
+
+	for (k = 0; k < rounds || rte_ring_count(gw.ctl) != 0; k++) {
+		if (k == 4 * rounds)
+			die("fuzz_pkt: the control ring does not drain");
+		while ((n = rte_ring_dequeue_burst(gw.ctl, (void **)m, RTE_DIM(m), NULL)) != 0)
+			espgw_host_input(gw.host, m, n, clock_ms);
+		espgw_host_timer(gw.host, clock_ms);
+		worker_step();
+		clock_ms += host_conf.retrans_ms;
+	}
+}
+
+static uint64_t
+drops_total(void)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < ESPGW_DROP_MAX; i++)
+		sum += w->stats.drop[i];
+	return sum;
+}
+
+/* The control path: in = sent + absorbed + drops + pending, and nothing still pending. */
+static void
+host_check(void)
+{
+	const struct espgw_host_stats *h = espgw_host_stats(gw.host);
+	uint64_t drops = 0;
+	unsigned int i;
+
+	for (i = 0; i < ESPGW_DROP_MAX; i++)
+		drops += h->drop[i];
+	if (h->c[ESPGW_HOST_IN] !=
+			h->c[ESPGW_HOST_SENT] + h->c[ESPGW_HOST_ABSORBED] + drops + h->pending)
+		die("fuzz_pkt: control path counters: in %" PRIu64 " != sent %" PRIu64
+		    " + absorbed %" PRIu64 " + drops %" PRIu64 " + pending %" PRIu64,
+				h->c[ESPGW_HOST_IN], h->c[ESPGW_HOST_SENT],
+				h->c[ESPGW_HOST_ABSORBED], drops, h->pending);
+	if (h->pending != 0)
+		die("fuzz_pkt: %" PRIu64 " packets still wait for a neighbor after every retry",
+				h->pending);
+}
+
+/* Nothing leaked, nothing lost without a reason. */
+static void
+invariants_check(void)
+{
+	const struct espgw_lcore_stats *s = &w->stats;
+	struct espgw_dp_sum d;
+	unsigned int mbufs = rte_mempool_in_use_count(pool);
+	unsigned int ops = rte_mempool_in_use_count(gw.crypto.op_pool);
+
+	if (mbufs != mbufs_at_start)
+		die("fuzz_pkt: mbuf leak: %u in use, %u before the first input", mbufs,
+				mbufs_at_start);
+	if (ops != ops_at_start)
+		die("fuzz_pkt: crypto op leak: %u in use, %u before the first input", ops,
+				ops_at_start);
+	espgw_dp_sum(&w, 1, &d);
+	if (s->rx + d.created != s->tx + drops_total() + s->to_ctl + d.absorbed + d.pending)
+		die("fuzz_pkt: worker counters: rx %" PRIu64 " + created %" PRIu64 " != tx %" PRIu64
+		    " + drops %" PRIu64 " + to_ctl %" PRIu64 " + absorbed %" PRIu64
+		    " + pending %" PRIu64,
+				s->rx, d.created, s->tx, drops_total(), s->to_ctl, d.absorbed,
+				d.pending);
+}
+
+/* What the last input did, to check by hand that seeds reach the code they aim at. */
+static void
+report(unsigned int n_frames)
+{
+	const struct espgw_lcore_stats *s = &w->stats;
+	struct espgw_dp_sum d;
+	unsigned int i;
+
+	espgw_dp_sum(&w, 1, &d);
+	fprintf(stderr, "fuzz_pkt: %u frames: rx %" PRIu64 " tx %" PRIu64 " to_ctl %" PRIu64,
+			n_frames, s->rx - last.rx, s->tx - last.tx, s->to_ctl - last.to_ctl);
+	for (i = 0; i < ESPGW_DP_MAX; i++)
+		if (d.c[i] != last_dp.c[i])
+			fprintf(stderr, " %s %" PRIu64, espgw_dp_counter_name(i),
+					d.c[i] - last_dp.c[i]);
+	last_dp = d;
+	for (i = 0; i < ESPGW_DROP_MAX; i++)
+		if (s->drop[i] != last.drop[i])
+			fprintf(stderr, " %s %" PRIu64, espgw_drop_name(i),
+					s->drop[i] - last.drop[i]);
+	fputc('\n', stderr);
+	last = *s;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct frame f[FRAMES_MAX];
+	unsigned int n = frames_split(data, size, f);
+
+	feed_frames(f, n);
+	worker_step();
+	ctl_run();
+	if (verbose)
+		report(n);
+	host_check();
+	invariants_check();
+	return 0;
+}
