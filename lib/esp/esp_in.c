@@ -89,28 +89,39 @@ inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
 	*espgw_mbuf_sa(m) = sa->idx | outer_ecn(m) << ESP_IN_ECN_SHIFT;
 }
 
-/* Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and sa[]. */
+/*
+ * Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and
+ * sa[]. A burst carries runs of one SA's packets: each run is looked up once
+ * (rte_ipsec_sad takes two hash lookups per key for SPI and destination).
+ */
 static uint16_t
 inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
 {
 	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
 	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
-	uint16_t i, k = 0;
+	void *found[ESPGW_ESP_BURST_MAX];
+	uint16_t i, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
 
 	for (i = 0; i < n; i++) {
 		if (!inb_headers_ok(m[i])) {
 			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 			continue;
 		}
-		inb_key(m[i], &key[k]);
-		kp[k] = &key[k];
+		inb_key(m[i], &key[u]);
+		if (u == 0 || !espgw_sad_key_eq(&key[u], kp[u - 1])) {
+			kp[u] = &key[u];
+			u++;
+		}
+		uid[k] = u - 1;
 		m[k++] = m[i];
 	}
 	if (l->sad->in == NULL || k == 0) {
 		espgw_esp_drop(l, NULL, m, k, ESPGW_DROP_NO_SA);
 		return 0;
 	}
-	rte_ipsec_sad_lookup(l->sad->in, kp, (void **)sa, k);
+	rte_ipsec_sad_lookup(l->sad->in, kp, found, u);
+	for (i = 0; i < k; i++)
+		sa[i] = found[uid[i]];
 	return k;
 }
 

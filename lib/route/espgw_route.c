@@ -391,48 +391,46 @@ espgw_route_free(struct espgw_route *r)
 	rte_free(r);
 }
 
-/* On-link slots: the destination is the neighbor; keep the miss hop unless found. */
-static void
-onlink_resolve(const struct espgw_route *r, const struct espgw_neigh_key *keys, const uint32_t *pos,
-		uint32_t m, const struct espgw_l2_hop *hop[])
-{
-	const struct espgw_neigh_key *kp[CHUNK];
-	const struct espgw_l2_hop *found[CHUNK];
-	uint32_t j;
-
-	for (j = 0; j < m; j++)
-		kp[j] = &keys[j];
-	espgw_neigh_lookup_bulk(r->neigh, kp, m, found);
-	for (j = 0; j < m; j++)
-		if (found[j] != NULL)
-			hop[pos[j]] = found[j];
-}
-
 /*
  * Turn LPM results (slot, or NH_NONE) into hops for n <= CHUNK destinations of
  * one family; dst points at the address of destination 0, stride bytes apart.
+ * On-link slots: the destination is the neighbor, looked up in the neighbor
+ * table (the slot's miss hop stays when it is not there). A burst carries runs
+ * of packets for one host: each run is looked up once.
  */
 static void
 slots_to_hops(const struct espgw_route *r, const uint32_t *slot, uint8_t family, const uint8_t *dst,
 		size_t stride, const struct espgw_l2_hop *hop[], uint32_t n)
 {
 	struct espgw_neigh_key keys[CHUNK];
-	uint32_t pos[CHUNK], i, m = 0;
+	const struct espgw_neigh_key *kp[CHUNK];
+	const struct espgw_l2_hop *found[CHUNK];
+	int32_t kid[CHUNK];
+	uint32_t i, m = 0;
 	const struct rt_nh *nh;
 
 	for (i = 0; i < n; i++) {
-		if (slot[i] == NH_NONE) {
-			hop[i] = NULL;
+		kid[i] = -1;
+		hop[i] = NULL;
+		if (slot[i] == NH_NONE)
 			continue;
-		}
 		nh = &r->nh[slot[i]];
 		hop[i] = nh->hop;
 		if (!nh->onlink)
 			continue;
 		espgw_neigh_key_set(&keys[m], nh->port_idx, family, dst + i * stride);
-		pos[m++] = i;
+		if (m == 0 || !espgw_neigh_key_eq(&keys[m], kp[m - 1])) {
+			kp[m] = &keys[m];
+			m++;
+		}
+		kid[i] = (int32_t)m - 1;
 	}
-	onlink_resolve(r, keys, pos, m, hop);
+	if (m == 0)
+		return;
+	espgw_neigh_lookup_bulk(r->neigh, kp, m, found);
+	for (i = 0; i < n; i++)
+		if (kid[i] >= 0 && found[kid[i]] != NULL)
+			hop[i] = found[kid[i]];
 }
 
 static void

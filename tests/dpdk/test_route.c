@@ -337,35 +337,56 @@ pick(const struct hop_case *c, size_t n, size_t i)
 	return &c[(i + i / 64) % n];
 }
 
-/* Bursts longer than the internal chunk give the same hops as single lookups. */
+/*
+ * Bursts longer than the internal chunk give the same hops as single lookups;
+ * run > 1 repeats each destination run times in a row (a burst for one host,
+ * which the route module looks up in the neighbor table once per run).
+ */
 static void
-test_burst(void **state)
+burst_check(size_t run)
 {
 	static uint32_t d4[200];
 	static uint8_t d6[200][16];
 	static const struct espgw_l2_hop *h4[200], *h6[200];
+	const struct hop_case *c4, *c6;
 	const struct espgw_l2_hop *h;
 	struct espgw_route *r;
 	size_t i;
 
-	(void)state;
 	setup_routes(true);
 	r = build();
 	for (i = 0; i < RTE_DIM(d4); i++) {
-		inet_pton(AF_INET, pick(cases4, RTE_DIM(cases4), i)->dst, &d4[i]);
-		inet_pton(AF_INET6, pick(cases6, RTE_DIM(cases6), i)->dst, d6[i]);
+		inet_pton(AF_INET, pick(cases4, RTE_DIM(cases4), i / run)->dst, &d4[i]);
+		inet_pton(AF_INET6, pick(cases6, RTE_DIM(cases6), i / run)->dst, d6[i]);
 	}
 	espgw_route_lookup4(r, d4, h4, RTE_DIM(d4));
 	espgw_route_lookup6(r, (const uint8_t(*)[16])d6, h6, RTE_DIM(d6));
 	for (i = 0; i < RTE_DIM(d4); i++) {
-		check_hop(pick(cases4, RTE_DIM(cases4), i), h4[i]);
-		check_hop(pick(cases6, RTE_DIM(cases6), i), h6[i]);
-		lookup4_one(r, pick(cases4, RTE_DIM(cases4), i)->dst, &h);
+		c4 = pick(cases4, RTE_DIM(cases4), i / run);
+		c6 = pick(cases6, RTE_DIM(cases6), i / run);
+		check_hop(c4, h4[i]);
+		check_hop(c6, h6[i]);
+		lookup4_one(r, c4->dst, &h);
 		assert_ptr_equal(h, h4[i]);
-		lookup6_one(r, pick(cases6, RTE_DIM(cases6), i)->dst, &h);
+		lookup6_one(r, c6->dst, &h);
 		assert_ptr_equal(h, h6[i]);
 	}
 	espgw_route_free(r);
+}
+
+static void
+test_burst(void **state)
+{
+	(void)state;
+	burst_check(1);
+}
+
+static void
+test_burst_runs(void **state)
+{
+	(void)state;
+	burst_check(3);
+	burst_check(7);
 }
 
 static void
@@ -455,6 +476,7 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_one_family),
 			cmocka_unit_test(test_shared_neighbor),
 			cmocka_unit_test(test_burst),
+			cmocka_unit_test(test_burst_runs),
 			cmocka_unit_test(test_is_local),
 			cmocka_unit_test(test_errors),
 			cmocka_unit_test(test_coexist),
