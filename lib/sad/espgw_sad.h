@@ -8,6 +8,7 @@
 #ifndef ESPGW_SAD_H
 #define ESPGW_SAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -30,9 +31,10 @@ struct espgw_sa_rt {
 	uint8_t esp_iv_len;	     /* IV bytes on the wire */
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
 	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
-	uint8_t pad;
+	uint8_t outer_tos;	     /* outbound: the template's TOS / traffic class */
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
+	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
 	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
 	struct espgw_replay *replay;
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
@@ -85,6 +87,13 @@ espgw_sad_key_v6(union rte_ipsec_sad_key *k, uint32_t spi, const uint8_t *dst, c
 	k->v6.spi = spi;
 	memcpy(k->v6.dip, dst, 16);
 	memcpy(k->v6.sip, src, 16);
+}
+
+/* Keys made by espgw_sad_key_v4/v6 (every byte set): same SA lookup? */
+static inline bool
+espgw_sad_key_eq(const union rte_ipsec_sad_key *a, const union rte_ipsec_sad_key *b)
+{
+	return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
 }
 
 /*

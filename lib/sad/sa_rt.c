@@ -274,6 +274,7 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_
 	if (sa->dir == ESPGW_DIR_OUT) {
 		hdr_len = espgw_sa_outer_tmpl(sa, hdr);
 		rt->outer_csum = espgw_sa_outer_csum(hdr);
+		espgw_sa_outer_fixed(hdr, &rt->outer_tos, &rt->outer_frag);
 		rt->outb_fixup = espgw_sa_outb_fixup_pick(sa);
 	}
 	prm_fill(&prm, rt, hdr, hdr_len, p->n_workers);

@@ -15,6 +15,8 @@ typedef void (*espgw_sa_fixup_t)(const struct espgw_sa_rt *sa, struct rte_mbuf *
 uint8_t espgw_sa_outer_tmpl(const struct espgw_sa_conf *sa, uint8_t hdr[ESPGW_SA_TMPL_MAX]);
 /* IPv4 template: the checksum contribution of the words no packet changes. */
 uint32_t espgw_sa_outer_csum(const uint8_t hdr[ESPGW_SA_TMPL_MAX]);
+/* The template's TOS (traffic class) and, IPv4, flags and fragment offset. */
+void espgw_sa_outer_fixed(const uint8_t hdr[ESPGW_SA_TMPL_MAX], uint8_t *tos, rte_be16_t *frag);
 /* The per-packet outer-header fixup matching the SA's modes. */
 espgw_sa_fixup_t espgw_sa_outb_fixup_pick(const struct espgw_sa_conf *sa);
 
