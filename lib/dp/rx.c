@@ -31,20 +31,6 @@ stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t pr
 	return k;
 }
 
-/* ESP results start at the outer IP header: no L2, family from the version nibble. */
-void
-stage_outer_ready(struct rte_mbuf *m[], uint16_t n)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++) {
-		uint8_t v = *rte_pktmbuf_mtod(m[i], const uint8_t *) >> 4;
-
-		m[i]->l2_len = 0;
-		m[i]->packet_type = v == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
-	}
-}
-
 void
 stage_ctl_handoff(
 		struct espgw_worker *w, struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)

@@ -29,8 +29,6 @@ drop_sa(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop reason, uint
  * the control path, malformed or other frames are dropped by reason.
  */
 uint16_t stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t proto[]);
-/* ESP output starts at the outer IP header: set l2_len = 0 and packet_type. */
-void stage_outer_ready(struct rte_mbuf *m[], uint16_t n);
 
 /*
  * Hand a packet to the control path (data may start at L2 or L3: m->l2_len

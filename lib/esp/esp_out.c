@@ -38,9 +38,14 @@ outb_meta_save(struct rte_mbuf *m)
 	*espgw_mbuf_sa(m) = len | tos << ESP_OUT_TOS_SHIFT | df << ESP_OUT_DF_SHIFT;
 }
 
+/*
+ * The outer header's per-packet fields, and the mbuf made ready for routing:
+ * an ESP result starts at the outer IP header (no L2), of the SA's family.
+ */
 static void
 outb_fixup_all(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
 {
+	uint32_t ptype = sa->outer_family == ESPGW_AF_INET ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
 	uint32_t v;
 	uint16_t i;
 
@@ -48,6 +53,8 @@ outb_fixup_all(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
 		v = *espgw_mbuf_sa(m[i]);
 		sa->outb_fixup(sa, m[i], (uint8_t)(v >> ESP_OUT_TOS_SHIFT),
 				(uint8_t)(v >> ESP_OUT_DF_SHIFT));
+		m[i]->l2_len = 0;
+		m[i]->packet_type = ptype;
 	}
 }
 
