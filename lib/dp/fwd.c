@@ -18,29 +18,56 @@ is_v4(const struct rte_mbuf *m)
 	return RTE_ETH_IS_IPV4_HDR(m->packet_type);
 }
 
+/* Addresses of a burst split by family, for one bulk route lookup per family. */
+struct dst_split {
+	uint32_t d4[ESPGW_BURST_MAX];
+	uint8_t d6[ESPGW_BURST_MAX][16];
+	bool is4[ESPGW_BURST_MAX];
+	uint16_t n4, n6;
+};
+
+static inline void
+split_add(struct dst_split *s, uint16_t i, bool is4, const void *addr)
+{
+	s->is4[i] = is4;
+	if (is4)
+		memcpy(&s->d4[s->n4++], addr, 4);
+	else
+		memcpy(s->d6[s->n6++], addr, 16);
+}
+
+static void
+split_lookup(struct espgw_worker *w, struct dst_split *s, const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	const struct espgw_l2_hop *h4[ESPGW_BURST_MAX], *h6[ESPGW_BURST_MAX];
+	uint16_t i, n4 = 0, n6 = 0;
+
+	if (s->n4)
+		espgw_route_lookup4(w->t->route, s->d4, h4, s->n4);
+	if (s->n6)
+		espgw_route_lookup6(w->t->route, (const uint8_t(*)[16])s->d6, h6, s->n6);
+	for (i = 0; i < n; i++)
+		hop[i] = s->is4[i] ? h4[n4++] : h6[n6++];
+}
+
 void
 stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n)
 {
-	uint32_t d4[ESPGW_BURST_MAX];
-	uint8_t d6[ESPGW_BURST_MAX][16];
-	const struct espgw_l2_hop *h4[ESPGW_BURST_MAX], *h6[ESPGW_BURST_MAX];
-	uint16_t i, n4 = 0, n6 = 0;
+	struct dst_split s;
+	uint16_t i;
 
+	s.n4 = s.n6 = 0;
 	for (i = 0; i < n; i++) {
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m[i], const uint8_t *, m[i]->l2_len);
 
 		if (is_v4(m[i]))
-			d4[n4++] = ((const struct rte_ipv4_hdr *)l3)->dst_addr;
+			split_add(&s, i, true, &((const struct rte_ipv4_hdr *)l3)->dst_addr);
 		else
-			memcpy(d6[n6++], ((const struct rte_ipv6_hdr *)l3)->dst_addr, 16);
+			split_add(&s, i, false, ((const struct rte_ipv6_hdr *)l3)->dst_addr);
 	}
-	if (n4)
-		espgw_route_lookup4(w->t->route, d4, h4, n4);
-	if (n6)
-		espgw_route_lookup6(w->t->route, (const uint8_t(*)[16])d6, h6, n6);
-	for (i = 0, n4 = 0, n6 = 0; i < n; i++)
-		hop[i] = is_v4(m[i]) ? h4[n4++] : h6[n6++];
+	split_lookup(w, &s, hop, n);
 }
 
 static void
@@ -171,6 +198,36 @@ stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		return;
 	stage_lookup(w, m, hop, n);
 	stage_forward_hops(w, m, hop, n);
+}
+
+/*
+ * ESP results of outbound SAs: the outer destination is the SA's peer, so
+ * each run of one SA's packets is routed once, from the SA, without reading
+ * the packets (their headers went cold in the crypto device).
+ */
+void
+stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+	const struct espgw_ip *peer;
+	struct dst_split s;
+	uint16_t run[ESPGW_BURST_MAX];
+	uint32_t sa, prev = UINT32_MAX;
+	uint16_t i, nr = 0;
+
+	s.n4 = s.n6 = 0;
+	for (i = 0; i < n; i++) {
+		sa = *espgw_mbuf_sa(m[i]);
+		if (sa != prev) {
+			peer = &w->t->sad->sa[sa].peer;
+			split_add(&s, nr++, peer->family == ESPGW_AF_INET, peer->bytes);
+		}
+		prev = sa;
+		run[i] = nr - 1;
+	}
+	split_lookup(w, &s, hop, nr);
+	for (i = 0; i < n; i++)
+		forward_one(w, m[i], hop[run[i]]);
 }
 
 void

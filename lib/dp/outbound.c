@@ -27,7 +27,7 @@ protect(struct espgw_worker *w, struct batch *b)
 		return;
 	k = espgw_esp_outb(&w->esp, b->m, b->sa, b->n, done);
 	b->n = 0;
-	stage_forward(w, done, k);
+	stage_forward_esp(w, done, k);
 }
 
 /* Fragments may not fit: what is batched goes first, so the order holds. */

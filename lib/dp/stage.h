@@ -57,6 +57,8 @@ void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t 
 
 /* Packets with data at L3 (family in packet_type): route, L2 rewrite, TX buffer. */
 void stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* ESP results of outbound SAs (lib/esp's contract): routed by their SA's peer. */
+void stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* Same, when the hops are already known (hop[i] from a lookup). */
 void stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[],
 		const struct espgw_l2_hop *hop[], uint16_t n);

@@ -43,7 +43,7 @@ poll_crypto(struct espgw_worker *w)
 	if (w->esp.inflight == 0)
 		return 0;
 	espgw_esp_poll(&w->esp, out, &n_out, in, &n_in, w->burst);
-	stage_forward(w, out, n_out);
+	stage_forward_esp(w, out, n_out);
 	stage_inbound_inner(w, in, n_in);
 	return n_out + n_in;
 }

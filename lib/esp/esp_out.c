@@ -101,6 +101,7 @@ espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct 
 	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_CRYPTO_ERROR);
 	for (i = 0; i < k; i++) {
 		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
+		*espgw_mbuf_sa(m[i]) = sa->idx;
 		done[i] = m[i];
 	}
 	sc->pkts += k;

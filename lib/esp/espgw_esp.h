@@ -8,7 +8,9 @@
  *
  * Contract (DESIGN.md burst rules):
  *  - Input mbufs start at the Ethernet header with l2_len and l3_len set.
- *  - Outbound output: data starts at the outer IP header (no L2).
+ *  - Outbound output: data starts at the outer IP header (no L2), packet_type
+ *    says its family; *espgw_mbuf_sa(m) holds the SA index (the outer
+ *    destination is the SA's peer: routed without reading the packet).
  *  - Inbound output: data starts at the inner IP header; *espgw_mbuf_sa(m)
  *    holds the SA index, for the inbound policy check.
  *  - Packets that fail are counted (drop reason + SA errors) and freed here.

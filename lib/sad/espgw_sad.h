@@ -35,6 +35,7 @@ struct espgw_sa_rt {
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
+	struct espgw_ip peer;  /* the remote tunnel endpoint: outbound packets are routed to it */
 	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
 	struct espgw_replay *replay;
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */

@@ -267,6 +267,7 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_
 	rt->conf = sa;
 	rt->dir = sa->dir;
 	rt->outer_family = sa->local.family;
+	rt->peer = sa->remote;
 	rt->inner_proto = inner_proto_of(sa);
 	lens_init(rt, sa);
 	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
