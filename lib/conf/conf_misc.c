@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "crypto add NAME dev CRYPTODEV", "set crypto-path cryptodev|cpu", "set burst N".
+ * "crypto add NAME dev CRYPTODEV", "set crypto-path auto|cryptodev|cpu", "set burst N".
  */
 #include "conf_int.h"
 
@@ -48,14 +48,16 @@ int
 espgw_conf_set_crypto_path(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
 {
-	static const char *const paths[] = {"cryptodev", "cpu", NULL};
+	static const char *const paths[] = {"auto", "cryptodev", "cpu", NULL};
+	static const enum espgw_crypto_path val[] = {
+			ESPGW_CRYPTO_PATH_AUTO, ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU};
 	int i;
 
 	espgw_req_init(req, ESPGW_REQ_SET_CRYPTO_PATH);
 	if (one_value("set crypto-path", argc, argv, err) < 0 ||
 			espgw_conf_word("crypto-path", argv[0], paths, &i, err) < 0)
 		return -1;
-	req->crypto_path = i == 0 ? ESPGW_CRYPTO_PATH_CRYPTODEV : ESPGW_CRYPTO_PATH_CPU;
+	req->crypto_path = val[i];
 	return 0;
 }
 

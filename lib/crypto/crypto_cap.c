@@ -104,18 +104,42 @@ cpu_unfit_check(const struct espgw_store *s, const struct espgw_sa_conf *sa, str
 	return 0;
 }
 
-static int
-path_check(uint8_t dev, const struct espgw_store *s, const struct espgw_sa_conf *sa,
-		struct espgw_err *err)
+static bool
+dev_has_cpu_crypto(uint8_t dev)
 {
 	struct rte_cryptodev_info info;
 
+	rte_cryptodev_info_get(dev, &info);
+	return (info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO) != 0;
+}
+
+/* Only "auto" leaves the choice to the device. */
+static bool
+path_is_auto(const struct espgw_store *s, const struct espgw_sa_conf *sa)
+{
+	return sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT &&
+	       s->global.crypto_path == ESPGW_CRYPTO_PATH_AUTO;
+}
+
+enum espgw_crypto_path
+espgw_crypto_path_of(const struct espgw_crypto *c, const struct espgw_store *s,
+		const struct espgw_sa_conf *sa)
+{
+	enum espgw_crypto_path p = espgw_crypto_sa_path(s, sa);
+
+	if (p == ESPGW_CRYPTO_PATH_CPU && path_is_auto(s, sa) &&
+			!dev_has_cpu_crypto(espgw_crypto_dev_for(c, s, sa)))
+		return ESPGW_CRYPTO_PATH_CRYPTODEV;
+	return p;
+}
+
+static int
+path_check(const struct espgw_crypto *c, uint8_t dev, const struct espgw_store *s,
+		const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
 	if (cpu_unfit_check(s, sa, err) != 0)
 		return -1;
-	if (espgw_crypto_sa_path(s, sa) != ESPGW_CRYPTO_PATH_CPU)
-		return 0;
-	rte_cryptodev_info_get(dev, &info);
-	if (info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)
+	if (espgw_crypto_path_of(c, s, sa) != ESPGW_CRYPTO_PATH_CPU || dev_has_cpu_crypto(dev))
 		return 0;
 	snprintf(err->msg, sizeof(err->msg),
 			"sa %s: crypto path cpu not supported by crypto device %s (no synchronous "
@@ -143,5 +167,5 @@ espgw_crypto_sa_check(const struct espgw_crypto *c, const struct espgw_store *s,
 	for (i = 0; i < x.n; i++)
 		if (xform_check(dev, sa, &x.xf[i], x.algo[i], err) != 0)
 			return -1;
-	return path_check(dev, s, sa, err);
+	return path_check(c, dev, s, sa, err);
 }

@@ -288,7 +288,8 @@ espgw_crypto_sa_path(const struct espgw_store *s, const struct espgw_sa_conf *sa
 {
 	if (sa->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
 		return sa->crypto_path;
-	if (s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU &&
+	if ((s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU ||
+			    s->global.crypto_path == ESPGW_CRYPTO_PATH_AUTO) &&
 			espgw_crypto_cpu_unfit(sa, NULL) == NULL)
 		return ESPGW_CRYPTO_PATH_CPU;
 	return ESPGW_CRYPTO_PATH_CRYPTODEV;

@@ -37,6 +37,13 @@ int espgw_crypto_start(struct espgw_crypto *c, struct espgw_err *err);
 /* Device an SA uses (its "cryptodev" or the default). */
 uint8_t espgw_crypto_dev_for(const struct espgw_crypto *c, const struct espgw_store *s,
 		const struct espgw_sa_conf *sa);
+/*
+ * The crypto path an SA runs on: espgw_crypto_sa_path(), except that under
+ * "set crypto-path auto" an SA whose device has no synchronous CPU crypto
+ * uses the cryptodev path (explicit "cpu" on such a device is refused).
+ */
+enum espgw_crypto_path espgw_crypto_path_of(const struct espgw_crypto *c,
+		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 void espgw_crypto_close(struct espgw_crypto *c);
 
 #endif

@@ -49,10 +49,11 @@ int espgw_crypto_xforms_build(struct espgw_crypto_xforms *x, const struct espgw_
 const char *espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo);
 
 /*
- * The crypto path an SA uses: its own, else the global one, else the
- * cryptodev. An SA that only inherits "cpu" and that the CPU path cannot
- * serve (above) uses the cryptodev; one that names "cpu" itself keeps it, and
- * the capability check refuses it.
+ * The crypto path an SA asks for: its own, else the global one ("auto" counts
+ * as cpu here; espgw_crypto_path_of() also asks the device). An SA that only
+ * inherits "cpu" or "auto" and that the CPU path cannot serve (above) uses
+ * the cryptodev; one that names "cpu" itself keeps it, and the capability
+ * check refuses it.
  */
 enum espgw_crypto_path espgw_crypto_sa_path(
 		const struct espgw_store *s, const struct espgw_sa_conf *sa);

@@ -100,7 +100,7 @@ espgw_req_init(struct espgw_req *req, enum espgw_req_type type)
 		sp_defaults(&req->sp);
 		break;
 	case ESPGW_REQ_SET_CRYPTO_PATH:
-		req->crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
+		req->crypto_path = ESPGW_CRYPTO_PATH_AUTO;
 		break;
 	case ESPGW_REQ_SET_BURST:
 		req->burst = ESPGW_BURST_DEFAULT;
@@ -114,7 +114,7 @@ void
 espgw_store_init(struct espgw_store *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->global.crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
+	s->global.crypto_path = ESPGW_CRYPTO_PATH_AUTO;
 	s->global.burst = ESPGW_BURST_DEFAULT;
 }
 
@@ -143,8 +143,9 @@ espgw_store_fini(struct espgw_store *s)
 static int
 set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_err *err)
 {
-	if (p != ESPGW_CRYPTO_PATH_CRYPTODEV && p != ESPGW_CRYPTO_PATH_CPU)
-		return espgw_store_fail(err, "crypto-path must be cryptodev or cpu");
+	if (p != ESPGW_CRYPTO_PATH_AUTO && p != ESPGW_CRYPTO_PATH_CRYPTODEV &&
+			p != ESPGW_CRYPTO_PATH_CPU)
+		return espgw_store_fail(err, "crypto-path must be auto, cryptodev or cpu");
 	s->global.crypto_path = p;
 	return 0;
 }

@@ -103,7 +103,7 @@ session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
 		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
 {
 	uint8_t dev = espgw_crypto_dev_for(p->c, p->s, rt->conf);
-	bool cpu = espgw_crypto_sa_path(p->s, rt->conf) == ESPGW_CRYPTO_PATH_CPU;
+	bool cpu = espgw_crypto_path_of(p->c, p->s, rt->conf) == ESPGW_CRYPTO_PATH_CPU;
 	int rc;
 
 	rt->ss.crypto.ses = rte_cryptodev_sym_session_create(dev, &x->xf[0], p->c->sess_pool);

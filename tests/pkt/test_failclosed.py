@@ -83,8 +83,10 @@ def check_genuine_esp(frames, tuns, sent):
     return n
 
 
-def fault_run(spec, crypto_path=None):
-    """LAN and WAN traffic of every tunnel through espgw-fault with ESPGW_FAULT_CRYPTO=spec."""
+def fault_run(spec, crypto_path="cryptodev"):
+    """LAN and WAN traffic of every tunnel through espgw-fault with ESPGW_FAULT_CRYPTO=spec.
+    The cryptodev path unless told: the shim sits in the cryptodev's enqueue and
+    dequeue, which the default ("auto") takes only for SAs the CPU path cannot serve."""
     if not os.access(ESPGW_FAULT, os.X_OK):
         pytest.fail("ESPGW_FAULT=%r is not an executable (run through meson test)" % ESPGW_FAULT)
     tuns = tunnels()
@@ -143,15 +145,18 @@ def test_crypto_queue_full():
     assert n_esp + n_lan + full == ops
 
 
-def test_crypto_faults_on_cpu_path_config():
-    """With "set crypto-path cpu" the AEAD SAs run synchronously (the shim
-    does not reach them); the CBC SA stays on the cryptodev (RFC 3602 IVs,
-    README) and still fails closed under errors."""
-    res, tuns, sent_out, _ = fault_run("error:2", crypto_path="cpu")
+@pytest.mark.parametrize("path", ["cpu", None])
+def test_crypto_faults_on_cpu_path_config(path):
+    """With "set crypto-path cpu", and by default ("auto" on crypto_aesni_mb),
+    the AEAD SAs run synchronously (the shim does not reach them); the CBC SA
+    stays on the cryptodev (RFC 3602 IVs, README) and still fails closed."""
+    res, tuns, sent_out, _ = fault_run("error:2", crypto_path=path)
     assert_no_cleartext(res.out["wan0"], tuns)
     check_genuine_esp(res.out["wan0"], tuns, sent_out)
     assert res.stats["drops"]["crypto_error"] > 0, res.drops()
     assert res.stats["sa"]["out61"]["errors"] > 0, res.stats["sa"]
+    for name in ("out60", "in60", "out62", "in62"):  # AEAD: CPU path, the shim never saw them
+        assert res.stats["sa"][name]["errors"] == 0, res.stats["sa"]
 
 
 def test_sqn_exhausted():

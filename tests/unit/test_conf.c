@@ -425,7 +425,7 @@ static const struct bad_case bad_cases[] = {
 	{"set burst missing", "set burst",
 		"t.conf:1: missing value for 'set burst'\n"},
 	{"set crypto-path default", "set crypto-path default",
-		"t.conf:1: invalid crypto-path 'default' (expected cryptodev|cpu)\n"},
+		"t.conf:1: invalid crypto-path 'default' (expected auto|cryptodev|cpu)\n"},
 	{"set unknown", "set mode fast",
 		"t.conf:1: unknown command 'set mode' (expected crypto-path|burst)\n"},
 	/* commands and the lexer */
@@ -884,7 +884,7 @@ test_crypto_set(void **state)
 	struct espgw_store *s = *state;
 	const struct espgw_sa_conf *sa;
 
-	assert_int_equal(s->global.crypto_path, ESPGW_CRYPTO_PATH_CRYPTODEV);
+	assert_int_equal(s->global.crypto_path, ESPGW_CRYPTO_PATH_AUTO);
 	assert_int_equal(s->global.burst, 32);
 	load_ok(state, "crypto add c1 dev crypto_openssl0\nset crypto-path cpu\nset burst 0x40\n");
 	assert_string_equal(espgw_store_crypto(s, "c1")->dev, "crypto_openssl0");
@@ -896,6 +896,8 @@ test_crypto_set(void **state)
 	load_ok(state, "set crypto-path cryptodev\nset burst 256\nset burst 1\n");
 	assert_int_equal(espgw_store_sa_crypto_path(s, sa), ESPGW_CRYPTO_PATH_CRYPTODEV);
 	assert_int_equal(s->global.burst, 1);
+	load_ok(state, "set crypto-path auto\n");
+	assert_int_equal(espgw_store_sa_crypto_path(s, sa), ESPGW_CRYPTO_PATH_AUTO);
 }
 
 static void
