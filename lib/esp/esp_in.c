@@ -90,6 +90,24 @@ inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
 }
 
 /*
+ * Same SPI and addresses as packet p, read from both packets: comparing the
+ * SAD key just written to the stack would stall on store forwarding.
+ */
+static bool
+inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m)
+{
+	const uint8_t *a = rte_pktmbuf_mtod_offset(p, const uint8_t *, p->l2_len);
+	const uint8_t *b = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	bool v4 = (b[0] >> 4) == IPVERSION;
+
+	if (p->l3_len != m->l3_len || (a[0] >> 4) != (b[0] >> 4) ||
+			memcmp(a + p->l3_len, b + m->l3_len, sizeof(rte_be32_t)) != 0)
+		return false;
+	/* Source and destination: IPv4 bytes 12-19, IPv6 bytes 8-39. */
+	return v4 ? memcmp(a + 12, b + 12, 8) == 0 : memcmp(a + 8, b + 8, 32) == 0;
+}
+
+/*
  * Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and
  * sa[]. A burst carries runs of one SA's packets: each run is looked up once
  * (rte_ipsec_sad takes two hash lookups per key for SPI and destination).
@@ -107,8 +125,8 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 			continue;
 		}
-		inb_key(m[i], &key[u]);
-		if (u == 0 || !espgw_sad_key_eq(&key[u], kp[u - 1])) {
+		if (k == 0 || !inb_same_key(m[k - 1], m[i])) {
+			inb_key(m[i], &key[u]);
 			kp[u] = &key[u];
 			u++;
 		}

@@ -19,9 +19,7 @@
 #ifndef ESPGW_NEIGH_H
 #define ESPGW_NEIGH_H
 
-#include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <rte_common.h>
 
@@ -66,12 +64,6 @@ int espgw_neigh_del(struct espgw_neigh *t, struct espgw_l2_hop *hop);
 
 unsigned int espgw_neigh_cap(const struct espgw_neigh *t);
 unsigned int espgw_neigh_slot(const struct espgw_neigh *t, const struct espgw_l2_hop *hop);
-
-static inline bool
-espgw_neigh_key_eq(const struct espgw_neigh_key *a, const struct espgw_neigh_key *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
 
 /* hop[i] = the entry for k[i], or NULL; n <= RTE_HASH_LOOKUP_BULK_MAX. */
 void espgw_neigh_lookup_bulk(const struct espgw_neigh *t, const struct espgw_neigh_key *k[],

@@ -396,7 +396,9 @@ espgw_route_free(struct espgw_route *r)
  * one family; dst points at the address of destination 0, stride bytes apart.
  * On-link slots: the destination is the neighbor, looked up in the neighbor
  * table (the slot's miss hop stays when it is not there). A burst carries runs
- * of packets for one host: each run is looked up once.
+ * of packets for one host: each run is looked up once. A run is recognised
+ * from the slot and the address, not from the key just written (reading that
+ * back would stall on store forwarding).
  */
 static void
 slots_to_hops(const struct espgw_route *r, const uint32_t *slot, uint8_t family, const uint8_t *dst,
@@ -406,7 +408,8 @@ slots_to_hops(const struct espgw_route *r, const uint32_t *slot, uint8_t family,
 	const struct espgw_neigh_key *kp[CHUNK];
 	const struct espgw_l2_hop *found[CHUNK];
 	int32_t kid[CHUNK];
-	uint32_t i, m = 0;
+	uint32_t i, m = 0, last = 0;
+	size_t alen = family == ESPGW_AF_INET ? 4 : 16;
 	const struct rt_nh *nh;
 
 	for (i = 0; i < n; i++) {
@@ -418,11 +421,13 @@ slots_to_hops(const struct espgw_route *r, const uint32_t *slot, uint8_t family,
 		hop[i] = nh->hop;
 		if (!nh->onlink)
 			continue;
-		espgw_neigh_key_set(&keys[m], nh->port_idx, family, dst + i * stride);
-		if (m == 0 || !espgw_neigh_key_eq(&keys[m], kp[m - 1])) {
+		if (m == 0 || slot[i] != slot[last] ||
+				memcmp(dst + i * stride, dst + last * stride, alen) != 0) {
+			espgw_neigh_key_set(&keys[m], nh->port_idx, family, dst + i * stride);
 			kp[m] = &keys[m];
 			m++;
 		}
+		last = i;
 		kid[i] = (int32_t)m - 1;
 	}
 	if (m == 0)

@@ -8,7 +8,6 @@
 #ifndef ESPGW_SAD_H
 #define ESPGW_SAD_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -88,13 +87,6 @@ espgw_sad_key_v6(union rte_ipsec_sad_key *k, uint32_t spi, const uint8_t *dst, c
 	k->v6.spi = spi;
 	memcpy(k->v6.dip, dst, 16);
 	memcpy(k->v6.sip, src, 16);
-}
-
-/* Keys made by espgw_sad_key_v4/v6 (every byte set): same SA lookup? */
-static inline bool
-espgw_sad_key_eq(const union rte_ipsec_sad_key *a, const union rte_ipsec_sad_key *b)
-{
-	return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
 }
 
 /*
