@@ -51,23 +51,48 @@ split_lookup(struct espgw_worker *w, struct dst_split *s, const struct espgw_l2_
 		hop[i] = s->is4[i] ? h4[n4++] : h6[n6++];
 }
 
+/* The L3 destination of m (family from packet_type): 4 or 16 bytes. */
+static inline const uint8_t *
+dst_of(const struct rte_mbuf *m, bool *v4)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+
+	*v4 = is_v4(m);
+	if (*v4)
+		return (const uint8_t *)&((const struct rte_ipv4_hdr *)l3)->dst_addr;
+	return ((const struct rte_ipv6_hdr *)l3)->dst_addr;
+}
+
+static inline bool
+same_dst(const uint8_t *a, const uint8_t *b, bool v4)
+{
+	return v4 ? memcmp(a, b, 4) == 0 : memcmp(a, b, 16) == 0;
+}
+
+/* A burst carries runs of packets for one destination: each run is looked up once. */
 void
 stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n)
 {
+	const struct espgw_l2_hop *uh[ESPGW_BURST_MAX];
+	const uint8_t *d, *prev = NULL;
+	uint16_t run[ESPGW_BURST_MAX];
 	struct dst_split s;
-	uint16_t i;
+	bool v4, prev_v4 = false;
+	uint16_t i, nr = 0;
 
 	s.n4 = s.n6 = 0;
 	for (i = 0; i < n; i++) {
-		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m[i], const uint8_t *, m[i]->l2_len);
-
-		if (is_v4(m[i]))
-			split_add(&s, i, true, &((const struct rte_ipv4_hdr *)l3)->dst_addr);
-		else
-			split_add(&s, i, false, ((const struct rte_ipv6_hdr *)l3)->dst_addr);
+		d = dst_of(m[i], &v4);
+		if (prev == NULL || v4 != prev_v4 || !same_dst(d, prev, v4))
+			split_add(&s, nr++, v4, d);
+		prev = d;
+		prev_v4 = v4;
+		run[i] = nr - 1;
 	}
-	split_lookup(w, &s, hop, n);
+	split_lookup(w, &s, uh, nr);
+	for (i = 0; i < n; i++)
+		hop[i] = uh[run[i]];
 }
 
 static void
