@@ -7,6 +7,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "espgw_tel_gate.h"
 #include "gw.h"
 
 #define CTL_RING_SIZE	 4096
@@ -414,6 +415,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 {
 	unsigned int i;
 
+	espgw_tel_close(); /* no telemetry callback reads what is freed below */
 	gw->view.extra = NULL;
 	espgw_host_free(gw->host); /* waiting packets go back to the pool before it goes */
 	gw->host = NULL;

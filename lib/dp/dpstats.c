@@ -12,6 +12,7 @@
 #include <rte_telemetry.h>
 
 #include "espgw_dp.h"
+#include "espgw_tel_gate.h"
 
 static const char *const counter_names[ESPGW_DP_MAX] = {
 #define X(id, name, help) [ESPGW_DP_##id] = name,
@@ -114,12 +115,14 @@ tel_dp(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+ESPGW_TEL_GATE(tel_dp)
+
 int
 espgw_dp_telemetry_register(struct espgw_worker *const w[], unsigned int n)
 {
 	tel_w = w;
 	tel_n = n;
-	return rte_telemetry_register_cmd("/espgw/dp", tel_dp,
+	return rte_telemetry_register_cmd("/espgw/dp", tel_dp_gated,
 			"Data path: fragmentation, reassembly, injected packets "
 			"(rx + created = tx + drops + to_ctl + absorbed + pending)");
 }

@@ -2,10 +2,12 @@
 /*
  * /espgw/control for dpdk-telemetry.py: the control path's counters and its
  * drops. DPDK 22.11 telemetry callbacks take no user argument, so the
- * instance they read is kept in this file, set once before any callback runs.
+ * instance they read is kept in this file, set once before any callback runs;
+ * the callback passes espgw_tel_gate.h, closed before the instance is freed.
  */
 #include <rte_telemetry.h>
 
+#include "espgw_tel_gate.h"
 #include "host_int.h"
 
 static const struct espgw_host *host;
@@ -28,10 +30,12 @@ tel_control(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+ESPGW_TEL_GATE(tel_control)
+
 int
 espgw_host_telemetry_register(const struct espgw_host *h)
 {
 	host = h;
-	return rte_telemetry_register_cmd("/espgw/control", tel_control,
+	return rte_telemetry_register_cmd("/espgw/control", tel_control_gated,
 			"Control path: ARP/ND/ICMP counters, resolution, drops by reason");
 }

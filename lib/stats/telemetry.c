@@ -9,7 +9,8 @@
  *   /espgw/sa       per-SA counters, "workers": packets per worker (param: SA name;
  *                   none = list of names)
  * DPDK 22.11 telemetry callbacks take no user argument, so the view they read
- * is kept in this file, set once at registration before any callback runs.
+ * is kept in this file, set once at registration before any callback runs;
+ * every callback passes espgw_tel_gate.h, closed before the view is freed.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "espgw_stats.h"
 #include "espgw_store.h"
+#include "espgw_tel_gate.h"
 
 static const struct espgw_stats_view *view;
 
@@ -144,19 +146,24 @@ tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+ESPGW_TEL_GATE(tel_stats)
+ESPGW_TEL_GATE(tel_workers)
+ESPGW_TEL_GATE(tel_drops)
+ESPGW_TEL_GATE(tel_sa)
+
 int
 espgw_stats_telemetry_register(const struct espgw_stats_view *v)
 {
 	view = v;
-	if (rte_telemetry_register_cmd("/espgw/stats", tel_stats,
+	if (rte_telemetry_register_cmd("/espgw/stats", tel_stats_gated,
 			    "Totals: rx, tx, to_ctl, drops, busy_cycles") != 0)
 		return -1;
-	if (rte_telemetry_register_cmd("/espgw/workers", tel_workers,
+	if (rte_telemetry_register_cmd("/espgw/workers", tel_workers_gated,
 			    "Per worker, in worker order: lcore, rx, tx, drops, to_ctl") != 0)
 		return -1;
-	if (rte_telemetry_register_cmd("/espgw/drops", tel_drops, "Packets dropped, per reason") !=
-			0)
+	if (rte_telemetry_register_cmd(
+			    "/espgw/drops", tel_drops_gated, "Packets dropped, per reason") != 0)
 		return -1;
-	return rte_telemetry_register_cmd("/espgw/sa", tel_sa,
+	return rte_telemetry_register_cmd("/espgw/sa", tel_sa_gated,
 			"Per-SA counters. Parameters: SA name (none: list SAs)");
 }
