@@ -17,12 +17,12 @@
 #include "espgw_addr.h"
 #include "espgw_algo.h"
 
-#define ESPGW_NAME_MAX      32 /* object names, including the NUL */
-#define ESPGW_DEV_MAX       128
+#define ESPGW_NAME_MAX	    32 /* object names, including the NUL */
+#define ESPGW_DEV_MAX	    128
 #define ESPGW_PORT_ADDR_MAX 8
-#define ESPGW_KEY_MAX       64
-#define ESPGW_SALT_LEN      4
-#define ESPGW_MSS_AUTO      UINT16_MAX
+#define ESPGW_KEY_MAX	    64
+#define ESPGW_SALT_LEN	    4
+#define ESPGW_MSS_AUTO	    UINT16_MAX
 
 enum espgw_dir { ESPGW_DIR_IN, ESPGW_DIR_OUT };
 
@@ -34,9 +34,9 @@ struct espgw_port_conf {
 	enum espgw_port_role role;
 	struct espgw_prefix addr[ESPGW_PORT_ADDR_MAX]; /* own addresses, with subnet */
 	uint8_t n_addr;
-	uint16_t mtu;     /* L3 MTU; default 1500 */
+	uint16_t mtu; /* L3 MTU; default 1500 */
 	bool has_mac;
-	uint8_t mac[6];   /* set on the port when has_mac */
+	uint8_t mac[6];	  /* set on the port when has_mac */
 	uint16_t rx_desc; /* per queue; 0 = default */
 	uint16_t tx_desc;
 	unsigned int line; /* config file line that added it, 0 when not from a file */
@@ -55,9 +55,9 @@ enum espgw_sad_match {
 };
 
 enum espgw_crypto_path {
-	ESPGW_CRYPTO_PATH_DEFAULT, /* SA follows the global setting */
+	ESPGW_CRYPTO_PATH_DEFAULT,   /* SA follows the global setting */
 	ESPGW_CRYPTO_PATH_CRYPTODEV, /* asynchronous enqueue/dequeue */
-	ESPGW_CRYPTO_PATH_CPU,       /* synchronous RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO */
+	ESPGW_CRYPTO_PATH_CPU,	     /* synchronous RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO */
 	/*
 	 * Global only, the default: CPU crypto where the SA's algorithm and its
 	 * device allow it, else cryptodev (the CPU path measured 3-6% faster on
@@ -71,11 +71,11 @@ struct espgw_sa_conf {
 	enum espgw_dir dir;
 	uint32_t spi;
 	enum espgw_sa_mode mode;
-	struct espgw_ip local;  /* our tunnel endpoint */
-	struct espgw_ip remote; /* the peer's tunnel endpoint */
-	enum espgw_algo aead;   /* ESPGW_ALGO_NONE unless "aead" */
-	enum espgw_algo cipher; /* ESPGW_ALGO_NONE unless "cipher" */
-	enum espgw_algo auth;   /* ESPGW_ALGO_NONE unless "auth" */
+	struct espgw_ip local;	    /* our tunnel endpoint */
+	struct espgw_ip remote;	    /* the peer's tunnel endpoint */
+	enum espgw_algo aead;	    /* ESPGW_ALGO_NONE unless "aead" */
+	enum espgw_algo cipher;	    /* ESPGW_ALGO_NONE unless "cipher" */
+	enum espgw_algo auth;	    /* ESPGW_ALGO_NONE unless "auth" */
 	uint8_t key[ESPGW_KEY_MAX]; /* cipher or AEAD key (or GMAC key) */
 	uint8_t key_len;
 	uint8_t auth_key[ESPGW_KEY_MAX]; /* HMAC key */
@@ -89,11 +89,11 @@ struct espgw_sa_conf {
 	enum espgw_hdr_copy dscp_mode; /* COPY (default) or SET to dscp */
 	uint8_t dscp;
 	enum espgw_hdr_copy df_mode; /* COPY (default), SET or CLEAR */
-	bool has_flow_label;         /* IPv6 outer: fixed flow label */
+	bool has_flow_label;	     /* IPv6 outer: fixed flow label */
 	uint32_t flow_label;
 	enum espgw_crypto_path crypto_path;
 	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
-	enum espgw_sad_match match;     /* inbound only */
+	enum espgw_sad_match match;	/* inbound only */
 	/*
 	 * TCP MSS clamp for SYN / SYN-ACK through this SA (outbound before
 	 * encryption, inbound after decryption): 0 none, ESPGW_MSS_AUTO the
@@ -117,7 +117,7 @@ struct espgw_sp_conf {
 	uint32_t priority; /* lower value wins, as in the example configs */
 	struct espgw_prefix src;
 	struct espgw_prefix dst;
-	int16_t proto; /* -1 = any */
+	int16_t proto;		     /* -1 = any */
 	uint16_t sport_lo, sport_hi; /* 0..65535 = any */
 	uint16_t dport_lo, dport_hi;
 	enum espgw_sp_action action;
@@ -126,7 +126,7 @@ struct espgw_sp_conf {
 
 struct espgw_route_conf {
 	struct espgw_prefix dst; /* network prefix (host bits zero) */
-	struct espgw_ip via;     /* next hop; family 0 = destination is on-link */
+	struct espgw_ip via;	 /* next hop; family 0 = destination is on-link */
 	char port[ESPGW_NAME_MAX];
 };
 
@@ -145,7 +145,7 @@ struct espgw_crypto_conf {
 /* Global settings ("set KEY VALUE"). */
 struct espgw_global_conf {
 	enum espgw_crypto_path crypto_path; /* default for SAs; CRYPTODEV unless set */
-	uint16_t burst;                    /* RX/crypto/TX burst size, default 32 */
+	uint16_t burst;			    /* RX/crypto/TX burst size, default 32 */
 };
 
 enum espgw_req_type {
