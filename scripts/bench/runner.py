@@ -18,57 +18,22 @@ the sink and a warm-up, two samples WINDOW seconds apart give:
 Only the process started here is ever signalled.
 """
 
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import time
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from espgw_telemetry import Telemetry, runtime_dir  # noqa: E402,F401 (runtime_dir: cryptoperf)
 
 EAL_MEM = ["--no-huge", "-m", "1024", "--no-pci"]
 LCORES = "0,1"
 WORKER_LCORE = 1
 START_TIMEOUT = 60.0
-
-
-def runtime_dir(prefix):
-    """Where EAL keeps the telemetry socket of a file prefix."""
-    base = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return os.path.join(base, "dpdk", prefix)
-
-
-class Telemetry:
-    """Client of DPDK's telemetry v2 socket (SOCK_SEQPACKET, JSON replies)."""
-
-    def __init__(self, prefix):
-        self.path = os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2")
-        self.sock = None
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.connect(self.path)
-            s.settimeout(5)
-            json.loads(s.recv(16384).decode())
-        except (OSError, ValueError):
-            s.close()
-            return False
-        self.sock = s
-        return True
-
-    def query(self, cmd):
-        """The reply's value, or None for an unknown command or a null reply."""
-        self.sock.send(cmd.encode())
-        reply = json.loads(self.sock.recv(1 << 20).decode())
-        return reply.get(cmd.split(",")[0]) if isinstance(reply, dict) else None
-
-    def close(self):
-        if self.sock:
-            self.sock.close()
-            self.sock = None
 
 
 class RunError(Exception):

@@ -50,10 +50,13 @@ import secrets
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from espgw_telemetry import Telemetry  # noqa: E402
+from espgw_telemetry import runtime_dir as eal_runtime_dir  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -125,42 +128,8 @@ def start_time(pid):
         return None
 
 
-def eal_runtime_dir(prefix):
-    """Where DPDK's EAL keeps its per-prefix files (eal_create_runtime_dir)."""
-    base = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return os.path.join(base, "dpdk", prefix)
-
-
 class TopologyError(RuntimeError):
     pass
-
-
-class Telemetry:
-    """DPDK telemetry v2 client of one gateway (SOCK_SEQPACKET, JSON replies)."""
-
-    def __init__(self, prefix):
-        self.path = os.path.join(eal_runtime_dir(prefix), "dpdk_telemetry.v2")
-        self.sock = None
-
-    def query(self, cmd):
-        """The reply's value, or None while the socket or the command is not there yet."""
-        try:
-            if self.sock is None:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-                s.settimeout(5)
-                s.connect(self.path)
-                s.recv(16384)  # greeting
-                self.sock = s
-            self.sock.send(cmd.encode())
-            return json.loads(self.sock.recv(1 << 20).decode()).get(cmd.split(",")[0])
-        except (OSError, ValueError):
-            self.close()
-            return None
-
-    def close(self):
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
 
 
 def eal_lcores(workers):
@@ -218,7 +187,7 @@ class Gateway:
     def wait_ready(self, timeout):
         """Until /espgw/stats answers: registered once the ports and workers run."""
         end = time.monotonic() + timeout
-        while self.tel.query("/espgw/stats") is None:
+        while self.tel.try_query("/espgw/stats") is None:
             if self.proc.poll() is not None:
                 raise TopologyError("%s exited with %d while starting:\n%s"
                                     % (self.name, self.proc.returncode, self.log()))

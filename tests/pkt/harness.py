@@ -22,6 +22,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +33,9 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 from espcodec import EspSA, NH_IPV4, NH_IPV6
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from espgw_telemetry import Telemetry, runtime_dir  # noqa: E402,F401 (runtime_dir: for tests)
 
 ESPGW = os.environ.get("ESPGW", "")
 SRC = os.environ.get("ESPGW_SRC", "")
@@ -118,41 +122,6 @@ def read_pcap(path):
 
 
 # ---------------------------------------------------------------- telemetry
-def runtime_dir(prefix):
-    base = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return os.path.join(base, "dpdk", prefix)
-
-
-class Telemetry:
-    """DPDK telemetry v2 client (SOCK_SEQPACKET, JSON replies)."""
-
-    def __init__(self, prefix):
-        self.path = os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2")
-        self.sock = None
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.connect(self.path)
-            s.settimeout(5)
-            json.loads(s.recv(16384).decode())  # greeting
-        except OSError:
-            s.close()
-            return False
-        self.sock = s
-        return True
-
-    def query(self, cmd):
-        self.sock.send(cmd.encode())
-        reply = json.loads(self.sock.recv(1 << 20).decode())
-        return reply[cmd.split(",")[0]]
-
-    def close(self):
-        if self.sock:
-            self.sock.close()
-            self.sock = None
-
-
 # ---------------------------------------------------------------- the daemon
 class GatewayError(AssertionError):
     pass

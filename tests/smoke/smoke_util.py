@@ -9,8 +9,12 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import time
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from espgw_telemetry import runtime_dir  # noqa: E402,F401 (for the tests)
 
 ESPGW = os.environ.get("ESPGW", "")
 SRC = os.environ.get("ESPGW_SRC", "")
@@ -55,12 +59,6 @@ def error_lines(text, name):
 
 def unique_prefix(tag):
     return "espgw-smoke-%s-%s" % (tag, uuid.uuid4().hex[:8])
-
-
-def runtime_dir(prefix):
-    """Where DPDK's EAL keeps its per-prefix files (eal_create_runtime_dir)."""
-    base = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return os.path.join(base, "dpdk", prefix)
 
 
 def hugepage_files(prefix):
