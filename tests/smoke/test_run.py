@@ -12,6 +12,7 @@ from scapy.all import ICMP, IP, UDP, Ether, rdpcap, wrpcap
 from smoke_util import (BROKEN, BROKEN_LINES, LAN_HOST, LAN_HOST_MAC, LAN_MAC, MINIMAL_CONF,
                         WAN_MAC, Gateway, eal_args, error_lines, pcap_vdev, read_pcap_strict,
                         run, runtime_dir, telemetry, write_file)
+from espgw_telemetry import Telemetry  # on the path smoke_util set  # noqa: E402
 
 STOP_LIMIT_S = 5
 
@@ -86,23 +87,19 @@ TEL_CMDS = ["/espgw/stats", "/espgw/workers", "/espgw/drops", "/espgw/sa", "/esp
             "/espgw/dp", "/espgw/control"]
 
 
-def hammer(path, stop, seen):
+def hammer(prefix, stop, seen):
     """Query every espgw endpoint in a loop until stop is set or espgw went away."""
-    import socket
-    while not stop.is_set():
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.settimeout(2)
-            s.connect(path)
-            s.recv(16384)
-            while not stop.is_set():
-                for c in TEL_CMDS:
-                    s.send(c.encode())
-                    seen.append(s.recv(1 << 20))
-        except OSError:
-            return  # the socket is gone: espgw has stopped
-        finally:
-            s.close()
+    tel = Telemetry(prefix)
+    if not tel.connect():
+        return
+    try:
+        while not stop.is_set():
+            for c in TEL_CMDS:
+                seen.append(tel.query(c))
+    except (OSError, ValueError):
+        return  # the socket is gone: espgw has stopped
+    finally:
+        tel.close()
 
 
 def test_telemetry_during_stop(gateways, workdir, prefix):
@@ -115,8 +112,7 @@ def test_telemetry_during_stop(gateways, workdir, prefix):
     gateways.append(gw)
     telemetry(prefix, ["/espgw/stats"])  # up
     stop, seen = threading.Event(), []
-    t = threading.Thread(target=hammer, args=(
-        os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2"), stop, seen), daemon=True)
+    t = threading.Thread(target=hammer, args=(prefix, stop, seen), daemon=True)
     t.start()
     while len(seen) < 50 and t.is_alive():
         time.sleep(0.01)
