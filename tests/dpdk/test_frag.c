@@ -30,6 +30,7 @@
 #include "espgw_drop.h"
 #include "espgw_esp.h"
 #include "espgw_frag.h"
+#include "inet_sum.h"
 
 #define ETH	 14
 #define BIG_BUF	 (8192 + RTE_PKTMBUF_HEADROOM)
@@ -43,38 +44,10 @@
 static struct rte_mempool *pool;  /* big buffers: a 3000-byte datagram in one segment */
 static struct rte_mempool *small; /* default buffers, like the RX pool */
 
-/* ---- independent checksums (RFC 1071), network byte order ---- */
-
-static uint32_t
-sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 static bool
 ip4_cksum_ok(const uint8_t *ip)
 {
-	return fold(sum16(ip, (size_t)(ip[0] & 0xf) * 4, 0)) == 0xffff;
-}
-
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
+	return cksum_ok(ip, (size_t)(ip[0] & 0xf) * 4);
 }
 
 static void

@@ -53,6 +53,7 @@
 
 #include "espgw_host.h"
 #include "espgw_route.h"
+#include "inet_sum.h"
 
 #define P_LAN 0
 #define P_WAN 1
@@ -168,35 +169,6 @@ static struct {
 	struct espgw_host_conf conf;
 } fx;
 
-/* ---- independent checksum (RFC 1071), network byte order ---- */
-
-static uint32_t
-sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* True when the data (checksum included) sums to all ones. */
-static bool
-cksum_ok(const uint8_t *p, size_t len)
-{
-	return fold(sum16(p, len, 0)) == 0xffff;
-}
-
 /* ICMPv6 over the pseudo-header (RFC 8200 8.1): ip6 points at the IPv6 header. */
 static bool
 cksum6_ok(const uint8_t *ip6)
@@ -205,12 +177,6 @@ cksum6_ok(const uint8_t *ip6)
 	uint32_t sum = sum16(ip6 + 8, 32, 0) + plen + 58;
 
 	return fold(sum16(ip6 + 40, plen, sum)) == 0xffff;
-}
-
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* ---- fixture ---- */
