@@ -319,6 +319,16 @@ class Workdir:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def check_conf(conf_lines, directory):
+    """espgw --check on conf_lines, written to DIRECTORY/gw.conf (0600): the
+    CompletedProcess, output as text."""
+    path = os.path.join(str(directory), "gw.conf")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write("\n".join(conf_lines) + "\n")
+    return subprocess.run([ESPGW, "--check", "-f", path], capture_output=True, text=True,
+                          timeout=30)
+
+
 def run(conf_lines, lan=(), wan=(), mem=512, timeout=15, start_timeout=60, binary=None,
         env=None):
     """Run espgw once: lan/wan frames in, Result(out={"lan0": [...], "wan0": [...]},

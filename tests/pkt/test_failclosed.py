@@ -16,7 +16,6 @@ Faults:
 Every run also passes the harness's checks (counter balance, no mbuf leak)."""
 
 import os
-import subprocess
 
 import pytest
 from scapy.layers.inet import IP, UDP
@@ -174,19 +173,11 @@ def test_sqn_exhausted():
     assert res.stats["sa"][t.out_name]["errors"] == len(sent) - 2
 
 
-def check(conf_lines, tmp_path):
-    path = tmp_path / "gw.conf"
-    path.write_text("\n".join(conf_lines) + "\n")
-    path.chmod(0o600)
-    return subprocess.run([harness.ESPGW, "--check", "-f", str(path)], capture_output=True,
-                          text=True, timeout=30)
-
-
 def test_protect_without_sa_refused(tmp_path):
     """A protect policy naming no SA cannot exist: the config is refused."""
     t = Tunnel(64, "aes-gcm-128")
     lines = harness.base_conf() + [l for l in t.conf() if not l.startswith("sa add out")]
-    r = check(lines, tmp_path)
+    r = harness.check_conf(lines, tmp_path)
     n = lines.index(next(l for l in lines if l.startswith("sp add out"))) + 1
     assert r.returncode == 2, r
     assert r.stderr.startswith("%s:%d: " % (tmp_path / "gw.conf", n)), r.stderr
@@ -198,11 +189,11 @@ def test_sa_del_in_use_refused(tmp_path):
     find the policy without the SA); deleting an unused one is fine."""
     t = Tunnel(65, "aes-gcm-128")
     lines = harness.base_conf() + t.conf() + ["sa del %s" % t.out_name]
-    r = check(lines, tmp_path)
+    r = harness.check_conf(lines, tmp_path)
     assert r.returncode == 2, r
     assert r.stderr.startswith("%s:%d: " % (tmp_path / "gw.conf", len(lines))), r.stderr
     lines = harness.base_conf() + t.conf()[:2] + ["sa del %s" % t.out_name]
-    r = check(lines, tmp_path)
+    r = harness.check_conf(lines, tmp_path)
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
 
 

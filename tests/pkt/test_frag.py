@@ -20,13 +20,13 @@ through tunnels, in one espgw run for the module.
 import struct
 
 import pytest
-from scapy.layers.inet import IP, UDP, TCP, ICMP, fragment
+from scapy.layers.inet import IP, TCP, ICMP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest, fragment6
 from scapy.packet import Raw
 from scapy.utils import checksum
 
 import harness
-from harness import Tunnel, HOST4, HOST6
+from harness import Tunnel, HOST4
 
 LAN4, LAN6 = "10.1.0.1", "2001:db8:1::1"
 WAN_MTU = 1500

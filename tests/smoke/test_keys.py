@@ -10,7 +10,6 @@ is not (the config text is gone once parsed)."""
 
 import json
 import os
-import re
 import time
 
 import pytest
