@@ -461,17 +461,6 @@ espgw_host_counter_name(enum espgw_host_counter c)
 	return c < ESPGW_HOST_MAX ? counter_names[c] : "?";
 }
 
-static uint64_t
-drops_total(const struct espgw_host_stats *s)
-{
-	uint64_t n = 0;
-	unsigned int d;
-
-	for (d = 0; d < ESPGW_DROP_MAX; d++)
-		n += s->drop[d];
-	return n;
-}
-
 void
 espgw_host_stats_print(const void *arg, FILE *f)
 {
@@ -482,7 +471,7 @@ espgw_host_stats_print(const void *arg, FILE *f)
 			"\ncontrol path: in %" PRIu64 "  sent %" PRIu64 "  absorbed %" PRIu64
 			"  dropped %" PRIu64 "  pending %" PRIu64 "\n",
 			s->c[ESPGW_HOST_IN], s->c[ESPGW_HOST_SENT], s->c[ESPGW_HOST_ABSORBED],
-			drops_total(s), s->pending);
+			espgw_drop_total(s->drop), s->pending);
 	for (i = ESPGW_HOST_ABSORBED + 1; i < ESPGW_HOST_MAX; i++)
 		if (s->c[i] != 0)
 			fprintf(f, "  %-25s %14" PRIu64 "  (%s)\n", counter_names[i], s->c[i],

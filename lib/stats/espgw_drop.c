@@ -24,3 +24,14 @@ espgw_drop_help(enum espgw_drop d)
 {
 	return d < ESPGW_DROP_MAX ? helps[d] : "?";
 }
+
+uint64_t
+espgw_drop_total(const uint64_t drop[ESPGW_DROP_MAX])
+{
+	uint64_t n = 0;
+	unsigned int d;
+
+	for (d = 0; d < ESPGW_DROP_MAX; d++)
+		n += drop[d];
+	return n;
+}

@@ -7,6 +7,8 @@
 #ifndef ESPGW_DROP_H
 #define ESPGW_DROP_H
 
+#include <stdint.h>
+
 /* X(id, "name", "meaning") */
 #define ESPGW_DROP_LIST(X)                                                                       \
 	X(UNSUPPORTED_L3, "unsupported_l3", "not IPv4/IPv6 and no bypass allows it")             \
@@ -56,5 +58,7 @@ enum espgw_drop {
 
 const char *espgw_drop_name(enum espgw_drop d);
 const char *espgw_drop_help(enum espgw_drop d);
+/* All drops of one set of counters (an lcore's, the control path's). */
+uint64_t espgw_drop_total(const uint64_t drop[ESPGW_DROP_MAX]);
 
 #endif

@@ -31,19 +31,7 @@ espgw_stats_sum(const struct espgw_stats_view *v, struct espgw_stats_sum *s)
 		for (d = 0; d < ESPGW_DROP_MAX; d++)
 			s->drop[d] += l->drop[d];
 	}
-	for (d = 0; d < ESPGW_DROP_MAX; d++)
-		s->drops += s->drop[d];
-}
-
-static uint64_t
-lcore_drops(const struct espgw_lcore_stats *l)
-{
-	uint64_t n = 0;
-	unsigned int d;
-
-	for (d = 0; d < ESPGW_DROP_MAX; d++)
-		n += l->drop[d];
-	return n;
+	s->drops = espgw_drop_total(s->drop);
 }
 
 struct espgw_sa_counters
@@ -89,7 +77,7 @@ print_workers(const struct espgw_stats_view *v, FILE *f)
 				"  worker lcore %-3u received %" PRIu64 "  transmitted %" PRIu64
 				"  to control path %" PRIu64 "  dropped %" PRIu64 "\n",
 				v->lc[i]->lcore, v->lc[i]->rx, v->lc[i]->tx, v->lc[i]->to_ctl,
-				lcore_drops(v->lc[i]));
+				espgw_drop_total(v->lc[i]->drop));
 }
 
 static void
@@ -178,7 +166,7 @@ json_workers(const struct espgw_stats_view *v, FILE *f)
 				"%s{\"lcore\": %u, \"rx\": %" PRIu64 ", \"tx\": %" PRIu64
 				", \"drops\": %" PRIu64 ", \"to_ctl\": %" PRIu64 ", ",
 				i ? ", " : "", v->lc[i]->lcore, v->lc[i]->rx, v->lc[i]->tx,
-				lcore_drops(v->lc[i]), v->lc[i]->to_ctl);
+				espgw_drop_total(v->lc[i]->drop), v->lc[i]->to_ctl);
 		json_worker_sas(v, v->lc[i], f);
 		fprintf(f, "}");
 	}

@@ -46,15 +46,10 @@ enum { W_LCORE, W_RX, W_TX, W_DROPS, W_TO_CTL, W_MAX };
 static void
 worker_row(struct rte_tel_data *a[W_MAX], const struct espgw_lcore_stats *l)
 {
-	uint64_t drops = 0;
-	unsigned int i;
-
-	for (i = 0; i < ESPGW_DROP_MAX; i++)
-		drops += l->drop[i];
 	rte_tel_data_add_array_u64(a[W_LCORE], l->lcore);
 	rte_tel_data_add_array_u64(a[W_RX], l->rx);
 	rte_tel_data_add_array_u64(a[W_TX], l->tx);
-	rte_tel_data_add_array_u64(a[W_DROPS], drops);
+	rte_tel_data_add_array_u64(a[W_DROPS], espgw_drop_total(l->drop));
 	rte_tel_data_add_array_u64(a[W_TO_CTL], l->to_ctl);
 }
 

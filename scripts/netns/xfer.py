@@ -72,15 +72,9 @@ def tcp_recv(addr, port):
     srv.settimeout(IDLE_S)
     report(ready=True)
     conn, peer = srv.accept()
-    conn.settimeout(IDLE_S)
-    h, n, t0 = hashlib.sha256(), 0, time.monotonic()
-    while True:
-        b = conn.recv(CHUNK)
-        if not b:
-            break
-        h.update(b)
-        n += len(b)
-    report(bytes=n, sha256=h.hexdigest(), seconds=time.monotonic() - t0, peer=peer[0])
+    t0 = time.monotonic()
+    n, digest = drain(conn)
+    report(bytes=n, sha256=digest, seconds=time.monotonic() - t0, peer=peer[0])
 
 
 def tcp_send(addr, port, nbytes, seed):
@@ -124,7 +118,8 @@ def udp_send(addr, port, nbytes, seed, df):
     report(bytes=len(b), sha256=hashlib.sha256(b).hexdigest())
 
 
-def tcp_drain(conn, out, i):
+def drain(conn):
+    """Bytes read from conn until the peer closes, and their SHA-256."""
     h, n = hashlib.sha256(), 0
     conn.settimeout(IDLE_S)
     while True:
@@ -133,8 +128,12 @@ def tcp_drain(conn, out, i):
             break
         h.update(b)
         n += len(b)
+    return n, h.hexdigest()
+
+
+def tcp_drain(conn, out, i):
+    out[i] = drain(conn)
     conn.close()
-    out[i] = (n, h.hexdigest())
 
 
 def run_threads(target, args_list):
