@@ -286,11 +286,11 @@ espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo)
 enum espgw_crypto_path
 espgw_crypto_sa_path(const struct espgw_store *s, const struct espgw_sa_conf *sa)
 {
-	if (sa->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
-		return sa->crypto_path;
-	if ((s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU ||
-			    s->global.crypto_path == ESPGW_CRYPTO_PATH_AUTO) &&
-			espgw_crypto_cpu_unfit(sa, NULL) == NULL)
-		return ESPGW_CRYPTO_PATH_CPU;
-	return ESPGW_CRYPTO_PATH_CRYPTODEV;
+	enum espgw_crypto_path p = espgw_store_sa_crypto_path(s, sa);
+	bool inherited = sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT;
+
+	if (p == ESPGW_CRYPTO_PATH_AUTO || (p == ESPGW_CRYPTO_PATH_CPU && inherited))
+		return espgw_crypto_cpu_unfit(sa, NULL) == NULL ? ESPGW_CRYPTO_PATH_CPU
+								: ESPGW_CRYPTO_PATH_CRYPTODEV;
+	return p;
 }

@@ -88,7 +88,10 @@ const struct espgw_crypto_conf *espgw_store_crypto(const struct espgw_store *s, 
 int espgw_store_crypto_index(const struct espgw_store *s, const char *name);
 /* Index of the port that has ip as one of its own addresses, or -1. */
 int espgw_store_port_of_addr(const struct espgw_store *s, const struct espgw_ip *ip);
-/* The crypto path an SA really uses: its own, or the global one when DEFAULT. */
+/*
+ * The crypto path an SA asks for: its own, or the global one when DEFAULT
+ * (lib/crypto decides what it gets: espgw_crypto_path_of).
+ */
 enum espgw_crypto_path espgw_store_sa_crypto_path(
 		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 
