@@ -26,6 +26,9 @@ Bench options (scripts/bench/bench.py --help for all):
   --sizes LIST          64,imix,1420 by default
   --reps N --warmup S --window S
   --vs-secgw PATH       also run a built DPDK ipsec-secgw on every point
+  --vs-espgw PATH       also run a baseline espgw (e.g. the previous commit's)
+                        on every point, interleaved: rows espgw-base, column
+                        'vs base' (espgw / baseline, per-repetition median)
   --smoke               every scenario once for ~1 s (the test suite's mode)
   --out DIR             where results.{txt,json,png} and the logs go
 EOF

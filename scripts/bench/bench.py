@@ -5,8 +5,9 @@ optimised binary and installs what is missing).
 
 For every repetition: dpdk-test-crypto-perf once per transform (the crypto
 limit), then every (scenario, size) point, each a fresh espgw process measured
-over a fixed window; with --vs-secgw the same point on DPDK's ipsec-secgw right
-after (or right before: the order alternates between repetitions). Results:
+over a fixed window; with --vs-espgw the same point on a baseline espgw binary
+(e.g. the previous commit's) and with --vs-secgw on DPDK's ipsec-secgw, in turn
+(the order reverses every other repetition: A B C / C B A). Results:
 results.txt (table), results.json, results.png in the output directory, with
 the generated configurations, pcaps and every process log next to them.
 """
@@ -47,6 +48,10 @@ def parse_args(argv):
     p.add_argument("--no-cperf", action="store_true", help="skip the crypto limit")
     p.add_argument("--vs-secgw", metavar="PATH",
                    help="a built DPDK ipsec-secgw: run it on every point too")
+    p.add_argument("--vs-espgw", metavar="PATH",
+                   help="a baseline espgw binary, e.g. one built from the previous commit: "
+                   "run it on every point too, interleaved with the espgw under test "
+                   "(rows 'espgw-base', column 'vs base')")
     p.add_argument("--smoke", action="store_true",
                    help="keep-it-working mode: each scenario once, at one size (the sizes "
                    "rotate over the scenarios), 1 s window, no speed asserted")
@@ -60,6 +65,8 @@ def parse_args(argv):
         p.error("--espgw PATH is required (scripts/bench.sh passes it)")
     if a.reps < 1 or a.window <= 0 or a.warmup < 0:
         p.error("--reps must be >= 1, --window > 0, --warmup >= 0")
+    if not a.list and a.vs_espgw and not os.access(a.vs_espgw, os.X_OK):
+        p.error("--vs-espgw: no executable at %s" % a.vs_espgw)
     return a
 
 
@@ -88,21 +95,26 @@ class Bench:
         self.pcaps = {}
         self.tsc_hz = None
 
-    def run_espgw(self, sc, size, rep):
+    def run_espgw(self, sc, size, rep, binary=None, name="espgw"):
+        """One point on the espgw under test, or (binary, name) on another
+        espgw binary run exactly the same way (--vs-espgw)."""
         tag = "%s-%s-r%d" % (sc.name, size, rep)
         pcap = pcapgen.pcap_for(sc, size, self.dirs["pcap"], self.pcaps)
         conf = os.path.join(self.dirs["conf"], "%s.conf" % sc.name)
         with open(conf, "w") as f:
             f.write(S.espgw_conf(sc, {r: ("net_pcap0" if r == sc.source_role else "net_null0")
                                       for r in ("protected", "unprotected")}))
-        stats = os.path.join(self.dirs["logs"], "espgw-%s.json" % tag)
+        stats = os.path.join(self.dirs["logs"], "%s-%s.json" % (name, tag))
         vd = runner.vdevs(pcap, ("protected", "unprotected"), sc.source_role)
-        gw = runner.Gateway("espgw-" + tag, [self.a.espgw], ["-f", conf, "--stats-json", stats],
-                            vd, self.dirs["logs"])
+        gw = runner.Gateway("%s-%s" % (name, tag), [binary or self.a.espgw],
+                            ["-f", conf, "--stats-json", stats], vd, self.dirs["logs"])
         r = runner.measure(gw, "net_null0", self.sink_fallback(sc), self.a.warmup,
                            self.a.window, espgw=True)
         r["sa_share"] = sa_share(stats)
         return r
+
+    def run_espgw_base(self, sc, size, rep):
+        return self.run_espgw(sc, size, rep, self.a.vs_espgw, "espgw-base")
 
     def run_secgw(self, sc, size, rep):
         tag = "%s-%s-r%d" % (sc.name, size, rep)
@@ -184,32 +196,57 @@ def run_limits(b, need, rep):
 
 
 # ---------------------------------------------------------------- the run
+def implementations(b):
+    """[(impl, run function)]: the espgw under test, then the baseline espgw
+    (--vs-espgw) and ipsec-secgw (--vs-secgw) when asked for."""
+    impls = [("espgw", b.run_espgw)]
+    if b.a.vs_espgw:
+        impls.append(("espgw-base", b.run_espgw_base))
+    if b.a.vs_secgw:
+        impls.append(("ipsec-secgw", b.run_secgw))
+    return impls
+
+
+def run_order(impls, rep):
+    """The order of repetition rep: as given, reversed every other repetition
+    (A B C / C B A), so that each pair of implementations alternates."""
+    return impls if rep % 2 == 0 else impls[::-1]
+
+
 def run_all(b, points):
     need = {} if b.a.no_cperf else limit_keys(points)
     res, limits = {}, []
-    impls = [("espgw", b.run_espgw)]
-    if b.a.vs_secgw:
-        impls.append(("ipsec-secgw", b.run_secgw))
+    impls = implementations(b)
     for rep in range(b.a.reps):
         print("==> repetition %d/%d" % (rep + 1, b.a.reps), flush=True)
         limits.append(run_limits(b, need, rep))
         for sc, size in points:
             print("  %s %s" % (sc.name, size), flush=True)
-            order = impls if rep % 2 == 0 else impls[::-1]
-            for impl, fn in order:
+            for impl, fn in run_order(impls, rep):
                 res.setdefault((impl, sc.name, size), []).append(
                     b.attempt(impl, fn, sc, size, rep))
     return res, limits
 
 
-def rows_of(points, res, limits, secgw):
+def rows_of(points, res, limits, secgw=False, base=False):
+    """Rows per point: espgw (with 'vs secgw' and 'vs base': per-repetition
+    ratios to ipsec-secgw and to the baseline espgw), then espgw-base (with
+    'vs secgw') and ipsec-secgw where measured. res[(impl, scenario, size)]
+    holds one runner.measure() dict or None per repetition."""
+    def mpps(impl, sc, size):
+        return [r["mpps"] if r else None for r in res[(impl, sc.name, size)]]
+
     rows = []
     for sc, size in points:
         lim = [lm.get((sc.transform, sc.crypto_op), {}).get(size) if sc.transform else None
                for lm in limits]
-        sg = [r["mpps"] if r else None for r in res[("ipsec-secgw", sc.name, size)]] \
-            if secgw else None
-        rows.append(report.build_row("espgw", sc, size, res[("espgw", sc.name, size)], lim, sg))
+        sg = mpps("ipsec-secgw", sc, size) if secgw else None
+        bs = mpps("espgw-base", sc, size) if base else None
+        rows.append(report.build_row("espgw", sc, size, res[("espgw", sc.name, size)], lim,
+                                     sg, bs))
+        if base:
+            rows.append(report.build_row("espgw-base", sc, size,
+                                         res[("espgw-base", sc.name, size)], lim, sg))
         if secgw:
             rows.append(report.build_row("ipsec-secgw", sc, size,
                                          res[("ipsec-secgw", sc.name, size)], lim))
@@ -218,6 +255,9 @@ def rows_of(points, res, limits, secgw):
 
 def method(b):
     a = b.a
+    base = ["vs base: espgw Mpps / espgw-base Mpps; espgw-base: %s (--vs-espgw), run the "
+            "same way on every point, in turn with the others (order reversed every other "
+            "repetition)" % os.path.abspath(a.vs_espgw)] if a.vs_espgw else []
     return [
         "one worker on lcore %d (main lcore 0): EAL -l %s %s; source net_pcap infinite_rx "
         "(%d frames), sink net_null no-rx" % (runner.WORKER_LCORE, runner.LCORES,
@@ -229,13 +269,13 @@ def method(b):
         "cyc/pkt: espgw busy_cycles (TSC cycles of loop iterations with work) / packets "
         "sent; cpu cyc: the worker's on-CPU time x TSC Hz / packets (any gateway, "
         "preemption excluded); TSC %s Hz (EAL's measurement, its debug log)" % (b.tsc_hz or "?"),
-        "limit: dpdk-test-crypto-perf, crypto_aesni_mb, lcore 1, same cipher lengths; ratio and "
-        "vs secgw: median of per-repetition ratios",
+        "limit: dpdk-test-crypto-perf, crypto_aesni_mb, lcore 1, same cipher lengths; ratio, "
+        "vs secgw and vs base: median of per-repetition ratios",
         "inbound: replay window off (replay-window 0; ipsec-secgw -w 0) because the "
         "replayed pcap repeats its sequence numbers",
         "cpu: worker thread on-CPU share over the window; '!': below 0.95 in some repetition, "
         "the core was shared (Mpps too low, cyc/pkt too high: busy_cycles count TSC time)",
-    ]
+    ] + base
 
 
 def host_info():
@@ -257,6 +297,7 @@ def finish(b, points, rows, sizes):
     notes = method(b)
     doc = {"version": 1, "tool": "espgw scripts/bench.sh", "smoke": b.a.smoke,
            "espgw": os.path.abspath(b.a.espgw), "ipsec_secgw": b.a.vs_secgw,
+           "espgw_base": os.path.abspath(b.a.vs_espgw) if b.a.vs_espgw else None,
            "host": host_info(), "tsc_hz": b.tsc_hz, "method": notes,
            "settings": {"reps": b.a.reps, "warmup_s": b.a.warmup, "window_s": b.a.window,
                         "cperf_ops": None if b.a.no_cperf else b.a.cperf_ops,
@@ -288,7 +329,7 @@ def main(argv):
     points = points_of(scens, sizes, a.smoke)
     print("==> %d points x %d rep(s), output in %s" % (len(points), a.reps, b.out), flush=True)
     res, limits = run_all(b, points)
-    rows = rows_of(points, res, limits, bool(a.vs_secgw))
+    rows = rows_of(points, res, limits, bool(a.vs_secgw), bool(a.vs_espgw))
     finish(b, points, rows, sizes)
     failed = [r for r in rows if not row_ok(r, not a.no_cperf)]
     for r in failed:

@@ -8,7 +8,8 @@ import statistics
 import scenarios as S
 
 CPU_SHARED = 0.95  # worker on-CPU share below which the core was visibly shared
-COLORS = {"espgw": "tab:blue", "ipsec-secgw": "tab:green", "crypto limit": "tab:orange"}
+COLORS = {"espgw": "tab:blue", "espgw-base": "tab:gray", "ipsec-secgw": "tab:green",
+          "crypto limit": "tab:orange"}
 
 
 def summary(samples):
@@ -33,10 +34,12 @@ def gbps(mpps, size):
     return None if mpps is None else mpps * S.mean_inner(size) * 8 / 1000
 
 
-def build_row(impl, sc, size, runs, limits, secgw_mpps=None):
+def build_row(impl, sc, size, runs, limits, secgw_mpps=None, base_mpps=None):
     """One result row from the repetitions of one (implementation, scenario,
     size) point. runs[r] is a runner.measure() dict or None (failed);
-    limits[r] the crypto limit (Mops) of repetition r or None."""
+    limits[r] the crypto limit (Mops) of repetition r or None; secgw_mpps[r]
+    and base_mpps[r] the Mpps of ipsec-secgw and of the baseline espgw
+    (--vs-espgw) in repetition r, None where not measured or failed."""
     mpps = [r["mpps"] if r else None for r in runs]
     return {"impl": impl, "scenario": sc.name, "dir": sc.dir, "transform": sc.transform,
            "path": sc.path, "sas": sc.n_sa, "size": size, "reps": len(runs),
@@ -51,6 +54,7 @@ def build_row(impl, sc, size, runs, limits, secgw_mpps=None):
            "limit_mops": summary(limits),
            "ratio_to_limit": summary(ratios(mpps, limits)),
            "vs_secgw": summary(ratios(mpps, secgw_mpps)) if secgw_mpps else None,
+           "vs_base": summary(ratios(mpps, base_mpps)) if base_mpps else None,
            "runs": runs}
 
 
@@ -73,7 +77,7 @@ def _cpu_cell(x):
 COLUMNS = (("scenario", "%-20s"), ("impl", "%-11s"), ("size", "%5s"), ("Mpps", "%14s"),
            ("Gbps", "%7s"), ("cyc/pkt", "%8s"), ("cpu cyc", "%8s"), ("limit Mops", "%10s"),
            ("ratio", "%6s"),
-           ("vs secgw", "%8s"), ("cpu", "%5s"))
+           ("vs secgw", "%8s"), ("vs base", "%7s"), ("cpu", "%5s"))
 
 
 def table_line(row):
@@ -81,7 +85,8 @@ def table_line(row):
              _med(row["gbps"], "%.2f"), _med(row["cycles_per_pkt"], "%.0f"),
              _med(row["oncpu_cycles_per_pkt"], "%.0f"),
              _med(row["limit_mops"], "%.3f"), _med(row["ratio_to_limit"], "%.2f"),
-             _med(row["vs_secgw"], "%.2f"), _cpu_cell(row["cpu_share"]))
+             _med(row["vs_secgw"], "%.2f"), _med(row.get("vs_base"), "%.2f"),
+             _cpu_cell(row["cpu_share"]))
     return "  ".join(f % c for (_, f), c in zip(COLUMNS, cells))
 
 
@@ -104,9 +109,11 @@ def _points(rows, scen, impl, key):
 
 
 def _panel(ax, rows, sizes, scen):
-    """Grouped bars per size: espgw, ipsec-secgw (if measured), crypto limit."""
+    """Grouped bars per size: espgw, the baseline espgw and ipsec-secgw (if
+    measured), crypto limit."""
     series = [(lbl, pts) for lbl, pts in (
         ("espgw", _points(rows, scen, "espgw", "mpps")),
+        ("espgw-base", _points(rows, scen, "espgw-base", "mpps")),
         ("ipsec-secgw", _points(rows, scen, "ipsec-secgw", "mpps")),
         ("crypto limit", _points(rows, scen, "espgw", "limit_mops"))) if pts]
     here = [s for s in sizes if any(s in pts for _, pts in series)]

@@ -12,6 +12,7 @@ import pytest
 SRC = os.environ.get("ESPGW_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "scripts", "bench"))
 
+import bench  # noqa: E402
 import cryptoperf  # noqa: E402
 import pcapgen  # noqa: E402
 import report  # noqa: E402
@@ -72,6 +73,78 @@ def test_summary_and_ratios():
     # The median of per-repetition ratios, not the ratio of the medians.
     assert report.ratios([1.0, 3.0, None], [2.0, 2.0, 1.0]) == [0.5, 1.5, None]
     assert report.gbps(1.0, "64") == pytest.approx(46 * 8 / 1000)
+
+
+def _runs(*mpps):
+    """runner.measure() stand-ins: one per repetition, None for a failed one."""
+    return [None if m is None else {"mpps": m, "packets": 1} for m in mpps]
+
+
+def test_vs_base_and_vs_secgw_ratios():
+    # --vs-espgw and --vs-secgw together, 3 repetitions of 2 points; espgw-base
+    # failed once. vs base is the median of espgw[r] / espgw-base[r] over the
+    # repetitions both have: 1.2 / 1.0, 1.8 / 2.0 -> median (1.2 + 0.9) / 2 =
+    # 1.05, where the ratio of the medians would be 1.5 / 1.5 = 1.0.
+    out, byp = S.select("out-gcm128")[0], S.select("bypass")[0]
+    points = [(out, "64"), (byp, "64")]
+    res = {("espgw", "out-gcm128", "64"): _runs(1.2, 1.8, 1.5),
+           ("espgw-base", "out-gcm128", "64"): _runs(1.0, 2.0, None),
+           ("ipsec-secgw", "out-gcm128", "64"): _runs(2.4, 3.0, 1.0),
+           ("espgw", "bypass", "64"): _runs(4.0, 4.0, 4.0),
+           ("espgw-base", "bypass", "64"): _runs(5.0, 4.0, 2.0),
+           ("ipsec-secgw", "bypass", "64"): _runs(None, None, None)}
+    limits = [{("gcm128", "encrypt"): {"64": 3.0}}] * 3
+    rows = bench.rows_of(points, res, limits, secgw=True, base=True)
+    assert [(r["scenario"], r["impl"]) for r in rows] == [
+        ("out-gcm128", "espgw"), ("out-gcm128", "espgw-base"), ("out-gcm128", "ipsec-secgw"),
+        ("bypass", "espgw"), ("bypass", "espgw-base"), ("bypass", "ipsec-secgw")]
+    e, b, g = rows[0], rows[1], rows[2]
+    assert e["vs_base"]["samples"] == pytest.approx([1.2, 0.9])
+    assert e["vs_base"]["median"] == pytest.approx(1.05)
+    assert e["vs_secgw"]["samples"] == pytest.approx([0.5, 0.6, 1.5])
+    assert e["vs_secgw"]["median"] == pytest.approx(0.6)
+    # The baseline has its own row, its own ratios, and no ratio to itself.
+    assert b["mpps"]["samples"] == [1.0, 2.0] and b["failed_reps"] == 1
+    assert b["vs_secgw"]["samples"] == pytest.approx([1.0 / 2.4, 2.0 / 3.0])
+    assert b["vs_base"] is None and g["vs_base"] is None and g["vs_secgw"] is None
+    assert b["ratio_to_limit"]["median"] == pytest.approx(0.5)
+    # 4/5, 4/4, 4/2 -> 1.0; no ipsec-secgw repetition succeeded -> no vs secgw.
+    assert rows[3]["vs_base"]["median"] == pytest.approx(1.0)
+    assert rows[3]["vs_secgw"] is None
+    # Table cells vs secgw, vs base, cpu (no cpu share in these runs).
+    assert report.table_line(e).split()[-3:] == ["0.60", "1.05", "-"]
+    assert report.table_line(b).split()[-3:] == ["0.54", "-", "-"]
+    # Without --vs-espgw: no baseline rows, no vs base; vs secgw as before.
+    res = {k: v for k, v in res.items() if k[0] != "espgw-base"}
+    rows = bench.rows_of(points, res, limits, secgw=True)
+    assert [r["impl"] for r in rows] == ["espgw", "ipsec-secgw"] * 2
+    assert all(r["vs_base"] is None for r in rows)
+    assert rows[0]["vs_secgw"]["median"] == pytest.approx(0.6)
+
+
+def test_run_order_interleaves_the_baseline():
+    import argparse
+
+    class B:
+        a = argparse.Namespace(vs_espgw="/old/espgw", vs_secgw="/secgw")
+        run_espgw = run_espgw_base = run_secgw = None
+
+    names = [n for n, _ in bench.implementations(B)]
+    assert names == ["espgw", "espgw-base", "ipsec-secgw"]
+    orders = [[n for n, _ in bench.run_order(bench.implementations(B), rep)] for rep in range(4)]
+    assert orders[0] == orders[2] == names and orders[1] == orders[3] == names[::-1]
+    B.a = argparse.Namespace(vs_espgw=None, vs_secgw=None)
+    assert [n for n, _ in bench.implementations(B)] == ["espgw"]
+
+
+def test_vs_espgw_option(tmp_path):
+    exe = tmp_path / "espgw-old"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    a = bench.parse_args(["--espgw", "x", "--vs-espgw", str(exe)])
+    assert a.vs_espgw == str(exe)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--espgw", "x", "--vs-espgw", str(tmp_path / "missing")])
 
 
 def test_selection():

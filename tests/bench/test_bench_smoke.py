@@ -6,7 +6,8 @@ No speed is asserted: only that packets went through, and through the SAs the
 scenario says (all of them encrypted or decrypted, none for bypass).
 
 With ESPGW_SECGW=/path/to/ipsec-secgw in the environment the run also
-includes --vs-secgw."""
+includes --vs-secgw, with ESPGW_BASE=/path/to/another/espgw --vs-espgw (each
+makes the run about one smoke run longer)."""
 
 import json
 import os
@@ -22,6 +23,8 @@ import scenarios as S  # noqa: E402
 
 ESPGW = os.environ.get("ESPGW", "")
 SECGW = os.environ.get("ESPGW_SECGW", "")
+BASE = os.environ.get("ESPGW_BASE", "")
+ESPGWS = ("espgw", "espgw-base")  # the implementations with espgw's own counters
 pytestmark = pytest.mark.skipif(not ESPGW, reason="ESPGW not set")
 
 
@@ -32,8 +35,10 @@ def smoke(tmp_path_factory):
            "--out", str(out)]
     if SECGW:
         cmd += ["--vs-secgw", SECGW]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=280,
-                       stdin=subprocess.DEVNULL)
+    if BASE:
+        cmd += ["--vs-espgw", BASE]
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=280 * (1 + bool(SECGW) + bool(BASE)), stdin=subprocess.DEVNULL)
     with open(os.path.join(str(out), "results.json")) as f:
         doc = json.load(f)
     return p, out, doc
@@ -54,7 +59,7 @@ def test_every_scenario_once(smoke):
 
 def test_every_point_sent_packets(smoke):
     _, _, doc = smoke
-    impls = {"espgw", "ipsec-secgw"} if SECGW else {"espgw"}
+    impls = {"espgw"} | ({"ipsec-secgw"} if SECGW else set()) | ({"espgw-base"} if BASE else set())
     assert {r["impl"] for r in doc["rows"]} == impls
     for r in doc["rows"]:
         assert r["failed_reps"] == 0, r["scenario"]
@@ -66,7 +71,7 @@ def test_every_point_sent_packets(smoke):
 def test_packets_went_through_the_sas(smoke):
     _, _, doc = smoke
     for r in doc["rows"]:
-        if r["impl"] != "espgw":
+        if r["impl"] not in ESPGWS:
             continue
         share = r["sa_share"]["median"]
         if r["transform"]:
@@ -90,10 +95,24 @@ def test_cycles_and_tsc(smoke):
     _, _, doc = smoke
     assert doc["tsc_hz"] and doc["tsc_hz"] > 1e8
     for r in doc["rows"]:
-        if r["impl"] == "espgw":
+        if r["impl"] in ESPGWS:
             assert r["cycles_per_pkt"]["median"] > 0, r["scenario"]
         assert r["oncpu_cycles_per_pkt"]["median"] > 0, r["scenario"]
         assert 0 < r["cpu_share"]["median"] <= 1.05, r["scenario"]
+
+
+def test_vs_base(smoke):
+    _, _, doc = smoke
+    base = {r["scenario"]: r for r in doc["rows"] if r["impl"] == "espgw-base"}
+    for r in doc["rows"]:
+        if r["impl"] != "espgw":
+            assert r["vs_base"] is None
+        elif not BASE:
+            assert r["vs_base"] is None and not base
+        else:  # one repetition: the ratio of the two runs
+            assert r["vs_base"]["median"] == pytest.approx(
+                r["mpps"]["median"] / base[r["scenario"]]["mpps"]["median"], rel=1e-6)
+    assert doc["espgw_base"] == (os.path.abspath(BASE) if BASE else None)
 
 
 def test_table(smoke):
