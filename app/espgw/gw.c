@@ -114,6 +114,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	for (p = 0; p < gw->ports.n; p++) {
 		struct espgw_rxq *q = &w->rxq[w->n_rxq++];
 
+		q->mac = gw->ports.port[p].mac;
 		q->port_id = gw->ports.port[p].port_id;
 		q->port_idx = (uint16_t)p;
 		q->queue = (uint16_t)w->idx;
@@ -286,6 +287,8 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->tables.route = gw->route;
 	gw->tables.sad = &gw->sad;
 	gw->tables.ports = &gw->ports;
+	espgw_input_build(&gw->input, &gw->store, &gw->ports);
+	gw->tables.input = &gw->input;
 	if (sa_mtu_build(gw, err) < 0 || sa_mss_build(gw, err) < 0)
 		return -1;
 	return reasm_create(gw, err);

@@ -35,7 +35,8 @@ struct espgw_gw {
 	struct espgw_spd *spd_in;
 	struct espgw_route *route;
 	struct espgw_tables tables;
-	uint16_t *sa_mtu; /* tables.sa_mtu */
+	struct espgw_input input; /* tables.input: the gateway's addresses for the input rules */
+	uint16_t *sa_mtu;	  /* tables.sa_mtu */
 	uint16_t *sa_mss; /* TCP MSS clamp per SA (workers' esp.mss), NULL when no SA clamps */
 	struct rte_ring *ctl;
 	struct rte_ring *inject;  /* control path -> worker 0's outbound path */

@@ -18,6 +18,7 @@
 #include "espgw_esp.h"
 #include "espgw_frag.h"
 #include "espgw_host.h"
+#include "espgw_input.h"
 #include "espgw_port.h"
 #include "espgw_route.h"
 #include "espgw_sad.h"
@@ -33,11 +34,13 @@ struct espgw_tables {
 	const struct espgw_route *route;
 	const struct espgw_sad *sad;
 	const struct espgw_ports *ports;
+	const struct espgw_input *input; /* the gateway's addresses, for the input rules */
 	/* [sad->n]: the largest inner packet each outbound SA carries (per SA, set up once). */
 	const uint16_t *sa_mtu;
 };
 
 struct espgw_rxq {
+	struct rte_ether_addr mac; /* the port's: frames for other stations are dropped */
 	uint16_t port_id;
 	uint16_t queue;
 	uint16_t port_idx;

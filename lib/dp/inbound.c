@@ -53,39 +53,62 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 static void
 reassemble(struct espgw_worker *w, struct rte_mbuf *m, struct rte_mbuf *esp[], uint16_t *ne)
 {
-	uint8_t proto;
+	enum espgw_drop why;
 	enum pkt_class c;
+	uint8_t proto;
 
 	m = espgw_reasm_input(w->reasm, m, w->now);
 	if (m == NULL)
 		return;
-	c = pkt_parse(m, RTE_ETHER_HDR_LEN, &proto);
-	if ((c != PKT_IPV4 && c != PKT_IPV6) || proto != IPPROTO_ESP)
+	c = pkt_parse(m, RTE_ETHER_HDR_LEN, &proto, &why);
+	if (c != PKT_IPV4 && c != PKT_IPV6)
+		drop(w, m, why);
+	else if (proto != IPPROTO_ESP)
 		drop(w, m, ESPGW_DROP_BAD_L3);
 	else
 		esp[(*ne)++] = m;
 }
 
+/*
+ * Addressed to the gateway: its IPv6 extension headers are ours to process
+ * (only those with any: l3_len beyond the fixed header), then ESP is
+ * decrypted (reassembled first), the rest goes to the control path.
+ */
+static void
+local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct rte_mbuf *esp[],
+		uint16_t *ne)
+{
+	enum espgw_drop why;
+
+	if (!RTE_ETH_IS_IPV4_HDR(m->packet_type) && m->l3_len > sizeof(struct rte_ipv6_hdr)) {
+		why = pkt_ipv6_local_check(m);
+		if (why != ESPGW_DROP_MAX) {
+			drop(w, m, why);
+			return;
+		}
+	}
+	if (w->reasm != NULL && espgw_reasm_is_esp_frag(m, proto))
+		reassemble(w, m, esp, ne);
+	else if (proto == IPPROTO_ESP)
+		esp[(*ne)++] = m;
+	else
+		stage_to_ctl(w, m);
+}
+
 void
-stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[])
 {
 	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX], *thop[ESPGW_BURST_MAX];
 	struct rte_mbuf *esp[ESPGW_BURST_MAX], *tr[ESPGW_BURST_MAX];
-	uint8_t proto[ESPGW_BURST_MAX];
 	uint16_t i, ne = 0, nt = 0;
 
-	n = stage_parse(w, m, n, proto);
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
 		if (hop[i] == NULL || !hop[i]->local) {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
-		} else if (w->reasm != NULL && espgw_reasm_is_esp_frag(m[i], proto[i])) {
-			reassemble(w, m[i], esp, &ne);
-		} else if (proto[i] == IPPROTO_ESP) {
-			esp[ne++] = m[i];
 		} else {
-			stage_to_ctl(w, m[i]);
+			local_one(w, m[i], proto[i], esp, &ne);
 		}
 	}
 	decrypt(w, esp, ne);
@@ -115,21 +138,34 @@ inner_drop(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop why)
 		drop_sa(w, m, why, *espgw_mbuf_sa(m));
 }
 
-void
-stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+/* What came out of a tunnel is parsed and held to the input rules like any packet received. */
+static uint16_t
+inner_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
-	uint32_t res[ESPGW_BURST_MAX];
+	enum espgw_drop why;
 	uint8_t proto;
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		enum pkt_class c = pkt_parse(m[i], 0, &proto);
+		enum pkt_class c = pkt_parse(m[i], 0, &proto, &why);
 
 		if (c == PKT_IPV4 || c == PKT_IPV6)
+			why = espgw_input_rules(w->t->input, m[i], false);
+		if (why == ESPGW_DROP_MAX)
 			m[k++] = m[i];
 		else
-			drop_sa(w, m[i], ESPGW_DROP_BAD_L3, *espgw_mbuf_sa(m[i]));
+			drop_sa(w, m[i], why, *espgw_mbuf_sa(m[i]));
 	}
+	return k;
+}
+
+void
+stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t res[ESPGW_BURST_MAX];
+	uint16_t i, k;
+
+	k = inner_parse(w, m, n);
 	classify_burst(w->t->spd_in, m, res, k);
 	for (i = 0, n = 0; i < k; i++) {
 		enum espgw_drop why = inner_verdict(m[i], res[i]);

@@ -136,12 +136,10 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
 	struct rte_mbuf *rest[ESPGW_BURST_MAX];
 	uint32_t res[ESPGW_BURST_MAX], rest_res[ESPGW_BURST_MAX];
-	uint8_t proto[ESPGW_BURST_MAX];
 	struct batch b; /* not "= {0}": that clears 4 KiB per burst (callgrind: 6% of all work) */
 	uint16_t i, nr = 0;
 
 	b.n = 0;
-	n = stage_parse(w, m, n, proto);
 	classify_burst(w->t->spd_out, m, res, n);
 	for (i = 0; i < n; i++) {
 		if (link_scope6(m[i])) {

@@ -21,16 +21,28 @@ enum pkt_class {
 	PKT_IPV6,
 	PKT_ARP,      /* for the control path */
 	PKT_OTHER_L2, /* unsupported ethertype */
-	PKT_BAD,      /* malformed L3 */
+	PKT_BAD,      /* refused L3: the drop reason says why */
 };
 
 /*
  * Parse Ethernet + IPv4/IPv6 at offset 0 (l2 = 14) or, with l2 = 0, a bare L3
  * packet. Sets m->l2_len, m->l3_len (IPv6: including extension headers before
  * the upper protocol), m->packet_type (RTE_PTYPE_L3_IPV4 / RTE_PTYPE_L3_IPV6)
- * and *proto (upper protocol: 50 for ESP).
+ * and *proto (upper protocol: 50 for ESP). PKT_BAD sets *why: bad_l3
+ * (malformed), bad_cksum (RFC 1812 5.2.2: the device's RX checksum verdict
+ * when a frame has one, else computed), source_route (IPv4 LSRR/SSRR, IPv6
+ * routing header type 0 with segments left).
  */
-enum pkt_class pkt_parse(struct rte_mbuf *m, uint16_t l2, uint8_t *proto);
+enum pkt_class pkt_parse(struct rte_mbuf *m, uint16_t l2, uint8_t *proto, enum espgw_drop *why);
+
+/*
+ * A parsed IPv6 packet addressed to the gateway: the extension headers before
+ * its upper layer are ours to process (RFC 8200 4). ESPGW_DROP_MAX when they
+ * hold nothing we must refuse, else source_route (a routing header with
+ * segments left: we implement no routing type, 4.4) or ipv6_option (an
+ * unknown option whose type says discard, 4.2).
+ */
+enum espgw_drop pkt_ipv6_local_check(const struct rte_mbuf *m);
 
 /* Decrement TTL / hop limit of the L3 header at offset off; -1 when it expires. */
 int pkt_ttl_dec(struct rte_mbuf *m, uint16_t off);

@@ -6,27 +6,79 @@
 #include "pkt.h"
 #include "stage.h"
 
+/* One frame: true for an IPv4/IPv6 packet; ARP goes to the control path, the rest is dropped. */
+static inline bool
+parse_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t *proto)
+{
+	enum espgw_drop why;
+
+	switch (pkt_parse(m, RTE_ETHER_HDR_LEN, proto, &why)) {
+	case PKT_IPV4:
+	case PKT_IPV6:
+		return true;
+	case PKT_ARP:
+		stage_to_ctl(w, m);
+		return false;
+	case PKT_BAD:
+		drop(w, m, why);
+		return false;
+	default:
+		drop(w, m, ESPGW_DROP_UNSUPPORTED_L3);
+		return false;
+	}
+}
+
 /* Keep IPv4/IPv6 packets, hand ARP to the control path, drop the rest. */
 uint16_t
 stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t proto[])
 {
 	uint16_t i, k = 0;
 
-	for (i = 0; i < n; i++) {
-		switch (pkt_parse(m[i], RTE_ETHER_HDR_LEN, &proto[k])) {
-		case PKT_IPV4:
-		case PKT_IPV6:
+	for (i = 0; i < n; i++)
+		if (parse_one(w, m[i], &proto[k]))
 			m[k++] = m[i];
-			break;
-		case PKT_ARP:
-			stage_to_ctl(w, m[i]);
-			break;
-		case PKT_BAD:
-			drop(w, m[i], ESPGW_DROP_BAD_L3);
-			break;
-		default:
-			drop(w, m[i], ESPGW_DROP_UNSUPPORTED_L3);
-		}
+	return k;
+}
+
+/*
+ * A host takes only frames for its own MAC and for the broadcast and
+ * multicast addresses (RFC 1122 2.4): a device that cannot filter, or one in
+ * promiscuous mode because it refused our MAC, hands over frames for other
+ * stations too. Checked on every port, whatever the device, since a group
+ * address says something the address rules need (l2_group) anyway.
+ */
+static inline bool
+l2_accept(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m, bool *group)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+		drop(w, m, ESPGW_DROP_BAD_L3);
+		return false;
+	}
+	*group = rte_is_multicast_ether_addr(&eth->dst_addr);
+	if (*group || rte_is_same_ether_addr(&eth->dst_addr, &q->mac))
+		return true;
+	drop(w, m, ESPGW_DROP_L2_OTHER_HOST);
+	return false;
+}
+
+uint16_t
+stage_rx(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m[], uint16_t n,
+		uint8_t proto[])
+{
+	enum espgw_drop why;
+	uint16_t i, k = 0;
+	bool group;
+
+	for (i = 0; i < n; i++) {
+		if (!l2_accept(w, q, m[i], &group) || !parse_one(w, m[i], &proto[k]))
+			continue;
+		why = espgw_input_rules(w->t->input, m[i], group);
+		if (why != ESPGW_DROP_MAX)
+			drop(w, m[i], why);
+		else
+			m[k++] = m[i];
 	}
 	return k;
 }

@@ -29,6 +29,12 @@ drop_sa(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop reason, uint
  * the control path, malformed or other frames are dropped by reason.
  */
 uint16_t stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t proto[]);
+/*
+ * The first stage of a burst received on q: its link-layer destination, then
+ * stage_parse, then the input rules on addresses (espgw_input.h).
+ */
+uint16_t stage_rx(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m[],
+		uint16_t n, uint8_t proto[]);
 
 /*
  * Hand a packet to the control path (data may start at L2 or L3: m->l2_len
@@ -48,10 +54,10 @@ void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
  */
 void stage_ttl_expired(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa);
 
-/* Protected side: classify against the outbound SPD, protect or bypass. */
+/* Protected side, parsed (stage_rx, stage_parse): outbound SPD, protect or bypass. */
 void stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
-/* Unprotected side: ESP to us -> decrypt; the rest through the inbound SPD. */
-void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* Unprotected side, parsed (proto[i] from stage_rx): ESP to us -> decrypt; the rest through the inbound SPD. */
+void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
 /* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */
 void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 

@@ -15,6 +15,7 @@ static uint16_t
 poll_rx(struct espgw_worker *w)
 {
 	struct rte_mbuf *m[ESPGW_BURST_MAX];
+	uint8_t proto[ESPGW_BURST_MAX];
 	uint16_t q, n, total = 0;
 
 	for (q = 0; q < w->n_rxq; q++) {
@@ -25,10 +26,11 @@ poll_rx(struct espgw_worker *w)
 			continue;
 		w->stats.rx += n;
 		total += n;
+		n = stage_rx(w, r, m, n, proto);
 		if (r->role == ESPGW_ROLE_PROTECTED)
 			stage_outbound(w, m, n);
 		else
-			stage_inbound(w, m, n);
+			stage_inbound(w, m, n, proto);
 	}
 	return total;
 }
@@ -85,7 +87,8 @@ static uint16_t
 poll_inject(struct espgw_worker *w)
 {
 	struct rte_mbuf *m[ESPGW_BURST_MAX];
-	uint16_t n;
+	uint8_t proto[ESPGW_BURST_MAX];
+	uint16_t n, k;
 
 	if (w->inject == NULL)
 		return 0;
@@ -93,7 +96,9 @@ poll_inject(struct espgw_worker *w)
 	if (n == 0)
 		return 0;
 	w->dp[ESPGW_DP_INJECTED] += n;
-	stage_outbound(w, m, n);
+	/* Our own packets: parsed, but not judged by the input rules (their source is ours). */
+	k = stage_parse(w, m, n, proto);
+	stage_outbound(w, m, k);
 	return n;
 }
 

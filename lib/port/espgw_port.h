@@ -32,6 +32,7 @@ struct espgw_port_info {
 	uint16_t n_rxq, n_txq;
 	uint16_t ctl_txq; /* the control path's TX queue (= workers), or ESPGW_CTL_TXQ_NONE */
 	struct rte_ring *ctl_ring; /* without ctl_txq: control frames for worker 0 to send */
+	bool rx_ipv4_cksum;	   /* RTE_ETH_RX_OFFLOAD_IPV4_CKSUM enabled */
 	bool tx_ipv4_cksum;	   /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
 	bool fast_free;		   /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE enabled */
 	bool promisc;		   /* the device refused the configured MAC */

@@ -131,6 +131,13 @@ static void
 conf_offloads(struct espgw_port_info *pi, struct rte_eth_conf *conf,
 		const struct rte_eth_dev_info *di, bool single_pool)
 {
+	/* The workers verify every IPv4 header checksum: in hardware where the device can. */
+	if (di->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+		pi->rx_ipv4_cksum = true;
+	}
+	RTE_LOG(INFO, USER1, "port %s: IPv4 header checksums verified %s\n", pi->conf->name,
+			pi->rx_ipv4_cksum ? "by the device" : "in software");
 	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		pi->tx_ipv4_cksum = true;

@@ -47,7 +47,34 @@
 	X(REASM_FAILED, "reasm_failed",                                                          \
 			"outer ESP fragment given up: timeout, table full or evicted, overlap, " \
 			"too many fragments, no reassembly buffer")                              \
-	X(REASM_TOO_BIG, "reasm_too_big", "reassembled outer ESP packet larger than one mbuf")
+	X(REASM_TOO_BIG, "reasm_too_big", "reassembled outer ESP packet larger than one mbuf")   \
+	X(BAD_CKSUM, "bad_cksum", "IPv4 header checksum wrong (RFC 1812 5.2.2)")                 \
+	X(L2_OTHER_HOST, "l2_other_host",                                                        \
+			"unicast frame for another station's MAC (promiscuous or unfiltered "    \
+			"port)")                                                                 \
+	X(L2_GROUP_UNICAST, "l2_group_unicast",                                                  \
+			"link-layer broadcast/multicast frame with a unicast IP destination "    \
+			"(RFC 1122 3.3.6, RFC 1812 5.3.4)")                                      \
+	X(SOURCE_ROUTE, "source_route",                                                          \
+			"IPv4 LSRR/SSRR option; IPv6 routing header with segments left: type 0 " \
+			"(RFC 5095), any type addressed to the gateway (RFC 8200 4.4)")          \
+	X(IPV6_OPTION, "ipv6_option",                                                            \
+			"IPv6 option that must be understood (RFC 8200 4.2) in a packet to the " \
+			"gateway")                                                               \
+	X(MARTIAN_SRC, "martian_src",                                                            \
+			"source never valid: 0/8, 127/8, 224/4, 240/4, a subnet broadcast; ::, " \
+			"::1, ff00::/8, ::ffff:0:0/96 (RFC 1812 5.3.7, RFC 4291)")               \
+	X(OWN_SRC, "own_src", "source is one of the gateway's own addresses")                    \
+	X(MARTIAN_DST, "martian_dst",                                                            \
+			"destination never valid: 0/8, 127/8, 240/4 but 255.255.255.255; ::, "   \
+			"::1, ::ffff:0:0/96, multicast of scope 0 or 1 (RFC 1812 5.3.7, RFC "    \
+			"4291 2.7)")                                                             \
+	X(BCAST_MCAST_DST, "bcast_mcast_dst",                                                    \
+			"IPv4 broadcast or multicast destination: never forwarded (RFC 1812 "    \
+			"5.3.5), nothing on the gateway listens")                                \
+	X(LINK_LOCAL, "link_local",                                                              \
+			"link-local source or destination in a packet that would leave its "     \
+			"link (RFC 3927 7, RFC 4291 2.5.6)")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,
