@@ -28,7 +28,19 @@
  * mutated inner packets pass the ICV check and reach what follows
  * decryption; the result is received on the unprotected port. Consecutive
  * frames of one port form one burst; a port's burst is delivered when the
- * bursts before it are.
+ * bursts before it are. Bit 3 set: the IPv4 header checksum is kept as
+ * given; clear, the harness sets it (of the frame, or of the inner packet to
+ * seal) so that mutations get past the checksum check to what follows.
+ *
+ * The input rules (README: "Input rules") are invariants too, judged by this
+ * harness's own reading of each frame, not by espgw's code: a frame that
+ * carries a bad IPv4 header checksum, is sent to another station's MAC, to a
+ * link-layer broadcast/multicast with a unicast IP destination, holds a type
+ * 0 routing header with segments left, or comes from a martian source or one
+ * of the gateway's own addresses (for a sealed frame: its inner packet) must
+ * never leave a port, neither forwarded nor as the ICMP error a worker or the
+ * control path would build in its buffer. A TX callback on every queue of
+ * both ports aborts when one does.
  */
 #include <inttypes.h>
 #include <sched.h>
@@ -53,6 +65,7 @@
 #define F_PROTECTED 1	/* FLAGS: received on the protected port */
 #define F_SEAL	    2	/* FLAGS: an inner packet, to seal for i1 ... */
 #define F_SEAL6	    4	/* ... or for i6 */
+#define F_RAW	    8	/* FLAGS: keep the IPv4 header checksum as given */
 #define INNER_MIN   40	/* the sealer reads an IPv6 header: shorter inner packets are padded */
 #define TAIL_IN	    32	/* tailroom of a received frame: rte_ipsec puts ESN bits and AAD there */
 #define TAIL_OUT    128 /* ... to be encrypted: ESP padding, trailer and ICV */
@@ -61,6 +74,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint16_t rx_feed(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
 		uint16_t max, void *arg);
+static uint16_t tx_judge(
+		uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb, void *arg);
 
 struct frame {
 	const uint8_t *p;
@@ -74,6 +89,8 @@ struct feed {
 	bool protected_port[FRAMES_MAX];
 	uint16_t n, next;
 	unsigned int idle, polls;
+	const void *refused[FRAMES_MAX]; /* buffers of frames the input rules refuse */
+	uint16_t n_refused;
 };
 
 static struct espgw_gw gw;
@@ -86,8 +103,8 @@ static struct espgw_dp_sum last_dp;
 static bool verbose; /* ESPGW_FUZZ_VERBOSE set: print what each input did */
 static struct rte_mempool *pool;
 static unsigned int mbufs_at_start, ops_at_start;
-static uint16_t port_id[2]; /* [0] unprotected, [1] protected */
-static struct rte_ether_addr wan_mac;
+static uint16_t port_id[2];		  /* [0] unprotected, [1] protected */
+static struct rte_ether_addr port_mac[2]; /* like port_id */
 
 /* The sealer: its own ESP context and counters, apart from the worker's. */
 static struct espgw_esp_lcore sealer;
@@ -167,15 +184,23 @@ gw_build(void)
 	if (gw.n_workers != 1)
 		die("fuzz_pkt: expected one worker, got %u", gw.n_workers);
 	w = gw.worker[0];
-	for (i = 0; i < gw.ports.n; i++)
-		port_id[gw.ports.port[i].role == ESPGW_ROLE_PROTECTED] = gw.ports.port[i].port_id;
-	for (i = 0; i < gw.ports.n; i++)
-		if (gw.ports.port[i].role == ESPGW_ROLE_UNPROTECTED)
-			wan_mac = gw.ports.port[i].mac;
+	for (i = 0; i < gw.ports.n; i++) {
+		bool prot = gw.ports.port[i].role == ESPGW_ROLE_PROTECTED;
+
+		port_id[prot] = gw.ports.port[i].port_id;
+		port_mac[prot] = gw.ports.port[i].mac;
+	}
 	pool = gw.ports.pool[gw.ports.port[0].socket];
-	for (i = 0; i < gw.ports.n; i++)
-		if (rte_eth_add_rx_callback(gw.ports.port[i].port_id, 0, rx_feed, NULL) == NULL)
+	for (i = 0; i < gw.ports.n; i++) {
+		const struct espgw_port_info *pi = &gw.ports.port[i];
+		uint16_t q;
+
+		if (rte_eth_add_rx_callback(pi->port_id, 0, rx_feed, NULL) == NULL)
 			die("fuzz_pkt: cannot add an RX callback");
+		for (q = 0; q < pi->n_txq; q++)
+			if (rte_eth_add_tx_callback(pi->port_id, q, tx_judge, NULL) == NULL)
+				die("fuzz_pkt: cannot add a TX callback");
+	}
 }
 
 static struct espgw_sa_rt *
@@ -241,6 +266,144 @@ frame_protected(const struct frame *f)
 	return (f->flags & (F_PROTECTED | F_SEAL)) == F_PROTECTED;
 }
 
+/*
+ * The input rules, read independently of espgw's code (README: "Input
+ * rules"): only what a frame says about itself and the gateway's addresses
+ * from its configuration.
+ */
+static uint32_t
+sum16(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static void
+cksum_fix(uint8_t *ip, size_t len)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	uint32_t sum;
+
+	if (len < 20 || ip[0] >> 4 != 4 || hl < 20 || hl > len)
+		return;
+	ip[10] = ip[11] = 0;
+	sum = ~sum16(ip, hl) & 0xffff;
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+}
+
+/* One of the gateway's addresses: a port's, or a port's EUI-64 link-local one. */
+static bool
+gw_addr(const uint8_t *a, uint8_t family)
+{
+	unsigned int i, k;
+	uint8_t ll[16] = {0xfe, 0x80};
+
+	for (i = 0; i < gw.store.n_ports; i++) {
+		const struct espgw_port_conf *pc = &gw.store.ports[i];
+		const uint8_t *mac = gw.ports.port[i].mac.addr_bytes;
+
+		for (k = 0; k < pc->n_addr; k++)
+			if (pc->addr[k].ip.family == family &&
+					memcmp(pc->addr[k].ip.bytes, a, family == 4 ? 4 : 16) == 0)
+				return true;
+		ll[8] = mac[0] ^ 2;
+		ll[9] = mac[1];
+		ll[10] = mac[2];
+		ll[11] = 0xff;
+		ll[12] = 0xfe;
+		memcpy(&ll[13], &mac[3], 3);
+		if (family == 6 && memcmp(ll, a, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+refused_v4(const uint8_t *ip, size_t len)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+
+	if (hl < 20 || hl > len)
+		return false; /* malformed: dropped, not an input rule's business */
+	if (sum16(ip, hl) != 0xffff)
+		return true;
+	return ip[12] == 0 || ip[12] == 127 || ip[12] >= 224 || gw_addr(ip + 12, 4);
+}
+
+/* A type 0 routing header with segments left among the first extension headers. */
+static bool
+rh0_live(const uint8_t *ip, size_t len)
+{
+	size_t off = 40;
+	uint8_t nh = ip[6];
+	int i;
+
+	for (i = 0; i < 8 && (nh == 0 || nh == 43 || nh == 60) && off + 8 <= len; i++) {
+		if (nh == 43 && ip[off + 2] == 0 && ip[off + 3] != 0)
+			return true;
+		nh = ip[off];
+		off += ((size_t)ip[off + 1] + 1) * 8;
+	}
+	return false;
+}
+
+static bool
+refused_v6(const uint8_t *ip, size_t len)
+{
+	static const uint8_t zero[16];
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+
+	if (src[0] == 0xff || gw_addr(src, 6) || rh0_live(ip, len))
+		return true;
+	if (memcmp(src, zero, 15) != 0 || src[15] > 1)
+		return false;
+	/* ::1 never; :: only towards link-scope multicast (duplicate address detection) */
+	return src[15] == 1 || !(dst[0] == 0xff && (dst[1] & 0x0f) == 2);
+}
+
+static bool
+refused_l3(const uint8_t *ip, size_t len)
+{
+	if (len >= 20 && ip[0] >> 4 == 4)
+		return refused_v4(ip, len);
+	if (len >= 40 && ip[0] >> 4 == 6)
+		return refused_v6(ip, len);
+	return false;
+}
+
+/* An IP destination that a link-layer broadcast or multicast frame may carry. */
+static bool
+group_dst(const uint8_t *ip, size_t len)
+{
+	if (len >= 20 && ip[0] >> 4 == 4)
+		return ip[16] >= 224 || memcmp(ip + 16, "\xff\xff\xff\xff", 4) == 0;
+	return len >= 40 && ip[24] == 0xff;
+}
+
+static bool
+refused_frame(const uint8_t *p, size_t len, const struct rte_ether_addr *mac)
+{
+	uint16_t type;
+
+	if (len < RTE_ETHER_HDR_LEN)
+		return false;
+	if (!(p[0] & 1) && memcmp(p, mac->addr_bytes, RTE_ETHER_ADDR_LEN) != 0)
+		return true; /* another station's frame, whatever it holds */
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	if (type != RTE_ETHER_TYPE_IPV4 && type != RTE_ETHER_TYPE_IPV6)
+		return false;
+	if ((p[0] & 1) && !group_dst(p + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN))
+		return true;
+	return refused_l3(p + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN);
+}
+
 /* What a PMD hands over: one segment, data at the default headroom, no offload flags. */
 static struct rte_mbuf *
 mbuf_of(const uint8_t *p, uint16_t len, uint16_t front)
@@ -272,7 +435,7 @@ outer_swap(struct rte_mbuf *m)
 
 /* An inner packet made into a frame from the peer: ESP of i1 (or i6) in an Ethernet frame. */
 static struct rte_mbuf *
-frame_sealed(const struct frame *f)
+frame_sealed(const struct frame *f, bool *refused)
 {
 	struct espgw_sa_rt *sa = seal_sa[(f->flags & F_SEAL6) != 0];
 	struct rte_mbuf *m, *done[1];
@@ -284,6 +447,12 @@ frame_sealed(const struct frame *f)
 	memcpy(inner, f->p, RTE_MIN(f->len, INNER_MIN));
 	m = mbuf_of(f->len < INNER_MIN ? inner : f->p, RTE_MAX(f->len, INNER_MIN),
 			RTE_ETHER_HDR_LEN);
+	if (!(f->flags & F_RAW))
+		cksum_fix(rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN),
+				rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
+	if (refused_l3(rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN),
+			    rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN))
+		*refused = true;
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	if (espgw_esp_outb(&sealer, &m, &sa, 1, done) != 1)
 		return NULL; /* freed and counted by the sealer: never received */
@@ -291,7 +460,7 @@ frame_sealed(const struct frame *f)
 	outer_swap(m);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	memset(eth, 0, sizeof(*eth));
-	eth->dst_addr = wan_mac;
+	eth->dst_addr = port_mac[0];
 	eth->ether_type = rte_cpu_to_be_16((*(uint8_t *)(eth + 1) >> 4) == 4 ? RTE_ETHER_TYPE_IPV4
 									     : RTE_ETHER_TYPE_IPV6);
 	m->l2_len = 0;
@@ -336,15 +505,32 @@ to_heap(struct rte_mbuf *src, uint16_t tailroom)
 	return m;
 }
 
+/* A received frame, with its IPv4 header checksum set unless F_RAW. */
 static struct rte_mbuf *
-frame_mbuf(const struct frame *f)
+frame_plain(const struct frame *f, bool *refused)
+{
+	struct rte_mbuf *m = mbuf_of(f->p, f->len, 0);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t len = rte_pktmbuf_data_len(m);
+
+	if (!(f->flags & F_RAW) && len > RTE_ETHER_HDR_LEN &&
+			rte_be_to_cpu_16(((struct rte_ether_hdr *)p)->ether_type) ==
+					RTE_ETHER_TYPE_IPV4)
+		cksum_fix(p + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN);
+	*refused = refused_frame(p, len, &port_mac[frame_protected(f)]);
+	return m;
+}
+
+static struct rte_mbuf *
+frame_mbuf(const struct frame *f, bool *refused)
 {
 	struct rte_mbuf *m;
 
+	*refused = false;
 	if (f->flags & F_SEAL)
-		m = frame_sealed(f);
+		m = frame_sealed(f, refused);
 	else
-		m = mbuf_of(f->p, f->len, 0);
+		m = frame_plain(f, refused);
 	if (m == NULL)
 		return NULL;
 	m->port = port_id[frame_protected(f)];
@@ -391,13 +577,36 @@ worker_step(void)
 static void
 feed_frames(const struct frame f[], unsigned int n)
 {
+	struct rte_mbuf *m;
 	unsigned int i;
+	bool refused;
 
+	feed.n_refused = 0;
 	for (i = 0; i < n; i++) {
-		feed.m[feed.n] = frame_mbuf(&f[i]);
-		if (feed.m[feed.n] != NULL)
-			feed.protected_port[feed.n++] = frame_protected(&f[i]);
+		m = frame_mbuf(&f[i], &refused);
+		if (m == NULL)
+			continue;
+		/* Its buffer stays its own until it is freed (external, malloc'd: to_heap). */
+		if (refused)
+			feed.refused[feed.n_refused++] = m->buf_addr;
+		feed.protected_port[feed.n] = frame_protected(&f[i]);
+		feed.m[feed.n++] = m;
 	}
+}
+
+/* Nothing the input rules refuse leaves a port, in any form that reuses its buffer. */
+static uint16_t
+tx_judge(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb, void *arg)
+{
+	uint16_t i, r;
+
+	(void)queue;
+	(void)arg;
+	for (i = 0; i < nb; i++)
+		for (r = 0; r < feed.n_refused; r++)
+			if (pkts[i]->buf_addr == feed.refused[r])
+				die("fuzz_pkt: a frame the input rules refuse left port %u", port);
+	return nb;
 }
 
 /*

@@ -45,7 +45,8 @@ PKT_CONF = os.path.join(HERE, "pkt.conf")
 CORPUS = os.path.join(HERE, "corpus")
 LAN_HOST4, LAN_HOST6 = "10.1.0.10", "2001:db8:a::10"
 HOST_MAC, NH_MAC = "02:00:00:00:01:10", "02:00:00:00:02:fe"
-PROTECTED, SEAL, SEAL6 = 1, 2, 4  # fuzz_pkt FLAGS
+PROTECTED, SEAL, SEAL6, RAW = 1, 2, 4, 8  # fuzz_pkt FLAGS
+FOREIGN_MAC = "02:00:00:00:99:99"
 
 
 # ---------------------------------------------------------------- pkt.conf
@@ -377,6 +378,47 @@ def pkt_sealed(g):
               [(SEAL | SEAL6, bytes(t6(size=k))) for k in range(8)])])
 
 
+def bad_cksum(pkt, l3=14):
+    """pkt with the checksum of its IPv4 header at offset l3 broken (send with RAW,
+    or the harness sets it right)."""
+    b = bytearray(pkt)
+    b[l3 + 10] ^= 0x5a
+    return bytes(b)
+
+
+def redirect(frame, mac):
+    """The frame sent to another link-layer destination."""
+    return bytes(Ether(dst=mac))[:6] + frame[6:]
+
+
+def pkt_input_rules(g):
+    """What the input rules refuse (README: input rules), both ports: fuzz_pkt
+    aborts if any of them leaves a port; the named drop is what each should get."""
+    i1, i2, o1 = g.sas["i1"], g.sas["i2"], g.sas["o1"]
+    rh0 = g.wan(IPv6(src=i2.remote, dst=i2.local) / IPv6ExtHdrRouting(
+        nh=50, type=0, segleft=1, addresses=["2001:db8:100::99"]) / Raw(g.esp(i2)[14 + 40:]))
+    return [
+        ("rule-in-bad-cksum", [(RAW, bad_cksum(g.esp(i1, seq=30)))]),
+        ("rule-in-foreign-mac", [(0, redirect(g.esp(i1, seq=31), FOREIGN_MAC))]),
+        ("rule-in-bcast-esp", [(0, redirect(g.esp(i1, seq=32), "ff:ff:ff:ff:ff:ff"))]),
+        ("rule-in-mcast-esp6", [(0, redirect(g.esp(i2, seq=33), "33:33:00:00:00:01"))]),
+        ("rule-in-rh0", [(0, rh0)]),
+        ("rule-in-martian-src", [(0, g.wan(IP(src="127.0.0.1", dst=LAN_HOST4) / UDP(sport=53)))]),
+        ("rule-in-own-src-ttl1", [(0, g.wan(IP(src="10.1.0.1", dst=LAN_HOST4, ttl=1) /
+                                            UDP(sport=53)))]),
+        ("rule-in-inner-bad-cksum",
+         [(SEAL | RAW, bad_cksum(bytes(inner("10.2.0.5", LAN_HOST4)), 0))]),
+        ("rule-in-inner-own-src", [(SEAL, bytes(inner("10.1.0.1", LAN_HOST4, ttl=1)))]),
+        ("rule-out-bad-cksum", [(PROTECTED | RAW, bad_cksum(g.plain(o1)))]),
+        ("rule-out-foreign-mac", [(PROTECTED, redirect(g.plain(o1), FOREIGN_MAC))]),
+        ("rule-out-bcast", [(PROTECTED, redirect(g.plain(o1), "ff:ff:ff:ff:ff:ff"))]),
+        ("rule-out-own-src-ttl1", [(PROTECTED, g.lan(inner("10.1.0.1", host(o1.dst_net),
+                                                           ttl=1)))]),
+        ("rule-out-martian-src6", [(PROTECTED, g.lan(IPv6(src="::1", dst="2001:db8:f::1") /
+                                                     UDP(dport=53)))]),
+    ]
+
+
 def pkt_mixed(g):
     s = g.sas
     return [
@@ -396,7 +438,7 @@ def gen_pkt(g):
     for name, frames in pkt_outbound(g):
         write(d, name, record([(True, f) for f in frames]))
         n += 1
-    for name, frames in pkt_sealed(g) + pkt_mixed(g):
+    for name, frames in pkt_sealed(g) + pkt_mixed(g) + pkt_input_rules(g):
         write(d, name, record(frames))
         n += 1
     return n
