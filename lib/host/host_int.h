@@ -22,6 +22,7 @@
 #define ICMP6_ECHOREP 129
 #define ND_NS	      135
 #define ND_NA	      136
+#define ND_REDIRECT   137
 
 /* Neighbor resolution state per neighbor-table slot (RFC 4861 7.3.2, reduced). */
 enum nb_state {

@@ -184,16 +184,22 @@ v4_may_answer(const struct rte_ipv4_hdr *ip, uint32_t len)
 	return !icmp4_is_error(ip, len);
 }
 
-/* RFC 4443 2.4 (e): no error about an ICMPv6 error or from a non-unicast source. */
+/*
+ * RFC 4443 2.4 (e): no error about an ICMPv6 error (types below 128) or a
+ * redirect, or from a non-unicast source.
+ */
 static bool
 v6_may_answer(const struct rte_ipv6_hdr *ip, uint32_t len)
 {
 	static const uint8_t zero[16];
+	uint8_t type;
 
 	if (ip->src_addr[0] == 0xff || memcmp(ip->src_addr, zero, 16) == 0)
 		return false;
-	return !(ip->proto == ICMP6_PROTO && len > sizeof(*ip) &&
-			((const uint8_t *)(ip + 1))[0] < ICMP6_ECHO);
+	if (ip->proto != ICMP6_PROTO || len <= sizeof(*ip))
+		return true;
+	type = ((const uint8_t *)(ip + 1))[0];
+	return type >= ICMP6_ECHO && type != ND_REDIRECT;
 }
 
 /* The ICMP error a packet gets: "too big" (with the MTU) or "time exceeded". */

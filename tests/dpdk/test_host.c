@@ -1178,6 +1178,36 @@ test_errors_through_tunnel(void **state)
 	expect_none();
 }
 
+/* An IPv6 packet carrying ICMPv6 of type, expired on the way. */
+static struct rte_mbuf *
+icmp6_expired(uint8_t type)
+{
+	struct rte_mbuf *m = ip6_pkt("2001:db8:1::10", "2001:db8:2::20", 100, 6);
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+
+	ip[6] = 58;
+	ip[40] = type;
+	return tag(m, ESPGW_CTL_TTL, 0);
+}
+
+/*
+ * RFC 4443 2.4 (e.1, e.2): no error about an ICMPv6 error (type 1, 3) or a
+ * redirect (137); an informational message (echo request) gets one.
+ */
+static void
+test_time_exceeded_suppressed6(void **state)
+{
+	(void)state;
+	in(icmp6_expired(1), T0);
+	in(icmp6_expired(3), T0);
+	in(icmp6_expired(137), T0);
+	expect_none();
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 3);
+	in(icmp6_expired(128), T0);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(cnt(ESPGW_HOST_TIME_EXCEEDED), 1);
+}
+
 /*
  * No error about an ICMP error (RFC 1122 3.2.2), a non-initial fragment, or
  * to the gateway itself (its own encrypted packet), and none past the rate limit.
@@ -1255,6 +1285,8 @@ main(int argc, char **argv)
 					test_errors_through_tunnel, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_time_exceeded_suppressed, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_time_exceeded_suppressed6, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v4, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v6, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_fail, setup, teardown),
