@@ -204,25 +204,21 @@ forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_ho
 		tx_enqueue(w, m, h->port_idx);
 }
 
+/*
+ * Decrypted packets: routed one by one on what their lookup found, each with
+ * its SA for the counters (espgw_mbuf_sa).
+ */
 void
-stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
-		uint16_t n)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		forward_one(w, m[i], hop[i]);
-}
-
-void
-stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
 	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+	uint16_t i;
 
 	if (n == 0)
 		return;
 	stage_lookup(w, m, hop, n);
-	stage_forward_hops(w, m, hop, n);
+	for (i = 0; i < n; i++)
+		stage_forward_clear(w, m[i], hop[i], ESPGW_DROP_MAX, *espgw_mbuf_sa(m[i]));
 }
 
 /*
@@ -255,14 +251,20 @@ stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		forward_one(w, m[i], hop[run[i]]);
 }
 
+/*
+ * RFC 1812 5.3.1: a packet for the gateway itself is delivered before its TTL
+ * is looked at; only a packet that goes on loses a hop (and may expire here).
+ */
 void
 stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
-		enum espgw_drop why)
+		enum espgw_drop why, uint32_t sa)
 {
 	if (why != ESPGW_DROP_MAX)
 		drop(w, m, why);
+	else if (hop != NULL && hop->local)
+		stage_to_ctl(w, m);
 	else if (pkt_ttl_dec(m, m->l2_len) < 0)
-		stage_ttl_expired(w, m, STAGE_NO_SA);
+		stage_ttl_expired(w, m, sa);
 	else
 		forward_one(w, m, hop);
 }

@@ -45,7 +45,7 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 		return;
 	classify_burst(w->t->spd_in, m, res, n);
 	for (i = 0; i < n; i++) {
-		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]));
+		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]), STAGE_NO_SA);
 	}
 }
 
@@ -70,29 +70,21 @@ reassemble(struct espgw_worker *w, struct rte_mbuf *m, struct rte_mbuf *esp[], u
 }
 
 /*
- * Addressed to the gateway: its IPv6 extension headers are ours to process
- * (only those with any: l3_len beyond the fixed header), then ESP is
+ * Addressed to the gateway, once its extension headers pass: ESP is
  * decrypted (reassembled first), the rest goes to the control path.
  */
 static void
 local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct rte_mbuf *esp[],
 		uint16_t *ne)
 {
-	enum espgw_drop why;
-
-	if (!RTE_ETH_IS_IPV4_HDR(m->packet_type) && m->l3_len > sizeof(struct rte_ipv6_hdr)) {
-		why = pkt_ipv6_local_check(m);
-		if (why != ESPGW_DROP_MAX) {
-			drop(w, m, why);
-			return;
-		}
-	}
+	if (!stage_local_ok(w, m))
+		return;
 	if (w->reasm != NULL && espgw_reasm_is_esp_frag(m, proto))
 		reassemble(w, m, esp, ne);
 	else if (proto == IPPROTO_ESP)
 		esp[(*ne)++] = m;
 	else
-		stage_to_ctl(w, m);
+		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 }
 
 void
@@ -123,19 +115,7 @@ inner_verdict(struct rte_mbuf *m, uint32_t res)
 		return ESPGW_DROP_BAD_L3;
 	if (!CLASSIFY_IS_PROTECT(res) || ESPGW_SPD_SA_INDEX(res) != *espgw_mbuf_sa(m))
 		return ESPGW_DROP_POLICY_MISMATCH;
-	if (pkt_ttl_dec(m, 0) < 0)
-		return ESPGW_DROP_TTL_EXCEEDED;
 	return ESPGW_DROP_MAX;
-}
-
-/* The control path answers an expired packet back through the tunnel it came by. */
-static void
-inner_drop(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop why)
-{
-	if (why == ESPGW_DROP_TTL_EXCEEDED)
-		stage_ttl_expired(w, m, *espgw_mbuf_sa(m));
-	else
-		drop_sa(w, m, why, *espgw_mbuf_sa(m));
 }
 
 /* What came out of a tunnel is parsed and held to the input rules like any packet received. */
@@ -171,9 +151,10 @@ stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		enum espgw_drop why = inner_verdict(m[i], res[i]);
 
 		if (why != ESPGW_DROP_MAX)
-			inner_drop(w, m[i], why);
+			drop_sa(w, m[i], why, *espgw_mbuf_sa(m[i]));
 		else
 			m[n++] = m[i];
 	}
-	stage_forward(w, m, n);
+	/* An expired one is answered back through the tunnel it came by (the control path). */
+	stage_forward_inner(w, m, n);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The first stage on every received burst, and the hand-off to the control path. */
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_ring.h>
 
 #include "pkt.h"
@@ -95,10 +96,25 @@ stage_ctl_handoff(
 	w->stats.to_ctl++;
 }
 
+bool
+stage_local_ok(struct espgw_worker *w, struct rte_mbuf *m)
+{
+	enum espgw_drop why;
+
+	if (!RTE_ETH_IS_IPV6_HDR(m->packet_type) || m->l3_len <= sizeof(struct rte_ipv6_hdr))
+		return true;
+	why = pkt_ipv6_local_check(m);
+	if (why == ESPGW_DROP_MAX)
+		return true;
+	drop(w, m, why);
+	return false;
+}
+
 void
 stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m)
 {
-	stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
+	if (stage_local_ok(w, m))
+		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 }
 
 /*

@@ -43,7 +43,12 @@ uint16_t stage_rx(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_
  */
 void stage_ctl_handoff(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_ctl_reason why,
 		uint16_t mtu);
-/* ARP, or addressed to the gateway. */
+/*
+ * A parsed packet addressed to the gateway: its IPv6 extension headers are
+ * ours to process (pkt_ipv6_local_check); false when they refuse it (dropped).
+ */
+bool stage_local_ok(struct espgw_worker *w, struct rte_mbuf *m);
+/* ARP, or addressed to the gateway (checked by stage_local_ok first). */
 void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
 
 #define STAGE_NO_SA UINT32_MAX
@@ -61,22 +66,24 @@ void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, con
 /* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */
 void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 
-/* Packets with data at L3 (family in packet_type): route, L2 rewrite, TX buffer. */
-void stage_forward(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/*
+ * Decrypted packets that passed their policy check (L3 at offset 0): route,
+ * then as stage_forward_clear, errors counted on each one's SA.
+ */
+void stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* ESP results of outbound SAs (lib/esp's contract): routed by their SA's peer. */
 void stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
-/* Same, when the hops are already known (hop[i] from a lookup). */
-void stage_forward_hops(struct espgw_worker *w, struct rte_mbuf *m[],
-		const struct espgw_l2_hop *hop[], uint16_t n);
 /* Route lookup of each packet's L3 destination (L3 at offset m->l2_len). */
 void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
 /*
- * A packet that crosses in clear (bypass) after its SPD verdict: dropped under
- * why (ESPGW_DROP_MAX = allowed), else TTL decremented and forwarded via hop.
+ * A packet after its SPD verdict (bypass, or decrypted and allowed): dropped
+ * under why (ESPGW_DROP_MAX = allowed); else, for the gateway, to the control
+ * path; else TTL decremented (expired: an error of sa unless STAGE_NO_SA) and
+ * forwarded via hop.
  */
 void stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
-		enum espgw_drop why);
+		enum espgw_drop why, uint32_t sa);
 
 #endif
