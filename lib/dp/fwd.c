@@ -204,9 +204,20 @@ forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_ho
 		tx_enqueue(w, m, h->port_idx);
 }
 
+/* A packet that goes on loses a hop, and may expire here (an error of sa unless STAGE_NO_SA). */
+static inline void
+forward_hop(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop, uint32_t sa)
+{
+	if (pkt_ttl_dec(m, m->l2_len) < 0)
+		stage_ttl_expired(w, m, sa);
+	else
+		forward_one(w, m, hop);
+}
+
 /*
- * Decrypted packets: routed one by one on what their lookup found, each with
- * its SA for the counters (espgw_mbuf_sa).
+ * Decrypted packets, each with its SA for the counters (espgw_mbuf_sa). RFC
+ * 1812 5.3.1: one for the gateway itself is delivered before its TTL is
+ * looked at (a tunnelled echo with TTL 1 is answered, not expired).
  */
 void
 stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
@@ -217,8 +228,12 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	if (n == 0)
 		return;
 	stage_lookup(w, m, hop, n);
-	for (i = 0; i < n; i++)
-		stage_forward_clear(w, m[i], hop[i], ESPGW_DROP_MAX, *espgw_mbuf_sa(m[i]));
+	for (i = 0; i < n; i++) {
+		if (hop[i] != NULL && hop[i]->local)
+			stage_to_ctl(w, m[i]);
+		else
+			forward_hop(w, m[i], hop[i], *espgw_mbuf_sa(m[i]));
+	}
 }
 
 /*
@@ -251,20 +266,12 @@ stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		forward_one(w, m[i], hop[run[i]]);
 }
 
-/*
- * RFC 1812 5.3.1: a packet for the gateway itself is delivered before its TTL
- * is looked at; only a packet that goes on loses a hop (and may expire here).
- */
 void
 stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
-		enum espgw_drop why, uint32_t sa)
+		enum espgw_drop why)
 {
 	if (why != ESPGW_DROP_MAX)
 		drop(w, m, why);
-	else if (hop != NULL && hop->local)
-		stage_to_ctl(w, m);
-	else if (pkt_ttl_dec(m, m->l2_len) < 0)
-		stage_ttl_expired(w, m, sa);
 	else
-		forward_one(w, m, hop);
+		forward_hop(w, m, hop, STAGE_NO_SA);
 }

@@ -45,7 +45,7 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 		return;
 	classify_burst(w->t->spd_in, m, res, n);
 	for (i = 0; i < n; i++) {
-		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]), STAGE_NO_SA);
+		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]));
 	}
 }
 
@@ -130,7 +130,7 @@ inner_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		enum pkt_class c = pkt_parse(m[i], 0, &proto, &why);
 
 		if (c == PKT_IPV4 || c == PKT_IPV6)
-			why = espgw_input_rules(w->t->input, m[i], false);
+			why = espgw_input_rules_mbuf(w->t->input, m[i], false);
 		if (why == ESPGW_DROP_MAX)
 			m[k++] = m[i];
 		else

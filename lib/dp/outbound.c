@@ -111,7 +111,7 @@ unprotected(struct espgw_worker *w, struct rte_mbuf *m[], const uint32_t res[], 
 		if (hop[i] != NULL && hop[i]->local)
 			stage_to_ctl(w, m[i]);
 		else
-			stage_forward_clear(w, m[i], hop[i], classify_drop(res[i]), STAGE_NO_SA);
+			stage_forward_clear(w, m[i], hop[i], classify_drop(res[i]));
 	}
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -28,28 +29,39 @@ pkt_lens_set(struct rte_mbuf *m, uint16_t l2, uint16_t l3)
 	m->tx_offload = rte_mbuf_tx_offload(l2, l3, 0, 0, 0, 0, 0);
 }
 
+static inline uint32_t
+load32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
 /*
  * RFC 1071: the one's complement sum of a correct header is 0xffff. Summed in
  * 32-bit words with deferred carries and folded, which gives the same result
- * in either byte order, without a loop over 16-bit words.
+ * in either byte order. The 20 bytes every header has are added in one
+ * expression: a loop over them was vectorised through the stack (a
+ * store-forwarding stall on every packet, perf).
  */
 static bool
 ipv4_sum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 {
 	const uint8_t *p = (const uint8_t *)ip;
-	uint64_t sum = 0;
-	uint32_t w;
+	uint64_t sum = (uint64_t)load32(p) + load32(p + 4) + load32(p + 8) + load32(p + 12) +
+		       load32(p + 16);
 	uint16_t i;
 
-	for (i = 0; i < ihl; i += 4) {
-		memcpy(&w, p + i, sizeof(w));
-		sum += w;
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	for (i = sizeof(*ip); unlikely(i < ihl); i += 4)
+		sum += load32(p + i);
+	/*
+	 * Folding into 16 bits with end-around carries is arithmetic modulo
+	 * 0xffff, with 0xffff standing for its zero: the sum folds to 0xffff
+	 * exactly when it is a nonzero multiple of 0xffff (nonzero: the version
+	 * is in it). One multiply instead of a chain of folds.
+	 */
+	return sum % 0xffff == 0;
 }
 
 /*
@@ -76,7 +88,7 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t 
  * is on its way elsewhere. RFC 1812 5.2.4.1 says to honour them by default:
  * README (input rules) says why espgw does not.
  */
-static enum espgw_drop
+static __rte_noinline enum espgw_drop
 ipv4_options(const uint8_t *o, uint16_t len)
 {
 	uint16_t i = 0;
@@ -111,7 +123,7 @@ ipv4_check(struct rte_mbuf *m, uint16_t l2, uint8_t *proto)
 		return ESPGW_DROP_BAD_L3;
 	if (!ipv4_cksum_ok(m, ip, ihl, l2))
 		return ESPGW_DROP_BAD_CKSUM;
-	if (ihl > sizeof(*ip)) {
+	if (unlikely(ihl > sizeof(*ip))) {
 		enum espgw_drop why = ipv4_options((const uint8_t *)(ip + 1), ihl - sizeof(*ip));
 
 		if (why != ESPGW_DROP_MAX)
@@ -174,7 +186,7 @@ ipv6_walk(const uint8_t *p, uint32_t avail, uint8_t *proto, uint16_t *len)
 	return ESPGW_DROP_MAX;
 }
 
-static enum espgw_drop
+static __rte_noinline enum espgw_drop
 ipv6_check(struct rte_mbuf *m, uint16_t l2, uint8_t *proto)
 {
 	const struct rte_ipv6_hdr *ip;

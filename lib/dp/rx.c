@@ -49,16 +49,16 @@ stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t pr
  * address says something the address rules need (l2_group) anyway.
  */
 static inline bool
-l2_accept(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m, bool *group)
+l2_accept(struct espgw_worker *w, const struct rte_ether_addr *mac, struct rte_mbuf *m, bool *group)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
-	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+	if (unlikely(rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN)) {
 		drop(w, m, ESPGW_DROP_BAD_L3);
 		return false;
 	}
 	*group = rte_is_multicast_ether_addr(&eth->dst_addr);
-	if (*group || rte_is_same_ether_addr(&eth->dst_addr, &q->mac))
+	if (likely(rte_is_same_ether_addr(&eth->dst_addr, mac)) || *group)
 		return true;
 	drop(w, m, ESPGW_DROP_L2_OTHER_HOST);
 	return false;
@@ -68,18 +68,22 @@ uint16_t
 stage_rx(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m[], uint16_t n,
 		uint8_t proto[])
 {
+	const struct espgw_input *in = w->t->input;
+	const struct rte_ether_addr mac = q->mac;
 	enum espgw_drop why;
 	uint16_t i, k = 0;
 	bool group;
 
 	for (i = 0; i < n; i++) {
-		if (!l2_accept(w, q, m[i], &group) || !parse_one(w, m[i], &proto[k]))
+		if (!l2_accept(w, &mac, m[i], &group) || !parse_one(w, m[i], &proto[k]))
 			continue;
-		why = espgw_input_rules(w->t->input, m[i], group);
-		if (why != ESPGW_DROP_MAX)
-			drop(w, m[i], why);
-		else
+		why = espgw_input_rules(in,
+				rte_pktmbuf_mtod_offset(m[i], const uint8_t *, RTE_ETHER_HDR_LEN),
+				RTE_ETH_IS_IPV4_HDR(m[i]->packet_type), group);
+		if (likely(why == ESPGW_DROP_MAX))
 			m[k++] = m[i];
+		else
+			drop(w, m[i], why);
 	}
 	return k;
 }

@@ -67,8 +67,9 @@ void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, con
 void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 
 /*
- * Decrypted packets that passed their policy check (L3 at offset 0): route,
- * then as stage_forward_clear, errors counted on each one's SA.
+ * Decrypted packets that passed their policy check (L3 at offset 0): routed;
+ * for the gateway to the control path, else as stage_forward_clear, errors
+ * counted on each one's SA.
  */
 void stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* ESP results of outbound SAs (lib/esp's contract): routed by their SA's peer. */
@@ -78,12 +79,10 @@ void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct esp
 		uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
 /*
- * A packet after its SPD verdict (bypass, or decrypted and allowed): dropped
- * under why (ESPGW_DROP_MAX = allowed); else, for the gateway, to the control
- * path; else TTL decremented (expired: an error of sa unless STAGE_NO_SA) and
- * forwarded via hop.
+ * A packet in transit after its SPD verdict (hop not local): dropped under
+ * why (ESPGW_DROP_MAX = allowed), else TTL decremented and forwarded via hop.
  */
 void stage_forward_clear(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *hop,
-		enum espgw_drop why, uint32_t sa);
+		enum espgw_drop why);
 
 #endif
