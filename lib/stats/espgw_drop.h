@@ -74,7 +74,16 @@
 			"5.3.5), nothing on the gateway listens")                                \
 	X(LINK_LOCAL, "link_local",                                                              \
 			"link-local source or destination in a packet that would leave its "     \
-			"link (RFC 3927 7, RFC 4291 2.5.6)")
+			"link (RFC 3927 7, RFC 4291 2.5.6)")                                     \
+	X(FRAG_NO_FIRST, "frag_no_first",                                                        \
+			"non-initial fragment without its first fragment's verdict (RFC 4301 "   \
+			"7.3): it came first, or that state is gone")                            \
+	X(REASM_NOT_PEER, "reasm_not_peer",                                                      \
+			"outer fragment for the gateway from an address that is no SA's peer")   \
+	X(NEIGH_QUOTA, "neigh_quota",                                                            \
+			"no dynamic neighbor entry for traffic from the unprotected side (its "  \
+			"share of the table is used up)")                                        \
+	X(HANDOFF_FULL, "handoff_full", "ring to the SA's owner worker full")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,
