@@ -3,10 +3,15 @@
  * SPD classification of a mixed-family burst: extract 5-tuple keys, classify
  * each family in one rte_acl call, and give the results back in burst order.
  */
+#include <netinet/in.h>
+#include <string.h>
+
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "classify.h"
+
+#define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
 
 void
 classify_burst(const struct espgw_spd *spd, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
@@ -45,4 +50,63 @@ classify_burst(const struct espgw_spd *spd, struct rte_mbuf *m[], uint32_t res[]
 		else if (res[i] == CLASSIFY_V6)
 			res[i] = r6[n6++];
 	}
+}
+
+/* The quote's selectors as the traffic going back to its sender. */
+static void
+key4_reverse(struct espgw_spd_key4 *k)
+{
+	uint32_t a = k->src;
+	uint16_t p = k->sport;
+
+	k->src = k->dst;
+	k->dst = a;
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP) {
+		k->sport = k->dport;
+		k->dport = p;
+	}
+}
+
+static void
+key6_reverse(struct espgw_spd_key6 *k)
+{
+	uint8_t a[16];
+	uint16_t p = k->sport;
+
+	memcpy(a, k->src, 16);
+	memcpy(k->src, k->dst, 16);
+	memcpy(k->dst, a, 16);
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP) {
+		k->sport = k->dport;
+		k->dport = p;
+	}
+}
+
+uint32_t
+classify_quote(const struct espgw_spd *spd, const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = rte_pktmbuf_data_len(m) - m->l2_len, off = m->l3_len + ICMP_HDR;
+	const struct espgw_spd_key4 *p4;
+	const struct espgw_spd_key6 *p6;
+	struct espgw_spd_key4 k4;
+	struct espgw_spd_key6 k6;
+	uint32_t res;
+
+	if (len <= off)
+		return CLASSIFY_BAD;
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
+		if (espgw_spd_key4_extract(l3 + off, len - off, &k4) < 0)
+			return CLASSIFY_BAD;
+		key4_reverse(&k4);
+		p4 = &k4;
+		espgw_spd_classify4(spd, &p4, &res, 1);
+		return res;
+	}
+	if (espgw_spd_key6_extract(l3 + off, len - off, &k6) < 0)
+		return CLASSIFY_BAD;
+	key6_reverse(&k6);
+	p6 = &k6;
+	espgw_spd_classify6(spd, &p6, &res, 1);
+	return res;
 }

@@ -18,6 +18,14 @@
 /* L3 at m->l2_len, family in packet_type. res[i]: an ESPGW_SPD_* result or CLASSIFY_BAD. */
 void classify_burst(const struct espgw_spd *spd, struct rte_mbuf *m[], uint32_t res[], uint16_t n);
 
+/*
+ * An ICMP error the control path made (L3 at m->l2_len, parsed: l3_len set),
+ * classified by the packet it quotes with source and destination (and TCP,
+ * UDP, SCTP ports) swapped: the traffic back to that packet's sender (RFC
+ * 4301 6.2). CLASSIFY_BAD when the quote holds no selectors.
+ */
+uint32_t classify_quote(const struct espgw_spd *spd, const struct rte_mbuf *m);
+
 /* Map a non-protect result to its drop reason (bypass has none: ESPGW_DROP_MAX). */
 static inline enum espgw_drop
 classify_drop(uint32_t res)

@@ -70,40 +70,76 @@ reassemble(struct espgw_worker *w, struct rte_mbuf *m, struct rte_mbuf *esp[], u
 }
 
 /*
- * Addressed to the gateway, once its extension headers pass: ESP is
- * decrypted (reassembled first), the rest goes to the control path.
+ * Clear traffic for the gateway itself crosses the IPsec boundary like any
+ * other (RFC 4301 5.2): an inbound bypass rule lets it in; clear traffic that
+ * a protect rule covers, a discard rule or no rule drop it.
  */
 static void
-local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct rte_mbuf *esp[],
-		uint16_t *ne)
+local_clear(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t res[ESPGW_BURST_MAX];
+	enum espgw_drop why;
+	uint16_t i;
+
+	if (n == 0)
+		return;
+	classify_burst(w->t->spd_in, m, res, n);
+	for (i = 0; i < n; i++) {
+		why = transit_verdict(res[i]);
+		if (why == ESPGW_DROP_MAX)
+			stage_ctl_handoff(w, m[i], ESPGW_CTL_LOCAL, 0);
+		else
+			drop(w, m[i], why);
+	}
+}
+
+/* Where the packets for the gateway go: ESP to the SAD, the rest to the control path. */
+struct local_sort {
+	struct rte_mbuf *esp[ESPGW_BURST_MAX];
+	struct rte_mbuf *clear[ESPGW_BURST_MAX];
+	uint16_t ne, nc;
+};
+
+/*
+ * Addressed to the gateway, once its extension headers pass: ESP is
+ * decrypted (reassembled first); link mechanics (ND, link-scope traffic) go to
+ * the control path; the rest goes there through the inbound SPD.
+ */
+static void
+local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct local_sort *l)
 {
 	if (!stage_local_ok(w, m))
 		return;
 	if (w->reasm != NULL && espgw_reasm_is_esp_frag(m, proto))
-		reassemble(w, m, esp, ne);
+		reassemble(w, m, l->esp, &l->ne);
 	else if (proto == IPPROTO_ESP)
-		esp[(*ne)++] = m;
-	else
+		l->esp[l->ne++] = m;
+	else if (pkt_link_mechanics6(m, proto))
 		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
+	else
+		l->clear[l->nc++] = m;
 }
 
 void
 stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[])
 {
 	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX], *thop[ESPGW_BURST_MAX];
-	struct rte_mbuf *esp[ESPGW_BURST_MAX], *tr[ESPGW_BURST_MAX];
-	uint16_t i, ne = 0, nt = 0;
+	struct rte_mbuf *tr[ESPGW_BURST_MAX];
+	struct local_sort l;
+	uint16_t i, nt = 0;
 
+	l.ne = l.nc = 0;
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
 		if (hop[i] == NULL || !hop[i]->local) {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
 		} else {
-			local_one(w, m[i], proto[i], esp, &ne);
+			local_one(w, m[i], proto[i], &l);
 		}
 	}
-	decrypt(w, esp, ne);
+	decrypt(w, l.esp, l.ne);
+	local_clear(w, l.clear, l.nc);
 	transit(w, tr, thop, nt);
 }
 

@@ -7,6 +7,7 @@
 #ifndef ESPGW_DP_PKT_H
 #define ESPGW_DP_PKT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,6 +68,32 @@ pkt_df_or_v6(const struct rte_mbuf *m, uint16_t off)
 
 	return (ip->version_ihl >> 4) != 4 ||
 	       (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+}
+
+/*
+ * Link mechanics that no security policy covers (they never cross the IPsec
+ * boundary: they cannot be forwarded): IPv6 to a link-local or multicast
+ * destination (RFC 4291 2.5.6), and neighbor discovery, which RFC 4861 6.1,
+ * 7.1 makes arrive with hop limit 255 (from the link itself) and no
+ * extension headers here. L3 at m->l2_len, parsed (proto: upper protocol).
+ */
+static inline bool
+pkt_link_mechanics6(const struct rte_mbuf *m, uint8_t proto)
+{
+	const struct rte_ipv6_hdr *ip;
+	uint8_t type;
+
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+	if (ip->dst_addr[0] == 0xff ||
+			(ip->dst_addr[0] == 0xfe && (ip->dst_addr[1] & 0xc0) == 0x80))
+		return true;
+	if (proto != IPPROTO_ICMPV6 || ip->hop_limits != 255 || m->l3_len != sizeof(*ip) ||
+			rte_pktmbuf_data_len(m) <= m->l2_len + sizeof(*ip))
+		return false;
+	type = *((const uint8_t *)(ip + 1));
+	return type >= 133 && type <= 137; /* RS, RA, NS, NA, redirect */
 }
 
 static inline uint32_t

@@ -59,8 +59,15 @@ void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
  */
 void stage_ttl_expired(struct espgw_worker *w, struct rte_mbuf *m, uint32_t sa);
 
-/* Protected side, parsed (stage_rx, stage_parse): outbound SPD, protect or bypass. */
-void stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* Protected side, parsed (proto[i] from stage_rx or stage_parse): outbound SPD, protect or bypass. */
+void stage_outbound(
+		struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
+/*
+ * The control path's packets for the outbound path (espgw_host.h), parsed:
+ * as stage_outbound, an ICMP error classified by the packet it quotes.
+ */
+void stage_outbound_injected(
+		struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
 /* Unprotected side, parsed (proto[i] from stage_rx): ESP to us -> decrypt; the rest through the inbound SPD. */
 void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
 /* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */

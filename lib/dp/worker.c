@@ -28,7 +28,7 @@ poll_rx(struct espgw_worker *w)
 		total += n;
 		n = stage_rx(w, r, m, n, proto);
 		if (r->role == ESPGW_ROLE_PROTECTED)
-			stage_outbound(w, m, n);
+			stage_outbound(w, m, n, proto);
 		else
 			stage_inbound(w, m, n, proto);
 	}
@@ -98,7 +98,7 @@ poll_inject(struct espgw_worker *w)
 	w->dp[ESPGW_DP_INJECTED] += n;
 	/* Our own packets: parsed, but not judged by the input rules (their source is ours). */
 	k = stage_parse(w, m, n, proto);
-	stage_outbound(w, m, k);
+	stage_outbound_injected(w, m, k, proto);
 	return n;
 }
 

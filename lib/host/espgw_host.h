@@ -68,6 +68,23 @@ espgw_ctl_tag_mtu(const struct rte_mbuf *m)
 	return (uint16_t)(m->hash.usr >> 16);
 }
 
+/*
+ * What the control path puts into worker 0's outbound path (host_inject)
+ * carries in m->hash.usr how the outbound SPD classifies it: by its own
+ * header (replies), or, for an ICMP error, by the packet it quotes with source
+ * and destination (and ports) swapped (RFC 4301 6.2): the error about a
+ * packet goes back the way that packet's traffic goes, through its SA if it
+ * came through one, and is dropped if no rule sends that traffic back.
+ */
+#define ESPGW_INJECT_OWN   0u
+#define ESPGW_INJECT_QUOTE 1u
+
+static inline uint32_t
+espgw_inject_kind(const struct rte_mbuf *m)
+{
+	return m->hash.usr;
+}
+
 struct espgw_host_conf {
 	uint32_t reachable_ms;	  /* a resolved dynamic entry is re-probed after this */
 	uint32_t retrans_ms;	  /* between ARP requests / neighbor solicitations */

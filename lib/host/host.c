@@ -310,24 +310,33 @@ host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l2_hop
 }
 
 bool
-host_inject(struct espgw_host *h, struct rte_mbuf *m)
+host_inject(struct espgw_host *h, struct rte_mbuf *m, uint32_t kind)
 {
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->port = RTE_MBUF_PORT_INVALID; /* from no port: nothing may answer "its link" */
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->packet_type = 0;
+	m->hash.usr = kind;
 	if (h->inject == NULL || rte_ring_enqueue(h->inject, m) != 0)
 		return false;
 	host_count(h, ESPGW_HOST_INJECTED);
 	return true;
 }
 
+bool
+host_crosses(const struct espgw_host *h, uint16_t port, const struct espgw_ip *peer)
+{
+	return h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED && !ip6_is_link_local(peer);
+}
+
 void
 host_reply_inject(struct espgw_host *h, struct rte_mbuf *m)
 {
-	uint8_t v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
 	struct rte_ether_hdr *eth;
+	uint8_t v;
 
+	rte_pktmbuf_adj(m, m->l2_len);
+	v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL) {
 		host_drop(h, m, ESPGW_DROP_BAD_L3);
@@ -335,7 +344,7 @@ host_reply_inject(struct espgw_host *h, struct rte_mbuf *m)
 	}
 	memset(eth, 0, sizeof(*eth));
 	eth->ether_type = rte_cpu_to_be_16(v == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-	if (host_inject(h, m))
+	if (host_inject(h, m, ESPGW_INJECT_OWN))
 		host_count(h, ESPGW_HOST_SENT);
 	else
 		host_drop(h, m, ESPGW_DROP_TX_FULL);

@@ -95,9 +95,18 @@ void host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l
  * Into the outbound path (worker 0): m holds a frame whose Ethernet header
  * only says the family. False when the ring is full (m is still the caller's).
  */
-bool host_inject(struct espgw_host *h, struct rte_mbuf *m);
-/* Send a reply built in m at L3 (it came out of a tunnel) through the outbound path. */
+bool host_inject(struct espgw_host *h, struct rte_mbuf *m, uint32_t kind);
+/*
+ * Send a reply built in m (at L3, or in a frame: l2_len) through the outbound
+ * path, which classifies it by its own header.
+ */
 void host_reply_inject(struct espgw_host *h, struct rte_mbuf *m);
+/*
+ * Does what the gateway sends to peer out of this port cross the IPsec
+ * boundary (an unprotected port, and peer not link-local), so that the
+ * outbound SPD must decide it (RFC 4301 5.1)?
+ */
+bool host_crosses(const struct espgw_host *h, uint16_t port, const struct espgw_ip *peer);
 void host_ip_of(const struct rte_mbuf *m, uint16_t off, bool src, struct espgw_ip *ip);
 /* The arrival port's index, or -1. */
 int host_port_of(const struct espgw_host *h, const struct rte_mbuf *m);

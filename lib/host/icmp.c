@@ -59,12 +59,23 @@ eth_turn(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 }
 
-/* On the link it came from, or (port < 0) back through the tunnel it came out of. */
+/*
+ * A reply goes through the outbound SPD (worker 0's outbound path) when it
+ * came out of a tunnel (port < 0) or crosses the IPsec boundary to peer (RFC
+ * 4301 5.1: the gateway's own traffic is classified like any other); on the
+ * protected side, or to a link-local peer, it goes back on the link.
+ */
+static bool
+reply_via_spd(const struct espgw_host *h, int port, const struct espgw_ip *peer)
+{
+	return port < 0 || host_crosses(h, (uint16_t)port, peer);
+}
+
 static void
-echo_send(struct espgw_host *h, struct rte_mbuf *m, int port)
+echo_send(struct espgw_host *h, struct rte_mbuf *m, int port, bool via_spd)
 {
 	host_count(h, ESPGW_HOST_ECHO_REPLY);
-	if (port < 0) {
+	if (via_spd) {
 		host_reply_inject(h, m);
 		return;
 	}
@@ -90,6 +101,8 @@ icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	uint32_t ihl = rte_ipv4_hdr_len(ip), tot = rte_be_to_cpu_16(ip->total_length);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+	struct espgw_ip peer = {.family = ESPGW_AF_INET, .v4 = ip->src_addr};
+	bool via_spd = reply_via_spd(h, port, &peer);
 	uint32_t a;
 
 	if (!icmp4_echo_valid(ip, ihl, tot)) {
@@ -103,12 +116,12 @@ icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 	a = ip->src_addr;
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = a;
-	ip->time_to_live = port < 0 ? INJECT_TTL : HOST_TTL;
+	ip->time_to_live = via_spd ? INJECT_TTL : HOST_TTL;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	icmp->icmp_type = ICMP4_ECHOREP;
 	icmp4_cksum_set(icmp, tot - ihl);
-	echo_send(h, m, port);
+	echo_send(h, m, port, via_spd);
 }
 
 /*
@@ -120,10 +133,13 @@ icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
-	struct espgw_ip dst = {.family = ESPGW_AF_INET6};
+	struct espgw_ip dst = {.family = ESPGW_AF_INET6}, peer = {.family = ESPGW_AF_INET6};
+	bool via_spd;
 	uint8_t a[16];
 
 	memcpy(dst.v6, ip->dst_addr, 16);
+	memcpy(peer.v6, ip->src_addr, 16);
+	via_spd = reply_via_spd(h, port, &peer);
 	if (icmp->icmp_code != 0 || dst.v6[0] == 0xff ||
 			(dst.v6[0] == 0xfe &&
 					(port < 0 || !host_addr_own(h, (uint16_t)port, &dst)))) {
@@ -133,10 +149,10 @@ icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 	memcpy(a, ip->src_addr, 16);
 	memcpy(ip->src_addr, ip->dst_addr, 16);
 	memcpy(ip->dst_addr, a, 16);
-	ip->hop_limits = port < 0 ? INJECT_TTL : HOST_TTL;
+	ip->hop_limits = via_spd ? INJECT_TTL : HOST_TTL;
 	icmp->icmp_type = ICMP6_ECHOREP;
 	icmp6_cksum_set(ip, icmp);
-	echo_send(h, m, port);
+	echo_send(h, m, port, via_spd);
 }
 
 /* One token from the bucket, refilled at icmp_rate per second up to icmp_burst. */
@@ -212,7 +228,7 @@ struct err_ctx {
 	struct espgw_ip src;	  /* our address the error comes from */
 	uint16_t quote;		  /* bytes of the packet quoted */
 	uint16_t port;		  /* the arrival port (in a frame) */
-	bool tunnel;		  /* no frame: back through the outbound path */
+	bool inject;		  /* through the outbound path, classified by the quote */
 	enum err_kind kind;
 	uint16_t mtu; /* ERR_TOO_BIG */
 };
@@ -226,7 +242,7 @@ icmp4_err_fill(struct rte_ipv4_hdr *ip, const struct err_ctx *c)
 
 	host_ip4_fill(ip, c->src.v4, c->peer.v4, (uint16_t)(sizeof(*ip) + ICMP_HDR_LEN + c->quote),
 			ICMP4_PROTO);
-	if (c->tunnel) {
+	if (c->inject) {
 		ip->time_to_live = INJECT_TTL;
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -247,7 +263,7 @@ icmp6_err_fill(struct rte_ipv6_hdr *ip, const struct err_ctx *c)
 	rte_be32_t m32 = big ? rte_cpu_to_be_32(RTE_MAX(c->mtu, IPV6_MTU_MIN)) : 0;
 
 	host_ip6_fill(ip, c->src.v6, c->peer.v6, ICMP_HDR_LEN + c->quote,
-			c->tunnel ? INJECT_TTL : HOST_TTL);
+			c->inject ? INJECT_TTL : HOST_TTL);
 	icmp->icmp_type = big ? ICMP6_PKT_TOO_BIG : ICMP6_TIMXCEED;
 	icmp->icmp_code = 0;
 	memcpy(&icmp->icmp_ident, &m32, sizeof(m32)); /* MTU, or unused */
@@ -269,7 +285,11 @@ err_frame(struct rte_mbuf *m, uint16_t quote, uint16_t l3_len)
 			m, RTE_ETHER_HDR_LEN + l3_len + ICMP_HDR_LEN);
 }
 
-/* In a frame: from our address on the arrival port, to the neighbor that sent it. */
+/*
+ * In a frame: from our address on the arrival port; on the protected side to
+ * the neighbor that sent it, across the IPsec boundary through the outbound
+ * path (RFC 4301 6.2: classified by the quoted packet, see espgw_host.h).
+ */
 static bool
 err_via_link(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 {
@@ -279,6 +299,9 @@ err_via_link(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 		return false;
 	c->port = (uint16_t)port;
 	c->to = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->src_addr;
+	c->inject = host_crosses(h, c->port, &c->peer);
+	if (c->inject && h->inject == NULL)
+		return false;
 	return host_src_addr(h, c->port, &c->peer, &c->src) == 0;
 }
 
@@ -300,7 +323,7 @@ err_via_tunnel(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c
 	hop = espgw_route_lookup(h->route, &dst);
 	if (hop == NULL || host_src_addr(h, hop->port_idx, &c->peer, &c->src) < 0)
 		return false;
-	c->tunnel = true;
+	c->inject = true;
 	return !(c->src.family == ESPGW_AF_INET6 && c->src.v6[0] == 0xfe);
 }
 
@@ -315,7 +338,7 @@ err_allowed(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 			   : ICMP6_ERR_MAX - sizeof(struct rte_ipv6_hdr) - ICMP_HDR_LEN;
 
 	c->quote = (uint16_t)RTE_MIN(len, room);
-	c->tunnel = false;
+	c->inject = false;
 	host_ip_of(m, m->l2_len, true, &c->peer);
 	if (!(v4 ? v4_may_answer(l3, len) : v6_may_answer(l3, len)))
 		return false;
@@ -333,7 +356,7 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 			v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr));
 	if (eth == NULL)
 		return false;
-	if (c->tunnel) {
+	if (c->inject) {
 		memset(eth, 0, sizeof(*eth)); /* only the family matters to the outbound path */
 		eth->ether_type = rte_cpu_to_be_16(type);
 	} else {
@@ -343,7 +366,7 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 		icmp4_err_fill((struct rte_ipv4_hdr *)(eth + 1), c);
 	else
 		icmp6_err_fill((struct rte_ipv6_hdr *)(eth + 1), c);
-	return c->tunnel ? host_inject(h, m) : host_send(h, c->port, m);
+	return c->inject ? host_inject(h, m, ESPGW_INJECT_QUOTE) : host_send(h, c->port, m);
 }
 
 /*

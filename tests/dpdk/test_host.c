@@ -241,6 +241,7 @@ group_setup(void **state)
 	ports.pool[0] = pool;
 	port_add(P_LAN, "lan", "10.1.0.1/24", "2001:db8:1::1/64", mac_lan, 1500);
 	port_add(P_WAN, "wan", "198.51.100.1/24", "2001:db8:100::1/64", mac_wan, 1400);
+	ports.port[P_WAN].role = ESPGW_ROLE_UNPROTECTED;
 	ports.n = 2;
 	store.ports = ports_conf;
 	store.n_ports = 2;
@@ -686,6 +687,47 @@ test_tunnel_echo(void **state)
 	assert_int_equal(cnt(ESPGW_HOST_INJECTED), 2);
 	assert_int_equal(cnt(ESPGW_HOST_SENT), 2);
 	expect_none();
+}
+
+/*
+ * Across the IPsec boundary (RFC 4301 5.1): on the unprotected port, an echo
+ * reply goes through the outbound path (the SPD decides it, by its own
+ * header), and so does an ICMP error (by the packet it quotes, RFC 4301 6.2);
+ * to a link-local peer the reply stays on the link.
+ */
+static void
+test_unprotected_via_spd(void **state)
+{
+	struct rte_mbuf *m;
+	uint8_t echo[sizeof(echo6_in)];
+	uint32_t sum;
+
+	(void)state;
+	in_local(P_WAN, echo4_in, sizeof(echo4_in));
+	m = injected(0x0800);
+	assert_int_equal(espgw_inject_kind(m), ESPGW_INJECT_OWN);
+	assert_int_equal(rte_pktmbuf_mtod(m, const uint8_t *)[14 + 8], 65);
+	rte_pktmbuf_free(m);
+	m = ip4_pkt("203.0.113.5", "10.1.0.10", 200, 9, false);
+	m->port = ports.port[P_WAN].port_id;
+	in(tag(m, ESPGW_CTL_TTL, 0), T0);
+	m = injected(0x0800);
+	assert_int_equal(espgw_inject_kind(m), ESPGW_INJECT_QUOTE);
+	rte_pktmbuf_free(m);
+	/* From fe80::10 (the checksum adjusted for the new source): on the link. */
+	memcpy(echo, echo6_in, sizeof(echo));
+	memcpy(echo + 22, (const uint8_t[]){0xfe, 0x80, 0, 0, 0, 0, 0, 0}, 8);
+	echo[56] = echo[57] = 0;
+	sum = (uint16_t)~fold(sum16(echo + 54, 29, sum16(echo + 22, 32, 0) + 29 + 58));
+	echo[56] = (uint8_t)(sum >> 8);
+	echo[57] = (uint8_t)sum;
+	in_local(P_WAN, echo, sizeof(echo));
+	assert_int_equal(out(P_WAN, &m, 1), 1);
+	assert_true(cksum6_ok(rte_pktmbuf_mtod_offset(m, const uint8_t *, 14)));
+	rte_pktmbuf_free(m);
+	assert_int_equal(rte_ring_count(inject), 0);
+	assert_int_equal(cnt(ESPGW_HOST_ECHO_REPLY), 2);
+	assert_int_equal(cnt(ESPGW_HOST_TIME_EXCEEDED), 1);
 }
 
 /* Neighbor discovery through a tunnel makes no sense (RFC 4861 7.1): unhandled. */
@@ -1287,6 +1329,7 @@ main(int argc, char **argv)
 					test_time_exceeded_suppressed, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_time_exceeded_suppressed6, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_unprotected_via_spd, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v4, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_v6, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_resolve_fail, setup, teardown),
