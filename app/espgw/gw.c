@@ -10,10 +10,12 @@
 #include "espgw_tel_gate.h"
 #include "gw.h"
 
-#define CTL_RING_SIZE	 4096
-#define INJECT_RING_SIZE 1024
-#define TCP_IP4_HDRS	 40 /* IPv4 + TCP headers without options: MSS = MTU - 40 */
-#define TCP_IP6_HDRS	 60 /* IPv6 + TCP */
+#define CTL_RING_SIZE	  4096
+#define INJECT_RING_SIZE  1024
+#define FRAGSTATE_ENTRIES 1024 /* per direction and worker: packets in fragments at once */
+#define FRAGSTATE_MS	  2000 /* as long as outer reassembly waits for a packet's fragments */
+#define TCP_IP4_HDRS	  40   /* IPv4 + TCP headers without options: MSS = MTU - 40 */
+#define TCP_IP6_HDRS	  60   /* IPv6 + TCP */
 
 static int
 workers_create(struct espgw_gw *gw, struct espgw_err *err)
@@ -74,7 +76,11 @@ qsbr_create(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
-/* Each worker reassembles the outer ESP fragments it receives, in its own table and pool. */
+/*
+ * Each worker reassembles the outer ESP fragments it receives, in its own
+ * table and pool, and keeps the verdicts of clear first fragments (RFC 4301
+ * 7.3) in a table of its own.
+ */
 static int
 reasm_create(struct espgw_gw *gw, struct espgw_err *err)
 {
@@ -89,9 +95,11 @@ reasm_create(struct espgw_gw *gw, struct espgw_err *err)
 		snprintf(name, sizeof(name), "espgw_reasm_w%u", i);
 		w->reasm = espgw_reasm_create(&conf, name, w->stats.drop,
 				(int)rte_lcore_to_socket_id(w->lcore_id));
-		if (w->reasm == NULL) {
+		w->frags = espgw_fragstate_create(FRAGSTATE_ENTRIES, FRAGSTATE_MS,
+				(int)rte_lcore_to_socket_id(w->lcore_id));
+		if (w->reasm == NULL || w->frags == NULL) {
 			snprintf(err->msg, sizeof(err->msg),
-					"out of memory for the reassembly table of worker %u", i);
+					"out of memory for the fragment tables of worker %u", i);
 			return -1;
 		}
 	}
@@ -439,6 +447,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	rte_free(gw->qsv);
 	for (i = 0; i < gw->n_workers; i++) {
 		espgw_reasm_free(gw->worker[i]->reasm);
+		espgw_fragstate_free(gw->worker[i]->frags);
 		rte_free(gw->worker[i]->stats.sa);
 		rte_free(gw->worker[i]);
 	}

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -13,42 +14,93 @@
 
 #define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
 
-void
-classify_burst(const struct espgw_spd *spd, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
+/*
+ * RFC 4301 7.3: a fragment's verdict is its first fragment's (see
+ * espgw_fragstate.h). Only against an SPD that selects ports: without port
+ * selectors a fragment matches what its packet matches.
+ */
+static uint32_t
+frag_verdict4(struct espgw_worker *w, enum espgw_fragstate_dir dir, const struct espgw_spd_key4 *k,
+		uint32_t res)
 {
+	if (k->frag == ESPGW_SPD_FRAG_FIRST)
+		espgw_fragstate_put4(w->frags, dir, k, res, w->now);
+	else if (!espgw_fragstate_get4(w->frags, dir, k, w->now, &res))
+		return CLASSIFY_NO_FIRST;
+	return res;
+}
+
+static uint32_t
+frag_verdict6(struct espgw_worker *w, enum espgw_fragstate_dir dir, const struct espgw_spd_key6 *k,
+		uint32_t res)
+{
+	if (k->frag == ESPGW_SPD_FRAG_FIRST)
+		espgw_fragstate_put6(w->frags, dir, k, res, w->now);
+	else if (!espgw_fragstate_get6(w->frags, dir, k, w->now, &res))
+		return CLASSIFY_NO_FIRST;
+	return res;
+}
+
+/* Keys of the burst by family (k4[i4[j]] is the key of m[j] when res[j] is CLASSIFY_V4). */
+struct keys {
 	struct espgw_spd_key4 k4[ESPGW_BURST_MAX];
 	struct espgw_spd_key6 k6[ESPGW_BURST_MAX];
 	const struct espgw_spd_key4 *p4[ESPGW_BURST_MAX];
 	const struct espgw_spd_key6 *p6[ESPGW_BURST_MAX];
-	uint32_t r4[ESPGW_BURST_MAX], r6[ESPGW_BURST_MAX];
-	uint16_t i, n4 = 0, n6 = 0;
+	uint16_t n4, n6;
+};
 
+static void
+keys_extract(struct keys *k, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
+{
+	uint16_t i;
+
+	k->n4 = k->n6 = 0;
 	for (i = 0; i < n; i++) {
 		const void *l3 = rte_pktmbuf_mtod_offset(m[i], const void *, m[i]->l2_len);
 		uint32_t len = rte_pktmbuf_data_len(m[i]) - m[i]->l2_len;
 
 		res[i] = CLASSIFY_BAD;
 		if (RTE_ETH_IS_IPV4_HDR(m[i]->packet_type)) {
-			if (espgw_spd_key4_extract(l3, len, &k4[n4]) == 0) {
-				p4[n4] = &k4[n4];
-				n4++;
+			if (espgw_spd_key4_extract(l3, len, &k->k4[k->n4]) == 0) {
+				k->p4[k->n4] = &k->k4[k->n4];
+				k->n4++;
 				res[i] = CLASSIFY_V4;
 			}
-		} else if (espgw_spd_key6_extract(l3, len, &k6[n6]) == 0) {
-			p6[n6] = &k6[n6];
-			n6++;
+		} else if (espgw_spd_key6_extract(l3, len, &k->k6[k->n6]) == 0) {
+			k->p6[k->n6] = &k->k6[k->n6];
+			k->n6++;
 			res[i] = CLASSIFY_V6;
 		}
 	}
-	if (n4)
-		espgw_spd_classify4(spd, p4, r4, n4);
-	if (n6)
-		espgw_spd_classify6(spd, p6, r6, n6);
-	for (i = 0, n4 = 0, n6 = 0; i < n; i++) {
-		if (res[i] == CLASSIFY_V4)
-			res[i] = r4[n4++];
-		else if (res[i] == CLASSIFY_V6)
-			res[i] = r6[n6++];
+}
+
+void
+classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_fragstate_dir dir,
+		struct rte_mbuf *m[], uint32_t res[], uint16_t n)
+{
+	uint32_t r4[ESPGW_BURST_MAX], r6[ESPGW_BURST_MAX];
+	bool frags = w->frags != NULL && espgw_spd_uses_ports(spd);
+	struct keys k;
+	uint16_t i, n4 = 0, n6 = 0;
+
+	keys_extract(&k, m, res, n);
+	if (k.n4)
+		espgw_spd_classify4(spd, k.p4, r4, k.n4);
+	if (k.n6)
+		espgw_spd_classify6(spd, k.p6, r6, k.n6);
+	for (i = 0; i < n; i++) {
+		if (res[i] == CLASSIFY_V4) {
+			res[i] = r4[n4];
+			if (unlikely(frags && k.k4[n4].frag != ESPGW_SPD_FRAG_NONE))
+				res[i] = frag_verdict4(w, dir, &k.k4[n4], res[i]);
+			n4++;
+		} else if (res[i] == CLASSIFY_V6) {
+			res[i] = r6[n6];
+			if (unlikely(frags && k.k6[n6].frag != ESPGW_SPD_FRAG_NONE))
+				res[i] = frag_verdict6(w, dir, &k.k6[n6], res[i]);
+			n6++;
+		}
 	}
 }
 

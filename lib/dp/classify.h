@@ -9,14 +9,21 @@
 #include "espgw_dp.h"
 
 /* Results beyond the SPD's own: the key could not be extracted (malformed L4). */
-#define CLASSIFY_BAD (UINT32_MAX - 2)
-#define CLASSIFY_V4  (UINT32_MAX - 3) /* internal markers, never returned */
-#define CLASSIFY_V6  (UINT32_MAX - 4)
+#define CLASSIFY_BAD	  (UINT32_MAX - 2)
+#define CLASSIFY_V4	  (UINT32_MAX - 3) /* internal markers, never returned */
+#define CLASSIFY_V6	  (UINT32_MAX - 4)
+#define CLASSIFY_NO_FIRST (UINT32_MAX - 5) /* a later fragment without its first's verdict */
+#define CLASSIFY_MISMATCH (UINT32_MAX - 6) /* must be protected, and is not */
 
-#define CLASSIFY_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < CLASSIFY_V6)
+#define CLASSIFY_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < CLASSIFY_MISMATCH)
 
-/* L3 at m->l2_len, family in packet_type. res[i]: an ESPGW_SPD_* result or CLASSIFY_BAD. */
-void classify_burst(const struct espgw_spd *spd, struct rte_mbuf *m[], uint32_t res[], uint16_t n);
+/*
+ * L3 at m->l2_len, family in packet_type. res[i]: an ESPGW_SPD_* result,
+ * CLASSIFY_BAD, or CLASSIFY_NO_FIRST: fragments get their first fragment's
+ * verdict, kept in w's fragment state for direction dir (espgw_fragstate.h).
+ */
+void classify_burst(struct espgw_worker *w, const struct espgw_spd *spd,
+		enum espgw_fragstate_dir dir, struct rte_mbuf *m[], uint32_t res[], uint16_t n);
 
 /*
  * An ICMP error the control path made (L3 at m->l2_len, parsed: l3_len set),
@@ -37,6 +44,10 @@ classify_drop(uint32_t res)
 		return ESPGW_DROP_SPD_DISCARD;
 	case CLASSIFY_BAD:
 		return ESPGW_DROP_BAD_L3;
+	case CLASSIFY_NO_FIRST:
+		return ESPGW_DROP_FRAG_NO_FIRST;
+	case CLASSIFY_MISMATCH:
+		return ESPGW_DROP_POLICY_MISMATCH;
 	default:
 		return ESPGW_DROP_NO_POLICY;
 	}

@@ -17,6 +17,7 @@
 
 #include "espgw_esp.h"
 #include "espgw_frag.h"
+#include "espgw_fragstate.h"
 #include "espgw_host.h"
 #include "espgw_input.h"
 #include "espgw_port.h"
@@ -91,9 +92,10 @@ struct espgw_worker {
 	struct rte_ring *ctl;	   /* packets for the control path (ARP, ICMP to us, ...) */
 	struct rte_ring *inject;   /* worker 0: the control path's packets for the outbound path */
 	struct espgw_reasm *reasm; /* outer ESP fragments addressed to the gateway */
-	struct rte_rcu_qsbr *qsv;  /* quiescent state reported once per loop (neighbor aging) */
-	uint64_t now;		   /* TSC at the start of this loop iteration */
-	uint64_t dp[ESPGW_DP_MAX]; /* enum espgw_dp_counter (REASM_* are kept by reasm) */
+	struct espgw_fragstate *frags; /* first fragments' verdicts (RFC 4301 7.3) */
+	struct rte_rcu_qsbr *qsv;      /* quiescent state reported once per loop (neighbor aging) */
+	uint64_t now;		       /* TSC at the start of this loop iteration */
+	uint64_t dp[ESPGW_DP_MAX];     /* enum espgw_dp_counter (REASM_* are kept by reasm) */
 	uint16_t burst;
 	uint16_t txq;
 	uint16_t n_rxq;

@@ -43,7 +43,7 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 
 	if (n == 0)
 		return;
-	classify_burst(w->t->spd_in, m, res, n);
+	classify_burst(w, w->t->spd_in, ESPGW_FS_IN, m, res, n);
 	for (i = 0; i < n; i++) {
 		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]));
 	}
@@ -83,7 +83,7 @@ local_clear(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 
 	if (n == 0)
 		return;
-	classify_burst(w->t->spd_in, m, res, n);
+	classify_burst(w, w->t->spd_in, ESPGW_FS_IN, m, res, n);
 	for (i = 0; i < n; i++) {
 		why = transit_verdict(res[i]);
 		if (why == ESPGW_DROP_MAX)
@@ -147,8 +147,8 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 static enum espgw_drop
 inner_verdict(struct rte_mbuf *m, uint32_t res)
 {
-	if (res == CLASSIFY_BAD)
-		return ESPGW_DROP_BAD_L3;
+	if (res == CLASSIFY_BAD || res == CLASSIFY_NO_FIRST)
+		return classify_drop(res);
 	if (!CLASSIFY_IS_PROTECT(res) || ESPGW_SPD_SA_INDEX(res) != *espgw_mbuf_sa(m))
 		return ESPGW_DROP_POLICY_MISMATCH;
 	return ESPGW_DROP_MAX;
@@ -182,7 +182,7 @@ stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	uint16_t i, k;
 
 	k = inner_parse(w, m, n);
-	classify_burst(w->t->spd_in, m, res, k);
+	classify_burst(w, w->t->spd_in, ESPGW_FS_INNER, m, res, k);
 	for (i = 0, n = 0; i < k; i++) {
 		enum espgw_drop why = inner_verdict(m[i], res[i]);
 

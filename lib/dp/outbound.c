@@ -147,8 +147,27 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const u
 {
 	uint32_t res[ESPGW_BURST_MAX];
 
-	classify_burst(w->t->spd_out, m, res, n);
+	classify_burst(w, w->t->spd_out, ESPGW_FS_OUT, m, res, n);
 	outbound_apply(w, m, n, proto, res);
+}
+
+/*
+ * An ICMP error goes where the traffic back to the quoted packet's sender
+ * goes (RFC 4301 6.2); about a packet that came out of a tunnel only through
+ * an SA: a rule that would send it in clear would send the tunnel's
+ * plaintext, which it quotes, across the internet.
+ */
+static uint32_t
+injected_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint32_t own)
+{
+	uint32_t kind = espgw_inject_kind(m), res;
+
+	if (kind == ESPGW_INJECT_OWN)
+		return own;
+	res = classify_quote(spd, m);
+	if (kind == ESPGW_INJECT_QUOTE_SA && !CLASSIFY_IS_PROTECT(res))
+		return CLASSIFY_MISMATCH;
+	return res;
 }
 
 /* The control path's packets: replies by their own header, ICMP errors by what they quote. */
@@ -159,9 +178,8 @@ stage_outbound_injected(
 	uint32_t res[ESPGW_BURST_MAX];
 	uint16_t i;
 
-	classify_burst(w->t->spd_out, m, res, n);
+	classify_burst(w, w->t->spd_out, ESPGW_FS_OUT, m, res, n);
 	for (i = 0; i < n; i++)
-		if (espgw_inject_kind(m[i]) == ESPGW_INJECT_QUOTE)
-			res[i] = classify_quote(w->t->spd_out, m[i]);
+		res[i] = injected_verdict(w->t->spd_out, m[i], res[i]);
 	outbound_apply(w, m, n, proto, res);
 }

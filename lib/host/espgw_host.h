@@ -73,11 +73,13 @@ espgw_ctl_tag_mtu(const struct rte_mbuf *m)
  * carries in m->hash.usr how the outbound SPD classifies it: by its own
  * header (replies), or, for an ICMP error, by the packet it quotes with source
  * and destination (and ports) swapped (RFC 4301 6.2): the error about a
- * packet goes back the way that packet's traffic goes, through its SA if it
- * came through one, and is dropped if no rule sends that traffic back.
+ * packet goes back the way that packet's traffic goes, and is dropped if no
+ * rule sends that traffic back; about a packet that came out of a tunnel,
+ * only through an SA, never in clear, whatever a bypass rule says.
  */
-#define ESPGW_INJECT_OWN   0u
-#define ESPGW_INJECT_QUOTE 1u
+#define ESPGW_INJECT_OWN      0u
+#define ESPGW_INJECT_QUOTE    1u
+#define ESPGW_INJECT_QUOTE_SA 2u /* the quoted packet came out of a tunnel: back only through one */
 
 static inline uint32_t
 espgw_inject_kind(const struct rte_mbuf *m)

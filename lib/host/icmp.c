@@ -229,6 +229,7 @@ struct err_ctx {
 	uint16_t quote;		  /* bytes of the packet quoted */
 	uint16_t port;		  /* the arrival port (in a frame) */
 	bool inject;		  /* through the outbound path, classified by the quote */
+	bool through_sa; /* the packet came out of a tunnel: the error only goes back in one */
 	enum err_kind kind;
 	uint16_t mtu; /* ERR_TOO_BIG */
 };
@@ -324,6 +325,7 @@ err_via_tunnel(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c
 	if (hop == NULL || host_src_addr(h, hop->port_idx, &c->peer, &c->src) < 0)
 		return false;
 	c->inject = true;
+	c->through_sa = true;
 	return !(c->src.family == ESPGW_AF_INET6 && c->src.v6[0] == 0xfe);
 }
 
@@ -339,6 +341,7 @@ err_allowed(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 
 	c->quote = (uint16_t)RTE_MIN(len, room);
 	c->inject = false;
+	c->through_sa = false;
 	host_ip_of(m, m->l2_len, true, &c->peer);
 	if (!(v4 ? v4_may_answer(l3, len) : v6_may_answer(l3, len)))
 		return false;
@@ -366,7 +369,9 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 		icmp4_err_fill((struct rte_ipv4_hdr *)(eth + 1), c);
 	else
 		icmp6_err_fill((struct rte_ipv6_hdr *)(eth + 1), c);
-	return c->inject ? host_inject(h, m, ESPGW_INJECT_QUOTE) : host_send(h, c->port, m);
+	if (!c->inject)
+		return host_send(h, c->port, m);
+	return host_inject(h, m, c->through_sa ? ESPGW_INJECT_QUOTE_SA : ESPGW_INJECT_QUOTE);
 }
 
 /*

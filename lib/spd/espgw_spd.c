@@ -9,6 +9,7 @@
  * says "higher priority wins" and leaves ties undefined, so each rule gets a
  * distinct ACL priority from its rank in (priority, config order).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct espgw_spd {
 	struct rte_acl_ctx *acl4; /* NULL when the family has no rule */
 	struct rte_acl_ctx *acl6;
 	unsigned int n4, n6;
+	bool ports; /* some rule selects ports (or ICMP type / code) */
 };
 
 /* Names of ACL contexts must be unique process-wide (rte_acl_create returns an
@@ -222,6 +224,7 @@ struct build {
 	struct rank *order; /* best first */
 	unsigned int n;
 	unsigned int n4, n6;
+	bool ports;
 };
 
 static int
@@ -233,6 +236,13 @@ rank_cmp(const void *a, const void *b)
 		return x->prio < y->prio ? -1 : 1;
 	/* Equal priority: the rule defined first wins. */
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static bool
+sp_has_ports(const struct espgw_sp_conf *sp)
+{
+	return sp->sport_lo != 0 || sp->sport_hi != UINT16_MAX || sp->dport_lo != 0 ||
+	       sp->dport_hi != UINT16_MAX;
 }
 
 static int
@@ -257,6 +267,7 @@ build_order(struct build *b, enum espgw_dir dir, struct espgw_err *err)
 		}
 		b->n4 += fam != ESPGW_AF_INET6;
 		b->n6 += fam != ESPGW_AF_INET;
+		b->ports |= sp_has_ports(&s->sps[i]);
 		b->order[b->n].prio = s->sps[i].priority;
 		b->order[b->n++].idx = i;
 	}
@@ -362,7 +373,14 @@ espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, con
 	free(b.order);
 	spd->n4 = b.n4;
 	spd->n6 = b.n6;
+	spd->ports = b.ports;
 	return spd;
+}
+
+bool
+espgw_spd_uses_ports(const struct espgw_spd *spd)
+{
+	return spd->ports;
 }
 
 void

@@ -11,6 +11,7 @@
 #ifndef ESPGW_SPD_H
 #define ESPGW_SPD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "espgw_store.h"
@@ -34,6 +35,9 @@ struct espgw_spd_key4 {
 	uint32_t dst;
 	uint16_t sport;
 	uint16_t dport;
+	/* Not matched: what RFC 4301 7.3 needs to know of a fragment. */
+	uint8_t frag;	  /* ESPGW_SPD_FRAG_* */
+	uint32_t frag_id; /* IPv4 identification (RFC 791) */
 } __attribute__((packed));
 
 struct espgw_spd_key6 {
@@ -43,7 +47,14 @@ struct espgw_spd_key6 {
 	uint8_t dst[16];
 	uint16_t sport;
 	uint16_t dport;
+	uint8_t frag;	  /* ESPGW_SPD_FRAG_* */
+	uint32_t frag_id; /* from the fragment header (RFC 8200 4.5) */
 } __attribute__((packed));
+
+/* A key's fragment kind: not a fragment, the first one (ports known), a later one (OPAQUE). */
+#define ESPGW_SPD_FRAG_NONE  0
+#define ESPGW_SPD_FRAG_FIRST 1
+#define ESPGW_SPD_FRAG_LATER 2
 
 struct espgw_spd;
 
@@ -68,6 +79,12 @@ void espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key
 		uint32_t res[], uint32_t n);
 void espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[],
 		uint32_t res[], uint32_t n);
+
+/*
+ * Does some rule select ports? Only then can a fragment without ports (a
+ * non-initial one) get another rule than its packet's (RFC 4301 7).
+ */
+bool espgw_spd_uses_ports(const struct espgw_spd *spd);
 
 /* Number of rules of each family (for logs and tests). */
 unsigned int espgw_spd_rules4(const struct espgw_spd *spd);

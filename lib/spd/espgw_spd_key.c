@@ -80,8 +80,13 @@ espgw_spd_key4_extract(const void *ip4, uint32_t len, struct espgw_spd_key4 *k)
 	k->proto = h->next_proto_id;
 	k->src = h->src_addr;
 	k->dst = h->dst_addr;
-	if ((rte_be_to_cpu_16(h->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) != 0)
+	k->frag_id = h->packet_id;
+	if ((rte_be_to_cpu_16(h->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) != 0) {
+		k->frag = ESPGW_SPD_FRAG_LATER;
 		return 0; /* non-initial fragment: ports OPAQUE */
+	}
+	if ((rte_be_to_cpu_16(h->fragment_offset) & RTE_IPV4_HDR_MF_FLAG) != 0)
+		k->frag = ESPGW_SPD_FRAG_FIRST;
 	if (l4_ports((const uint8_t *)ip4 + hl, len - hl, k->proto, &sport, &dport) < 0)
 		return -1;
 	k->sport = sport;
@@ -92,10 +97,11 @@ espgw_spd_key4_extract(const void *ip4, uint32_t len, struct espgw_spd_key4 *k)
 /*
  * Step over the extension header at *off (RFC 8200 4). Returns 1 when another
  * header follows, 0 at the upper layer, 2 after a non-first fragment header,
- * -1 when the header does not fit in len.
+ * -1 when the header does not fit in len. A fragment header's kind and
+ * identification go to k (an atomic fragment, RFC 6946, is no fragment).
  */
 static int
-ext_step(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *nh)
+ext_step(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *nh, struct espgw_spd_key6 *k)
 {
 	uint16_t frag;
 
@@ -113,8 +119,15 @@ ext_step(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *nh)
 			return -1;
 		*nh = p[*off];
 		memcpy(&frag, p + *off + 2, sizeof(frag));
+		memcpy(&k->frag_id, p + *off + 4, sizeof(k->frag_id));
 		*off += 8;
-		return (rte_be_to_cpu_16(frag) & 0xfff8) != 0 ? 2 : 1;
+		frag = rte_be_to_cpu_16(frag);
+		if ((frag & 0xfff8) != 0) {
+			k->frag = ESPGW_SPD_FRAG_LATER;
+			return 2;
+		}
+		k->frag = (frag & 1) != 0 ? ESPGW_SPD_FRAG_FIRST : ESPGW_SPD_FRAG_NONE;
+		return 1;
 	default:
 		return 0;
 	}
@@ -138,7 +151,7 @@ espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k)
 	memcpy(k->src, h->src_addr, sizeof(k->src));
 	memcpy(k->dst, h->dst_addr, sizeof(k->dst));
 	for (i = 0; i <= EXT_MAX && rc == 1; i++)
-		rc = ext_step(p, len, &off, &nh);
+		rc = ext_step(p, len, &off, &nh, k);
 	k->proto = nh;
 	if (rc < 0 || rc == 1)
 		return -1; /* truncated, or a chain longer than EXT_MAX */

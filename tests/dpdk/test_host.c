@@ -1201,6 +1201,7 @@ test_errors_through_tunnel(void **state)
 	memcpy(orig, rte_pktmbuf_mtod(m, const uint8_t *), 200);
 	in(tag(m, ESPGW_CTL_TTL, 0), T0);
 	m = injected(0x0800);
+	assert_int_equal(espgw_inject_kind(m), ESPGW_INJECT_QUOTE_SA); /* back through an SA only */
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 28 + 200);
 	icmp_err_check(p + 14, orig, 200, "10.1.0.1", "10.2.0.5", 65, 11);
@@ -1210,6 +1211,7 @@ test_errors_through_tunnel(void **state)
 	memcpy(orig, rte_pktmbuf_mtod(m, const uint8_t *), 1500);
 	in(tag(m, ESPGW_CTL_TOO_BIG, 1400), T0);
 	m = injected(0x86dd);
+	assert_int_equal(espgw_inject_kind(m), ESPGW_INJECT_QUOTE_SA);
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1280);
 	icmp_err_check(p + 14, orig, 1500, "2001:db8:1::1", "2001:db8:2::5", 65, 2);

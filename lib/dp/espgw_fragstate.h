@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stateful fragment checking (RFC 4301 7.3) for clear fragments: a
+ * non-initial fragment carries no ports, so against an SPD whose rules select
+ * ports it could match another rule than its packet (a protect rule for
+ * "udp 5000" and a broader bypass: the first fragment encrypted, the rest in
+ * clear). The first fragment's verdict is remembered, keyed as reassembly
+ * keys fragments (RFC 791: addresses, protocol, identification; RFC 8200
+ * 4.5: addresses and identification), and every later fragment of the packet
+ * gets exactly that verdict; one that finds none (it came first, or the
+ * state is gone) is dropped as frag_no_first. A gateway's own reassembly of
+ * clear transit traffic would do the same at the cost of refragmenting what
+ * it forwards (and IPv6 may not be refragmented on the way, RFC 8200 5), so
+ * espgw keeps the fragments as they are and only their verdicts.
+ *
+ * One table per worker (no locks), one region per direction, so that clear
+ * fragments from the unprotected side cannot evict the state of the LAN's or
+ * of what came out of tunnels. Direct-mapped: a collision replaces the older
+ * entry, which costs the packet whose state it was its later fragments (a
+ * drop, never a wrong verdict: the key is compared in full).
+ */
+#ifndef ESPGW_FRAGSTATE_H
+#define ESPGW_FRAGSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "espgw_spd.h"
+
+enum espgw_fragstate_dir {
+	ESPGW_FS_OUT,	/* from a protected port, against the outbound SPD */
+	ESPGW_FS_IN,	/* clear from an unprotected port, against the inbound SPD */
+	ESPGW_FS_INNER, /* out of a tunnel, against the inbound SPD */
+	ESPGW_FS_NDIR,
+};
+
+struct espgw_fragstate;
+
+/* entries per direction (rounded up to a power of 2); state older than timeout_ms is gone. */
+struct espgw_fragstate *espgw_fragstate_create(uint32_t entries, uint32_t timeout_ms, int socket);
+void espgw_fragstate_free(struct espgw_fragstate *fs);
+
+/* The first fragment's verdict (an SPD result), at time now (TSC cycles). */
+void espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key4 *k, uint32_t verdict, uint64_t now);
+void espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key6 *k, uint32_t verdict, uint64_t now);
+/* A later fragment's verdict: false when there is none. */
+bool espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key4 *k, uint64_t now, uint32_t *verdict);
+bool espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key6 *k, uint64_t now, uint32_t *verdict);
+
+#endif

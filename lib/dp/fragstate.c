@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Stateful fragment checking, RFC 4301 7.3 (espgw_fragstate.h). */
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "espgw_fragstate.h"
+
+/* What identifies the fragments of one packet, in one direction. */
+struct fs_key {
+	uint8_t dir;
+	uint8_t family;
+	uint8_t proto; /* IPv4 only: RFC 8200 4.5 leaves it out of IPv6's key */
+	uint8_t pad;
+	uint32_t id;
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+
+struct fs_entry {
+	struct fs_key key;
+	uint32_t verdict;
+	uint64_t expires; /* TSC; 0: empty */
+} __rte_aligned(64);
+
+struct espgw_fragstate {
+	uint32_t mask; /* entries per direction - 1 */
+	uint64_t ttl;  /* TSC cycles */
+	struct fs_entry e[];
+};
+
+struct espgw_fragstate *
+espgw_fragstate_create(uint32_t entries, uint32_t timeout_ms, int socket)
+{
+	uint32_t n = rte_align32pow2(RTE_MAX(entries, 2u));
+	struct espgw_fragstate *fs;
+
+	fs = rte_zmalloc_socket("espgw_fragstate",
+			sizeof(*fs) + (size_t)n * ESPGW_FS_NDIR * sizeof(fs->e[0]),
+			RTE_CACHE_LINE_SIZE, socket);
+	if (fs == NULL)
+		return NULL;
+	fs->mask = n - 1;
+	fs->ttl = rte_get_tsc_hz() / 1000 * timeout_ms;
+	return fs;
+}
+
+void
+espgw_fragstate_free(struct espgw_fragstate *fs)
+{
+	rte_free(fs);
+}
+
+static void
+key4(struct fs_key *fk, enum espgw_fragstate_dir dir, const struct espgw_spd_key4 *k)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->dir = (uint8_t)dir;
+	fk->family = 4;
+	fk->proto = k->proto;
+	fk->id = k->frag_id;
+	memcpy(fk->src, &k->src, 4);
+	memcpy(fk->dst, &k->dst, 4);
+}
+
+static void
+key6(struct fs_key *fk, enum espgw_fragstate_dir dir, const struct espgw_spd_key6 *k)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->dir = (uint8_t)dir;
+	fk->family = 6;
+	fk->id = k->frag_id;
+	memcpy(fk->src, k->src, 16);
+	memcpy(fk->dst, k->dst, 16);
+}
+
+/* The key's slot, in its direction's region. */
+static struct fs_entry *
+slot(const struct espgw_fragstate *fs, const struct fs_key *fk)
+{
+	uint32_t h = rte_hash_crc(fk, sizeof(*fk), 0) & fs->mask;
+
+	return (struct fs_entry *)&fs->e[(uint32_t)fk->dir * (fs->mask + 1) + h];
+}
+
+static void
+put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint64_t now)
+{
+	struct fs_entry *e = slot(fs, fk);
+
+	e->key = *fk;
+	e->verdict = verdict;
+	e->expires = now + fs->ttl;
+}
+
+static bool
+get(const struct espgw_fragstate *fs, const struct fs_key *fk, uint64_t now, uint32_t *verdict)
+{
+	const struct fs_entry *e = slot(fs, fk);
+
+	if (e->expires <= now || memcmp(&e->key, fk, sizeof(*fk)) != 0)
+		return false;
+	*verdict = e->verdict;
+	return true;
+}
+
+void
+espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key4 *k, uint32_t verdict, uint64_t now)
+{
+	struct fs_key fk;
+
+	key4(&fk, dir, k);
+	put(fs, &fk, verdict, now);
+}
+
+void
+espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key6 *k, uint32_t verdict, uint64_t now)
+{
+	struct fs_key fk;
+
+	key6(&fk, dir, k);
+	put(fs, &fk, verdict, now);
+}
+
+bool
+espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key4 *k, uint64_t now, uint32_t *verdict)
+{
+	struct fs_key fk;
+
+	key4(&fk, dir, k);
+	return get(fs, &fk, now, verdict);
+}
+
+bool
+espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+		const struct espgw_spd_key6 *k, uint64_t now, uint32_t *verdict)
+{
+	struct fs_key fk;
+
+	key6(&fk, dir, k);
+	return get(fs, &fk, now, verdict);
+}
