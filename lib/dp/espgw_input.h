@@ -59,42 +59,60 @@ struct espgw_input {
 void espgw_input_build(
 		struct espgw_input *in, const struct espgw_store *s, const struct espgw_ports *p);
 
+/* How a packet came: what some rules depend on. */
+enum espgw_input_from {
+	ESPGW_FROM_UNICAST, /* a frame for the port's MAC */
+	ESPGW_FROM_GROUP,   /* a frame for a link-layer broadcast or multicast address */
+	ESPGW_FROM_TUNNEL,  /* out of a tunnel: no link, so no link-local address either */
+};
+
 /*
  * The rules themselves, for a packet the shortcut could not clear (L3 at
- * ip, family by the function). l2_group: it came in a frame sent to a
- * link-layer broadcast or multicast address. ESPGW_DROP_MAX when it may go on.
+ * ip, family by the function). ESPGW_DROP_MAX when it may go on.
  */
-enum espgw_drop espgw_input_check4(
-		const struct espgw_input *in, const struct rte_ipv4_hdr *ip, bool l2_group);
-enum espgw_drop espgw_input_check6(
-		const struct espgw_input *in, const struct rte_ipv6_hdr *ip, bool l2_group);
+enum espgw_drop espgw_input_check4(const struct espgw_input *in, const struct rte_ipv4_hdr *ip,
+		enum espgw_input_from from);
+enum espgw_drop espgw_input_check6(const struct espgw_input *in, const struct rte_ipv6_hdr *ip,
+		enum espgw_input_from from);
 
 /*
  * The verdict on a parsed packet whose L3 header is at l3: ESPGW_DROP_MAX
- * when it may go on. l2_group: it came in a frame sent to a link-layer
- * broadcast or multicast address.
+ * when it may go on.
  */
 static inline enum espgw_drop
-espgw_input_rules(const struct espgw_input *in, const uint8_t *l3, bool v4, bool l2_group)
+espgw_input_rules(const struct espgw_input *in, const uint8_t *l3, bool v4,
+		enum espgw_input_from from)
 {
+	bool plain = from == ESPGW_FROM_UNICAST;
+
 	if (v4) {
-		if (likely(!l2_group &&
-				    (in->first4[l3[12]] | in->first4[l3[16]] | in->last4[l3[15]] |
+		if (likely(plain && (in->first4[l3[12]] | in->first4[l3[16]] | in->last4[l3[15]] |
 						    in->last4[l3[19]]) == 0))
 			return ESPGW_DROP_MAX;
-		return espgw_input_check4(in, (const struct rte_ipv4_hdr *)l3, l2_group);
+		return espgw_input_check4(in, (const struct rte_ipv4_hdr *)l3, from);
 	}
-	if (likely(!l2_group && (in->first6[l3[8]] | in->first6[l3[24]] | in->last6[l3[23]]) == 0))
+	if (likely(plain && (in->first6[l3[8]] | in->first6[l3[24]] | in->last6[l3[23]]) == 0))
 		return ESPGW_DROP_MAX;
-	return espgw_input_check6(in, (const struct rte_ipv6_hdr *)l3, l2_group);
+	return espgw_input_check6(in, (const struct rte_ipv6_hdr *)l3, from);
 }
 
-/* The same for a parsed packet in an mbuf (L3 at m->l2_len, family in packet_type). */
+/*
+ * What came out of a tunnel (L3 at m->l2_len, family in packet_type). Its
+ * shortcut is the same: link-local addresses are special in the tables.
+ */
 static inline enum espgw_drop
-espgw_input_rules_mbuf(const struct espgw_input *in, const struct rte_mbuf *m, bool l2_group)
+espgw_input_rules_tunnel(const struct espgw_input *in, const struct rte_mbuf *m)
 {
-	return espgw_input_rules(in, rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len),
-			RTE_ETH_IS_IPV4_HDR(m->packet_type), l2_group);
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	bool v4 = RTE_ETH_IS_IPV4_HDR(m->packet_type);
+
+	if (likely(v4 && (in->first4[l3[12]] | in->first4[l3[16]] | in->last4[l3[15]] |
+					 in->last4[l3[19]]) == 0))
+		return ESPGW_DROP_MAX;
+	if (likely(!v4 && (in->first6[l3[8]] | in->first6[l3[24]] | in->last6[l3[23]]) == 0))
+		return ESPGW_DROP_MAX;
+	return v4 ? espgw_input_check4(in, (const struct rte_ipv4_hdr *)l3, ESPGW_FROM_TUNNEL)
+		  : espgw_input_check6(in, (const struct rte_ipv6_hdr *)l3, ESPGW_FROM_TUNNEL);
 }
 
 #endif

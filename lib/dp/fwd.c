@@ -223,7 +223,8 @@ void
 stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
 	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
-	uint16_t i;
+	struct rte_mbuf *again[ESPGW_BURST_MAX];
+	uint16_t i, na = 0;
 
 	if (n == 0)
 		return;
@@ -231,9 +232,13 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	for (i = 0; i < n; i++) {
 		if (hop[i] != NULL && hop[i]->local)
 			stage_to_ctl(w, m[i]);
+		else if (stage_hop_unprotected(w, hop[i]))
+			again[na++] = m[i];
 		else
 			forward_hop(w, m[i], hop[i], *espgw_mbuf_sa(m[i]));
 	}
+	if (na)
+		stage_outbound_again(w, again, na);
 }
 
 /*

@@ -35,18 +35,27 @@ transit_verdict(uint32_t res)
 	return CLASSIFY_IS_PROTECT(res) ? ESPGW_DROP_POLICY_MISMATCH : classify_drop(res);
 }
 
+/* Let in by the inbound SPD, then out again through the outbound one when it leaves by WAN. */
 static void
 transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[], uint16_t n)
 {
+	struct rte_mbuf *again[ESPGW_BURST_MAX];
 	uint32_t res[ESPGW_BURST_MAX];
-	uint16_t i;
+	enum espgw_drop why;
+	uint16_t i, na = 0;
 
 	if (n == 0)
 		return;
 	classify_burst(w, w->t->spd_in, ESPGW_FS_IN, m, res, n);
 	for (i = 0; i < n; i++) {
-		stage_forward_clear(w, m[i], hop[i], transit_verdict(res[i]));
+		why = transit_verdict(res[i]);
+		if (why == ESPGW_DROP_MAX && stage_hop_unprotected(w, hop[i]))
+			again[na++] = m[i];
+		else
+			stage_forward_clear(w, m[i], hop[i], why);
 	}
+	if (na)
+		stage_outbound_again(w, again, na);
 }
 
 /* An outer ESP fragment for us: the whole packet joins the ESP burst once complete. */
@@ -166,7 +175,7 @@ inner_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		enum pkt_class c = pkt_parse(m[i], 0, &proto, &why);
 
 		if (c == PKT_IPV4 || c == PKT_IPV6)
-			why = espgw_input_rules_mbuf(w->t->input, m[i], false);
+			why = espgw_input_rules_tunnel(w->t->input, m[i]);
 		if (why == ESPGW_DROP_MAX)
 			m[k++] = m[i];
 		else

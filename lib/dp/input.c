@@ -47,7 +47,8 @@ martian_dst4(uint32_t d)
 }
 
 enum espgw_drop
-espgw_input_check4(const struct espgw_input *in, const struct rte_ipv4_hdr *ip, bool l2_group)
+espgw_input_check4(const struct espgw_input *in, const struct rte_ipv4_hdr *ip,
+		enum espgw_input_from from)
 {
 	uint32_t s = rte_be_to_cpu_32(ip->src_addr), d = rte_be_to_cpu_32(ip->dst_addr);
 
@@ -59,10 +60,14 @@ espgw_input_check4(const struct espgw_input *in, const struct rte_ipv4_hdr *ip, 
 		return ESPGW_DROP_OWN_SRC;
 	if (d >> 28 == 0xe || d == UINT32_MAX || has4(in->bcast4, in->n_bcast4, ip->dst_addr))
 		return ESPGW_DROP_BCAST_MCAST_DST;
-	if (l2_group)
+	if (from == ESPGW_FROM_GROUP)
 		return ESPGW_DROP_L2_GROUP_UNICAST;
-	/* RFC 3927 7: 169.254/16 stays on its link, unless it is to us. */
-	if ((s >> 16 == 0xa9fe || d >> 16 == 0xa9fe) && !has4(in->own4, in->n_own4, ip->dst_addr))
+	/*
+	 * RFC 3927 7: 169.254/16 stays on its link, unless it is to us from it;
+	 * a tunnel is no link (a reply would be routed off-link, 2.6.2).
+	 */
+	if ((s >> 16 == 0xa9fe || d >> 16 == 0xa9fe) &&
+			(from == ESPGW_FROM_TUNNEL || !has4(in->own4, in->n_own4, ip->dst_addr)))
 		return ESPGW_DROP_LINK_LOCAL;
 	return ESPGW_DROP_MAX;
 }
@@ -97,7 +102,8 @@ martian_src6(const uint64_t s[2], const uint8_t *sb, const uint8_t *db)
 }
 
 enum espgw_drop
-espgw_input_check6(const struct espgw_input *in, const struct rte_ipv6_hdr *ip, bool l2_group)
+espgw_input_check6(const struct espgw_input *in, const struct rte_ipv6_hdr *ip,
+		enum espgw_input_from from)
 {
 	const uint8_t *sb = ip->src_addr, *db = ip->dst_addr;
 	uint64_t s[2], d[2];
@@ -111,8 +117,11 @@ espgw_input_check6(const struct espgw_input *in, const struct rte_ipv6_hdr *ip, 
 		return ESPGW_DROP_MARTIAN_DST;
 	if (own6(in, s))
 		return ESPGW_DROP_OWN_SRC;
-	if (l2_group && db[0] != 0xff)
+	if (from == ESPGW_FROM_GROUP && db[0] != 0xff)
 		return ESPGW_DROP_L2_GROUP_UNICAST;
+	/* A tunnel is no link: link-local addresses never come out of one. */
+	if (from == ESPGW_FROM_TUNNEL && (ll6(sb) || ll6(db)))
+		return ESPGW_DROP_LINK_LOCAL;
 	/* RFC 4291 2.5.6: a link-local source may reach us, or the link, nothing further. */
 	if (ll6(sb) && db[0] != 0xff && !ll6(db) && !own6(in, d))
 		return ESPGW_DROP_LINK_LOCAL;

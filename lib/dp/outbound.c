@@ -4,6 +4,7 @@
  * outbound SPD, then protect (ESP), bypass (forward in clear) or discard.
  * No matching rule means discard (RFC 4301 4.4.1, fail-closed).
  */
+#include <rte_ether.h>
 #include <rte_ip.h>
 
 #include "classify.h"
@@ -115,7 +116,11 @@ unprotected(struct espgw_worker *w, struct rte_mbuf *m[], const uint32_t res[], 
 	}
 }
 
-/* What each packet's outbound policy (res[i]) says: protect, bypass, discard. */
+/*
+ * What each packet's outbound policy (res[i]) says: protect, bypass, discard.
+ * proto: from a port, the upper protocols (link mechanics go to the control
+ * path); NULL for packets already forwarded once.
+ */
 static void
 outbound_apply(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[],
 		const uint32_t res[])
@@ -128,7 +133,7 @@ outbound_apply(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const u
 	b.n = 0;
 	for (i = 0; i < n; i++) {
 		/* Link mechanics (ND above all) belong to the control path, whatever the SPD says. */
-		if (pkt_link_mechanics6(m[i], proto[i])) {
+		if (proto != NULL && pkt_link_mechanics6(m[i], proto[i])) {
 			stage_to_ctl(w, m[i]);
 		} else if (!CLASSIFY_IS_PROTECT(res[i])) {
 			rest_res[nr] = res[i];
@@ -182,4 +187,33 @@ stage_outbound_injected(
 	for (i = 0; i < n; i++)
 		res[i] = injected_verdict(w->t->spd_out, m[i], res[i]);
 	outbound_apply(w, m, n, proto, res);
+}
+
+/*
+ * A packet that entered from the unprotected side (decrypted, or in clear by
+ * an inbound bypass) and is routed back out of an unprotected port crosses
+ * the IPsec boundary once more, outward (RFC 4301 5.1): the outbound SPD
+ * decides it like any packet from the LAN (a hub between two tunnels
+ * re-encrypts, discard and no rule drop). Data at L3, after l2_len bytes of
+ * old L2 (none for decrypted packets): an L2 header of the outbound path's
+ * kind is made in front.
+ */
+void
+stage_outbound_again(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t res[ESPGW_BURST_MAX];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (m[i]->l2_len == 0 && rte_pktmbuf_prepend(m[i], RTE_ETHER_HDR_LEN) == NULL) {
+			drop(w, m[i], ESPGW_DROP_BAD_L3); /* no headroom: cannot happen with our pools */
+			continue;
+		}
+		m[i]->l2_len = RTE_ETHER_HDR_LEN;
+		m[k++] = m[i];
+	}
+	if (k == 0)
+		return;
+	classify_burst(w, w->t->spd_out, ESPGW_FS_OUT, m, res, k);
+	outbound_apply(w, m, k, NULL, res);
 }

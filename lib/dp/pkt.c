@@ -161,6 +161,38 @@ ipv6_ext_check(const uint8_t *h, uint8_t nh, int i)
 	return ESPGW_DROP_MAX;
 }
 
+/*
+ * A first fragment carries the rest of the header chain (RFC 7112 5, RFC 8200
+ * 4.5): the headers behind its fragment header (at off) are held to the same
+ * rules, so a fragment header in front hides neither a type 0 routing header
+ * nor a misplaced hop-by-hop header. A later fragment carries none.
+ */
+static enum espgw_drop
+ipv6_after_frag(const uint8_t *p, uint32_t avail, uint32_t off, int i)
+{
+	enum espgw_drop why;
+	uint16_t fo;
+	uint8_t nh;
+
+	if (off + 8 > avail)
+		return ESPGW_DROP_BAD_L3;
+	memcpy(&fo, p + off + 2, sizeof(fo));
+	if ((rte_be_to_cpu_16(fo) & 0xfff8) != 0)
+		return ESPGW_DROP_MAX;
+	nh = p[off];
+	off += 8;
+	for (i++; i < IPV6_EXT_MAX && ipv6_is_ext(nh); i++) {
+		if (off + 8 > avail)
+			return ESPGW_DROP_BAD_L3;
+		why = ipv6_ext_check(p + off, nh, i);
+		if (why != ESPGW_DROP_MAX)
+			return why;
+		nh = p[off];
+		off += (uint32_t)(p[off + 1] + 1) * 8;
+	}
+	return ESPGW_DROP_MAX;
+}
+
 /* Walk extension headers (RFC 8200 4) so ESP behind them is still found. */
 static enum espgw_drop
 ipv6_walk(const uint8_t *p, uint32_t avail, uint8_t *proto, uint16_t *len)
@@ -181,6 +213,11 @@ ipv6_walk(const uint8_t *p, uint32_t avail, uint8_t *proto, uint16_t *len)
 	}
 	if (ipv6_is_ext(nh) || off > avail)
 		return ESPGW_DROP_BAD_L3;
+	if (nh == IPPROTO_FRAGMENT) {
+		why = ipv6_after_frag(p, avail, off, i);
+		if (why != ESPGW_DROP_MAX)
+			return why;
+	}
 	*proto = nh;
 	*len = (uint16_t)off;
 	return ESPGW_DROP_MAX;

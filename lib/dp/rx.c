@@ -46,7 +46,7 @@ stage_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, uint8_t pr
  * multicast addresses (RFC 1122 2.4): a device that cannot filter, or one in
  * promiscuous mode because it refused our MAC, hands over frames for other
  * stations too. Checked on every port, whatever the device, since a group
- * address says something the address rules need (l2_group) anyway.
+ * address says something the address rules need (ESPGW_FROM_GROUP) anyway.
  */
 static inline bool
 l2_accept(struct espgw_worker *w, const struct rte_ether_addr *mac, struct rte_mbuf *m, bool *group)
@@ -58,6 +58,10 @@ l2_accept(struct espgw_worker *w, const struct rte_ether_addr *mac, struct rte_m
 		return false;
 	}
 	*group = rte_is_multicast_ether_addr(&eth->dst_addr);
+	if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr))) {
+		drop(w, m, ESPGW_DROP_L2_GROUP_SRC); /* an answer to it would reach every station */
+		return false;
+	}
 	if (likely(rte_is_same_ether_addr(&eth->dst_addr, mac)) || *group)
 		return true;
 	drop(w, m, ESPGW_DROP_L2_OTHER_HOST);
@@ -79,7 +83,8 @@ stage_rx(struct espgw_worker *w, const struct espgw_rxq *q, struct rte_mbuf *m[]
 			continue;
 		why = espgw_input_rules(in,
 				rte_pktmbuf_mtod_offset(m[i], const uint8_t *, RTE_ETHER_HDR_LEN),
-				RTE_ETH_IS_IPV4_HDR(m[i]->packet_type), group);
+				RTE_ETH_IS_IPV4_HDR(m[i]->packet_type),
+				group ? ESPGW_FROM_GROUP : ESPGW_FROM_UNICAST);
 		if (likely(why == ESPGW_DROP_MAX))
 			m[k++] = m[i];
 		else
@@ -110,7 +115,10 @@ stage_local_ok(struct espgw_worker *w, struct rte_mbuf *m)
 	why = pkt_ipv6_local_check(m);
 	if (why == ESPGW_DROP_MAX)
 		return true;
-	drop(w, m, why);
+	if (m->l2_len == 0) /* out of a tunnel: an error of its SA */
+		drop_sa(w, m, why, *espgw_mbuf_sa(m));
+	else
+		drop(w, m, why);
 	return false;
 }
 

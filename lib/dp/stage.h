@@ -68,6 +68,12 @@ void stage_outbound(
  */
 void stage_outbound_injected(
 		struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
+/*
+ * Packets from the unprotected side (decrypted, or bypassed in clear) that
+ * routing sends back out of an unprotected port: through the outbound SPD
+ * (their TTL not yet decremented: the outbound path does it).
+ */
+void stage_outbound_again(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* Unprotected side, parsed (proto[i] from stage_rx): ESP to us -> decrypt; the rest through the inbound SPD. */
 void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
 /* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */
@@ -85,6 +91,13 @@ void stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
+/* Does hop leave by an unprotected port (the IPsec boundary's outer side)? */
+static inline bool
+stage_hop_unprotected(const struct espgw_worker *w, const struct espgw_l2_hop *hop)
+{
+	return hop != NULL && w->t->ports->port[hop->port_idx].role == ESPGW_ROLE_UNPROTECTED;
+}
+
 /*
  * A packet in transit after its SPD verdict (hop not local): dropped under
  * why (ESPGW_DROP_MAX = allowed), else TTL decremented and forwarded via hop.

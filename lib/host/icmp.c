@@ -11,6 +11,7 @@
 
 #include <rte_icmp.h>
 
+#include "espgw_spd.h"
 #include "host_int.h"
 
 #define ICMP_HDR_LEN	  8
@@ -202,19 +203,24 @@ v4_may_answer(const struct rte_ipv4_hdr *ip, uint32_t len)
 
 /*
  * RFC 4443 2.4 (e): no error about an ICMPv6 error (types below 128) or a
- * redirect, or from a non-unicast source.
+ * redirect, or from a non-unicast source. The type is found behind any
+ * extension headers (the SPD's walk, which also says when a non-initial
+ * fragment hides it: no error then either).
  */
 static bool
 v6_may_answer(const struct rte_ipv6_hdr *ip, uint32_t len)
 {
 	static const uint8_t zero[16];
+	struct espgw_spd_key6 k;
 	uint8_t type;
 
 	if (ip->src_addr[0] == 0xff || memcmp(ip->src_addr, zero, 16) == 0)
 		return false;
-	if (ip->proto != ICMP6_PROTO || len <= sizeof(*ip))
+	if (espgw_spd_key6_extract(ip, len, &k) < 0 || k.frag == ESPGW_SPD_FRAG_LATER)
+		return false;
+	if (k.proto != ICMP6_PROTO)
 		return true;
-	type = ((const uint8_t *)(ip + 1))[0];
+	type = (uint8_t)rte_be_to_cpu_16(k.sport); /* ICMPv6 type, RFC 4301 4.4.1.1 */
 	return type >= ICMP6_ECHO && type != ND_REDIRECT;
 }
 

@@ -83,7 +83,10 @@
 	X(NEIGH_QUOTA, "neigh_quota",                                                            \
 			"no dynamic neighbor entry for traffic from the unprotected side (its "  \
 			"share of the table is used up)")                                        \
-	X(HANDOFF_FULL, "handoff_full", "ring to the SA's owner worker full")
+	X(HANDOFF_FULL, "handoff_full", "ring to the SA's owner worker full")                    \
+	X(L2_GROUP_SRC, "l2_group_src",                                                          \
+			"frame from a broadcast or multicast source MAC (no station sends from " \
+			"one, IEEE 802)")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,

@@ -28,11 +28,13 @@ under its own counter, with nothing out of either port and no ICMP error
 - link_local: 169.254/16 source or destination to forward (RFC 3927 7), an
   IPv6 link-local source to a global address not the gateway's (RFC 4291 2.5.6).
 
-Decrypted inner packets pass the IP checks too. Where several rules apply
-the first of martian_src, martian_dst, own_src, l2_group_unicast,
-bcast_mcast_dst, link_local counts; bad_cksum, l2_other_host, source_route
-and ipv6_option are decided while parsing, before them. Cases are built so
-that one rule applies (the few that test the precedence say so).
+Decrypted inner packets pass the IP checks too. The order (README, input
+rules): the link layer (l2_group_src, l2_other_host), parsing (bad_l3,
+bad_cksum, source routes), the address rules, of which the first of
+martian_src, martian_dst, own_src, l2_group_unicast, bcast_mcast_dst,
+link_local counts, and last, for packets addressed to the gateway, their IPv6
+extension headers (source_route for any routing type, ipv6_option). Cases are
+built so that one rule applies (the few that test the precedence say so).
 
 The controls, which today's gateway passes as well, must still work: ARP to
 broadcast, neighbor solicitation to the solicited-node address and DAD from
