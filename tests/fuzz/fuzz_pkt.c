@@ -40,9 +40,14 @@
  * of the gateway's own addresses (for a sealed frame: its inner packet) must
  * never leave a port, neither forwarded nor as the ICMP error a worker or the
  * control path would build in its buffer. A TX callback on every queue of
- * both ports aborts when one does.
+ * both ports aborts when one does. It also holds the policy to its promise
+ * (README, fail-closed rules), judged by the configured SPD: no frame leaves
+ * the unprotected port in clear that an outbound protect rule covers, and no
+ * clear frame from the unprotected side reaches the protected one unless an
+ * inbound bypass rule lets it in.
  */
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +81,7 @@ static uint16_t rx_feed(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], 
 		uint16_t max, void *arg);
 static uint16_t tx_judge(
 		uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb, void *arg);
+static bool clear_ip(const struct rte_mbuf *m);
 
 struct frame {
 	const uint8_t *p;
@@ -91,6 +97,8 @@ struct feed {
 	unsigned int idle, polls;
 	const void *refused[FRAMES_MAX]; /* buffers of frames the input rules refuse */
 	uint16_t n_refused;
+	const void *clear[FRAMES_MAX]; /* buffers of clear IP frames from the unprotected side */
+	uint16_t n_clear;
 };
 
 static struct espgw_gw gw;
@@ -582,6 +590,7 @@ feed_frames(const struct frame f[], unsigned int n)
 	bool refused;
 
 	feed.n_refused = 0;
+	feed.n_clear = 0;
 	for (i = 0; i < n; i++) {
 		m = frame_mbuf(&f[i], &refused);
 		if (m == NULL)
@@ -589,23 +598,96 @@ feed_frames(const struct frame f[], unsigned int n)
 		/* Its buffer stays its own until it is freed (external, malloc'd: to_heap). */
 		if (refused)
 			feed.refused[feed.n_refused++] = m->buf_addr;
+		if (!(f[i].flags & (F_PROTECTED | F_SEAL)) && clear_ip(m))
+			feed.clear[feed.n_clear++] = m->buf_addr;
 		feed.protected_port[feed.n] = frame_protected(&f[i]);
 		feed.m[feed.n++] = m;
 	}
 }
 
-/* Nothing the input rules refuse leaves a port, in any form that reuses its buffer. */
+static bool
+buf_in(const void *buf, const void *const set[], uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == buf)
+			return true;
+	return false;
+}
+
+/* The configured SPD's verdict on the IP packet in a frame (SPD key: lib/spd); 0 when none. */
+static uint32_t
+spd_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint8_t *proto)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), res = ESPGW_SPD_NO_MATCH;
+	const struct espgw_spd_key4 *p4;
+	const struct espgw_spd_key6 *p6;
+	struct espgw_spd_key4 k4;
+	struct espgw_spd_key6 k6;
+	uint16_t type;
+
+	*proto = 0;
+	if (len <= RTE_ETHER_HDR_LEN)
+		return res;
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	p += RTE_ETHER_HDR_LEN;
+	len -= RTE_ETHER_HDR_LEN;
+	if (type == RTE_ETHER_TYPE_IPV4 && espgw_spd_key4_extract(p, len, &k4) == 0) {
+		p4 = &k4;
+		*proto = k4.proto;
+		espgw_spd_classify4(spd, &p4, &res, 1);
+	} else if (type == RTE_ETHER_TYPE_IPV6 && espgw_spd_key6_extract(p, len, &k6) == 0) {
+		p6 = &k6;
+		*proto = k6.proto;
+		espgw_spd_classify6(spd, &p6, &res, 1);
+	}
+	return res;
+}
+
+/* An IP frame that is not ESP: what the inbound SPD must let in to reach the LAN. */
+static bool
+clear_ip(const struct rte_mbuf *m)
+{
+	uint8_t proto;
+
+	spd_verdict(gw.spd_in, m, &proto);
+	return proto != 0 && proto != IPPROTO_ESP;
+}
+
+/* A frame leaving port: nothing refused, nothing protect-class in clear, nothing let in unasked. */
+static void
+judge(uint16_t port, const struct rte_mbuf *m)
+{
+	uint32_t res;
+	uint8_t proto;
+
+	if (buf_in(m->buf_addr, feed.refused, feed.n_refused))
+		die("fuzz_pkt: a frame the input rules refuse left port %u", port);
+	if (port == port_id[0]) {
+		res = spd_verdict(gw.spd_out, m, &proto);
+		if (proto != IPPROTO_ESP && ESPGW_SPD_IS_PROTECT(res))
+			die("fuzz_pkt: protect-class traffic left the unprotected port in clear");
+	} else if (buf_in(m->buf_addr, feed.clear, feed.n_clear)) {
+		res = spd_verdict(gw.spd_in, m, &proto);
+		if (res != ESPGW_SPD_BYPASS)
+			die("fuzz_pkt: clear traffic from the unprotected side reached the "
+			    "protected "
+			    "side without an inbound bypass rule (verdict %" PRIu32 ")",
+					res);
+	}
+}
+
 static uint16_t
 tx_judge(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb, void *arg)
 {
-	uint16_t i, r;
+	uint16_t i;
 
 	(void)queue;
 	(void)arg;
 	for (i = 0; i < nb; i++)
-		for (r = 0; r < feed.n_refused; r++)
-			if (pkts[i]->buf_addr == feed.refused[r])
-				die("fuzz_pkt: a frame the input rules refuse left port %u", port);
+		judge(port, pkts[i]);
 	return nb;
 }
 
