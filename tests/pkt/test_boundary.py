@@ -122,9 +122,16 @@ def a():
     r.inner_frags = frags4(udp4(T4.host, HOST4, 6000, 1400, pid=0x704))
     r.wan += [T4.encap(f, 2 + i) for i, f in enumerate(r.inner_frags)]
     r.wan.append(T4.encap(frags4(udp4(T4.host, HOST4, 6000, 1400, pid=0x705))[1], 10))
-    # Through tunnel A4: TTL 1, answered back through A4.
+    # Through tunnel A4 / A6: TTL 1, answered back through A4 / A6.
     r.expired_a = udp4(A4.host, HOST4, 9, 300, ttl=1)
     r.wan.append(A4.encap(r.expired_a, 1))
+    r.expired_a6 = udp6(A6.host, HOST6, 9, 300, hlim=1)
+    r.wan.append(A6.encap(r.expired_a6, 1))
+    # Through tunnel T6: hop limit 1 to UDP 6000 (no SA back: dropped).
+    r.wan.append(T6.encap(udp6(T6.host, HOST6, 6000, 300, hlim=1), 1))
+    # Clear IPv6 first + later fragment "from" branch T6 to port 6000.
+    f = frags6(udp6(T6.host, HOST6, 6000, 1400, fid=0x706))
+    r.wan += [harness.wan_frame(f[0]), harness.wan_frame(f[1])]
     r.res = harness.run(conf, lan=r.lan, wan=r.wan)
     r.by_spi, r.clear_wan = harness.split_esp(r.res.out["wan0"])
     return r
@@ -132,11 +139,13 @@ def a():
 
 def test_a_drops(a):
     """Each hole closed under its named reason, nothing else dropped."""
-    harness.assert_drops(a.res.stats, policy_mismatch=2 + 2 + 1, frag_no_first=1 + 1 + 1 + 1,
-                         ttl_exceeded=2)
+    harness.assert_drops(a.res.stats, policy_mismatch=2 + 2 + 1 + 1 + 2,
+                         frag_no_first=1 + 1 + 1 + 1, ttl_exceeded=4)
     st = a.res.stats["sa"]
     assert st[a.T["T4"].in_name]["errors"] == 1 + 1, st  # the lone inner fragment, TTL 1
     assert st[a.T["A4"].in_name]["errors"] == 1, st     # TTL 1
+    assert st[a.T["A6"].in_name]["errors"] == 1, st
+    assert st[a.T["T6"].in_name]["errors"] == 1, st
 
 
 def test_fragments_to_port_5000_all_in_esp(a):
@@ -165,13 +174,14 @@ def test_inner_fragments_delivered(a):
 
 
 def test_error_back_through_the_sa(a):
-    """RFC 4301 6.2: the time exceeded about A4's packet goes back in A4's
-    outbound SA (the SA of the quoted traffic, reversed), exactly."""
-    t = a.T["A4"]
-    frames = a.by_spi.get(t.out_sa.spi, [])
-    assert len(frames) == 1, frames
-    want = harness.time_exceeded(LAN4, t.host, a.expired_a, ttl=64)
-    assert harness.Decap(frames[0], t).inner == want
+    """RFC 4301 6.2: the time exceeded about A4's (A6's) packet goes back in
+    A4's (A6's) outbound SA (the SA of the quoted traffic, reversed), exactly."""
+    for tname, lan_addr, pkt in (("A4", LAN4, a.expired_a), ("A6", LAN6, a.expired_a6)):
+        t = a.T[tname]
+        frames = a.by_spi.get(t.out_sa.spi, [])
+        assert len(frames) == 1, (tname, frames)
+        want = harness.time_exceeded(lan_addr, t.host, pkt, ttl=64)
+        assert harness.Decap(frames[0], t).inner == want, tname
 
 
 def test_error_without_an_sa_back_is_dropped(a):
@@ -181,7 +191,7 @@ def test_error_without_an_sa_back_is_dropped(a):
     data = bytes(a.expired_t[Raw].load)
     for f in a.res.out["wan0"]:
         assert data[:17] not in f, "the tunnel's plaintext left wan0"
-    assert a.res.stats["control"]["time_exceeded"] == 2
+    assert a.res.stats["control"]["time_exceeded"] == 4
     assert len(a.by_spi.get(a.T["T4"].out_sa.spi, [])) == len(a.out4), \
         "T4 sent something besides the port-5000 fragments"
 
