@@ -26,6 +26,7 @@ struct espgw_reasm {
 	struct rte_ip_frag_tbl *tbl;
 	struct rte_mempool *pool; /* fragments held, never the RX pool's mbufs */
 	uint64_t *drops;	  /* the worker's drop counters, by reason */
+	uint32_t seg_max;	  /* bytes one segment of the pool holds */
 	struct espgw_reasm_stats st;
 	struct rte_ip_frag_death_row dr;
 };
@@ -54,20 +55,33 @@ espgw_reasm_create(const struct espgw_reasm_conf *c, const char *name, uint64_t 
 	r->pool = rte_pktmbuf_pool_create(name, c->pool_size,
 			RTE_MIN((uint32_t)REASM_POOL_CACHE, c->pool_size / 4), 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (r->tbl != NULL && r->pool != NULL)
+	if (r->tbl != NULL && r->pool != NULL) {
+		r->seg_max = rte_pktmbuf_data_room_size(r->pool) - RTE_PKTMBUF_HEADROOM;
 		return r;
+	}
 	espgw_reasm_free(r);
 	return NULL;
 }
 
-/* Free what rte_ip_frag gave up, counted under why. */
+/*
+ * Free what rte_ip_frag gave up, counted under why. Count segments, not
+ * death-row slots: a reassembly that fails on a hole (overlapping middle
+ * fragments whose lengths add up to the total) puts the fragments it had
+ * chained so far on the row as one chain. Each fragment is one segment
+ * (espgw_reasm_input copies it into one).
+ */
 static void
 dr_flush(struct espgw_reasm *r, enum espgw_drop why)
 {
+	uint64_t n = 0;
+	uint32_t i;
+
 	if (r->dr.cnt == 0)
 		return;
-	r->drops[why] += r->dr.cnt;
-	r->st.freed += r->dr.cnt;
+	for (i = 0; i < r->dr.cnt; i++)
+		n += r->dr.row[i]->nb_segs;
+	r->drops[why] += n;
+	r->st.freed += n;
 	rte_ip_frag_free_death_row(&r->dr, 0);
 }
 
@@ -206,6 +220,12 @@ espgw_reasm_input(struct espgw_reasm *r, struct rte_mbuf *m, uint64_t tms)
 	struct rte_mempool *out = m->pool;
 	struct rte_mbuf *f, *c;
 
+	/* One segment per fragment held; a larger one could not be reassembled into one anyway. */
+	if (m->pkt_len > r->seg_max) {
+		r->drops[ESPGW_DROP_REASM_TOO_BIG]++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
 	r->st.frags++;
 	f = rte_pktmbuf_copy(m, r->pool, 0, UINT32_MAX);
 	rte_pktmbuf_free(m);

@@ -275,14 +275,15 @@ reasm_teardown(void **state)
 static struct rte_mbuf *
 frag4_frame(uint16_t id, uint16_t off, uint16_t len, bool mf, uint8_t proto)
 {
-	uint8_t b[ETH + 20 + 2048] = {0};
+	uint8_t b[ETH + 20 + 3000] = {0};
 	struct rte_mbuf *m;
 
 	b[12] = 0x08;
 	ip4_hdr(b + ETH, (uint16_t)(20 + len), id,
 			(uint16_t)((mf ? RTE_IPV4_HDR_MF_FLAG : 0) | off / 8), proto);
 	memcpy(b + ETH + 20, rx.esp + off, len);
-	m = mbuf_of(small, b, (uint16_t)(ETH + 20 + len), ETH);
+	/* Beyond one default buffer only in a big one (a jumbo frame a device scattered). */
+	m = mbuf_of(len > 2000 ? pool : small, b, (uint16_t)(ETH + 20 + len), ETH);
 	m->l3_len = 20;
 	m->packet_type = RTE_PTYPE_L3_IPV4;
 	return m;
@@ -408,6 +409,25 @@ test_reasm4_overlap(void **state)
 }
 
 /*
+ * Middle fragments that overlap but whose lengths add up to the total: the
+ * reassembly finds the hole only after it chained some of them, and gives up
+ * that chain as one death-row entry. Every fragment is still counted once.
+ */
+static void
+test_reasm4_hole_chain(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(15, 0, 400, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 600, 400, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 600, 200, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 1000, 200, false, ESP), 0));
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_int_equal(espgw_reasm_stats(rx.r)->freed, 4);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 4);
+	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 0);
+}
+
+/*
  * At most RTE_LIBRTE_IP_FRAG_MAX_FRAG fragments per packet: exactly that many
  * still work; the one too many gives up all that came, and what comes later
  * starts over (and waits in vain).
@@ -440,6 +460,17 @@ test_reasm4_too_big(void **state)
 	assert_int_equal(rx.drops[ESPGW_DROP_REASM_TOO_BIG], 1);
 	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 1);
 	assert_int_equal(espgw_reasm_stats(rx.r)->merged, 2);
+}
+
+/* A fragment larger than one reassembly buffer is refused before it is held. */
+static void
+test_reasm4_frag_too_big(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(16, 0, 2400, true, ESP), 0));
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_TOO_BIG], 1);
+	assert_int_equal(espgw_reasm_stats(rx.r)->frags, 0);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
 /* The table holds 4 packets here: a fifth within the timeout is refused, counted. */
@@ -637,9 +668,13 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_overlap, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
+					test_reasm4_hole_chain, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
 					test_reasm4_too_many, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_too_big, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_frag_too_big, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_table_full, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(test_reasm6, reasm_setup, reasm_teardown),
