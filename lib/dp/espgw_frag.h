@@ -32,6 +32,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "espgw_addr.h"
+
 /* The most fragments one packet is cut into (an SA MTU of 68 on a 2 KB mbuf needs 43). */
 #define ESPGW_FRAG_OUT_MAX 48
 
@@ -44,6 +46,24 @@
  */
 int espgw_frag4(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
 		struct rte_mbuf *out[ESPGW_FRAG_OUT_MAX]);
+
+/*
+ * The peers: the addresses outer fragments are taken from (the remote
+ * addresses of the inbound SAs). Fragments from anywhere else are dropped
+ * before reassembly (reasm_not_peer): nobody else can send ESP that
+ * decrypts here, and without this anyone could fill the table. Built once,
+ * read by every worker.
+ */
+struct espgw_reasm_peers;
+
+/* The set of addr[0..n) (duplicates merged) on socket; NULL when out of memory. */
+struct espgw_reasm_peers *espgw_reasm_peers_create(
+		const struct espgw_ip addr[], unsigned int n, int socket);
+void espgw_reasm_peers_free(struct espgw_reasm_peers *p);
+/* Distinct peers: their indices are 0..count-1. */
+unsigned int espgw_reasm_peers_count(const struct espgw_reasm_peers *p);
+/* The index of the peer that is the source of the IP header at l3, -1 when none is. */
+int espgw_reasm_peer_of(const struct espgw_reasm_peers *p, const uint8_t *l3);
 
 struct espgw_reasm_conf {
 	uint32_t flows;	     /* packets being reassembled at once, per worker */
@@ -65,12 +85,15 @@ struct espgw_reasm_stats {
 struct espgw_reasm;
 
 /*
- * One worker's reassembly state on socket. Fragments given up are added to
- * drops[] (the worker's per-reason drop counters): reasm_failed, or shutdown
- * for what espgw_reasm_flush() frees.
+ * One worker's reassembly state on socket, taking fragments from peers only
+ * (which must outlive it). Fragments given up are added to drops[] (the
+ * worker's per-reason drop counters): reasm_failed, or shutdown for what
+ * espgw_reasm_flush() frees; reasm_not_peer and reasm_too_big for those not
+ * taken.
  */
-struct espgw_reasm *espgw_reasm_create(
-		const struct espgw_reasm_conf *c, const char *name, uint64_t *drops, int socket);
+struct espgw_reasm *espgw_reasm_create(const struct espgw_reasm_conf *c,
+		const struct espgw_reasm_peers *peers, const char *name, uint64_t *drops,
+		int socket);
 /* Frees what is still pending (as espgw_reasm_flush), the table and the pool. */
 void espgw_reasm_free(struct espgw_reasm *r);
 

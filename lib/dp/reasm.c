@@ -25,8 +25,9 @@
 struct espgw_reasm {
 	struct rte_ip_frag_tbl *tbl;
 	struct rte_mempool *pool; /* fragments held, never the RX pool's mbufs */
-	uint64_t *drops;	  /* the worker's drop counters, by reason */
-	uint32_t seg_max;	  /* bytes one segment of the pool holds */
+	const struct espgw_reasm_peers *peers;
+	uint64_t *drops;  /* the worker's drop counters, by reason */
+	uint32_t seg_max; /* bytes one segment of the pool holds */
 	struct espgw_reasm_stats st;
 	struct rte_ip_frag_death_row dr;
 };
@@ -40,7 +41,8 @@ espgw_reasm_conf_default(struct espgw_reasm_conf *c)
 }
 
 struct espgw_reasm *
-espgw_reasm_create(const struct espgw_reasm_conf *c, const char *name, uint64_t *drops, int socket)
+espgw_reasm_create(const struct espgw_reasm_conf *c, const struct espgw_reasm_peers *peers,
+		const char *name, uint64_t *drops, int socket)
 {
 	uint64_t cycles = rte_get_tsc_hz() / 1000 * c->timeout_ms;
 	uint32_t buckets = RTE_MAX(c->flows / BUCKET_ENTRIES, 1u);
@@ -50,6 +52,7 @@ espgw_reasm_create(const struct espgw_reasm_conf *c, const char *name, uint64_t 
 	if (r == NULL)
 		return NULL;
 	r->drops = drops;
+	r->peers = peers;
 	r->tbl = rte_ip_frag_table_create(buckets, BUCKET_ENTRIES, c->flows, cycles, socket);
 	/* The per-lcore cache may hold at most a fraction of the pool (rte_mempool). */
 	r->pool = rte_pktmbuf_pool_create(name, c->pool_size,
@@ -214,18 +217,37 @@ frag_add(struct espgw_reasm *r, struct rte_mbuf *f, uint64_t tms)
 			r->tbl, &r->dr, f, tms, ip6, rte_ipv6_frag_get_ipv6_fragment_header(ip6));
 }
 
+/*
+ * Whether m is taken: only a peer's fragments (anyone else's could never
+ * decrypt, and would hold the table until given up), and only one that fits
+ * a segment (held one per segment; a larger one could never be reassembled
+ * into one). Counted and freed when not.
+ */
+static bool
+taken(struct espgw_reasm *r, struct rte_mbuf *m)
+{
+	enum espgw_drop why;
+
+	if (espgw_reasm_peer_of(r->peers, rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len)) <
+			0)
+		why = ESPGW_DROP_REASM_NOT_PEER;
+	else if (m->pkt_len > r->seg_max)
+		why = ESPGW_DROP_REASM_TOO_BIG;
+	else
+		return true;
+	r->drops[why]++;
+	rte_pktmbuf_free(m);
+	return false;
+}
+
 struct rte_mbuf *
 espgw_reasm_input(struct espgw_reasm *r, struct rte_mbuf *m, uint64_t tms)
 {
 	struct rte_mempool *out = m->pool;
 	struct rte_mbuf *f, *c;
 
-	/* One segment per fragment held; a larger one could not be reassembled into one anyway. */
-	if (m->pkt_len > r->seg_max) {
-		r->drops[ESPGW_DROP_REASM_TOO_BIG]++;
-		rte_pktmbuf_free(m);
+	if (!taken(r, m))
 		return NULL;
-	}
 	r->st.frags++;
 	f = rte_pktmbuf_copy(m, r->pool, 0, UINT32_MAX);
 	rte_pktmbuf_free(m);

@@ -236,8 +236,12 @@ test_frag4_refused(void **state)
 
 /* ---- reassembly ---- */
 
+#define PEER4 "203.0.113.1"	/* ip4_hdr's source */
+#define PEER6 "2001:db8:200::1" /* frag6_frame's */
+
 static struct {
 	struct espgw_reasm *r;
+	struct espgw_reasm_peers *peers;
 	uint64_t drops[ESPGW_DROP_MAX];
 	uint64_t t0, ms;
 	uint8_t esp[4000]; /* the outer ESP packet (IP payload) being fragmented */
@@ -248,9 +252,15 @@ reasm_setup(void **state)
 {
 	struct espgw_reasm_conf c = {.flows = 4, .timeout_ms = TIMEOUT, .pool_size = 64};
 
+	struct espgw_ip peer[2];
+
 	(void)state;
+	assert_int_equal(espgw_ip_parse(PEER4, &peer[0]), 0);
+	assert_int_equal(espgw_ip_parse(PEER6, &peer[1]), 0);
+	rx.peers = espgw_reasm_peers_create(peer, RTE_DIM(peer), SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
 	memset(rx.drops, 0, sizeof(rx.drops));
-	rx.r = espgw_reasm_create(&c, "test_reasm", rx.drops, SOCKET_ID_ANY);
+	rx.r = espgw_reasm_create(&c, rx.peers, "test_reasm", rx.drops, SOCKET_ID_ANY);
 	assert_non_null(rx.r);
 	rx.ms = rte_get_tsc_hz() / 1000;
 	rx.t0 = 1000 * rx.ms;
@@ -267,6 +277,7 @@ reasm_teardown(void **state)
 	(void)state;
 	assert_int_equal(st->frags, st->merged + st->freed + espgw_reasm_pending(rx.r));
 	espgw_reasm_free(rx.r);
+	espgw_reasm_peers_free(rx.peers);
 	assert_int_equal(rte_mempool_in_use_count(small), 0);
 	return 0;
 }
@@ -530,6 +541,120 @@ test_reasm6_atomic(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* The fragment's source rewritten (an IPv4 header's checksum too). */
+static struct rte_mbuf *
+from(struct rte_mbuf *m, const char *src)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+
+	if ((ip[0] >> 4) == 4) {
+		assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	}
+	return m;
+}
+
+/* An IP header (l3) with source src, as espgw_reasm_peer_of reads it. */
+static int
+peer_of(const char *src)
+{
+	uint8_t l3[40] = {0};
+
+	if (strchr(src, ':') == NULL) {
+		l3[0] = 0x45;
+		assert_int_equal(inet_pton(AF_INET, src, l3 + 12), 1);
+	} else {
+		l3[0] = 0x60;
+		assert_int_equal(inet_pton(AF_INET6, src, l3 + 8), 1);
+	}
+	return espgw_reasm_peer_of(rx.peers, l3);
+}
+
+/* Duplicates merged, each peer its own index below the count, nobody else found. */
+static void
+test_reasm_peers(void **state)
+{
+	static const char *const peers[] = {"192.0.2.9", "203.0.113.1", "192.0.2.1", "203.0.113.1",
+			"2001:db8:200::2", "2001:db8:200::1", "2001:db8:200::2", "10.0.0.1"};
+	static const char *const others[] = {"192.0.2.2", "203.0.113.0", "0.0.0.0",
+			"2001:db8:200::", "::ffff:203.0.113.1", "::", "2001:db8:200::3"};
+	struct espgw_ip ip[RTE_DIM(peers)];
+	bool seen[RTE_DIM(peers)] = {false};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(peers); i++)
+		assert_int_equal(espgw_ip_parse(peers[i], &ip[i]), 0);
+	espgw_reasm_peers_free(rx.peers);
+	rx.peers = espgw_reasm_peers_create(ip, RTE_DIM(ip), SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
+	assert_int_equal(espgw_reasm_peers_count(rx.peers), 6);
+	for (i = 0; i < RTE_DIM(peers); i++) {
+		int k = peer_of(peers[i]);
+
+		assert_in_range(k, 0, 5);
+		seen[k] = true;
+	}
+	for (i = 0; i < 6; i++)
+		assert_true(seen[i]);
+	for (i = 0; i < RTE_DIM(others); i++)
+		assert_int_equal(peer_of(others[i]), -1);
+}
+
+/* A gateway without inbound SAs has no peer: every fragment is refused. */
+static void
+test_reasm_no_peers(void **state)
+{
+	(void)state;
+	espgw_reasm_peers_free(rx.peers);
+	rx.peers = espgw_reasm_peers_create(NULL, 0, SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
+	assert_int_equal(peer_of(PEER4), -1);
+	assert_int_equal(peer_of(PEER6), -1);
+}
+
+/*
+ * Fragments are taken from the peers only (the remote addresses of the
+ * inbound SAs); anyone else's are dropped before they are held, IPv6 atomic
+ * fragments included.
+ */
+static void
+test_reasm_not_peer(void **state)
+{
+	static const struct {
+		const char *src;
+		bool v6, atomic, taken;
+	} cases[] = {
+			{PEER4, false, false, true},
+			{"203.0.113.2", false, false, false},
+			{"192.0.2.1", false, false, false},
+			{PEER6, true, false, true},
+			{"2001:db8:200::2", true, false, false},
+			{"::ffff:203.0.113.1", true, false, false},
+			{"2001:db8:200::3", true, true, false},
+	};
+	uint64_t taken = 0, refused = 0;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		uint16_t id = (uint16_t)(40 + i);
+		struct rte_mbuf *m = cases[i].v6 ? frag6_frame(id, 0, 64, !cases[i].atomic, ESP)
+						 : frag4_frame(id, 0, 64, true, ESP);
+
+		assert_null(feed(from(m, cases[i].src), 0));
+		taken += cases[i].taken;
+		refused += !cases[i].taken;
+		assert_int_equal(espgw_reasm_pending(rx.r), taken);
+		assert_int_equal(espgw_reasm_stats(rx.r)->frags, taken);
+		assert_int_equal(rx.drops[ESPGW_DROP_REASM_NOT_PEER], refused);
+	}
+	assert_int_equal(espgw_drop_total(rx.drops), refused);
+}
+
 /* Only ESP fragments are reassembled; whole ESP packets and other fragments are not. */
 static void
 test_reasm_which(void **state)
@@ -682,6 +807,12 @@ main(int argc, char **argv)
 					test_reasm6_atomic, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm_which, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_peers, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_no_peers, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_not_peer, reasm_setup, reasm_teardown),
 	};
 	const struct CMUnitTest mss[] = {
 			cmocka_unit_test(test_mss_clamp),
