@@ -15,7 +15,11 @@
  * Inbound, outer ESP packets addressed to the gateway that a router on the
  * way fragmented are reassembled before SA lookup, in one bounded table per
  * worker (no locks): flows, fragments per packet (RTE_LIBRTE_IP_FRAG_MAX_FRAG)
- * and time are limited, and whatever is given up is counted as a drop. Each
+ * and time are limited, and whatever is given up is counted as a drop.
+ * Fragments are taken from the SAs' peers only, and the table cannot be
+ * pinned by fragments that never complete: nearly full, it gives up what
+ * waited longer than a short pressure timeout; full, its oldest packets; a
+ * peer may hold only its share of it (reasm.c says how). Each
  * fragment is copied into a reassembly pool of its own on arrival, so that
  * half-finished packets never hold the RX pool's mbufs (fragments that never
  * complete are a cheap attack); the finished packet is copied back into one
@@ -66,20 +70,28 @@ unsigned int espgw_reasm_peers_count(const struct espgw_reasm_peers *p);
 int espgw_reasm_peer_of(const struct espgw_reasm_peers *p, const uint8_t *l3);
 
 struct espgw_reasm_conf {
-	uint32_t flows;	     /* packets being reassembled at once, per worker */
-	uint32_t timeout_ms; /* from a packet's first fragment to giving it up */
-	uint32_t pool_size;  /* mbufs of the reassembly pool (fragments held) */
+	/*
+	 * Fragments held at once, per worker (so at most as many packets in
+	 * reassembly). From 3/4 of it (the high-water mark) the pressure
+	 * timeout applies; at the limit the oldest packets are given up.
+	 */
+	uint32_t flows;
+	uint32_t timeout_ms;  /* from a packet's first fragment to giving it up */
+	uint32_t pressure_ms; /* the same from the high-water mark, or for a peer at its share */
+	uint32_t pool_size;   /* mbufs of the reassembly pool: at least flows */
 };
 
-/* 4096 flows, 2 s, 8192 mbufs. */
+/* 4096 fragments, 2 s, 20 ms under pressure, 4608 mbufs. */
 void espgw_reasm_conf_default(struct espgw_reasm_conf *c);
 
 /* Every fragment taken is merged, given up (freed) or pending: frags = merged + freed + pending */
 struct espgw_reasm_stats {
-	uint64_t frags;	 /* outer ESP fragments taken */
-	uint64_t pkts;	 /* packets reassembled */
-	uint64_t merged; /* fragments those packets were made of */
-	uint64_t freed;	 /* fragments given up, each counted as a drop */
+	uint64_t frags;	    /* outer ESP fragments taken */
+	uint64_t pkts;	    /* packets reassembled */
+	uint64_t merged;    /* fragments those packets were made of */
+	uint64_t freed;	    /* fragments given up, each counted as a drop */
+	uint64_t evicted;   /* of them: given up early to make room */
+	uint64_t peer_full; /* of them: refused, their peer held its share */
 };
 
 struct espgw_reasm;

@@ -35,6 +35,8 @@
 #define ETH	 14
 #define BIG_BUF	 (8192 + RTE_PKTMBUF_HEADROOM)
 #define TIMEOUT	 100 /* ms, reassembly tests */
+#define PRESSURE 10  /* ms: the timeout above the high-water mark */
+#define FLOWS	 16  /* fragments held: high-water mark 12, 8 per peer of two */
 #define ESP	 50
 #define TCP	 6
 #define FRAG6_HL 8
@@ -247,21 +249,34 @@ static struct {
 	uint8_t esp[4000]; /* the outer ESP packet (IP payload) being fragmented */
 } rx;
 
-static int
-reasm_setup(void **state)
+/* A fresh table of flows fragments taking fragments from the first n of PEER4, PEER6. */
+static void
+reasm_make(unsigned int n, uint32_t flows)
 {
-	struct espgw_reasm_conf c = {.flows = 4, .timeout_ms = TIMEOUT, .pool_size = 64};
-
+	struct espgw_reasm_conf c = {.flows = flows,
+			.timeout_ms = TIMEOUT,
+			.pressure_ms = PRESSURE,
+			.pool_size = 64};
 	struct espgw_ip peer[2];
 
-	(void)state;
+	espgw_reasm_free(rx.r);
+	espgw_reasm_peers_free(rx.peers);
 	assert_int_equal(espgw_ip_parse(PEER4, &peer[0]), 0);
 	assert_int_equal(espgw_ip_parse(PEER6, &peer[1]), 0);
-	rx.peers = espgw_reasm_peers_create(peer, RTE_DIM(peer), SOCKET_ID_ANY);
+	rx.peers = espgw_reasm_peers_create(peer, n, SOCKET_ID_ANY);
 	assert_non_null(rx.peers);
 	memset(rx.drops, 0, sizeof(rx.drops));
 	rx.r = espgw_reasm_create(&c, rx.peers, "test_reasm", rx.drops, SOCKET_ID_ANY);
 	assert_non_null(rx.r);
+}
+
+static int
+reasm_setup(void **state)
+{
+	(void)state;
+	rx.r = NULL;
+	rx.peers = NULL;
+	reasm_make(2, FLOWS);
 	rx.ms = rte_get_tsc_hz() / 1000;
 	rx.t0 = 1000 * rx.ms;
 	payload_fill(rx.esp, sizeof(rx.esp), 9);
@@ -326,6 +341,22 @@ frag6_frame(uint32_t id, uint16_t off, uint16_t len, bool mf, uint8_t nh)
 	m = mbuf_of(small, b, (uint16_t)(ETH + 48 + len), ETH);
 	m->l3_len = 40;
 	m->packet_type = RTE_PTYPE_L3_IPV6;
+	return m;
+}
+
+/* The fragment's source rewritten (an IPv4 header's checksum too). */
+static struct rte_mbuf *
+from(struct rte_mbuf *m, const char *src)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+
+	if ((ip[0] >> 4) == 4) {
+		assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	}
 	return m;
 }
 
@@ -484,24 +515,110 @@ test_reasm4_frag_too_big(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
-/* The table holds 4 packets here: a fifth within the timeout is refused, counted. */
+/* At shutdown everything pending is given up, counted as such. */
 static void
-test_reasm4_table_full(void **state)
+test_reasm4_flush(void **state)
 {
 	uint16_t id;
 
 	(void)state;
 	for (id = 20; id < 24; id++)
-		assert_null(feed(frag4_frame(id, 0, 64, true, ESP), 0));
-	assert_null(feed(frag4_frame(24, 0, 64, true, ESP), 1));
-	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 1);
-	assert_int_equal(espgw_reasm_pending(rx.r), 4);
-	/* After the timeout the oldest makes room. */
-	assert_null(feed(frag4_frame(25, 0, 64, true, ESP), TIMEOUT + 1));
-	assert_int_equal(espgw_reasm_pending(rx.r), 4);
+		assert_null(feed(frag4_frame(id, 0, 64, true, ESP), id));
 	espgw_reasm_flush(rx.r);
 	assert_int_equal(espgw_reasm_pending(rx.r), 0);
 	assert_int_equal(rx.drops[ESPGW_DROP_SHUTDOWN], 4);
+	assert_int_equal(espgw_drop_total(rx.drops), 4);
+}
+
+/*
+ * The limits, case by case: a table of FLOWS fragments (high-water mark 12)
+ * with one or two peers (a share of 8 each with two) takes `fill` first
+ * fragments from PEER4, `step` us apart from 0, then a whole packet in two
+ * fragments from `from` at `at` us. Exact outcome: whether that packet
+ * completes, how many fragments were given up early (evicted) or refused
+ * (their peer at its share), and how many stay pending.
+ */
+struct limit_case {
+	const char *name;
+	unsigned int peers;
+	uint32_t fill, step, at;
+	const char *from;
+	bool whole;
+	uint64_t evicted, peer_full, pending;
+};
+
+static const struct limit_case limit_cases[] = {
+		/* Below the high-water mark the timeout is the normal one: nothing goes. */
+		{"below high-water", 1, 10, 1000, 50000, PEER4, true, 0, 0, 10},
+		/* From it, packets older than the pressure timeout (10 ms) go: 0..4 ms. */
+		{"pressure timeout", 1, 12, 1000, 15000, PEER4, true, 5, 0, 7},
+		/*
+		 * Full, all younger than the pressure timeout: the oldest go, by
+		 * halving ages (older than 1.25 ms: 0..300 us, then older than
+		 * 625 us: 400..900 us) until below the high-water mark; the 6
+		 * newest and the packet arriving stay.
+		 */
+		{"full keeps the newest", 1, 16, 100, 1600, PEER4, true, 10, 0, 6},
+		/* Everything started before this burst goes rather than the new packet. */
+		{"full, all of one instant", 1, 16, 0, 1, PEER4, true, 16, 0, 0},
+		/* A peer at its share is refused; the other peer keeps its room. */
+		{"peer at its share", 2, 8, 1000, 9000, PEER4, false, 0, 2, 8},
+		{"other peer unharmed", 2, 8, 1000, 9000, PEER6, true, 0, 0, 8},
+		/* Its older packets go first (pressure timeout): 0..4 ms. */
+		{"peer share, pressure", 2, 8, 1000, 15000, PEER4, true, 5, 0, 3},
+		/* With one peer there is no share: the table is its own. */
+		{"one peer, no share", 1, 8, 1000, 9000, PEER4, true, 0, 0, 8},
+};
+
+static uint64_t
+us(uint32_t t)
+{
+	return rx.t0 + rx.ms * t / 1000;
+}
+
+static void
+limit_run(const struct limit_case *lc)
+{
+	const struct espgw_reasm_stats *st;
+	struct rte_mbuf *a, *b, *m;
+	uint32_t i;
+
+	reasm_make(lc->peers, FLOWS);
+	st = espgw_reasm_stats(rx.r);
+	for (i = 0; i < lc->fill; i++)
+		assert_null(espgw_reasm_input(rx.r,
+				frag4_frame((uint16_t)(100 + i), 0, 64, true, ESP),
+				us(i * lc->step)));
+	if (strchr(lc->from, ':') == NULL) {
+		a = frag4_frame(7, 0, 800, true, ESP);
+		b = frag4_frame(7, 800, 100, false, ESP);
+	} else {
+		a = frag6_frame(7, 0, 800, true, ESP);
+		b = frag6_frame(7, 800, 100, false, ESP);
+	}
+	assert_null(espgw_reasm_input(rx.r, from(a, lc->from), us(lc->at)));
+	m = espgw_reasm_input(rx.r, from(b, lc->from), us(lc->at));
+	assert_true((m != NULL) == lc->whole);
+	rte_pktmbuf_free(m);
+	assert_int_equal(st->evicted, lc->evicted);
+	assert_int_equal(st->peer_full, lc->peer_full);
+	assert_int_equal(espgw_reasm_pending(rx.r), lc->pending);
+	assert_int_equal(st->freed, lc->evicted + lc->peer_full);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], st->freed);
+	assert_int_equal(espgw_drop_total(rx.drops), st->freed);
+	assert_int_equal(st->pkts, lc->whole);
+}
+
+static void
+test_reasm_limits(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(limit_cases); i++) {
+		print_message("  %s\n", limit_cases[i].name);
+		limit_run(&limit_cases[i]);
+	}
 }
 
 static void
@@ -539,22 +656,6 @@ test_reasm6_atomic(void **state)
 	assert_int_equal(ip[6], ESP);
 	assert_memory_equal(ip + 40, rx.esp, 300);
 	rte_pktmbuf_free(m);
-}
-
-/* The fragment's source rewritten (an IPv4 header's checksum too). */
-static struct rte_mbuf *
-from(struct rte_mbuf *m, const char *src)
-{
-	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
-
-	if ((ip[0] >> 4) == 4) {
-		assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
-		put16(ip + 10, 0);
-		put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
-	}
-	return m;
 }
 
 /* An IP header (l3) with source src, as espgw_reasm_peer_of reads it. */
@@ -801,7 +902,9 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_frag_too_big, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
-					test_reasm4_table_full, reasm_setup, reasm_teardown),
+					test_reasm4_flush, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_limits, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(test_reasm6, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm6_atomic, reasm_setup, reasm_teardown),
