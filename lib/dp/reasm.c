@@ -61,8 +61,16 @@ void
 espgw_reasm_conf_default(struct espgw_reasm_conf *c)
 {
 	c->flows = 4096;
-	c->timeout_ms = 2000;
-	c->pressure_ms = 20;
+	/*
+	 * A peer's fragments leave the router that cut them back to back and
+	 * arrive within milliseconds; 250 ms leaves room for slow or jittery
+	 * paths, yet keeps a peer's 16-bit IPv4 IDs from coming round within it
+	 * below 262,144 fragmented packets a second (RFC 4963 2), and a blind
+	 * spoofer's fragments from holding IDs that long (README: measured).
+	 */
+	c->timeout_ms = 250;
+	/* Under pressure: what a path below about 1 Mbit/s takes to deliver a cut packet. */
+	c->pressure_ms = 10;
 	/* The fragments held, and slack for the per-lcore cache. */
 	c->pool_size = c->flows + 8 * REASM_POOL_CACHE;
 }

@@ -12,11 +12,13 @@
  * option). Reassembly's limits are checked by their exact drop counters.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -778,6 +780,190 @@ test_reasm_which(void **state)
 		rte_pktmbuf_free(m[i]);
 }
 
+/* ---- a flood in simulated time ---- */
+
+/*
+ * Legitimate packets from a peer (two fragments SIM_SPREAD_US apart, one
+ * packet every SIM_LEGIT_US, IDs counting up as senders' do) among spoofed
+ * 16-byte first fragments from PEER4's address at a given rate with random
+ * IDs (a blind spoofer), on a simulated clock, through a table configured as
+ * the daemon's but for the timeouts under test: how many legitimate packets
+ * complete. The legitimate packets come from PEER4 itself, the only peer
+ * (SIM_SAME), or from PEER4 or a second peer when there are two (SIM_SPOOFED,
+ * SIM_OTHER).
+ */
+#define SIM_PEER_B    "203.0.113.2"
+#define SIM_LEGIT_US  200
+#define SIM_SPREAD_US 50
+
+enum sim_mode { SIM_SAME, SIM_SPOOFED, SIM_OTHER };
+
+static const char *const sim_mode_name[] = {"one peer", "spoofed peer of two", "other peer of two"};
+
+struct sim {
+	uint32_t rate; /* spoofed fragments per second */
+	uint32_t timeout_ms, pressure_ms;
+	enum sim_mode mode;
+	uint32_t ms; /* simulated time */
+	uint32_t sent, whole;
+	uint64_t evicted, peer_full;
+};
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static uint64_t
+sim_cycles(uint64_t ns)
+{
+	return rx.t0 + ns * rx.ms / 1000000;
+}
+
+static struct espgw_reasm *
+sim_reasm(const struct sim *sm, struct espgw_reasm_peers **peers, uint64_t *drops)
+{
+	struct espgw_reasm_conf c;
+	struct espgw_ip ip[2];
+
+	espgw_reasm_conf_default(&c);
+	c.timeout_ms = sm->timeout_ms;
+	c.pressure_ms = sm->pressure_ms;
+	assert_int_equal(espgw_ip_parse(PEER4, &ip[0]), 0);
+	assert_int_equal(espgw_ip_parse(SIM_PEER_B, &ip[1]), 0);
+	*peers = espgw_reasm_peers_create(ip, sm->mode == SIM_SAME ? 1 : 2, SOCKET_ID_ANY);
+	assert_non_null(*peers);
+	return espgw_reasm_create(&c, *peers, "test_reasm_sim", drops, SOCKET_ID_ANY);
+}
+
+/* One fragment at ns; counts a legitimate packet that completes. */
+static void
+sim_feed(struct espgw_reasm *r, struct sim *sm, struct rte_mbuf *m, uint64_t ns)
+{
+	struct rte_mbuf *whole;
+
+	espgw_reasm_tick(r, sim_cycles(ns)); /* as the worker does every loop */
+	whole = espgw_reasm_input(r, m, sim_cycles(ns));
+	if (whole != NULL) {
+		sm->whole++;
+		rte_pktmbuf_free(whole);
+	}
+}
+
+static void
+sim_run(struct sim *sm)
+{
+	uint64_t drops[ESPGW_DROP_MAX] = {0}, x = 0x9e3779b97f4a7c15ull;
+	uint64_t end = sm->ms * 1000000ull, step = 1000000000ull / sm->rate;
+	uint64_t spoof = 0, legit = 0, second = UINT64_MAX;
+	const char *src = sm->mode == SIM_OTHER ? SIM_PEER_B : PEER4;
+	const struct espgw_reasm_stats *st;
+	struct espgw_reasm_peers *peers;
+	struct espgw_reasm *r = sim_reasm(sm, &peers, drops);
+	uint16_t id = (uint16_t)xorshift(&x);
+
+	assert_non_null(r);
+	while (legit < end || second != UINT64_MAX) {
+		if (second <= spoof && second <= legit) {
+			sim_feed(r, sm, from(frag4_frame(id++, 800, 100, false, ESP), src), second);
+			second = UINT64_MAX;
+		} else if (legit < end && legit <= spoof) {
+			sim_feed(r, sm, from(frag4_frame(id, 0, 800, true, ESP), src), legit);
+			sm->sent++;
+			second = legit + SIM_SPREAD_US * 1000;
+			legit += SIM_LEGIT_US * 1000;
+		} else {
+			sim_feed(r, sm, frag4_frame((uint16_t)xorshift(&x), 0, 16, true, ESP),
+					spoof);
+			spoof += step;
+		}
+	}
+	st = espgw_reasm_stats(r);
+	sm->evicted = st->evicted;
+	sm->peer_full = st->peer_full;
+	assert_int_equal(st->frags, st->merged + st->freed + espgw_reasm_pending(r));
+	assert_int_equal(st->pkts, sm->whole);
+	assert_int_equal(espgw_drop_total(drops), st->freed);
+	espgw_reasm_free(r);
+	espgw_reasm_peers_free(peers);
+	print_message("  %7u/s spoofed, timeout %4u ms, pressure %3u ms, %-19s %5.1f%% (%u) of %u "
+		      "(evicted %" PRIu64 ", refused %" PRIu64 ")\n",
+			sm->rate, sm->timeout_ms, sm->pressure_ms, sim_mode_name[sm->mode],
+			100.0 * sm->whole / sm->sent, sm->whole, sm->sent, sm->evicted,
+			sm->peer_full);
+}
+
+/*
+ * The daemon's timeouts (250 ms, 10 ms under pressure) against floods from
+ * the audit's (2048 spoofed fragments a second, about 1 Mbit/s: the table
+ * used to be pinned by it) to a million a second. Legitimate packets are
+ * lost when a spoofed fragment still in the table took their ID (RFC 4963:
+ * up to 4096 of the 65536 IDs at the highest rates), and the spoofed peer's
+ * when its share is full of fragments younger than the pressure timeout
+ * (share / pressure: 2048 / 10 ms, about 200,000 a second with two peers).
+ */
+static const struct {
+	uint32_t rate;
+	enum sim_mode mode;
+	uint32_t min_permille;
+} sim_cases[] = {
+		{2048, SIM_SAME, 990},
+		{131072, SIM_SAME, 940},
+		{1048576, SIM_SAME, 920},
+		{2048, SIM_SPOOFED, 990},
+		{131072, SIM_SPOOFED, 950},
+		{1048576, SIM_OTHER, 1000},
+};
+
+static void
+test_reasm_flood(void **state)
+{
+	struct espgw_reasm_conf c;
+	unsigned int i;
+
+	(void)state;
+	espgw_reasm_conf_default(&c);
+	for (i = 0; i < RTE_DIM(sim_cases); i++) {
+		struct sim sm = {.rate = sim_cases[i].rate,
+				.timeout_ms = c.timeout_ms,
+				.pressure_ms = c.pressure_ms,
+				.mode = sim_cases[i].mode,
+				.ms = 1000};
+
+		sim_run(&sm);
+		assert_true(sm.whole * 1000ull >= sm.sent * sim_cases[i].min_permille);
+	}
+}
+
+/* README's table: every rate, timeout and mode (ESPGW_REASM_SWEEP=1; 15 s or so). */
+static void
+test_reasm_sweep(void **state)
+{
+	static const uint32_t rates[] = {2048, 16384, 131072, 1048576};
+	static const uint32_t timeouts[][2] = {
+			{2000, 2000}, {2000, 20}, {250, 20}, {250, 10}, {100, 10}};
+	unsigned int i, j, k;
+
+	(void)state;
+	if (getenv("ESPGW_REASM_SWEEP") == NULL)
+		skip();
+	for (k = SIM_SAME; k <= SIM_OTHER; k++)
+		for (j = 0; j < RTE_DIM(timeouts); j++)
+			for (i = 0; i < RTE_DIM(rates); i++) {
+				struct sim sm = {.rate = rates[i],
+						.timeout_ms = timeouts[j][0],
+						.pressure_ms = timeouts[j][1],
+						.mode = k,
+						.ms = RTE_MAX(1000u, 2 * timeouts[j][0])};
+
+				sim_run(&sm);
+			}
+}
+
 /* ---- TCP MSS clamping ---- */
 
 /* A TCP segment in an Ethernet frame: flags, then the options as given. */
@@ -905,6 +1091,10 @@ main(int argc, char **argv)
 					test_reasm4_flush, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm_limits, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_flood, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_sweep, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(test_reasm6, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm6_atomic, reasm_setup, reasm_teardown),
