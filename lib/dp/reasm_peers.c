@@ -61,8 +61,8 @@ espgw_reasm_peers_create(const struct espgw_ip addr[], unsigned int n, int socke
 			socket);
 	if (p == NULL)
 		return NULL;
-	p->v6 = (uint8_t(*)[16])(p + 1);
-	p->v4 = (uint32_t *)(p->v6 + n);
+	p->v4 = (uint32_t *)(p + 1);
+	p->v6 = (uint8_t(*)[16])(p->v4 + n);
 	for (i = 0; i < n; i++) {
 		if (addr[i].family == ESPGW_AF_INET)
 			p->v4[p->n4++] = rte_be_to_cpu_32(addr[i].v4);
