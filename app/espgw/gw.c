@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -76,6 +77,27 @@ qsbr_create(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/* Outer fragments are taken from the peers only: the remote addresses of the inbound SAs. */
+static int
+reasm_peers_build(struct espgw_gw *gw, struct espgw_err *err)
+{
+	struct espgw_ip *addr = calloc(gw->store.n_sas + 1, sizeof(*addr));
+	unsigned int i, n = 0;
+
+	if (addr != NULL) {
+		for (i = 0; i < gw->store.n_sas; i++)
+			if (gw->store.sas[i].dir == ESPGW_DIR_IN)
+				addr[n++] = gw->store.sas[i].remote;
+		gw->reasm_peers = espgw_reasm_peers_create(addr, n, (int)rte_socket_id());
+		free(addr);
+	}
+	if (gw->reasm_peers == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for the reassembly peers");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Each worker reassembles the outer ESP fragments it receives, in its own
  * table and pool, and keeps the verdicts of clear first fragments (RFC 4301
@@ -88,12 +110,14 @@ reasm_create(struct espgw_gw *gw, struct espgw_err *err)
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned int i;
 
+	if (reasm_peers_build(gw, err) < 0)
+		return -1;
 	espgw_reasm_conf_default(&conf);
 	for (i = 0; i < gw->n_workers; i++) {
 		struct espgw_worker *w = gw->worker[i];
 
 		snprintf(name, sizeof(name), "espgw_reasm_w%u", i);
-		w->reasm = espgw_reasm_create(&conf, name, w->stats.drop,
+		w->reasm = espgw_reasm_create(&conf, gw->reasm_peers, name, w->stats.drop,
 				(int)rte_lcore_to_socket_id(w->lcore_id));
 		w->frags = espgw_fragstate_create(FRAGSTATE_ENTRIES, FRAGSTATE_MS,
 				(int)rte_lcore_to_socket_id(w->lcore_id));
@@ -451,6 +475,8 @@ espgw_gw_teardown(struct espgw_gw *gw)
 		rte_free(gw->worker[i]->stats.sa);
 		rte_free(gw->worker[i]);
 	}
+	espgw_reasm_peers_free(gw->reasm_peers);
+	gw->reasm_peers = NULL;
 	gw->n_workers = 0;
 	espgw_store_fini(&gw->store);
 }

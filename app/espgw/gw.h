@@ -42,6 +42,7 @@ struct espgw_gw {
 	struct rte_ring *inject;  /* control path -> worker 0's outbound path */
 	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
 	struct rte_rcu_qsbr *qsv; /* workers' quiescent states: neighbor entries are reused after */
+	struct espgw_reasm_peers *reasm_peers;	/* whose outer fragments the workers reassemble */
 	struct espgw_stats_section extra_stats; /* control path and data path sections */
 	struct espgw_worker *worker[RTE_MAX_LCORE];
 	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];

@@ -47,6 +47,8 @@ sum_reasm(const struct espgw_reasm *r, uint64_t c[ESPGW_DP_MAX])
 	c[ESPGW_DP_REASSEMBLED] += st->pkts;
 	c[ESPGW_DP_REASM_MERGED] += st->merged;
 	c[ESPGW_DP_REASM_FREED] += st->freed;
+	c[ESPGW_DP_REASM_EVICTED] += st->evicted;
+	c[ESPGW_DP_REASM_PEER_FULL] += st->peer_full;
 }
 
 void

@@ -68,7 +68,12 @@ struct espgw_txbuf {
 	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")            \
 	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                 \
 	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                  \
-	X(REASM_FREED, "reasm_freed", "fragments given up (counted as drops)")
+	X(REASM_FREED, "reasm_freed", "fragments given up (counted as drops)")                   \
+	X(REASM_EVICTED, "reasm_evicted",                                                        \
+			"of them: given up early to make room (table nearly full, or their "     \
+			"peer at its share)")                                                    \
+	X(REASM_PEER_FULL, "reasm_peer_full",                                                    \
+			"of them: refused, their peer held its share of the table")
 
 enum espgw_dp_counter {
 #define X(id, name, help) ESPGW_DP_##id,

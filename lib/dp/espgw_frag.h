@@ -15,7 +15,11 @@
  * Inbound, outer ESP packets addressed to the gateway that a router on the
  * way fragmented are reassembled before SA lookup, in one bounded table per
  * worker (no locks): flows, fragments per packet (RTE_LIBRTE_IP_FRAG_MAX_FRAG)
- * and time are limited, and whatever is given up is counted as a drop. Each
+ * and time are limited, and whatever is given up is counted as a drop.
+ * Fragments are taken from the SAs' peers only, and the table cannot be
+ * pinned by fragments that never complete: nearly full, it gives up what
+ * waited longer than a short pressure timeout; full, its oldest packets; a
+ * peer may hold only its share of it (reasm.c says how). Each
  * fragment is copied into a reassembly pool of its own on arrival, so that
  * half-finished packets never hold the RX pool's mbufs (fragments that never
  * complete are a cheap attack); the finished packet is copied back into one
@@ -32,6 +36,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "espgw_addr.h"
+
 /* The most fragments one packet is cut into (an SA MTU of 68 on a 2 KB mbuf needs 43). */
 #define ESPGW_FRAG_OUT_MAX 48
 
@@ -45,32 +51,61 @@
 int espgw_frag4(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
 		struct rte_mbuf *out[ESPGW_FRAG_OUT_MAX]);
 
+/*
+ * The peers: the addresses outer fragments are taken from (the remote
+ * addresses of the inbound SAs). Fragments from anywhere else are dropped
+ * before reassembly (reasm_not_peer): nobody else can send ESP that
+ * decrypts here, and without this anyone could fill the table. Built once,
+ * read by every worker.
+ */
+struct espgw_reasm_peers;
+
+/* The set of addr[0..n) (duplicates merged) on socket; NULL when out of memory. */
+struct espgw_reasm_peers *espgw_reasm_peers_create(
+		const struct espgw_ip addr[], unsigned int n, int socket);
+void espgw_reasm_peers_free(struct espgw_reasm_peers *p);
+/* Distinct peers: their indices are 0..count-1. */
+unsigned int espgw_reasm_peers_count(const struct espgw_reasm_peers *p);
+/* The index of the peer that is the source of the IP header at l3, -1 when none is. */
+int espgw_reasm_peer_of(const struct espgw_reasm_peers *p, const uint8_t *l3);
+
 struct espgw_reasm_conf {
-	uint32_t flows;	     /* packets being reassembled at once, per worker */
-	uint32_t timeout_ms; /* from a packet's first fragment to giving it up */
-	uint32_t pool_size;  /* mbufs of the reassembly pool (fragments held) */
+	/*
+	 * Fragments held at once, per worker (so at most as many packets in
+	 * reassembly). From 3/4 of it (the high-water mark) the pressure
+	 * timeout applies; at the limit the oldest packets are given up.
+	 */
+	uint32_t flows;
+	uint32_t timeout_ms;  /* from a packet's first fragment to giving it up */
+	uint32_t pressure_ms; /* the same from the high-water mark, or for a peer at its share */
+	uint32_t pool_size;   /* mbufs of the reassembly pool: at least flows */
 };
 
-/* 4096 flows, 2 s, 8192 mbufs. */
+/* 4096 fragments, 250 ms, 10 ms under pressure, 4608 mbufs. */
 void espgw_reasm_conf_default(struct espgw_reasm_conf *c);
 
 /* Every fragment taken is merged, given up (freed) or pending: frags = merged + freed + pending */
 struct espgw_reasm_stats {
-	uint64_t frags;	 /* outer ESP fragments taken */
-	uint64_t pkts;	 /* packets reassembled */
-	uint64_t merged; /* fragments those packets were made of */
-	uint64_t freed;	 /* fragments given up, each counted as a drop */
+	uint64_t frags;	    /* outer ESP fragments taken */
+	uint64_t pkts;	    /* packets reassembled */
+	uint64_t merged;    /* fragments those packets were made of */
+	uint64_t freed;	    /* fragments given up, each counted as a drop */
+	uint64_t evicted;   /* of them: given up early to make room */
+	uint64_t peer_full; /* of them: refused, their peer held its share */
 };
 
 struct espgw_reasm;
 
 /*
- * One worker's reassembly state on socket. Fragments given up are added to
- * drops[] (the worker's per-reason drop counters): reasm_failed, or shutdown
- * for what espgw_reasm_flush() frees.
+ * One worker's reassembly state on socket, taking fragments from peers only
+ * (which must outlive it). Fragments given up are added to drops[] (the
+ * worker's per-reason drop counters): reasm_failed, or shutdown for what
+ * espgw_reasm_flush() frees; reasm_not_peer and reasm_too_big for those not
+ * taken.
  */
-struct espgw_reasm *espgw_reasm_create(
-		const struct espgw_reasm_conf *c, const char *name, uint64_t *drops, int socket);
+struct espgw_reasm *espgw_reasm_create(const struct espgw_reasm_conf *c,
+		const struct espgw_reasm_peers *peers, const char *name, uint64_t *drops,
+		int socket);
 /* Frees what is still pending (as espgw_reasm_flush), the table and the pool. */
 void espgw_reasm_free(struct espgw_reasm *r);
 

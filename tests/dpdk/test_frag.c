@@ -12,11 +12,13 @@
  * option). Reassembly's limits are checked by their exact drop counters.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -35,6 +37,8 @@
 #define ETH	 14
 #define BIG_BUF	 (8192 + RTE_PKTMBUF_HEADROOM)
 #define TIMEOUT	 100 /* ms, reassembly tests */
+#define PRESSURE 10  /* ms: the timeout above the high-water mark */
+#define FLOWS	 16  /* fragments held: high-water mark 12, 8 per peer of two */
 #define ESP	 50
 #define TCP	 6
 #define FRAG6_HL 8
@@ -236,22 +240,45 @@ test_frag4_refused(void **state)
 
 /* ---- reassembly ---- */
 
+#define PEER4 "203.0.113.1"	/* ip4_hdr's source */
+#define PEER6 "2001:db8:200::1" /* frag6_frame's */
+
 static struct {
 	struct espgw_reasm *r;
+	struct espgw_reasm_peers *peers;
 	uint64_t drops[ESPGW_DROP_MAX];
 	uint64_t t0, ms;
 	uint8_t esp[4000]; /* the outer ESP packet (IP payload) being fragmented */
 } rx;
 
+/* A fresh table of flows fragments taking fragments from the first n of PEER4, PEER6. */
+static void
+reasm_make(unsigned int n, uint32_t flows)
+{
+	struct espgw_reasm_conf c = {.flows = flows,
+			.timeout_ms = TIMEOUT,
+			.pressure_ms = PRESSURE,
+			.pool_size = 64};
+	struct espgw_ip peer[2];
+
+	espgw_reasm_free(rx.r);
+	espgw_reasm_peers_free(rx.peers);
+	assert_int_equal(espgw_ip_parse(PEER4, &peer[0]), 0);
+	assert_int_equal(espgw_ip_parse(PEER6, &peer[1]), 0);
+	rx.peers = espgw_reasm_peers_create(peer, n, SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
+	memset(rx.drops, 0, sizeof(rx.drops));
+	rx.r = espgw_reasm_create(&c, rx.peers, "test_reasm", rx.drops, SOCKET_ID_ANY);
+	assert_non_null(rx.r);
+}
+
 static int
 reasm_setup(void **state)
 {
-	struct espgw_reasm_conf c = {.flows = 4, .timeout_ms = TIMEOUT, .pool_size = 64};
-
 	(void)state;
-	memset(rx.drops, 0, sizeof(rx.drops));
-	rx.r = espgw_reasm_create(&c, "test_reasm", rx.drops, SOCKET_ID_ANY);
-	assert_non_null(rx.r);
+	rx.r = NULL;
+	rx.peers = NULL;
+	reasm_make(2, FLOWS);
 	rx.ms = rte_get_tsc_hz() / 1000;
 	rx.t0 = 1000 * rx.ms;
 	payload_fill(rx.esp, sizeof(rx.esp), 9);
@@ -267,6 +294,7 @@ reasm_teardown(void **state)
 	(void)state;
 	assert_int_equal(st->frags, st->merged + st->freed + espgw_reasm_pending(rx.r));
 	espgw_reasm_free(rx.r);
+	espgw_reasm_peers_free(rx.peers);
 	assert_int_equal(rte_mempool_in_use_count(small), 0);
 	return 0;
 }
@@ -275,14 +303,15 @@ reasm_teardown(void **state)
 static struct rte_mbuf *
 frag4_frame(uint16_t id, uint16_t off, uint16_t len, bool mf, uint8_t proto)
 {
-	uint8_t b[ETH + 20 + 2048] = {0};
+	uint8_t b[ETH + 20 + 3000] = {0};
 	struct rte_mbuf *m;
 
 	b[12] = 0x08;
 	ip4_hdr(b + ETH, (uint16_t)(20 + len), id,
 			(uint16_t)((mf ? RTE_IPV4_HDR_MF_FLAG : 0) | off / 8), proto);
 	memcpy(b + ETH + 20, rx.esp + off, len);
-	m = mbuf_of(small, b, (uint16_t)(ETH + 20 + len), ETH);
+	/* Beyond one default buffer only in a big one (a jumbo frame a device scattered). */
+	m = mbuf_of(len > 2000 ? pool : small, b, (uint16_t)(ETH + 20 + len), ETH);
 	m->l3_len = 20;
 	m->packet_type = RTE_PTYPE_L3_IPV4;
 	return m;
@@ -314,6 +343,22 @@ frag6_frame(uint32_t id, uint16_t off, uint16_t len, bool mf, uint8_t nh)
 	m = mbuf_of(small, b, (uint16_t)(ETH + 48 + len), ETH);
 	m->l3_len = 40;
 	m->packet_type = RTE_PTYPE_L3_IPV6;
+	return m;
+}
+
+/* The fragment's source rewritten (an IPv4 header's checksum too). */
+static struct rte_mbuf *
+from(struct rte_mbuf *m, const char *src)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+
+	if ((ip[0] >> 4) == 4) {
+		assert_int_equal(inet_pton(AF_INET, src, ip + 12), 1);
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	}
 	return m;
 }
 
@@ -408,6 +453,25 @@ test_reasm4_overlap(void **state)
 }
 
 /*
+ * Middle fragments that overlap but whose lengths add up to the total: the
+ * reassembly finds the hole only after it chained some of them, and gives up
+ * that chain as one death-row entry. Every fragment is still counted once.
+ */
+static void
+test_reasm4_hole_chain(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(15, 0, 400, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 600, 400, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 600, 200, true, ESP), 0));
+	assert_null(feed(frag4_frame(15, 1000, 200, false, ESP), 0));
+	assert_int_equal(espgw_reasm_pending(rx.r), 0);
+	assert_int_equal(espgw_reasm_stats(rx.r)->freed, 4);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 4);
+	assert_int_equal(espgw_reasm_stats(rx.r)->pkts, 0);
+}
+
+/*
  * At most RTE_LIBRTE_IP_FRAG_MAX_FRAG fragments per packet: exactly that many
  * still work; the one too many gives up all that came, and what comes later
  * starts over (and waits in vain).
@@ -442,24 +506,121 @@ test_reasm4_too_big(void **state)
 	assert_int_equal(espgw_reasm_stats(rx.r)->merged, 2);
 }
 
-/* The table holds 4 packets here: a fifth within the timeout is refused, counted. */
+/* A fragment larger than one reassembly buffer is refused before it is held. */
 static void
-test_reasm4_table_full(void **state)
+test_reasm4_frag_too_big(void **state)
+{
+	(void)state;
+	assert_null(feed(frag4_frame(16, 0, 2400, true, ESP), 0));
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_TOO_BIG], 1);
+	assert_int_equal(espgw_reasm_stats(rx.r)->frags, 0);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+/* At shutdown everything pending is given up, counted as such. */
+static void
+test_reasm4_flush(void **state)
 {
 	uint16_t id;
 
 	(void)state;
 	for (id = 20; id < 24; id++)
-		assert_null(feed(frag4_frame(id, 0, 64, true, ESP), 0));
-	assert_null(feed(frag4_frame(24, 0, 64, true, ESP), 1));
-	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], 1);
-	assert_int_equal(espgw_reasm_pending(rx.r), 4);
-	/* After the timeout the oldest makes room. */
-	assert_null(feed(frag4_frame(25, 0, 64, true, ESP), TIMEOUT + 1));
-	assert_int_equal(espgw_reasm_pending(rx.r), 4);
+		assert_null(feed(frag4_frame(id, 0, 64, true, ESP), id));
 	espgw_reasm_flush(rx.r);
 	assert_int_equal(espgw_reasm_pending(rx.r), 0);
 	assert_int_equal(rx.drops[ESPGW_DROP_SHUTDOWN], 4);
+	assert_int_equal(espgw_drop_total(rx.drops), 4);
+}
+
+/*
+ * The limits, case by case: a table of FLOWS fragments (high-water mark 12)
+ * with one or two peers (a share of 8 each with two) takes `fill` first
+ * fragments from PEER4, `step` us apart from 0, then a whole packet in two
+ * fragments from `from` at `at` us. Exact outcome: whether that packet
+ * completes, how many fragments were given up early (evicted) or refused
+ * (their peer at its share), and how many stay pending.
+ */
+struct limit_case {
+	const char *name;
+	unsigned int peers;
+	uint32_t fill, step, at;
+	const char *from;
+	bool whole;
+	uint64_t evicted, peer_full, pending;
+};
+
+static const struct limit_case limit_cases[] = {
+		/* Below the high-water mark the timeout is the normal one: nothing goes. */
+		{"below high-water", 1, 10, 1000, 50000, PEER4, true, 0, 0, 10},
+		/* From it, packets older than the pressure timeout (10 ms) go: 0..4 ms. */
+		{"pressure timeout", 1, 12, 1000, 15000, PEER4, true, 5, 0, 7},
+		/*
+		 * Full, all younger than the pressure timeout: the oldest go, by
+		 * halving ages (older than 1.25 ms: 0..300 us, then older than
+		 * 625 us: 400..900 us) until below the high-water mark; the 6
+		 * newest and the packet arriving stay.
+		 */
+		{"full keeps the newest", 1, 16, 100, 1600, PEER4, true, 10, 0, 6},
+		/* Everything started before this burst goes rather than the new packet. */
+		{"full, all of one instant", 1, 16, 0, 1, PEER4, true, 16, 0, 0},
+		/* A peer at its share is refused; the other peer keeps its room. */
+		{"peer at its share", 2, 8, 1000, 9000, PEER4, false, 0, 2, 8},
+		{"other peer unharmed", 2, 8, 1000, 9000, PEER6, true, 0, 0, 8},
+		/* Its older packets go first (pressure timeout): 0..4 ms. */
+		{"peer share, pressure", 2, 8, 1000, 15000, PEER4, true, 5, 0, 3},
+		/* With one peer there is no share: the table is its own. */
+		{"one peer, no share", 1, 8, 1000, 9000, PEER4, true, 0, 0, 8},
+};
+
+static uint64_t
+us(uint32_t t)
+{
+	return rx.t0 + rx.ms * t / 1000;
+}
+
+static void
+limit_run(const struct limit_case *lc)
+{
+	const struct espgw_reasm_stats *st;
+	struct rte_mbuf *a, *b, *m;
+	uint32_t i;
+
+	reasm_make(lc->peers, FLOWS);
+	st = espgw_reasm_stats(rx.r);
+	for (i = 0; i < lc->fill; i++)
+		assert_null(espgw_reasm_input(rx.r,
+				frag4_frame((uint16_t)(100 + i), 0, 64, true, ESP),
+				us(i * lc->step)));
+	if (strchr(lc->from, ':') == NULL) {
+		a = frag4_frame(7, 0, 800, true, ESP);
+		b = frag4_frame(7, 800, 100, false, ESP);
+	} else {
+		a = frag6_frame(7, 0, 800, true, ESP);
+		b = frag6_frame(7, 800, 100, false, ESP);
+	}
+	assert_null(espgw_reasm_input(rx.r, from(a, lc->from), us(lc->at)));
+	m = espgw_reasm_input(rx.r, from(b, lc->from), us(lc->at));
+	assert_true((m != NULL) == lc->whole);
+	rte_pktmbuf_free(m);
+	assert_int_equal(st->evicted, lc->evicted);
+	assert_int_equal(st->peer_full, lc->peer_full);
+	assert_int_equal(espgw_reasm_pending(rx.r), lc->pending);
+	assert_int_equal(st->freed, lc->evicted + lc->peer_full);
+	assert_int_equal(rx.drops[ESPGW_DROP_REASM_FAILED], st->freed);
+	assert_int_equal(espgw_drop_total(rx.drops), st->freed);
+	assert_int_equal(st->pkts, lc->whole);
+}
+
+static void
+test_reasm_limits(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(limit_cases); i++) {
+		print_message("  %s\n", limit_cases[i].name);
+		limit_run(&limit_cases[i]);
+	}
 }
 
 static void
@@ -499,6 +660,104 @@ test_reasm6_atomic(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* An IP header (l3) with source src, as espgw_reasm_peer_of reads it. */
+static int
+peer_of(const char *src)
+{
+	uint8_t l3[40] = {0};
+
+	if (strchr(src, ':') == NULL) {
+		l3[0] = 0x45;
+		assert_int_equal(inet_pton(AF_INET, src, l3 + 12), 1);
+	} else {
+		l3[0] = 0x60;
+		assert_int_equal(inet_pton(AF_INET6, src, l3 + 8), 1);
+	}
+	return espgw_reasm_peer_of(rx.peers, l3);
+}
+
+/* Duplicates merged, each peer its own index below the count, nobody else found. */
+static void
+test_reasm_peers(void **state)
+{
+	static const char *const peers[] = {"192.0.2.9", "203.0.113.1", "192.0.2.1", "203.0.113.1",
+			"2001:db8:200::2", "2001:db8:200::1", "2001:db8:200::2", "10.0.0.1"};
+	static const char *const others[] = {"192.0.2.2", "203.0.113.0", "0.0.0.0",
+			"2001:db8:200::", "::ffff:203.0.113.1", "::", "2001:db8:200::3"};
+	struct espgw_ip ip[RTE_DIM(peers)];
+	bool seen[RTE_DIM(peers)] = {false};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(peers); i++)
+		assert_int_equal(espgw_ip_parse(peers[i], &ip[i]), 0);
+	espgw_reasm_peers_free(rx.peers);
+	rx.peers = espgw_reasm_peers_create(ip, RTE_DIM(ip), SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
+	assert_int_equal(espgw_reasm_peers_count(rx.peers), 6);
+	for (i = 0; i < RTE_DIM(peers); i++) {
+		int k = peer_of(peers[i]);
+
+		assert_in_range(k, 0, 5);
+		seen[k] = true;
+	}
+	for (i = 0; i < 6; i++)
+		assert_true(seen[i]);
+	for (i = 0; i < RTE_DIM(others); i++)
+		assert_int_equal(peer_of(others[i]), -1);
+}
+
+/* A gateway without inbound SAs has no peer: every fragment is refused. */
+static void
+test_reasm_no_peers(void **state)
+{
+	(void)state;
+	espgw_reasm_peers_free(rx.peers);
+	rx.peers = espgw_reasm_peers_create(NULL, 0, SOCKET_ID_ANY);
+	assert_non_null(rx.peers);
+	assert_int_equal(peer_of(PEER4), -1);
+	assert_int_equal(peer_of(PEER6), -1);
+}
+
+/*
+ * Fragments are taken from the peers only (the remote addresses of the
+ * inbound SAs); anyone else's are dropped before they are held, IPv6 atomic
+ * fragments included.
+ */
+static void
+test_reasm_not_peer(void **state)
+{
+	static const struct {
+		const char *src;
+		bool v6, atomic, taken;
+	} cases[] = {
+			{PEER4, false, false, true},
+			{"203.0.113.2", false, false, false},
+			{"192.0.2.1", false, false, false},
+			{PEER6, true, false, true},
+			{"2001:db8:200::2", true, false, false},
+			{"::ffff:203.0.113.1", true, false, false},
+			{"2001:db8:200::3", true, true, false},
+	};
+	uint64_t taken = 0, refused = 0;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		uint16_t id = (uint16_t)(40 + i);
+		struct rte_mbuf *m = cases[i].v6 ? frag6_frame(id, 0, 64, !cases[i].atomic, ESP)
+						 : frag4_frame(id, 0, 64, true, ESP);
+
+		assert_null(feed(from(m, cases[i].src), 0));
+		taken += cases[i].taken;
+		refused += !cases[i].taken;
+		assert_int_equal(espgw_reasm_pending(rx.r), taken);
+		assert_int_equal(espgw_reasm_stats(rx.r)->frags, taken);
+		assert_int_equal(rx.drops[ESPGW_DROP_REASM_NOT_PEER], refused);
+	}
+	assert_int_equal(espgw_drop_total(rx.drops), refused);
+}
+
 /* Only ESP fragments are reassembled; whole ESP packets and other fragments are not. */
 static void
 test_reasm_which(void **state)
@@ -519,6 +778,190 @@ test_reasm_which(void **state)
 	assert_false(espgw_reasm_is_esp_frag(m[3], 44));
 	for (i = 0; i < RTE_DIM(m); i++)
 		rte_pktmbuf_free(m[i]);
+}
+
+/* ---- a flood in simulated time ---- */
+
+/*
+ * Legitimate packets from a peer (two fragments SIM_SPREAD_US apart, one
+ * packet every SIM_LEGIT_US, IDs counting up as senders' do) among spoofed
+ * 16-byte first fragments from PEER4's address at a given rate with random
+ * IDs (a blind spoofer), on a simulated clock, through a table configured as
+ * the daemon's but for the timeouts under test: how many legitimate packets
+ * complete. The legitimate packets come from PEER4 itself, the only peer
+ * (SIM_SAME), or from PEER4 or a second peer when there are two (SIM_SPOOFED,
+ * SIM_OTHER).
+ */
+#define SIM_PEER_B    "203.0.113.2"
+#define SIM_LEGIT_US  200
+#define SIM_SPREAD_US 50
+
+enum sim_mode { SIM_SAME, SIM_SPOOFED, SIM_OTHER };
+
+static const char *const sim_mode_name[] = {"one peer", "spoofed peer of two", "other peer of two"};
+
+struct sim {
+	uint32_t rate; /* spoofed fragments per second */
+	uint32_t timeout_ms, pressure_ms;
+	enum sim_mode mode;
+	uint32_t ms; /* simulated time */
+	uint32_t sent, whole;
+	uint64_t evicted, peer_full;
+};
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static uint64_t
+sim_cycles(uint64_t ns)
+{
+	return rx.t0 + ns * rx.ms / 1000000;
+}
+
+static struct espgw_reasm *
+sim_reasm(const struct sim *sm, struct espgw_reasm_peers **peers, uint64_t *drops)
+{
+	struct espgw_reasm_conf c;
+	struct espgw_ip ip[2];
+
+	espgw_reasm_conf_default(&c);
+	c.timeout_ms = sm->timeout_ms;
+	c.pressure_ms = sm->pressure_ms;
+	assert_int_equal(espgw_ip_parse(PEER4, &ip[0]), 0);
+	assert_int_equal(espgw_ip_parse(SIM_PEER_B, &ip[1]), 0);
+	*peers = espgw_reasm_peers_create(ip, sm->mode == SIM_SAME ? 1 : 2, SOCKET_ID_ANY);
+	assert_non_null(*peers);
+	return espgw_reasm_create(&c, *peers, "test_reasm_sim", drops, SOCKET_ID_ANY);
+}
+
+/* One fragment at ns; counts a legitimate packet that completes. */
+static void
+sim_feed(struct espgw_reasm *r, struct sim *sm, struct rte_mbuf *m, uint64_t ns)
+{
+	struct rte_mbuf *whole;
+
+	espgw_reasm_tick(r, sim_cycles(ns)); /* as the worker does every loop */
+	whole = espgw_reasm_input(r, m, sim_cycles(ns));
+	if (whole != NULL) {
+		sm->whole++;
+		rte_pktmbuf_free(whole);
+	}
+}
+
+static void
+sim_run(struct sim *sm)
+{
+	uint64_t drops[ESPGW_DROP_MAX] = {0}, x = 0x9e3779b97f4a7c15ull;
+	uint64_t end = sm->ms * 1000000ull, step = 1000000000ull / sm->rate;
+	uint64_t spoof = 0, legit = 0, second = UINT64_MAX;
+	const char *src = sm->mode == SIM_OTHER ? SIM_PEER_B : PEER4;
+	const struct espgw_reasm_stats *st;
+	struct espgw_reasm_peers *peers;
+	struct espgw_reasm *r = sim_reasm(sm, &peers, drops);
+	uint16_t id = (uint16_t)xorshift(&x);
+
+	assert_non_null(r);
+	while (legit < end || second != UINT64_MAX) {
+		if (second <= spoof && second <= legit) {
+			sim_feed(r, sm, from(frag4_frame(id++, 800, 100, false, ESP), src), second);
+			second = UINT64_MAX;
+		} else if (legit < end && legit <= spoof) {
+			sim_feed(r, sm, from(frag4_frame(id, 0, 800, true, ESP), src), legit);
+			sm->sent++;
+			second = legit + SIM_SPREAD_US * 1000;
+			legit += SIM_LEGIT_US * 1000;
+		} else {
+			sim_feed(r, sm, frag4_frame((uint16_t)xorshift(&x), 0, 16, true, ESP),
+					spoof);
+			spoof += step;
+		}
+	}
+	st = espgw_reasm_stats(r);
+	sm->evicted = st->evicted;
+	sm->peer_full = st->peer_full;
+	assert_int_equal(st->frags, st->merged + st->freed + espgw_reasm_pending(r));
+	assert_int_equal(st->pkts, sm->whole);
+	assert_int_equal(espgw_drop_total(drops), st->freed);
+	espgw_reasm_free(r);
+	espgw_reasm_peers_free(peers);
+	print_message("  %7u/s spoofed, timeout %4u ms, pressure %3u ms, %-19s %5.1f%% (%u) of %u "
+		      "(evicted %" PRIu64 ", refused %" PRIu64 ")\n",
+			sm->rate, sm->timeout_ms, sm->pressure_ms, sim_mode_name[sm->mode],
+			100.0 * sm->whole / sm->sent, sm->whole, sm->sent, sm->evicted,
+			sm->peer_full);
+}
+
+/*
+ * The daemon's timeouts (250 ms, 10 ms under pressure) against floods from
+ * the audit's (2048 spoofed fragments a second, about 1 Mbit/s: the table
+ * used to be pinned by it) to a million a second. Legitimate packets are
+ * lost when a spoofed fragment still in the table took their ID (RFC 4963:
+ * up to 4096 of the 65536 IDs at the highest rates), and the spoofed peer's
+ * when its share is full of fragments younger than the pressure timeout
+ * (share / pressure: 2048 / 10 ms, about 200,000 a second with two peers).
+ */
+static const struct {
+	uint32_t rate;
+	enum sim_mode mode;
+	uint32_t min_permille;
+} sim_cases[] = {
+		{2048, SIM_SAME, 990},
+		{131072, SIM_SAME, 940},
+		{1048576, SIM_SAME, 920},
+		{2048, SIM_SPOOFED, 990},
+		{131072, SIM_SPOOFED, 950},
+		{1048576, SIM_OTHER, 1000},
+};
+
+static void
+test_reasm_flood(void **state)
+{
+	struct espgw_reasm_conf c;
+	unsigned int i;
+
+	(void)state;
+	espgw_reasm_conf_default(&c);
+	for (i = 0; i < RTE_DIM(sim_cases); i++) {
+		struct sim sm = {.rate = sim_cases[i].rate,
+				.timeout_ms = c.timeout_ms,
+				.pressure_ms = c.pressure_ms,
+				.mode = sim_cases[i].mode,
+				.ms = 1000};
+
+		sim_run(&sm);
+		assert_true(sm.whole * 1000ull >= sm.sent * sim_cases[i].min_permille);
+	}
+}
+
+/* README's table: every rate, timeout and mode (ESPGW_REASM_SWEEP=1; 15 s or so). */
+static void
+test_reasm_sweep(void **state)
+{
+	static const uint32_t rates[] = {2048, 16384, 131072, 1048576};
+	static const uint32_t timeouts[][2] = {
+			{2000, 2000}, {2000, 20}, {250, 20}, {250, 10}, {100, 10}};
+	unsigned int i, j, k;
+
+	(void)state;
+	if (getenv("ESPGW_REASM_SWEEP") == NULL)
+		skip();
+	for (k = SIM_SAME; k <= SIM_OTHER; k++)
+		for (j = 0; j < RTE_DIM(timeouts); j++)
+			for (i = 0; i < RTE_DIM(rates); i++) {
+				struct sim sm = {.rate = rates[i],
+						.timeout_ms = timeouts[j][0],
+						.pressure_ms = timeouts[j][1],
+						.mode = k,
+						.ms = RTE_MAX(1000u, 2 * timeouts[j][0])};
+
+				sim_run(&sm);
+			}
 }
 
 /* ---- TCP MSS clamping ---- */
@@ -637,16 +1080,32 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_overlap, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
+					test_reasm4_hole_chain, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
 					test_reasm4_too_many, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm4_too_big, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
-					test_reasm4_table_full, reasm_setup, reasm_teardown),
+					test_reasm4_frag_too_big, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm4_flush, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_limits, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_flood, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_sweep, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(test_reasm6, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm6_atomic, reasm_setup, reasm_teardown),
 			cmocka_unit_test_setup_teardown(
 					test_reasm_which, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_peers, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_no_peers, reasm_setup, reasm_teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reasm_not_peer, reasm_setup, reasm_teardown),
 	};
 	const struct CMUnitTest mss[] = {
 			cmocka_unit_test(test_mss_clamp),
