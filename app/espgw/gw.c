@@ -14,9 +14,9 @@
 #define CTL_RING_SIZE	  4096
 #define INJECT_RING_SIZE  1024
 #define FRAGSTATE_ENTRIES 1024 /* per direction and worker: packets in fragments at once */
-#define FRAGSTATE_MS	  2000 /* as long as outer reassembly waits for a packet's fragments */
-#define TCP_IP4_HDRS	  40   /* IPv4 + TCP headers without options: MSS = MTU - 40 */
-#define TCP_IP6_HDRS	  60   /* IPv6 + TCP */
+#define FRAGSTATE_MS	  2000 /* a datagram's later fragments pass within it (they travel together) */
+#define TCP_IP4_HDRS	  40 /* IPv4 + TCP headers without options: MSS = MTU - 40 */
+#define TCP_IP6_HDRS	  60 /* IPv6 + TCP */
 
 static int
 workers_create(struct espgw_gw *gw, struct espgw_err *err)
