@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ARP (RFC 826) for IPv4 over Ethernet: answer requests for the receiving
- * port's own addresses, learn from senders we already know or are waiting
- * for, and send requests to resolve next hops.
+ * port's own addresses, tell neigh_learn what each message says of its
+ * sender (which it takes only by the rules in neigh.c), and send requests to
+ * resolve next hops. Hand-written: DPDK has the header struct, no protocol.
  */
 #include <string.h>
 
@@ -68,21 +69,30 @@ arp_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now)
 {
 	const struct rte_arp_hdr *a =
 			rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
-	struct espgw_ip sip = {.family = ESPGW_AF_INET}, tip = sip;
-	uint16_t op;
+	struct espgw_ip tip = {.family = ESPGW_AF_INET};
+	struct nb_news n = {.ip.family = ESPGW_AF_INET, .has_mac = true, .override = true};
+	bool req, for_us;
 
 	if (!arp_valid(m, a)) {
 		host_drop(h, m, ESPGW_DROP_BAD_L3);
 		return;
 	}
-	op = rte_be_to_cpu_16(a->arp_opcode);
-	sip.v4 = a->arp_data.arp_sip;
+	req = a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
 	tip.v4 = a->arp_data.arp_tip;
-	host_count(h, op == RTE_ARP_OP_REQUEST ? ESPGW_HOST_ARP_REQ_RX : ESPGW_HOST_ARP_REPLY_RX);
-	/* RFC 826 merge: refresh a sender we know; 0.0.0.0 is an address probe (RFC 5227). */
-	if (sip.v4 != 0)
-		neigh_learn(h, port, &sip, &a->arp_data.arp_sha, true, now);
-	if (op == RTE_ARP_OP_REQUEST && host_addr_own(h, port, &tip))
+	for_us = host_addr_own(h, port, &tip);
+	host_count(h, req ? ESPGW_HOST_ARP_REQ_RX : ESPGW_HOST_ARP_REPLY_RX);
+	/*
+	 * RFC 826 merge: what the sender says of itself; a request for us may
+	 * enter it, a reply to our address may answer our request. 0.0.0.0 is
+	 * an address probe (RFC 5227): nothing to learn.
+	 */
+	n.ip.v4 = a->arp_data.arp_sip;
+	n.mac = a->arp_data.arp_sha;
+	n.to_us = req && for_us;
+	n.answer = !req && for_us;
+	if (n.ip.v4 != 0)
+		neigh_learn(h, port, &n, now);
+	if (req && for_us)
 		arp_reply(h, m, port);
 	else
 		host_absorb(h, m);

@@ -28,16 +28,31 @@
 enum nb_state {
 	NB_IDLE,       /* nothing going on: static, or unresolved and unused */
 	NB_INCOMPLETE, /* requests out, packets may wait */
-	NB_REACHABLE,  /* resolved, until the deadline */
+	NB_REACHABLE,  /* resolved and confirmed, until the deadline */
+	NB_STALE,      /* MAC from unsolicited news: used, and due for a probe at once */
 	NB_PROBE,      /* resolved but due: unicast probes out, still used meanwhile */
 };
 
 struct nb {
 	struct espgw_l2_hop *hop;
-	uint64_t deadline; /* next retransmission, failure or re-probe */
+	uint64_t deadline;  /* next retransmission, failure or re-probe */
+	uint64_t confirmed; /* when the MAC was last learned or confirmed (the lock time) */
 	uint8_t state;
 	uint8_t tries; /* requests sent in this state */
 	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
+};
+
+/*
+ * What one ARP or ND message says about a neighbor: the facts neigh_learn
+ * judges by RFC 826's merge rule and RFC 4861 7.2.3 / 7.2.5.
+ */
+struct nb_news {
+	struct espgw_ip ip;	   /* the neighbor */
+	struct rte_ether_addr mac; /* its link-layer address, when has_mac */
+	bool has_mac;
+	bool answer; /* an answer to us (ARP reply to our address, NA with S): solicited if we asked */
+	bool override; /* may replace a different MAC: ARP, NS; NA only with O (RFC 4861 7.2.5) */
+	bool to_us;    /* a request for one of our addresses: may create the asker's entry */
 };
 
 struct espgw_host {
@@ -79,6 +94,10 @@ host_absorb(struct espgw_host *h, struct rte_mbuf *m)
 
 /* host.c: addresses, frames, transmission */
 bool host_addr_own(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip);
+/* ip is another station's address on a subnet of this port (not ours, not a broadcast). */
+bool host_on_link(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip);
+/* ip is the broadcast address of one of the gateway's IPv4 subnets (RFC 919, RFC 3021). */
+bool host_subnet_bcast(const struct espgw_host *h, const struct espgw_ip *ip);
 int host_src_addr(const struct espgw_host *h, uint16_t port, const struct espgw_ip *peer,
 		struct espgw_ip *src);
 void *host_frame_reset(struct rte_mbuf *m, uint16_t len);
@@ -128,8 +147,7 @@ int neigh_init(struct espgw_host *h, int socket);
 void neigh_flush(struct espgw_host *h);
 void neigh_fini(struct espgw_host *h);
 void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
-void neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
-		const struct rte_ether_addr *mac, bool override, uint64_t now);
+void neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now);
 void neigh_timer(struct espgw_host *h, uint64_t now);
 
 #endif

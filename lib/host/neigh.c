@@ -6,6 +6,21 @@
  * releases them in order; silence drops them. Resolved dynamic and "via"
  * entries are re-probed after the reachable time and lose their MAC when the
  * probes go unanswered; static entries are never touched.
+ *
+ * What ARP and ND messages say is taken by RFC 826's merge rule and RFC 4861
+ * 7.2.3 / 7.2.5, with the guards Linux adds against a spoofer on the link:
+ * - an entry is made only by our own resolution, or for a host on the port's
+ *   subnet that asks for one of our addresses; news of other hosts is ignored;
+ * - an entry without a MAC (being resolved, or a "via" never resolved) is
+ *   filled only by the answer to our request;
+ * - unsolicited news (gratuitous ARP, a reply or NA nobody asked for, a
+ *   request or NS for our address) changes a MAC only when none was learned
+ *   or confirmed within locktime_ms, and leaves the entry STALE: still used,
+ *   and probed at once, so the station at the new MAC must answer us;
+ * - an NA without the override flag never changes a MAC (RFC 4861 7.2.5);
+ * - static entries never change.
+ * A spoofer on the link can still win a race for a dynamic or "via" entry:
+ * static neighbors are the defence for next hops that matter.
  */
 #include <rte_malloc.h>
 
@@ -167,32 +182,142 @@ release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e)
 	}
 }
 
-/*
- * An ARP or ND message told us ip's MAC on this port. Only neighbors we know
- * (configured next hops, entries being resolved or resolved) are updated:
- * strangers cannot fill the table. Without the override flag a known MAC
- * stays (RFC 4861 7.2.5).
- */
-void
-neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
-		const struct rte_ether_addr *mac, bool override, uint64_t now)
+/* Publish mac for e in state st (REACHABLE, or STALE: due for a probe now). */
+static void
+nb_set(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
+		const struct rte_ether_addr *mac, uint8_t st, uint64_t now)
 {
-	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, port, ip);
-	struct nb *nb;
-
-	if (e == NULL || e->kind == ESPGW_HOP_STATIC || e->kind == ESPGW_HOP_OWN)
-		return;
-	if (!override && espgw_hop_resolved(e) && !rte_is_same_ether_addr(&e->dst, mac))
-		return;
-	nb = nb_of(h, e);
-	if (nb->state == NB_INCOMPLETE)
-		host_count(h, ESPGW_HOST_RESOLVED);
 	espgw_hop_publish(e, mac);
 	nb->hop = e;
-	nb->state = NB_REACHABLE;
+	nb->state = st;
 	nb->tries = 0;
-	timer_arm(h, nb, now + h->conf.reachable_ms);
+	nb->confirmed = now;
+	timer_arm(h, nb, st == NB_REACHABLE ? now + h->conf.reachable_ms : now);
 	release(h, nb, e);
+}
+
+/* A request of ours is out, so an answer is "solicited" (RFC 4861 7.2.5). */
+static bool
+nb_asked(const struct nb *nb)
+{
+	return nb->state == NB_INCOMPLETE || nb->state == NB_PROBE;
+}
+
+/*
+ * The answer to our request (RFC 4861 7.2.5, solicited): it fills an
+ * INCOMPLETE entry and confirms a probed one. Without the override flag a
+ * different MAC is not taken; an answer without one (an NA to a unicast
+ * probe may omit it, RFC 4861 7.2.4) confirms the MAC we have.
+ */
+static void
+learn_answer(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, const struct nb_news *n,
+		uint64_t now)
+{
+	struct rte_ether_addr mac;
+
+	if (nb->state == NB_INCOMPLETE) {
+		if (!n->has_mac)
+			return; /* RFC 4861 7.2.5: nothing to resolve with */
+		host_count(h, ESPGW_HOST_RESOLVED);
+		nb_set(h, nb, e, &n->mac, NB_REACHABLE, now);
+		return;
+	}
+	espgw_hop_dst(e, &mac);
+	if (n->has_mac && !rte_is_same_ether_addr(&mac, &n->mac)) {
+		if (!n->override) {
+			host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+			return;
+		}
+		mac = n->mac;
+	}
+	nb_set(h, nb, e, &mac, NB_REACHABLE, now);
+}
+
+/* May unsolicited news replace the MAC of e? (the caller knows it differs) */
+static bool
+unsolicited_ok(const struct espgw_host *h, const struct nb *nb, const struct espgw_l2_hop *e,
+		uint64_t now)
+{
+	/* "neighbor add": the operator's word, never learned over. */
+	if (e->kind == ESPGW_HOP_STATIC)
+		return false;
+	/* No MAC yet: only the answer to our own request fills it. */
+	if (!espgw_hop_resolved(e) || nb->state == NB_IDLE)
+		return false;
+	/* Linux's locktime: a spoofer must win every race, not one. */
+	return now >= nb->confirmed + h->conf.locktime_ms;
+}
+
+/*
+ * News nobody asked for: RFC 4861 7.2.3 / 7.2.5 (and RFC 826's merge, which
+ * they refine) replace a different MAC and leave the entry STALE, which is
+ * probed at once. The same MAC changes nothing.
+ */
+static void
+learn_unsolicited(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
+		const struct nb_news *n, uint64_t now)
+{
+	struct rte_ether_addr mac;
+
+	espgw_hop_dst(e, &mac);
+	if (!n->has_mac || (espgw_hop_resolved(e) && rte_is_same_ether_addr(&mac, &n->mac)))
+		return;
+	if (!n->override) {
+		/* RFC 4861 7.2.5 (a): the MAC stays; a REACHABLE entry becomes STALE. */
+		if (nb->state == NB_REACHABLE) {
+			nb->state = NB_STALE;
+			timer_arm(h, nb, now);
+		}
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	if (!unsolicited_ok(h, nb, e, now)) {
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	nb_set(h, nb, e, &n->mac, NB_STALE, now);
+}
+
+/*
+ * RFC 826: the target of a request enters the requester (RFC 4861 7.2.3: an
+ * NS for our address with a source link-layer option), as STALE. Only a
+ * station on the port's subnet: no entry for an address we never send to.
+ */
+static void
+learn_new(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now)
+{
+	struct espgw_l2_hop *e;
+
+	if (!n->to_us || !n->has_mac || !host_on_link(h, port, &n->ip))
+		return;
+	e = espgw_route_neigh_add(h->route, port, &n->ip);
+	if (e == NULL) {
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	nb_set(h, nb_of(h, e), e, &n->mac, NB_STALE, now);
+}
+
+/* An ARP or ND message told us something about a neighbor on this port. */
+void
+neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now)
+{
+	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, port, &n->ip);
+	struct nb *nb;
+
+	if (e == NULL) {
+		learn_new(h, port, n, now);
+		return;
+	}
+	if (e->kind == ESPGW_HOP_OWN)
+		return;
+	nb = nb_of(h, e);
+	if (n->answer && e->kind != ESPGW_HOP_STATIC && nb_asked(nb))
+		learn_answer(h, nb, e, n, now);
+	else
+		learn_unsolicited(h, nb, e, n, now);
 }
 
 /* No answer: waiting packets are dropped; dynamic entries go, others lose their MAC. */
@@ -214,7 +339,7 @@ resolve_fail(struct espgw_host *h, struct nb *nb)
 static void
 nb_expire(struct espgw_host *h, struct nb *nb, uint64_t now)
 {
-	if (nb->state == NB_REACHABLE) {
+	if (nb->state == NB_REACHABLE || nb->state == NB_STALE) {
 		/* Still used while probed: workers keep the MAC until probes fail. */
 		nb->state = NB_PROBE;
 		nb->tries = 0;
