@@ -39,6 +39,7 @@ struct nb {
 	uint64_t confirmed; /* when the MAC was last learned or confirmed (the lock time) */
 	uint8_t state;
 	uint8_t tries; /* requests sent in this state */
+	bool stranger; /* made for the unprotected side: counts against its share */
 	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
 };
 
@@ -64,9 +65,11 @@ struct espgw_host {
 	struct nb *nb;		 /* [n_nb], indexed by neighbor slot */
 	struct rte_mbuf **qmem;	 /* [n_nb * conf.queue_per_neigh] */
 	unsigned int n_nb;
-	uint64_t next_timer;  /* earliest deadline of any slot, UINT64_MAX when none */
-	uint64_t icmp_credit; /* ICMP error tokens, in thousandths */
-	uint64_t icmp_last;   /* when the bucket was last filled */
+	unsigned int n_stranger;   /* dynamic entries made for the unprotected side */
+	unsigned int max_stranger; /* their share: half the slots left for dynamic entries */
+	uint64_t next_timer;	   /* earliest deadline of any slot, UINT64_MAX when none */
+	uint64_t icmp_credit;	   /* ICMP error tokens, in thousandths */
+	uint64_t icmp_last;	   /* when the bucket was last filled */
 	struct espgw_ip ll[ESPGW_MAX_PORTS]; /* each port's link-local address */
 	struct espgw_host_stats st;
 };

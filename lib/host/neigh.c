@@ -5,7 +5,9 @@
  * while requests go out (retries apart); an answer publishes the MAC and
  * releases them in order; silence drops them. Resolved dynamic and "via"
  * entries are re-probed after the reachable time and lose their MAC when the
- * probes go unanswered; static entries are never touched.
+ * probes go unanswered; static entries are never touched. Dynamic entries
+ * made for the unprotected side may fill half the slots left after the
+ * configured ones (neigh_quota beyond); a subnet's broadcast gets none.
  *
  * What ARP and ND messages say is taken by RFC 826's merge rule and RFC 4861
  * 7.2.3 / 7.2.5, with the guards Linux adds against a spoofer on the link:
@@ -32,6 +34,8 @@ neigh_init(struct espgw_host *h, int socket)
 	size_t q = (size_t)espgw_route_neigh_cap(h->route) * h->conf.queue_per_neigh;
 
 	h->n_nb = espgw_route_neigh_cap(h->route);
+	/* The slots beyond the configured ones (static, "via") are the dynamic ones. */
+	h->max_stranger = (h->n_nb - RTE_MIN(h->n_nb, h->store->n_neighs + h->store->n_routes)) / 2;
 	h->nb = rte_zmalloc_socket("espgw_host_nb", h->n_nb * sizeof(*h->nb), 0, socket);
 	h->qmem = rte_zmalloc_socket("espgw_host_q", (q + 1) * sizeof(*h->qmem), 0, socket);
 	return h->nb != NULL && h->qmem != NULL ? 0 : -1;
@@ -108,19 +112,80 @@ enqueue(struct espgw_host *h, struct nb *nb, struct rte_mbuf *m)
 }
 
 /*
- * The entry a packet for dst waits on: the route's next hop, or for an
- * on-link destination (the route's shared miss hop) an entry for dst itself,
- * made now within the table's spare slots.
+ * A dynamic entry for an on-link host. One made for the unprotected side (a
+ * packet through an inbound bypass, a request received there) counts against
+ * that side's share, so that a remote sender probing for hosts that do not
+ * exist cannot take the room of protected-side traffic.
  */
 static struct espgw_l2_hop *
-entry_for(struct espgw_host *h, const struct espgw_l2_hop *hop, const struct espgw_ip *dst)
+dyn_add(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip, bool stranger,
+		enum espgw_drop *why)
 {
 	struct espgw_l2_hop *e;
 
-	if (hop->kind != ESPGW_HOP_OWN)
-		return espgw_route_neigh_find(h->route, hop->port_idx, &hop->ip);
-	e = espgw_route_neigh_find(h->route, hop->port_idx, dst);
-	return e != NULL ? e : espgw_route_neigh_add(h->route, hop->port_idx, dst);
+	if (stranger && h->n_stranger >= h->max_stranger) {
+		*why = ESPGW_DROP_NEIGH_QUOTA;
+		return NULL;
+	}
+	e = espgw_route_neigh_add(h->route, port, ip);
+	if (e == NULL) {
+		*why = ESPGW_DROP_NEIGH_TABLE_FULL;
+		return NULL;
+	}
+	nb_of(h, e)->stranger = stranger;
+	h->n_stranger += stranger;
+	return e;
+}
+
+/* A stranger's entry is gone: its room in the share is free again. */
+static void
+share_release(struct espgw_host *h, struct nb *nb)
+{
+	if (!nb->stranger)
+		return;
+	nb->stranger = false;
+	h->n_stranger--;
+}
+
+/*
+ * Did m come from the unprotected side in its own frame (an inbound bypass)?
+ * A decrypted packet (no frame left) was authenticated by its SA, and what
+ * the control path injects has no port: both count as the protected side.
+ */
+static bool
+from_stranger(const struct espgw_host *h, const struct rte_mbuf *m)
+{
+	int port = host_port_of(h, m);
+
+	return port >= 0 && m->l2_len != 0 && h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
+}
+
+/*
+ * The entry a packet for dst waits on: the route's next hop (the entry
+ * itself once dst is in the table), or for an on-link destination (the
+ * route's shared miss hop) an entry for dst, made now within the table's
+ * spare slots.
+ */
+static struct espgw_l2_hop *
+entry_for(struct espgw_host *h, const struct espgw_l2_hop *hop, const struct espgw_ip *dst,
+		bool stranger, enum espgw_drop *why)
+{
+	const struct espgw_ip *ip = hop->kind == ESPGW_HOP_OWN ? dst : &hop->ip;
+	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, hop->port_idx, ip);
+
+	*why = ESPGW_DROP_NEIGH_TABLE_FULL;
+	if (e != NULL || hop->kind != ESPGW_HOP_OWN)
+		return e;
+	/*
+	 * Never resolved like a host (RFC 1812 5.3.5.2: a directed broadcast is
+	 * not forwarded). The workers drop such destinations first
+	 * (espgw_input.h); this holds whatever reaches here.
+	 */
+	if (host_subnet_bcast(h, dst)) {
+		*why = ESPGW_DROP_BCAST_MCAST_DST;
+		return NULL;
+	}
+	return dyn_add(h, hop->port_idx, dst, stranger, why);
 }
 
 static void
@@ -139,6 +204,7 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 {
 	const struct espgw_l2_hop *hop;
 	struct espgw_l2_hop *e;
+	enum espgw_drop why;
 	struct espgw_ip dst;
 	struct nb *nb;
 
@@ -153,9 +219,9 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 		host_forward(h, m, hop);
 		return;
 	}
-	e = entry_for(h, hop, &dst);
+	e = entry_for(h, hop, &dst, from_stranger(h, m), &why);
 	if (e == NULL) {
-		host_drop(h, m, ESPGW_DROP_NEIGH_TABLE_FULL);
+		host_drop(h, m, why);
 		return;
 	}
 	if (espgw_hop_resolved(e)) {
@@ -287,11 +353,13 @@ learn_unsolicited(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
 static void
 learn_new(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now)
 {
+	bool stranger = h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
 	struct espgw_l2_hop *e;
+	enum espgw_drop why;
 
 	if (!n->to_us || !n->has_mac || !host_on_link(h, port, &n->ip))
 		return;
-	e = espgw_route_neigh_add(h->route, port, &n->ip);
+	e = dyn_add(h, port, &n->ip, stranger, &why);
 	if (e == NULL) {
 		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
 		return;
@@ -330,6 +398,7 @@ resolve_fail(struct espgw_host *h, struct nb *nb)
 	queue_drop(h, nb, ESPGW_DROP_NEIGH_FAILED);
 	nb->state = NB_IDLE;
 	nb->hop = NULL;
+	share_release(h, nb);
 	if (e->kind == ESPGW_HOP_DYNAMIC)
 		espgw_route_neigh_del(h->route, e);
 	else

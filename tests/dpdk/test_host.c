@@ -242,6 +242,7 @@ group_setup(void **state)
 	port_add(P_LAN, "lan", "10.1.0.1/24", "2001:db8:1::1/64", mac_lan, 1500);
 	port_add(P_WAN, "wan", "198.51.100.1/24", "2001:db8:100::1/64", mac_wan, 1400);
 	ports.n = 2;
+	ports.port[P_WAN].role = ESPGW_ROLE_UNPROTECTED;
 	store.ports = ports_conf;
 	store.n_ports = 2;
 	store.routes = routes;
@@ -912,6 +913,90 @@ test_table_full(void **state)
 			T0 + 4000);
 	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
 	assert_int_equal(drain(P_LAN), 1);
+}
+
+/* As a worker hands over a packet still in the frame it came in by on port. */
+static struct rte_mbuf *
+on(uint16_t port, struct rte_mbuf *m)
+{
+	m->port = ports.port[port].port_id;
+	return m;
+}
+
+/* A packet for on-link LAN host number i (2001:db8:1::base+i), received on port. */
+static void
+to_lan_host(uint16_t port, unsigned int base, unsigned int i)
+{
+	char a[64];
+
+	snprintf(a, sizeof(a), "2001:db8:1::%x", base + i);
+	in(on(port, tag(ip6_pkt("2001:db8:9::5", a, 100, 0), ESPGW_CTL_NO_NEIGH, 0)), T0);
+}
+
+/*
+ * Probes through an inbound bypass for hosts that do not exist: entries made
+ * for the unprotected side fill at most half the 256 spare slots (neigh_quota
+ * beyond); LAN traffic, decrypted traffic and the next hops keep their room.
+ */
+static void
+test_neigh_quota(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		to_lan_host(P_WAN, 0x1000, i);
+	assert_int_equal(drain(P_LAN), 128);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUOTA), 72);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 128);
+	/* A request for us received there enters no one now; it is still answered. */
+	arp_in(P_WAN, 1, mac_b, "198.51.100.77", own4[P_WAN], T0);
+	assert_int_equal(drain(P_WAN), 1);
+	assert_null(entry(P_WAN, "198.51.100.77"));
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), 1);
+	/* The protected side has the other half: 127 LAN hosts and one behind a tunnel. */
+	for (i = 0; i < 127; i++)
+		to_lan_host(P_LAN, 0x2000, i);
+	in(untunneled(tag(ip6_pkt("2001:db8:2::5", "2001:db8:1::3000", 100, 0), ESPGW_CTL_NO_NEIGH,
+			   0)),
+			T0);
+	assert_int_equal(drain(P_LAN), 128);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 0);
+	to_lan_host(P_LAN, 0x2100, 0);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 1);
+	/* The next hop of the default route was never in the spare slots. */
+	in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_WAN), 1);
+	/* Failed resolutions give the share back. */
+	for (i = 1; i <= 3; i++) {
+		espgw_host_timer(fx.h, T0 + i * 1000);
+		drain(P_LAN);
+		drain(P_WAN);
+	}
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 0);
+	to_lan_host(P_WAN, 0x4000, 0);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUOTA), 72);
+}
+
+/*
+ * A connected subnet's broadcast is never resolved like a host (RFC 1812
+ * 5.3.5.2), whatever hands it over: dropped, counted, no request out.
+ */
+static void
+test_neigh_bcast(void **state)
+{
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.255", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	in(tag(ip4_pkt("10.1.0.10", "198.51.100.255", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	expect_none();
+	assert_null(entry(P_LAN, "10.1.0.255"));
+	assert_null(entry(P_WAN, "198.51.100.255"));
+	assert_int_equal(dropped(ESPGW_DROP_BCAST_MCAST_DST), 2);
+	/* The host below it is a host. */
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.254", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
 }
 
 /*
@@ -1658,6 +1743,8 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_grace_period, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_neigh_quota, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_neigh_bcast, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging_via, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_static_kept, setup, teardown),
