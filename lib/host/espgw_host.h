@@ -75,13 +75,17 @@ struct espgw_host_conf {
 	uint8_t retries;	  /* requests sent before resolution fails */
 	uint16_t queue_per_neigh; /* packets waiting for one neighbor */
 	uint32_t queue_total;	  /* packets waiting for all neighbors together */
-	uint32_t icmp_rate;	  /* ICMP errors per second, whole gateway (token bucket) */
-	uint32_t icmp_burst;	  /* bucket depth */
+	uint32_t icmp_rate;	  /* ICMP errors per second of each kind, whole gateway */
+	uint32_t icmp_burst;	  /* depth of those buckets */
+	uint32_t icmp_dst_rate;	  /* ICMP errors per second to one destination */
+	uint32_t icmp_dst_burst;  /* depth of the per-destination buckets */
+	uint32_t icmp_key;	  /* key of their hash; 0: a random one at create */
 };
 
 /*
  * 60 s reachable, 3 tries 1 s apart, 1 s lock time, 16 per neighbor, 512 in
- * all, 100 ICMP errors/s.
+ * all; ICMP errors 100/s of each kind (burst 100), 10/s to one destination
+ * (burst 10).
  */
 void espgw_host_conf_default(struct espgw_host_conf *c);
 
@@ -114,6 +118,8 @@ void espgw_host_conf_default(struct espgw_host_conf *c);
 	X(ERR_SUPPRESSED, "error_suppressed",                                                  \
 			"of those: no error (RFC 1812/4443 rules, rate limit, no way back)")   \
 	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")             \
+	X(ICMP_RATELIMIT_DST, "icmp_ratelimited_dst",                                          \
+			"of those: the destination's own limit was used up")                   \
 	X(INJECTED, "injected", "replies and errors sent through the outbound path (tunnels)") \
 	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")     \
 	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                         \

@@ -38,6 +38,9 @@ espgw_host_conf_default(struct espgw_host_conf *c)
 	c->queue_total = 512;
 	c->icmp_rate = 100;
 	c->icmp_burst = 100;
+	c->icmp_dst_rate = 10;
+	c->icmp_dst_burst = 10;
+	c->icmp_key = 0;
 }
 
 void
@@ -91,7 +94,7 @@ espgw_host_create(const struct espgw_host_prm *p, struct espgw_err *err)
 	h->route = p->route;
 	h->inject = p->inject;
 	h->next_timer = UINT64_MAX;
-	h->icmp_credit = (uint64_t)h->conf.icmp_burst * 1000;
+	icmp_init(h);
 	for (i = 0; i < p->ports->n; i++)
 		espgw_host_link_local(&p->ports->port[i].mac, &h->ll[i]);
 	if (neigh_init(h, p->socket) == 0)

@@ -43,6 +43,17 @@ struct nb {
 	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
 };
 
+/* The ICMP errors the gateway sends, each with its own budget (icmp.c). */
+enum err_kind { ERR_TOO_BIG, ERR_TIME, ERR_KINDS };
+
+#define ICMP_DST_BUCKETS 256 /* per-destination buckets, chosen by a keyed hash */
+
+/* A token bucket, in thousandths of a token. */
+struct icmp_bucket {
+	uint64_t credit;
+	uint64_t last; /* when it was last filled (ms) */
+};
+
 /*
  * What one ARP or ND message says about a neighbor: the facts neigh_learn
  * judges by RFC 826's merge rule and RFC 4861 7.2.3 / 7.2.5.
@@ -68,9 +79,10 @@ struct espgw_host {
 	unsigned int n_stranger;   /* dynamic entries made for the unprotected side */
 	unsigned int max_stranger; /* their share: half the slots left for dynamic entries */
 	uint64_t next_timer;	   /* earliest deadline of any slot, UINT64_MAX when none */
-	uint64_t icmp_credit;	   /* ICMP error tokens, in thousandths */
-	uint64_t icmp_last;	   /* when the bucket was last filled */
-	struct espgw_ip ll[ESPGW_MAX_PORTS]; /* each port's link-local address */
+	uint32_t icmp_key;	   /* key of the per-destination hash */
+	struct icmp_bucket icmp_kind[ERR_KINDS];       /* whole gateway, per kind */
+	struct icmp_bucket icmp_dst[ICMP_DST_BUCKETS]; /* by destination */
+	struct espgw_ip ll[ESPGW_MAX_PORTS];	       /* each port's link-local address */
 	struct espgw_host_stats st;
 };
 
@@ -139,6 +151,7 @@ void nd_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unica
 /* icmp.c: port < 0 when the packet came out of a tunnel (L3 at offset 0, no frame) */
 void icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port);
 void icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port);
+void icmp_init(struct espgw_host *h);
 void icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64_t now);
 void icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);

@@ -288,6 +288,8 @@ setup(void **state)
 {
 	(void)state;
 	espgw_host_conf_default(&fx.conf);
+	/* A fixed key for the ICMP per-destination hash: the hosts below get buckets of their own. */
+	fx.conf.icmp_key = 0x5eed;
 	host_start();
 	return 0;
 }
@@ -1499,24 +1501,112 @@ test_packet_too_big(void **state)
 	rte_pktmbuf_free(m);
 }
 
-/* 100 errors/s with a bucket of 100: a burst of 150 sends 100; 100 ms later, 10 more. */
+/* A DF packet from src too big for the tunnel, handed over at now. */
+static void
+too_big_from(const char *src, uint64_t now)
+{
+	in(tag(ip4_pkt(src, "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446), now);
+}
+
+/*
+ * Each kind of error has 100/s with a bucket of 100 for the whole gateway: a
+ * burst of 150 for 150 hosts sends 100; 100 ms later, 10 more.
+ */
 static void
 test_rate_limit(void **state)
+{
+	char a[32];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 150; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%u", 100 + i);
+		too_big_from(a, T0);
+	}
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 50);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 0);
+	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 50);
+	for (i = 0; i < 20; i++) {
+		snprintf(a, sizeof(a), "10.1.1.%u", 100 + i);
+		too_big_from(a, T0 + 100);
+	}
+	assert_int_equal(drain(P_LAN), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
+}
+
+/*
+ * RFC 4443 2.4 (f), RFC 1812 4.3.2.8, per destination: 10/s with a bucket of
+ * 10. One host gets 10 of 20 at once and one more 100 ms later; another host
+ * meanwhile gets its own.
+ */
+static void
+test_rate_limit_dst(void **state)
 {
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < 150; i++)
-		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
-				T0);
-	assert_int_equal(drain(P_LAN), 100);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 50);
-	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 50);
 	for (i = 0; i < 20; i++)
-		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
-				T0 + 100);
+		too_big_from("10.1.0.10", T0);
 	assert_int_equal(drain(P_LAN), 10);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 10);
+	for (i = 0; i < 5; i++)
+		too_big_from("10.1.0.10", T0 + 100);
+	assert_int_equal(drain(P_LAN), 1);
+	too_big_from("10.1.0.11", T0 + 100);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 12);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 14);
+}
+
+/* A packet from src to the far side that expires here. */
+static void
+expired_from(const char *src, uint64_t now)
+{
+	in(tag(ip4_pkt(src, "203.0.113.5", 100, 0, false), ESPGW_CTL_TTL, 0), now);
+}
+
+/*
+ * The audit's case: one LAN host's TTL-1 flood used up the single bucket and
+ * path MTU discovery broke for everyone. Now host A gets 10 time exceeded,
+ * host B its packet too big; and a time-exceeded flood from 150 hosts uses up
+ * the 100/s of that kind, not the packet-too-big budget.
+ */
+static void
+test_rate_limit_flood(void **state)
+{
+	struct rte_mbuf *m;
+	const uint8_t *icmp;
+	char a[32];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		expired_from("10.1.0.10", T0);
+	assert_int_equal(drain(P_LAN), 10);
+	assert_int_equal(cnt(ESPGW_HOST_TIME_EXCEEDED), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 190);
+	too_big_from("10.1.0.11", T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	icmp = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 20);
+	assert_memory_equal(rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 16),
+			((const uint8_t[]){10, 1, 0, 11}), 4);
+	assert_int_equal(icmp[0], 3);
+	assert_int_equal(icmp[1], 4);
+	assert_int_equal(be16(icmp + 6), 1446);
+	rte_pktmbuf_free(m);
+	/* A second on, every bucket is full again: 150 hosts, one packet each. */
+	for (i = 0; i < 150; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%u", 100 + i);
+		expired_from(a, T0 + 1000);
+	}
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 190);
+	too_big_from("10.1.0.12", T0 + 1000);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 2);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 190 + 50);
 }
 
 /* The common part of an ICMP error about orig (L3 bytes): headers, checksums, the quote. */
@@ -1685,9 +1775,9 @@ test_time_exceeded_suppressed(void **state)
 	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 3);
 	for (i = 0; i < 120; i++)
 		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 4, false), ESPGW_CTL_TTL, 0), T0);
-	assert_int_equal(drain(P_LAN), 100);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 20);
-	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 23);
+	assert_int_equal(drain(P_LAN), 10); /* one destination's 10 */
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 110);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 113);
 }
 
 /* Inner MTU per SA: outer header, ESP header, IV, ICV, padding to the block, trailer. */
@@ -1754,6 +1844,8 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_frag_needed, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rate_limit_dst, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rate_limit_flood, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_tunnel_mtu, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_link_local, setup, teardown),
 	};
