@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ARP (RFC 826) for IPv4 over Ethernet: answer requests for the receiving
- * port's own addresses, learn from senders we already know or are waiting
- * for, and send requests to resolve next hops.
+ * port's own addresses, tell neigh_learn what each message says of its
+ * sender (which it takes only by the rules in neigh.c), and send requests to
+ * resolve next hops. Hand-written: DPDK has the header struct, no protocol.
  */
 #include <string.h>
 
@@ -63,26 +64,47 @@ arp_reply(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
 	host_reply(h, port, m);
 }
 
+/*
+ * RFC 826 merge: what a message says of its sender. A request for one of our
+ * addresses may enter the asker; a reply to our address may answer our
+ * request; anything else is unsolicited (neigh.c decides).
+ */
+static void
+arp_news(const struct rte_arp_hdr *a, bool for_us, struct nb_news *n)
+{
+	uint16_t op = rte_be_to_cpu_16(a->arp_opcode);
+
+	memset(n, 0, sizeof(*n));
+	n->ip.family = ESPGW_AF_INET;
+	n->ip.v4 = a->arp_data.arp_sip;
+	n->mac = a->arp_data.arp_sha;
+	n->has_mac = true;
+	n->override = true;
+	n->to_us = op == RTE_ARP_OP_REQUEST && for_us;
+	n->answer = op == RTE_ARP_OP_REPLY && for_us;
+}
+
 void
 arp_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now)
 {
 	const struct rte_arp_hdr *a =
 			rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
-	struct espgw_ip sip = {.family = ESPGW_AF_INET}, tip = sip;
-	uint16_t op;
+	struct espgw_ip tip = {.family = ESPGW_AF_INET};
+	struct nb_news n;
 
 	if (!arp_valid(m, a)) {
 		host_drop(h, m, ESPGW_DROP_BAD_L3);
 		return;
 	}
-	op = rte_be_to_cpu_16(a->arp_opcode);
-	sip.v4 = a->arp_data.arp_sip;
 	tip.v4 = a->arp_data.arp_tip;
-	host_count(h, op == RTE_ARP_OP_REQUEST ? ESPGW_HOST_ARP_REQ_RX : ESPGW_HOST_ARP_REPLY_RX);
-	/* RFC 826 merge: refresh a sender we know; 0.0.0.0 is an address probe (RFC 5227). */
-	if (sip.v4 != 0)
-		neigh_learn(h, port, &sip, &a->arp_data.arp_sha, true, now);
-	if (op == RTE_ARP_OP_REQUEST && host_addr_own(h, port, &tip))
+	arp_news(a, host_addr_own(h, port, &tip), &n);
+	host_count(h, a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)
+					? ESPGW_HOST_ARP_REQ_RX
+					: ESPGW_HOST_ARP_REPLY_RX);
+	/* 0.0.0.0 is an address probe (RFC 5227): nothing to learn. */
+	if (n.ip.v4 != 0)
+		neigh_learn(h, port, &n, now);
+	if (n.to_us)
 		arp_reply(h, m, port);
 	else
 		host_absorb(h, m);

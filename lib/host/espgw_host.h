@@ -90,14 +90,22 @@ espgw_inject_kind(const struct rte_mbuf *m)
 struct espgw_host_conf {
 	uint32_t reachable_ms;	  /* a resolved dynamic entry is re-probed after this */
 	uint32_t retrans_ms;	  /* between ARP requests / neighbor solicitations */
+	uint32_t locktime_ms;	  /* unsolicited news never changes a MAC confirmed this recently */
 	uint8_t retries;	  /* requests sent before resolution fails */
 	uint16_t queue_per_neigh; /* packets waiting for one neighbor */
 	uint32_t queue_total;	  /* packets waiting for all neighbors together */
-	uint32_t icmp_rate;	  /* ICMP errors per second, whole gateway (token bucket) */
-	uint32_t icmp_burst;	  /* bucket depth */
+	uint32_t icmp_rate;	  /* ICMP errors per second of each kind, whole gateway */
+	uint32_t icmp_burst;	  /* depth of those buckets */
+	uint32_t icmp_dst_rate;	  /* ICMP errors per second to one destination */
+	uint32_t icmp_dst_burst;  /* depth of the per-destination buckets */
+	uint32_t icmp_key;	  /* key of their hash; 0: a random one at create */
 };
 
-/* 60 s reachable, 3 tries 1 s apart, 16 per neighbor, 512 in all, 100 ICMP errors/s. */
+/*
+ * 60 s reachable, 3 tries 1 s apart, 1 s lock time, 16 per neighbor, 512 in
+ * all; ICMP errors 100/s of each kind (burst 100), 10/s to one destination
+ * (burst 10).
+ */
 void espgw_host_conf_default(struct espgw_host_conf *c);
 
 /*
@@ -129,10 +137,16 @@ void espgw_host_conf_default(struct espgw_host_conf *c);
 	X(ERR_SUPPRESSED, "error_suppressed",                                                  \
 			"of those: no error (RFC 1812/4443 rules, rate limit, no way back)")   \
 	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")             \
+	X(ICMP_RATELIMIT_DST, "icmp_ratelimited_dst",                                          \
+			"of those: the destination's own limit was used up")                   \
 	X(INJECTED, "injected", "replies and errors sent through the outbound path (tunnels)") \
 	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")     \
 	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                         \
 	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer")   \
+	X(UNSOL_APPLIED, "unsolicited_applied",                                                \
+			"unsolicited ARP/ND news taken: asker entered, new MAC (STALE)")       \
+	X(UNSOL_REFUSED, "unsolicited_refused",                                                \
+			"ARP/ND news not taken: static, locked, unresolved, no O, no room")    \
 	X(QUEUED, "queued", "packets queued waiting for resolution")                           \
 	X(RELEASED, "released", "queued packets sent after resolution")                        \
 	X(ORIG_FAILED, "originate_failed", "own requests not sent (no mbuf, TX queue full)")

@@ -32,11 +32,15 @@ espgw_host_conf_default(struct espgw_host_conf *c)
 {
 	c->reachable_ms = 60000;
 	c->retrans_ms = 1000;
+	c->locktime_ms = 1000; /* Linux's ARP locktime is 1 s too */
 	c->retries = 3;
 	c->queue_per_neigh = 16;
 	c->queue_total = 512;
 	c->icmp_rate = 100;
 	c->icmp_burst = 100;
+	c->icmp_dst_rate = 10;
+	c->icmp_dst_burst = 10;
+	c->icmp_key = 0;
 }
 
 void
@@ -90,7 +94,7 @@ espgw_host_create(const struct espgw_host_prm *p, struct espgw_err *err)
 	h->route = p->route;
 	h->inject = p->inject;
 	h->next_timer = UINT64_MAX;
-	h->icmp_credit = (uint64_t)h->conf.icmp_burst * 1000;
+	icmp_init(h);
 	for (i = 0; i < p->ports->n; i++)
 		espgw_host_link_local(&p->ports->port[i].mac, &h->ll[i]);
 	if (neigh_init(h, p->socket) == 0)
@@ -128,6 +132,45 @@ host_addr_own(const struct espgw_host *h, uint16_t port, const struct espgw_ip *
 		if (espgw_ip_equal(&pc->addr[a].ip, ip))
 			return true;
 	return ip->family == ESPGW_AF_INET6 && espgw_ip_equal(&h->ll[port], ip);
+}
+
+/* RFC 919 / RFC 1812 5.3.5.2: the all-ones host part; /31 and /32 have none (RFC 3021). */
+static bool
+prefix_bcast(const struct espgw_prefix *p, const struct espgw_ip *ip)
+{
+	uint32_t host = p->len >= 31 ? 0 : UINT32_MAX >> p->len;
+
+	return ip->family == ESPGW_AF_INET && host != 0 && espgw_prefix_contains(p, ip) &&
+	       (rte_be_to_cpu_32(ip->v4) & host) == host;
+}
+
+bool
+host_subnet_bcast(const struct espgw_host *h, const struct espgw_ip *ip)
+{
+	const struct espgw_port_conf *pc;
+	unsigned int i, a;
+
+	for (i = 0; i < h->store->n_ports; i++) {
+		pc = &h->store->ports[i];
+		for (a = 0; a < pc->n_addr; a++)
+			if (prefix_bcast(&pc->addr[a], ip))
+				return true;
+	}
+	return false;
+}
+
+bool
+host_on_link(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip)
+{
+	const struct espgw_port_conf *pc = &h->store->ports[port];
+	unsigned int a;
+
+	if (host_addr_own(h, port, ip) || host_subnet_bcast(h, ip))
+		return false;
+	for (a = 0; a < pc->n_addr; a++)
+		if (espgw_prefix_contains(&pc->addr[a], ip))
+			return true;
+	return false;
 }
 
 static bool

@@ -28,16 +28,43 @@
 enum nb_state {
 	NB_IDLE,       /* nothing going on: static, or unresolved and unused */
 	NB_INCOMPLETE, /* requests out, packets may wait */
-	NB_REACHABLE,  /* resolved, until the deadline */
+	NB_REACHABLE,  /* resolved and confirmed, until the deadline */
+	NB_STALE,      /* MAC from unsolicited news: used, and due for a probe at once */
 	NB_PROBE,      /* resolved but due: unicast probes out, still used meanwhile */
 };
 
 struct nb {
 	struct espgw_l2_hop *hop;
-	uint64_t deadline; /* next retransmission, failure or re-probe */
+	uint64_t deadline;  /* next retransmission, failure or re-probe */
+	uint64_t confirmed; /* when the MAC was last learned or confirmed (the lock time) */
 	uint8_t state;
 	uint8_t tries; /* requests sent in this state */
+	bool stranger; /* made for the unprotected side: counts against its share */
 	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
+};
+
+/* The ICMP errors the gateway sends, each with its own budget (icmp.c). */
+enum err_kind { ERR_TOO_BIG, ERR_TIME, ERR_KINDS };
+
+#define ICMP_DST_BUCKETS 256 /* per-destination buckets, chosen by a keyed hash */
+
+/* A token bucket, in thousandths of a token. */
+struct icmp_bucket {
+	uint64_t credit;
+	uint64_t last; /* when it was last filled (ms) */
+};
+
+/*
+ * What one ARP or ND message says about a neighbor: the facts neigh_learn
+ * judges by RFC 826's merge rule and RFC 4861 7.2.3 / 7.2.5.
+ */
+struct nb_news {
+	struct espgw_ip ip;	   /* the neighbor */
+	struct rte_ether_addr mac; /* its link-layer address, when has_mac */
+	bool has_mac;
+	bool answer; /* an answer to us (ARP reply to our address, NA with S): solicited if we asked */
+	bool override; /* may replace a different MAC: ARP, NS; NA only with O (RFC 4861 7.2.5) */
+	bool to_us;    /* a request for one of our addresses: may create the asker's entry */
 };
 
 struct espgw_host {
@@ -49,10 +76,13 @@ struct espgw_host {
 	struct nb *nb;		 /* [n_nb], indexed by neighbor slot */
 	struct rte_mbuf **qmem;	 /* [n_nb * conf.queue_per_neigh] */
 	unsigned int n_nb;
-	uint64_t next_timer;  /* earliest deadline of any slot, UINT64_MAX when none */
-	uint64_t icmp_credit; /* ICMP error tokens, in thousandths */
-	uint64_t icmp_last;   /* when the bucket was last filled */
-	struct espgw_ip ll[ESPGW_MAX_PORTS]; /* each port's link-local address */
+	unsigned int n_stranger;   /* dynamic entries made for the unprotected side */
+	unsigned int max_stranger; /* their share: half the slots left for dynamic entries */
+	uint64_t next_timer;	   /* earliest deadline of any slot, UINT64_MAX when none */
+	uint32_t icmp_key;	   /* key of the per-destination hash */
+	struct icmp_bucket icmp_kind[ERR_KINDS];       /* whole gateway, per kind */
+	struct icmp_bucket icmp_dst[ICMP_DST_BUCKETS]; /* by destination */
+	struct espgw_ip ll[ESPGW_MAX_PORTS];	       /* each port's link-local address */
 	struct espgw_host_stats st;
 };
 
@@ -79,6 +109,10 @@ host_absorb(struct espgw_host *h, struct rte_mbuf *m)
 
 /* host.c: addresses, frames, transmission */
 bool host_addr_own(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip);
+/* ip is another station's address on a subnet of this port (not ours, not a broadcast). */
+bool host_on_link(const struct espgw_host *h, uint16_t port, const struct espgw_ip *ip);
+/* ip is the broadcast address of one of the gateway's IPv4 subnets (RFC 919, RFC 3021). */
+bool host_subnet_bcast(const struct espgw_host *h, const struct espgw_ip *ip);
 int host_src_addr(const struct espgw_host *h, uint16_t port, const struct espgw_ip *peer,
 		struct espgw_ip *src);
 void *host_frame_reset(struct rte_mbuf *m, uint16_t len);
@@ -126,6 +160,7 @@ void nd_solicit(struct espgw_host *h, const struct espgw_l2_hop *hop, bool unica
 /* icmp.c: port < 0 when the packet came out of a tunnel (L3 at offset 0, no frame) */
 void icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port);
 void icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port);
+void icmp_init(struct espgw_host *h);
 void icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64_t now);
 void icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);
@@ -137,8 +172,7 @@ int neigh_init(struct espgw_host *h, int socket);
 void neigh_flush(struct espgw_host *h);
 void neigh_fini(struct espgw_host *h);
 void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
-void neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
-		const struct rte_ether_addr *mac, bool override, uint64_t now);
+void neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now);
 void neigh_timer(struct espgw_host *h, uint64_t now);
 
 #endif

@@ -3,13 +3,17 @@
  * ICMP (RFC 792) and ICMPv6 (RFC 4443) for the gateway: echo replies for its
  * own addresses, the errors path MTU discovery depends on: "fragmentation
  * needed" (RFC 1191 4) and "packet too big" (RFC 4443 3.2, RFC 8201), and
- * "time exceeded" (RFC 792, RFC 4443 3.3), rate limited by one token bucket
- * for the whole gateway (RFC 4443 2.4 (f), RFC 1812 4.3.2.8). A packet that
- * came out of a tunnel is answered back through it (espgw_host.h).
+ * "time exceeded" (RFC 792, RFC 4443 3.3). Errors are rate limited (RFC 4443
+ * 2.4 (f), RFC 1812 4.3.2.8) per destination and, for the whole gateway, per
+ * kind of error, so that no host and no kind of error can use up the others'
+ * share. A packet that came out of a tunnel is answered back through it
+ * (espgw_host.h).
  */
 #include <string.h>
 
 #include <rte_icmp.h>
+#include <rte_jhash.h>
+#include <rte_random.h>
 
 #include "espgw_spd.h"
 #include "host_int.h"
@@ -156,23 +160,6 @@ icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 	echo_send(h, m, port, via_spd);
 }
 
-/* One token from the bucket, refilled at icmp_rate per second up to icmp_burst. */
-static bool
-icmp_token(struct espgw_host *h, uint64_t now)
-{
-	uint64_t cap = (uint64_t)h->conf.icmp_burst * TOKEN;
-
-	if (now > h->icmp_last) {
-		h->icmp_credit = RTE_MIN(
-				cap, h->icmp_credit + (now - h->icmp_last) * h->conf.icmp_rate);
-		h->icmp_last = now;
-	}
-	if (h->icmp_credit < TOKEN)
-		return false;
-	h->icmp_credit -= TOKEN;
-	return true;
-}
-
 static bool
 icmp4_is_error(const struct rte_ipv4_hdr *ip, uint32_t len)
 {
@@ -223,9 +210,6 @@ v6_may_answer(const struct rte_ipv6_hdr *ip, uint32_t len)
 	type = (uint8_t)rte_be_to_cpu_16(k.sport); /* ICMPv6 type, RFC 4301 4.4.1.1 */
 	return type >= ICMP6_ECHO && type != ND_REDIRECT;
 }
-
-/* The ICMP error a packet gets: "too big" (with the MTU) or "time exceeded". */
-enum err_kind { ERR_TOO_BIG, ERR_TIME };
 
 /* What the error needs from the offending packet, read before the mbuf is reused. */
 struct err_ctx {
@@ -380,6 +364,67 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 	return host_inject(h, m, c->through_sa ? ESPGW_INJECT_QUOTE_SA : ESPGW_INJECT_QUOTE);
 }
 
+void
+icmp_init(struct espgw_host *h)
+{
+	unsigned int i;
+
+	h->icmp_key = h->conf.icmp_key != 0 ? h->conf.icmp_key : (uint32_t)rte_rand();
+	for (i = 0; i < ERR_KINDS; i++)
+		h->icmp_kind[i].credit = (uint64_t)h->conf.icmp_burst * TOKEN;
+	for (i = 0; i < ICMP_DST_BUCKETS; i++)
+		h->icmp_dst[i].credit = (uint64_t)h->conf.icmp_dst_burst * TOKEN;
+}
+
+/* Refill b at rate tokens per second up to burst; is there a whole token? */
+static bool
+bucket_fill(struct icmp_bucket *b, uint64_t now, uint32_t rate, uint32_t burst)
+{
+	if (now > b->last) {
+		b->credit = RTE_MIN((uint64_t)burst * TOKEN, b->credit + (now - b->last) * rate);
+		b->last = now;
+	}
+	return b->credit >= TOKEN;
+}
+
+/*
+ * The bucket of an error's destination. Destinations that hash alike share
+ * one; the hash is keyed (random per start), so a sender cannot work out
+ * which addresses share the bucket of a host it wants to silence.
+ */
+static struct icmp_bucket *
+dst_bucket(struct espgw_host *h, const struct espgw_ip *dst)
+{
+	uint32_t len = dst->family == ESPGW_AF_INET ? 4 : 16;
+
+	return &h->icmp_dst[rte_jhash(dst->bytes, len, h->icmp_key) % ICMP_DST_BUCKETS];
+}
+
+/*
+ * RFC 4443 2.4 (f), RFC 1812 4.3.2.8: one token from the destination's
+ * bucket (a host whose packets keep expiring uses up its own 10/s, not the
+ * others') and one from the gateway's budget for this kind (a time-exceeded
+ * flood, even from many sources, never starves the packet-too-big that path
+ * MTU discovery needs).
+ */
+static bool
+icmp_token(struct espgw_host *h, const struct err_ctx *c, uint64_t now)
+{
+	struct icmp_bucket *d = dst_bucket(h, &c->peer), *k = &h->icmp_kind[c->kind];
+	bool dst_ok = bucket_fill(d, now, h->conf.icmp_dst_rate, h->conf.icmp_dst_burst);
+	bool kind_ok = bucket_fill(k, now, h->conf.icmp_rate, h->conf.icmp_burst);
+
+	if (!dst_ok || !kind_ok) {
+		host_count(h, ESPGW_HOST_ICMP_RATELIMIT);
+		if (!dst_ok)
+			host_count(h, ESPGW_HOST_ICMP_RATELIMIT_DST);
+		return false;
+	}
+	d->credit -= TOKEN;
+	k->credit -= TOKEN;
+	return true;
+}
+
 /*
  * Build the error in the offending packet's mbuf and send it; false when no
  * error may or can be sent (the mbuf is then still the caller's).
@@ -387,12 +432,8 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 static bool
 icmp_error(struct espgw_host *h, struct rte_mbuf *m, struct err_ctx *c, uint64_t now)
 {
-	if (!err_allowed(h, m, c))
+	if (!err_allowed(h, m, c) || !icmp_token(h, c, now))
 		return false;
-	if (!icmp_token(h, now)) {
-		host_count(h, ESPGW_HOST_ICMP_RATELIMIT);
-		return false;
-	}
 	return err_send(h, m, c);
 }
 

@@ -2,8 +2,10 @@
 /*
  * IPv6 neighbor discovery (RFC 4861), the part a gateway port needs: answer
  * neighbor solicitations for the port's addresses (global and link-local),
- * learn from solicitations and advertisements of neighbors we know or are
- * resolving, and solicit next hops. No DAD, no router advertisements.
+ * tell neigh_learn what solicitations for us and advertisements say (which
+ * it takes only by the rules in neigh.c), and solicit next hops. No DAD, no
+ * router solicitations or advertisements (RS are not handled at all).
+ * Hand-written: DPDK has no ND.
  */
 #include <string.h>
 
@@ -159,26 +161,40 @@ ns_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, const struct n
 		return;
 	}
 	host_count(h, ESPGW_HOST_NS_RX);
-	if (!dad && in->has_lla)
-		neigh_learn(h, port, &in->src, &in->lla, true, now);
-	if (host_addr_own(h, port, &in->target))
-		na_reply(h, m, port, in);
-	else
-		host_absorb(h, m);
+	if (!host_addr_own(h, port, &in->target)) {
+		host_absorb(h, m); /* RFC 4861 7.2.3: not for us, nothing to learn */
+		return;
+	}
+	/* RFC 4861 7.2.3: the source link-layer option enters or updates the asker. */
+	if (!dad && in->has_lla) {
+		struct nb_news n = {.ip = in->src,
+				.mac = in->lla,
+				.has_mac = true,
+				.override = true,
+				.to_us = true};
+
+		neigh_learn(h, port, &n, now);
+	}
+	na_reply(h, m, port, in);
 }
 
-/* RFC 4861 7.2.5: without a target link-layer address there is nothing to learn. */
+/* RFC 4861 7.2.5: S says it answers a solicitation, O that it may replace a MAC. */
 static void
 na_input(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, const struct nd_in *in,
 		uint64_t now)
 {
-	if (in->dst_mcast && (in->flags & NA_FLAG_S)) {
+	struct nb_news n = {.ip = in->target,
+			.mac = in->lla,
+			.has_mac = in->has_lla,
+			.answer = (in->flags & NA_FLAG_S) != 0,
+			.override = (in->flags & NA_FLAG_O) != 0};
+
+	if (in->dst_mcast && n.answer) {
 		host_drop(h, m, ESPGW_DROP_BAD_L3);
 		return;
 	}
 	host_count(h, ESPGW_HOST_NA_RX);
-	if (in->has_lla)
-		neigh_learn(h, port, &in->target, &in->lla, (in->flags & NA_FLAG_O) != 0, now);
+	neigh_learn(h, port, &n, now);
 	host_absorb(h, m);
 }
 

@@ -5,7 +5,24 @@
  * while requests go out (retries apart); an answer publishes the MAC and
  * releases them in order; silence drops them. Resolved dynamic and "via"
  * entries are re-probed after the reachable time and lose their MAC when the
- * probes go unanswered; static entries are never touched.
+ * probes go unanswered; static entries are never touched. Dynamic entries
+ * made for the unprotected side may fill half the slots left after the
+ * configured ones (neigh_quota beyond); a subnet's broadcast gets none.
+ *
+ * What ARP and ND messages say is taken by RFC 826's merge rule and RFC 4861
+ * 7.2.3 / 7.2.5, with the guards Linux adds against a spoofer on the link:
+ * - an entry is made only by our own resolution, or for a host on the port's
+ *   subnet that asks for one of our addresses; news of other hosts is ignored;
+ * - an entry without a MAC (being resolved, or a "via" never resolved) is
+ *   filled only by the answer to our request;
+ * - unsolicited news (gratuitous ARP, a reply or NA nobody asked for, a
+ *   request or NS for our address) changes a MAC only when none was learned
+ *   or confirmed within locktime_ms, and leaves the entry STALE: still used,
+ *   and probed at once, so the station at the new MAC must answer us;
+ * - an NA without the override flag never changes a MAC (RFC 4861 7.2.5);
+ * - static entries never change.
+ * A spoofer on the link can still win a race for a dynamic or "via" entry:
+ * static neighbors are the defence for next hops that matter.
  */
 #include <rte_malloc.h>
 
@@ -17,6 +34,8 @@ neigh_init(struct espgw_host *h, int socket)
 	size_t q = (size_t)espgw_route_neigh_cap(h->route) * h->conf.queue_per_neigh;
 
 	h->n_nb = espgw_route_neigh_cap(h->route);
+	/* The slots beyond the configured ones (static, "via") are the dynamic ones. */
+	h->max_stranger = (h->n_nb - RTE_MIN(h->n_nb, h->store->n_neighs + h->store->n_routes)) / 2;
 	h->nb = rte_zmalloc_socket("espgw_host_nb", h->n_nb * sizeof(*h->nb), 0, socket);
 	h->qmem = rte_zmalloc_socket("espgw_host_q", (q + 1) * sizeof(*h->qmem), 0, socket);
 	return h->nb != NULL && h->qmem != NULL ? 0 : -1;
@@ -93,19 +112,80 @@ enqueue(struct espgw_host *h, struct nb *nb, struct rte_mbuf *m)
 }
 
 /*
- * The entry a packet for dst waits on: the route's next hop, or for an
- * on-link destination (the route's shared miss hop) an entry for dst itself,
- * made now within the table's spare slots.
+ * A dynamic entry for an on-link host. One made for the unprotected side (a
+ * packet through an inbound bypass, a request received there) counts against
+ * that side's share, so that a remote sender probing for hosts that do not
+ * exist cannot take the room of protected-side traffic.
  */
 static struct espgw_l2_hop *
-entry_for(struct espgw_host *h, const struct espgw_l2_hop *hop, const struct espgw_ip *dst)
+dyn_add(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip, bool stranger,
+		enum espgw_drop *why)
 {
 	struct espgw_l2_hop *e;
 
-	if (hop->kind != ESPGW_HOP_OWN)
-		return espgw_route_neigh_find(h->route, hop->port_idx, &hop->ip);
-	e = espgw_route_neigh_find(h->route, hop->port_idx, dst);
-	return e != NULL ? e : espgw_route_neigh_add(h->route, hop->port_idx, dst);
+	if (stranger && h->n_stranger >= h->max_stranger) {
+		*why = ESPGW_DROP_NEIGH_QUOTA;
+		return NULL;
+	}
+	e = espgw_route_neigh_add(h->route, port, ip);
+	if (e == NULL) {
+		*why = ESPGW_DROP_NEIGH_TABLE_FULL;
+		return NULL;
+	}
+	nb_of(h, e)->stranger = stranger;
+	h->n_stranger += stranger;
+	return e;
+}
+
+/* A stranger's entry is gone: its room in the share is free again. */
+static void
+share_release(struct espgw_host *h, struct nb *nb)
+{
+	if (!nb->stranger)
+		return;
+	nb->stranger = false;
+	h->n_stranger--;
+}
+
+/*
+ * Did m come from the unprotected side in its own frame (an inbound bypass)?
+ * A decrypted packet (no frame left) was authenticated by its SA, and what
+ * the control path injects has no port: both count as the protected side.
+ */
+static bool
+from_stranger(const struct espgw_host *h, const struct rte_mbuf *m)
+{
+	int port = host_port_of(h, m);
+
+	return port >= 0 && m->l2_len != 0 && h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
+}
+
+/*
+ * The entry a packet for dst waits on: the route's next hop (the entry
+ * itself once dst is in the table), or for an on-link destination (the
+ * route's shared miss hop) an entry for dst, made now within the table's
+ * spare slots.
+ */
+static struct espgw_l2_hop *
+entry_for(struct espgw_host *h, const struct espgw_l2_hop *hop, const struct espgw_ip *dst,
+		bool stranger, enum espgw_drop *why)
+{
+	const struct espgw_ip *ip = hop->kind == ESPGW_HOP_OWN ? dst : &hop->ip;
+	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, hop->port_idx, ip);
+
+	*why = ESPGW_DROP_NEIGH_TABLE_FULL;
+	if (e != NULL || hop->kind != ESPGW_HOP_OWN)
+		return e;
+	/*
+	 * Never resolved like a host (RFC 1812 5.3.5.2: a directed broadcast is
+	 * not forwarded). The workers drop such destinations first
+	 * (espgw_input.h); this holds whatever reaches here.
+	 */
+	if (host_subnet_bcast(h, dst)) {
+		*why = ESPGW_DROP_BCAST_MCAST_DST;
+		return NULL;
+	}
+	return dyn_add(h, hop->port_idx, dst, stranger, why);
 }
 
 static void
@@ -124,6 +204,7 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 {
 	const struct espgw_l2_hop *hop;
 	struct espgw_l2_hop *e;
+	enum espgw_drop why;
 	struct espgw_ip dst;
 	struct nb *nb;
 
@@ -138,9 +219,9 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 		host_forward(h, m, hop);
 		return;
 	}
-	e = entry_for(h, hop, &dst);
+	e = entry_for(h, hop, &dst, from_stranger(h, m), &why);
 	if (e == NULL) {
-		host_drop(h, m, ESPGW_DROP_NEIGH_TABLE_FULL);
+		host_drop(h, m, why);
 		return;
 	}
 	if (espgw_hop_resolved(e)) {
@@ -167,32 +248,144 @@ release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e)
 	}
 }
 
-/*
- * An ARP or ND message told us ip's MAC on this port. Only neighbors we know
- * (configured next hops, entries being resolved or resolved) are updated:
- * strangers cannot fill the table. Without the override flag a known MAC
- * stays (RFC 4861 7.2.5).
- */
-void
-neigh_learn(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip,
-		const struct rte_ether_addr *mac, bool override, uint64_t now)
+/* Publish mac for e in state st (REACHABLE, or STALE: due for a probe now). */
+static void
+nb_set(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
+		const struct rte_ether_addr *mac, uint8_t st, uint64_t now)
 {
-	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, port, ip);
-	struct nb *nb;
-
-	if (e == NULL || e->kind == ESPGW_HOP_STATIC || e->kind == ESPGW_HOP_OWN)
-		return;
-	if (!override && espgw_hop_resolved(e) && !rte_is_same_ether_addr(&e->dst, mac))
-		return;
-	nb = nb_of(h, e);
-	if (nb->state == NB_INCOMPLETE)
-		host_count(h, ESPGW_HOST_RESOLVED);
 	espgw_hop_publish(e, mac);
 	nb->hop = e;
-	nb->state = NB_REACHABLE;
+	nb->state = st;
 	nb->tries = 0;
-	timer_arm(h, nb, now + h->conf.reachable_ms);
+	nb->confirmed = now;
+	timer_arm(h, nb, st == NB_REACHABLE ? now + h->conf.reachable_ms : now);
 	release(h, nb, e);
+}
+
+/* A request of ours is out, so an answer is "solicited" (RFC 4861 7.2.5). */
+static bool
+nb_asked(const struct nb *nb)
+{
+	return nb->state == NB_INCOMPLETE || nb->state == NB_PROBE;
+}
+
+/*
+ * The answer to our request (RFC 4861 7.2.5, solicited): it fills an
+ * INCOMPLETE entry and confirms a probed one. Without the override flag a
+ * different MAC is not taken; an answer without one (an NA to a unicast
+ * probe may omit it, RFC 4861 7.2.4) confirms the MAC we have.
+ */
+static void
+learn_answer(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, const struct nb_news *n,
+		uint64_t now)
+{
+	struct rte_ether_addr mac;
+
+	if (nb->state == NB_INCOMPLETE) {
+		if (!n->has_mac)
+			return; /* RFC 4861 7.2.5: nothing to resolve with */
+		host_count(h, ESPGW_HOST_RESOLVED);
+		nb_set(h, nb, e, &n->mac, NB_REACHABLE, now);
+		return;
+	}
+	espgw_hop_dst(e, &mac);
+	if (n->has_mac && !rte_is_same_ether_addr(&mac, &n->mac)) {
+		if (!n->override) {
+			host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+			return;
+		}
+		mac = n->mac;
+	}
+	nb_set(h, nb, e, &mac, NB_REACHABLE, now);
+}
+
+/* May unsolicited news replace the MAC of e? (the caller knows it differs) */
+static bool
+unsolicited_ok(const struct espgw_host *h, const struct nb *nb, const struct espgw_l2_hop *e,
+		uint64_t now)
+{
+	/* "neighbor add": the operator's word, never learned over. */
+	if (e->kind == ESPGW_HOP_STATIC)
+		return false;
+	/* No MAC yet: only the answer to our own request fills it. */
+	if (!espgw_hop_resolved(e) || nb->state == NB_IDLE)
+		return false;
+	/* Linux's locktime: a spoofer must win every race, not one. */
+	return now >= nb->confirmed + h->conf.locktime_ms;
+}
+
+/*
+ * News nobody asked for: RFC 4861 7.2.3 / 7.2.5 (and RFC 826's merge, which
+ * they refine) replace a different MAC and leave the entry STALE, which is
+ * probed at once. The same MAC changes nothing.
+ */
+static void
+learn_unsolicited(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
+		const struct nb_news *n, uint64_t now)
+{
+	struct rte_ether_addr mac;
+
+	espgw_hop_dst(e, &mac);
+	if (!n->has_mac || (espgw_hop_resolved(e) && rte_is_same_ether_addr(&mac, &n->mac)))
+		return;
+	if (!n->override) {
+		/* RFC 4861 7.2.5 (a): the MAC stays; a REACHABLE entry becomes STALE. */
+		if (nb->state == NB_REACHABLE) {
+			nb->state = NB_STALE;
+			timer_arm(h, nb, now);
+		}
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	if (!unsolicited_ok(h, nb, e, now)) {
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	nb_set(h, nb, e, &n->mac, NB_STALE, now);
+}
+
+/*
+ * RFC 826: the target of a request enters the requester (RFC 4861 7.2.3: an
+ * NS for our address with a source link-layer option), as STALE. Only a
+ * station on the port's subnet: no entry for an address we never send to.
+ */
+static void
+learn_new(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now)
+{
+	bool stranger = h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
+	struct espgw_l2_hop *e;
+	enum espgw_drop why;
+
+	if (!n->to_us || !n->has_mac || !host_on_link(h, port, &n->ip))
+		return;
+	e = dyn_add(h, port, &n->ip, stranger, &why);
+	if (e == NULL) {
+		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
+		return;
+	}
+	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	nb_set(h, nb_of(h, e), e, &n->mac, NB_STALE, now);
+}
+
+/* An ARP or ND message told us something about a neighbor on this port. */
+void
+neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now)
+{
+	struct espgw_l2_hop *e = espgw_route_neigh_find(h->route, port, &n->ip);
+	struct nb *nb;
+
+	if (e == NULL) {
+		learn_new(h, port, n, now);
+		return;
+	}
+	if (e->kind == ESPGW_HOP_OWN)
+		return;
+	nb = nb_of(h, e);
+	if (n->answer && e->kind != ESPGW_HOP_STATIC && nb_asked(nb))
+		learn_answer(h, nb, e, n, now);
+	else
+		learn_unsolicited(h, nb, e, n, now);
 }
 
 /* No answer: waiting packets are dropped; dynamic entries go, others lose their MAC. */
@@ -205,6 +398,7 @@ resolve_fail(struct espgw_host *h, struct nb *nb)
 	queue_drop(h, nb, ESPGW_DROP_NEIGH_FAILED);
 	nb->state = NB_IDLE;
 	nb->hop = NULL;
+	share_release(h, nb);
 	if (e->kind == ESPGW_HOP_DYNAMIC)
 		espgw_route_neigh_del(h->route, e);
 	else
@@ -214,7 +408,7 @@ resolve_fail(struct espgw_host *h, struct nb *nb)
 static void
 nb_expire(struct espgw_host *h, struct nb *nb, uint64_t now)
 {
-	if (nb->state == NB_REACHABLE) {
+	if (nb->state == NB_REACHABLE || nb->state == NB_STALE) {
 		/* Still used while probed: workers keep the MAC until probes fail. */
 		nb->state = NB_PROBE;
 		nb->tries = 0;

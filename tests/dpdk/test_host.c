@@ -255,7 +255,10 @@ group_setup(void **state)
 	ip_set(&neighs[0].ip, "10.1.0.99");
 	memcpy(neighs[0].mac, mac_static, 6);
 	snprintf(neighs[0].port, sizeof(neighs[0].port), "lan");
-	store.n_neighs = 1;
+	ip_set(&neighs[1].ip, "2001:db8:1::99");
+	memcpy(neighs[1].mac, mac_static, 6);
+	snprintf(neighs[1].port, sizeof(neighs[1].port), "lan");
+	store.n_neighs = 2;
 	inject = rte_ring_create("test_inject", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	assert_non_null(inject);
 	return 0;
@@ -285,6 +288,8 @@ setup(void **state)
 {
 	(void)state;
 	espgw_host_conf_default(&fx.conf);
+	/* A fixed key for the ICMP per-destination hash: the hosts below get buckets of their own. */
+	fx.conf.icmp_key = 0x5eed;
 	host_start();
 	return 0;
 }
@@ -465,37 +470,101 @@ tag(struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
 	return m;
 }
 
+/* Our addresses on each port, in this fixture. */
+static const char *const own4[2] = {"10.1.0.1", "198.51.100.1"};
+static const char *const own6[2] = {"2001:db8:1::1", "2001:db8:100::1"};
+
+/* An ARP message from (mac, sip) about tip: requests to broadcast, replies to the port. */
+static void
+arp_in(uint16_t port, uint8_t op, const uint8_t mac[6], const char *sip, const char *tip,
+		uint64_t now)
+{
+	uint8_t b[42] = {0};
+	const uint8_t *me = port == P_LAN ? mac_lan : mac_wan;
+
+	memset(b, 0xff, 6);
+	if (op == 2)
+		memcpy(b, me, 6);
+	memcpy(b + 6, mac, 6);
+	b[12] = 0x08;
+	b[13] = 0x06;
+	memcpy(b + 14, (const uint8_t[]){0, 1, 8, 0, 6, 4, 0, op}, 8);
+	memcpy(b + 22, mac, 6);
+	assert_int_equal(inet_pton(AF_INET, sip, b + 28), 1);
+	if (op == 2)
+		memcpy(b + 32, me, 6);
+	assert_int_equal(inet_pton(AF_INET, tip, b + 38), 1);
+	in(frame(port, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
+}
+
 /* An ARP reply from (mac, ip) to the port, as Linux sends it. */
 static void
 arp_reply_in(uint16_t port, const uint8_t mac[6], const char *ip, uint64_t now)
 {
-	uint8_t b[42] = {0};
-	const uint8_t *to = port == P_LAN ? mac_lan : mac_wan;
+	arp_in(port, 2, mac, ip, own4[port], now);
+}
 
-	memcpy(b, to, 6);
+/* ICMPv6 checksum of the message at ip6 + 40 (RFC 4443 2.3), set in place. */
+static void
+cksum6_set(uint8_t *ip6)
+{
+	uint32_t plen = (uint32_t)ip6[4] << 8 | ip6[5];
+	uint16_t sum;
+
+	ip6[42] = ip6[43] = 0;
+	sum = (uint16_t)~fold(sum16(ip6 + 40, plen, sum16(ip6 + 8, 32, 0) + plen + 58));
+	ip6[42] = (uint8_t)(sum >> 8);
+	ip6[43] = (uint8_t)sum;
+}
+
+/*
+ * An NA for target from mac to our address on the port; flags as on the wire
+ * (R 0x80, S 0x40, O 0x20), with or without the target link-layer option.
+ */
+static void
+na_msg_in(uint16_t port, const uint8_t mac[6], const char *target, uint8_t flags, bool tlla,
+		uint64_t now)
+{
+	uint8_t b[86] = {0};
+	uint8_t *ip = b + 14, *na = ip + 40;
+	uint8_t plen = tlla ? 32 : 24;
+
+	memcpy(b, port == P_LAN ? mac_lan : mac_wan, 6);
 	memcpy(b + 6, mac, 6);
-	b[12] = 0x08;
-	b[13] = 0x06;
-	memcpy(b + 14, (const uint8_t[]){0, 1, 8, 0, 6, 4, 0, 2}, 8);
-	memcpy(b + 22, mac, 6);
-	assert_int_equal(inet_pton(AF_INET, ip, b + 28), 1);
-	memcpy(b + 32, to, 6);
-	memcpy(b + 38,
-			port == P_LAN ? (const uint8_t[]){10, 1, 0, 1}
-				      : (const uint8_t[]){198, 51, 100, 1},
-			4);
-	in(frame(port, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[5] = plen;
+	ip[6] = 58;
+	ip[7] = 255;
+	assert_int_equal(inet_pton(AF_INET6, target, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, own6[port], ip + 24), 1);
+	na[0] = 136;
+	na[4] = flags;
+	memcpy(na + 8, ip + 8, 16);
+	if (tlla) {
+		na[24] = 2;
+		na[25] = 1;
+		memcpy(na + 26, mac, 6);
+	}
+	cksum6_set(ip);
+	in(frame(port, b, 14u + 40 + plen, ESPGW_CTL_LOCAL, 0), now);
 }
 
 /* A solicited NA (R=1, S=1, O=1) for target from mac, to the WAN port's address. */
 static void
 na_in(const uint8_t mac[6], const char *target, uint64_t now)
 {
-	uint8_t b[86] = {0};
-	uint8_t *ip = b + 14, *na = ip + 40;
-	uint32_t sum;
+	na_msg_in(P_WAN, mac, target, 0xe0, true, now);
+}
 
-	memcpy(b, mac_wan, 6);
+/* An NS from (mac, src) for target, to its solicited-node address, with the SLLA option. */
+static void
+ns_msg_in(uint16_t port, const uint8_t mac[6], const char *src, const char *target, uint64_t now)
+{
+	uint8_t b[86] = {0x33, 0x33, 0xff};
+	uint8_t *ip = b + 14, *ns = ip + 40;
+
 	memcpy(b + 6, mac, 6);
 	b[12] = 0x86;
 	b[13] = 0xdd;
@@ -503,19 +572,17 @@ na_in(const uint8_t mac[6], const char *target, uint64_t now)
 	ip[5] = 32;
 	ip[6] = 58;
 	ip[7] = 255;
-	assert_int_equal(inet_pton(AF_INET6, target, ip + 8), 1);
-	assert_int_equal(inet_pton(AF_INET6, "2001:db8:100::1", ip + 24), 1);
-	na[0] = 136;
-	na[4] = 0xe0;
-	memcpy(na + 8, ip + 8, 16);
-	na[24] = 2;
-	na[25] = 1;
-	memcpy(na + 26, mac, 6);
-	sum = sum16(ip + 8, 32, 0) + 32 + 58;
-	sum = (uint16_t)~fold(sum16(na, 32, sum));
-	na[2] = (uint8_t)(sum >> 8);
-	na[3] = (uint8_t)sum;
-	in(frame(P_WAN, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
+	assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, target, ns + 8), 1);
+	memcpy(ip + 24, (const uint8_t[]){0xff, 2, [11] = 1, [12] = 0xff}, 13);
+	memcpy(ip + 37, ns + 21, 3);
+	memcpy(b + 3, ns + 21, 3);
+	ns[0] = 135;
+	ns[24] = 1;
+	ns[25] = 1;
+	memcpy(ns + 26, mac, 6);
+	cksum6_set(ip);
+	in(frame(port, b, sizeof(b), ESPGW_CTL_LOCAL, 0), now);
 }
 
 static const struct espgw_l2_hop *
@@ -557,8 +624,11 @@ test_arp_reply(void **state)
 	in_local(P_LAN, other, sizeof(other));
 	expect_none();
 	assert_int_equal(cnt(ESPGW_HOST_ABSORBED), 2);
-	/* A stranger is not learned: the table is not filled by whoever talks. */
-	assert_null(entry(P_LAN, "10.1.0.10"));
+	/* RFC 826: the asker is entered (STALE: probed before it is trusted), on its port only. */
+	assert_non_null(entry(P_LAN, "10.1.0.10"));
+	assert_memory_equal(entry(P_LAN, "10.1.0.10")->dst.addr_bytes, mac_a, 6);
+	assert_null(entry(P_WAN, "10.1.0.10"));
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_APPLIED), 1);
 }
 
 /* RFC 4861 7.2.4: NS for our address (solicited-node multicast) -> the exact NA. */
@@ -888,6 +958,90 @@ test_table_full(void **state)
 	assert_int_equal(drain(P_LAN), 1);
 }
 
+/* As a worker hands over a packet still in the frame it came in by on port. */
+static struct rte_mbuf *
+on(uint16_t port, struct rte_mbuf *m)
+{
+	m->port = ports.port[port].port_id;
+	return m;
+}
+
+/* A packet for on-link LAN host number i (2001:db8:1::base+i), received on port. */
+static void
+to_lan_host(uint16_t port, unsigned int base, unsigned int i)
+{
+	char a[64];
+
+	snprintf(a, sizeof(a), "2001:db8:1::%x", base + i);
+	in(on(port, tag(ip6_pkt("2001:db8:9::5", a, 100, 0), ESPGW_CTL_NO_NEIGH, 0)), T0);
+}
+
+/*
+ * Probes through an inbound bypass for hosts that do not exist: entries made
+ * for the unprotected side fill at most half the 256 spare slots (neigh_quota
+ * beyond); LAN traffic, decrypted traffic and the next hops keep their room.
+ */
+static void
+test_neigh_quota(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		to_lan_host(P_WAN, 0x1000, i);
+	assert_int_equal(drain(P_LAN), 128);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUOTA), 72);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 128);
+	/* A request for us received there enters no one now; it is still answered. */
+	arp_in(P_WAN, 1, mac_b, "198.51.100.77", own4[P_WAN], T0);
+	assert_int_equal(drain(P_WAN), 1);
+	assert_null(entry(P_WAN, "198.51.100.77"));
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), 1);
+	/* The protected side has the other half: 127 LAN hosts and one behind a tunnel. */
+	for (i = 0; i < 127; i++)
+		to_lan_host(P_LAN, 0x2000, i);
+	in(untunneled(tag(ip6_pkt("2001:db8:2::5", "2001:db8:1::3000", 100, 0), ESPGW_CTL_NO_NEIGH,
+			   0)),
+			T0);
+	assert_int_equal(drain(P_LAN), 128);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 0);
+	to_lan_host(P_LAN, 0x2100, 0);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_TABLE_FULL), 1);
+	/* The next hop of the default route was never in the spare slots. */
+	in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_WAN), 1);
+	/* Failed resolutions give the share back. */
+	for (i = 1; i <= 3; i++) {
+		espgw_host_timer(fx.h, T0 + i * 1000);
+		drain(P_LAN);
+		drain(P_WAN);
+	}
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 0);
+	to_lan_host(P_WAN, 0x4000, 0);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(dropped(ESPGW_DROP_NEIGH_QUOTA), 72);
+}
+
+/*
+ * A connected subnet's broadcast is never resolved like a host (RFC 1812
+ * 5.3.5.2), whatever hands it over: dropped, counted, no request out.
+ */
+static void
+test_neigh_bcast(void **state)
+{
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.255", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	in(tag(ip4_pkt("10.1.0.10", "198.51.100.255", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	expect_none();
+	assert_null(entry(P_LAN, "10.1.0.255"));
+	assert_null(entry(P_WAN, "198.51.100.255"));
+	assert_int_equal(dropped(ESPGW_DROP_BCAST_MCAST_DST), 2);
+	/* The host below it is a host. */
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.254", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
+}
+
 /*
  * A deleted entry's slot comes back only after every reader passed a
  * quiescent state: with a worker that has not, the table stays full.
@@ -1017,6 +1171,303 @@ test_static_kept(void **state)
 	arp_reply_in(P_LAN, mac_b, "10.1.0.99", T0);
 	assert_memory_equal(hop_of("10.1.0.99")->dst.addr_bytes, mac_static, 6);
 	assert_int_equal(cnt(ESPGW_HOST_ARP_REPLY_RX), 1);
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), 1);
+}
+
+/* ---- what ARP and ND may teach the gateway (RFC 826, RFC 4861 7.2.3 / 7.2.5, lock time) ---- */
+
+/* The entry a case starts from: none, resolved by us at T0, being resolved, probed, configured. */
+enum { PRE_NONE, PRE_REACHABLE, PRE_INCOMPLETE, PRE_PROBE, PRE_CONF };
+enum { ARP_REPLY, ARP_REQ_US, ARP_REQ_OTHER, ARP_GRATUITOUS, NA, NA_NO_TLLA, NS_US, NS_OTHER };
+/*
+ * The entry after: none, unresolved, resolved (REACHABLE: no probe for a
+ * while), still probing (the next probe a retransmission later), STALE (a
+ * unicast probe at once).
+ */
+enum { W_NONE, W_UNRESOLVED, W_RESOLVED, W_PROBING, W_STALE };
+#define NA_S 0x40
+#define NA_O 0x20
+
+struct learn_case {
+	const char *name;
+	const char *ip; /* the neighbor the message speaks of */
+	uint8_t pre;
+	uint32_t age; /* the message comes at T0 + age; the entry was confirmed at T0 */
+	uint8_t msg;
+	uint8_t flags;	    /* NA: S, O */
+	const uint8_t *mac; /* the MAC the message gives */
+	uint8_t want;
+	const uint8_t *want_mac;
+	uint8_t frames; /* what the message itself makes us send: an answer, released packets */
+	uint8_t applied, refused;
+};
+
+static const struct learn_case learn_cases[] = {
+		/* RFC 826 merge: only known entries are updated; askers are entered. */
+		{"ARP reply for an unknown address: nothing", "10.1.0.50", PRE_NONE, 0, ARP_REPLY,
+				0, mac_b, W_NONE, NULL, 0, 0, 0},
+		{"gratuitous ARP for an unknown address: nothing", "10.1.0.50", PRE_NONE, 0,
+				ARP_GRATUITOUS, 0, mac_b, W_NONE, NULL, 0, 0, 0},
+		{"ARP request between two other hosts: nothing", "10.1.0.50", PRE_NONE, 0,
+				ARP_REQ_OTHER, 0, mac_b, W_NONE, NULL, 0, 0, 0},
+		{"ARP request for us: the asker entered, STALE", "10.1.0.50", PRE_NONE, 0,
+				ARP_REQ_US, 0, mac_b, W_STALE, mac_b, 1, 1, 0},
+		{"ARP request for us from off the subnet: answered, nothing", "10.9.0.50", PRE_NONE,
+				0, ARP_REQ_US, 0, mac_b, W_NONE, NULL, 1, 0, 0},
+		/* The lock time: unsolicited news within 1 s of a confirmation is refused. */
+		{"unsolicited ARP reply 500 ms after confirmation: refused", "10.1.0.50",
+				PRE_REACHABLE, 500, ARP_REPLY, 0, mac_b, W_RESOLVED, mac_a, 0, 0,
+				1},
+		{"unsolicited ARP reply 1500 ms after: taken, STALE", "10.1.0.50", PRE_REACHABLE,
+				1500, ARP_REPLY, 0, mac_b, W_STALE, mac_b, 0, 1, 0},
+		{"gratuitous ARP 999 ms after: refused", "10.1.0.50", PRE_REACHABLE, 999,
+				ARP_GRATUITOUS, 0, mac_b, W_RESOLVED, mac_a, 0, 0, 1},
+		{"gratuitous ARP 1000 ms after: taken, STALE", "10.1.0.50", PRE_REACHABLE, 1000,
+				ARP_GRATUITOUS, 0, mac_b, W_STALE, mac_b, 0, 1, 0},
+		{"ARP request for us, new MAC, 500 ms after: answered, refused", "10.1.0.50",
+				PRE_REACHABLE, 500, ARP_REQ_US, 0, mac_b, W_RESOLVED, mac_a, 1, 0,
+				1},
+		{"ARP request between others, new MAC, 1500 ms after: taken, STALE", "10.1.0.50",
+				PRE_REACHABLE, 1500, ARP_REQ_OTHER, 0, mac_b, W_STALE, mac_b, 0, 1,
+				0},
+		{"ARP reply with the MAC we have: nothing changes", "10.1.0.50", PRE_REACHABLE, 10,
+				ARP_REPLY, 0, mac_a, W_RESOLVED, mac_a, 0, 0, 0},
+		/* An entry without a MAC: only the answer to our request fills it. */
+		{"ARP reply to our request: INCOMPLETE filled, REACHABLE", "10.1.0.50",
+				PRE_INCOMPLETE, 10, ARP_REPLY, 0, mac_b, W_RESOLVED, mac_b, 1, 0,
+				0},
+		{"ARP request for us while INCOMPLETE: answered, not filled", "10.1.0.50",
+				PRE_INCOMPLETE, 10, ARP_REQ_US, 0, mac_b, W_UNRESOLVED, NULL, 1, 0,
+				1},
+		{"gratuitous ARP while INCOMPLETE: not filled", "10.1.0.50", PRE_INCOMPLETE, 10,
+				ARP_GRATUITOUS, 0, mac_b, W_UNRESOLVED, NULL, 0, 0, 1},
+		{"ARP reply to our probe, new MAC: REACHABLE", "10.1.0.50", PRE_PROBE, 60100,
+				ARP_REPLY, 0, mac_b, W_RESOLVED, mac_b, 0, 0, 0},
+		{"unsolicited ARP reply for a via never resolved: refused", "198.51.100.254",
+				PRE_CONF, 5000, ARP_REPLY, 0, mac_b, W_UNRESOLVED, NULL, 0, 0, 1},
+		{"ARP request for us from a via never resolved: answered, refused",
+				"198.51.100.254", PRE_CONF, 5000, ARP_REQ_US, 0, mac_b,
+				W_UNRESOLVED, NULL, 1, 0, 1},
+		/* Static entries never change. */
+		{"static: ARP reply with another MAC refused", "10.1.0.99", PRE_CONF, 5000,
+				ARP_REPLY, 0, mac_b, W_RESOLVED, mac_static, 0, 0, 1},
+		{"static: gratuitous ARP refused", "10.1.0.99", PRE_CONF, 5000, ARP_GRATUITOUS, 0,
+				mac_b, W_RESOLVED, mac_static, 0, 0, 1},
+		{"static: ARP request for us, another MAC: answered, refused", "10.1.0.99",
+				PRE_CONF, 5000, ARP_REQ_US, 0, mac_b, W_RESOLVED, mac_static, 1, 0,
+				1},
+		/* RFC 4861 7.2.5 */
+		{"NA O=1 for an unknown address: nothing", "2001:db8:1::50", PRE_NONE, 0, NA, NA_O,
+				mac_b, W_NONE, NULL, 0, 0, 0},
+		{"unsolicited NA O=1 1500 ms after: taken, STALE", "2001:db8:1::50", PRE_REACHABLE,
+				1500, NA, NA_O, mac_b, W_STALE, mac_b, 0, 1, 0},
+		{"unsolicited NA O=1 500 ms after: refused", "2001:db8:1::50", PRE_REACHABLE, 500,
+				NA, NA_O, mac_b, W_RESOLVED, mac_a, 0, 0, 1},
+		{"NA O=0, another MAC: kept, REACHABLE becomes STALE", "2001:db8:1::50",
+				PRE_REACHABLE, 1500, NA, 0, mac_b, W_STALE, mac_a, 0, 0, 1},
+		{"NA S=1 O=0 nobody asked for, another MAC: kept, STALE", "2001:db8:1::50",
+				PRE_REACHABLE, 1500, NA, NA_S, mac_b, W_STALE, mac_a, 0, 0, 1},
+		{"NA S=1 O=1 nobody asked for, 500 ms after: refused", "2001:db8:1::50",
+				PRE_REACHABLE, 500, NA, NA_S | NA_O, mac_b, W_RESOLVED, mac_a, 0, 0,
+				1},
+		{"NA S=1 O=1 nobody asked for, 1500 ms after: STALE, not REACHABLE",
+				"2001:db8:1::50", PRE_REACHABLE, 1500, NA, NA_S | NA_O, mac_b,
+				W_STALE, mac_b, 0, 1, 0},
+		{"NA S=1 to our NS: INCOMPLETE filled, REACHABLE", "2001:db8:1::50", PRE_INCOMPLETE,
+				10, NA, NA_S, mac_b, W_RESOLVED, mac_b, 1, 0, 0},
+		{"NA S=0 O=1 while INCOMPLETE: not filled", "2001:db8:1::50", PRE_INCOMPLETE, 10,
+				NA, NA_O, mac_b, W_UNRESOLVED, NULL, 0, 0, 1},
+		{"NA S=1 without TLLA to our probe: confirmed", "2001:db8:1::50", PRE_PROBE, 60100,
+				NA_NO_TLLA, NA_S, NULL, W_RESOLVED, mac_a, 0, 0, 0},
+		{"NA S=1 O=0 to our probe, another MAC: not taken", "2001:db8:1::50", PRE_PROBE,
+				60100, NA, NA_S, mac_b, W_PROBING, mac_a, 0, 0, 1},
+		{"NA S=1 O=1 for a via never resolved: refused", "2001:db8:100::fe", PRE_CONF, 5000,
+				NA, NA_S | NA_O, mac_b, W_UNRESOLVED, NULL, 0, 0, 1},
+		{"static: NA S=1 O=1 refused", "2001:db8:1::99", PRE_CONF, 5000, NA, NA_S | NA_O,
+				mac_b, W_RESOLVED, mac_static, 0, 0, 1},
+		/* RFC 4861 7.2.3 */
+		{"NS for us: the asker entered, STALE", "2001:db8:1::50", PRE_NONE, 0, NS_US, 0,
+				mac_b, W_STALE, mac_b, 1, 1, 0},
+		{"NS for another target: nothing", "2001:db8:1::50", PRE_NONE, 0, NS_OTHER, 0,
+				mac_b, W_NONE, NULL, 0, 0, 0},
+		{"NS for us, new MAC, 500 ms after: answered, refused", "2001:db8:1::50",
+				PRE_REACHABLE, 500, NS_US, 0, mac_b, W_RESOLVED, mac_a, 1, 0, 1},
+		{"NS for us, new MAC, 1500 ms after: answered, STALE", "2001:db8:1::50",
+				PRE_REACHABLE, 1500, NS_US, 0, mac_b, W_STALE, mac_b, 1, 1, 0},
+};
+
+static uint16_t
+port_of(const char *ip)
+{
+	return strncmp(ip, "198.51.100.", 11) == 0 || strncmp(ip, "2001:db8:100:", 13) == 0 ? P_WAN
+											    : P_LAN;
+}
+
+/* Resolved by us at T0 with mac_a (released packet read), or left INCOMPLETE, or probed. */
+static void
+learn_pre(const struct learn_case *c, uint16_t port, bool v4)
+{
+	if (c->pre == PRE_NONE || c->pre == PRE_CONF)
+		return;
+	if (v4)
+		in(tag(ip4_pkt("10.1.0.10", c->ip, 100, 7, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	else
+		in(tag(ip6_pkt("2001:db8:1::10", c->ip, 100, 0), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(port), 1);
+	if (c->pre == PRE_INCOMPLETE)
+		return;
+	if (v4)
+		arp_reply_in(port, mac_a, c->ip, T0);
+	else
+		na_msg_in(port, mac_a, c->ip, NA_S | NA_O, true, T0);
+	assert_int_equal(drain(port), 1);
+	if (c->pre != PRE_PROBE)
+		return;
+	espgw_host_timer(fx.h, T0 + 60000);
+	assert_int_equal(drain(port), 1);
+}
+
+static void
+learn_msg(const struct learn_case *c, uint16_t port, uint64_t t)
+{
+	switch (c->msg) {
+	case ARP_REPLY:
+		arp_in(port, 2, c->mac, c->ip, own4[port], t);
+		break;
+	case ARP_REQ_US:
+		arp_in(port, 1, c->mac, c->ip, own4[port], t);
+		break;
+	case ARP_REQ_OTHER:
+		arp_in(port, 1, c->mac, c->ip, "10.1.0.77", t);
+		break;
+	case ARP_GRATUITOUS:
+		arp_in(port, 1, c->mac, c->ip, c->ip, t);
+		break;
+	case NA:
+		na_msg_in(port, c->mac, c->ip, c->flags, true, t);
+		break;
+	case NA_NO_TLLA:
+		na_msg_in(port, mac_a, c->ip, c->flags, false, t);
+		break;
+	case NS_US:
+		ns_msg_in(port, c->mac, c->ip, own6[port], t);
+		break;
+	default:
+		ns_msg_in(port, c->mac, c->ip, "2001:db8:1::77", t);
+	}
+}
+
+/* The unicast probe for ip to mac (RFC 1122 2.3.2.1, RFC 4861 7.3.3), byte for byte. */
+static void
+expect_probe_exact(uint16_t port, const uint8_t mac[6], const char *ip)
+{
+	const uint8_t *me = port == P_LAN ? mac_lan : mac_wan;
+	uint8_t b[86] = {0}, *ip6 = b + 14;
+	size_t len = 86;
+
+	memcpy(b, mac, 6);
+	memcpy(b + 6, me, 6);
+	if (strchr(ip, ':') == NULL) {
+		len = 42;
+		memcpy(b + 12, (const uint8_t[]){8, 6, 0, 1, 8, 0, 6, 4, 0, 1}, 10);
+		memcpy(b + 22, me, 6);
+		assert_int_equal(inet_pton(AF_INET, own4[port], b + 28), 1);
+		assert_int_equal(inet_pton(AF_INET, ip, b + 38), 1);
+		expect_frame(port, b, len);
+		return;
+	}
+	memcpy(b + 12, (const uint8_t[]){0x86, 0xdd, 0x60, 0, 0, 0, 0, 32, 58, 255}, 10);
+	assert_int_equal(inet_pton(AF_INET6, own6[port], ip6 + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, ip, ip6 + 24), 1);
+	ip6[40] = 135;
+	memcpy(ip6 + 48, ip6 + 24, 16);
+	memcpy(ip6 + 64, (const uint8_t[]){1, 1}, 2);
+	memcpy(ip6 + 66, me, 6);
+	cksum6_set(ip6);
+	expect_frame(port, b, len);
+}
+
+static void
+learn_check(const struct learn_case *c, uint16_t port, uint64_t t)
+{
+	const struct espgw_l2_hop *e = entry(port, c->ip);
+
+	assert_int_equal(drain(port), c->frames);
+	if (c->want == W_NONE) {
+		assert_null(e);
+	} else if (c->want == W_UNRESOLVED) {
+		assert_non_null(e);
+		assert_false(espgw_hop_resolved(e));
+	} else {
+		assert_non_null(e);
+		assert_true(espgw_hop_resolved(e));
+		assert_memory_equal(e->dst.addr_bytes, c->want_mac, 6);
+	}
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_APPLIED), c->applied);
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), c->refused);
+	/* STALE is due at once: a unicast probe to the MAC now in use must confirm it. */
+	espgw_host_timer(fx.h, t);
+	if (c->want == W_STALE)
+		expect_probe_exact(port, c->want_mac, c->ip);
+	expect_none();
+	if (c->want != W_RESOLVED && c->want != W_PROBING)
+		return;
+	espgw_host_timer(fx.h, t + 1000);
+	if (c->want == W_PROBING)
+		expect_probe_exact(port, c->want_mac, c->ip);
+	expect_none();
+}
+
+/* Each case on a fresh control path: the entry before, one message, the entry after. */
+static void
+test_learn_rules(void **state)
+{
+	const struct learn_case *c;
+	unsigned int i;
+	uint16_t port;
+
+	for (i = 0; i < RTE_DIM(learn_cases); i++) {
+		c = &learn_cases[i];
+		print_message("  %s\n", c->name);
+		if (i > 0) {
+			teardown(state);
+			host_start();
+		}
+		port = port_of(c->ip);
+		learn_pre(c, port, strchr(c->ip, ':') == NULL);
+		learn_msg(c, port, T0 + c->age);
+		learn_check(c, port, T0 + c->age);
+	}
+}
+
+/*
+ * The attack of the audit: the tunnel's next hop is resolved; a spoofer's
+ * reply right after is refused; one later is taken only as STALE, and the
+ * probe that follows goes to the MAC it claims, which must answer for it.
+ */
+static void
+test_learn_spoofed_next_hop(void **state)
+{
+	const struct espgw_l2_hop *h;
+
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 0, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_WAN), 1);
+	arp_reply_in(P_WAN, mac_r, "198.51.100.254", T0);
+	assert_int_equal(drain(P_WAN), 1);
+	h = hop_of("203.0.113.5");
+	arp_reply_in(P_WAN, mac_b, "198.51.100.254", T0 + 1);
+	arp_in(P_WAN, 1, mac_b, "198.51.100.254", "198.51.100.254", T0 + 2);
+	assert_memory_equal(h->dst.addr_bytes, mac_r, 6);
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), 2);
+	/* The real router answers our probe 60 s on: confirmed again, locked again. */
+	espgw_host_timer(fx.h, T0 + 60000);
+	expect_probe_exact(P_WAN, mac_r, "198.51.100.254");
+	arp_reply_in(P_WAN, mac_r, "198.51.100.254", T0 + 60010);
+	arp_reply_in(P_WAN, mac_b, "198.51.100.254", T0 + 60020);
+	assert_memory_equal(h->dst.addr_bytes, mac_r, 6);
+	assert_int_equal(cnt(ESPGW_HOST_UNSOL_REFUSED), 3);
+	expect_none();
 }
 
 /* RFC 1191 4: type 3 code 4 with the next-hop MTU, the quoted packet, from our LAN address. */
@@ -1091,24 +1542,112 @@ test_packet_too_big(void **state)
 	rte_pktmbuf_free(m);
 }
 
-/* 100 errors/s with a bucket of 100: a burst of 150 sends 100; 100 ms later, 10 more. */
+/* A DF packet from src too big for the tunnel, handed over at now. */
+static void
+too_big_from(const char *src, uint64_t now)
+{
+	in(tag(ip4_pkt(src, "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446), now);
+}
+
+/*
+ * Each kind of error has 100/s with a bucket of 100 for the whole gateway: a
+ * burst of 150 for 150 hosts sends 100; 100 ms later, 10 more.
+ */
 static void
 test_rate_limit(void **state)
+{
+	char a[32];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 150; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%u", 100 + i);
+		too_big_from(a, T0);
+	}
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 50);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 0);
+	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 50);
+	for (i = 0; i < 20; i++) {
+		snprintf(a, sizeof(a), "10.1.1.%u", 100 + i);
+		too_big_from(a, T0 + 100);
+	}
+	assert_int_equal(drain(P_LAN), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
+}
+
+/*
+ * RFC 4443 2.4 (f), RFC 1812 4.3.2.8, per destination: 10/s with a bucket of
+ * 10. One host gets 10 of 20 at once and one more 100 ms later; another host
+ * meanwhile gets its own.
+ */
+static void
+test_rate_limit_dst(void **state)
 {
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < 150; i++)
-		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
-				T0);
-	assert_int_equal(drain(P_LAN), 100);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 50);
-	assert_int_equal(dropped(ESPGW_DROP_TOO_BIG), 50);
 	for (i = 0; i < 20; i++)
-		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 1500, 0, true), ESPGW_CTL_TOO_BIG, 1446),
-				T0 + 100);
+		too_big_from("10.1.0.10", T0);
 	assert_int_equal(drain(P_LAN), 10);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 110);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 10);
+	for (i = 0; i < 5; i++)
+		too_big_from("10.1.0.10", T0 + 100);
+	assert_int_equal(drain(P_LAN), 1);
+	too_big_from("10.1.0.11", T0 + 100);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 12);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 14);
+}
+
+/* A packet from src to the far side that expires here. */
+static void
+expired_from(const char *src, uint64_t now)
+{
+	in(tag(ip4_pkt(src, "203.0.113.5", 100, 0, false), ESPGW_CTL_TTL, 0), now);
+}
+
+/*
+ * The audit's case: one LAN host's TTL-1 flood used up the single bucket and
+ * path MTU discovery broke for everyone. Now host A gets 10 time exceeded,
+ * host B its packet too big; and a time-exceeded flood from 150 hosts uses up
+ * the 100/s of that kind, not the packet-too-big budget.
+ */
+static void
+test_rate_limit_flood(void **state)
+{
+	struct rte_mbuf *m;
+	const uint8_t *icmp;
+	char a[32];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		expired_from("10.1.0.10", T0);
+	assert_int_equal(drain(P_LAN), 10);
+	assert_int_equal(cnt(ESPGW_HOST_TIME_EXCEEDED), 10);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 190);
+	too_big_from("10.1.0.11", T0);
+	assert_int_equal(out(P_LAN, &m, 1), 1);
+	icmp = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 20);
+	assert_memory_equal(rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 16),
+			((const uint8_t[]){10, 1, 0, 11}), 4);
+	assert_int_equal(icmp[0], 3);
+	assert_int_equal(icmp[1], 4);
+	assert_int_equal(be16(icmp + 6), 1446);
+	rte_pktmbuf_free(m);
+	/* A second on, every bucket is full again: 150 hosts, one packet each. */
+	for (i = 0; i < 150; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%u", 100 + i);
+		expired_from(a, T0 + 1000);
+	}
+	assert_int_equal(drain(P_LAN), 100);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT_DST), 190);
+	too_big_from("10.1.0.12", T0 + 1000);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_ERROR), 2);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 190 + 50);
 }
 
 /* The common part of an ICMP error about orig (L3 bytes): headers, checksums, the quote. */
@@ -1279,9 +1818,9 @@ test_time_exceeded_suppressed(void **state)
 	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 3);
 	for (i = 0; i < 120; i++)
 		in(tag(ip4_pkt("10.1.0.10", "203.0.113.5", 100, 4, false), ESPGW_CTL_TTL, 0), T0);
-	assert_int_equal(drain(P_LAN), 100);
-	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 20);
-	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 23);
+	assert_int_equal(drain(P_LAN), 10); /* one destination's 10 */
+	assert_int_equal(cnt(ESPGW_HOST_ICMP_RATELIMIT), 110);
+	assert_int_equal(cnt(ESPGW_HOST_ERR_SUPPRESSED), 113);
 }
 
 /* Inner MTU per SA: outer header, ESP header, IV, ICV, padding to the block, trailer. */
@@ -1338,12 +1877,19 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_grace_period, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_neigh_quota, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_neigh_bcast, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging_via, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_static_kept, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_learn_rules, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_learn_spoofed_next_hop, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_frag_needed, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rate_limit_dst, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rate_limit_flood, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_tunnel_mtu, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_link_local, setup, teardown),
 	};
