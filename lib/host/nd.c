@@ -89,7 +89,8 @@ nd_parse(const struct rte_mbuf *m, struct nd_in *in)
 		return -1;
 	lla = opt_lla((const uint8_t *)(msg + 1), plen - sizeof(*msg),
 			msg->type == ND_NS ? ND_OPT_SLLA : ND_OPT_TLLA, &in->lla);
-	if (lla < 0)
+	/* A station's link-layer address is unicast: a group one would poison the cache. */
+	if (lla < 0 || (lla == 1 && !rte_is_valid_assigned_ether_addr(&in->lla)))
 		return -1;
 	in->has_lla = lla == 1;
 	in->src.family = in->target.family = ESPGW_AF_INET6;

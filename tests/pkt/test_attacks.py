@@ -28,7 +28,9 @@ so a frame that comes out names its case."""
 
 import struct
 
-from scapy.layers.l2 import Ether
+from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                                ICMPv6NDOptSrcLLAddr, IPv6)
+from scapy.layers.l2 import ARP, Ether
 
 import harness
 from harness import HOST4, HOST6, HOST_MAC, LAN_MAC, Tunnel
@@ -344,6 +346,44 @@ def test_f6_echo_from_group_source_mac_not_answered():
     harness.assert_drops(st, l2_group_src=2)
     harness.assert_totals(st, rx=3, tx=0, drops=2, to_ctl=1)
     assert_ctl(st, **{"in": 1, "echo_reply": 1})
+
+
+def test_f6_group_link_layer_address_in_nd_refused():
+    """F6: a neighbor advertisement (O set) for the WAN next hop
+    2001:db8:100::fe carrying the target link-layer address ff:ff:ff:ff:ff:ff
+    was learned, and LAN traffic routed via that hop left wan0 to the
+    broadcast MAC (every station of the link got it); a neighbor solicitation
+    whose source link-layer option was ff:ff:ff:ff:ff:ff got its advertisement
+    sent there. Both are now invalid ND messages (bad_l3 on the control path,
+    nothing learned, nothing answered), as ARP already refused a group sender
+    address (the control: a reply with a broadcast sender MAC for the IPv4 next
+    hop).
+
+    Promise: README Neighbors / threat model (the cache cannot be poisoned with
+    a group address); RFC 4861 4.6.1 (a link-layer address, i.e. a station's).
+    Before the fix the LAN packet left to ff:ff:ff:ff:ff:ff and the NA to the
+    broadcast MAC."""
+    conf = [ln for ln in harness.base_conf()
+            if not ln.startswith("neighbor add %s " % harness.NH6)
+            and not ln.startswith("neighbor add %s " % harness.NH4)]
+    conf += ["sp add out priority 100 src ::/0 dst ::/0 bypass",
+             "sp add out priority 100 src 0.0.0.0/0 dst 0.0.0.0/0 bypass"]
+    na = bytes(Ether(dst=harness.WAN_MAC, src=harness.NH6_MAC) /
+               IPv6(src=harness.NH6, dst=harness.WAN6, hlim=255) /
+               ICMPv6ND_NA(R=1, S=0, O=1, tgt=harness.NH6) /
+               ICMPv6NDOptDstLLAddr(lladdr=BCAST_MAC))
+    arp = bytes(Ether(dst=harness.WAN_MAC, src=harness.NH4_MAC) /
+                ARP(op=2, hwsrc=BCAST_MAC, psrc=harness.NH4, hwdst=harness.WAN_MAC,
+                    pdst=harness.WAN4))
+    ns = bytes(Ether(dst=LAN_MAC, src=HOST_MAC) / IPv6(src=HOST6, dst=LAN6, hlim=255) /
+               ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=BCAST_MAC))
+    res = harness.run(conf, wan=[na, arp],
+                      lan=[ns, lan(pkt6(HOST6, FAR6, "via-nh6")), lan(pkt4(HOST4, FAR4, "via-nh4"))])
+    group = [f.hex() for port in ("lan0", "wan0") for f in res.out[port] if f[0] & 1 and
+             TAG_RE.search(f)]
+    assert not group, "sent to a group MAC: %s" % group
+    assert not [f for f in res.out["lan0"] if f[0] & 1], "an answer to a group MAC on lan0"
+    assert res.stats["control"]["drops"]["bad_l3"] == 3, res.stats["control"]["drops"]
 
 
 # ---------------------------------------------------------------- F7
