@@ -14,6 +14,7 @@
  * commit as for its own. A ring never blocks: full means dropped and counted.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -46,8 +47,10 @@ ends_alloc(struct espgw_worker *w, unsigned int n)
 {
 	w->ho.to = rte_zmalloc_socket("espgw_handoff", (2 * n - 1) * sizeof(*w->ho.to), 0,
 			(int)rte_lcore_to_socket_id(w->lcore_id));
+	if (w->ho.to == NULL)
+		return -1;
 	w->ho.from = w->ho.to + n;
-	return w->ho.to != NULL ? 0 : -1;
+	return 0;
 }
 
 int
