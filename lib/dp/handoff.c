@@ -134,6 +134,13 @@ stage_handoff(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *
 	return k;
 }
 
+/*
+ * Every source gets up to a burst per loop, each RX queue as each ring: a
+ * flood that reaches one worker cannot take all of another's loop. Under
+ * overload a ring fills and drops (handoff_full) on the receiving worker,
+ * which keeps serving the rest of its queues: no worker stops receiving
+ * because another is busy.
+ */
 uint16_t
 stage_handoff_poll(struct espgw_worker *w)
 {
