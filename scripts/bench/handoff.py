@@ -33,6 +33,7 @@ and the share column says so.
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -146,9 +147,20 @@ def main():
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--path", default="cpu", choices=("cpu", "cryptodev"),
                     help="crypto path of the SAs (default cpu, what auto picks for GCM)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="espgw-handoff-")
-    print("lcores %s; work directory %s" % (lcores(), d))
+    print("lcores %s; work directory %s%s"
+          % (lcores(), d, "" if a.keep else " (removed at the end)"))
+    try:
+        run(a, d)
+    finally:
+        if not a.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def run(a, d):
     for size in a.sizes.split(","):
         files = pcaps(size, d)
         res = {"direct": [], "crossed": [], "nosa": []}
