@@ -245,6 +245,28 @@ sa_mtu_build(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/*
+ * The hand-off rings between the workers, and the map of the inbound SAs to
+ * their owners (dealt by lib/sad; lib/dp/handoff.c says why).
+ */
+static int
+handoff_setup(struct espgw_gw *gw, struct espgw_err *err)
+{
+	const struct espgw_sa_rt *sa;
+	unsigned int i;
+
+	if (espgw_handoff_create(gw->worker, gw->n_workers, ESPGW_HANDOFF_RING, err) < 0)
+		return -1;
+	for (i = 0; gw->n_workers > 1 && i < gw->sad.n; i++) {
+		sa = &gw->sad.sa[i];
+		if (sa->dir == ESPGW_DIR_IN)
+			RTE_LOG(INFO, USER1, "map: sa %s (inbound) -> worker %u (lcore %u)\n",
+					gw->store.sas[i].name, sa->owner,
+					gw->worker[sa->owner]->lcore_id);
+	}
+	return 0;
+}
+
 /* The stats output's extra sections: the control path's, then the data path's. */
 static void
 extra_print(const void *arg, FILE *f)
@@ -349,7 +371,7 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 	if (espgw_sad_build(&gw->sad, &gw->store, &gw->crypto, gw->n_workers, socket, err) < 0)
 		return -1;
 	gw->sad_ready = true;
-	if (tables_build(gw, err) < 0 || host_create(gw, err) < 0)
+	if (handoff_setup(gw, err) < 0 || tables_build(gw, err) < 0 || host_create(gw, err) < 0)
 		return -1;
 	gw->ctl = rte_ring_create("espgw_ctl", CTL_RING_SIZE, socket, RING_F_SC_DEQ);
 	if (gw->ctl == NULL) {
@@ -431,9 +453,13 @@ inject_drain(struct rte_ring *r)
 void
 espgw_gw_quiesce(struct espgw_gw *gw)
 {
+	unsigned int i;
+
 	espgw_host_flush(gw->host);
 	if (gw->n_workers != 0 && gw->ctl != NULL) /* worker 0 mapped: setup completed */
 		espgw_worker_drain_ctl(gw->worker[0]);
+	for (i = 0; i < gw->n_workers; i++)
+		espgw_worker_drain_handoff(gw->worker[i]);
 	inject_drain(gw->inject);
 	gw->inject = NULL;
 	if (gw->ports_ready)
@@ -469,6 +495,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	rte_free(gw->sa_mtu);
 	rte_free(gw->sa_mss);
 	rte_free(gw->qsv);
+	espgw_handoff_free(gw->worker, gw->n_workers);
 	for (i = 0; i < gw->n_workers; i++) {
 		espgw_reasm_free(gw->worker[i]->reasm);
 		espgw_fragstate_free(gw->worker[i]->frags);

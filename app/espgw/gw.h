@@ -63,7 +63,8 @@ unsigned int espgw_gw_ctl_poll(struct espgw_gw *gw);
 void espgw_gw_stop(struct espgw_gw *gw);
 /*
  * After the stop, before the final counters: release the packets still
- * waiting in the control path and its rings, close the ports (pcap output
+ * waiting in the control path and its rings and in the workers' hand-off
+ * rings (counted as shutdown drops), close the ports (pcap output
  * complete, the ports' last counters kept), free the SAs (sessions and keys
  * wiped) and count the pools again.
  */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The workers' counters beyond lib/stats: packets made (fragments, injected
- * packets) and merged (reassembly), summed on read like every per-lcore
- * counter, for the exit report, the JSON and /espgw/dp. DPDK 22.11 telemetry
+ * packets), merged (reassembly) and handed to another worker, summed on read
+ * like every per-lcore counter, for the exit report, the JSON and /espgw/dp
+ * (totals; the JSON has each worker's too). DPDK 22.11 telemetry
  * callbacks take no user argument, so the worker list they read is kept in
  * this file, set once before any callback runs.
  */
@@ -51,21 +52,42 @@ sum_reasm(const struct espgw_reasm *r, uint64_t c[ESPGW_DP_MAX])
 	c[ESPGW_DP_REASM_PEER_FULL] += st->peer_full;
 }
 
+/* One worker's counters: its own, then its reassembly table's. */
+static void
+sum_worker(const struct espgw_worker *w, uint64_t c[ESPGW_DP_MAX])
+{
+	unsigned int i;
+
+	for (i = 0; i < ESPGW_DP_REASM_FRAGS; i++)
+		c[i] += w->dp[i];
+	sum_reasm(w->reasm, c);
+}
+
+/*
+ * In the rings: handed out, not yet taken. A live read may see an owner's
+ * handed_in before the handed_out of the worker that enqueued (each counts
+ * after its ring operation): never below zero; at exit both are exact.
+ */
+static uint64_t
+in_rings(const uint64_t c[ESPGW_DP_MAX])
+{
+	uint64_t out = c[ESPGW_DP_HANDED_OUT], in = c[ESPGW_DP_HANDED_IN];
+
+	return out > in ? out - in : 0;
+}
+
 void
 espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s)
 {
-	unsigned int i, c;
+	unsigned int i;
 
 	memset(s, 0, sizeof(*s));
-	for (i = 0; i < n; i++) {
-		for (c = ESPGW_DP_INJECTED; c <= ESPGW_DP_TTL_REPORTS; c++)
-			s->c[c] += w[i]->dp[c];
-		sum_reasm(w[i]->reasm, s->c);
-	}
+	for (i = 0; i < n; i++)
+		sum_worker(w[i], s->c);
 	s->created = s->c[ESPGW_DP_INJECTED] + s->c[ESPGW_DP_FRAGMENTS] - s->c[ESPGW_DP_FRAGMENTED];
 	s->absorbed = s->c[ESPGW_DP_REASM_MERGED] - s->c[ESPGW_DP_REASSEMBLED];
 	s->pending = s->c[ESPGW_DP_REASM_FRAGS] - s->c[ESPGW_DP_REASM_MERGED] -
-		     s->c[ESPGW_DP_REASM_FREED];
+		     s->c[ESPGW_DP_REASM_FREED] + in_rings(s->c);
 }
 
 void
@@ -85,6 +107,25 @@ espgw_dp_stats_print(struct espgw_worker *const w[], unsigned int n, FILE *f)
 					counter_helps[i]);
 }
 
+/* Every counter of each worker: the balance per worker (espgw_dp.h) needs them. */
+static void
+json_workers(struct espgw_worker *const w[], unsigned int n, FILE *f)
+{
+	uint64_t c[ESPGW_DP_MAX];
+	unsigned int i, k;
+
+	fprintf(f, "\"workers\": [");
+	for (i = 0; i < n; i++) {
+		memset(c, 0, sizeof(c));
+		sum_worker(w[i], c);
+		fprintf(f, "%s{", i ? ", " : "");
+		for (k = 0; k < ESPGW_DP_MAX; k++)
+			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", counter_names[k], c[k]);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+}
+
 void
 espgw_dp_stats_json(struct espgw_worker *const w[], unsigned int n, FILE *f)
 {
@@ -95,8 +136,12 @@ espgw_dp_stats_json(struct espgw_worker *const w[], unsigned int n, FILE *f)
 	fprintf(f, "\"dataplane\": {");
 	for (i = 0; i < ESPGW_DP_MAX; i++)
 		fprintf(f, "\"%s\": %" PRIu64 ", ", counter_names[i], s.c[i]);
-	fprintf(f, "\"created\": %" PRIu64 ", \"absorbed\": %" PRIu64 ", \"pending\": %" PRIu64 "}",
+	fprintf(f,
+			"\"created\": %" PRIu64 ", \"absorbed\": %" PRIu64 ", \"pending\": %" PRIu64
+			", ",
 			s.created, s.absorbed, s.pending);
+	json_workers(w, n, f);
+	fprintf(f, "}");
 }
 
 static int
@@ -125,6 +170,6 @@ espgw_dp_telemetry_register(struct espgw_worker *const w[], unsigned int n)
 	tel_w = w;
 	tel_n = n;
 	return rte_telemetry_register_cmd("/espgw/dp", tel_dp_gated,
-			"Data path: fragmentation, reassembly, injected packets "
+			"Data path: fragmentation, reassembly, injected packets, hand-off "
 			"(rx + created = tx + drops + to_ctl + absorbed + pending)");
 }

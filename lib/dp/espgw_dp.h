@@ -2,7 +2,9 @@
 /*
  * The worker: per-lcore state and the poll loop. Each worker owns one RX and
  * one TX queue on every port, one crypto queue pair per device, its burst
- * buffers and its counters; it reads only the tables published to it.
+ * buffers and its counters, and the replay windows of the inbound SAs dealt
+ * to it (ESP of the others' SAs goes to them: struct espgw_handoff); it reads
+ * only the tables published to it.
  */
 #ifndef ESPGW_DP_H
 #define ESPGW_DP_H
@@ -55,16 +57,25 @@ struct espgw_txbuf {
 
 /*
  * What the workers count beyond struct espgw_lcore_stats: packets they made
- * (fragments, the control path's injected packets) or merged (reassembly), and
- * the expired packets passed on for an ICMP error. With them every packet is
- * accounted for (struct espgw_dp_sum):
+ * (fragments, the control path's injected packets) or merged (reassembly),
+ * the expired packets passed on for an ICMP error, and the ESP packets one
+ * worker handed to another (the SA's owner). With them every packet is
+ * accounted for over the sum of the workers (struct espgw_dp_sum):
  *   rx + created = tx + drops + to_ctl + absorbed + pending
+ * and per worker: rx + created + handed_in = tx + drops + to_ctl + absorbed +
+ * pending + handed_out, with that worker's reassembly table as its pending.
+ * The counters up to HANDED_IN are the worker's own (w->dp); the REASM_* ones
+ * are kept by its reassembly table.
  */
 #define ESPGW_DP_COUNTER_LIST(X)                                                                 \
 	X(INJECTED, "injected", "packets from the control path into the outbound path")          \
 	X(FRAGMENTED, "fragmented", "DF-clear packets fragmented before encryption")             \
 	X(FRAGMENTS, "fragments", "fragments made of them, each its own ESP packet")             \
 	X(TTL_REPORTS, "ttl_reports", "expired packets (ttl_exceeded drops) passed on for ICMP") \
+	X(HANDED_OUT, "handed_out", "ESP packets handed to the worker that owns their SA")       \
+	X(HANDED_IN, "handed_in",                                                                \
+			"ESP packets taken from other workers (processed, or at shutdown "       \
+			"dropped)")                                                              \
 	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")            \
 	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                 \
 	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                  \
@@ -86,7 +97,24 @@ struct espgw_dp_sum {
 	uint64_t c[ESPGW_DP_MAX];
 	uint64_t created;  /* injected + fragments - fragmented */
 	uint64_t absorbed; /* reasm_merged - reassembled: fragments that became part of another */
-	uint64_t pending;  /* fragments waiting in the reassembly tables */
+	/* Fragments waiting in the reassembly tables, packets in the hand-off rings. */
+	uint64_t pending;
+};
+
+/*
+ * The hand-off (DESIGN.md, SA ownership; VPP's handoff): ESP of an inbound SA
+ * that another worker owns goes to that worker through a ring, after the SAD
+ * lookup and before the replay check. One single-producer/single-consumer
+ * ring per ordered pair of workers: no worker ever waits for another (on a
+ * multi-producer ring a producer spins behind one preempted mid-enqueue).
+ * Empty (NULL, 0) with one worker.
+ */
+#define ESPGW_HANDOFF_RING 1024 /* slots per ring (one stays free: 1023 packets) */
+
+struct espgw_handoff {
+	struct rte_ring **to;	/* [n workers]: the ring to worker i; NULL at its own index */
+	struct rte_ring **from; /* [n_from]: the rings from the other workers, polled every loop */
+	uint16_t n_from;
 };
 
 struct espgw_worker {
@@ -98,6 +126,7 @@ struct espgw_worker {
 	struct rte_ring *inject;   /* worker 0: the control path's packets for the outbound path */
 	struct espgw_reasm *reasm; /* outer ESP fragments addressed to the gateway */
 	struct espgw_fragstate *frags; /* first fragments' verdicts (RFC 4301 7.3) */
+	struct espgw_handoff ho;       /* ESP of SAs other workers own goes to them */
 	struct rte_rcu_qsbr *qsv;      /* quiescent state reported once per loop (neighbor aging) */
 	uint64_t now;		       /* TSC at the start of this loop iteration */
 	uint64_t dp[ESPGW_DP_MAX];     /* enum espgw_dp_counter (REASM_* are kept by reasm) */
@@ -120,7 +149,22 @@ int espgw_worker_main(void *arg);
  */
 void espgw_worker_drain_ctl(struct espgw_worker *w);
 
-/* Sum over the workers (reassembly tables included). */
+/*
+ * The hand-off rings between the n workers (none for one worker), ring_size
+ * slots each (a power of two), on the socket of the worker that polls them.
+ */
+int espgw_handoff_create(struct espgw_worker *const w[], unsigned int n, unsigned int ring_size,
+		struct espgw_err *err);
+/* Frees the rings (drained first: espgw_worker_drain_handoff). */
+void espgw_handoff_free(struct espgw_worker *const w[], unsigned int n);
+/*
+ * After every worker stopped, from the main lcore: what other workers handed
+ * to w and w never took is freed and counted (handed_in, shutdown drops,
+ * errors of the SA).
+ */
+void espgw_worker_drain_handoff(struct espgw_worker *w);
+
+/* Sum over the workers (reassembly tables and hand-off rings included). */
 void espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s);
 const char *espgw_dp_counter_name(enum espgw_dp_counter c);
 /* The human section and the JSON member ("dataplane": {...}) of the stats output. */

@@ -16,15 +16,21 @@
 #include "pkt.h"
 #include "stage.h"
 
+/* ESP of SAs another worker owns is handed to it after the lookup (handoff.c says why). */
 static void
 decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
 	struct rte_mbuf *done[ESPGW_BURST_MAX];
+	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
 	uint16_t k;
 
+	RTE_BUILD_BUG_ON(ESPGW_BURST_MAX > ESPGW_ESP_BURST_MAX);
 	if (n == 0)
 		return;
-	k = espgw_esp_inb(&w->esp, m, n, done);
+	k = espgw_esp_inb_lookup(&w->esp, m, sa, n);
+	if (w->ho.to != NULL)
+		k = stage_handoff(w, m, sa, k);
+	k = espgw_esp_inb_owned(&w->esp, m, sa, k, done);
 	stage_inbound_inner(w, done, k);
 }
 

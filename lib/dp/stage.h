@@ -76,6 +76,15 @@ void stage_outbound_injected(
 void stage_outbound_again(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* Unprotected side, parsed (proto[i] from stage_rx): ESP to us -> decrypt; the rest through the inbound SPD. */
 void stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[]);
+/*
+ * ESP looked up (espgw_esp_inb_lookup: sa[i] is m[i]'s SA): what another
+ * worker owns goes to its ring, a full ring drops (handoff_full, an error of
+ * the SA). Returns what this worker owns, compacted in m[] and sa[].
+ */
+uint16_t stage_handoff(
+		struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n);
+/* What the other workers handed over: replay check, decryption, as if received here. */
+uint16_t stage_handoff_poll(struct espgw_worker *w);
 /* Decrypted inner packets (data at L3): RFC 4301 5.2 policy check, then forward. */
 void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker poll loop: RX bursts from every queue this lcore owns, completed
- * crypto ops, TX flush. Runs until the control loop sets *quit; then drains
- * in-flight crypto so nothing is stranded or leaked.
+ * crypto ops, ESP that other workers handed over (handoff.c), TX flush. Runs
+ * until the control loop sets *quit; then drains in-flight crypto so nothing
+ * is stranded or leaked (what other workers handed over and it did not take
+ * is drained once all have stopped: espgw_worker_drain_handoff).
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -108,7 +110,8 @@ poll_all(struct espgw_worker *w)
 	/* Reassembly gives up on old packets here, so silence cannot keep them. */
 	if (w->reasm != NULL)
 		espgw_reasm_tick(w->reasm, w->now);
-	return poll_rx(w) + poll_crypto(w) + poll_ctl_tx(w) + poll_inject(w);
+	return poll_rx(w) + poll_crypto(w) + stage_handoff_poll(w) + poll_ctl_tx(w) +
+	       poll_inject(w);
 }
 
 void

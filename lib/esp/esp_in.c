@@ -86,7 +86,7 @@ static void
 inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
 {
 	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
-	*espgw_mbuf_sa(m) = sa->idx | outer_ecn(m) << ESP_IN_ECN_SHIFT;
+	*espgw_mbuf_sa(m) = sa->idx | outer_ecn(m) << ESPGW_ESP_IN_ECN_SHIFT;
 }
 
 /*
@@ -324,9 +324,9 @@ static int
 inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 {
 	uint32_t *f = espgw_mbuf_sa(m);
-	uint32_t outer = *f >> ESP_IN_ECN_SHIFT;
+	uint32_t outer = *f >> ESPGW_ESP_IN_ECN_SHIFT;
 
-	*f &= ESP_IN_IDX_MASK;
+	*f &= ESPGW_ESP_IN_IDX_MASK;
 	/* Figure 4's Not-ECT and ECT(0) columns change nothing. */
 	if (outer == ECN_NOT_ECT || outer == ECN_ECT0)
 		return 0;
@@ -402,18 +402,25 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	return d;
 }
 
-static uint16_t
-inb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[])
+uint16_t
+espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n)
 {
-	struct espgw_sa_rt *sa[ESPGW_ESP_BURST_MAX];
+	uint16_t k = inb_lookup(l, m, sa, n);
+
+	return inb_check(l, m, sa, k);
+}
+
+uint16_t
+espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *done[])
+{
 	struct rte_mbuf *sorted[ESPGW_ESP_BURST_MAX];
 	struct espgw_esp_grp g[ESPGW_ESP_BURST_MAX];
 	struct rte_mbuf **gm = sorted;
 	uint16_t i, k, ng, n_done = 0;
 
-	k = inb_lookup(l, m, sa, n);
-	k = inb_check(l, m, sa, k);
-	ng = espgw_esp_group(m, sa, k, sorted, g);
+	ng = espgw_esp_group(m, sa, n, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
 		k = inb_replay_check(l, g[i].sa, gm, g[i].cnt);
 		if (k == 0)
@@ -427,13 +434,27 @@ inb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n, struct rt
 }
 
 uint16_t
+espgw_esp_inb_handed(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n,
+		struct rte_mbuf *done[])
+{
+	struct espgw_sa_rt *sa[ESPGW_ESP_BURST_MAX];
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		sa[i] = &l->sad->sa[espgw_esp_inb_sa_idx(m[i])];
+	return espgw_esp_inb_owned(l, m, sa, n, done);
+}
+
+uint16_t
 espgw_esp_inb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[])
 {
-	uint16_t i, k, n_done = 0;
+	struct espgw_sa_rt *sa[ESPGW_ESP_BURST_MAX];
+	uint16_t i, k, c, n_done = 0;
 
-	for (i = 0; i < n; i += k) {
-		k = RTE_MIN(n - i, ESPGW_ESP_BURST_MAX);
-		n_done += inb_burst(l, m + i, k, done + n_done);
+	for (i = 0; i < n; i += c) {
+		c = RTE_MIN(n - i, ESPGW_ESP_BURST_MAX);
+		k = espgw_esp_inb_lookup(l, m + i, sa, c);
+		n_done += espgw_esp_inb_owned(l, m + i, sa, k, done + n_done);
 	}
 	return n_done;
 }

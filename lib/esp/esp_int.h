@@ -18,8 +18,6 @@
 
 #include "espgw_esp.h"
 
-#define ESP_IN_ECN_SHIFT  30
-#define ESP_IN_IDX_MASK	  ((UINT32_C(1) << ESP_IN_ECN_SHIFT) - 1)
 #define ESP_OUT_LEN_MASK  0xffffu
 #define ESP_OUT_TOS_SHIFT 16
 #define ESP_OUT_DF_SHIFT  24

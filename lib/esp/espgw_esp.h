@@ -47,6 +47,36 @@ uint16_t espgw_esp_outb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct 
 /* m[i] are ESP packets addressed to the gateway. Returns inner packets done now in done[]. */
 uint16_t espgw_esp_inb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n,
 		struct rte_mbuf *done[]);
+
+/*
+ * espgw_esp_inb in two halves, so that the worker can hand a packet to the
+ * worker that owns its SA in between (DESIGN.md, SA ownership): the replay
+ * window is then only ever checked and committed by one lcore. n is at most
+ * ESPGW_ESP_BURST_MAX.
+ *
+ * The first half, on the lcore that received the packets: length checks and
+ * the SAD lookup. Returns the packets of known SAs, compacted in m[], with
+ * their SA in sa[] and (lib/esp's business until they leave it) the SA index
+ * in the SA mbuf field: espgw_esp_inb_sa_idx() reads it back.
+ */
+uint16_t espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n);
+/* The second half, on the SA's owner: replay check, decryption, commit. As espgw_esp_inb. */
+uint16_t espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *done[]);
+/* The second half for packets another lcore looked up (their SA from the mbuf field). */
+uint16_t espgw_esp_inb_handed(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t n,
+		struct rte_mbuf *done[]);
+
+/* Between the halves the SA mbuf field holds the SA index and the outer ECN (esp_int.h: why). */
+#define ESPGW_ESP_IN_ECN_SHIFT 30
+#define ESPGW_ESP_IN_IDX_MASK  ((UINT32_C(1) << ESPGW_ESP_IN_ECN_SHIFT) - 1)
+static inline uint32_t
+espgw_esp_inb_sa_idx(struct rte_mbuf *m)
+{
+	return *espgw_mbuf_sa(m) & ESPGW_ESP_IN_IDX_MASK;
+}
+
 /*
  * Dequeue completed crypto ops (even fewer than a burst) and finish them.
  * Outbound results go to out[] (*n_out), inbound to in[] (*n_in); each array

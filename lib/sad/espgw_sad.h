@@ -34,7 +34,12 @@ struct espgw_sa_rt {
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
-	struct espgw_ip peer;  /* the remote tunnel endpoint: outbound packets are routed to it */
+	/*
+	 * Inbound: the only worker (index) that checks and commits the replay
+	 * windows; the others hand it the SA's packets (lib/dp/handoff.c).
+	 */
+	uint16_t owner;
+	struct espgw_ip peer; /* the remote tunnel endpoint: outbound packets are routed to it */
 	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
 	struct espgw_replay *replay;
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
@@ -51,6 +56,11 @@ struct espgw_sad {
 	struct rte_ipsec_sad *in; /* inbound lookup */
 };
 
+/*
+ * n_workers: the inbound SAs are dealt to them in turn (the k-th inbound SA is
+ * owned by worker k % n_workers), outbound SAs get atomic sequence numbers
+ * when there is more than one.
+ */
 int espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto *c,
 		unsigned int n_workers, int socket, struct espgw_err *err);
 /* Destroys sessions and SAs; key material is wiped. */

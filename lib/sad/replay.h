@@ -18,8 +18,9 @@
  * whole blocks plus one spare block (so that advancing the top clears whole
  * blocks and never a part of the window), the block count a power of two.
  *
- * Concurrency: one writer, the worker that receives the SA's packets (RSS on
- * the outer addresses keeps an SA on one queue); no atomics.
+ * Concurrency: one writer, the worker that owns the SA (espgw_sa_rt.owner,
+ * decided at setup); the other workers hand it the SA's packets before the
+ * check (lib/dp/handoff.c), whatever queue RSS put them on. No atomics.
  */
 #ifndef ESPGW_REPLAY_H
 #define ESPGW_REPLAY_H

@@ -59,8 +59,14 @@ prm_fill(struct rte_ipsec_sa_prm *p, const struct espgw_sa_rt *rt, const uint8_t
 	bool out = sa->dir == ESPGW_DIR_OUT;
 
 	p->userdata = rt->idx;
-	/* Any worker may use any SA for now: the sequence number must be atomic. */
-	p->flags = n_workers > 1 ? RTE_IPSEC_SAFLAG_SQN_ATOM : 0;
+	/*
+	 * Outbound, every worker may classify a packet to any SA (RSS spreads the
+	 * protected side): the sequence counter is taken with an atomic add, once
+	 * per SA group of a burst (RFC 4303 3.3.3: never the same number twice).
+	 * Inbound, only the SA's owner runs it (lib/dp/handoff.c): no atomics,
+	 * where rte_ipsec's would take a lock per group and copy its window.
+	 */
+	p->flags = out && n_workers > 1 ? RTE_IPSEC_SAFLAG_SQN_ATOM : 0;
 	p->ipsec_xform.spi = sa->spi;
 	memcpy(&p->ipsec_xform.salt, sa->salt, sizeof(p->ipsec_xform.salt));
 	p->ipsec_xform.options.esn = sa->esn;

@@ -107,6 +107,22 @@ in_sad_fill(struct espgw_sad *sad, struct espgw_err *err)
 	return 0;
 }
 
+/*
+ * DESIGN.md, SA ownership: each inbound SA has one owner worker, so that its
+ * replay windows (RFC 4303 3.4.3) have one writer and need no atomics. Dealt
+ * in turn over the inbound SAs only (configurations list SAs in out/in
+ * pairs: every other SA would put them all on one of two workers).
+ */
+static void
+owners_deal(struct espgw_sad *sad, unsigned int n_workers)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < sad->n; i++)
+		if (sad->sa[i].dir == ESPGW_DIR_IN)
+			sad->sa[i].owner = (uint16_t)(n_workers > 1 ? k++ % n_workers : 0);
+}
+
 static int
 sas_init(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto *c,
 		unsigned int n_workers, int socket, struct espgw_err *err)
@@ -122,6 +138,7 @@ sas_init(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto
 			return -1;
 		}
 	}
+	owners_deal(sad, n_workers);
 	return 0;
 }
 

@@ -1541,12 +1541,20 @@ test_capability_errors(void **state)
 
 /* ---- workers, shutdown ---- */
 
-/* Two workers: atomic sequence numbers, a queue pair each. */
+/*
+ * Two workers: atomic outbound sequence numbers, a queue pair each; the
+ * inbound SAs dealt to the workers in turn (DESIGN.md, SA ownership), their
+ * windows without atomics (one owner each).
+ */
 static void
 test_two_workers(void **state)
 {
 	struct fx *f = *state;
 	unsigned int o = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[0], 0x7001);
+	unsigned int o2 =
+			sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[0], 0x7003);
+	unsigned int o3 =
+			sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[0], 0x7005);
 	struct rte_mbuf *enc[4], *dec[4];
 	uint16_t i;
 
@@ -1555,6 +1563,11 @@ test_two_workers(void **state)
 	assert_int_equal(rte_cryptodev_queue_pair_count(f->c.dev_id[0]), 2);
 	assert_int_equal(rte_ipsec_sa_type(f->sad.sa[o].ipsec_sa) & RTE_IPSEC_SATP_SQN_MASK,
 			RTE_IPSEC_SATP_SQN_ATOM);
+	assert_int_equal(rte_ipsec_sa_type(f->sad.sa[o + 1].ipsec_sa) & RTE_IPSEC_SATP_SQN_MASK,
+			RTE_IPSEC_SATP_SQN_RAW);
+	assert_int_equal(f->sad.sa[o + 1].owner, 0);
+	assert_int_equal(f->sad.sa[o2 + 1].owner, 1);
+	assert_int_equal(f->sad.sa[o3 + 1].owner, 0);
 	f->l.qp = 1;
 	make_esp(f, o, 4, enc);
 	assert_int_equal(decrypt(f, enc, 4, dec), 4);

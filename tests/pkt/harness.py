@@ -133,7 +133,8 @@ class Gateway:
     def __init__(self, workdir, conf_lines, vdevs, name="gw", mem=512, lcores="0,1",
                  extra_eal=(), binary=None, env=None, wrap=()):
         """binary: another espgw build (ESPGW_FAULT); env: extra environment;
-        wrap: a command that execs espgw, keeping its PID ("ip netns exec NS")."""
+        wrap: a command that execs espgw, keeping its PID ("ip netns exec NS");
+        lcores: "-l" list, or a list of EAL arguments (["--lcores", "0@0,1@1"])."""
         self.workdir, self.name = workdir, name
         self.prefix = "espgw-pkt-%s-%s" % (name, uuid.uuid4().hex[:8])
         self.conf = os.path.join(workdir, name + ".conf")
@@ -141,7 +142,9 @@ class Gateway:
         # 0600: it holds keys (espgw warns about a config others can read).
         with open(os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write("\n".join(conf_lines) + "\n")
-        args = list(wrap) + [binary or ESPGW, "-l", lcores, "--no-huge", "-m", str(mem), "--no-pci",
+        lcore_args = list(lcores) if isinstance(lcores, (list, tuple)) else ["-l", lcores]
+        args = list(wrap) + [binary or ESPGW] + lcore_args + [
+                "--no-huge", "-m", str(mem), "--no-pci",
                 "--file-prefix", self.prefix, "--log-level=*:warning"]
         for v in vdevs:
             args += ["--vdev", v]

@@ -82,6 +82,10 @@ def gw_conf(me):
         "sa add rogue dir in spi 0x%x mode tunnel local %s remote %s %s replay-window 64"
         % (sa.spi, WAN1, ROGUE, sa.conf_algo()),
         "sp add in priority 5 src %s dst %s protect rogue" % (ROGUE_NET, lan),
+        # The gateway's own traffic on wan1 crosses the SPD too: let it in (so the
+        # rogue's UDP reaches the control path, local_unhandled), answer pings.
+        "sp add in priority 1000 dst %s/32 bypass" % WAN1,
+        "sp add out priority 1000 src %s/32 proto icmp bypass" % WAN1,
     ]
     return lines
 
