@@ -232,7 +232,7 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	for (i = 0; i < n; i++) {
 		if (hop[i] != NULL && hop[i]->local)
 			stage_to_ctl(w, m[i]);
-		else if (stage_hop_unprotected(w, hop[i]))
+		else if (stage_hop_unprotected(hop[i]))
 			again[na++] = m[i];
 		else
 			forward_hop(w, m[i], hop[i], *espgw_mbuf_sa(m[i]));

@@ -55,7 +55,7 @@ transit(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop 
 	classify_burst(w, w->t->spd_in, ESPGW_FS_IN, m, res, n);
 	for (i = 0; i < n; i++) {
 		why = transit_verdict(res[i]);
-		if (why == ESPGW_DROP_MAX && stage_hop_unprotected(w, hop[i]))
+		if (why == ESPGW_DROP_MAX && stage_hop_unprotected(hop[i]))
 			again[na++] = m[i];
 		else
 			stage_forward_clear(w, m[i], hop[i], why);

@@ -140,25 +140,53 @@ first_build(struct espgw_input *in)
 	in->first6[0x00] = in->first6[0xfe] = in->first6[0xff] = 1;
 }
 
+static void
+set4_add(uint32_t set[ESPGW_INPUT_SLOTS4], uint32_t a)
+{
+	uint32_t i;
+
+	for (i = espgw_input_slot4(a); set[i] != 0 && set[i] != a;
+			i = (i + 1) & (ESPGW_INPUT_SLOTS4 - 1))
+		;
+	set[i] = a;
+}
+
+static void
+set6_add(uint64_t set[ESPGW_INPUT_SLOTS6][2], const uint8_t *addr)
+{
+	uint64_t a[2];
+	uint32_t i;
+
+	memcpy(a, addr, sizeof(a));
+	for (i = espgw_input_slot6(a);
+			(set[i][0] | set[i][1]) != 0 && (set[i][0] != a[0] || set[i][1] != a[1]);
+			i = (i + 1) & (ESPGW_INPUT_SLOTS6 - 1))
+		;
+	set[i][0] = a[0];
+	set[i][1] = a[1];
+}
+
 /* RFC 1812 5.3.5.2 / RFC 919: the all-ones host part; /31 and /32 have none (RFC 3021). */
 static void
 add_prefix4(struct espgw_input *in, const struct espgw_prefix *p)
 {
 	uint32_t host = p->len >= 31 ? 0 : UINT32_MAX >> p->len;
+	uint32_t bcast = p->ip.v4 | rte_cpu_to_be_32(host);
 
 	in->own4[in->n_own4++] = p->ip.v4;
-	in->last4[p->ip.bytes[3]] = 1;
+	set4_add(in->src4, p->ip.v4);
 	if (host == 0)
 		return;
-	in->bcast4[in->n_bcast4] = p->ip.v4 | rte_cpu_to_be_32(host);
-	in->last4[((const uint8_t *)&in->bcast4[in->n_bcast4++])[3]] = 1;
+	in->bcast4[in->n_bcast4++] = bcast;
+	set4_add(in->src4, bcast);
+	set4_add(in->dst4, bcast);
 }
 
 static void
 add6(struct espgw_input *in, const struct espgw_ip *ip)
 {
 	memcpy(in->own6[in->n_own6++], ip->v6, 16);
-	in->last6[ip->v6[15]] = 1;
+	set6_add(in->src6, ip->v6);
 }
 
 void

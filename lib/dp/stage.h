@@ -102,9 +102,9 @@ void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct esp
 void stage_tx_flush(struct espgw_worker *w);
 /* Does hop leave by an unprotected port (the IPsec boundary's outer side)? */
 static inline bool
-stage_hop_unprotected(const struct espgw_worker *w, const struct espgw_l2_hop *hop)
+stage_hop_unprotected(const struct espgw_l2_hop *hop)
 {
-	return hop != NULL && w->t->ports->port[hop->port_idx].role == ESPGW_ROLE_UNPROTECTED;
+	return hop != NULL && hop->unprotected;
 }
 
 /*

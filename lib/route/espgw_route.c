@@ -97,6 +97,7 @@ hop_fill(const struct espgw_port_info *pi, uint16_t idx, const struct espgw_ip *
 	h->port_idx = idx;
 	h->mtu = pi->mtu;
 	h->kind = kind;
+	h->unprotected = pi->role == ESPGW_ROLE_UNPROTECTED;
 	h->ip = *ip;
 }
 

@@ -47,8 +47,9 @@ struct espgw_l2_hop {
 	uint16_t port_idx;	   /* egress port, index in store->ports */
 	uint16_t mtu;		   /* egress L3 MTU */
 	bool resolved;
-	bool local;   /* the destination is one of the gateway's own addresses (dst = src) */
-	uint8_t kind; /* enum espgw_hop_kind */
+	bool local;	  /* the destination is one of the gateway's own addresses (dst = src) */
+	bool unprotected; /* the egress port is an unprotected one (the IPsec boundary's outside) */
+	uint8_t kind;	  /* enum espgw_hop_kind */
 	/*
 	 * Next hop address; unspecified (family set, all zero) on the shared
 	 * unresolved hop of an on-link route, where the next hop is each
