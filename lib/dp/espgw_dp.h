@@ -67,23 +67,24 @@ struct espgw_txbuf {
  * The counters up to HANDED_IN are the worker's own (w->dp); the REASM_* ones
  * are kept by its reassembly table.
  */
-#define ESPGW_DP_COUNTER_LIST(X)                                                                 \
-	X(INJECTED, "injected", "packets from the control path into the outbound path")          \
-	X(FRAGMENTED, "fragmented", "DF-clear packets fragmented before encryption")             \
-	X(FRAGMENTS, "fragments", "fragments made of them, each its own ESP packet")             \
-	X(TTL_REPORTS, "ttl_reports", "expired packets (ttl_exceeded drops) passed on for ICMP") \
-	X(HANDED_OUT, "handed_out", "ESP packets handed to the worker that owns their SA")       \
-	X(HANDED_IN, "handed_in",                                                                \
-			"ESP packets taken from other workers (processed, or at shutdown "       \
-			"dropped)")                                                              \
-	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")            \
-	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                 \
-	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                  \
-	X(REASM_FREED, "reasm_freed", "fragments given up (counted as drops)")                   \
-	X(REASM_EVICTED, "reasm_evicted",                                                        \
-			"of them: given up early to make room (table nearly full, or their "     \
-			"peer at its share)")                                                    \
-	X(REASM_PEER_FULL, "reasm_peer_full",                                                    \
+#define ESPGW_DP_COUNTER_LIST(X)                                                                  \
+	X(INJECTED, "injected", "packets from the control path into the outbound path")           \
+	X(FRAGMENTED, "fragmented",                                                               \
+			"DF-clear packets fragmented (before encryption, or to fit a port)")      \
+	X(FRAGMENTS, "fragments", "fragments made of them (each its own ESP packet in a tunnel)") \
+	X(TTL_REPORTS, "ttl_reports", "expired packets (ttl_exceeded drops) passed on for ICMP")  \
+	X(HANDED_OUT, "handed_out", "ESP packets handed to the worker that owns their SA")        \
+	X(HANDED_IN, "handed_in",                                                                 \
+			"ESP packets taken from other workers (processed, or at shutdown "        \
+			"dropped)")                                                               \
+	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")             \
+	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                  \
+	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                   \
+	X(REASM_FREED, "reasm_freed", "fragments given up (counted as drops)")                    \
+	X(REASM_EVICTED, "reasm_evicted",                                                         \
+			"of them: given up early to make room (table nearly full, or their "      \
+			"peer at its share)")                                                     \
+	X(REASM_PEER_FULL, "reasm_peer_full",                                                     \
 			"of them: refused, their peer held its share of the table")
 
 enum espgw_dp_counter {

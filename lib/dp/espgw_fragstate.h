@@ -15,9 +15,13 @@
  *
  * One table per worker (no locks), one region per direction, so that clear
  * fragments from the unprotected side cannot evict the state of the LAN's or
- * of what came out of tunnels. Direct-mapped: a collision replaces the older
- * entry, which costs the packet whose state it was its later fragments (a
- * drop, never a wrong verdict: the key is compared in full).
+ * of what came out of tunnels (nor, routed back out, the LAN's outbound
+ * verdicts). Direct-mapped: a collision replaces the older entry, which costs
+ * the packet whose state it was its later fragments (a drop, never a wrong
+ * verdict: the key is compared in full). Two live first fragments of one key
+ * that disagree (a spoofer's and a host's) leave no verdict for either: the
+ * later fragments are dropped rather than given a verdict that may be the
+ * spoofer's.
  */
 #ifndef ESPGW_FRAGSTATE_H
 #define ESPGW_FRAGSTATE_H
@@ -31,6 +35,7 @@ enum espgw_fragstate_dir {
 	ESPGW_FS_OUT,	/* from a protected port, against the outbound SPD */
 	ESPGW_FS_IN,	/* clear from an unprotected port, against the inbound SPD */
 	ESPGW_FS_INNER, /* out of a tunnel, against the inbound SPD */
+	ESPGW_FS_AGAIN, /* from the unprotected side back out of it, against the outbound SPD */
 	ESPGW_FS_NDIR,
 };
 

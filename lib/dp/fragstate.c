@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Stateful fragment checking, RFC 4301 7.3 (espgw_fragstate.h). */
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -23,6 +24,7 @@ struct fs_key {
 struct fs_entry {
 	struct fs_key key;
 	uint32_t verdict;
+	bool conflict;	  /* two first fragments disagreed: no verdict */
 	uint64_t expires; /* TSC; 0: empty */
 } __rte_aligned(64);
 
@@ -86,13 +88,25 @@ slot(const struct espgw_fragstate *fs, const struct fs_key *fk)
 	return (struct fs_entry *)&fs->e[(uint32_t)fk->dir * (fs->mask + 1) + h];
 }
 
+static bool
+live(const struct fs_entry *e, const struct fs_key *fk, uint64_t now)
+{
+	return e->expires > now && memcmp(&e->key, fk, sizeof(*fk)) == 0;
+}
+
+/* A second first fragment of the key with another verdict: one of them lies. */
 static void
 put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint64_t now)
 {
 	struct fs_entry *e = slot(fs, fk);
 
+	if (live(e, fk, now) && (e->conflict || e->verdict != verdict)) {
+		e->conflict = true;
+		return;
+	}
 	e->key = *fk;
 	e->verdict = verdict;
+	e->conflict = false;
 	e->expires = now + fs->ttl;
 }
 
@@ -101,7 +115,7 @@ get(const struct espgw_fragstate *fs, const struct fs_key *fk, uint64_t now, uin
 {
 	const struct fs_entry *e = slot(fs, fk);
 
-	if (e->expires <= now || memcmp(&e->key, fk, sizeof(*fk)) != 0)
+	if (!live(e, fk, now) || e->conflict)
 		return false;
 	*verdict = e->verdict;
 	return true;

@@ -3,6 +3,7 @@
  * Forwarding stages: route lookup in bursts, L2 rewrite from the neighbor
  * table, per-port TX buffering.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -51,16 +52,18 @@ split_lookup(struct espgw_worker *w, struct dst_split *s, const struct espgw_l2_
 		hop[i] = s->is4[i] ? h4[n4++] : h6[n6++];
 }
 
-/* The L3 destination of m (family from packet_type): 4 or 16 bytes. */
+/* The L3 destination (or source) of m (family from packet_type): 4 or 16 bytes. */
 static inline const uint8_t *
-dst_of(const struct rte_mbuf *m, bool *v4)
+addr_of(const struct rte_mbuf *m, bool *v4, bool src)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 
 	*v4 = is_v4(m);
 	if (*v4)
-		return (const uint8_t *)&((const struct rte_ipv4_hdr *)l3)->dst_addr;
-	return ((const struct rte_ipv6_hdr *)l3)->dst_addr;
+		return l3 + (src ? offsetof(struct rte_ipv4_hdr, src_addr)
+				 : offsetof(struct rte_ipv4_hdr, dst_addr));
+	return l3 + (src ? offsetof(struct rte_ipv6_hdr, src_addr)
+			 : offsetof(struct rte_ipv6_hdr, dst_addr));
 }
 
 static inline bool
@@ -70,9 +73,9 @@ same_dst(const uint8_t *a, const uint8_t *b, bool v4)
 }
 
 /* A burst carries runs of packets for one destination: each run is looked up once. */
-void
-stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
-		uint16_t n)
+static inline void
+lookup_by(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n, bool src)
 {
 	const struct espgw_l2_hop *uh[ESPGW_BURST_MAX];
 	const uint8_t *d, *prev = NULL;
@@ -83,7 +86,7 @@ stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2
 
 	s.n4 = s.n6 = 0;
 	for (i = 0; i < n; i++) {
-		d = dst_of(m[i], &v4);
+		d = addr_of(m[i], &v4, src);
 		if (prev == NULL || v4 != prev_v4 || !same_dst(d, prev, v4))
 			split_add(&s, nr++, v4, d);
 		prev = d;
@@ -93,6 +96,20 @@ stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2
 	split_lookup(w, &s, uh, nr);
 	for (i = 0; i < n; i++)
 		hop[i] = uh[run[i]];
+}
+
+void
+stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	lookup_by(w, m, hop, n, false);
+}
+
+void
+stage_lookup_src(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	lookup_by(w, m, hop, n, true);
 }
 
 static void
@@ -184,6 +201,53 @@ handoff(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h
 	return false;
 }
 
+/* Without L2 a packet is an SA's: decrypted by it, or its ESP result (espgw_mbuf_sa). */
+static inline void
+drop_fwd(struct espgw_worker *w, struct rte_mbuf *m, enum espgw_drop why)
+{
+	uint32_t sa = m->l2_len == 0 ? *espgw_mbuf_sa(m) : STAGE_NO_SA;
+
+	if (sa != STAGE_NO_SA)
+		drop_sa(w, m, why, sa);
+	else
+		drop(w, m, why);
+}
+
+static void
+send_via(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h)
+{
+	if (l2_write(m, h) < 0)
+		drop(w, m, ESPGW_DROP_BAD_L3); /* no headroom: cannot happen with our pools */
+	else
+		tx_enqueue(w, m, h->port_idx);
+}
+
+/*
+ * RFC 1812 5.2.6 / RFC 791: an IPv4 packet with DF clear that does not fit
+ * the egress MTU is fragmented (fragments from the packet's own pool).
+ */
+static void
+fragment_via(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h)
+{
+	struct rte_mbuf *f[ESPGW_FRAG_OUT_MAX];
+	int i, n;
+
+	if (m->l2_len != 0) {
+		rte_pktmbuf_adj(m, m->l2_len);
+		m->l2_len = 0;
+		*espgw_mbuf_sa(m) = STAGE_NO_SA; /* for drop_fwd: it had a frame, it has no SA */
+	}
+	n = espgw_frag4(m, h->mtu, m->pool, f);
+	if (n < 0) {
+		drop_fwd(w, m, ESPGW_DROP_FRAG_FAILED);
+		return;
+	}
+	w->dp[ESPGW_DP_FRAGMENTED]++;
+	w->dp[ESPGW_DP_FRAGMENTS] += (uint64_t)n;
+	for (i = 0; i < n; i++)
+		send_via(w, f[i], h);
+}
+
 static void
 forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h)
 {
@@ -196,12 +260,12 @@ forward_one(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_ho
 	why = hop_verdict(m, h);
 	if (handoff(w, m, h, why))
 		return;
-	if (why == ESPGW_DROP_MAX && l2_write(m, h) < 0)
-		why = ESPGW_DROP_BAD_L3; /* no headroom: cannot happen with our pools */
-	if (why != ESPGW_DROP_MAX)
-		drop(w, m, why);
+	if (why == ESPGW_DROP_TOO_BIG && RTE_ETH_IS_IPV4_HDR(m->packet_type))
+		fragment_via(w, m, h); /* DF clear: handoff took DF set */
+	else if (why != ESPGW_DROP_MAX)
+		drop_fwd(w, m, why);
 	else
-		tx_enqueue(w, m, h->port_idx);
+		send_via(w, m, h);
 }
 
 /* A packet that goes on loses a hop, and may expire here (an error of sa unless STAGE_NO_SA). */

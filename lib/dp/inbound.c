@@ -135,6 +135,36 @@ local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct loca
 		l->clear[l->nc++] = m;
 }
 
+/*
+ * RFC 3704 reverse path, at the boundary: clear traffic from the unprotected
+ * side whose source lives on the protected side (its route leaves by a
+ * protected port) is spoofed. Let in, it would reach the LAN as if from a
+ * LAN host, and the gateway's answers (echo replies, ICMP errors) would carry
+ * the sender's bytes to that host and spend its budgets. ESP is left to its
+ * SA. Compacts m (and hop) to what passes; returns its count.
+ */
+static uint16_t
+reverse_path(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
+		uint16_t n)
+{
+	const struct espgw_l2_hop *back[ESPGW_BURST_MAX];
+	uint16_t i, k = 0;
+
+	if (n == 0)
+		return 0;
+	stage_lookup_src(w, m, back, n);
+	for (i = 0; i < n; i++) {
+		if (back[i] != NULL && !back[i]->local && !back[i]->unprotected) {
+			drop(w, m[i], ESPGW_DROP_SPOOFED_SRC);
+			continue;
+		}
+		if (hop != NULL)
+			hop[k] = hop[i];
+		m[k++] = m[i];
+	}
+	return k;
+}
+
 void
 stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[])
 {
@@ -154,8 +184,8 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 		}
 	}
 	decrypt(w, l.esp, l.ne);
-	local_clear(w, l.clear, l.nc);
-	transit(w, tr, thop, nt);
+	local_clear(w, l.clear, reverse_path(w, l.clear, NULL, l.nc));
+	transit(w, tr, thop, reverse_path(w, tr, thop, nt));
 }
 
 /* The inner packet must match a policy protecting with the SA it came through. */

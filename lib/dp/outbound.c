@@ -160,17 +160,19 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const u
  * An ICMP error goes where the traffic back to the quoted packet's sender
  * goes (RFC 4301 6.2); about a packet that came out of a tunnel only through
  * an SA: a rule that would send it in clear would send the tunnel's
- * plaintext, which it quotes, across the internet.
+ * plaintext, which it quotes, across the internet. So does a reply to a
+ * request that came out of a tunnel (it carries the request's data).
  */
 static uint32_t
 injected_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint32_t own)
 {
-	uint32_t kind = espgw_inject_kind(m), res;
+	uint32_t kind = espgw_inject_kind(m);
+	uint32_t res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA
+				       ? own
+				       : classify_quote(spd, m);
 
-	if (kind == ESPGW_INJECT_OWN)
-		return own;
-	res = classify_quote(spd, m);
-	if (kind == ESPGW_INJECT_QUOTE_SA && !CLASSIFY_IS_PROTECT(res))
+	if ((kind == ESPGW_INJECT_QUOTE_SA || kind == ESPGW_INJECT_OWN_SA) &&
+			!CLASSIFY_IS_PROTECT(res))
 		return CLASSIFY_MISMATCH;
 	return res;
 }
@@ -205,15 +207,19 @@ stage_outbound_again(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (m[i]->l2_len == 0 && rte_pktmbuf_prepend(m[i], RTE_ETHER_HDR_LEN) == NULL) {
-			drop(w, m[i], ESPGW_DROP_BAD_L3); /* no headroom: cannot happen with our pools */
-			continue;
+		if (m[i]->l2_len == 0) {
+			if (rte_pktmbuf_prepend(m[i], RTE_ETHER_HDR_LEN) == NULL) {
+				drop(w, m[i], ESPGW_DROP_BAD_L3); /* no headroom: not with our pools */
+				continue;
+			}
+			/* Out of a tunnel, not off a link: the control path must not answer "its link". */
+			m[i]->port = RTE_MBUF_PORT_INVALID;
 		}
 		m[i]->l2_len = RTE_ETHER_HDR_LEN;
 		m[k++] = m[i];
 	}
 	if (k == 0)
 		return;
-	classify_burst(w, w->t->spd_out, ESPGW_FS_OUT, m, res, k);
+	classify_burst(w, w->t->spd_out, ESPGW_FS_AGAIN, m, res, k);
 	outbound_apply(w, m, k, NULL, res);
 }

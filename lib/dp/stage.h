@@ -99,6 +99,9 @@ void stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 /* Route lookup of each packet's L3 destination (L3 at offset m->l2_len). */
 void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n);
+/* The same, of each packet's source: where the gateway would send a reply. */
+void stage_lookup_src(struct espgw_worker *w, struct rte_mbuf *m[],
+		const struct espgw_l2_hop *hop[], uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
 /* Does hop leave by an unprotected port (the IPsec boundary's outer side)? */
 static inline bool

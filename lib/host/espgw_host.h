@@ -75,11 +75,14 @@ espgw_ctl_tag_mtu(const struct rte_mbuf *m)
  * and destination (and ports) swapped (RFC 4301 6.2): the error about a
  * packet goes back the way that packet's traffic goes, and is dropped if no
  * rule sends that traffic back; about a packet that came out of a tunnel,
- * only through an SA, never in clear, whatever a bypass rule says.
+ * only through an SA, never in clear, whatever a bypass rule says. A reply
+ * (an echo reply, which carries the request's data) to what came out of a
+ * tunnel likewise goes back only through an SA.
  */
 #define ESPGW_INJECT_OWN      0u
 #define ESPGW_INJECT_QUOTE    1u
 #define ESPGW_INJECT_QUOTE_SA 2u /* the quoted packet came out of a tunnel: back only through one */
+#define ESPGW_INJECT_OWN_SA   3u /* a reply to what came out of a tunnel: back only through one */
 
 static inline uint32_t
 espgw_inject_kind(const struct rte_mbuf *m)

@@ -372,8 +372,14 @@ host_crosses(const struct espgw_host *h, uint16_t port, const struct espgw_ip *p
 	return h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED && !ip6_is_link_local(peer);
 }
 
+bool
+host_from_tunnel(const struct espgw_host *h, const struct rte_mbuf *m)
+{
+	return m->l2_len == 0 || host_port_of(h, m) < 0;
+}
+
 void
-host_reply_inject(struct espgw_host *h, struct rte_mbuf *m)
+host_reply_inject(struct espgw_host *h, struct rte_mbuf *m, uint32_t kind)
 {
 	struct rte_ether_hdr *eth;
 	uint8_t v;
@@ -387,7 +393,7 @@ host_reply_inject(struct espgw_host *h, struct rte_mbuf *m)
 	}
 	memset(eth, 0, sizeof(*eth));
 	eth->ether_type = rte_cpu_to_be_16(v == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-	if (host_inject(h, m, ESPGW_INJECT_OWN))
+	if (host_inject(h, m, kind))
 		host_count(h, ESPGW_HOST_SENT);
 	else
 		host_drop(h, m, ESPGW_DROP_TX_FULL);

@@ -45,6 +45,8 @@ struct nb {
 
 /* The ICMP errors the gateway sends, each with its own budget (icmp.c). */
 enum err_kind { ERR_TOO_BIG, ERR_TIME, ERR_KINDS };
+/* Whom an error answers: hosts on a protected link, or anyone else (WAN, tunnels). */
+enum err_side { ERR_LAN, ERR_OUTSIDE, ERR_SIDES };
 
 #define ICMP_DST_BUCKETS 256 /* per-destination buckets, chosen by a keyed hash */
 
@@ -80,9 +82,9 @@ struct espgw_host {
 	unsigned int max_stranger; /* their share: half the slots left for dynamic entries */
 	uint64_t next_timer;	   /* earliest deadline of any slot, UINT64_MAX when none */
 	uint32_t icmp_key;	   /* key of the per-destination hash */
-	struct icmp_bucket icmp_kind[ERR_KINDS];       /* whole gateway, per kind */
-	struct icmp_bucket icmp_dst[ICMP_DST_BUCKETS]; /* by destination */
-	struct espgw_ip ll[ESPGW_MAX_PORTS];	       /* each port's link-local address */
+	struct icmp_bucket icmp_kind[ERR_SIDES][ERR_KINDS]; /* whole gateway, per side and kind */
+	struct icmp_bucket icmp_dst[ICMP_DST_BUCKETS];	    /* by destination */
+	struct espgw_ip ll[ESPGW_MAX_PORTS];		    /* each port's link-local address */
 	struct espgw_host_stats st;
 };
 
@@ -132,9 +134,12 @@ void host_forward(struct espgw_host *h, struct rte_mbuf *m, const struct espgw_l
 bool host_inject(struct espgw_host *h, struct rte_mbuf *m, uint32_t kind);
 /*
  * Send a reply built in m (at L3, or in a frame: l2_len) through the outbound
- * path, which classifies it by its own header.
+ * path, which classifies it by its own header (kind: ESPGW_INJECT_OWN, or
+ * ESPGW_INJECT_OWN_SA to what came out of a tunnel).
  */
-void host_reply_inject(struct espgw_host *h, struct rte_mbuf *m);
+void host_reply_inject(struct espgw_host *h, struct rte_mbuf *m, uint32_t kind);
+/* Did m come out of a tunnel (no frame of its own, or none from a port: it has no link)? */
+bool host_from_tunnel(const struct espgw_host *h, const struct rte_mbuf *m);
 /*
  * Does what the gateway sends to peer out of this port cross the IPsec
  * boundary (an unprotected port, and peer not link-local), so that the

@@ -81,7 +81,7 @@ echo_send(struct espgw_host *h, struct rte_mbuf *m, int port, bool via_spd)
 {
 	host_count(h, ESPGW_HOST_ECHO_REPLY);
 	if (via_spd) {
-		host_reply_inject(h, m);
+		host_reply_inject(h, m, port < 0 ? ESPGW_INJECT_OWN_SA : ESPGW_INJECT_OWN);
 		return;
 	}
 	eth_turn(h, m, (uint16_t)port);
@@ -130,8 +130,22 @@ icmp4_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 }
 
 /*
+ * A request to our link-local address dst on port: answered only on the
+ * link it belongs to (not out of a tunnel), to a link-local peer, since the
+ * reply's source is dst and may not leave the link (RFC 4291 2.5.6): to a
+ * global peer it would be routed off-link.
+ */
+static bool
+ll_answerable(const struct espgw_host *h, int port, const struct espgw_ip *dst,
+		const struct espgw_ip *peer)
+{
+	return port >= 0 && host_addr_own(h, (uint16_t)port, dst) && peer->v6[0] == 0xfe &&
+	       (peer->v6[1] & 0xc0) == 0x80;
+}
+
+/*
  * Echo to one of our unicast addresses; multicast echo requests are not
- * answered, nor link-local ones that came through a tunnel.
+ * answered, nor link-local ones that came through a tunnel or from beyond the link.
  */
 void
 icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
@@ -146,8 +160,7 @@ icmp6_echo_input(struct espgw_host *h, struct rte_mbuf *m, int port)
 	memcpy(peer.v6, ip->src_addr, 16);
 	via_spd = reply_via_spd(h, port, &peer);
 	if (icmp->icmp_code != 0 || dst.v6[0] == 0xff ||
-			(dst.v6[0] == 0xfe &&
-					(port < 0 || !host_addr_own(h, (uint16_t)port, &dst)))) {
+			(dst.v6[0] == 0xfe && !ll_answerable(h, port, &dst, &peer))) {
 		host_drop(h, m, ESPGW_DROP_LOCAL_UNHANDLED);
 		return;
 	}
@@ -308,9 +321,10 @@ err_via_tunnel(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c
 	const struct espgw_l2_hop *hop;
 	struct espgw_ip dst;
 
-	if (m->l2_len != 0 || h->inject == NULL || espgw_route_is_local(h->route, &c->peer))
+	if (!host_from_tunnel(h, m) || h->inject == NULL ||
+			espgw_route_is_local(h->route, &c->peer))
 		return false;
-	host_ip_of(m, 0, false, &dst);
+	host_ip_of(m, m->l2_len, false, &dst);
 	hop = espgw_route_lookup(h->route, &dst);
 	if (hop == NULL || host_src_addr(h, hop->port_idx, &c->peer, &c->src) < 0)
 		return false;
@@ -370,8 +384,9 @@ icmp_init(struct espgw_host *h)
 	unsigned int i;
 
 	h->icmp_key = h->conf.icmp_key != 0 ? h->conf.icmp_key : (uint32_t)rte_rand();
-	for (i = 0; i < ERR_KINDS; i++)
-		h->icmp_kind[i].credit = (uint64_t)h->conf.icmp_burst * TOKEN;
+	for (i = 0; i < ERR_SIDES * ERR_KINDS; i++)
+		h->icmp_kind[i / ERR_KINDS][i % ERR_KINDS].credit =
+				(uint64_t)h->conf.icmp_burst * TOKEN;
 	for (i = 0; i < ICMP_DST_BUCKETS; i++)
 		h->icmp_dst[i].credit = (uint64_t)h->conf.icmp_dst_burst * TOKEN;
 }
@@ -401,16 +416,30 @@ dst_bucket(struct espgw_host *h, const struct espgw_ip *dst)
 }
 
 /*
+ * The side an error answers: a host on a protected link gets it there, the
+ * rest crosses the boundary. A sender outside can spoof any source, LAN
+ * ones too, so what it provokes must not spend the LAN's budget.
+ */
+static enum err_side
+err_side(const struct espgw_host *h, const struct err_ctx *c)
+{
+	return !c->inject && h->ports->port[c->port].role == ESPGW_ROLE_PROTECTED ? ERR_LAN
+										  : ERR_OUTSIDE;
+}
+
+/*
  * RFC 4443 2.4 (f), RFC 1812 4.3.2.8: one token from the destination's
  * bucket (a host whose packets keep expiring uses up its own 10/s, not the
- * others') and one from the gateway's budget for this kind (a time-exceeded
- * flood, even from many sources, never starves the packet-too-big that path
- * MTU discovery needs).
+ * others') and one from the gateway's budget for this kind and side (a
+ * time-exceeded flood, even from many sources, never starves the
+ * packet-too-big that path MTU discovery needs, and nothing from outside
+ * starves the LAN's).
  */
 static bool
 icmp_token(struct espgw_host *h, const struct err_ctx *c, uint64_t now)
 {
-	struct icmp_bucket *d = dst_bucket(h, &c->peer), *k = &h->icmp_kind[c->kind];
+	struct icmp_bucket *d = dst_bucket(h, &c->peer);
+	struct icmp_bucket *k = &h->icmp_kind[err_side(h, c)][c->kind];
 	bool dst_ok = bucket_fill(d, now, h->conf.icmp_dst_rate, h->conf.icmp_dst_burst);
 	bool kind_ok = bucket_fill(k, now, h->conf.icmp_rate, h->conf.icmp_burst);
 

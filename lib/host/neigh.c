@@ -148,16 +148,22 @@ share_release(struct espgw_host *h, struct nb *nb)
 }
 
 /*
- * Did m come from the unprotected side in its own frame (an inbound bypass)?
- * A decrypted packet (no frame left) was authenticated by its SA, and what
- * the control path injects has no port: both count as the protected side.
+ * Is an entry for m, leaving by hop, made on the unprotected side's behalf?
+ * A frame from an unprotected port is (an inbound bypass), and so is what
+ * the gateway itself sends out of one (it has no port: its replies and
+ * errors answer whoever is out there, spoofed or not). A LAN host's packet
+ * is not, nor a decrypted one (no frame left: its SA authenticated it).
  */
 static bool
-from_stranger(const struct espgw_host *h, const struct rte_mbuf *m)
+for_stranger(const struct espgw_host *h, const struct rte_mbuf *m, const struct espgw_l2_hop *hop)
 {
 	int port = host_port_of(h, m);
 
-	return port >= 0 && m->l2_len != 0 && h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
+	if (m->l2_len == 0)
+		return false;
+	if (port < 0)
+		return hop->unprotected;
+	return h->ports->port[port].role == ESPGW_ROLE_UNPROTECTED;
 }
 
 /*
@@ -219,7 +225,7 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 		host_forward(h, m, hop);
 		return;
 	}
-	e = entry_for(h, hop, &dst, from_stranger(h, m), &why);
+	e = entry_for(h, hop, &dst, for_stranger(h, m, hop), &why);
 	if (e == NULL) {
 		host_drop(h, m, why);
 		return;

@@ -76,8 +76,9 @@
 			"link-local source or destination in a packet that would leave its "     \
 			"link (RFC 3927 7, RFC 4291 2.5.6)")                                     \
 	X(FRAG_NO_FIRST, "frag_no_first",                                                        \
-			"non-initial fragment without its first fragment's verdict (RFC 4301 "   \
-			"7.3): it came first, or that state is gone")                            \
+			"non-initial fragment without one first fragment's verdict (RFC 4301 "   \
+			"7.3): it came first, that state is gone, or two first fragments "       \
+			"disagreed")                                                             \
 	X(REASM_NOT_PEER, "reasm_not_peer",                                                      \
 			"outer fragment for the gateway from an address that is no SA's peer")   \
 	X(NEIGH_QUOTA, "neigh_quota",                                                            \
@@ -86,7 +87,10 @@
 	X(HANDOFF_FULL, "handoff_full", "ring to the SA's owner worker full")                    \
 	X(L2_GROUP_SRC, "l2_group_src",                                                          \
 			"frame from a broadcast or multicast source MAC (no station sends from " \
-			"one, IEEE 802)")
+			"one, IEEE 802)")                                                        \
+	X(SPOOFED_SRC, "spoofed_src",                                                            \
+			"clear from the unprotected side with a source of the protected side "   \
+			"(RFC 3704 reverse path)")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,
