@@ -15,6 +15,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
 	OPT_STRICT_PERMS,
+	OPT_CTL_SOCKET,
+	OPT_CTL_GROUP,
 };
 
 static const struct option longopts[] = {
@@ -24,6 +26,8 @@ static const struct option longopts[] = {
 		{"stats-json", required_argument, NULL, OPT_STATS_JSON},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"strict-perms", no_argument, NULL, OPT_STRICT_PERMS},
+		{"ctl-socket", required_argument, NULL, OPT_CTL_SOCKET},
+		{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -49,6 +53,13 @@ espgw_args_usage(FILE *f, const char *prog)
 			"      --strict-perms        refuse a CONFIG that group or others can "
 			"read (it\n"
 			"                            holds keys); without it: a warning\n"
+			"      --ctl-socket PATH     control socket (espgwctl); default\n"
+			"                            /run/espgw/espgw.sock, or\n"
+			"                            /run/espgw/espgw-PREFIX.sock with the EAL's\n"
+			"                            --file-prefix PREFIX; \"none\": no socket\n"
+			"      --ctl-group NAME      group allowed on the control socket besides "
+			"root\n"
+			"                            (default: root only)\n"
 			"  -h, --help                show this help and exit\n"
 			"      --version             print the version and exit\n"
 			"\n"
@@ -133,6 +144,12 @@ one_opt(int c, struct espgw_args *a)
 				       : bad("--stats-interval", optarg);
 	case OPT_STATS_JSON:
 		a->stats_json = optarg;
+		return 0;
+	case OPT_CTL_SOCKET:
+		a->ctl_socket = optarg;
+		return 0;
+	case OPT_CTL_GROUP:
+		a->ctl_group = optarg;
 		return 0;
 	case OPT_LOG_LEVEL:
 		a->log_level = level_parse(optarg);

@@ -14,7 +14,9 @@ struct espgw_args {
 	unsigned int stats_interval; /* seconds, 0 = only at exit */
 	const char *stats_json;	     /* --stats-json FILE: counters at exit */
 	int log_level;		     /* RTE_LOG_*, 0 = unchanged */
-	bool strict_perms; /* --strict-perms: a config readable by group/others is an error */
+	bool strict_perms;	/* --strict-perms: a config readable by group/others is an error */
+	const char *ctl_socket; /* --ctl-socket PATH ("none": no socket); NULL: the default */
+	const char *ctl_group;	/* --ctl-group NAME; NULL: root only */
 };
 
 /*

@@ -15,8 +15,6 @@
 #define INJECT_RING_SIZE  1024
 #define FRAGSTATE_ENTRIES 1024 /* per direction and worker: packets in fragments at once */
 #define FRAGSTATE_MS	  2000 /* a datagram's later fragments pass within it (they travel together) */
-#define TCP_IP4_HDRS	  40 /* IPv4 + TCP headers without options: MSS = MTU - 40 */
-#define TCP_IP6_HDRS	  60 /* IPv6 + TCP */
 
 static int
 workers_create(struct espgw_gw *gw, struct espgw_err *err)
@@ -31,9 +29,10 @@ workers_create(struct espgw_gw *gw, struct espgw_err *err)
 
 		if (w == NULL)
 			goto nomem;
-		w->stats.n_sa = gw->store.n_sas;
+		/* By SA slot: SAs added later count in place. */
+		w->stats.n_sa = gw->store.global.max_sa;
 		w->stats.sa = rte_zmalloc_socket("espgw_sa_stats",
-				(gw->store.n_sas + 1) * sizeof(*w->stats.sa), RTE_CACHE_LINE_SIZE,
+				(w->stats.n_sa + 1) * sizeof(*w->stats.sa), RTE_CACHE_LINE_SIZE,
 				socket);
 		if (w->stats.sa == NULL) {
 			rte_free(w);
@@ -77,20 +76,10 @@ qsbr_create(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
-/* Outer fragments are taken from the peers only: the remote addresses of the inbound SAs. */
 static int
 reasm_peers_build(struct espgw_gw *gw, struct espgw_err *err)
 {
-	struct espgw_ip *addr = calloc(gw->store.n_sas + 1, sizeof(*addr));
-	unsigned int i, n = 0;
-
-	if (addr != NULL) {
-		for (i = 0; i < gw->store.n_sas; i++)
-			if (gw->store.sas[i].dir == ESPGW_DIR_IN)
-				addr[n++] = gw->store.sas[i].remote;
-		gw->reasm_peers = espgw_reasm_peers_create(addr, n, (int)rte_socket_id());
-		free(addr);
-	}
+	gw->reasm_peers = espgw_gw_reasm_peers(&gw->store);
 	if (gw->reasm_peers == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory for the reassembly peers");
 		return -1;
@@ -117,8 +106,8 @@ reasm_create(struct espgw_gw *gw, struct espgw_err *err)
 		struct espgw_worker *w = gw->worker[i];
 
 		snprintf(name, sizeof(name), "espgw_reasm_w%u", i);
-		w->reasm = espgw_reasm_create(&conf, gw->reasm_peers, name, w->stats.drop,
-				(int)rte_lcore_to_socket_id(w->lcore_id));
+		w->reasm = espgw_reasm_create(&conf, gw->reasm_peers, gw->store.global.max_sa, name,
+				w->stats.drop, (int)rte_lcore_to_socket_id(w->lcore_id));
 		w->frags = espgw_fragstate_create(FRAGSTATE_ENTRIES, FRAGSTATE_MS,
 				(int)rte_lcore_to_socket_id(w->lcore_id));
 		if (w->reasm == NULL || w->frags == NULL) {
@@ -136,7 +125,9 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 {
 	unsigned int p;
 
-	w->t = &gw->tables;
+	w->tables = &gw->tables_pub;
+	w->clear_req = &gw->clear_req;
+	w->t = gw->tables_pub;
 	w->quit = &gw->quit;
 	w->ctl = gw->ctl;
 	w->inject = w->idx == 0 ? gw->inject : NULL;
@@ -159,89 +150,22 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->esp.crypto = &gw->crypto;
 	w->esp.qp = (uint16_t)w->idx;
 	w->esp.stats = &w->stats;
-	w->esp.mss = gw->sa_mss;
+	w->esp.mss = w->t->sa_mss;
 }
 
-/* The largest inner packet an SA carries: its outer route's MTU less its ESP overhead. */
-static uint16_t
-sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
-{
-	const struct espgw_l2_hop *hop;
-
-	/* Without a route the outer packet is dropped at forwarding (no_route) anyway. */
-	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
-	if (hop == NULL)
-		return UINT16_MAX;
-	return espgw_host_tunnel_mtu(
-			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
-}
-
-static uint16_t
-sa_inner_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
-{
-	return sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
-}
-
-/*
- * The MSS an SA clamps to, decided once: as configured, or "auto": the
- * tunnel MTU less the IP and TCP headers of the SA's inner family. For an
- * inbound SA, auto assumes the reverse SA has the same transform and path.
- */
-static uint16_t
-sa_mss_of(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
-{
-	uint16_t want = sa->conf->mss_clamp, mtu, hdrs;
-
-	if (want != ESPGW_MSS_AUTO)
-		return want;
-	mtu = sa_tunnel_mtu(gw, sa);
-	hdrs = sa->inner_proto == IPPROTO_IPIP ? TCP_IP4_HDRS : TCP_IP6_HDRS;
-	if (mtu == UINT16_MAX)
-		return 0; /* no route: nothing to fit */
-	return (uint16_t)RTE_MAX(mtu - hdrs, ESPGW_MSS_MIN);
-}
-
-/* Only when some SA clamps do the workers get a table (esp.mss); otherwise NULL. */
+/* Per-slot tables, every slot: SAs added later fill theirs in place (espgw_gw_sa_tables). */
 static int
-sa_mss_build(struct espgw_gw *gw, struct espgw_err *err)
+sa_tables_alloc(struct espgw_gw *gw, struct espgw_err *err)
 {
-	unsigned int i;
+	unsigned int cap = gw->sad.cap;
 
-	for (i = 0; i < gw->sad.n && gw->store.sas[i].mss_clamp == 0; i++)
-		;
-	if (i == gw->sad.n)
-		return 0;
-	gw->sa_mss = rte_zmalloc("espgw_sa_mss", (gw->sad.n + 1) * sizeof(*gw->sa_mss), 0);
-	if (gw->sa_mss == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory for SA MSS clamps");
+	gw->sa_mtu = rte_malloc("espgw_sa_mtu", (cap + 1) * sizeof(*gw->sa_mtu), 0);
+	gw->sa_mss = rte_zmalloc("espgw_sa_mss", (cap + 1) * sizeof(*gw->sa_mss), 0);
+	gw->slot_queued = rte_zmalloc("espgw_slot_queued", cap + 1, 0);
+	if (gw->sa_mtu == NULL || gw->sa_mss == NULL || gw->slot_queued == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for per-SA MTUs");
 		return -1;
 	}
-	for (i = 0; i < gw->sad.n; i++) {
-		gw->sa_mss[i] = sa_mss_of(gw, &gw->sad.sa[i]);
-		if (gw->sa_mss[i] != 0)
-			RTE_LOG(INFO, USER1, "sa %s: TCP MSS clamped to %u\n",
-					gw->store.sas[i].name, gw->sa_mss[i]);
-	}
-	return 0;
-}
-
-static int
-sa_mtu_build(struct espgw_gw *gw, struct espgw_err *err)
-{
-	unsigned int i;
-
-	gw->sa_mtu = rte_malloc("espgw_sa_mtu", (gw->sad.n + 1) * sizeof(*gw->sa_mtu), 0);
-	if (gw->sa_mtu == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory for SA MTUs");
-		return -1;
-	}
-	for (i = 0; i < gw->sad.n; i++) {
-		gw->sa_mtu[i] = sa_inner_mtu(gw, &gw->sad.sa[i]);
-		if (gw->sa_mtu[i] != UINT16_MAX)
-			RTE_LOG(INFO, USER1, "sa %s: inner MTU %u\n", gw->store.sas[i].name,
-					gw->sa_mtu[i]);
-	}
-	gw->tables.sa_mtu = gw->sa_mtu;
 	return 0;
 }
 
@@ -259,10 +183,9 @@ handoff_setup(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	for (i = 0; gw->n_workers > 1 && i < gw->sad.n; i++) {
 		sa = &gw->sad.sa[i];
-		if (sa->dir == ESPGW_DIR_IN)
+		if (espgw_sad_live(&gw->sad, i) && sa->dir == ESPGW_DIR_IN)
 			RTE_LOG(INFO, USER1, "map: sa %s (inbound) -> worker %u (lcore %u)\n",
-					gw->store.sas[i].name, sa->owner,
-					gw->worker[sa->owner]->lcore_id);
+					sa->conf->name, sa->owner, gw->worker[sa->owner]->lcore_id);
 	}
 	return 0;
 }
@@ -336,16 +259,23 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->route = espgw_route_build(&gw->store, &gw->ports, socket, err);
 	if (gw->route == NULL)
 		return -1;
-	gw->tables.spd_out = gw->spd_out;
-	gw->tables.spd_in = gw->spd_in;
-	gw->tables.route = gw->route;
-	gw->tables.sad = &gw->sad;
-	gw->tables.ports = &gw->ports;
+	gw->tab[0].spd_out = gw->spd_out;
+	gw->tab[0].spd_in = gw->spd_in;
+	gw->tab[0].route = gw->route;
+	gw->tab[0].sad = &gw->sad;
+	gw->tab[0].ports = &gw->ports;
 	espgw_input_build(&gw->input, &gw->store, &gw->ports);
-	gw->tables.input = &gw->input;
-	if (sa_mtu_build(gw, err) < 0 || sa_mss_build(gw, err) < 0)
+	gw->tab[0].input = &gw->input;
+	if (sa_tables_alloc(gw, err) < 0)
 		return -1;
-	return reasm_create(gw, err);
+	espgw_gw_sa_tables(gw);
+	gw->tab[0].sa_mtu = gw->sa_mtu;
+	gw->tab[0].sa_mss = espgw_gw_mss_table(gw);
+	if (reasm_create(gw, err) < 0)
+		return -1;
+	gw->tab[0].reasm_peers = gw->reasm_peers;
+	gw->tables_pub = &gw->tab[0];
+	return 0;
 }
 
 int
@@ -356,6 +286,11 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 
 	/* The leak check's baseline: before any pool exists (a PMD fills some at queue setup). */
 	espgw_pools_start(&gw->pools);
+	/* Every per-SA table is sized once, to the slots the store may give. */
+	if (espgw_store_slots_fix(&gw->store, ESPGW_MAX_SA_DEFAULT) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for the SA slots");
+		return -1;
+	}
 	if (workers_create(gw, err) < 0 || qsbr_create(gw, err) < 0)
 		return -1;
 	if (espgw_mbuf_sa_register() < 0) {
@@ -425,6 +360,8 @@ espgw_gw_ctl_poll(struct espgw_gw *gw)
 		total += n;
 	}
 	espgw_host_timer(gw->host, now_ms());
+	if (gw->n_retiring != 0)
+		espgw_gw_retire_poll(gw, now_ms());
 	return total;
 }
 
@@ -494,6 +431,10 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	gw->inject = NULL;
 	rte_free(gw->sa_mtu);
 	rte_free(gw->sa_mss);
+	rte_free(gw->slot_queued);
+	free(gw->retiring);
+	gw->retiring = NULL;
+	gw->n_retiring = gw->cap_retiring = 0;
 	rte_free(gw->qsv);
 	espgw_handoff_free(gw->worker, gw->n_workers);
 	for (i = 0; i < gw->n_workers; i++) {

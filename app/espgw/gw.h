@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include "espgw_crypto.h"
+#include "espgw_ctlsrv.h"
 #include "espgw_dp.h"
 #include "espgw_host.h"
 #include "espgw_port.h"
@@ -34,10 +35,19 @@ struct espgw_gw {
 	struct espgw_spd *spd_out;
 	struct espgw_spd *spd_in;
 	struct espgw_route *route;
-	struct espgw_tables tables;
+	/* Two versions: the published one, and the next built beside it (publish.c). */
+	struct espgw_tables tab[2];
+	const struct espgw_tables *tables_pub; /* what the workers take (RCU) */
 	struct espgw_input input; /* tables.input: the gateway's addresses for the input rules */
-	uint16_t *sa_mtu;	  /* tables.sa_mtu */
-	uint16_t *sa_mss; /* TCP MSS clamp per SA (workers' esp.mss), NULL when no SA clamps */
+	uint16_t *sa_mtu;	  /* tables.sa_mtu, by SA slot */
+	uint16_t *sa_mss; /* TCP MSS clamp by SA slot; published only while some SA clamps */
+	/* SAs taken out of service, freed once no worker can hold them (publish.c). */
+	struct espgw_retiring *retiring;
+	uint8_t *slot_queued; /* [max-sa]: 1 while the slot's SA waits in retiring */
+	unsigned int n_retiring, cap_retiring;
+	uint64_t publications;	     /* versions published since start */
+	uint32_t clear_req;	     /* "stats clear" requests: workers zero their counters */
+	struct espgw_ctlsrv *ctlsrv; /* the control socket; NULL without one */
 	struct rte_ring *ctl;
 	struct rte_ring *inject;  /* control path -> worker 0's outbound path */
 	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
@@ -52,6 +62,21 @@ struct espgw_gw {
 	volatile bool quit;
 	bool ports_ready, crypto_ready, sad_ready, running;
 };
+
+/*
+ * Live changes (publish.c). After the store changed (SAs, policies): bring
+ * every installed SA into service, take deleted ones out, rebuild the SPDs
+ * and publish them with the per-SA tables as one version; returns once every
+ * worker has left the old version. On failure nothing was published and
+ * the caller rolls the store back, then calls it again to match.
+ */
+int espgw_gw_sync(struct espgw_gw *gw, struct espgw_err *err);
+/* Free the SAs retired long enough ago (keys wiped, slots back to the store). */
+void espgw_gw_retire_poll(struct espgw_gw *gw, uint64_t now_ms);
+/* For the first version (gw.c) and every later one (publish.c). */
+struct espgw_reasm_peers *espgw_gw_reasm_peers(const struct espgw_store *s);
+void espgw_gw_sa_tables(struct espgw_gw *gw);
+const uint16_t *espgw_gw_mss_table(const struct espgw_gw *gw);
 
 /* Build every module from gw->store (loaded by the caller). */
 int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);

@@ -24,6 +24,7 @@
 #include <rte_version.h>
 
 #include "args.h"
+#include "ctl.h"
 #include "eal_files.h"
 #include "espgw_conf.h"
 #include "gw.h"
@@ -89,6 +90,8 @@ control_loop(struct espgw_gw *gw, unsigned int interval)
 	uint64_t hz = rte_get_tsc_hz(), next = rte_get_tsc_cycles() + interval * hz;
 
 	while (signals_seen == 0) {
+		if (gw->ctlsrv != NULL)
+			espgw_ctlsrv_poll(gw->ctlsrv);
 		if (espgw_gw_ctl_poll(gw) == 0)
 			usleep(1000);
 		if (interval != 0 && rte_get_tsc_cycles() >= next) {
@@ -114,13 +117,28 @@ setup_error(const char *config, const struct espgw_err *err)
 	fprintf(stderr, "espgw: %s: nothing started\n", config);
 }
 
+/* The control socket, once the gateway runs: from then on SA slots retire (publish.c). */
 static int
-run(struct espgw_gw *gw, const struct espgw_args *a)
+ctl_start(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix,
+		struct espgw_err *err)
+{
+	bool none;
+
+	gw->store.retire_slots = true;
+	gw->ctlsrv = espgw_ctl_open(gw, a->ctl_socket, prefix, a->ctl_group, &none, err);
+	if (gw->ctlsrv == NULL && !none)
+		return -1;
+	return 0;
+}
+
+static int
+run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 {
 	struct espgw_err err = {{0}};
 	int rc = 0;
 
-	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0) {
+	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0 ||
+			ctl_start(gw, a, prefix, &err) < 0) {
 		setup_error(a->config, &err);
 		espgw_gw_stop(gw);
 		espgw_gw_teardown(gw);
@@ -130,6 +148,8 @@ run(struct espgw_gw *gw, const struct espgw_args *a)
 	RTE_LOG(INFO, USER1, "running: %u workers, %u ports, %u SAs, %u policies\n", gw->n_workers,
 			gw->ports.n, gw->store.n_sas, gw->store.n_sps);
 	control_loop(gw, a->stats_interval);
+	espgw_ctlsrv_free(gw->ctlsrv); /* no change after this point */
+	gw->ctlsrv = NULL;
 	espgw_gw_stop(gw);
 	espgw_gw_quiesce(gw);
 	espgw_stats_print(&gw->view, stdout);
@@ -174,7 +194,7 @@ main(int argc, char **argv)
 	espgw_eal_files_note(&files);
 	if (a.log_level > 0)
 		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)a.log_level);
-	rc = run(&gw, &a);
+	rc = run(&gw, &a, files.prefix);
 	rte_eal_cleanup();
 	espgw_eal_files_remove(&files);
 	return rc;

@@ -27,3 +27,15 @@ espgw_tel_close(void)
 	closed = true;
 	pthread_mutex_unlock(&gate);
 }
+
+void
+espgw_tel_hold(void)
+{
+	pthread_mutex_lock(&gate);
+}
+
+void
+espgw_tel_release(void)
+{
+	pthread_mutex_unlock(&gate);
+}

@@ -18,6 +18,12 @@ typedef int (*espgw_tel_cb_t)(const char *cmd, const char *params, struct rte_te
 /* body(cmd, params, d) while the gate is open, else -ENODEV. */
 int espgw_tel_gated(
 		espgw_tel_cb_t body, const char *cmd, const char *params, struct rte_tel_data *d);
+/*
+ * The control path changes what callbacks read (the store) between these:
+ * no callback runs meanwhile. Never from a worker.
+ */
+void espgw_tel_hold(void);
+void espgw_tel_release(void);
 /* Wait for a callback in progress; refuse all later ones. */
 void espgw_tel_close(void);
 

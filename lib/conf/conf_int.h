@@ -80,7 +80,17 @@ int espgw_conf_crypto_add(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_sa_declare(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sp_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_sp_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_sp_set(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_route_del(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_neigh_del(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_set_max_sa(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_route_add(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_neigh_add(

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "crypto add NAME dev CRYPTODEV", "set crypto-path auto|cryptodev|cpu", "set burst N".
+ * "crypto add NAME dev CRYPTODEV", "set crypto-path auto|cryptodev|cpu", "set burst N",
+ * "set max-sa N".
  */
 #include "conf_int.h"
 
@@ -71,5 +72,18 @@ espgw_conf_set_burst(int argc, char *const argv[], struct espgw_req *req, struct
 			espgw_conf_u64("burst", argv[0], 1, ESPGW_BURST_MAX, &n, err) < 0)
 		return -1;
 	req->burst = (uint16_t)n;
+	return 0;
+}
+
+int
+espgw_conf_set_max_sa(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	uint64_t n;
+
+	espgw_req_init(req, ESPGW_REQ_SET_MAX_SA);
+	if (one_value("set max-sa", argc, argv, err) < 0 ||
+			espgw_conf_u64("max-sa", argv[0], 1, ESPGW_MAX_SA_MAX, &n, err) < 0)
+		return -1;
+	req->max_sa = (uint32_t)n;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "route add PREFIX [via IP] port NAME" and "neighbor add IP lladdr MAC port NAME".
+ * "route add PREFIX [via IP] port NAME", "route del PREFIX",
+ * "neighbor add IP lladdr MAC port NAME" and "neighbor del IP".
  * Reachability (the next hop on a subnet of the port) is the store's check.
  */
 #include "conf_int.h"
@@ -73,4 +74,34 @@ espgw_conf_neigh_add(int argc, char *const argv[], struct espgw_req *req, struct
 	if (espgw_conf_need("neighbor add", seen, R_LLADDR, "lladdr", err) < 0)
 		return -1;
 	return espgw_conf_need("neighbor add", seen, R_PORT, "port", err);
+}
+
+/* "OBJ del VALUE": exactly one value. */
+static int
+del_one(const char *cmd, int argc, char *const argv[], struct espgw_err *err)
+{
+	if (argc < 1)
+		return espgw_conf_fail(err, "%s needs an address", cmd);
+	if (argc > 1)
+		return espgw_conf_fail(
+				err, "unexpected '%.40s' after %s", espgw_conf_show(argv[1]), cmd);
+	return 0;
+}
+
+int
+espgw_conf_route_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	espgw_req_init(req, ESPGW_REQ_ROUTE_DEL);
+	if (del_one("route del", argc, argv, err) < 0)
+		return -1;
+	return espgw_conf_prefix("route", argv[0], &req->route.dst, err);
+}
+
+int
+espgw_conf_neigh_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	espgw_req_init(req, ESPGW_REQ_NEIGH_DEL);
+	if (del_one("neighbor del", argc, argv, err) < 0)
+		return -1;
+	return espgw_conf_ip("neighbor", argv[0], &req->neigh.ip, err);
 }

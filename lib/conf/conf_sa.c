@@ -369,3 +369,20 @@ espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct es
 				espgw_conf_show(argv[1]));
 	return espgw_conf_name("SA", argv[0], req->name, err);
 }
+
+/* "sa declare NAME dir in|out": a name policies may protect with before the SA exists. */
+int
+espgw_conf_sa_declare(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	static const char *const dirs[] = {"in", "out", NULL};
+	int dir;
+
+	espgw_req_init(req, ESPGW_REQ_SA_DECLARE);
+	if (argc != 3 || strcmp(argv[1], "dir") != 0)
+		return espgw_conf_fail(err, "usage: sa declare NAME dir in|out");
+	if (espgw_conf_name("SA", argv[0], req->sa_decl.name, err) < 0 ||
+			espgw_conf_word("dir", argv[2], dirs, &dir, err) < 0)
+		return -1;
+	req->sa_decl.dir = dir == 0 ? ESPGW_DIR_IN : ESPGW_DIR_OUT;
+	return 0;
+}

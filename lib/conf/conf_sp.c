@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * "sp add in|out [priority N] [src PREFIX] [dst PREFIX] [proto P]
- *  [sport N[-M]] [dport N[-M]] (protect SA | bypass | discard)"
+ *  [sport N[-M]] [dport N[-M]] [name NAME] (protect SA | bypass | discard)",
+ * "sp del NAME", "sp del in|out SELECTORS" (the same priority and selectors
+ * as when added) and "sp set NAME protect SA | bypass | discard".
  * Selectors follow RFC 4301 4.4.1; the store fills an absent src/dst and
  * checks host bits and port ranges.
  */
@@ -10,7 +12,7 @@
 
 #include "conf_int.h"
 
-enum { P_PRIO, P_SRC, P_DST, P_PROTO, P_SPORT, P_DPORT, P_ACTION };
+enum { P_PRIO, P_SRC, P_DST, P_PROTO, P_SPORT, P_DPORT, P_NAME, P_ACTION };
 
 static int
 set_prio(void *obj, const char *v, struct espgw_err *err)
@@ -129,6 +131,16 @@ set_discard(void *obj, const char *v, struct espgw_err *err)
 	return 0;
 }
 
+static int
+set_name(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_name("policy", v, ((struct espgw_sp_conf *)obj)->name, err);
+}
+
+/* The selectors first (what "sp del" takes), then the name, then the actions. */
+#define SP_SELECTORS 6
+#define SP_ACTIONS   7
+
 static const struct espgw_conf_opt sp_opts[] = {
 		{"priority", set_prio, P_PRIO, false, false},
 		{"src", set_src, P_SRC, false, false},
@@ -136,6 +148,7 @@ static const struct espgw_conf_opt sp_opts[] = {
 		{"proto", set_proto, P_PROTO, false, false},
 		{"sport", set_sport, P_SPORT, false, false},
 		{"dport", set_dport, P_DPORT, false, false},
+		{"name", set_name, P_NAME, false, false},
 		{"protect", set_protect, P_ACTION, false, false},
 		{"bypass", set_bypass, P_ACTION, true, false},
 		{"discard", set_discard, P_ACTION, true, false},
@@ -158,4 +171,59 @@ espgw_conf_sp_add(int argc, char *const argv[], struct espgw_req *req, struct es
 			    &req->sp, &seen, err) < 0)
 		return -1;
 	return espgw_conf_need("sp add", seen, P_ACTION, "protect SA, bypass or discard", err);
+}
+
+static int
+dir_word(const char *v, enum espgw_dir *dir, struct espgw_err *err)
+{
+	static const char *const dirs[] = {"in", "out", NULL};
+	int d;
+
+	if (espgw_conf_word("direction", v, dirs, &d, err) < 0)
+		return -1;
+	*dir = d == 0 ? ESPGW_DIR_IN : ESPGW_DIR_OUT;
+	return 0;
+}
+
+int
+espgw_conf_sp_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	struct espgw_sp_ref *r = &req->sp_ref;
+	uint64_t seen;
+
+	espgw_req_init(req, ESPGW_REQ_SP_DEL);
+	if (argc < 1)
+		return espgw_conf_fail(err, "sp del needs a name, or in|out and the selectors");
+	if (strcmp(argv[0], "in") != 0 && strcmp(argv[0], "out") != 0) {
+		if (argc > 1)
+			return espgw_conf_fail(err, "unexpected '%.40s' after sp del NAME",
+					espgw_conf_show(argv[1]));
+		return espgw_conf_name("policy", argv[0], r->name, err);
+	}
+	if (dir_word(argv[0], &r->sp.dir, err) < 0)
+		return -1;
+	return espgw_conf_opts(
+			"sp del", sp_opts, SP_SELECTORS, argc - 1, argv + 1, &r->sp, &seen, err);
+}
+
+int
+espgw_conf_sp_set(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	struct espgw_sp_conf sp;
+	uint64_t seen;
+
+	espgw_req_init(req, ESPGW_REQ_SP_SET);
+	if (argc < 1)
+		return espgw_conf_fail(err, "sp set needs a policy name");
+	if (espgw_conf_name("policy", argv[0], req->sp_set.name, err) < 0)
+		return -1;
+	memset(&sp, 0, sizeof(sp));
+	if (espgw_conf_opts("sp set", sp_opts + SP_ACTIONS, ESPGW_CONF_NOPTS(sp_opts) - SP_ACTIONS,
+			    argc - 1, argv + 1, &sp, &seen, err) < 0 ||
+			espgw_conf_need("sp set", seen, P_ACTION, "protect SA, bypass or discard",
+					err) < 0)
+		return -1;
+	req->sp_set.action = sp.action;
+	memcpy(req->sp_set.sa, sp.sa, sizeof(sp.sa));
+	return 0;
 }

@@ -27,11 +27,17 @@ static const struct conf_cmd cmds[] = {
 		{"crypto", "add", espgw_conf_crypto_add},
 		{"sa", "add", espgw_conf_sa_add},
 		{"sa", "del", espgw_conf_sa_del},
+		{"sa", "declare", espgw_conf_sa_declare},
 		{"sp", "add", espgw_conf_sp_add},
+		{"sp", "del", espgw_conf_sp_del},
+		{"sp", "set", espgw_conf_sp_set},
 		{"route", "add", espgw_conf_route_add},
+		{"route", "del", espgw_conf_route_del},
 		{"neighbor", "add", espgw_conf_neigh_add},
+		{"neighbor", "del", espgw_conf_neigh_del},
 		{"set", "crypto-path", espgw_conf_set_crypto_path},
 		{"set", "burst", espgw_conf_set_burst},
+		{"set", "max-sa", espgw_conf_set_max_sa},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -87,6 +93,27 @@ espgw_conf_parse_cmd(int argc, char *const argv[], struct espgw_req *req, struct
 	if (c == NULL)
 		return -1;
 	return c->fn(argc - 2, argv + 2, req, err);
+}
+
+int
+espgw_conf_split_line(const char *text, char *buf, size_t size, char *argv[], int max,
+		struct espgw_err *err)
+{
+	struct espgw_conf_lex lx;
+	unsigned int line;
+	int len, argc;
+
+	espgw_conf_lex_init(&lx, text);
+	len = espgw_conf_lex_next(&lx, buf, size, &line);
+	if (len < 0)
+		return espgw_conf_fail(
+				err, "command too long (max %d characters)", ESPGW_CONF_TEXT_MAX);
+	if (len == 0)
+		return 0;
+	argc = espgw_conf_lex_split(buf, argv, max);
+	if (argc < 0)
+		return espgw_conf_fail(err, "too many words (max %d)", max);
+	return argc;
 }
 
 struct loader {

@@ -27,6 +27,14 @@ int espgw_conf_parse_cmd(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 
 /*
+ * One request of the control socket: the first command of text (comments
+ * removed, continuations joined) split in place in buf into argv. Returns
+ * the word count (0: no command), or -1 with err set.
+ */
+int espgw_conf_split_line(const char *text, char *buf, size_t size, char *argv[], int max,
+		struct espgw_err *err);
+
+/*
  * Parse a file and apply each command to the store in order; every problem is
  * printed to errs (when not NULL) as "FILE:LINE: message\n" and loading goes on
  * with the next command (at most ESPGW_CONF_ERR_MAX errors). Returns the

@@ -105,19 +105,6 @@ qps_check(const struct espgw_crypto *c, struct espgw_err *err)
 	return 0;
 }
 
-static int
-sas_check(const struct espgw_crypto *c, const struct espgw_store *s, struct espgw_err *err)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->n_sas; i++)
-		if (espgw_crypto_sa_check(c, s, &s->sas[i], err) != 0) {
-			err->line = s->sas[i].line;
-			return -1;
-		}
-	return 0;
-}
-
 static unsigned int
 sess_size(const struct espgw_crypto *c)
 {
@@ -143,8 +130,8 @@ op_zero_iv(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
 static int
 pools_create(struct espgw_crypto *c, const struct espgw_store *s, struct espgw_err *err)
 {
-	/* Twice the SAs: a rebuilt SAD lives beside the old one until workers leave it. */
-	unsigned int n_sess = 2 * s->n_sas + SESS_SPARE;
+	/* One session per SA slot: a retiring SA keeps its slot until its session is freed. */
+	unsigned int n_sess = s->global.max_sa + SESS_SPARE;
 	unsigned int n_ops = c->n_qps * (c->n_devs * QP_DESC + 3 * OP_CACHE);
 
 	c->sess_pool = rte_cryptodev_sym_session_pool_create(
@@ -238,8 +225,7 @@ espgw_crypto_setup(struct espgw_crypto *c, const struct espgw_store *s, unsigned
 	rc = s->n_cryptos == 0 ? open_default(c, n_workers, socket, err) : open_named(c, s, err);
 	if (rc == 0)
 		rc = qps_check(c, err);
-	if (rc == 0)
-		rc = sas_check(c, s, err);
+	/* Each SA is checked against its device when it comes into service (lib/sad). */
 	if (rc == 0)
 		rc = pools_create(c, s, err);
 	if (rc == 0)

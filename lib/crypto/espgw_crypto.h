@@ -46,4 +46,12 @@ enum espgw_crypto_path espgw_crypto_path_of(const struct espgw_crypto *c,
 		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 void espgw_crypto_close(struct espgw_crypto *c);
 
+/*
+ * Check that the device sa uses can run its transforms (algorithm, key, IV,
+ * digest and AAD sizes) and, for the CPU path, synchronous CPU crypto.
+ * Returns 0, or -1 with err naming the SA, the algorithm and the device.
+ */
+int espgw_crypto_sa_check(const struct espgw_crypto *c, const struct espgw_store *s,
+		const struct espgw_sa_conf *sa, struct espgw_err *err);
+
 #endif

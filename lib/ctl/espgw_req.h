@@ -107,12 +107,29 @@ struct espgw_sa_conf {
 	 * ... protect" naming the SA and refuses a policy of the other family.
 	 */
 	uint8_t inner_family;
+	/*
+	 * Declared ("sa declare"): a name policies may protect with before the
+	 * SA exists (an IKE daemon's trap policy, RFC 4301 4.4.1): no keys, no
+	 * runtime; outbound traffic for it is dropped (no_sa_yet). "sa add"
+	 * of the name installs it, "sa del" of an SA a policy still names
+	 * turns it back into a declaration.
+	 */
+	bool declared;
+	/*
+	 * Set by the store: the SA's runtime slot (index of its runtime object
+	 * and of its counters), ESPGW_SLOT_NONE while declared. A slot is never
+	 * reused before the data path let go of it (espgw_store_slot_release).
+	 */
+	uint32_t slot;
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
+
+#define ESPGW_SLOT_NONE UINT32_MAX
 
 enum espgw_sp_action { ESPGW_SP_PROTECT, ESPGW_SP_BYPASS, ESPGW_SP_DISCARD };
 
 struct espgw_sp_conf {
+	char name[ESPGW_NAME_MAX]; /* optional: "" when unnamed */
 	enum espgw_dir dir;
 	uint32_t priority; /* lower value wins, as in the example configs */
 	struct espgw_prefix src;
@@ -146,18 +163,44 @@ struct espgw_crypto_conf {
 struct espgw_global_conf {
 	enum espgw_crypto_path crypto_path; /* default for SAs; CRYPTODEV unless set */
 	uint16_t burst;			    /* RX/crypto/TX burst size, default 32 */
+	uint32_t max_sa;		    /* SA slots: installed SAs at once; 0 = auto */
+};
+
+/* "sp del": by name, or by direction, priority and selectors (sp unused fields as in add). */
+struct espgw_sp_ref {
+	char name[ESPGW_NAME_MAX]; /* "" = by selectors */
+	struct espgw_sp_conf sp;
+};
+
+/* "sp set NAME ACTION [SA]": switch a named policy's action or SA in one step. */
+struct espgw_sp_set {
+	char name[ESPGW_NAME_MAX];
+	enum espgw_sp_action action;
+	char sa[ESPGW_NAME_MAX];
+};
+
+/* "sa declare NAME dir in|out" */
+struct espgw_sa_decl {
+	char name[ESPGW_NAME_MAX];
+	enum espgw_dir dir;
 };
 
 enum espgw_req_type {
 	ESPGW_REQ_PORT_ADD,
 	ESPGW_REQ_SA_ADD,
 	ESPGW_REQ_SA_DEL,
+	ESPGW_REQ_SA_DECLARE,
 	ESPGW_REQ_SP_ADD,
+	ESPGW_REQ_SP_DEL,
+	ESPGW_REQ_SP_SET,
 	ESPGW_REQ_ROUTE_ADD,
+	ESPGW_REQ_ROUTE_DEL,
 	ESPGW_REQ_NEIGH_ADD,
+	ESPGW_REQ_NEIGH_DEL,
 	ESPGW_REQ_CRYPTO_ADD,
 	ESPGW_REQ_SET_CRYPTO_PATH,
 	ESPGW_REQ_SET_BURST,
+	ESPGW_REQ_SET_MAX_SA,
 };
 
 struct espgw_req {
@@ -166,12 +209,16 @@ struct espgw_req {
 		struct espgw_port_conf port;
 		struct espgw_sa_conf sa;
 		char name[ESPGW_NAME_MAX]; /* *_DEL */
+		struct espgw_sa_decl sa_decl;
 		struct espgw_sp_conf sp;
-		struct espgw_route_conf route;
-		struct espgw_neigh_conf neigh;
+		struct espgw_sp_ref sp_ref;
+		struct espgw_sp_set sp_set;
+		struct espgw_route_conf route; /* ROUTE_DEL: dst only */
+		struct espgw_neigh_conf neigh; /* NEIGH_DEL: ip only */
 		struct espgw_crypto_conf crypto;
 		enum espgw_crypto_path crypto_path;
 		uint16_t burst;
+		uint32_t max_sa;
 	};
 };
 

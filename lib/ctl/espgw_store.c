@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_U32(a, b) ((a) > (b) ? (a) : (b))
+
 #include "espgw_store.h"
 #include "store_int.h"
 
@@ -20,6 +22,12 @@ espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int
+espgw_store_nomem(struct espgw_err *err)
+{
+	return espgw_store_fail(err, "out of memory");
 }
 
 void *
@@ -99,11 +107,17 @@ espgw_req_init(struct espgw_req *req, enum espgw_req_type type)
 	case ESPGW_REQ_SP_ADD:
 		sp_defaults(&req->sp);
 		break;
+	case ESPGW_REQ_SP_DEL:
+		sp_defaults(&req->sp_ref.sp);
+		break;
 	case ESPGW_REQ_SET_CRYPTO_PATH:
 		req->crypto_path = ESPGW_CRYPTO_PATH_AUTO;
 		break;
 	case ESPGW_REQ_SET_BURST:
 		req->burst = ESPGW_BURST_DEFAULT;
+		break;
+	case ESPGW_REQ_SET_MAX_SA:
+		req->max_sa = ESPGW_MAX_SA_DEFAULT;
 		break;
 	default:
 		break;
@@ -116,6 +130,7 @@ espgw_store_init(struct espgw_store *s)
 	memset(s, 0, sizeof(*s));
 	s->global.crypto_path = ESPGW_CRYPTO_PATH_AUTO;
 	s->global.burst = ESPGW_BURST_DEFAULT;
+	s->global.max_sa = 0; /* auto: espgw_store_slots_fix() */
 }
 
 static void
@@ -137,26 +152,86 @@ espgw_store_fini(struct espgw_store *s)
 	wipe_free(s->routes, s->cap_routes, sizeof(*s->routes));
 	wipe_free(s->neighs, s->cap_neighs, sizeof(*s->neighs));
 	wipe_free(s->cryptos, s->cap_cryptos, sizeof(*s->cryptos));
+	free(s->slot);
+	espgw_store_commit(s); /* the journal's copies are wiped */
 	espgw_store_init(s);
+}
+
+static int
+global_set(struct espgw_store *s, const struct espgw_global_conf *g, struct espgw_err *err)
+{
+	return espgw_store_global_set(s, g) < 0 ? espgw_store_nomem(err) : 0;
 }
 
 static int
 set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_err *err)
 {
+	struct espgw_global_conf g = s->global;
+
 	if (p != ESPGW_CRYPTO_PATH_AUTO && p != ESPGW_CRYPTO_PATH_CRYPTODEV &&
 			p != ESPGW_CRYPTO_PATH_CPU)
 		return espgw_store_fail(err, "crypto-path must be auto, cryptodev or cpu");
-	s->global.crypto_path = p;
-	return 0;
+	g.crypto_path = p;
+	return global_set(s, &g, err);
 }
 
 static int
 set_burst(struct espgw_store *s, uint16_t burst, struct espgw_err *err)
 {
+	struct espgw_global_conf g = s->global;
+
 	if (burst < 1 || burst > ESPGW_BURST_MAX)
 		return espgw_store_fail(err, "burst must be 1..%u, got %u", ESPGW_BURST_MAX, burst);
-	s->global.burst = burst;
+	g.burst = burst;
+	return global_set(s, &g, err);
+}
+
+/* The slot table is sized once: the data path's SA tables are allocated to it. */
+static int
+set_max_sa(struct espgw_store *s, uint32_t max_sa, struct espgw_err *err)
+{
+	struct espgw_global_conf g = s->global;
+
+	if (max_sa < 1 || max_sa > ESPGW_MAX_SA_MAX)
+		return espgw_store_fail(
+				err, "max-sa must be 1..%u, got %u", ESPGW_MAX_SA_MAX, max_sa);
+	if (s->n_slot_allocs != 0)
+		return espgw_store_fail(err, "set max-sa must come before the first sa add");
+	g.max_sa = max_sa;
+	return global_set(s, &g, err);
+}
+
+int
+espgw_store_slots_fix(struct espgw_store *s, uint32_t min)
+{
+	uint32_t cap = s->global.max_sa, used = 0, i;
+	uint8_t *slot;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (!s->sas[i].declared)
+			used = MAX_U32(used, s->sas[i].slot + 1);
+	if (cap == 0)
+		cap = used * 2 > min ? used * 2 : min;
+	if (cap > ESPGW_MAX_SA_MAX)
+		cap = ESPGW_MAX_SA_MAX;
+	slot = calloc(cap, 1);
+	if (slot == NULL)
+		return -1;
+	if (s->slot != NULL)
+		memcpy(slot, s->slot, used);
+	free(s->slot);
+	s->slot = slot;
+	s->slot_cap = cap;
+	s->global.max_sa = cap;
 	return 0;
+}
+
+void
+espgw_store_slot_release(struct espgw_store *s, uint32_t slot)
+{
+	/* Not journaled: the release happens whatever a transaction does later. */
+	if (s->slot != NULL && slot < s->slot_cap && s->slot[slot] == ESPGW_SLOT_RETIRING)
+		s->slot[slot] = ESPGW_SLOT_FREE;
 }
 
 static int
@@ -169,18 +244,30 @@ dispatch(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *e
 		return espgw_store_sa_add(s, &req->sa, err);
 	case ESPGW_REQ_SA_DEL:
 		return espgw_store_sa_del(s, req->name, err);
+	case ESPGW_REQ_SA_DECLARE:
+		return espgw_store_sa_declare(s, &req->sa_decl, err);
 	case ESPGW_REQ_SP_ADD:
 		return espgw_store_sp_add(s, &req->sp, err);
+	case ESPGW_REQ_SP_DEL:
+		return espgw_store_sp_del(s, &req->sp_ref, err);
+	case ESPGW_REQ_SP_SET:
+		return espgw_store_sp_set(s, &req->sp_set, err);
 	case ESPGW_REQ_ROUTE_ADD:
 		return espgw_store_route_add(s, &req->route, err);
+	case ESPGW_REQ_ROUTE_DEL:
+		return espgw_store_route_del(s, &req->route, err);
 	case ESPGW_REQ_NEIGH_ADD:
 		return espgw_store_neigh_add(s, &req->neigh, err);
+	case ESPGW_REQ_NEIGH_DEL:
+		return espgw_store_neigh_del(s, &req->neigh, err);
 	case ESPGW_REQ_CRYPTO_ADD:
 		return espgw_store_crypto_add(s, &req->crypto, err);
 	case ESPGW_REQ_SET_CRYPTO_PATH:
 		return set_crypto_path(s, req->crypto_path, err);
 	case ESPGW_REQ_SET_BURST:
 		return set_burst(s, req->burst, err);
+	case ESPGW_REQ_SET_MAX_SA:
+		return set_max_sa(s, req->max_sa, err);
 	}
 	return espgw_store_fail(err, "unknown request type %d", (int)req->type);
 }

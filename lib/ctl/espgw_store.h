@@ -32,6 +32,8 @@
 #define ESPGW_BURST_DEFAULT	  32
 #define ESPGW_MSS_MIN		  64		       /* below: no use */
 #define ESPGW_MSS_MAX		  (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
+#define ESPGW_MAX_SA_DEFAULT	  1024
+#define ESPGW_MAX_SA_MAX	  (1u << 22)
 
 /*
  * A failure: a human sentence without location. Validation errors get their
@@ -42,6 +44,24 @@ struct espgw_err {
 	char msg[ESPGW_ERR_MAX];
 	unsigned int line; /* config line of the object at fault; 0: none */
 };
+
+/* What a change touched (espgw_store.changed): what the data path must rebuild. */
+#define ESPGW_CHG_SA	 (1u << 0) /* SAs installed, deleted or declared */
+#define ESPGW_CHG_SP	 (1u << 1)
+#define ESPGW_CHG_ROUTE	 (1u << 2)
+#define ESPGW_CHG_NEIGH	 (1u << 3)
+#define ESPGW_CHG_PORT	 (1u << 4)
+#define ESPGW_CHG_CRYPTO (1u << 5)
+#define ESPGW_CHG_GLOBAL (1u << 6)
+
+/* An SA slot's state (espgw_store.slot). */
+enum espgw_slot_state {
+	ESPGW_SLOT_FREE,
+	ESPGW_SLOT_USED,     /* an installed SA has it */
+	ESPGW_SLOT_RETIRING, /* its SA went away; the data path may still use it */
+};
+
+struct espgw_journal_ent;
 
 struct espgw_store {
 	struct espgw_port_conf *ports;
@@ -57,6 +77,21 @@ struct espgw_store {
 	struct espgw_crypto_conf *cryptos;
 	unsigned int n_cryptos, cap_cryptos;
 	struct espgw_global_conf global;
+	uint8_t *slot; /* [slot_cap] enum espgw_slot_state; NULL until the first SA */
+	uint32_t slot_cap;
+	uint32_t slot_next;	    /* where the search for a free slot starts */
+	unsigned int n_slot_allocs; /* slots ever given: max-sa is fixed after the first */
+	/*
+	 * Deleted SAs' slots stay RETIRING until espgw_store_slot_release(),
+	 * when the data path owns runtime objects in them; without (the
+	 * config checker, the loader before start) they are free at once.
+	 */
+	bool retire_slots;
+	unsigned int changed; /* ESPGW_CHG_*, set by every change; cleared by the publisher */
+	/* Undo log while journaling (espgw_store_mark): one entry per elementary change. */
+	struct espgw_journal_ent *journal;
+	unsigned int n_journal, cap_journal;
+	bool journaling;
 };
 
 /* Object names: 1..31 characters of [A-Za-z0-9_.-]. */
@@ -79,11 +114,34 @@ void espgw_store_fini(struct espgw_store *s);
  */
 int espgw_store_apply(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *err);
 
+/*
+ * Transactions. espgw_store_mark() starts (or continues) recording every
+ * change and returns a position; espgw_store_rollback() undoes the changes
+ * after a position, in reverse, leaving the store exactly as it was there;
+ * espgw_store_commit() forgets the record (wiping the key copies it held)
+ * and stops recording.
+ */
+unsigned int espgw_store_mark(struct espgw_store *s);
+void espgw_store_rollback(struct espgw_store *s, unsigned int mark);
+void espgw_store_commit(struct espgw_store *s);
+
+/*
+ * Before the data path is built: fix the slot count (max-sa) for good. With
+ * "set max-sa" as set; else twice the SAs installed, at least min (room for
+ * the SAs a control client adds). -1 when out of memory.
+ */
+int espgw_store_slots_fix(struct espgw_store *s, uint32_t min);
+
+/* The data path let go of a retiring slot: it may be given to a new SA. */
+void espgw_store_slot_release(struct espgw_store *s, uint32_t slot);
+
 /* Lookups by name / key; NULL when absent. */
 const struct espgw_port_conf *espgw_store_port(const struct espgw_store *s, const char *name);
 int espgw_store_port_index(const struct espgw_store *s, const char *name);
 const struct espgw_sa_conf *espgw_store_sa(const struct espgw_store *s, const char *name);
 int espgw_store_sa_index(const struct espgw_store *s, const char *name);
+/* A policy by name; -1 when absent (unnamed policies are never found). */
+int espgw_store_sp_index(const struct espgw_store *s, const char *name);
 const struct espgw_crypto_conf *espgw_store_crypto(const struct espgw_store *s, const char *name);
 int espgw_store_crypto_index(const struct espgw_store *s, const char *name);
 /* Index of the port that has ip as one of its own addresses, or -1. */

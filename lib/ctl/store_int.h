@@ -21,6 +21,27 @@ int espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
  */
 void *espgw_store_grow(void *arr, unsigned int *cap, unsigned int n, size_t elem);
 
+/*
+ * The elementary changes (store_journal.c): every change to the store goes
+ * through them so that a transaction can be rolled back. Each returns 0, or
+ * -1 when out of memory with nothing changed.
+ */
+enum espgw_store_arr {
+	ESPGW_ARR_PORTS,
+	ESPGW_ARR_SAS,
+	ESPGW_ARR_SPS,
+	ESPGW_ARR_ROUTES,
+	ESPGW_ARR_NEIGHS,
+	ESPGW_ARR_CRYPTOS,
+};
+int espgw_store_arr_insert(
+		struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, const void *obj);
+int espgw_store_arr_remove(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx);
+int espgw_store_arr_set(
+		struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, const void *obj);
+int espgw_store_global_set(struct espgw_store *s, const struct espgw_global_conf *g);
+int espgw_store_slot_set(struct espgw_store *s, uint32_t slot, enum espgw_slot_state st);
+
 /* Is ip inside the subnet of one of port's addresses? */
 bool espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip);
 
@@ -34,6 +55,16 @@ int espgw_store_crypto_add(
 		struct espgw_store *s, const struct espgw_crypto_conf *c, struct espgw_err *err);
 int espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err);
 int espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err);
+int espgw_store_sa_declare(
+		struct espgw_store *s, const struct espgw_sa_decl *c, struct espgw_err *err);
 int espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err);
+int espgw_store_sp_del(struct espgw_store *s, const struct espgw_sp_ref *c, struct espgw_err *err);
+int espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct espgw_err *err);
+int espgw_store_route_del(
+		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err);
+int espgw_store_neigh_del(
+		struct espgw_store *s, const struct espgw_neigh_conf *c, struct espgw_err *err);
+/* "out of memory": what every failed elementary change reports. */
+int espgw_store_nomem(struct espgw_err *err);
 
 #endif

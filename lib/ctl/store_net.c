@@ -98,7 +98,6 @@ port_check_l2l3(const struct espgw_port_conf *c, struct espgw_err *err)
 int
 espgw_store_port_add(struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err)
 {
-	struct espgw_port_conf *arr;
 	unsigned int a;
 
 	if (port_check_ids(s, c, err) < 0)
@@ -111,11 +110,8 @@ espgw_store_port_add(struct espgw_store *s, const struct espgw_port_conf *c, str
 			return -1;
 	if (port_check_l2l3(c, err) < 0)
 		return -1;
-	arr = espgw_store_grow(s->ports, &s->cap_ports, s->n_ports, sizeof(*c));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->ports = arr;
-	s->ports[s->n_ports++] = *c;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_PORTS, s->n_ports, c) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }
 
@@ -129,16 +125,16 @@ port_ref(const struct espgw_store *s, const char *name, struct espgw_err *err)
 	return p;
 }
 
-static bool
-route_exists(const struct espgw_store *s, const struct espgw_prefix *dst)
+static int
+route_index(const struct espgw_store *s, const struct espgw_prefix *dst)
 {
 	unsigned int i;
 
 	for (i = 0; i < s->n_routes; i++)
 		if (s->routes[i].dst.len == dst->len &&
 				espgw_ip_equal(&s->routes[i].dst.ip, &dst->ip))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 static int
@@ -163,7 +159,6 @@ espgw_store_route_add(
 		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err)
 {
 	const struct espgw_port_conf *p;
-	struct espgw_route_conf *arr;
 	char dst[ESPGW_IP_STRLEN];
 
 	espgw_prefix_fmt(&c->dst, dst, sizeof(dst));
@@ -171,28 +166,40 @@ espgw_store_route_add(
 		return espgw_store_fail(err, "route needs a destination prefix");
 	if (!espgw_prefix_is_network(&c->dst))
 		return espgw_store_fail(err, "route %s has host bits set", dst);
-	if (route_exists(s, &c->dst))
+	if (route_index(s, &c->dst) >= 0)
 		return espgw_store_fail(err, "route %s already exists", dst);
 	p = port_ref(s, c->port, err);
 	if (p == NULL || route_check_via(c, p, err) < 0)
 		return -1;
-	arr = espgw_store_grow(s->routes, &s->cap_routes, s->n_routes, sizeof(*c));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->routes = arr;
-	s->routes[s->n_routes++] = *c;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_ROUTES, s->n_routes, c) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }
 
-static bool
-neigh_exists(const struct espgw_store *s, const struct espgw_ip *ip)
+int
+espgw_store_route_del(
+		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err)
+{
+	char dst[ESPGW_IP_STRLEN];
+	int i = route_index(s, &c->dst);
+
+	if (i < 0)
+		return espgw_store_fail(err, "route %s does not exist",
+				espgw_prefix_fmt(&c->dst, dst, sizeof(dst)));
+	if (espgw_store_arr_remove(s, ESPGW_ARR_ROUTES, (unsigned int)i) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
+static int
+neigh_index(const struct espgw_store *s, const struct espgw_ip *ip)
 {
 	unsigned int i;
 
 	for (i = 0; i < s->n_neighs; i++)
 		if (espgw_ip_equal(&s->neighs[i].ip, ip))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 int
@@ -200,13 +207,12 @@ espgw_store_neigh_add(
 		struct espgw_store *s, const struct espgw_neigh_conf *c, struct espgw_err *err)
 {
 	const struct espgw_port_conf *p;
-	struct espgw_neigh_conf *arr;
 	char ip[ESPGW_IP_STRLEN];
 
 	espgw_ip_fmt(&c->ip, ip, sizeof(ip));
 	if (c->ip.family == 0)
 		return espgw_store_fail(err, "neighbor needs an address");
-	if (neigh_exists(s, &c->ip))
+	if (neigh_index(s, &c->ip) >= 0)
 		return espgw_store_fail(err, "neighbor %s already exists", ip);
 	if (!mac_unicast(c->mac))
 		return espgw_store_fail(err, "lladdr of %s must be a unicast address", ip);
@@ -216,11 +222,23 @@ espgw_store_neigh_add(
 	if (!espgw_store_port_on_link(p, &c->ip))
 		return espgw_store_fail(
 				err, "neighbor %s is not on a subnet of port %s", ip, p->name);
-	arr = espgw_store_grow(s->neighs, &s->cap_neighs, s->n_neighs, sizeof(*c));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->neighs = arr;
-	s->neighs[s->n_neighs++] = *c;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_NEIGHS, s->n_neighs, c) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
+int
+espgw_store_neigh_del(
+		struct espgw_store *s, const struct espgw_neigh_conf *c, struct espgw_err *err)
+{
+	char ip[ESPGW_IP_STRLEN];
+	int i = neigh_index(s, &c->ip);
+
+	if (i < 0)
+		return espgw_store_fail(err, "neighbor %s does not exist",
+				espgw_ip_fmt(&c->ip, ip, sizeof(ip)));
+	if (espgw_store_arr_remove(s, ESPGW_ARR_NEIGHS, (unsigned int)i) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }
 
@@ -228,7 +246,6 @@ int
 espgw_store_crypto_add(
 		struct espgw_store *s, const struct espgw_crypto_conf *c, struct espgw_err *err)
 {
-	struct espgw_crypto_conf *arr;
 	unsigned int i;
 
 	if (!espgw_name_valid(c->name))
@@ -241,10 +258,7 @@ espgw_store_crypto_add(
 		if (strcmp(s->cryptos[i].dev, c->dev) == 0)
 			return espgw_store_fail(err, "dev %s is already used by crypto %s", c->dev,
 					s->cryptos[i].name);
-	arr = espgw_store_grow(s->cryptos, &s->cap_cryptos, s->n_cryptos, sizeof(*c));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->cryptos = arr;
-	s->cryptos[s->n_cryptos++] = *c;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_CRYPTOS, s->n_cryptos, c) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }

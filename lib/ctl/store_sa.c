@@ -6,6 +6,7 @@
  * appear in messages; removed SAs are wiped.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "espgw_store.h"
@@ -22,12 +23,17 @@ sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 {
 	unsigned int i;
 
+	const struct espgw_sa_conf *old;
+
 	if (!espgw_name_valid(c->name))
 		return espgw_store_fail(err, "invalid SA name");
-	if (espgw_store_sa(s, c->name) != NULL)
-		return espgw_store_fail(err, "SA %s already exists", c->name);
 	if (c->dir != ESPGW_DIR_IN && c->dir != ESPGW_DIR_OUT)
 		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
+	old = espgw_store_sa(s, c->name);
+	if (old != NULL && !old->declared)
+		return espgw_store_fail(err, "SA %s already exists", c->name);
+	if (old != NULL && old->dir != c->dir)
+		return espgw_store_fail(err, "SA %s was declared %s", c->name, dir_name(old->dir));
 	/* RFC 4303 2.1: SPI 0 is never sent, 1..255 are reserved by IANA. */
 	if (c->spi == 0)
 		return espgw_store_fail(err, "spi 0 is invalid (RFC 4303 2.1)");
@@ -35,7 +41,7 @@ sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 		return espgw_store_fail(
 				err, "spi %" PRIu32 " is reserved (1..255, RFC 4303 2.1)", c->spi);
 	for (i = 0; i < s->n_sas; i++)
-		if (s->sas[i].dir == c->dir && s->sas[i].spi == c->spi)
+		if (!s->sas[i].declared && s->sas[i].dir == c->dir && s->sas[i].spi == c->spi)
 			return espgw_store_fail(err,
 					"spi 0x%" PRIx32 " is already used by %s SA %s", c->spi,
 					dir_name(c->dir), s->sas[i].name);
@@ -249,23 +255,114 @@ sa_check_refs(const struct espgw_store *s, const struct espgw_sa_conf *c, struct
 	return 0;
 }
 
+/* Auto (no max-sa, no data path yet): room doubles as SAs arrive. */
+static int
+slots_grow(struct espgw_store *s)
+{
+	uint32_t cap = s->slot_cap ? 2 * s->slot_cap : 64;
+	uint8_t *slot;
+
+	if (cap > ESPGW_MAX_SA_MAX)
+		return -1;
+	slot = calloc(cap, 1);
+	if (slot == NULL)
+		return -1;
+	if (s->slot != NULL)
+		memcpy(slot, s->slot, s->slot_cap);
+	free(s->slot);
+	s->slot = slot;
+	s->slot_cap = cap;
+	return 0;
+}
+
+/*
+ * A free slot, searched from after the last one given (so that a slot just
+ * released is not the next one taken, and adds stay O(1) on average), or -1
+ * when max-sa SAs are installed or retiring.
+ */
+static int
+slot_alloc(struct espgw_store *s)
+{
+	uint32_t i, k;
+
+	if (s->slot == NULL && s->global.max_sa != 0) {
+		s->slot = calloc(s->global.max_sa, 1);
+		if (s->slot == NULL)
+			return -1;
+		s->slot_cap = s->global.max_sa;
+	}
+	for (i = 0; i < s->slot_cap; i++) {
+		k = (s->slot_next + i) % s->slot_cap;
+		if (s->slot[k] == ESPGW_SLOT_FREE) {
+			s->slot_next = k + 1;
+			return (int)k;
+		}
+	}
+	if (s->global.max_sa != 0 || slots_grow(s) < 0)
+		return -1;
+	return slot_alloc(s);
+}
+
+/* What the SA is once installed: its slot taken, its inner family kept from a declaration. */
+static int
+sa_install(struct espgw_store *s, struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	int slot = slot_alloc(s);
+
+	if (slot < 0)
+		return espgw_store_fail(err,
+				"no SA slot left: %u SAs installed or retiring "
+				"(set max-sa)",
+				s->slot_cap);
+	s->n_slot_allocs++;
+	sa->slot = (uint32_t)slot;
+	sa->declared = false;
+	if (espgw_store_slot_set(s, sa->slot, ESPGW_SLOT_USED) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
 int
 espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
-	struct espgw_sa_conf *arr;
+	struct espgw_sa_conf sa = *c;
+	int i = espgw_store_sa_index(s, c->name);
 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
 			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0)
 		return -1;
-	arr = espgw_store_grow(s->sas, &s->cap_sas, s->n_sas, sizeof(*c));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->sas = arr;
-	s->sas[s->n_sas] = *c;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
-	s->sas[s->n_sas].inner_family = 0;
-	s->n_sas++;
+	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;
+	if (sa_install(s, &sa, err) < 0)
+		return -1;
+	if (i >= 0)
+		return espgw_store_arr_set(s, ESPGW_ARR_SAS, (unsigned int)i, &sa) < 0
+				       ? espgw_store_nomem(err)
+				       : 0;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_SAS, s->n_sas, &sa) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
+int
+espgw_store_sa_declare(struct espgw_store *s, const struct espgw_sa_decl *c, struct espgw_err *err)
+{
+	struct espgw_sa_conf sa;
+
+	if (!espgw_name_valid(c->name))
+		return espgw_store_fail(err, "invalid SA name");
+	if (c->dir != ESPGW_DIR_IN && c->dir != ESPGW_DIR_OUT)
+		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
+	if (espgw_store_sa(s, c->name) != NULL)
+		return espgw_store_fail(err, "SA %s already exists", c->name);
+	memset(&sa, 0, sizeof(sa));
+	memcpy(sa.name, c->name, sizeof(sa.name));
+	sa.dir = c->dir;
+	sa.declared = true;
+	sa.slot = ESPGW_SLOT_NONE;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_SAS, s->n_sas, &sa) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }
 
@@ -280,21 +377,57 @@ sa_used(const struct espgw_store *s, const char *name)
 	return false;
 }
 
+/*
+ * The SA's slot goes: free at once when nothing runs on it, else retiring
+ * until the data path released it (keys are wiped there, after every worker
+ * let go of the SA).
+ */
+static int
+slot_drop(struct espgw_store *s, uint32_t slot)
+{
+	return espgw_store_slot_set(
+			s, slot, s->retire_slots ? ESPGW_SLOT_RETIRING : ESPGW_SLOT_FREE);
+}
+
+/* A declaration in place of the SA: its policies stay and drop (fail closed). */
+static int
+sa_undeclare(struct espgw_store *s, unsigned int i, struct espgw_err *err)
+{
+	struct espgw_sa_decl d = {.dir = s->sas[i].dir};
+	struct espgw_sa_conf sa;
+
+	memcpy(d.name, s->sas[i].name, sizeof(d.name));
+	memset(&sa, 0, sizeof(sa));
+	memcpy(sa.name, d.name, sizeof(sa.name));
+	sa.dir = d.dir;
+	sa.declared = true;
+	sa.slot = ESPGW_SLOT_NONE;
+	sa.inner_family = s->sas[i].inner_family;
+	if (espgw_store_arr_set(s, ESPGW_ARR_SAS, i, &sa) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
 int
 espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err)
 {
 	int i = espgw_store_sa_index(s, name);
-	unsigned int tail;
+	uint32_t slot;
 
 	if (i < 0)
 		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, name);
+	slot = s->sas[i].slot;
+	if (slot != ESPGW_SLOT_NONE && slot_drop(s, slot) < 0)
+		return espgw_store_nomem(err);
+	/* A policy still protects with it: it becomes a declaration, the policy drops. */
+	if (sa_used(s, name) && !s->sas[i].declared)
+		return sa_undeclare(s, (unsigned int)i, err);
 	if (sa_used(s, name))
-		return espgw_store_fail(err, "SA %s is used by a policy", s->sas[i].name);
-	tail = s->n_sas - (unsigned int)i - 1;
-	explicit_bzero(&s->sas[i], sizeof(s->sas[i]));
-	memmove(&s->sas[i], &s->sas[i + 1], tail * sizeof(s->sas[0]));
-	s->n_sas--;
-	/* The last slot now holds a stale copy of the last SA's keys. */
-	explicit_bzero(&s->sas[s->n_sas], sizeof(s->sas[0]));
+		return espgw_store_fail(err,
+				"SA %s is declared for a policy: delete the policy "
+				"first",
+				s->sas[i].name);
+	if (espgw_store_arr_remove(s, ESPGW_ARR_SAS, (unsigned int)i) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }

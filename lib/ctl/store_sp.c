@@ -142,24 +142,121 @@ sp_check_unique(const struct espgw_store *s, const struct espgw_sp_conf *sp, str
 	return 0;
 }
 
+static int
+sp_check_name(const struct espgw_store *s, const struct espgw_sp_conf *sp, struct espgw_err *err)
+{
+	if (sp->name[0] == '\0')
+		return 0;
+	if (!espgw_name_valid(sp->name))
+		return espgw_store_fail(err, "invalid policy name");
+	if (espgw_store_sp_index(s, sp->name) >= 0)
+		return espgw_store_fail(err, "policy %s already exists", sp->name);
+	return 0;
+}
+
+/* The first protect policy fixes the SA's inner family (espgw_req.h). */
+static int
+sa_bind_family(struct espgw_store *s, const struct espgw_sp_conf *sp, struct espgw_err *err)
+{
+	int i = sp->action == ESPGW_SP_PROTECT ? espgw_store_sa_index(s, sp->sa) : -1;
+	struct espgw_sa_conf sa;
+
+	if (i < 0 || s->sas[i].inner_family == sp->src.ip.family)
+		return 0;
+	sa = s->sas[i];
+	sa.inner_family = sp->src.ip.family;
+	if (espgw_store_arr_set(s, ESPGW_ARR_SAS, (unsigned int)i, &sa) < 0)
+		return espgw_store_nomem(err);
+	explicit_bzero(&sa, sizeof(sa));
+	return 0;
+}
+
 int
 espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err)
 {
-	struct espgw_sp_conf sp = *c, *arr;
-	int sa;
+	struct espgw_sp_conf sp = *c;
 
 	if (sp_family(&sp, err) < 0 || sp_check_selectors(&sp, err) < 0 ||
-			sp_check_action(s, &sp, err) < 0 || sp_check_unique(s, &sp, err) < 0)
+			sp_check_name(s, &sp, err) < 0 || sp_check_action(s, &sp, err) < 0 ||
+			sp_check_unique(s, &sp, err) < 0)
 		return -1;
-	arr = espgw_store_grow(s->sps, &s->cap_sps, s->n_sps, sizeof(sp));
-	if (arr == NULL)
-		return espgw_store_fail(err, "out of memory");
-	s->sps = arr;
 	if (sp.action != ESPGW_SP_PROTECT)
 		memset(sp.sa, 0, sizeof(sp.sa));
-	s->sps[s->n_sps++] = sp;
-	sa = sp.action == ESPGW_SP_PROTECT ? espgw_store_sa_index(s, sp.sa) : -1;
-	if (sa >= 0)
-		s->sas[sa].inner_family = sp.src.ip.family;
+	if (sa_bind_family(s, &sp, err) < 0)
+		return -1;
+	if (espgw_store_arr_insert(s, ESPGW_ARR_SPS, s->n_sps, &sp) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
+int
+espgw_store_sp_index(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	if (name[0] == '\0')
+		return -1;
+	for (i = 0; i < s->n_sps; i++)
+		if (strcmp(s->sps[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+sp_find_rule(const struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err)
+{
+	struct espgw_sp_conf sp = *c;
+	unsigned int i;
+
+	if (sp_family(&sp, err) < 0)
+		return -1;
+	for (i = 0; i < s->n_sps; i++)
+		if (sp_same_rule(&s->sps[i], &sp))
+			return (int)i;
+	return espgw_store_fail(err, "no policy with that direction, priority and selectors");
+}
+
+int
+espgw_store_sp_del(struct espgw_store *s, const struct espgw_sp_ref *c, struct espgw_err *err)
+{
+	int i;
+
+	if (c->name[0] != '\0') {
+		i = espgw_store_sp_index(s, c->name);
+		if (i < 0)
+			return espgw_store_fail(
+					err, "policy %.*s does not exist", ESPGW_NAME_MAX, c->name);
+	} else {
+		i = sp_find_rule(s, &c->sp, err);
+		if (i < 0)
+			return -1;
+	}
+	if (espgw_store_arr_remove(s, ESPGW_ARR_SPS, (unsigned int)i) < 0)
+		return espgw_store_nomem(err);
+	return 0;
+}
+
+/*
+ * One step from one action or SA to another: the make-before-break rekey
+ * switches the outbound policy to the new SA while both exist, and the
+ * workers see either the old SA or the new one, never no policy.
+ */
+int
+espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct espgw_err *err)
+{
+	int i = espgw_store_sp_index(s, c->name);
+	struct espgw_sp_conf sp;
+
+	if (i < 0)
+		return espgw_store_fail(err, "policy %.*s does not exist", ESPGW_NAME_MAX, c->name);
+	sp = s->sps[i];
+	sp.action = c->action;
+	memcpy(sp.sa, c->sa, sizeof(sp.sa));
+	if (sp.action != ESPGW_SP_PROTECT)
+		memset(sp.sa, 0, sizeof(sp.sa));
+	if (sp_check_action(s, &sp, err) < 0 || sa_bind_family(s, &sp, err) < 0)
+		return -1;
+	if (espgw_store_arr_set(s, ESPGW_ARR_SPS, (unsigned int)i, &sp) < 0)
+		return espgw_store_nomem(err);
 	return 0;
 }

@@ -15,7 +15,7 @@
 #define CLASSIFY_NO_FIRST (UINT32_MAX - 5) /* a later fragment without its first's verdict */
 #define CLASSIFY_MISMATCH (UINT32_MAX - 6) /* must be protected, and is not */
 
-#define CLASSIFY_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < CLASSIFY_MISMATCH)
+#define CLASSIFY_IS_PROTECT(r) ESPGW_SPD_IS_PROTECT(r)
 
 /*
  * L3 at m->l2_len, family in packet_type. res[i]: an ESPGW_SPD_* result,
@@ -48,6 +48,8 @@ classify_drop(uint32_t res)
 		return ESPGW_DROP_FRAG_NO_FIRST;
 	case CLASSIFY_MISMATCH:
 		return ESPGW_DROP_POLICY_MISMATCH;
+	case ESPGW_SPD_NO_SA:
+		return ESPGW_DROP_NO_SA_YET;
 	default:
 		return ESPGW_DROP_NO_POLICY;
 	}

@@ -30,7 +30,15 @@
 
 #define ESPGW_BURST_MAX 256
 
-/* Everything a worker reads; built by the control plane, replaced as a whole. */
+/*
+ * Everything a worker reads; built by the control plane and replaced as a
+ * whole: the control path publishes a new version by one pointer
+ * (espgw_worker.tables), each worker takes it at the start of a loop and
+ * reports a quiescent state at the next (DESIGN.md: RCU publish), so a
+ * worker never sees half a change (both SPDs and the SAs they name go
+ * together). What is not replaced here changes under readers by its own
+ * rules (SAD: rte_ipsec_sad's concurrent readers; neighbors: espgw_route.h).
+ */
 struct espgw_tables {
 	const struct espgw_spd *spd_out;
 	const struct espgw_spd *spd_in;
@@ -38,8 +46,11 @@ struct espgw_tables {
 	const struct espgw_sad *sad;
 	const struct espgw_ports *ports;
 	const struct espgw_input *input; /* the gateway's addresses, for the input rules */
-	/* [sad->n]: the largest inner packet each outbound SA carries (per SA, set up once). */
+	/* [sad->cap], by slot: the largest inner packet each outbound SA carries. */
 	const uint16_t *sa_mtu;
+	/* [sad->cap], by slot: TCP MSS clamp (esp.mss), NULL while no SA clamps. */
+	const uint16_t *sa_mss;
+	const struct espgw_reasm_peers *reasm_peers; /* whose outer fragments are taken */
 };
 
 struct espgw_rxq {
@@ -121,7 +132,11 @@ struct espgw_handoff {
 struct espgw_worker {
 	struct espgw_lcore_stats stats; /* first: its own cache lines */
 	struct espgw_esp_lcore esp;
-	const struct espgw_tables *t;
+	const struct espgw_tables *t;		  /* this loop's version of *tables */
+	const struct espgw_tables *const *tables; /* the published version */
+	/* "stats clear": the control path raises clear_req, the worker zeroes its own counters. */
+	const volatile uint32_t *clear_req;
+	uint32_t clear_seen;
 	const volatile bool *quit; /* set by the control loop on SIGINT/SIGTERM */
 	struct rte_ring *ctl;	   /* packets for the control path (ARP, ICMP to us, ...) */
 	struct rte_ring *inject;   /* worker 0: the control path's packets for the outbound path */

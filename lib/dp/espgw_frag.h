@@ -64,6 +64,8 @@ struct espgw_reasm_peers;
 struct espgw_reasm_peers *espgw_reasm_peers_create(
 		const struct espgw_ip addr[], unsigned int n, int socket);
 void espgw_reasm_peers_free(struct espgw_reasm_peers *p);
+/* The same addresses (a new set after an SA change need not replace the old). */
+bool espgw_reasm_peers_equal(const struct espgw_reasm_peers *a, const struct espgw_reasm_peers *b);
 /* Distinct peers: their indices are 0..count-1. */
 unsigned int espgw_reasm_peers_count(const struct espgw_reasm_peers *p);
 /* The index of the peer that is the source of the IP header at l3, -1 when none is. */
@@ -104,10 +106,17 @@ struct espgw_reasm;
  * taken.
  */
 struct espgw_reasm *espgw_reasm_create(const struct espgw_reasm_conf *c,
-		const struct espgw_reasm_peers *peers, const char *name, uint64_t *drops,
-		int socket);
+		const struct espgw_reasm_peers *peers, unsigned int max_peers, const char *name,
+		uint64_t *drops, int socket);
 /* Frees what is still pending (as espgw_reasm_flush), the table and the pool. */
 void espgw_reasm_free(struct espgw_reasm *r);
+/*
+ * The worker that owns r, when the published peers changed: what is held
+ * is given up (reasm_reset: fragments carry their peer's index in the old
+ * set), then fragments are taken from peers. At most max_peers peers (the
+ * room given at creation).
+ */
+void espgw_reasm_peers_set(struct espgw_reasm *r, const struct espgw_reasm_peers *peers);
 
 /*
  * Is the parsed packet (pkt_parse: l2_len, l3_len, packet_type, proto) a

@@ -45,13 +45,15 @@ struct espgw_reasm {
 	struct rte_ip_frag_tbl *tbl;
 	struct rte_mempool *pool; /* fragments held, never the RX pool's mbufs */
 	const struct espgw_reasm_peers *peers;
-	uint64_t *drops;   /* the worker's drop counters, by reason */
-	uint64_t timeout;  /* cycles from a packet's first fragment to giving it up */
-	uint64_t pressure; /* the same above the high-water mark */
-	uint32_t seg_max;  /* bytes one segment of the pool holds */
-	uint32_t max;	   /* fragments held at most */
-	uint32_t high;	   /* the high-water mark */
-	uint32_t peer_max; /* fragments one peer may hold */
+	uint64_t *drops;    /* the worker's drop counters, by reason */
+	uint64_t timeout;   /* cycles from a packet's first fragment to giving it up */
+	uint64_t pressure;  /* the same above the high-water mark */
+	uint32_t seg_max;   /* bytes one segment of the pool holds */
+	uint32_t max;	    /* fragments held at most */
+	uint32_t high;	    /* the high-water mark */
+	uint32_t peer_max;  /* fragments one peer may hold */
+	uint32_t flows;	    /* the table's entries (for peer_max) */
+	uint32_t max_peers; /* room in held[] */
 	struct espgw_reasm_stats st;
 	struct rte_ip_frag_death_row dr;
 	uint32_t held[]; /* fragments held, by peer */
@@ -95,16 +97,17 @@ limits_set(struct espgw_reasm *r, const struct espgw_reasm_conf *c)
 	r->pressure = ms * RTE_MIN(c->pressure_ms, c->timeout_ms);
 	r->max = c->flows;
 	r->high = c->flows - c->flows / 4;
+	r->flows = c->flows;
 	r->peer_max = peer_share(c->flows, espgw_reasm_peers_count(r->peers));
 }
 
 struct espgw_reasm *
 espgw_reasm_create(const struct espgw_reasm_conf *c, const struct espgw_reasm_peers *peers,
-		const char *name, uint64_t *drops, int socket)
+		unsigned int max_peers, const char *name, uint64_t *drops, int socket)
 {
 	/* Twice the slots of the entries it may hold: a key rarely finds both its buckets full. */
 	uint32_t buckets = RTE_MAX(2 * c->flows / BUCKET_ENTRIES, 1u);
-	unsigned int n = espgw_reasm_peers_count(peers);
+	unsigned int n = RTE_MAX(max_peers, espgw_reasm_peers_count(peers));
 	struct espgw_reasm *r;
 
 	r = rte_zmalloc_socket("espgw_reasm", sizeof(*r) + n * sizeof(r->held[0]),
@@ -113,6 +116,7 @@ espgw_reasm_create(const struct espgw_reasm_conf *c, const struct espgw_reasm_pe
 		return NULL;
 	r->drops = drops;
 	r->peers = peers;
+	r->max_peers = n;
 	limits_set(r, c);
 	r->tbl = rte_ip_frag_table_create(buckets, BUCKET_ENTRIES, c->flows, r->timeout, socket);
 	/* The per-lcore cache may hold at most a fraction of the pool (rte_mempool). */
@@ -162,16 +166,32 @@ dr_flush(struct espgw_reasm *r, enum espgw_drop why)
 }
 
 /* The death row holds a limited number of fragments: empty it until the table is. */
-void
-espgw_reasm_flush(struct espgw_reasm *r)
+/* Give up every packet held, counted under why. */
+static void
+flush_all(struct espgw_reasm *r, enum espgw_drop why)
 {
 	uint64_t before;
 
 	do {
 		before = espgw_reasm_pending(r);
 		rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, UINT64_MAX);
-		dr_flush(r, ESPGW_DROP_SHUTDOWN);
+		dr_flush(r, why);
 	} while (espgw_reasm_pending(r) != 0 && espgw_reasm_pending(r) < before);
+}
+
+void
+espgw_reasm_flush(struct espgw_reasm *r)
+{
+	flush_all(r, ESPGW_DROP_SHUTDOWN);
+}
+
+void
+espgw_reasm_peers_set(struct espgw_reasm *r, const struct espgw_reasm_peers *peers)
+{
+	flush_all(r, ESPGW_DROP_REASM_RESET);
+	memset(r->held, 0, r->max_peers * sizeof(r->held[0]));
+	r->peers = peers;
+	r->peer_max = peer_share(r->flows, espgw_reasm_peers_count(peers));
 }
 
 void

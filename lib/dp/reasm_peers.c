@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The peers whose outer fragments the gateway reassembles (espgw_frag.h):
- * the remote addresses of the inbound SAs, built once at setup into two
- * sorted arrays (IPv4, IPv6) that every worker reads and none writes. A
+ * the remote addresses of the inbound SAs, built by the control path into
+ * two sorted arrays (IPv4, IPv6) that every worker reads and none writes; a
+ * new set replaces the old one as a whole (espgw_tables) when SAs change. A
  * gateway has few peers (one per remote site, however many SAs each has):
  * a binary search costs a handful of compares, and only fragments pay it.
  */
@@ -78,6 +79,14 @@ void
 espgw_reasm_peers_free(struct espgw_reasm_peers *p)
 {
 	rte_free(p);
+}
+
+bool
+espgw_reasm_peers_equal(const struct espgw_reasm_peers *a, const struct espgw_reasm_peers *b)
+{
+	return a->n4 == b->n4 && a->n6 == b->n6 &&
+	       memcmp(a->v4, b->v4, a->n4 * sizeof(*a->v4)) == 0 &&
+	       memcmp(a->v6, b->v6, (size_t)a->n6 * sizeof(*a->v6)) == 0;
 }
 
 unsigned int

@@ -6,6 +6,8 @@
  * is stranded or leaked (what other workers handed over and it did not take
  * is drained once all have stopped: espgw_worker_drain_handoff).
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -131,18 +133,60 @@ espgw_worker_drain_ctl(struct espgw_worker *w)
 	}
 }
 
+/*
+ * A new version of the tables was published: take it, with what the worker
+ * keeps beside it (the MSS table lib/esp reads, the reassembly's peers).
+ */
+static void
+tables_take(struct espgw_worker *w, const struct espgw_tables *t)
+{
+	const struct espgw_tables *old = w->t;
+
+	w->t = t;
+	w->esp.mss = t->sa_mss;
+	if (w->reasm != NULL && (old == NULL || old->reasm_peers != t->reasm_peers))
+		espgw_reasm_peers_set(w->reasm, t->reasm_peers);
+}
+
+/*
+ * "stats clear", done by the only writer of these counters between two
+ * iterations (a clear from the control lcore could be undone by a
+ * concurrent increment). Packets in flight at that moment (crypto, rings)
+ * are counted on one side of the clear only.
+ */
+static void
+stats_clear(struct espgw_worker *w)
+{
+	struct espgw_lcore_stats *l = &w->stats;
+
+	l->rx = l->tx = l->to_ctl = l->ctl_tx = l->ctl_tx_lost = l->busy_cycles = 0;
+	memset(l->drop, 0, sizeof(l->drop));
+	memset(l->sa, 0, (l->n_sa + 1) * sizeof(l->sa[0]));
+	memset(w->dp, 0, sizeof(w->dp));
+	w->clear_seen = *w->clear_req;
+}
+
 int
 espgw_worker_main(void *arg)
 {
 	struct espgw_worker *w = arg;
+	const struct espgw_tables *t;
 	uint64_t t0;
 
 	RTE_LOG(INFO, USER1, "worker %u on lcore %u: %u RX queues, TX queue %u\n", w->idx,
 			w->lcore_id, w->n_rxq, w->txq);
 	rte_rcu_qsbr_thread_online(w->qsv, w->idx);
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
-		/* Between iterations no hop pointer is held: the control path may reuse entries. */
+		/*
+		 * Between iterations no hop pointer and no table is held: the
+		 * control path may reuse entries and free replaced tables.
+		 */
 		rte_rcu_qsbr_quiescent(w->qsv, w->idx);
+		t = __atomic_load_n(w->tables, __ATOMIC_ACQUIRE);
+		if (unlikely(t != w->t))
+			tables_take(w, t);
+		if (unlikely(w->clear_req != NULL && *w->clear_req != w->clear_seen))
+			stats_clear(w);
 		t0 = rte_rdtsc();
 		w->now = t0;
 		if (poll_all(w) == 0)

@@ -8,6 +8,7 @@
 #ifndef ESPGW_SAD_H
 #define ESPGW_SAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -50,19 +51,50 @@ struct espgw_sa_rt {
 	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
 
+/*
+ * The SAs live in slots (espgw_sa_conf.slot, given by the store): an SA's
+ * runtime object, its counters and its per-SA tables stay at one index from
+ * its "sa add" to its release, whatever else is added or deleted meanwhile,
+ * so workers index them without a lookup and without a lock. The control
+ * path (one thread) adds and removes; workers only read.
+ */
 struct espgw_sad {
-	struct espgw_sa_rt *sa; /* [n], indexed like store->sas */
-	unsigned int n;
-	struct rte_ipsec_sad *in; /* inbound lookup */
+	struct espgw_sa_rt *sa;	    /* [cap] runtime objects */
+	struct espgw_sa_conf *conf; /* [cap] each live SA's configuration (rt->conf) */
+	uint8_t *live;		    /* [cap] 1 while the slot holds an SA */
+	unsigned int cap;	    /* the store's max-sa */
+	unsigned int n;		    /* slots below n may be live */
+	struct rte_ipsec_sad *in;   /* inbound lookup, safe to change under readers */
+	struct espgw_crypto *crypto;
+	const struct espgw_store *store; /* global settings (crypto path) */
+	unsigned int n_workers;
+	unsigned int next_owner; /* the worker the next inbound SA goes to */
+	int socket;
+	long sqn_ofs;
 };
 
 /*
- * n_workers: the inbound SAs are dealt to them in turn (the k-th inbound SA is
- * owned by worker k % n_workers), outbound SAs get atomic sequence numbers
- * when there is more than one.
+ * Slots for the store's max-sa SAs, and every installed SA of the store in
+ * its slot. n_workers: the inbound SAs are dealt to them in turn, outbound
+ * SAs get atomic sequence numbers when there is more than one.
  */
 int espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto *c,
 		unsigned int n_workers, int socket, struct espgw_err *err);
+/*
+ * Bring one SA into service in its slot (sa->slot, free here): runtime
+ * object, crypto session and, inbound, the SAD entry. Workers may find it
+ * by SPI at once; outbound, as soon as a policy naming it is published.
+ */
+int espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *sa, struct espgw_err *err);
+/* Inbound: no new packet finds the SA by SPI (workers may still hold it). */
+void espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot);
+/* Once no worker can hold it: session destroyed, keys wiped, slot empty. */
+void espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot);
+static inline bool
+espgw_sad_live(const struct espgw_sad *sad, uint32_t slot)
+{
+	return slot < sad->cap && sad->live[slot];
+}
 /* Destroys sessions and SAs; key material is wiped. */
 void espgw_sad_free(struct espgw_sad *sad);
 

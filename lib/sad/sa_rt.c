@@ -260,16 +260,15 @@ replay_create(struct espgw_sa_rt *rt, int socket, struct espgw_err *err)
 }
 
 int
-espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_prm *p,
-		struct espgw_err *err)
+espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
+		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
 {
-	const struct espgw_sa_conf *sa = &p->s->sas[idx];
 	struct rte_ipsec_sa_prm prm = {0};
 	struct espgw_crypto_xforms x;
 	uint8_t hdr[ESPGW_SA_TMPL_MAX];
 	uint8_t hdr_len = 0;
 
-	rt->idx = idx;
+	rt->idx = sa->slot;
 	rt->conf = sa;
 	rt->dir = sa->dir;
 	rt->outer_family = sa->local.family;

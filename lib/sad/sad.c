@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The SA database: one runtime object per configured SA, indexed like
- * store->sas, and rte_ipsec_sad for the inbound lookup by SPI (plus
- * destination, plus source, per SA as configured).
+ * The SA database: a runtime object per installed SA in the SA's slot, and
+ * rte_ipsec_sad for the inbound lookup by SPI (plus destination, plus
+ * source, per SA as configured), created for concurrent readers: SAs come
+ * and go while the workers look them up.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,28 +36,26 @@ sa_key(const struct espgw_sa_conf *sa, union rte_ipsec_sad_key *k)
 		espgw_sad_key_v6(k, spi, sa->local.v6, sa->remote.v6);
 }
 
+/* Room for every slot under each key type: one SA may take any type. */
 static int
-in_sad_create(struct espgw_sad *sad, const struct espgw_store *s, int socket, struct espgw_err *err)
+in_sad_create(struct espgw_sad *sad, struct espgw_err *err)
 {
-	struct rte_ipsec_sad_conf conf = {.socket_id = socket, .flags = RTE_IPSEC_SAD_FLAG_IPV6};
+	struct rte_ipsec_sad_conf conf = {
+			.socket_id = sad->socket,
+			.flags = RTE_IPSEC_SAD_FLAG_IPV6 | RTE_IPSEC_SAD_FLAG_RW_CONCURRENCY,
+	};
 	char name[RTE_IPSEC_SAD_NAMESIZE];
-	unsigned int i, n = 0;
+	unsigned int t;
 
-	for (i = 0; i < s->n_sas; i++) {
-		if (s->sas[i].dir != ESPGW_DIR_IN)
-			continue;
-		conf.max_sa[sa_key_type(&s->sas[i])]++;
-		n++;
-	}
-	if (n == 0)
-		return 0;
+	for (t = 0; t < RTE_IPSEC_SAD_KEY_TYPE_MASK; t++)
+		conf.max_sa[t] = sad->cap;
 	/* Named after the SA array: unique while an old SAD still serves beside this one. */
 	snprintf(name, sizeof(name), "espgw_%" PRIxPTR, (uintptr_t)sad->sa);
 	sad->in = rte_ipsec_sad_create(name, &conf);
 	if (sad->in != NULL)
 		return 0;
-	snprintf(err->msg, sizeof(err->msg), "cannot create the inbound SAD for %u SAs: %s", n,
-			rte_strerror(rte_errno));
+	snprintf(err->msg, sizeof(err->msg), "cannot create the inbound SAD for %u SAs: %s",
+			sad->cap, rte_strerror(rte_errno));
 	return -1;
 }
 
@@ -76,33 +75,24 @@ in_sa_duplicate(const struct espgw_sad *sad, const struct espgw_sa_conf *sa,
 }
 
 static int
-in_sad_fill(struct espgw_sad *sad, struct espgw_err *err)
+in_sa_link(struct espgw_sad *sad, struct espgw_sa_rt *rt, struct espgw_err *err)
 {
+	const struct espgw_sa_conf *sa = rt->conf;
 	union rte_ipsec_sad_key k;
-	const struct espgw_sa_conf *sa;
-	unsigned int i;
 	int rc;
 
-	for (i = 0; i < sad->n; i++) {
-		sa = sad->sa[i].conf;
-		if (sa->dir != ESPGW_DIR_IN)
-			continue;
-		sa_key(sa, &k);
-		if (in_sa_duplicate(sad, sa, &k)) {
-			snprintf(err->msg, sizeof(err->msg),
-					"sa %s: another inbound SA has SPI %u and the same "
-					"addresses",
-					sa->name, sa->spi);
-			err->line = sa->line;
-			return -1;
-		}
-		rc = rte_ipsec_sad_add(sad->in, &k, sa_key_type(sa), &sad->sa[i]);
-		if (rc != 0) {
-			snprintf(err->msg, sizeof(err->msg),
-					"sa %s: cannot add to the inbound SAD: %s", sa->name,
-					rte_strerror(-rc));
-			return -1;
-		}
+	sa_key(sa, &k);
+	if (in_sa_duplicate(sad, sa, &k)) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: another inbound SA has SPI %u and the same addresses",
+				sa->name, sa->spi);
+		return -1;
+	}
+	rc = rte_ipsec_sad_add(sad->in, &k, sa_key_type(sa), rt);
+	if (rc != 0) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: cannot add to the inbound SAD: %s",
+				sa->name, rte_strerror(-rc));
+		return -1;
 	}
 	return 0;
 }
@@ -113,32 +103,97 @@ in_sad_fill(struct espgw_sad *sad, struct espgw_err *err)
  * in turn over the inbound SAs only (configurations list SAs in out/in
  * pairs: every other SA would put them all on one of two workers).
  */
-static void
-owners_deal(struct espgw_sad *sad, unsigned int n_workers)
+static uint16_t
+owner_next(struct espgw_sad *sad)
 {
-	unsigned int i, k = 0;
+	if (sad->n_workers < 2)
+		return 0;
+	return (uint16_t)(sad->next_owner++ % sad->n_workers);
+}
 
-	for (i = 0; i < sad->n; i++)
-		if (sad->sa[i].dir == ESPGW_DIR_IN)
-			sad->sa[i].owner = (uint16_t)(n_workers > 1 ? k++ % n_workers : 0);
+int
+espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	struct espgw_sa_rt_prm p = {.s = sad->store,
+			.c = sad->crypto,
+			.n_workers = sad->n_workers,
+			.socket = sad->socket,
+			.sqn_ofs = sad->sqn_ofs};
+	uint32_t slot = c->slot;
+	struct espgw_sa_rt *rt;
+
+	if (slot >= sad->cap || sad->live[slot]) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: slot %u is not free", c->name, slot);
+		return -1;
+	}
+	if (espgw_crypto_sa_check(sad->crypto, sad->store, c, err) != 0)
+		return -1;
+	rt = &sad->sa[slot];
+	memset(rt, 0, sizeof(*rt));
+	sad->conf[slot] = *c;
+	if (espgw_sa_rt_init(rt, &sad->conf[slot], &p, err) != 0 ||
+			(rt->dir == ESPGW_DIR_IN && in_sa_link(sad, rt, err) != 0)) {
+		espgw_sa_rt_fini(rt);
+		explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
+		return -1;
+	}
+	if (rt->dir == ESPGW_DIR_IN)
+		rt->owner = owner_next(sad);
+	sad->live[slot] = 1;
+	sad->n = RTE_MAX(sad->n, slot + 1);
+	return 0;
+}
+
+void
+espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot)
+{
+	union rte_ipsec_sad_key k;
+	const struct espgw_sa_conf *sa;
+
+	if (!espgw_sad_live(sad, slot) || sad->sa[slot].dir != ESPGW_DIR_IN)
+		return;
+	sa = sad->sa[slot].conf;
+	sa_key(sa, &k);
+	rte_ipsec_sad_del(sad->in, &k, sa_key_type(sa));
+}
+
+void
+espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot)
+{
+	if (!espgw_sad_live(sad, slot))
+		return;
+	espgw_sa_rt_fini(&sad->sa[slot]);
+	explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
+	sad->live[slot] = 0;
 }
 
 static int
-sas_init(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_crypto *c,
-		unsigned int n_workers, int socket, struct espgw_err *err)
+slots_alloc(struct espgw_sad *sad, struct espgw_err *err)
 {
-	struct espgw_sa_rt_prm p = {.s = s, .c = c, .n_workers = n_workers, .socket = socket};
+	sad->sa = rte_zmalloc_socket("espgw_sa_rt", sad->cap * sizeof(*sad->sa),
+			RTE_CACHE_LINE_SIZE, sad->socket);
+	sad->conf = rte_zmalloc_socket(
+			"espgw_sa_conf", sad->cap * sizeof(*sad->conf), 0, sad->socket);
+	sad->live = rte_zmalloc_socket("espgw_sa_live", sad->cap, 0, sad->socket);
+	if (sad->sa != NULL && sad->conf != NULL && sad->live != NULL)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "no memory for %u SA slots (set max-sa)", sad->cap);
+	return -1;
+}
+
+static int
+sas_add(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_err *err)
+{
 	unsigned int i;
 
-	p.sqn_ofs = espgw_sa_outb_sqn_offset();
 	for (i = 0; i < s->n_sas; i++) {
-		sad->n = i + 1; /* so that a failure frees what this SA got */
-		if (espgw_sa_rt_init(&sad->sa[i], i, &p, err) != 0) {
+		if (s->sas[i].declared)
+			continue;
+		if (espgw_sad_sa_add(sad, &s->sas[i], err) != 0) {
 			err->line = s->sas[i].line;
 			return -1;
 		}
 	}
-	owners_deal(sad, n_workers);
 	return 0;
 }
 
@@ -152,17 +207,14 @@ espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct espgw
 				rte_strerror(rte_errno));
 		return -1;
 	}
-	if (s->n_sas != 0) {
-		sad->sa = rte_zmalloc_socket("espgw_sa_rt", s->n_sas * sizeof(*sad->sa),
-				RTE_CACHE_LINE_SIZE, socket);
-		if (sad->sa == NULL) {
-			snprintf(err->msg, sizeof(err->msg), "no memory for %u SAs", s->n_sas);
-			return -1;
-		}
-	}
-	if (sas_init(sad, s, c, n_workers, socket, err) != 0 ||
-			in_sad_create(sad, s, socket, err) != 0 ||
-			(sad->in != NULL && in_sad_fill(sad, err) != 0)) {
+	sad->cap = s->global.max_sa;
+	sad->crypto = c;
+	sad->store = s;
+	sad->n_workers = n_workers;
+	sad->socket = socket;
+	sad->sqn_ofs = espgw_sa_outb_sqn_offset();
+	if (slots_alloc(sad, err) != 0 || in_sad_create(sad, err) != 0 ||
+			sas_add(sad, s, err) != 0) {
 		espgw_sad_free(sad);
 		return -1;
 	}
@@ -175,8 +227,10 @@ espgw_sad_free(struct espgw_sad *sad)
 	unsigned int i;
 
 	for (i = 0; i < sad->n; i++)
-		espgw_sa_rt_fini(&sad->sa[i]);
+		espgw_sad_sa_free(sad, i);
 	rte_free(sad->sa);
+	rte_free(sad->conf);
+	rte_free(sad->live);
 	rte_ipsec_sad_destroy(sad->in);
 	memset(sad, 0, sizeof(*sad));
 }

@@ -34,8 +34,9 @@ struct espgw_sa_rt_prm {
 	long sqn_ofs;
 };
 
-int espgw_sa_rt_init(struct espgw_sa_rt *rt, uint32_t idx, const struct espgw_sa_rt_prm *p,
-		struct espgw_err *err);
+/* sa: a copy that lives as long as rt (rt->conf points at it); rt->idx = sa->slot. */
+int espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
+		const struct espgw_sa_rt_prm *p, struct espgw_err *err);
 void espgw_sa_rt_fini(struct espgw_sa_rt *rt);
 
 #endif

@@ -108,18 +108,6 @@ sp_family(const struct espgw_sp_conf *sp)
 	return a != 0 ? a : b;
 }
 
-/* Index of the SA named by a protect rule, in s->sas[]. */
-static int
-sa_index(const struct espgw_store *s, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->n_sas; i++)
-		if (strcmp(s->sas[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 static int
 sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t *res,
 		struct espgw_err *err)
@@ -139,12 +127,12 @@ sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t 
 		err_set(err, "bad policy action", "");
 		return -1;
 	}
-	i = sa_index(s, sp->sa);
+	i = espgw_store_sa_index(s, sp->sa);
 	if (i < 0 || s->sas[i].dir != sp->dir) {
 		err_set(err, "protect policy names no SA of its direction: ", sp->sa);
 		return -1;
 	}
-	*res = (uint32_t)i + 1;
+	*res = s->sas[i].declared ? ESPGW_SPD_NO_SA : s->sas[i].slot + 1;
 	return 0;
 }
 

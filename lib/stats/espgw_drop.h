@@ -16,6 +16,9 @@
 	X(NO_POLICY, "no_policy", "no SPD rule matched (RFC 4301 fail-closed)")                  \
 	X(SPD_DISCARD, "spd_discard", "a discard rule matched")                                  \
 	X(NO_SA, "no_sa", "protect rule without a usable SA, or unknown inbound SPI")            \
+	X(NO_SA_YET, "no_sa_yet",                                                                \
+			"outbound: the protect rule's SA is not installed (declared, deleted: "  \
+			"fail closed; raises acquire)")                                          \
 	X(REPLAY, "replay", "duplicate or left of the window (RFC 4303 3.4.3)")                  \
 	X(AUTH_FAIL, "auth_fail", "ICV verification failed")                                     \
 	X(BAD_PADDING, "bad_padding", "ESP padding or next header invalid")                      \
@@ -81,6 +84,9 @@
 			"disagreed")                                                             \
 	X(REASM_NOT_PEER, "reasm_not_peer",                                                      \
 			"outer fragment for the gateway from an address that is no SA's peer")   \
+	X(REASM_RESET, "reasm_reset",                                                            \
+			"outer fragment held when the set of peers changed (a tunnel to a new "  \
+			"peer, or the last one to a peer, came or went)")                        \
 	X(NEIGH_QUOTA, "neigh_quota",                                                            \
 			"no dynamic neighbor entry for traffic from the unprotected side (its "  \
 			"share of the table is used up)")                                        \

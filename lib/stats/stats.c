@@ -89,7 +89,7 @@ print_sas(const struct espgw_stats_view *v, FILE *f)
 			"errors");
 	for (i = 0; i < v->store->n_sas; i++) {
 		const struct espgw_sa_conf *sa = &v->store->sas[i];
-		struct espgw_sa_counters c = espgw_stats_sa(v, i);
+		struct espgw_sa_counters c = espgw_stats_sa(v, sa->slot);
 
 		fprintf(f, "%-20s %4s 0x%08x %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n", sa->name,
 				sa->dir == ESPGW_DIR_OUT ? "out" : "in", sa->spi, c.pkts, c.bytes,
@@ -149,9 +149,12 @@ json_worker_sas(const struct espgw_stats_view *v, const struct espgw_lcore_stats
 	unsigned int i;
 
 	fprintf(f, "\"sa\": {");
-	for (i = 0; i < v->store->n_sas; i++)
+	for (i = 0; i < v->store->n_sas; i++) {
+		uint32_t slot = v->store->sas[i].slot;
+
 		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", v->store->sas[i].name,
-				i < l->n_sa ? l->sa[i].pkts : 0);
+				slot < l->n_sa ? l->sa[slot].pkts : 0);
+	}
 	fprintf(f, "}");
 }
 
@@ -180,7 +183,7 @@ json_sas(const struct espgw_stats_view *v, FILE *f)
 
 	fprintf(f, "\"sa\": {");
 	for (i = 0; i < v->store->n_sas; i++) {
-		struct espgw_sa_counters c = espgw_stats_sa(v, i);
+		struct espgw_sa_counters c = espgw_stats_sa(v, v->store->sas[i].slot);
 
 		fprintf(f,
 				"%s\"%s\": {\"dir\": \"%s\", \"spi\": %u, \"pkts\": %" PRIu64

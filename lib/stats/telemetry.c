@@ -129,7 +129,7 @@ tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 	i = espgw_store_sa_index(view->store, params);
 	if (i < 0)
 		return -1;
-	c = espgw_stats_sa(view, (unsigned int)i);
+	c = espgw_stats_sa(view, view->store->sas[i].slot);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(
 			d, "dir", view->store->sas[i].dir == ESPGW_DIR_OUT ? "out" : "in");
@@ -137,7 +137,7 @@ tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "pkts", c.pkts);
 	rte_tel_data_add_dict_u64(d, "bytes", c.bytes);
 	rte_tel_data_add_dict_u64(d, "errors", c.errors);
-	add_sa_workers(d, (unsigned int)i);
+	add_sa_workers(d, view->store->sas[i].slot);
 	return 0;
 }
 

@@ -137,6 +137,7 @@ fx_reset(struct fx *f)
 	f->s.cap_cryptos = RTE_DIM(f->cryptos);
 	f->s.global.crypto_path = ESPGW_CRYPTO_PATH_CRYPTODEV;
 	f->s.global.burst = 32;
+	f->s.global.max_sa = MAX_SA;
 	f->st.sa = f->cnt;
 	f->st.n_sa = MAX_SA;
 	f->n_workers = 1;
@@ -300,6 +301,8 @@ sa_pair(struct fx *f, const struct algo_case *a, int outer, int inner, enum espg
 	out->crypto_path = out_path(a, p);
 	addr_set(&in->local, outer, false);
 	addr_set(&in->remote, outer, true);
+	out->slot = o; /* as the store gives them: runtime and counters by slot */
+	in->slot = o + 1;
 	f->s.n_sas += 2;
 	return o;
 }

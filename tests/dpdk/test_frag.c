@@ -268,7 +268,7 @@ reasm_make(unsigned int n, uint32_t flows)
 	rx.peers = espgw_reasm_peers_create(peer, n, SOCKET_ID_ANY);
 	assert_non_null(rx.peers);
 	memset(rx.drops, 0, sizeof(rx.drops));
-	rx.r = espgw_reasm_create(&c, rx.peers, "test_reasm", rx.drops, SOCKET_ID_ANY);
+	rx.r = espgw_reasm_create(&c, rx.peers, 0, "test_reasm", rx.drops, SOCKET_ID_ANY);
 	assert_non_null(rx.r);
 }
 
@@ -837,7 +837,7 @@ sim_reasm(const struct sim *sm, struct espgw_reasm_peers **peers, uint64_t *drop
 	assert_int_equal(espgw_ip_parse(SIM_PEER_B, &ip[1]), 0);
 	*peers = espgw_reasm_peers_create(ip, sm->mode == SIM_SAME ? 1 : 2, SOCKET_ID_ANY);
 	assert_non_null(*peers);
-	return espgw_reasm_create(&c, *peers, "test_reasm_sim", drops, SOCKET_ID_ANY);
+	return espgw_reasm_create(&c, *peers, 0, "test_reasm_sim", drops, SOCKET_ID_ANY);
 }
 
 /* One fragment at ns; counts a legitimate packet that completes. */

@@ -73,6 +73,7 @@ sa_add(const char *name, enum espgw_dir dir)
 
 	snprintf(sa->name, sizeof(sa->name), "%s", name);
 	sa->dir = dir;
+	sa->slot = store.n_sas - 1; /* results are slot + 1 */
 }
 
 static void

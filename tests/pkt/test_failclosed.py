@@ -11,7 +11,8 @@ Faults:
   untouched, plaintext inside), in both directions;
 - a device that cannot run the SA's algorithm: nothing starts at all;
 - an SA whose sequence numbers are exhausted (RFC 4303 3.3.3);
-- an SA missing, or deleted while a policy uses it: refused by the config;
+- an SA missing: refused by the config; deleted while a policy uses it:
+  the policy drops (no_sa_yet);
 - a TX queue that never takes anything (net_memif without a peer): tx_full.
 Every run also passes the harness's checks (counter balance, no mbuf leak)."""
 
@@ -184,17 +185,21 @@ def test_protect_without_sa_refused(tmp_path):
     assert "out64" in r.stderr, r.stderr
 
 
-def test_sa_del_in_use_refused(tmp_path):
-    """Deleting the SA a protect policy uses is refused (so its traffic can never
-    find the policy without the SA); deleting an unused one is fine."""
+def test_sa_del_in_use_fails_closed():
+    """Deleting the SA a protect policy uses leaves the policy in place with no
+    SA (a declaration, issue 11): its traffic is dropped as no_sa_yet, never
+    sent in clear; the inbound side still refuses clear traffic the policy
+    covers (policy_mismatch)."""
     t = Tunnel(65, "aes-gcm-128")
-    lines = harness.base_conf() + t.conf() + ["sa del %s" % t.out_name]
-    r = harness.check_conf(lines, tmp_path)
-    assert r.returncode == 2, r
-    assert r.stderr.startswith("%s:%d: " % (tmp_path / "gw.conf", len(lines))), r.stderr
-    lines = harness.base_conf() + t.conf()[:2] + ["sa del %s" % t.out_name]
-    r = harness.check_conf(lines, tmp_path)
-    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    conf = harness.base_conf() + t.conf() + ["sa del %s" % t.out_name, "sa del %s" % t.in_name]
+    out = [marked(t, i, True) for i in range(20)]
+    clear_in = [marked(t, 100 + i, False) for i in range(7)]
+    res = harness.run(conf, lan=[harness.lan_frame(p) for p in out],
+                      wan=[harness.wan_frame(p) for p in clear_in])
+    assert_no_cleartext(res.out["wan0"], [t])
+    assert res.out["wan0"] == [], res.out["wan0"]
+    assert res.out["lan0"] == [], res.out["lan0"]
+    harness.assert_drops(res.stats, no_sa_yet=len(out), policy_mismatch=len(clear_in))
 
 
 def test_crypto_refused_starts_nothing(tmp_path):

@@ -287,9 +287,16 @@ test_sa_del(void **state)
 	apply_ok(s, &r);
 	assert_int_equal(espgw_store_sa(s, "c")->inner_family, ESPGW_AF_INET);
 
+	/* In use: it becomes a declaration, keys gone, the policy stays (and drops). */
 	espgw_req_init(&r, ESPGW_REQ_SA_DEL);
 	strcpy(r.name, "c");
-	apply_fail(s, &r, "SA c is used by a policy");
+	apply_ok(s, &r);
+	assert_true(espgw_store_sa(s, "c")->declared);
+	assert_int_equal(espgw_store_sa(s, "c")->slot, ESPGW_SLOT_NONE);
+	assert_int_equal(espgw_store_sa(s, "c")->inner_family, ESPGW_AF_INET);
+	assert_true(all_zero(espgw_store_sa(s, "c")->key, ESPGW_KEY_MAX));
+	assert_int_equal(s->n_sps, 1);
+	apply_fail(s, &r, "SA c is declared for a policy: delete the policy first");
 	strcpy(r.name, "b");
 	apply_ok(s, &r);
 	assert_int_equal(s->n_sas, 2);
@@ -370,6 +377,180 @@ test_wipe_on_fini(void **state)
 	add_wan(s);
 }
 
+static void
+sp_req(struct espgw_req *r, const char *name, const char *dst, const char *sa)
+{
+	espgw_req_init(r, ESPGW_REQ_SP_ADD);
+	r->sp.dir = ESPGW_DIR_OUT;
+	strcpy(r->sp.name, name);
+	assert_int_equal(espgw_prefix_parse(dst, &r->sp.dst), 0);
+	if (sa != NULL) {
+		r->sp.action = ESPGW_SP_PROTECT;
+		strcpy(r->sp.sa, sa);
+	} else {
+		r->sp.action = ESPGW_SP_BYPASS;
+	}
+}
+
+/* A copy of everything a rollback must restore, byte for byte. */
+struct snap {
+	unsigned int n_sas, n_sps;
+	struct espgw_sa_conf sas[8];
+	struct espgw_sp_conf sps[8];
+	uint8_t slot[8];
+	struct espgw_global_conf global;
+};
+
+static void
+snap_take(const struct espgw_store *s, struct snap *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->n_sas = s->n_sas;
+	p->n_sps = s->n_sps;
+	memcpy(p->sas, s->sas, s->n_sas * sizeof(s->sas[0]));
+	memcpy(p->sps, s->sps, s->n_sps * sizeof(s->sps[0]));
+	if (s->slot != NULL)
+		memcpy(p->slot, s->slot, sizeof(p->slot));
+	p->global = s->global;
+}
+
+static void
+test_rollback(void **state)
+{
+	struct espgw_store *s = *state;
+	struct snap before, after;
+	struct espgw_req r;
+	unsigned int mark;
+
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	sp_req(&r, "pa", "10.2.0.0/24", "a");
+	apply_ok(s, &r);
+	snap_take(s, &before);
+
+	mark = espgw_store_mark(s);
+	sa_req(&r, "b", ESPGW_DIR_OUT, 0x1002);
+	apply_ok(s, &r);
+	espgw_req_init(&r, ESPGW_REQ_SP_SET);
+	strcpy(r.sp_set.name, "pa");
+	r.sp_set.action = ESPGW_SP_PROTECT;
+	strcpy(r.sp_set.sa, "b");
+	apply_ok(s, &r);
+	espgw_req_init(&r, ESPGW_REQ_SA_DEL);
+	strcpy(r.name, "a");
+	apply_ok(s, &r);
+	sp_req(&r, "pb", "10.3.0.0/24", NULL);
+	apply_ok(s, &r);
+	espgw_req_init(&r, ESPGW_REQ_SET_BURST);
+	r.burst = 8;
+	apply_ok(s, &r);
+	assert_int_equal(s->n_sas, 1);
+	assert_int_equal(s->n_sps, 2);
+
+	espgw_store_rollback(s, mark);
+	snap_take(s, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	espgw_store_commit(s);
+	assert_false(s->journaling);
+	assert_null(s->journal);
+}
+
+static void
+test_slots(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	espgw_req_init(&r, ESPGW_REQ_SET_MAX_SA);
+	r.max_sa = 2;
+	apply_ok(s, &r);
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	sa_req(&r, "b", ESPGW_DIR_OUT, 0x1002);
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa(s, "b")->slot, 1);
+	sa_req(&r, "c", ESPGW_DIR_OUT, 0x1003);
+	apply_fail(s, &r, "no SA slot left: 2 SAs installed or retiring (set max-sa)");
+	espgw_req_init(&r, ESPGW_REQ_SET_MAX_SA);
+	r.max_sa = 4;
+	apply_fail(s, &r, "set max-sa must come before the first sa add");
+
+	/* With a data path, a deleted SA's slot waits for its release. */
+	s->retire_slots = true;
+	espgw_req_init(&r, ESPGW_REQ_SA_DEL);
+	strcpy(r.name, "a");
+	apply_ok(s, &r);
+	assert_int_equal(s->slot[0], ESPGW_SLOT_RETIRING);
+	sa_req(&r, "c", ESPGW_DIR_OUT, 0x1003);
+	apply_fail(s, &r, "no SA slot left: 2 SAs installed or retiring (set max-sa)");
+	espgw_store_slot_release(s, 0);
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa(s, "c")->slot, 0);
+}
+
+static void
+test_declare(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	espgw_req_init(&r, ESPGW_REQ_SA_DECLARE);
+	strcpy(r.sa_decl.name, "d");
+	r.sa_decl.dir = ESPGW_DIR_OUT;
+	apply_ok(s, &r);
+	apply_fail(s, &r, "SA d already exists");
+	sp_req(&r, "pd", "10.2.0.0/24", "d");
+	apply_ok(s, &r);
+	assert_int_equal(espgw_store_sa(s, "d")->inner_family, ESPGW_AF_INET);
+	sa_req(&r, "d", ESPGW_DIR_IN, 0x1001);
+	apply_fail(s, &r, "SA d was declared outbound");
+	/* Installing the declared name keeps what the policy bound. */
+	sa_req(&r, "d", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	assert_false(espgw_store_sa(s, "d")->declared);
+	assert_int_equal(espgw_store_sa(s, "d")->slot, 0);
+	assert_int_equal(espgw_store_sa(s, "d")->inner_family, ESPGW_AF_INET);
+	apply_fail(s, &r, "SA d already exists");
+}
+
+static void
+test_sp_del_set(void **state)
+{
+	struct espgw_store *s = *state;
+	struct espgw_req r;
+
+	sa_req(&r, "a", ESPGW_DIR_OUT, 0x1001);
+	apply_ok(s, &r);
+	sp_req(&r, "p1", "10.2.0.0/24", "a");
+	apply_ok(s, &r);
+	sp_req(&r, "p1", "10.3.0.0/24", NULL);
+	apply_fail(s, &r, "policy p1 already exists");
+	sp_req(&r, "", "10.3.0.0/24", NULL);
+	apply_ok(s, &r);
+
+	espgw_req_init(&r, ESPGW_REQ_SP_SET);
+	strcpy(r.sp_set.name, "p1");
+	r.sp_set.action = ESPGW_SP_PROTECT;
+	strcpy(r.sp_set.sa, "nosuch");
+	apply_fail(s, &r, "SA nosuch does not exist");
+	r.sp_set.action = ESPGW_SP_DISCARD;
+	apply_ok(s, &r);
+	assert_int_equal(s->sps[0].action, ESPGW_SP_DISCARD);
+	assert_string_equal(s->sps[0].sa, "");
+
+	/* By selectors: the unnamed one. */
+	espgw_req_init(&r, ESPGW_REQ_SP_DEL);
+	r.sp_ref.sp.dir = ESPGW_DIR_OUT;
+	assert_int_equal(espgw_prefix_parse("10.3.0.0/24", &r.sp_ref.sp.dst), 0);
+	apply_ok(s, &r);
+	apply_fail(s, &r, "no policy with that direction, priority and selectors");
+	espgw_req_init(&r, ESPGW_REQ_SP_DEL);
+	strcpy(r.sp_ref.name, "p1");
+	apply_ok(s, &r);
+	apply_fail(s, &r, "policy p1 does not exist");
+	assert_int_equal(s->n_sps, 0);
+}
+
 int
 main(void)
 {
@@ -383,6 +564,10 @@ main(void)
 			cmocka_unit_test_setup_teardown(test_sp_normalized, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_sa_del, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_declare, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_sp_del_set, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_grow, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_fini, setup, teardown),
 	};

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * "show KIND [NAME]" on the control socket: the store's objects with their
+ * counters, as flat JSON objects (README "Control socket"). Keys are never
+ * shown.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "ctl.h"
+
+static int __attribute__((format(printf, 2, 3)))
+show_fail(struct espgw_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+kip(struct espgw_json *j, const char *key, const struct espgw_ip *ip)
+{
+	char buf[ESPGW_IP_STRLEN];
+
+	if (ip->family == 0) {
+		espgw_json_key(j, key);
+		espgw_json_raw(j, "null", 4);
+		return;
+	}
+	espgw_json_kstr(j, key, espgw_ip_fmt(ip, buf, sizeof(buf)));
+}
+
+static void
+kprefix(struct espgw_json *j, const char *key, const struct espgw_prefix *p)
+{
+	char buf[ESPGW_IP_STRLEN + 4];
+
+	espgw_json_kstr(j, key, espgw_prefix_fmt(p, buf, sizeof(buf)));
+}
+
+static const char *
+dir_name(enum espgw_dir d)
+{
+	return d == ESPGW_DIR_IN ? "in" : "out";
+}
+
+static void
+sa_transform(struct espgw_json *j, const struct espgw_sa_conf *sa)
+{
+	char buf[96];
+
+	if (sa->declared)
+		snprintf(buf, sizeof(buf), "-");
+	else if (sa->aead != ESPGW_ALGO_NONE)
+		snprintf(buf, sizeof(buf), "%s", espgw_algo_name(sa->aead));
+	else if (sa->cipher != ESPGW_ALGO_NONE && sa->auth != ESPGW_ALGO_NONE)
+		snprintf(buf, sizeof(buf), "%s+%s", espgw_algo_name(sa->cipher),
+				espgw_algo_name(sa->auth));
+	else
+		snprintf(buf, sizeof(buf), "%s",
+				espgw_algo_name(sa->auth != ESPGW_ALGO_NONE ? sa->auth
+									    : sa->cipher));
+	espgw_json_kstr(j, "transform", buf);
+}
+
+static void
+sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_json *j)
+{
+	struct espgw_sa_counters c = espgw_stats_sa(&gw->view, sa->slot);
+
+	espgw_json_raw(j, "{", 1);
+	espgw_json_kstr(j, "name", sa->name);
+	espgw_json_kstr(j, "dir", dir_name(sa->dir));
+	espgw_json_kstr(j, "state", sa->declared ? "declared" : "installed");
+	espgw_json_ku64(j, "spi", sa->spi);
+	kip(j, "local", &sa->local);
+	kip(j, "remote", &sa->remote);
+	sa_transform(j, sa);
+	espgw_json_ku64(j, "replay_window", sa->dir == ESPGW_DIR_IN ? sa->replay_window : 0);
+	espgw_json_kbool(j, "esn", sa->esn);
+	espgw_json_ku64(j, "packets", c.pkts);
+	espgw_json_ku64(j, "bytes", c.bytes);
+	espgw_json_ku64(j, "errors", c.errors);
+	espgw_json_raw(j, "}", 1);
+}
+
+static int
+show_sa(const struct espgw_gw *gw, const char *name, struct espgw_json *j, struct espgw_err *err)
+{
+	unsigned int i, n = 0;
+
+	espgw_json_raw(j, ",\"sa\":[", 7);
+	for (i = 0; i < gw->store.n_sas; i++) {
+		if (name != NULL && strcmp(name, gw->store.sas[i].name) != 0)
+			continue;
+		if (n++)
+			espgw_json_raw(j, ",", 1);
+		sa_one(gw, &gw->store.sas[i], j);
+	}
+	espgw_json_raw(j, "]", 1);
+	if (name != NULL && n == 0)
+		return show_fail(err, "SA %.31s does not exist", name);
+	return 0;
+}
+
+static void
+kports(struct espgw_json *j, const char *key, uint16_t lo, uint16_t hi)
+{
+	if (lo == 0 && hi == UINT16_MAX)
+		espgw_json_kstr(j, key, "any");
+	else if (lo == hi)
+		espgw_json_fmt(j, ",\"%s\":\"%u\"", key, lo);
+	else
+		espgw_json_fmt(j, ",\"%s\":\"%u-%u\"", key, lo, hi);
+}
+
+static void
+sp_one(const struct espgw_sp_conf *sp, struct espgw_json *j)
+{
+	static const char *const actions[] = {"protect", "bypass", "discard"};
+
+	espgw_json_raw(j, "{", 1);
+	espgw_json_key(j, "name");
+	if (sp->name[0] != '\0')
+		espgw_json_str(j, sp->name);
+	else
+		espgw_json_raw(j, "null", 4);
+	espgw_json_kstr(j, "dir", dir_name(sp->dir));
+	espgw_json_ku64(j, "priority", sp->priority);
+	kprefix(j, "src", &sp->src);
+	kprefix(j, "dst", &sp->dst);
+	if (sp->proto < 0)
+		espgw_json_kstr(j, "proto", "any");
+	else
+		espgw_json_fmt(j, ",\"proto\":\"%d\"", sp->proto);
+	kports(j, "sport", sp->sport_lo, sp->sport_hi);
+	kports(j, "dport", sp->dport_lo, sp->dport_hi);
+	espgw_json_kstr(j, "action", actions[sp->action]);
+	espgw_json_key(j, "sa");
+	if (sp->action == ESPGW_SP_PROTECT)
+		espgw_json_str(j, sp->sa);
+	else
+		espgw_json_raw(j, "null", 4);
+	espgw_json_raw(j, "}", 1);
+}
+
+static int
+show_sp(const struct espgw_gw *gw, const char *name, struct espgw_json *j, struct espgw_err *err)
+{
+	unsigned int i, n = 0;
+
+	espgw_json_raw(j, ",\"sp\":[", 7);
+	for (i = 0; i < gw->store.n_sps; i++) {
+		if (name != NULL && strcmp(name, gw->store.sps[i].name) != 0)
+			continue;
+		if (n++)
+			espgw_json_raw(j, ",", 1);
+		sp_one(&gw->store.sps[i], j);
+	}
+	espgw_json_raw(j, "]", 1);
+	if (name != NULL && n == 0)
+		return show_fail(err, "policy %.31s does not exist", name);
+	return 0;
+}
+
+static void
+show_route(const struct espgw_gw *gw, struct espgw_json *j)
+{
+	const struct espgw_route_conf *r;
+	unsigned int i;
+
+	espgw_json_raw(j, ",\"route\":[", 10);
+	for (i = 0; i < gw->store.n_routes; i++) {
+		r = &gw->store.routes[i];
+		espgw_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+		kprefix(j, "dst", &r->dst);
+		kip(j, "via", &r->via);
+		espgw_json_kstr(j, "port", r->port);
+		espgw_json_raw(j, "}", 1);
+	}
+	espgw_json_raw(j, "]", 1);
+}
+
+static void
+show_neighbor(const struct espgw_gw *gw, struct espgw_json *j)
+{
+	const struct espgw_neigh_conf *nb;
+	unsigned int i;
+
+	espgw_json_raw(j, ",\"neighbor\":[", 13);
+	for (i = 0; i < gw->store.n_neighs; i++) {
+		nb = &gw->store.neighs[i];
+		espgw_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+		kip(j, "ip", &nb->ip);
+		espgw_json_fmt(j, ",\"lladdr\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", nb->mac[0],
+				nb->mac[1], nb->mac[2], nb->mac[3], nb->mac[4], nb->mac[5]);
+		espgw_json_kstr(j, "port", nb->port);
+		espgw_json_kstr(j, "kind", "static");
+		espgw_json_raw(j, "}", 1);
+	}
+	espgw_json_raw(j, "]", 1);
+}
+
+static void
+port_one(const struct espgw_gw *gw, unsigned int i, struct espgw_json *j)
+{
+	const struct espgw_port_conf *p = &gw->store.ports[i];
+	struct rte_eth_stats es;
+	char buf[ESPGW_IP_STRLEN + 4];
+	unsigned int a;
+
+	memset(&es, 0, sizeof(es));
+	rte_eth_stats_get(gw->ports.port[i].port_id, &es);
+	espgw_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+	espgw_json_kstr(j, "name", p->name);
+	espgw_json_kstr(j, "dev", p->dev);
+	espgw_json_kstr(j, "role", p->role == ESPGW_ROLE_PROTECTED ? "protected" : "unprotected");
+	espgw_json_ku64(j, "mtu", p->mtu);
+	espgw_json_raw(j, ",\"addr\":[", 9);
+	for (a = 0; a < p->n_addr; a++) {
+		if (a)
+			espgw_json_raw(j, ",", 1);
+		espgw_json_str(j, espgw_prefix_fmt(&p->addr[a], buf, sizeof(buf)));
+	}
+	espgw_json_raw(j, "]", 1);
+	espgw_json_ku64(j, "rx", es.ipackets);
+	espgw_json_ku64(j, "tx", es.opackets);
+	espgw_json_ku64(j, "rx_missed", es.imissed);
+	espgw_json_ku64(j, "rx_errors", es.ierrors);
+	espgw_json_ku64(j, "tx_errors", es.oerrors);
+	espgw_json_raw(j, "}", 1);
+}
+
+static void
+show_port(const struct espgw_gw *gw, struct espgw_json *j)
+{
+	unsigned int i;
+
+	espgw_json_raw(j, ",\"port\":[", 9);
+	for (i = 0; i < gw->store.n_ports && i < gw->ports.n; i++)
+		port_one(gw, i, j);
+	espgw_json_raw(j, "]", 1);
+}
+
+/* The same document as --stats-json, embedded. */
+static int
+show_stats(const struct espgw_gw *gw, struct espgw_json *j, struct espgw_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return show_fail(err, "%s", "out of memory");
+	espgw_stats_json(&gw->view, f);
+	fclose(f);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	espgw_json_raw(j, ",\"stats\":", 9);
+	espgw_json_raw(j, buf, len);
+	free(buf);
+	return 0;
+}
+
+static void
+show_workers(const struct espgw_gw *gw, struct espgw_json *j)
+{
+	const struct espgw_lcore_stats *l;
+	unsigned int i;
+
+	espgw_json_raw(j, ",\"workers\":[", 12);
+	for (i = 0; i < gw->n_workers; i++) {
+		l = &gw->worker[i]->stats;
+		espgw_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+		espgw_json_ku64(j, "worker", i);
+		espgw_json_ku64(j, "lcore", l->lcore);
+		espgw_json_ku64(j, "rx", l->rx);
+		espgw_json_ku64(j, "tx", l->tx);
+		espgw_json_ku64(j, "drops", espgw_drop_total(l->drop));
+		espgw_json_ku64(j, "to_ctl", l->to_ctl);
+		espgw_json_ku64(j, "busy_cycles", l->busy_cycles);
+		espgw_json_raw(j, "}", 1);
+	}
+	espgw_json_raw(j, "]", 1);
+}
+
+int
+espgw_ctl_show(void *arg, const char *kind, const char *name, struct espgw_json *j,
+		struct espgw_err *err)
+{
+	const struct espgw_gw *gw = arg;
+
+	if (strcmp(kind, "sa") == 0)
+		return show_sa(gw, name, j, err);
+	if (strcmp(kind, "sp") == 0)
+		return show_sp(gw, name, j, err);
+	if (name != NULL)
+		return show_fail(err, "show %.16s takes no name", kind);
+	if (strcmp(kind, "route") == 0)
+		show_route(gw, j);
+	else if (strcmp(kind, "neighbor") == 0)
+		show_neighbor(gw, j);
+	else if (strcmp(kind, "port") == 0)
+		show_port(gw, j);
+	else if (strcmp(kind, "stats") == 0)
+		return show_stats(gw, j, err);
+	else if (strcmp(kind, "workers") == 0)
+		show_workers(gw, j);
+	else
+		return show_fail(err,
+				"unknown show '%.16s' (expected "
+				"sa|sp|route|neighbor|port|stats|workers)",
+				kind);
+	return 0;
+}

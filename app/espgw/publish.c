@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Live changes: make the data path match the store after SAs or policies
+ * changed (DESIGN.md, planes: the control side builds a new version beside
+ * the old one and publishes it; the old one is freed after every worker
+ * passed a quiescent state).
+ *
+ * Order matters for "protect-class traffic never leaves in clear" and for
+ * the make-before-break rekey:
+ *   1. new SAs come into service in their slots (an inbound one is found by
+ *      SPI at once: the peer may use it as soon as it is installed);
+ *   2. deleted SAs leave the inbound SAD (no new packet finds them);
+ *   3. the SPDs are rebuilt from the store (a policy whose SA is gone now
+ *      says no_sa_yet) and published with the per-SA tables as one version;
+ *   4. rte_rcu_qsbr_synchronize(): no worker holds the old version;
+ *   5. the old SPDs are freed; a deleted SA is freed (session destroyed,
+ *      keys wiped) RETIRE_MS later, when nothing in flight can name it:
+ *      crypto ops, hand-off rings, fragment verdicts (FRAGSTATE_MS).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "espgw_tel_gate.h"
+#include "gw.h"
+
+#define RETIRE_MS    3000 /* above FRAGSTATE_MS (gw.c): a first fragment's verdict names a slot */
+#define TCP_IP4_HDRS 40	  /* IPv4 + TCP headers without options: MSS = MTU - 40 */
+#define TCP_IP6_HDRS 60	  /* IPv6 + TCP */
+
+struct espgw_retiring {
+	uint32_t slot;
+	uint64_t at_ms; /* when it may be freed */
+};
+
+/* Outer fragments are taken from the peers only: the remote addresses of the inbound SAs. */
+struct espgw_reasm_peers *
+espgw_gw_reasm_peers(const struct espgw_store *s)
+{
+	struct espgw_ip *addr = calloc(s->n_sas + 1, sizeof(*addr));
+	struct espgw_reasm_peers *p;
+	unsigned int i, n = 0;
+
+	if (addr == NULL)
+		return NULL;
+	for (i = 0; i < s->n_sas; i++)
+		if (s->sas[i].dir == ESPGW_DIR_IN && !s->sas[i].declared)
+			addr[n++] = s->sas[i].remote;
+	p = espgw_reasm_peers_create(addr, n, (int)rte_socket_id());
+	free(addr);
+	return p;
+}
+
+/* The largest inner packet an SA carries: its outer route's MTU less its ESP overhead. */
+static uint16_t
+sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+{
+	const struct espgw_l2_hop *hop;
+
+	/* Without a route the outer packet is dropped at forwarding (no_route) anyway. */
+	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
+	if (hop == NULL)
+		return UINT16_MAX;
+	return espgw_host_tunnel_mtu(
+			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
+}
+
+/*
+ * The MSS an SA clamps to, decided once: as configured, or "auto": the
+ * tunnel MTU less the IP and TCP headers of the SA's inner family. For an
+ * inbound SA, auto assumes the reverse SA has the same transform and path.
+ */
+static uint16_t
+sa_mss_of(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
+{
+	uint16_t want = sa->conf->mss_clamp, mtu, hdrs;
+
+	if (want != ESPGW_MSS_AUTO)
+		return want;
+	mtu = sa_tunnel_mtu(gw, sa);
+	hdrs = sa->inner_proto == IPPROTO_IPIP ? TCP_IP4_HDRS : TCP_IP6_HDRS;
+	if (mtu == UINT16_MAX)
+		return 0; /* no route: nothing to fit */
+	return (uint16_t)RTE_MAX(mtu - hdrs, ESPGW_MSS_MIN);
+}
+
+/* A slot's entries, written before any published policy names the SA. */
+static void
+sa_tables_fill(struct espgw_gw *gw, uint32_t slot)
+{
+	const struct espgw_sa_rt *sa = &gw->sad.sa[slot];
+
+	gw->sa_mtu[slot] = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
+	gw->sa_mss[slot] = sa_mss_of(gw, sa);
+	if (gw->sa_mtu[slot] != UINT16_MAX)
+		RTE_LOG(INFO, USER1, "sa %s: inner MTU %u\n", sa->conf->name, gw->sa_mtu[slot]);
+	if (gw->sa_mss[slot] != 0)
+		RTE_LOG(INFO, USER1, "sa %s: TCP MSS clamped to %u\n", sa->conf->name,
+				gw->sa_mss[slot]);
+}
+
+void
+espgw_gw_sa_tables(struct espgw_gw *gw)
+{
+	uint32_t i;
+
+	for (i = 0; i < gw->sad.n; i++)
+		if (espgw_sad_live(&gw->sad, i))
+			sa_tables_fill(gw, i);
+}
+
+/* Workers clamp only while some SA does: no table lookup per packet otherwise. */
+const uint16_t *
+espgw_gw_mss_table(const struct espgw_gw *gw)
+{
+	uint32_t i;
+
+	for (i = 0; i < gw->sad.n; i++)
+		if (espgw_sad_live(&gw->sad, i) && gw->sa_mss[i] != 0)
+			return gw->sa_mss;
+	return NULL;
+}
+
+/* An event for the control socket's monitors: {"event":"sa-added","sa":NAME}. */
+static void
+sa_event(const struct espgw_gw *gw, const char *event, const char *name)
+{
+	struct espgw_json j;
+
+	if (gw->ctlsrv == NULL)
+		return;
+	espgw_json_init(&j);
+	espgw_json_raw(&j, "{", 1);
+	espgw_json_kstr(&j, "event", event);
+	espgw_json_kstr(&j, "sa", name);
+	espgw_json_raw(&j, "}", 1);
+	if (!j.failed)
+		espgw_ctlsrv_event(gw->ctlsrv, j.buf);
+	espgw_json_fini(&j);
+}
+
+static void
+sa_log(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, const char *what)
+{
+	const struct espgw_sa_rt *rt = &gw->sad.sa[sa->slot];
+
+	if (sa->dir == ESPGW_DIR_IN && gw->n_workers > 1)
+		RTE_LOG(INFO, USER1, "sa %s %s (slot %u) -> worker %u\n", sa->name, what, sa->slot,
+				rt->owner);
+	else
+		RTE_LOG(INFO, USER1, "sa %s %s (slot %u)\n", sa->name, what, sa->slot);
+}
+
+/* Step 1: every installed SA of the store that has no runtime yet gets one. */
+static int
+sas_add(struct espgw_gw *gw, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa;
+	unsigned int i;
+
+	for (i = 0; i < gw->store.n_sas; i++) {
+		sa = &gw->store.sas[i];
+		if (sa->declared || espgw_sad_live(&gw->sad, sa->slot))
+			continue;
+		if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
+			return -1;
+		sa_tables_fill(gw, sa->slot);
+		sa_log(gw, sa, "in service");
+		sa_event(gw, "sa-added", sa->name);
+	}
+	return 0;
+}
+
+static bool
+slot_in_store(const struct espgw_store *s, uint32_t slot)
+{
+	return s->slot != NULL && s->slot[slot] == ESPGW_SLOT_USED;
+}
+
+static int
+retire_push(struct espgw_gw *gw, uint32_t slot, uint64_t at_ms)
+{
+	struct espgw_retiring *r = gw->retiring;
+
+	if (gw->n_retiring == gw->cap_retiring) {
+		unsigned int cap = gw->cap_retiring ? 2 * gw->cap_retiring : 64;
+
+		r = realloc(gw->retiring, cap * sizeof(*r));
+		if (r == NULL)
+			return -1;
+		gw->retiring = r;
+		gw->cap_retiring = cap;
+	}
+	r[gw->n_retiring++] = (struct espgw_retiring){.slot = slot, .at_ms = at_ms};
+	return 0;
+}
+
+/*
+ * Step 2: SAs the store no longer has (deleted, or added by a transaction
+ * that was rolled back) stop being found. Their slots stay the data path's
+ * until freed: RETIRING in the store, also where a rollback had set them
+ * free. The time to free them is set after the publication.
+ */
+static unsigned int
+sas_unlink(struct espgw_gw *gw)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = 0; i < gw->sad.n; i++) {
+		if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) ||
+				gw->slot_queued[i])
+			continue;
+		espgw_sad_sa_unlink(&gw->sad, i);
+		gw->store.slot[i] = ESPGW_SLOT_RETIRING;
+		if (retire_push(gw, i, UINT64_MAX) < 0) {
+			RTE_LOG(ERR, USER1, "slot %u: no memory to queue its release\n", i);
+			continue; /* found again by the next pass */
+		}
+		gw->slot_queued[i] = 1;
+		RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
+		sa_event(gw, "sa-deleted", gw->sad.conf[i].name);
+		n++;
+	}
+	return n;
+}
+
+/* Step 5's clock starts once the workers left the version that named them. */
+static void
+retire_arm(struct espgw_gw *gw, uint64_t now_ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < gw->n_retiring; i++)
+		if (gw->retiring[i].at_ms == UINT64_MAX)
+			gw->retiring[i].at_ms = now_ms + RETIRE_MS;
+}
+
+/* The slot's counters start from zero for its next SA (no worker writes them now). */
+static void
+slot_counters_clear(struct espgw_gw *gw, uint32_t slot)
+{
+	unsigned int w;
+
+	for (w = 0; w < gw->n_workers; w++)
+		memset(&gw->worker[w]->stats.sa[slot], 0, sizeof(gw->worker[w]->stats.sa[slot]));
+}
+
+void
+espgw_gw_retire_poll(struct espgw_gw *gw, uint64_t now_ms)
+{
+	unsigned int i, k = 0;
+	uint32_t slot;
+
+	for (i = 0; i < gw->n_retiring; i++) {
+		slot = gw->retiring[i].slot;
+		if (gw->retiring[i].at_ms > now_ms) {
+			gw->retiring[k++] = gw->retiring[i];
+			continue;
+		}
+		espgw_sad_sa_free(&gw->sad, slot); /* session destroyed, keys wiped */
+		slot_counters_clear(gw, slot);
+		gw->slot_queued[slot] = 0;
+		espgw_tel_hold();
+		espgw_store_slot_release(&gw->store, slot);
+		espgw_tel_release();
+	}
+	gw->n_retiring = k;
+}
+
+/* Step 3: the next version, built beside the published one. */
+static int
+tables_next(struct espgw_gw *gw, struct espgw_tables *t, struct espgw_spd **out,
+		struct espgw_spd **in, struct espgw_reasm_peers **peers, struct espgw_err *err)
+{
+	char tag[32];
+	int socket = (int)rte_socket_id();
+
+	*t = *gw->tables_pub;
+	snprintf(tag, sizeof(tag), "out%" PRIu64, gw->publications + 1);
+	*out = espgw_spd_build(&gw->store, ESPGW_DIR_OUT, socket, tag, err);
+	snprintf(tag, sizeof(tag), "in%" PRIu64, gw->publications + 1);
+	*in = *out == NULL ? NULL : espgw_spd_build(&gw->store, ESPGW_DIR_IN, socket, tag, err);
+	*peers = *in == NULL ? NULL : espgw_gw_reasm_peers(&gw->store);
+	if (*peers == NULL) {
+		if (*in != NULL)
+			snprintf(err->msg, sizeof(err->msg), "out of memory for the peers");
+		espgw_spd_free(*out);
+		espgw_spd_free(*in);
+		return -1;
+	}
+	if (espgw_reasm_peers_equal(*peers, gw->reasm_peers)) {
+		espgw_reasm_peers_free(*peers);
+		*peers = gw->reasm_peers;
+	}
+	t->spd_out = *out;
+	t->spd_in = *in;
+	t->reasm_peers = *peers;
+	t->sa_mss = espgw_gw_mss_table(gw);
+	return 0;
+}
+
+/* Steps 3-5: publish, wait for every worker, free what the old version had alone. */
+static int
+publish(struct espgw_gw *gw, struct espgw_err *err)
+{
+	struct espgw_tables *t = gw->tables_pub == &gw->tab[0] ? &gw->tab[1] : &gw->tab[0];
+	struct espgw_spd *out, *in, *old_out = gw->spd_out, *old_in = gw->spd_in;
+	struct espgw_reasm_peers *peers, *old_peers = gw->reasm_peers;
+
+	if (tables_next(gw, t, &out, &in, &peers, err) < 0)
+		return -1;
+	__atomic_store_n(&gw->tables_pub, t, __ATOMIC_RELEASE);
+	if (gw->running)
+		rte_rcu_qsbr_synchronize(gw->qsv, RTE_QSBR_THRID_INVALID);
+	gw->spd_out = out;
+	gw->spd_in = in;
+	gw->reasm_peers = peers;
+	gw->publications++;
+	espgw_spd_free(old_out);
+	espgw_spd_free(old_in);
+	if (old_peers != peers)
+		espgw_reasm_peers_free(old_peers);
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
+}
+
+int
+espgw_gw_sync(struct espgw_gw *gw, struct espgw_err *err)
+{
+	unsigned int changed = gw->store.changed;
+	int rc = 0;
+
+	if ((changed & (ESPGW_CHG_SA | ESPGW_CHG_SP)) == 0)
+		return 0;
+	if (sas_add(gw, err) < 0)
+		rc = -1;
+	sas_unlink(gw);
+	if (rc == 0 && publish(gw, err) < 0)
+		rc = -1;
+	if (rc == 0) {
+		retire_arm(gw, now_ms());
+		gw->store.changed = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One request: the server's own verbs (hello, begin, commit, abort, show,
+ * stats clear, monitor), else a command of the configuration language,
+ * parsed by lib/conf exactly as "espgw --check" parses a file line.
+ */
+#include <string.h>
+
+#include "ctlsrv_int.h"
+#include "espgw_conf.h"
+
+void
+ctl_reply_ok(struct espgw_ctlsrv *srv)
+{
+	espgw_json_raw(&srv->reply, "{\"ok\":true}\n", 12);
+}
+
+void
+ctl_reply_error(struct espgw_ctlsrv *srv, const char *msg)
+{
+	espgw_json_reset(&srv->reply);
+	espgw_json_raw(&srv->reply, "{\"ok\":false", 11);
+	espgw_json_kstr(&srv->reply, "error", msg);
+	espgw_json_raw(&srv->reply, "}\n", 2);
+	srv->st.errors++;
+}
+
+/* Control bytes would end up in names and messages: refused as a whole. */
+static bool
+line_clean(const char *line)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)line; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+hello(struct espgw_ctlsrv *srv)
+{
+	espgw_json_raw(&srv->reply, "{\"ok\":true", 10);
+	espgw_json_ku64(&srv->reply, "api", ESPGW_CTL_API);
+	espgw_json_kstr(&srv->reply, "version", srv->version);
+	espgw_json_raw(&srv->reply, "}\n", 2);
+}
+
+static void
+show(struct espgw_ctlsrv *srv, int argc, char *argv[])
+{
+	struct espgw_err err = {{0}};
+
+	if (argc < 2 || argc > 3)
+		return ctl_reply_error(srv, "usage: show sa|sp|route|neighbor|port|stats|workers "
+					    "[NAME]");
+	espgw_json_raw(&srv->reply, "{\"ok\":true", 10);
+	if (srv->ops.show(srv->ops.arg, argv[1], argc == 3 ? argv[2] : NULL, &srv->reply, &err) < 0)
+		return ctl_reply_error(srv, err.msg);
+	espgw_json_raw(&srv->reply, "}\n", 2);
+}
+
+static void
+monitor(struct espgw_ctlsrv *srv, struct ctl_client *c)
+{
+	c->monitor = true;
+	espgw_json_raw(&srv->reply, "{\"ok\":true,\"monitor\":true}\n", 28);
+}
+
+static bool
+is(int argc, char *argv[], const char *a, const char *b)
+{
+	if (strcmp(argv[0], a) != 0)
+		return false;
+	return b == NULL ? argc == 1 : argc == 2 && strcmp(argv[1], b) == 0;
+}
+
+/* The server's own verbs; false when the request is none of them. */
+static bool
+verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
+{
+	if (is(argc, argv, "hello", NULL))
+		hello(srv);
+	else if (is(argc, argv, "begin", NULL))
+		ctl_txn_begin(srv, c);
+	else if (is(argc, argv, "commit", NULL))
+		ctl_txn_commit(srv, c);
+	else if (is(argc, argv, "abort", NULL))
+		ctl_txn_abort(srv, c);
+	else if (strcmp(argv[0], "show") == 0)
+		show(srv, argc, argv);
+	else if (is(argc, argv, "stats", "clear")) {
+		srv->ops.stats_clear(srv->ops.arg);
+		ctl_reply_ok(srv);
+	} else if (is(argc, argv, "monitor", NULL))
+		monitor(srv, c);
+	else
+		return false;
+	return true;
+}
+
+static void
+command(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
+{
+	struct espgw_err err = {{0}};
+	struct espgw_req req;
+
+	if (espgw_conf_parse_cmd(argc, argv, &req, &err) < 0 ||
+			srv->ops.allowed(srv->ops.arg, &req, &err) < 0)
+		ctl_reply_error(srv, err.msg);
+	else if (c->in_txn)
+		ctl_txn_queue(srv, c, &req);
+	else
+		ctl_txn_apply_one(srv, &req);
+	explicit_bzero(&req, sizeof(req));
+}
+
+void
+ctl_request(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line)
+{
+	char buf[ESPGW_CTL_REQ_MAX + 2];
+	char *argv[ESPGW_CONF_ARGS_MAX];
+	struct espgw_err err = {{0}};
+	int argc;
+
+	if (!line_clean(line)) {
+		srv->st.bad_bytes++;
+		return ctl_reply_error(srv, "request holds control bytes");
+	}
+	argc = espgw_conf_split_line(line, buf, sizeof(buf), argv, ESPGW_CONF_ARGS_MAX, &err);
+	if (argc < 0)
+		ctl_reply_error(srv, err.msg);
+	else if (argc == 0)
+		ctl_reply_error(srv, "empty request");
+	else if (!verb(srv, c, argc, argv))
+		command(srv, c, argc, argv);
+	explicit_bzero(buf, sizeof(buf));
+}

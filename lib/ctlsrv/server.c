@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connections: accepted without blocking, read in bounded slices, split
+ * into lines, answered in order, written as far as the peer takes them.
+ * Every limit (clients, line length, unread output) ends in a counted
+ * refusal or disconnection of that client only; the others go on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctlsrv_int.h"
+
+#define READ_SLICE   (64 * 1024) /* per client and poll: one busy client cannot starve others */
+#define ACCEPT_SLICE 16
+
+struct espgw_ctlsrv *
+espgw_ctlsrv_create(const struct espgw_ctlsrv_conf *conf, struct espgw_store *store,
+		const struct espgw_ctlsrv_ops *ops, struct espgw_err *err)
+{
+	struct espgw_ctlsrv *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for the control socket");
+		return NULL;
+	}
+	srv->store = store;
+	srv->ops = *ops;
+	srv->version = conf->version;
+	espgw_json_init(&srv->reply);
+	if (ctl_socket_open(srv, conf, err) < 0) {
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+static void
+client_free(struct espgw_ctlsrv *srv, unsigned int i)
+{
+	struct ctl_client *c = srv->client[i];
+
+	close(c->fd);
+	ctl_txn_clear(c);
+	explicit_bzero(c->in, sizeof(c->in)); /* a half-read "sa add" holds a key */
+	espgw_json_fini(&c->out);
+	free(c);
+	srv->client[i] = srv->client[--srv->n_clients];
+}
+
+void
+espgw_ctlsrv_free(struct espgw_ctlsrv *srv)
+{
+	if (srv == NULL)
+		return;
+	while (srv->n_clients != 0)
+		client_free(srv, 0);
+	ctl_socket_close(srv);
+	espgw_json_fini(&srv->reply);
+	free(srv);
+}
+
+/* A refusal the peer can read, written once and without waiting. */
+static void
+refuse(int fd, const char *msg)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"%s\"}\n", msg);
+
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* Nothing to do: the connection is closed anyway. */
+	}
+	close(fd);
+}
+
+static void
+client_add(struct espgw_ctlsrv *srv, int fd)
+{
+	struct ctl_client *c;
+
+	if (!ctl_peer_allowed(srv, fd)) {
+		srv->st.refused_cred++;
+		refuse(fd, "permission denied: root or the control group only");
+		return;
+	}
+	if (srv->n_clients == ESPGW_CTL_CLIENTS_MAX) {
+		srv->st.refused_full++;
+		refuse(fd, "too many clients (64)");
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		refuse(fd, "out of memory");
+		return;
+	}
+	c->fd = fd;
+	espgw_json_init(&c->out);
+	srv->client[srv->n_clients++] = c;
+	srv->st.accepted++;
+}
+
+static void
+accept_some(struct espgw_ctlsrv *srv)
+{
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ACCEPT_SLICE; i++) {
+		fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		client_add(srv, fd);
+	}
+}
+
+/* Queue bytes for c; over the limit the client is cut off (it does not read). */
+static void
+client_queue(struct espgw_ctlsrv *srv, struct ctl_client *c, const char *s, size_t len)
+{
+	if (c->closing)
+		return;
+	if (c->out.len - c->out_off + len > ESPGW_CTL_OUT_MAX) {
+		srv->st.slow_reader++;
+		c->closing = true;
+		c->out.len = c->out_off; /* what it did not read is lost with it */
+		return;
+	}
+	espgw_json_raw(&c->out, s, len);
+}
+
+/* A request that fits: answered, the reply queued. */
+static void
+line_handle(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	espgw_json_reset(&srv->reply);
+	ctl_request(srv, c, line);
+	explicit_bzero(line, len); /* "sa add ... key ..." */
+	client_queue(srv, c, srv->reply.buf, srv->reply.len);
+	srv->st.requests++;
+}
+
+static void
+too_long(struct espgw_ctlsrv *srv, struct ctl_client *c)
+{
+	espgw_json_reset(&srv->reply);
+	ctl_reply_error(srv, "request longer than 4096 bytes: closing the connection");
+	client_queue(srv, c, srv->reply.buf, srv->reply.len);
+	srv->st.too_long++;
+	c->closing = true;
+	explicit_bzero(c->in, sizeof(c->in));
+	c->in_len = 0;
+}
+
+/* Take the complete lines out of c->in; keep the rest for the next read. */
+static void
+lines_take(struct espgw_ctlsrv *srv, struct ctl_client *c)
+{
+	size_t start = 0, len;
+	char *nl;
+
+	while (!c->closing && (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+		*nl = '\0';
+		len = (size_t)(nl - (c->in + start));
+		line_handle(srv, c, c->in + start, len);
+		start += len + 1;
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	explicit_bzero(c->in + c->in_len, sizeof(c->in) - c->in_len);
+	if (!c->closing && c->in_len == sizeof(c->in))
+		too_long(srv, c);
+}
+
+/* Returns false when the peer is gone (EOF or error). */
+static bool
+client_read(struct espgw_ctlsrv *srv, struct ctl_client *c)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while (!c->closing && total < READ_SLICE) {
+		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+		if (n == 0)
+			return false;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		c->in_len += (size_t)n;
+		total += (size_t)n;
+		lines_take(srv, c);
+	}
+	return true;
+}
+
+/* Returns false when the peer is gone. */
+static bool
+client_write(struct ctl_client *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
+				MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = 0;
+	espgw_json_reset(&c->out);
+	return true;
+}
+
+static bool
+client_serve(struct espgw_ctlsrv *srv, struct ctl_client *c)
+{
+	bool alive = client_read(srv, c);
+
+	if (!client_write(c))
+		return false;
+	if (c->closing && c->out.len == 0)
+		return false;
+	return alive;
+}
+
+void
+espgw_ctlsrv_poll(struct espgw_ctlsrv *srv)
+{
+	unsigned int i = 0;
+
+	accept_some(srv);
+	while (i < srv->n_clients) {
+		if (client_serve(srv, srv->client[i]))
+			i++;
+		else
+			client_free(srv, i); /* the last one moves to i */
+	}
+}
+
+void
+espgw_ctlsrv_event(struct espgw_ctlsrv *srv, const char *json)
+{
+	size_t len = strlen(json);
+	unsigned int i;
+
+	for (i = 0; i < srv->n_clients; i++) {
+		if (!srv->client[i]->monitor)
+			continue;
+		client_queue(srv, srv->client[i], json, len);
+		client_queue(srv, srv->client[i], "\n", 1);
+	}
+}
+
+const struct espgw_ctlsrv_stats *
+espgw_ctlsrv_stats(const struct espgw_ctlsrv *srv)
+{
+	return &srv->st;
+}
+
+unsigned int
+espgw_ctlsrv_clients(const struct espgw_ctlsrv *srv)
+{
+	return srv->n_clients;
+}
