@@ -291,6 +291,20 @@ show_workers(const struct espgw_gw *gw, struct espgw_json *j)
 	espgw_json_raw(j, "]", 1);
 }
 
+/* The control socket's own counters (lib/ctlsrv: ESPGW_CTLSRV_COUNTERS). */
+static void
+show_ctl(const struct espgw_gw *gw, struct espgw_json *j)
+{
+	const struct espgw_ctlsrv_stats *st = espgw_ctlsrv_stats(gw->ctlsrv);
+
+	espgw_json_raw(j, ",\"ctl\":{", 8);
+	espgw_json_ku64(j, "clients", espgw_ctlsrv_clients(gw->ctlsrv));
+#define X(n, d) espgw_json_ku64(j, #n, st->n);
+	ESPGW_CTLSRV_COUNTERS(X)
+#undef X
+	espgw_json_raw(j, "}", 1);
+}
+
 int
 espgw_ctl_show(void *arg, const char *kind, const char *name, struct espgw_json *j,
 		struct espgw_err *err)
@@ -313,10 +327,12 @@ espgw_ctl_show(void *arg, const char *kind, const char *name, struct espgw_json 
 		return show_stats(gw, j, err);
 	else if (strcmp(kind, "workers") == 0)
 		show_workers(gw, j);
+	else if (strcmp(kind, "ctl") == 0 && gw->ctlsrv != NULL)
+		show_ctl(gw, j);
 	else
 		return show_fail(err,
 				"unknown show '%.16s' (expected "
-				"sa|sp|route|neighbor|port|stats|workers)",
+				"sa|sp|route|neighbor|port|stats|workers|ctl)",
 				kind);
 	return 0;
 }

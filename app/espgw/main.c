@@ -126,8 +126,13 @@ ctl_start(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix,
 
 	gw->store.retire_slots = true;
 	gw->ctlsrv = espgw_ctl_open(gw, a->ctl_socket, prefix, a->ctl_group, &none, err);
-	if (gw->ctlsrv == NULL && !none)
+	if (gw->ctlsrv != NULL || none)
+		return 0;
+	if (a->ctl_socket != NULL)
 		return -1;
+	/* Not asked for by name (e.g. no right to /run/espgw): run without one. */
+	RTE_LOG(WARNING, USER1, "no control socket: %s\n", err->msg);
+	err->msg[0] = '\0';
 	return 0;
 }
 

@@ -12,7 +12,9 @@
 void
 ctl_reply_ok(struct espgw_ctlsrv *srv)
 {
-	espgw_json_raw(&srv->reply, "{\"ok\":true}\n", 12);
+	static const char ok[] = "{\"ok\":true}\n";
+
+	espgw_json_raw(&srv->reply, ok, sizeof(ok) - 1);
 }
 
 void
@@ -64,7 +66,9 @@ static void
 monitor(struct espgw_ctlsrv *srv, struct ctl_client *c)
 {
 	c->monitor = true;
-	espgw_json_raw(&srv->reply, "{\"ok\":true,\"monitor\":true}\n", 28);
+	static const char ack[] = "{\"ok\":true,\"monitor\":true}\n";
+
+	espgw_json_raw(&srv->reply, ack, sizeof(ack) - 1);
 }
 
 static bool
