@@ -43,9 +43,15 @@ ctl_allowed(void *arg, const struct espgw_req *req, struct espgw_err *err)
 }
 
 static int
-ctl_sync(void *arg, struct espgw_err *err)
+ctl_prepare(void *arg, struct espgw_err *err)
 {
-	return espgw_gw_sync(arg, err);
+	return espgw_gw_prepare(arg, err);
+}
+
+static int
+ctl_publish(void *arg, struct espgw_err *err)
+{
+	return espgw_gw_publish(arg, err);
 }
 
 /* Workers zero their own counters at their next loop; the ports' are reset here. */
@@ -80,7 +86,8 @@ espgw_ctl_open(struct espgw_gw *gw, const char *path, const char *prefix, const 
 {
 	static const struct espgw_ctlsrv_ops ops = {
 			.allowed = ctl_allowed,
-			.sync = ctl_sync,
+			.prepare = ctl_prepare,
+			.publish = ctl_publish,
 			.show = espgw_ctl_show,
 			.stats_clear = ctl_stats_clear,
 			.lock = ctl_lock,

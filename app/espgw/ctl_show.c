@@ -70,6 +70,16 @@ sa_transform(struct espgw_json *j, const struct espgw_sa_conf *sa)
 	espgw_json_kstr(j, "transform", buf);
 }
 
+static const char *
+sa_state(const struct espgw_gw *gw, const struct espgw_sa_conf *sa)
+{
+	if (sa->declared)
+		return "declared";
+	if (espgw_sad_live(&gw->sad, sa->slot) && gw->sad.sa[sa->slot].state == ESPGW_SA_EXPIRED)
+		return "expired";
+	return "installed";
+}
+
 static void
 sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_json *j)
 {
@@ -78,7 +88,7 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	espgw_json_raw(j, "{", 1);
 	espgw_json_kstr(j, "name", sa->name);
 	espgw_json_kstr(j, "dir", dir_name(sa->dir));
-	espgw_json_kstr(j, "state", sa->declared ? "declared" : "installed");
+	espgw_json_kstr(j, "state", sa_state(gw, sa));
 	espgw_json_ku64(j, "spi", sa->spi);
 	kip(j, "local", &sa->local);
 	kip(j, "remote", &sa->remote);
@@ -88,6 +98,9 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	espgw_json_ku64(j, "packets", c.pkts);
 	espgw_json_ku64(j, "bytes", c.bytes);
 	espgw_json_ku64(j, "errors", c.errors);
+	espgw_json_ku64(j, "idle_s",
+			sa->declared ? 0
+				     : espgw_gw_sa_idle_ms(gw, sa->slot, espgw_gw_now_ms()) / 1000);
 	espgw_json_raw(j, "}", 1);
 }
 

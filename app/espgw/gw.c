@@ -131,6 +131,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->quit = &gw->quit;
 	w->ctl = gw->ctl;
 	w->inject = w->idx == 0 ? gw->inject : NULL;
+	w->acquire = gw->acquire;
 	w->qsv = gw->qsv;
 	w->burst = gw->store.global.burst ? gw->store.global.burst : 32;
 	w->txq = (uint16_t)w->idx;
@@ -162,7 +163,9 @@ sa_tables_alloc(struct espgw_gw *gw, struct espgw_err *err)
 	gw->sa_mtu = rte_malloc("espgw_sa_mtu", (cap + 1) * sizeof(*gw->sa_mtu), 0);
 	gw->sa_mss = rte_zmalloc("espgw_sa_mss", (cap + 1) * sizeof(*gw->sa_mss), 0);
 	gw->slot_queued = rte_zmalloc("espgw_slot_queued", cap + 1, 0);
-	if (gw->sa_mtu == NULL || gw->sa_mss == NULL || gw->slot_queued == NULL) {
+	gw->slot_ev = rte_zmalloc("espgw_slot_ev", cap + 1, 0);
+	if (gw->sa_mtu == NULL || gw->sa_mss == NULL || gw->slot_queued == NULL ||
+			gw->slot_ev == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory for per-SA MTUs");
 		return -1;
 	}
@@ -245,6 +248,25 @@ host_create(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/* Lifetimes run from now for the SAs of the config; workers ask for declared ones. */
+static int
+watch_setup(struct espgw_gw *gw, struct espgw_err *err)
+{
+	uint64_t now = espgw_gw_now_ms();
+	uint32_t i;
+
+	gw->acquire = rte_ring_create_elem("espgw_acquire", sizeof(struct espgw_acquire),
+			ESPGW_ACQUIRE_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (gw->acquire == NULL || espgw_gw_watch_create(gw) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for the SA watch");
+		return -1;
+	}
+	for (i = 0; i < gw->sad.n; i++)
+		if (espgw_sad_live(&gw->sad, i))
+			espgw_gw_watch_start(gw, i, now);
+	return 0;
+}
+
 static int
 tables_build(struct espgw_gw *gw, struct espgw_err *err)
 {
@@ -266,7 +288,7 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->tab[0].ports = &gw->ports;
 	espgw_input_build(&gw->input, &gw->store, &gw->ports);
 	gw->tab[0].input = &gw->input;
-	if (sa_tables_alloc(gw, err) < 0)
+	if (sa_tables_alloc(gw, err) < 0 || watch_setup(gw, err) < 0)
 		return -1;
 	espgw_gw_sa_tables(gw);
 	gw->tab[0].sa_mtu = gw->sa_mtu;
@@ -341,8 +363,8 @@ espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
+uint64_t
+espgw_gw_now_ms(void)
 {
 	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
 }
@@ -356,12 +378,14 @@ espgw_gw_ctl_poll(struct espgw_gw *gw)
 	if (gw->ctl == NULL || gw->host == NULL)
 		return 0;
 	while ((n = rte_ring_dequeue_burst(gw->ctl, (void **)m, RTE_DIM(m), NULL)) != 0) {
-		espgw_host_input(gw->host, m, n, now_ms());
+		espgw_host_input(gw->host, m, n, espgw_gw_now_ms());
 		total += n;
 	}
-	espgw_host_timer(gw->host, now_ms());
+	espgw_host_timer(gw->host, espgw_gw_now_ms());
 	if (gw->n_retiring != 0)
-		espgw_gw_retire_poll(gw, now_ms());
+		espgw_gw_retire_poll(gw, espgw_gw_now_ms());
+	espgw_gw_watch_poll(gw, espgw_gw_now_ms());
+	espgw_gw_acquire_poll(gw, espgw_gw_now_ms());
 	return total;
 }
 
@@ -432,6 +456,11 @@ espgw_gw_teardown(struct espgw_gw *gw)
 	rte_free(gw->sa_mtu);
 	rte_free(gw->sa_mss);
 	rte_free(gw->slot_queued);
+	rte_free(gw->slot_ev);
+	rte_free(gw->watch);
+	gw->watch = NULL;
+	rte_ring_free(gw->acquire);
+	gw->acquire = NULL;
 	free(gw->retiring);
 	gw->retiring = NULL;
 	gw->n_retiring = gw->cap_retiring = 0;

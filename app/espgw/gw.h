@@ -44,10 +44,15 @@ struct espgw_gw {
 	/* SAs taken out of service, freed once no worker can hold them (publish.c). */
 	struct espgw_retiring *retiring;
 	uint8_t *slot_queued; /* [max-sa]: 1 while the slot's SA waits in retiring */
+	uint8_t *slot_ev;     /* [max-sa]: events to send once published (publish.c) */
 	unsigned int n_retiring, cap_retiring;
-	uint64_t publications;	     /* versions published since start */
-	uint32_t clear_req;	     /* "stats clear" requests: workers zero their counters */
-	struct espgw_ctlsrv *ctlsrv; /* the control socket; NULL without one */
+	uint64_t publications;	      /* versions published since start */
+	uint32_t clear_req;	      /* "stats clear" requests: workers zero their counters */
+	struct espgw_ctlsrv *ctlsrv;  /* the control socket; NULL without one */
+	struct espgw_sa_watch *watch; /* [max-sa]: lifetimes, last use, acquires (sa_watch.c) */
+	uint64_t watch_ms, watch_idle_ms;
+	struct rte_ring *acquire; /* workers' struct espgw_acquire requests */
+	uint64_t acquires;	  /* acquire events raised */
 	struct rte_ring *ctl;
 	struct rte_ring *inject;  /* control path -> worker 0's outbound path */
 	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
@@ -64,19 +69,31 @@ struct espgw_gw {
 };
 
 /*
- * Live changes (publish.c). After the store changed (SAs, policies): bring
- * every installed SA into service, take deleted ones out, rebuild the SPDs
- * and publish them with the per-SA tables as one version; returns once every
- * worker has left the old version. On failure nothing was published and
- * the caller rolls the store back, then calls it again to match.
+ * Live changes (publish.c), in two steps. prepare, after each transaction
+ * applied to the store: deleted SAs stop being found by SPI, new ones come
+ * into service in their slots (not yet named by any published policy). On
+ * failure the caller rolls the store back and calls prepare again, which
+ * brings back what it had taken out. publish, once for a batch of
+ * transactions: the SPDs rebuilt and published with the per-SA tables as one
+ * version, returning once every worker left the old one; on failure nothing
+ * changed for the workers (the caller tries again).
  */
-int espgw_gw_sync(struct espgw_gw *gw, struct espgw_err *err);
+int espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err);
+int espgw_gw_publish(struct espgw_gw *gw, struct espgw_err *err);
 /* Free the SAs retired long enough ago (keys wiped, slots back to the store). */
 void espgw_gw_retire_poll(struct espgw_gw *gw, uint64_t now_ms);
 /* For the first version (gw.c) and every later one (publish.c). */
 struct espgw_reasm_peers *espgw_gw_reasm_peers(const struct espgw_store *s);
 void espgw_gw_sa_tables(struct espgw_gw *gw);
 const uint16_t *espgw_gw_mss_table(const struct espgw_gw *gw);
+
+/* sa_watch.c: lifetimes, sequence numbers, last use, acquire requests. */
+int espgw_gw_watch_create(struct espgw_gw *gw);
+void espgw_gw_watch_start(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms);
+void espgw_gw_watch_poll(struct espgw_gw *gw, uint64_t now_ms);
+void espgw_gw_acquire_poll(struct espgw_gw *gw, uint64_t now_ms);
+uint64_t espgw_gw_sa_idle_ms(const struct espgw_gw *gw, uint32_t slot, uint64_t now_ms);
+uint64_t espgw_gw_now_ms(void);
 
 /* Build every module from gw->store (loaded by the caller). */
 int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);

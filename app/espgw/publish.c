@@ -29,6 +29,8 @@
 #include "espgw_tel_gate.h"
 #include "gw.h"
 
+#define EV_ADDED     1 /* slot_ev: announce once published */
+#define EV_DELETED   2
 #define RETIRE_MS    3000 /* above FRAGSTATE_MS (gw.c): a first fragment's verdict names a slot */
 #define TCP_IP4_HDRS 40	  /* IPv4 + TCP headers without options: MSS = MTU - 40 */
 #define TCP_IP6_HDRS 60	  /* IPv6 + TCP */
@@ -95,6 +97,12 @@ sa_tables_fill(struct espgw_gw *gw, uint32_t slot)
 {
 	const struct espgw_sa_rt *sa = &gw->sad.sa[slot];
 
+	if (sa->state == ESPGW_SA_DECLARED) { /* nothing is ever sent through it */
+		gw->sa_mtu[slot] = UINT16_MAX;
+		gw->sa_mss[slot] = 0;
+		return;
+	}
+
 	gw->sa_mtu[slot] = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
 	gw->sa_mss[slot] = sa_mss_of(gw, sa);
 	if (gw->sa_mtu[slot] != UINT16_MAX)
@@ -156,26 +164,6 @@ sa_log(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, const char *wh
 		RTE_LOG(INFO, USER1, "sa %s %s (slot %u)\n", sa->name, what, sa->slot);
 }
 
-/* Step 1: every installed SA of the store that has no runtime yet gets one. */
-static int
-sas_add(struct espgw_gw *gw, struct espgw_err *err)
-{
-	const struct espgw_sa_conf *sa;
-	unsigned int i;
-
-	for (i = 0; i < gw->store.n_sas; i++) {
-		sa = &gw->store.sas[i];
-		if (sa->declared || espgw_sad_live(&gw->sad, sa->slot))
-			continue;
-		if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
-			return -1;
-		sa_tables_fill(gw, sa->slot);
-		sa_log(gw, sa, "in service");
-		sa_event(gw, "sa-added", sa->name);
-	}
-	return 0;
-}
-
 static bool
 slot_in_store(const struct espgw_store *s, uint32_t slot)
 {
@@ -200,34 +188,96 @@ retire_push(struct espgw_gw *gw, uint32_t slot, uint64_t at_ms)
 	return 0;
 }
 
+/* A rollback brought the SA back before it was freed: it is found again, not retired. */
+static int
+retire_cancel(struct espgw_gw *gw, uint32_t slot, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (espgw_sad_sa_relink(&gw->sad, slot, err) != 0)
+		return -1;
+	for (i = 0; i < gw->n_retiring && gw->retiring[i].slot != slot; i++)
+		;
+	if (i < gw->n_retiring)
+		gw->retiring[i] = gw->retiring[--gw->n_retiring];
+	gw->slot_queued[slot] = 0;
+	gw->slot_ev[slot] &= (uint8_t)~EV_DELETED;
+	return 0;
+}
+
 /*
- * Step 2: SAs the store no longer has (deleted, or added by a transaction
- * that was rolled back) stop being found. Their slots stay the data path's
- * until freed: RETIRING in the store, also where a rollback had set them
- * free. The time to free them is set after the publication.
+ * Step 1: SAs the store no longer has (deleted, or added by a transaction
+ * that is being rolled back) stop being found. Their slots stay the data
+ * path's until freed: RETIRING in the store, also where a rollback set them
+ * free. Undone by retire_cancel until then; freed RETIRE_MS after the
+ * publication that dropped them.
  */
-static unsigned int
+static void
 sas_unlink(struct espgw_gw *gw)
 {
-	unsigned int n = 0;
 	uint32_t i;
 
 	for (i = 0; i < gw->sad.n; i++) {
 		if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) ||
 				gw->slot_queued[i])
 			continue;
-		espgw_sad_sa_unlink(&gw->sad, i);
-		gw->store.slot[i] = ESPGW_SLOT_RETIRING;
 		if (retire_push(gw, i, UINT64_MAX) < 0) {
 			RTE_LOG(ERR, USER1, "slot %u: no memory to queue its release\n", i);
 			continue; /* found again by the next pass */
 		}
+		espgw_sad_sa_unlink(&gw->sad, i);
+		gw->store.slot[i] = ESPGW_SLOT_RETIRING;
 		gw->slot_queued[i] = 1;
+		/* Announced only if it was: an SA added and dropped in one batch was never. */
+		if (gw->slot_ev[i] & EV_ADDED)
+			gw->slot_ev[i] = 0;
+		else if (gw->sad.sa[i].state != ESPGW_SA_DECLARED)
+			gw->slot_ev[i] |= EV_DELETED;
 		RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
-		sa_event(gw, "sa-deleted", gw->sad.conf[i].name);
-		n++;
 	}
-	return n;
+}
+
+/*
+ * Step 2: every SA of the store has a runtime in its slot: a new one, or
+ * the one a rollback brought back (unlinked in step 1, not yet freed).
+ */
+static int
+sas_add(struct espgw_gw *gw, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa;
+	unsigned int i;
+
+	for (i = 0; i < gw->store.n_sas; i++) {
+		sa = &gw->store.sas[i];
+		if (espgw_sad_live(&gw->sad, sa->slot)) {
+			if (gw->slot_queued[sa->slot] && retire_cancel(gw, sa->slot, err) != 0)
+				return -1;
+			continue;
+		}
+		if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
+			return -1;
+		sa_tables_fill(gw, sa->slot);
+		espgw_gw_watch_start(gw, sa->slot, espgw_gw_now_ms());
+		sa_log(gw, sa, sa->declared ? "declared" : "in service");
+		if (!sa->declared) /* a declaration is no SA: no event */
+			gw->slot_ev[sa->slot] |= EV_ADDED;
+	}
+	return 0;
+}
+
+/* The events of a publication, once it is done: what the workers now use. */
+static void
+events_flush(struct espgw_gw *gw)
+{
+	uint32_t i;
+
+	for (i = 0; i < gw->sad.n; i++) {
+		if (gw->slot_ev[i] & EV_ADDED)
+			sa_event(gw, "sa-added", gw->sad.conf[i].name);
+		if (gw->slot_ev[i] & EV_DELETED)
+			sa_event(gw, "sa-deleted", gw->sad.conf[i].name);
+		gw->slot_ev[i] = 0;
+	}
 }
 
 /* Step 5's clock starts once the workers left the version that named them. */
@@ -259,7 +309,8 @@ espgw_gw_retire_poll(struct espgw_gw *gw, uint64_t now_ms)
 
 	for (i = 0; i < gw->n_retiring; i++) {
 		slot = gw->retiring[i].slot;
-		if (gw->retiring[i].at_ms > now_ms) {
+		/* Only what the store gave up (a rollback cancels through retire_cancel). */
+		if (gw->retiring[i].at_ms > now_ms || gw->store.slot[slot] != ESPGW_SLOT_RETIRING) {
 			gw->retiring[k++] = gw->retiring[i];
 			continue;
 		}
@@ -329,28 +380,24 @@ publish(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
+int
+espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err)
 {
-	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
+	if ((gw->store.changed & ESPGW_CHG_SA) == 0)
+		return 0;
+	sas_unlink(gw); /* first: a rekey may reuse the deleted SA's SPI */
+	return sas_add(gw, err);
 }
 
 int
-espgw_gw_sync(struct espgw_gw *gw, struct espgw_err *err)
+espgw_gw_publish(struct espgw_gw *gw, struct espgw_err *err)
 {
-	unsigned int changed = gw->store.changed;
-	int rc = 0;
-
-	if ((changed & (ESPGW_CHG_SA | ESPGW_CHG_SP)) == 0)
+	if ((gw->store.changed & (ESPGW_CHG_SA | ESPGW_CHG_SP)) == 0)
 		return 0;
-	if (sas_add(gw, err) < 0)
-		rc = -1;
-	sas_unlink(gw);
-	if (rc == 0 && publish(gw, err) < 0)
-		rc = -1;
-	if (rc == 0) {
-		retire_arm(gw, now_ms());
-		gw->store.changed = 0;
-	}
-	return rc;
+	if (publish(gw, err) < 0)
+		return -1;
+	retire_arm(gw, espgw_gw_now_ms());
+	events_flush(gw);
+	gw->store.changed = 0;
+	return 0;
 }

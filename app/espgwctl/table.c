@@ -71,7 +71,15 @@ struct table {
 	size_t *width;
 };
 
-static void
+/*
+ * espgw's objects have a couple of dozen keys: a reply with more columns,
+ * or more cells than a terminal could show, is no table of espgw's (a
+ * hostile server would otherwise make us quadratic in time and memory).
+ */
+#define TABLE_COLS_MAX	64
+#define TABLE_CELLS_MAX (4u << 20)
+
+static int
 add_columns(struct table *t, const struct json *row)
 {
 	size_t i, c;
@@ -81,9 +89,12 @@ add_columns(struct table *t, const struct json *row)
 			;
 		if (c < t->n_cols)
 			continue;
+		if (t->n_cols == TABLE_COLS_MAX)
+			return -1;
 		t->cols = ctl_realloc(t->cols, (t->n_cols + 1) * sizeof(*t->cols));
 		t->cols[t->n_cols++] = row->keys[i];
 	}
+	return 0;
 }
 
 static void
@@ -123,11 +134,12 @@ print_table(FILE *out, const struct json *rows)
 	size_t r;
 
 	for (r = 0; r < rows->n; r++) {
-		if (rows->items[r].type != JSON_OBJECT) {
+		/* Protocol version 1: lists hold flat objects. */
+		if (rows->items[r].type != JSON_OBJECT || add_columns(&t, &rows->items[r]) < 0 ||
+				(t.n_cols != 0 && rows->n > TABLE_CELLS_MAX / t.n_cols)) {
 			free(t.cols);
-			return -1; /* protocol version 1: lists hold flat objects */
+			return -1;
 		}
-		add_columns(&t, &rows->items[r]);
 	}
 	fill_cells(&t, rows);
 	print_row(out, &t, t.cols);

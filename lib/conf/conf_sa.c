@@ -337,18 +337,73 @@ sa_need(uint64_t seen, struct espgw_err *err)
 	return 0;
 }
 
+/* "time N", "bytes N" or "packets N" of one lifetime; 0 is "no limit" and refused. */
+static int
+life_limit(const char *what, const char *val, struct espgw_lifetime *l, struct espgw_err *err)
+{
+	uint64_t *to = strcmp(what, "time") == 0      ? &l->time
+		       : strcmp(what, "bytes") == 0   ? &l->bytes
+		       : strcmp(what, "packets") == 0 ? &l->packets
+						      : NULL;
+
+	if (to == NULL)
+		return 0;
+	if (val == NULL)
+		return espgw_conf_fail(err, "missing value for lifetime %s", what);
+	return espgw_conf_u64(what, val, 1, UINT64_MAX, to, err) < 0 ? -1 : 2;
+}
+
+/*
+ * "lifetime soft|hard (time SECONDS | bytes N | packets N)...": taken out of
+ * argv (the rest goes to the option table). Returns the words left, or -1.
+ */
+static int
+lifetimes(int argc, char *const argv[], char *rest[], struct espgw_sa_conf *sa,
+		struct espgw_err *err)
+{
+	static const char *const kinds[] = {"soft", "hard", NULL};
+	int i = 0, n = 0, k, used;
+
+	while (i < argc) {
+		if (strcmp(argv[i], "lifetime") != 0) {
+			rest[n++] = argv[i++];
+			continue;
+		}
+		if (i + 1 >= argc || espgw_conf_word("lifetime", argv[i + 1], kinds, &k, err) < 0)
+			return espgw_conf_fail(err, "usage: lifetime soft|hard [time SECONDS] "
+						    "[bytes N] [packets N]");
+		for (i += 2, used = 0; i < argc; i += 2, used++) {
+			int r = life_limit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &sa->life[k],
+					err);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+		}
+		if (used == 0)
+			return espgw_conf_fail(
+					err, "lifetime %s needs time, bytes or packets", kinds[k]);
+	}
+	return n;
+}
+
 int
 espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
 {
+	char *rest[ESPGW_CONF_ARGS_MAX];
 	uint64_t seen;
+	int n;
 
 	espgw_req_init(req, ESPGW_REQ_SA_ADD);
 	if (argc < 1)
 		return espgw_conf_fail(err, "sa add needs a name");
 	if (espgw_conf_name("SA", argv[0], req->sa.name, err) < 0)
 		return -1;
-	if (espgw_conf_opts("sa add", sa_opts, ESPGW_CONF_NOPTS(sa_opts), argc - 1, argv + 1,
-			    &req->sa, &seen, err) < 0)
+	n = lifetimes(argc - 1, argv + 1, rest, &req->sa, err);
+	if (n < 0)
+		return -1;
+	if (espgw_conf_opts("sa add", sa_opts, ESPGW_CONF_NOPTS(sa_opts), n, rest, &req->sa, &seen,
+			    err) < 0)
 		return -1;
 	if (sa_need(seen, err) < 0)
 		return -1;

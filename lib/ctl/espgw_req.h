@@ -44,6 +44,14 @@ struct espgw_port_conf {
 
 enum espgw_sa_mode { ESPGW_SA_TUNNEL };
 
+enum { ESPGW_LIFE_SOFT, ESPGW_LIFE_HARD };
+
+struct espgw_lifetime {
+	uint64_t time; /* seconds */
+	uint64_t bytes;
+	uint64_t packets;
+};
+
 /* How an outer-header field is derived from the inner packet (RFC 4301 5.1.2.1). */
 enum espgw_hdr_copy { ESPGW_HDR_COPY, ESPGW_HDR_SET, ESPGW_HDR_CLEAR };
 
@@ -116,15 +124,20 @@ struct espgw_sa_conf {
 	 */
 	bool declared;
 	/*
+	 * RFC 4301 4.4.2.1 lifetimes, [ESPGW_LIFE_SOFT] and [ESPGW_LIFE_HARD]:
+	 * seconds since the SA was installed, bytes and packets through it;
+	 * 0 = no limit. Soft raises one "expire soft" event; hard takes the SA
+	 * out of service (its traffic drops as sa_expired) with "expire hard".
+	 */
+	struct espgw_lifetime life[2];
+	/*
 	 * Set by the store: the SA's runtime slot (index of its runtime object
-	 * and of its counters), ESPGW_SLOT_NONE while declared. A slot is never
-	 * reused before the data path let go of it (espgw_store_slot_release).
+	 * and of its counters), declared or installed. A slot is never reused
+	 * before the data path let go of it (espgw_store_slot_release).
 	 */
 	uint32_t slot;
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
-
-#define ESPGW_SLOT_NONE UINT32_MAX
 
 enum espgw_sp_action { ESPGW_SP_PROTECT, ESPGW_SP_BYPASS, ESPGW_SP_DISCARD };
 

@@ -208,8 +208,7 @@ espgw_store_slots_fix(struct espgw_store *s, uint32_t min)
 	uint8_t *slot;
 
 	for (i = 0; i < s->n_sas; i++)
-		if (!s->sas[i].declared)
-			used = MAX_U32(used, s->sas[i].slot + 1);
+		used = MAX_U32(used, s->sas[i].slot + 1);
 	if (cap == 0)
 		cap = used * 2 > min ? used * 2 : min;
 	if (cap > ESPGW_MAX_SA_MAX)

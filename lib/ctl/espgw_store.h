@@ -34,6 +34,7 @@
 #define ESPGW_MSS_MAX		  (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
 #define ESPGW_MAX_SA_DEFAULT	  1024
 #define ESPGW_MAX_SA_MAX	  (1u << 22)
+#define ESPGW_SP_MAX		  (1u << 20) /* policies, both directions */
 
 /*
  * A failure: a human sentence without location. Validation errors get their

@@ -303,9 +303,28 @@ slot_alloc(struct espgw_store *s)
 	return slot_alloc(s);
 }
 
-/* What the SA is once installed: its slot taken, its inner family kept from a declaration. */
+/* RFC 4301 4.4.2.1: the soft lifetime must come before the hard one. */
 static int
-sa_install(struct espgw_store *s, struct espgw_sa_conf *sa, struct espgw_err *err)
+sa_check_life(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const struct espgw_lifetime *s = &c->life[ESPGW_LIFE_SOFT], *h = &c->life[ESPGW_LIFE_HARD];
+
+	if ((s->time && h->time && s->time >= h->time) ||
+			(s->bytes && h->bytes && s->bytes >= h->bytes) ||
+			(s->packets && h->packets && s->packets >= h->packets))
+		return espgw_store_fail(err, "SA %s: each soft lifetime must be below the hard one",
+				c->name);
+	return 0;
+}
+
+/*
+ * A new slot for sa, declared or installed alike: the data path keeps a
+ * runtime object there (a declared SA's tells the workers to drop and ask
+ * for the SA). A slot never changes meaning under the workers: an SA that
+ * is installed over its declaration, or declared again, gets a fresh one.
+ */
+static int
+slot_take(struct espgw_store *s, struct espgw_sa_conf *sa, struct espgw_err *err)
 {
 	int slot = slot_alloc(s);
 
@@ -316,10 +335,21 @@ sa_install(struct espgw_store *s, struct espgw_sa_conf *sa, struct espgw_err *er
 				s->slot_cap);
 	s->n_slot_allocs++;
 	sa->slot = (uint32_t)slot;
-	sa->declared = false;
 	if (espgw_store_slot_set(s, sa->slot, ESPGW_SLOT_USED) < 0)
 		return espgw_store_nomem(err);
 	return 0;
+}
+
+/*
+ * The SA's slot goes: free at once when nothing runs on it, else retiring
+ * until the data path released it (keys are wiped there, after every worker
+ * let go of the SA).
+ */
+static int
+slot_drop(struct espgw_store *s, uint32_t slot)
+{
+	return espgw_store_slot_set(
+			s, slot, s->retire_slots ? ESPGW_SLOT_RETIRING : ESPGW_SLOT_FREE);
 }
 
 int
@@ -330,11 +360,13 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
-			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0)
+			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0 ||
+			sa_check_life(c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;
-	if (sa_install(s, &sa, err) < 0)
+	sa.declared = false;
+	if (slot_take(s, &sa, err) < 0 || (i >= 0 && slot_drop(s, s->sas[i].slot) < 0))
 		return -1;
 	if (i >= 0)
 		return espgw_store_arr_set(s, ESPGW_ARR_SAS, (unsigned int)i, &sa) < 0
@@ -343,6 +375,17 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (espgw_store_arr_insert(s, ESPGW_ARR_SAS, s->n_sas, &sa) < 0)
 		return espgw_store_nomem(err);
 	return 0;
+}
+
+/* A declaration named like c (dir and inner family as given). */
+static void
+decl_fill(struct espgw_sa_conf *sa, const char *name, enum espgw_dir dir, uint8_t family)
+{
+	memset(sa, 0, sizeof(*sa));
+	memcpy(sa->name, name, sizeof(sa->name));
+	sa->dir = dir;
+	sa->declared = true;
+	sa->inner_family = family;
 }
 
 int
@@ -356,11 +399,9 @@ espgw_store_sa_declare(struct espgw_store *s, const struct espgw_sa_decl *c, str
 		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
 	if (espgw_store_sa(s, c->name) != NULL)
 		return espgw_store_fail(err, "SA %s already exists", c->name);
-	memset(&sa, 0, sizeof(sa));
-	memcpy(sa.name, c->name, sizeof(sa.name));
-	sa.dir = c->dir;
-	sa.declared = true;
-	sa.slot = ESPGW_SLOT_NONE;
+	decl_fill(&sa, c->name, c->dir, 0);
+	if (slot_take(s, &sa, err) < 0)
+		return -1;
 	if (espgw_store_arr_insert(s, ESPGW_ARR_SAS, s->n_sas, &sa) < 0)
 		return espgw_store_nomem(err);
 	return 0;
@@ -377,32 +418,15 @@ sa_used(const struct espgw_store *s, const char *name)
 	return false;
 }
 
-/*
- * The SA's slot goes: free at once when nothing runs on it, else retiring
- * until the data path released it (keys are wiped there, after every worker
- * let go of the SA).
- */
-static int
-slot_drop(struct espgw_store *s, uint32_t slot)
-{
-	return espgw_store_slot_set(
-			s, slot, s->retire_slots ? ESPGW_SLOT_RETIRING : ESPGW_SLOT_FREE);
-}
-
-/* A declaration in place of the SA: its policies stay and drop (fail closed). */
+/* A declaration in place of the SA (in a new slot): its policies stay and drop. */
 static int
 sa_undeclare(struct espgw_store *s, unsigned int i, struct espgw_err *err)
 {
-	struct espgw_sa_decl d = {.dir = s->sas[i].dir};
 	struct espgw_sa_conf sa;
 
-	memcpy(d.name, s->sas[i].name, sizeof(d.name));
-	memset(&sa, 0, sizeof(sa));
-	memcpy(sa.name, d.name, sizeof(sa.name));
-	sa.dir = d.dir;
-	sa.declared = true;
-	sa.slot = ESPGW_SLOT_NONE;
-	sa.inner_family = s->sas[i].inner_family;
+	decl_fill(&sa, s->sas[i].name, s->sas[i].dir, s->sas[i].inner_family);
+	if (slot_take(s, &sa, err) < 0)
+		return -1;
 	if (espgw_store_arr_set(s, ESPGW_ARR_SAS, i, &sa) < 0)
 		return espgw_store_nomem(err);
 	return 0;
@@ -412,21 +436,20 @@ int
 espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err)
 {
 	int i = espgw_store_sa_index(s, name);
-	uint32_t slot;
+	bool used;
 
 	if (i < 0)
 		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, name);
-	slot = s->sas[i].slot;
-	if (slot != ESPGW_SLOT_NONE && slot_drop(s, slot) < 0)
+	used = sa_used(s, name);
+	if (used && s->sas[i].declared)
+		return espgw_store_fail(err,
+				"SA %s is declared for a policy: delete the policy first",
+				s->sas[i].name);
+	if (slot_drop(s, s->sas[i].slot) < 0)
 		return espgw_store_nomem(err);
 	/* A policy still protects with it: it becomes a declaration, the policy drops. */
-	if (sa_used(s, name) && !s->sas[i].declared)
+	if (used)
 		return sa_undeclare(s, (unsigned int)i, err);
-	if (sa_used(s, name))
-		return espgw_store_fail(err,
-				"SA %s is declared for a policy: delete the policy "
-				"first",
-				s->sas[i].name);
 	if (espgw_store_arr_remove(s, ESPGW_ARR_SAS, (unsigned int)i) < 0)
 		return espgw_store_nomem(err);
 	return 0;

@@ -176,6 +176,8 @@ espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct 
 {
 	struct espgw_sp_conf sp = *c;
 
+	if (s->n_sps >= ESPGW_SP_MAX)
+		return espgw_store_fail(err, "too many policies (max %u)", ESPGW_SP_MAX);
 	if (sp_family(&sp, err) < 0 || sp_check_selectors(&sp, err) < 0 ||
 			sp_check_name(s, &sp, err) < 0 || sp_check_action(s, &sp, err) < 0 ||
 			sp_check_unique(s, &sp, err) < 0)

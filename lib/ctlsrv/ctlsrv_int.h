@@ -20,6 +20,8 @@ struct ctl_client {
 	size_t in_len;
 	struct espgw_json out; /* replies and events not yet written */
 	size_t out_off;	       /* bytes of out already written */
+	/* out from here on waits for the publication of a change (SIZE_MAX: none). */
+	size_t held_from;
 	struct espgw_req *txn; /* queued commands (they may hold keys: wiped) */
 	unsigned int n_txn, cap_txn;
 };
@@ -35,6 +37,11 @@ struct espgw_ctlsrv {
 	struct ctl_client *client[ESPGW_CTL_CLIENTS_MAX];
 	unsigned int n_clients;
 	struct espgw_json reply; /* the reply being built */
+	bool changed;		 /* the request just answered changed the store */
+	bool dirty;		 /* changes not yet published */
+	unsigned int budget;	 /* requests this poll may still answer */
+	unsigned int next;	 /* the client served first in the next poll (fairness) */
+	unsigned int queued;	 /* commands in all open transactions */
 	struct espgw_ctlsrv_stats st;
 };
 
@@ -59,6 +66,6 @@ void ctl_txn_abort(struct espgw_ctlsrv *srv, struct ctl_client *c);
 /* A single command outside a transaction: a transaction of one. */
 void ctl_txn_apply_one(struct espgw_ctlsrv *srv, const struct espgw_req *req);
 /* The queued commands wiped and freed. */
-void ctl_txn_clear(struct ctl_client *c);
+void ctl_txn_clear(struct espgw_ctlsrv *srv, struct ctl_client *c);
 
 #endif

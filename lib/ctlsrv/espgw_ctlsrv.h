@@ -6,7 +6,10 @@
  * Requests are parsed and checked by exactly the code of "espgw --check"
  * (lib/conf, the store); a transaction (begin ... commit) is applied to the
  * store as a whole or not at all, then the gateway brings the data path in
- * line (ops->sync). Pure C: no DPDK, so that it is unit-tested without EAL.
+ * line (ops->prepare), and all changes of one poll reach the workers in one
+ * publication (ops->publish): a change's reply, and every reply after it on
+ * that connection, is sent once the change is in the data path. Pure C: no
+ * DPDK, so that it is unit-tested without EAL.
  *
  * Protocol version 1:
  *   hello                       {"ok":true,"api":1,"version":"espgw X.Y.Z"}
@@ -33,6 +36,8 @@
 #define ESPGW_CTL_CLIENTS_MAX 64	 /* connections at once */
 #define ESPGW_CTL_OUT_MAX     (1u << 20) /* unsent reply bytes before a client is dropped */
 #define ESPGW_CTL_TXN_MAX     100000	 /* commands in one transaction */
+#define ESPGW_CTL_QUEUED_MAX  200000	 /* commands queued in all open transactions */
+#define ESPGW_CTL_POLL_REQ    4096	 /* requests answered per poll (then the rest waits) */
 
 /* What the gateway does for the server. arg is ops->arg. */
 struct espgw_ctlsrv_ops {
@@ -40,10 +45,17 @@ struct espgw_ctlsrv_ops {
 	/* May this request change a running gateway? 0, or -1 with err. */
 	int (*allowed)(void *arg, const struct espgw_req *req, struct espgw_err *err);
 	/*
-	 * The store changed: make the data path match it. 0, or -1 with err:
-	 * the server rolls the store back and calls sync again.
+	 * A transaction was applied to the store: bring the SAs in line (new
+	 * ones into service, deleted ones out). 0, or -1 with err: the server
+	 * rolls the transaction back and calls prepare again.
 	 */
-	int (*sync)(void *arg, struct espgw_err *err);
+	int (*prepare)(void *arg, struct espgw_err *err);
+	/*
+	 * Once per poll after changes: publish them to the workers as one
+	 * version. 0, or -1 with err: the server tries again at the next poll
+	 * (the workers keep the old version meanwhile).
+	 */
+	int (*publish)(void *arg, struct espgw_err *err);
 	/* Append ,"KIND":... to j for "show KIND [NAME]"; 0, or -1 with err. */
 	int (*show)(void *arg, const char *kind, const char *name, struct espgw_json *j,
 			struct espgw_err *err);
@@ -70,7 +82,9 @@ struct espgw_ctlsrv_conf {
 	X(errors, "requests refused with an error")                                     \
 	X(bad_bytes, "requests with NUL or other control bytes")                        \
 	X(commits, "changes applied (single commands and transactions)")                \
-	X(rollbacks, "transactions rolled back")
+	X(rollbacks, "transactions rolled back")                                        \
+	X(publications, "versions published to the workers")                            \
+	X(publish_failed, "publications that failed (tried again at the next poll)")
 
 struct espgw_ctlsrv_stats {
 #define X(n, d) uint64_t n;

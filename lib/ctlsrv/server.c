@@ -44,7 +44,7 @@ client_free(struct espgw_ctlsrv *srv, unsigned int i)
 	struct ctl_client *c = srv->client[i];
 
 	close(c->fd);
-	ctl_txn_clear(c);
+	ctl_txn_clear(srv, c);
 	explicit_bzero(c->in, sizeof(c->in)); /* a half-read "sa add" holds a key */
 	espgw_json_fini(&c->out);
 	free(c);
@@ -97,6 +97,7 @@ client_add(struct espgw_ctlsrv *srv, int fd)
 		return;
 	}
 	c->fd = fd;
+	c->held_from = SIZE_MAX;
 	espgw_json_init(&c->out);
 	srv->client[srv->n_clients++] = c;
 	srv->st.accepted++;
@@ -138,10 +139,15 @@ line_handle(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line, size_t l
 	if (len > 0 && line[len - 1] == '\r')
 		line[--len] = '\0';
 	espgw_json_reset(&srv->reply);
+	srv->changed = false;
 	ctl_request(srv, c, line);
 	explicit_bzero(line, len); /* "sa add ... key ..." */
+	/* A change is answered once published; what follows waits behind it. */
+	if (srv->changed && c->held_from == SIZE_MAX)
+		c->held_from = c->out.len;
 	client_queue(srv, c, srv->reply.buf, srv->reply.len);
 	srv->st.requests++;
+	srv->budget--;
 }
 
 static void
@@ -156,14 +162,18 @@ too_long(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	c->in_len = 0;
 }
 
-/* Take the complete lines out of c->in; keep the rest for the next read. */
+/*
+ * Answer the complete lines in c->in while the poll's budget lasts; keep the
+ * rest (and unanswered lines) for later.
+ */
 static void
 lines_take(struct espgw_ctlsrv *srv, struct ctl_client *c)
 {
 	size_t start = 0, len;
 	char *nl;
 
-	while (!c->closing && (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
+	while (!c->closing && srv->budget > 0 &&
+			(nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
 		*nl = '\0';
 		len = (size_t)(nl - (c->in + start));
 		line_handle(srv, c, c->in + start, len);
@@ -172,7 +182,7 @@ lines_take(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
 	explicit_bzero(c->in + c->in_len, sizeof(c->in) - c->in_len);
-	if (!c->closing && c->in_len == sizeof(c->in))
+	if (!c->closing && c->in_len == sizeof(c->in) && memchr(c->in, '\n', c->in_len) == NULL)
 		too_long(srv, c);
 }
 
@@ -183,7 +193,8 @@ client_read(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	size_t total = 0;
 	ssize_t n;
 
-	while (!c->closing && total < READ_SLICE) {
+	lines_take(srv, c); /* what an earlier poll left unanswered */
+	while (!c->closing && srv->budget > 0 && total < READ_SLICE && c->in_len < sizeof(c->in)) {
 		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
 		if (n == 0)
 			return false;
@@ -200,17 +211,20 @@ client_read(struct espgw_ctlsrv *srv, struct ctl_client *c)
 static bool
 client_write(struct ctl_client *c)
 {
+	size_t end = c->held_from < c->out.len ? c->held_from : c->out.len;
 	ssize_t n;
 
-	while (c->out_off < c->out.len) {
-		n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
+	while (c->out_off < end) {
+		n = send(c->fd, c->out.buf + c->out_off, end - c->out_off,
 				MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 		c->out_off += (size_t)n;
 	}
-	c->out_off = 0;
-	espgw_json_reset(&c->out);
+	if (c->out_off == c->out.len) {
+		c->out_off = 0;
+		espgw_json_reset(&c->out);
+	}
 	return true;
 }
 
@@ -226,18 +240,58 @@ client_serve(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	return alive;
 }
 
+/*
+ * The poll's changes reach the workers in one publication; then the replies
+ * held behind them go out. A failed publication is tried again next poll.
+ */
+static void
+publish(struct espgw_ctlsrv *srv)
+{
+	struct espgw_err err = {{0}};
+	unsigned int i;
+
+	if (!srv->dirty)
+		return;
+	srv->ops.lock(srv->ops.arg);
+	if (srv->ops.publish(srv->ops.arg, &err) < 0) {
+		srv->ops.unlock(srv->ops.arg);
+		srv->st.publish_failed++;
+		fprintf(stderr, "espgw: control: publication failed: %s\n", err.msg);
+		return;
+	}
+	srv->ops.unlock(srv->ops.arg);
+	srv->dirty = false;
+	srv->st.publications++;
+	for (i = 0; i < srv->n_clients; i++)
+		srv->client[i]->held_from = SIZE_MAX;
+}
+
+static void
+serve_all(struct espgw_ctlsrv *srv, bool read)
+{
+	unsigned int i, k, n = srv->n_clients;
+	struct ctl_client *c;
+
+	/* From a different client each poll: one busy client cannot take the budget. */
+	for (k = 0; k < n && srv->n_clients != 0; k++) {
+		i = (srv->next + k) % srv->n_clients;
+		c = srv->client[i];
+		if ((read ? client_serve(srv, c) : client_write(c)) || !read)
+			continue;
+		client_free(srv, i); /* the last one moves to i */
+	}
+	if (srv->n_clients != 0)
+		srv->next = (srv->next + 1) % srv->n_clients;
+}
+
 void
 espgw_ctlsrv_poll(struct espgw_ctlsrv *srv)
 {
-	unsigned int i = 0;
-
+	srv->budget = ESPGW_CTL_POLL_REQ;
 	accept_some(srv);
-	while (i < srv->n_clients) {
-		if (client_serve(srv, srv->client[i]))
-			i++;
-		else
-			client_free(srv, i); /* the last one moves to i */
-	}
+	serve_all(srv, true);
+	publish(srv);
+	serve_all(srv, false); /* the replies the publication released */
 }
 
 void

@@ -49,6 +49,29 @@ group_resolve(struct espgw_ctlsrv *srv, const char *name, struct espgw_err *err)
 	return 0;
 }
 
+/*
+ * Somebody who may write to the directory could swap the socket for a link
+ * between its creation and its chown: the directory must be ours (or
+ * root's), a real directory, and writable by nobody else.
+ */
+static int
+dir_check(const char *dir, struct espgw_err *err)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0)
+		return fail(err, "cannot stat its directory", dir);
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+			(st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+				"control socket directory %s must be a directory of root (or "
+				"espgw's user) that group and others cannot write",
+				dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* The socket's directory: created 0750 (root and the control group) when missing. */
 static int
 dir_make(const struct espgw_ctlsrv *srv, struct espgw_err *err)
@@ -63,7 +86,7 @@ dir_make(const struct espgw_ctlsrv *srv, struct espgw_err *err)
 	*slash = '\0';
 	if (mkdir(dir, 0750) != 0) {
 		if (errno == EEXIST)
-			return 0;
+			return dir_check(dir, err);
 		return fail(err, "cannot create its directory", dir);
 	}
 	if (srv->has_group && chown(dir, (uid_t)-1, srv->gid) != 0)
@@ -96,14 +119,19 @@ stale_remove(const struct sockaddr_un *sa, struct espgw_err *err)
 static int
 bind_listen(struct espgw_ctlsrv *srv, const struct sockaddr_un *sa, struct espgw_err *err)
 {
+	mode_t old;
+	int rc;
+
 	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0)
 		return fail(err, "socket", srv->path);
-	if (bind(srv->fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
+	/* Created 0660 at once: no moment where others may connect. */
+	old = umask(0117);
+	rc = bind(srv->fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc != 0)
 		return fail(err, "bind", srv->path);
-	if (chmod(srv->path, 0660) != 0)
-		return fail(err, "chmod 0660", srv->path);
-	if (srv->has_group && chown(srv->path, (uid_t)-1, srv->gid) != 0)
+	if (srv->has_group && lchown(srv->path, (uid_t)-1, srv->gid) != 0)
 		return fail(err, "cannot give it to the control group", srv->path);
 	if (listen(srv->fd, LISTEN_BACKLOG) != 0)
 		return fail(err, "listen", srv->path);

@@ -4,10 +4,11 @@
  * applied), "commit" applies them in order to the store under its undo log
  * (lib/ctl store_journal.c). The first failure rolls the store back to where
  * the transaction started and names the command; success hands the changed
- * store to the gateway (ops->sync), which publishes it to the workers as one
- * version. If that fails, the store is rolled back and synced again, so the
- * data path and the store never disagree. Loading the config file at start
- * is a transaction too (every command or nothing started).
+ * store to the gateway (ops->prepare: SAs in and out of service). If that
+ * fails, the store is rolled back and prepared again, so the data path and
+ * the store never disagree. The server publishes the changes of a poll
+ * together (server.c). Loading the config file at start is all or nothing
+ * too (any error: nothing started).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,9 @@ static const char *const req_names[] = {
 };
 
 void
-ctl_txn_clear(struct ctl_client *c)
+ctl_txn_clear(struct espgw_ctlsrv *srv, struct ctl_client *c)
 {
+	srv->queued -= c->n_txn;
 	if (c->txn != NULL) {
 		explicit_bzero(c->txn, c->cap_txn * sizeof(*c->txn));
 		free(c->txn);
@@ -81,9 +83,13 @@ ctl_txn_queue(struct espgw_ctlsrv *srv, struct ctl_client *c, const struct espgw
 {
 	if (c->n_txn == ESPGW_CTL_TXN_MAX)
 		return ctl_reply_error(srv, "transaction too long (100000 commands)");
+	if (srv->queued == ESPGW_CTL_QUEUED_MAX)
+		return ctl_reply_error(srv, "too many commands queued in open transactions "
+					    "(200000): commit or abort");
 	if (!txn_room(c))
 		return ctl_reply_error(srv, "out of memory");
 	c->txn[c->n_txn++] = *req;
+	srv->queued++;
 	espgw_json_fmt(&srv->reply, "{\"ok\":true,\"queued\":%u}\n", c->n_txn);
 }
 
@@ -100,16 +106,17 @@ apply_all(struct espgw_ctlsrv *srv, const struct espgw_req *q, unsigned int n,
 	return 0;
 }
 
-/* The store back to mark, and the data path back in line with it. */
+/* The store back to mark, and the data path's SAs back in line with it. */
 static void
 undo(struct espgw_ctlsrv *srv, unsigned int mark)
 {
 	struct espgw_err err2;
 
 	espgw_store_rollback(srv->store, mark);
-	if (srv->ops.sync(srv->ops.arg, &err2) < 0)
+	if (srv->ops.prepare(srv->ops.arg, &err2) < 0)
 		fprintf(stderr, "espgw: control: after a rollback: %s\n", err2.msg);
 	srv->st.rollbacks++;
+	srv->dirty = true; /* what the failed try took in or out is released by a publication */
 }
 
 /*
@@ -136,9 +143,11 @@ txn_run(struct espgw_ctlsrv *srv, const struct espgw_req *q, unsigned int n, str
 					msg);
 		}
 		rc = -1;
-	} else if (srv->ops.sync(srv->ops.arg, err) < 0) {
+	} else if (srv->ops.prepare(srv->ops.arg, err) < 0) {
 		undo(srv, mark);
 		rc = -1;
+	} else {
+		srv->changed = srv->dirty = true;
 	}
 	espgw_store_commit(srv->store);
 	srv->ops.unlock(srv->ops.arg);
@@ -159,7 +168,7 @@ ctl_txn_commit(struct espgw_ctlsrv *srv, struct ctl_client *c)
 		srv->st.commits++;
 		espgw_json_fmt(&srv->reply, "{\"ok\":true,\"applied\":%u}\n", n);
 	}
-	ctl_txn_clear(c);
+	ctl_txn_clear(srv, c);
 }
 
 void
@@ -167,7 +176,7 @@ ctl_txn_abort(struct espgw_ctlsrv *srv, struct ctl_client *c)
 {
 	if (!c->in_txn)
 		return ctl_reply_error(srv, "no transaction is open");
-	ctl_txn_clear(c);
+	ctl_txn_clear(srv, c);
 	ctl_reply_ok(srv);
 }
 

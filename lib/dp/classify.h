@@ -48,8 +48,6 @@ classify_drop(uint32_t res)
 		return ESPGW_DROP_FRAG_NO_FIRST;
 	case CLASSIFY_MISMATCH:
 		return ESPGW_DROP_POLICY_MISMATCH;
-	case ESPGW_SPD_NO_SA:
-		return ESPGW_DROP_NO_SA_YET;
 	default:
 		return ESPGW_DROP_NO_POLICY;
 	}

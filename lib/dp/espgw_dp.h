@@ -53,6 +53,20 @@ struct espgw_tables {
 	const struct espgw_reasm_peers *reasm_peers; /* whose outer fragments are taken */
 };
 
+/*
+ * A worker's request for a declared SA (lib/dp/acquire.c): the SA's slot and
+ * the selectors of the packet that needs it. Ring elements (rte_ring_elem).
+ */
+struct espgw_acquire {
+	uint32_t slot;
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+	uint16_t sport, dport; /* host order; ICMP: type and code */
+	uint8_t src[16], dst[16];
+	uint8_t pad[4];
+};
+#define ESPGW_ACQUIRE_RING 1024
+
 struct espgw_rxq {
 	struct rte_ether_addr mac; /* the port's: frames for other stations are dropped */
 	uint16_t port_id;
@@ -75,7 +89,7 @@ struct espgw_txbuf {
  *   rx + created = tx + drops + to_ctl + absorbed + pending
  * and per worker: rx + created + handed_in = tx + drops + to_ctl + absorbed +
  * pending + handed_out, with that worker's reassembly table as its pending.
- * The counters up to HANDED_IN are the worker's own (w->dp); the REASM_* ones
+ * The counters up to ACQUIRE_LOST are the worker's own (w->dp); the REASM_* ones
  * are kept by its reassembly table.
  */
 #define ESPGW_DP_COUNTER_LIST(X)                                                                  \
@@ -88,6 +102,8 @@ struct espgw_txbuf {
 	X(HANDED_IN, "handed_in",                                                                 \
 			"ESP packets taken from other workers (processed, or at shutdown "        \
 			"dropped)")                                                               \
+	X(ACQUIRE_LOST, "acquire_lost",                                                           \
+			"requests for a declared SA lost (the control path's ring was full)")     \
 	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")             \
 	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                  \
 	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                   \
@@ -139,6 +155,7 @@ struct espgw_worker {
 	uint32_t clear_seen;
 	const volatile bool *quit; /* set by the control loop on SIGINT/SIGTERM */
 	struct rte_ring *ctl;	   /* packets for the control path (ARP, ICMP to us, ...) */
+	struct rte_ring *acquire;  /* struct espgw_acquire for the control path (MP) */
 	struct rte_ring *inject;   /* worker 0: the control path's packets for the outbound path */
 	struct espgw_reasm *reasm; /* outer ESP fragments addressed to the gateway */
 	struct espgw_fragstate *frags; /* first fragments' verdicts (RFC 4301 7.3) */

@@ -38,10 +38,7 @@ decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 static enum espgw_drop
 transit_verdict(uint32_t res)
 {
-	/* A protect rule whose SA is not installed still says: only through an SA. */
-	if (CLASSIFY_IS_PROTECT(res) || res == ESPGW_SPD_NO_SA)
-		return ESPGW_DROP_POLICY_MISMATCH;
-	return classify_drop(res);
+	return CLASSIFY_IS_PROTECT(res) ? ESPGW_DROP_POLICY_MISMATCH : classify_drop(res);
 }
 
 /* Let in by the inbound SPD, then out again through the outbound one when it leaves by WAN. */

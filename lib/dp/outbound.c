@@ -77,11 +77,31 @@ fragment(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t s
  * refused with that MTU (RFC 4301 8.2, RFC 1191, RFC 8201), DF clear is
  * fragmented.
  */
+/*
+ * The policy's SA is not in service: declared (the policy is a trap, RFC
+ * 4301 4.4.1: the packet asks the key manager for the SA, at most once a
+ * second per SA, and is dropped) or expired. Never sent.
+ */
+static void
+sa_unusable(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_sa_rt *rt)
+{
+	if (rt->state == ESPGW_SA_EXPIRED) {
+		drop(w, m, ESPGW_DROP_SA_EXPIRED);
+		return;
+	}
+	stage_acquire(w, m, rt);
+	drop(w, m, ESPGW_DROP_NO_SA_YET);
+}
+
 static void
 protect_one(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa)
 {
 	uint16_t mtu = w->t->sa_mtu[sa];
 
+	if (unlikely(w->t->sad->sa[sa].state != ESPGW_SA_LIVE)) {
+		sa_unusable(w, m, &w->t->sad->sa[sa]);
+		return;
+	}
 	if (pkt_ttl_expired(m, m->l2_len)) {
 		stage_ttl_expired(w, m, STAGE_NO_SA);
 		return;

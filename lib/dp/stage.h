@@ -51,6 +51,9 @@ bool stage_local_ok(struct espgw_worker *w, struct rte_mbuf *m);
 /* ARP, or addressed to the gateway (checked by stage_local_ok first). */
 void stage_to_ctl(struct espgw_worker *w, struct rte_mbuf *m);
 
+/* A packet for a declared SA asks the control path for the SA (acquire.c). */
+void stage_acquire(struct espgw_worker *w, const struct rte_mbuf *m, const struct espgw_sa_rt *rt);
+
 #define STAGE_NO_SA UINT32_MAX
 /*
  * TTL / hop limit expired: counted as a ttl_exceeded drop (and an error of sa

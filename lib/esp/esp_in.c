@@ -151,6 +151,9 @@ inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *s
 	for (i = 0; i < n; i++) {
 		if (sa[i] == NULL) {
 			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_NO_SA);
+		} else if (unlikely(sa[i]->state != ESPGW_SA_LIVE)) {
+			/* Out of service (hard lifetime, RFC 4301 4.4.2.1) until deleted. */
+			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_SA_EXPIRED);
 		} else if (!inb_len_ok(sa[i], m[i])) {
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 		} else {

@@ -32,6 +32,13 @@ struct espgw_sa_rt {
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
 	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
 	uint8_t outer_tos;	     /* outbound: the template's TOS / traffic class */
+	/*
+	 * enum espgw_sa_state: workers use an SA only while LIVE. A declared
+	 * SA's slot has no transform (its traffic drops as no_sa_yet and asks
+	 * for the SA: acquire); an expired one drops as sa_expired. Written by
+	 * the control path, read by workers (a byte: never torn).
+	 */
+	uint8_t state;
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
@@ -46,6 +53,7 @@ struct espgw_sa_rt {
 	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
 	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
 			uint8_t inner_df);
+	uint64_t acquire_tsc; /* declared: when a worker last asked for the SA (rate limit) */
 	const struct espgw_sa_conf *conf; /* cold */
 	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here */
 	uint32_t ipsec_sa_size;
@@ -58,6 +66,8 @@ struct espgw_sa_rt {
  * so workers index them without a lookup and without a lock. The control
  * path (one thread) adds and removes; workers only read.
  */
+enum espgw_sa_state { ESPGW_SA_LIVE, ESPGW_SA_DECLARED, ESPGW_SA_EXPIRED };
+
 struct espgw_sad {
 	struct espgw_sa_rt *sa;	    /* [cap] runtime objects */
 	struct espgw_sa_conf *conf; /* [cap] each live SA's configuration (rt->conf) */
@@ -88,6 +98,8 @@ int espgw_sad_build(struct espgw_sad *sad, const struct espgw_store *s, struct e
 int espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *sa, struct espgw_err *err);
 /* Inbound: no new packet finds the SA by SPI (workers may still hold it). */
 void espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot);
+/* Undo espgw_sad_sa_unlink (a rolled-back deletion); 0, or -1 with err. */
+int espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err);
 /* Once no worker can hold it: session destroyed, keys wiped, slot empty. */
 void espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot);
 static inline bool

@@ -111,6 +111,19 @@ owner_next(struct espgw_sad *sad)
 	return (uint16_t)(sad->next_owner++ % sad->n_workers);
 }
 
+/* A declared SA's slot: what the workers need to drop its traffic and ask for it. */
+static int
+declared_add(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_sa_conf *c)
+{
+	rt->idx = c->slot;
+	rt->conf = c;
+	rt->dir = c->dir;
+	rt->state = ESPGW_SA_DECLARED;
+	sad->live[c->slot] = 1;
+	sad->n = RTE_MAX(sad->n, c->slot + 1);
+	return 0;
+}
+
 int
 espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -126,11 +139,13 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 		snprintf(err->msg, sizeof(err->msg), "sa %s: slot %u is not free", c->name, slot);
 		return -1;
 	}
-	if (espgw_crypto_sa_check(sad->crypto, sad->store, c, err) != 0)
-		return -1;
 	rt = &sad->sa[slot];
 	memset(rt, 0, sizeof(*rt));
 	sad->conf[slot] = *c;
+	if (c->declared)
+		return declared_add(sad, rt, &sad->conf[slot]);
+	if (espgw_crypto_sa_check(sad->crypto, sad->store, c, err) != 0)
+		return -1;
 	if (espgw_sa_rt_init(rt, &sad->conf[slot], &p, err) != 0 ||
 			(rt->dir == ESPGW_DIR_IN && in_sa_link(sad, rt, err) != 0)) {
 		espgw_sa_rt_fini(rt);
@@ -150,11 +165,22 @@ espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot)
 	union rte_ipsec_sad_key k;
 	const struct espgw_sa_conf *sa;
 
-	if (!espgw_sad_live(sad, slot) || sad->sa[slot].dir != ESPGW_DIR_IN)
+	if (!espgw_sad_live(sad, slot) || sad->sa[slot].dir != ESPGW_DIR_IN ||
+			sad->sa[slot].state == ESPGW_SA_DECLARED)
 		return;
 	sa = sad->sa[slot].conf;
 	sa_key(sa, &k);
 	rte_ipsec_sad_del(sad->in, &k, sa_key_type(sa));
+}
+
+int
+espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
+{
+	struct espgw_sa_rt *rt = &sad->sa[slot];
+
+	if (!espgw_sad_live(sad, slot) || rt->dir != ESPGW_DIR_IN || rt->state == ESPGW_SA_DECLARED)
+		return 0;
+	return in_sa_link(sad, rt, err);
 }
 
 void
@@ -187,8 +213,6 @@ sas_add(struct espgw_sad *sad, const struct espgw_store *s, struct espgw_err *er
 	unsigned int i;
 
 	for (i = 0; i < s->n_sas; i++) {
-		if (s->sas[i].declared)
-			continue;
 		if (espgw_sad_sa_add(sad, &s->sas[i], err) != 0) {
 			err->line = s->sas[i].line;
 			return -1;

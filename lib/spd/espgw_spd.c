@@ -132,7 +132,7 @@ sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t 
 		err_set(err, "protect policy names no SA of its direction: ", sp->sa);
 		return -1;
 	}
-	*res = s->sas[i].declared ? ESPGW_SPD_NO_SA : s->sas[i].slot + 1;
+	*res = s->sas[i].slot + 1; /* declared too: the worker sees its state (espgw_sad.h) */
 	return 0;
 }
 

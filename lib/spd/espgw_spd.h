@@ -18,14 +18,14 @@
 
 /*
  * Classification results: 0 = no rule matched; protect = the SA's slot + 1
- * (espgw_sa_conf.slot); a protect rule whose SA is only declared: NO_SA.
- * Every special value is at or above ESPGW_SPD_NO_SA.
+ * (espgw_sa_conf.slot, declared SAs too). Every special value is at or
+ * above ESPGW_SPD_SPECIAL (slots stay below ESPGW_MAX_SA_MAX).
  */
 #define ESPGW_SPD_NO_MATCH	0u
-#define ESPGW_SPD_NO_SA		(UINT32_MAX - 16)
+#define ESPGW_SPD_SPECIAL	(UINT32_MAX - 16)
 #define ESPGW_SPD_DISCARD	(UINT32_MAX - 1)
 #define ESPGW_SPD_BYPASS	UINT32_MAX
-#define ESPGW_SPD_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < ESPGW_SPD_NO_SA)
+#define ESPGW_SPD_IS_PROTECT(r) ((r) != ESPGW_SPD_NO_MATCH && (r) < ESPGW_SPD_SPECIAL)
 #define ESPGW_SPD_SA_INDEX(r)	((r)-1)
 
 /*

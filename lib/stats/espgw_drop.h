@@ -16,6 +16,9 @@
 	X(NO_POLICY, "no_policy", "no SPD rule matched (RFC 4301 fail-closed)")                  \
 	X(SPD_DISCARD, "spd_discard", "a discard rule matched")                                  \
 	X(NO_SA, "no_sa", "protect rule without a usable SA, or unknown inbound SPI")            \
+	X(SA_EXPIRED, "sa_expired",                                                              \
+			"the SA reached its hard lifetime (time, bytes, packets: RFC 4301 "      \
+			"4.4.2.1) and is out of service until replaced")                         \
 	X(NO_SA_YET, "no_sa_yet",                                                                \
 			"outbound: the protect rule's SA is not installed (declared, deleted: "  \
 			"fail closed; raises acquire)")                                          \

@@ -200,6 +200,20 @@ class TestShow(CtlTest):
         self.serve({"show sa": {"ok": True, "sa": [1, 2]}})
         self.assertRun(self.ctl("show", "sa"), 1, err="espgwctl: malformed reply from espgw\n")
 
+    def test_hostile_table_is_malformed(self):
+        """Review finding: one row of 40,000 keys and 40,000 empty rows made the
+        table printer quadratic in time and allocate 1.6e9 cells. More than 64
+        columns (or 4 Mi cells) is no table of espgw's: refused at once."""
+        row = {"k%d" % i: 1 for i in range(40000)}
+        self.serve({"show sa": {"ok": True, "sa": [row] + [{}] * 39999}})
+        t0 = time.monotonic()
+        self.assertRun(self.ctl("show", "sa"), 1, err="espgwctl: malformed reply from espgw\n")
+        self.assertLess(time.monotonic() - t0, 5)
+
+    def test_64_columns_are_a_table(self):
+        self.serve({"show sa": {"ok": True, "sa": [{"c%d" % i: i for i in range(64)}]}})
+        self.assertEqual(self.ctl("show", "sa").returncode, 0)
+
 
 class TestConnection(CtlTest):
     def test_no_server(self):

@@ -155,3 +155,118 @@ def test_declared_sa_drops_until_installed(gw):
     out = gw.wan.drain(want=4)
     assert sorted(live.decrypt_all(out, [OUT3])) == list(range(10, 14))
     gw.stop()
+
+
+def events(mon, n, timeout=10, kinds=("expire", "acquire")):
+    """The next n events of those kinds on a monitor connection, with their
+    arrival times (sa-added and sa-deleted are skipped)."""
+    mon.s.settimeout(timeout)
+    out = []
+    while len(out) < n:
+        e = mon.line()
+        if e["event"] in kinds:
+            out.append((time.monotonic(), e))
+    return out
+
+
+class Collector(threading.Thread):
+    """Reads a monitor connection as events arrive: (time, event) of the kinds."""
+
+    def __init__(self, mon, kinds=("acquire",)):
+        super().__init__(daemon=True)
+        self.mon, self.kinds, self.got = mon, kinds, []
+        self.stop = False
+        mon.s.settimeout(0.2)
+
+    def run(self):
+        while not self.stop:
+            try:
+                e = self.mon.line()
+            except (OSError, EOFError):
+                continue
+            if e["event"] in self.kinds:
+                self.got.append((time.monotonic(), e))
+
+
+def test_lifetime_packets(gw):
+    """Soft at 10 packets, hard at 20: one event each, then the SA is out of
+    service (sa_expired) and nothing more leaves. Packets are 30 ms apart,
+    more than the control path's 10 ms lifetime check: the count is exact."""
+    mon = Ctl(gw.sock)
+    assert mon.request("monitor")["ok"]
+    gw.ctl.txn([OUT3.conf("out3", "out") + " lifetime soft packets 10 lifetime hard packets 20",
+                "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect out3"])
+    d0 = gw.drops()
+    send_lan(gw, range(30), gap=0.03)
+    out = gw.wan.drain(want=20)
+    assert sorted(live.decrypt_all(out, [OUT3])) == list(range(20))
+    got = [e for _, e in events(mon, 2)]
+    assert got == [{"event": "expire", "sa": "out3", "kind": "soft", "limit": "packets"},
+                   {"event": "expire", "sa": "out3", "kind": "hard", "limit": "packets"}], got
+    assert gw.drops_since(d0) == {"sa_expired": 10}, gw.drops_since(d0)
+    assert gw.ctl.ok("show sa out3")["sa"][0]["state"] == "expired"
+    # The key manager replaces it: the same policy works again.
+    gw.ctl.ok("sa del out3")
+    gw.ctl.ok(OUT4.conf("out3", "out"))
+    send_lan(gw, range(100, 103))
+    assert sorted(live.decrypt_all(gw.wan.drain(want=3), [OUT4])) == [100, 101, 102]
+    mon.close()
+    gw.stop()
+
+
+def test_lifetime_time_and_bytes(gw):
+    mon = Ctl(gw.sock)
+    assert mon.request("monitor")["ok"]
+    t0 = time.monotonic()
+    gw.ctl.txn([OUT3.conf("out3", "out") + " lifetime soft time 1 lifetime hard time 2",
+                OUT4.conf("out4", "out") + " lifetime hard bytes 1000",
+                "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect out3",
+                "sp add out src 10.1.0.0/24 dst 10.4.0.0/24 name p4out protect out4"])
+    for i in range(20):  # about 130 bytes each as counted: over 1000 at the 8th
+        gw.lan.send(live.lan_frame(i, dst="10.4.0.10"))
+        time.sleep(0.03)
+    got = events(mon, 3)
+    byname = {(e["sa"], e["kind"]): (t - t0, e["limit"]) for t, e in got}
+    assert byname[("out4", "hard")][1] == "bytes", got
+    assert byname[("out3", "soft")][1] == "time" and 0.9 < byname[("out3", "soft")][0] < 1.5
+    assert byname[("out3", "hard")][1] == "time" and 1.9 < byname[("out3", "hard")][0] < 2.5
+    n4 = len(live.decrypt_all(gw.wan.drain(), [OUT4]))
+    bytes_at_hard = gw.ctl.ok("show sa out4")["sa"][0]["bytes"]
+    assert bytes_at_hard >= 1000 and n4 < 20, (bytes_at_hard, n4)
+    mon.close()
+    gw.stop()
+
+
+def test_acquire_once_a_second(gw):
+    """A flood on a trap policy raises one acquire a second, naming the SA,
+    the policy and the packet's selectors; a second subscriber sees the same."""
+    mons = [Ctl(gw.sock), Ctl(gw.sock)]
+    for m in mons:
+        assert m.request("monitor")["ok"]
+    gw.ctl.txn(["sa declare out3 dir out",
+                "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect out3"])
+    cols = [Collector(m) for m in mons]
+    for c in cols:
+        c.start()
+    d0 = gw.drops()
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < 2.5:
+        gw.lan.send(live.lan_frame(n))
+        n += 1
+        time.sleep(0.001)
+    time.sleep(0.5)
+    seen = []
+    for c in cols:
+        c.stop = True
+        c.join()
+        times = [t for t, _ in c.got]
+        assert all(b - a > 0.9 for a, b in zip(times, times[1:])), times
+        seen.append([e for _, e in c.got])
+    for m in mons:
+        m.close()
+    want = {"event": "acquire", "sa": "out3", "policy": "p3out", "src": live.HOST,
+            "dst": live.REMOTE, "proto": 17, "sport": 4000, "dport": 5000}
+    assert seen[0] == seen[1] == [want] * 3, seen
+    assert gw.drops_since(d0) == {"no_sa_yet": n}, (gw.drops_since(d0), n)
+    gw.stop()
