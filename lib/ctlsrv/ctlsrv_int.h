@@ -42,6 +42,8 @@ struct espgw_ctlsrv {
 	unsigned int budget;	 /* requests this poll may still answer */
 	unsigned int next;	 /* the client served first in the next poll (fairness) */
 	unsigned int queued;	 /* commands in all open transactions */
+	struct ctl_spi_held *held; /* SPIs handed out by "sa alloc-spi" (spi.c) */
+	unsigned int n_held;
 	struct espgw_ctlsrv_stats st;
 };
 
@@ -57,6 +59,13 @@ void ctl_request(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line);
 /* Reply helpers: srv->reply gets one complete JSON line. */
 void ctl_reply_ok(struct espgw_ctlsrv *srv);
 void ctl_reply_error(struct espgw_ctlsrv *srv, const char *msg);
+
+/* spi.c: "sa alloc-spi [range N-M]". */
+struct ctl_spi_held {
+	uint32_t spi;
+	uint64_t until_ms;
+};
+void ctl_spi_alloc(struct espgw_ctlsrv *srv, int argc, char *argv[]);
 
 /* txn.c */
 void ctl_txn_begin(struct espgw_ctlsrv *srv, struct ctl_client *c);

@@ -98,6 +98,8 @@ verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 		ctl_reply_ok(srv);
 	} else if (is(argc, argv, "monitor", NULL))
 		monitor(srv, c);
+	else if (argc >= 2 && strcmp(argv[0], "sa") == 0 && strcmp(argv[1], "alloc-spi") == 0)
+		ctl_spi_alloc(srv, argc, argv);
 	else
 		return false;
 	return true;

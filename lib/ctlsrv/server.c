@@ -29,9 +29,16 @@ espgw_ctlsrv_create(const struct espgw_ctlsrv_conf *conf, struct espgw_store *st
 	}
 	srv->store = store;
 	srv->ops = *ops;
+	srv->held = calloc(65536, sizeof(*srv->held));
+	if (srv->held == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory for the control socket");
+		free(srv);
+		return NULL;
+	}
 	srv->version = conf->version;
 	espgw_json_init(&srv->reply);
 	if (ctl_socket_open(srv, conf, err) < 0) {
+		free(srv->held);
 		free(srv);
 		return NULL;
 	}
@@ -60,6 +67,7 @@ espgw_ctlsrv_free(struct espgw_ctlsrv *srv)
 		client_free(srv, 0);
 	ctl_socket_close(srv);
 	espgw_json_fini(&srv->reply);
+	free(srv->held);
 	free(srv);
 }
 

@@ -270,3 +270,17 @@ def test_acquire_once_a_second(gw):
     assert seen[0] == seen[1] == [want] * 3, seen
     assert gw.drops_since(d0) == {"no_sa_yet": n}, (gw.drops_since(d0), n)
     gw.stop()
+
+
+def test_alloc_spi(gw):
+    """Random, unused, held: three SPIs from a range of three, then none; an
+    SA installed with one keeps it taken after the hold ends."""
+    spis = [gw.ctl.ok("sa alloc-spi range 300-302")["spi"] for _ in range(3)]
+    assert sorted(spis) == [300, 301, 302], spis
+    assert gw.ctl.request("sa alloc-spi range 300-302") == {
+        "ok": False, "error": "no free SPI found in the range"}
+    assert gw.ctl.request("sa alloc-spi range 10-20")["error"].startswith("invalid range")
+    key = Key(spis[0], 0x60)
+    gw.ctl.ok(key.conf("inx", "in"))
+    assert 256 <= gw.ctl.ok("sa alloc-spi")["spi"] <= 0xFFFFFFFF
+    gw.stop()
