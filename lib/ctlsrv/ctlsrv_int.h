@@ -36,12 +36,12 @@ struct espgw_ctlsrv {
 	struct espgw_ctlsrv_ops ops;
 	struct ctl_client *client[ESPGW_CTL_CLIENTS_MAX];
 	unsigned int n_clients;
-	struct espgw_json reply; /* the reply being built */
-	bool changed;		 /* the request just answered changed the store */
-	bool dirty;		 /* changes not yet published */
-	unsigned int budget;	 /* requests this poll may still answer */
-	unsigned int next;	 /* the client served first in the next poll (fairness) */
-	unsigned int queued;	 /* commands in all open transactions */
+	struct espgw_json reply;   /* the reply being built */
+	bool changed;		   /* the request just answered changed the store */
+	bool dirty;		   /* changes not yet published */
+	unsigned int budget;	   /* requests this poll may still answer */
+	unsigned int next;	   /* the client served first in the next poll (fairness) */
+	unsigned int queued;	   /* commands in all open transactions */
 	struct ctl_spi_held *held; /* SPIs handed out by "sa alloc-spi" (spi.c) */
 	unsigned int n_held;
 	struct espgw_ctlsrv_stats st;
