@@ -23,9 +23,14 @@
 
 #include "gw.h"
 
-#define WATCH_MS      10   /* lifetimes of SAs that have them */
-#define IDLE_MS	      1000 /* last use and sequence numbers of every SA */
-#define ACQUIRE_MS    1000 /* at most one acquire event per SA in this time */
+#define WATCH_MS 10   /* lifetimes of SAs that have them */
+#define IDLE_MS	 1000 /* last use and sequence numbers of every SA */
+/*
+ * Workers ask at most once a second per SA (acquire_tsc, lib/dp/acquire.c);
+ * this only folds requests of workers that raced: a second, less the poll's
+ * jitter, or a request a second later could be lost between the two clocks.
+ */
+#define ACQUIRE_MS    900
 #define SEQ_SOFT_ROOM (UINT64_C(1) << 20)
 #define ACQUIRE_BURST 32
 #define FIRED_SOFT    1
