@@ -52,7 +52,6 @@ struct espgw_gw {
 	struct espgw_sa_watch *watch; /* [max-sa]: lifetimes, last use, acquires (sa_watch.c) */
 	uint64_t watch_ms, watch_idle_ms;
 	struct rte_ring *acquire; /* workers' struct espgw_acquire requests */
-	uint64_t acquires;	  /* acquire events raised */
 	struct rte_ring *ctl;
 	struct rte_ring *inject;  /* control path -> worker 0's outbound path */
 	struct espgw_host *host;  /* the control path: ARP, ND, ICMP, neighbor resolution */
@@ -94,6 +93,9 @@ void espgw_gw_watch_poll(struct espgw_gw *gw, uint64_t now_ms);
 void espgw_gw_acquire_poll(struct espgw_gw *gw, uint64_t now_ms);
 uint64_t espgw_gw_sa_idle_ms(const struct espgw_gw *gw, uint32_t slot, uint64_t now_ms);
 uint64_t espgw_gw_now_ms(void);
+/* To the control socket's monitors (none without a socket); kind, limit: expire only. */
+void espgw_gw_sa_event(struct espgw_gw *gw, const char *event, const char *sa, const char *kind,
+		const char *limit);
 
 /* Build every module from gw->store (loaded by the caller). */
 int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);

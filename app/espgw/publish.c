@@ -134,24 +134,6 @@ espgw_gw_mss_table(const struct espgw_gw *gw)
 	return NULL;
 }
 
-/* An event for the control socket's monitors: {"event":"sa-added","sa":NAME}. */
-static void
-sa_event(const struct espgw_gw *gw, const char *event, const char *name)
-{
-	struct espgw_json j;
-
-	if (gw->ctlsrv == NULL)
-		return;
-	espgw_json_init(&j);
-	espgw_json_raw(&j, "{", 1);
-	espgw_json_kstr(&j, "event", event);
-	espgw_json_kstr(&j, "sa", name);
-	espgw_json_raw(&j, "}", 1);
-	if (!j.failed)
-		espgw_ctlsrv_event(gw->ctlsrv, j.buf);
-	espgw_json_fini(&j);
-}
-
 static void
 sa_log(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, const char *what)
 {
@@ -273,9 +255,9 @@ events_flush(struct espgw_gw *gw)
 
 	for (i = 0; i < gw->sad.n; i++) {
 		if (gw->slot_ev[i] & EV_ADDED)
-			sa_event(gw, "sa-added", gw->sad.conf[i].name);
+			espgw_gw_sa_event(gw, "sa-added", gw->sad.conf[i].name, NULL, NULL);
 		if (gw->slot_ev[i] & EV_DELETED)
-			sa_event(gw, "sa-deleted", gw->sad.conf[i].name);
+			espgw_gw_sa_event(gw, "sa-deleted", gw->sad.conf[i].name, NULL, NULL);
 		gw->slot_ev[i] = 0;
 	}
 }

@@ -69,8 +69,20 @@ espgw_gw_watch_start(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 	w->limited = has_life(&c->life[ESPGW_LIFE_SOFT]) || has_life(&c->life[ESPGW_LIFE_HARD]);
 }
 
+/* An event object (closed here) to every monitor client, then freed. */
 static void
-event_expire(struct espgw_gw *gw, const char *sa, const char *kind, const char *limit)
+event_send(struct espgw_gw *gw, struct espgw_json *j)
+{
+	espgw_json_raw(j, "}", 1);
+	if (!j->failed)
+		espgw_ctlsrv_event(gw->ctlsrv, j->buf);
+	espgw_json_fini(j);
+}
+
+/* {"event":EVENT,"sa":NAME[,"kind":KIND,"limit":LIMIT]}: sa-added, sa-deleted, expire. */
+void
+espgw_gw_sa_event(struct espgw_gw *gw, const char *event, const char *sa, const char *kind,
+		const char *limit)
 {
 	struct espgw_json j;
 
@@ -78,14 +90,13 @@ event_expire(struct espgw_gw *gw, const char *sa, const char *kind, const char *
 		return;
 	espgw_json_init(&j);
 	espgw_json_raw(&j, "{", 1);
-	espgw_json_kstr(&j, "event", "expire");
+	espgw_json_kstr(&j, "event", event);
 	espgw_json_kstr(&j, "sa", sa);
-	espgw_json_kstr(&j, "kind", kind);
-	espgw_json_kstr(&j, "limit", limit);
-	espgw_json_raw(&j, "}", 1);
-	if (!j.failed)
-		espgw_ctlsrv_event(gw->ctlsrv, j.buf);
-	espgw_json_fini(&j);
+	if (kind != NULL) {
+		espgw_json_kstr(&j, "kind", kind);
+		espgw_json_kstr(&j, "limit", limit);
+	}
+	event_send(gw, &j);
 }
 
 /* The first limit of l the SA has reached, or NULL. */
@@ -109,7 +120,7 @@ sa_expire_hard(struct espgw_gw *gw, uint32_t slot, const char *limit)
 	__atomic_store_n(&rt->state, ESPGW_SA_EXPIRED, __ATOMIC_RELEASE);
 	RTE_LOG(NOTICE, USER1, "sa %s: hard lifetime (%s) reached: out of service\n",
 			rt->conf->name, limit);
-	event_expire(gw, rt->conf->name, "hard", limit);
+	espgw_gw_sa_event(gw, "expire", rt->conf->name, "hard", limit);
 }
 
 static void
@@ -123,7 +134,7 @@ life_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 	if (!(w->fired & FIRED_SOFT) &&
 			(lim = life_reached(&c->life[ESPGW_LIFE_SOFT], now_ms - w->added_ms, &n))) {
 		w->fired |= FIRED_SOFT;
-		event_expire(gw, c->name, "soft", lim);
+		espgw_gw_sa_event(gw, "expire", c->name, "soft", lim);
 	}
 	if (!(w->fired & FIRED_HARD) &&
 			(lim = life_reached(&c->life[ESPGW_LIFE_HARD], now_ms - w->added_ms, &n))) {
@@ -161,7 +172,7 @@ idle_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 		return;
 	if (sa_seq(gw, rt) >= end - SEQ_SOFT_ROOM) {
 		w->fired |= FIRED_SOFT;
-		event_expire(gw, rt->conf->name, "soft", "seq");
+		espgw_gw_sa_event(gw, "expire", rt->conf->name, "soft", "seq");
 	}
 }
 
@@ -231,10 +242,7 @@ event_acquire(struct espgw_gw *gw, const struct espgw_acquire *a)
 	espgw_json_ku64(&j, "proto", a->proto);
 	espgw_json_ku64(&j, "sport", a->sport);
 	espgw_json_ku64(&j, "dport", a->dport);
-	espgw_json_raw(&j, "}", 1);
-	if (!j.failed)
-		espgw_ctlsrv_event(gw->ctlsrv, j.buf);
-	espgw_json_fini(&j);
+	event_send(gw, &j);
 }
 
 void
@@ -256,7 +264,6 @@ espgw_gw_acquire_poll(struct espgw_gw *gw, uint64_t now_ms)
 				now_ms - gw->watch[slot].acquire_ms < ACQUIRE_MS)
 			continue;
 		gw->watch[slot].acquire_ms = now_ms;
-		gw->acquires++;
 		if (gw->ctlsrv != NULL)
 			event_acquire(gw, &a[i]);
 	}

@@ -233,3 +233,13 @@ class Gateway:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+# The tunnel most tests install: an outbound and an inbound SA to 10.3.0.0/24, named policies.
+OUT3, IN3 = Key(0x3001, 0x30), Key(0x4001, 0x40)
+
+
+def tunnel_conf(out_key=OUT3, in_key=IN3, out_name="out3", in_name="in3"):
+    return [out_key.conf(out_name, "out"), in_key.conf(in_name, "in"),
+            "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect %s" % out_name,
+            "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name p3in protect %s" % in_name]

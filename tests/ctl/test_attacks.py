@@ -15,30 +15,12 @@ Runs inside its own network namespace (netns_run.sh)."""
 import threading
 import time
 
-import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import ARP, Ether
 
 import live
-from live import Ctl, Gateway, Key
-
-OUT3, IN3 = Key(0x3001, 0x30), Key(0x4001, 0x40)
-
-
-def tunnel_conf():
-    return [OUT3.conf("out3", "out"), IN3.conf("in3", "in"),
-            "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect out3",
-            "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name p3in protect in3"]
-
-
-@pytest.fixture
-def gw():
-    g = Gateway()
-    try:
-        yield g
-    finally:
-        g.kill()
+from live import IN3, Ctl, Key, tunnel_conf
 
 
 def esp_seqs(frames):

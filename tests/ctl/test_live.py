@@ -10,29 +10,13 @@ every run. Runs inside its own network namespace (netns_run.sh)."""
 import threading
 import time
 
-import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
 import live
-from live import Ctl, Gateway, Key
+from live import IN3, OUT3, Ctl, Key, tunnel_conf
 
-OUT3, IN3, OUT4 = Key(0x3001, 0x30), Key(0x4001, 0x40), Key(0x3002, 0x50)
-
-
-def tunnel_conf(out_key=OUT3, in_key=IN3, out_name="out3", in_name="in3"):
-    return [out_key.conf(out_name, "out"), in_key.conf(in_name, "in"),
-            "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect %s" % out_name,
-            "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name p3in protect %s" % in_name]
-
-
-@pytest.fixture
-def gw():
-    g = Gateway()
-    try:
-        yield g
-    finally:
-        g.kill()
+OUT4 = Key(0x3002, 0x50)
 
 
 def send_lan(g, idx, gap=0.0):

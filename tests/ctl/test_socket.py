@@ -6,7 +6,6 @@ off and counted, and meanwhile the gateway keeps forwarding and answering
 the other clients. Runs inside its own network namespace (netns_run.sh)."""
 
 import os
-import socket
 import subprocess
 import time
 
