@@ -46,8 +46,9 @@ struct espgw_gw {
 	uint8_t *slot_queued; /* [max-sa]: 1 while the slot's SA waits in retiring */
 	uint8_t *slot_ev;     /* [max-sa]: events to send once published (publish.c) */
 	unsigned int n_retiring, cap_retiring;
-	uint64_t publications;	      /* versions published since start */
-	uint32_t clear_req;	      /* "stats clear" requests: workers zero their counters */
+	bool reconcile_all;    /* a slot could not be queued for release: look at all next time */
+	uint64_t publications; /* versions published since start */
+	uint32_t clear_req;    /* "stats clear" requests: workers zero their counters */
 	struct espgw_ctlsrv *ctlsrv;  /* the control socket; NULL without one */
 	struct espgw_sa_watch *watch; /* [max-sa]: lifetimes, last use, acquires (sa_watch.c) */
 	uint64_t watch_ms, watch_idle_ms;

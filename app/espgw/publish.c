@@ -195,28 +195,24 @@ retire_cancel(struct espgw_gw *gw, uint32_t slot, struct espgw_err *err)
  * publication that dropped them.
  */
 static void
-sas_unlink(struct espgw_gw *gw)
+sa_unlink(struct espgw_gw *gw, uint32_t i)
 {
-	uint32_t i;
-
-	for (i = 0; i < gw->sad.n; i++) {
-		if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) ||
-				gw->slot_queued[i])
-			continue;
-		if (retire_push(gw, i, UINT64_MAX) < 0) {
-			RTE_LOG(ERR, USER1, "slot %u: no memory to queue its release\n", i);
-			continue; /* found again by the next pass */
-		}
-		espgw_sad_sa_unlink(&gw->sad, i);
-		gw->store.slot[i] = ESPGW_SLOT_RETIRING;
-		gw->slot_queued[i] = 1;
-		/* Announced only if it was: an SA added and dropped in one batch was never. */
-		if (gw->slot_ev[i] & EV_ADDED)
-			gw->slot_ev[i] = 0;
-		else if (gw->sad.sa[i].state != ESPGW_SA_DECLARED)
-			gw->slot_ev[i] |= EV_DELETED;
-		RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
+	if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) || gw->slot_queued[i])
+		return;
+	if (retire_push(gw, i, UINT64_MAX) < 0) {
+		RTE_LOG(ERR, USER1, "slot %u: no memory to queue its release\n", i);
+		gw->reconcile_all = true; /* found again by the next full pass */
+		return;
 	}
+	espgw_sad_sa_unlink(&gw->sad, i);
+	gw->store.slot[i] = ESPGW_SLOT_RETIRING;
+	gw->slot_queued[i] = 1;
+	/* Announced only if it was: an SA added and dropped in one batch was never. */
+	if (gw->slot_ev[i] & EV_ADDED)
+		gw->slot_ev[i] = 0;
+	else if (gw->sad.sa[i].state != ESPGW_SA_DECLARED)
+		gw->slot_ev[i] |= EV_DELETED;
+	RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
 }
 
 /*
@@ -224,25 +220,56 @@ sas_unlink(struct espgw_gw *gw)
  * the one a rollback brought back (unlinked in step 1, not yet freed).
  */
 static int
-sas_add(struct espgw_gw *gw, struct espgw_err *err)
+sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
-	const struct espgw_sa_conf *sa;
+	if (espgw_sad_live(&gw->sad, sa->slot)) {
+		if (gw->slot_queued[sa->slot] && retire_cancel(gw, sa->slot, err) != 0)
+			return -1;
+		return 0;
+	}
+	if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
+		return -1;
+	sa_tables_fill(gw, sa->slot);
+	espgw_gw_watch_start(gw, sa->slot, espgw_gw_now_ms());
+	sa_log(gw, sa, sa->declared ? "declared" : "in service");
+	if (!sa->declared) /* a declaration is no SA: no event */
+		gw->slot_ev[sa->slot] |= EV_ADDED;
+	return 0;
+}
+
+/* Steps 1 and 2 over every slot: when the store could not list what changed. */
+static int
+sas_reconcile_all(struct espgw_gw *gw, struct espgw_err *err)
+{
 	unsigned int i;
 
-	for (i = 0; i < gw->store.n_sas; i++) {
-		sa = &gw->store.sas[i];
-		if (espgw_sad_live(&gw->sad, sa->slot)) {
-			if (gw->slot_queued[sa->slot] && retire_cancel(gw, sa->slot, err) != 0)
-				return -1;
-			continue;
-		}
-		if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
+	gw->reconcile_all = false;
+	for (i = 0; i < gw->sad.n; i++)
+		sa_unlink(gw, i);
+	for (i = 0; i < gw->store.n_sas; i++)
+		if (sa_add(gw, &gw->store.sas[i], err) != 0)
 			return -1;
-		sa_tables_fill(gw, sa->slot);
-		espgw_gw_watch_start(gw, sa->slot, espgw_gw_now_ms());
-		sa_log(gw, sa, sa->declared ? "declared" : "in service");
-		if (!sa->declared) /* a declaration is no SA: no event */
-			gw->slot_ev[sa->slot] |= EV_ADDED;
+	return 0;
+}
+
+/* Steps 1 and 2 over the slots the store says changed: O(changes), not O(SAs). */
+static int
+sas_reconcile(struct espgw_gw *gw, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa;
+	unsigned int n, i;
+	bool all;
+	const uint32_t *d = espgw_store_dirty(&gw->store, &n, &all);
+
+	if (all || gw->reconcile_all)
+		return sas_reconcile_all(gw, err);
+	for (i = 0; i < n; i++)
+		if (d[i] < gw->sad.n)
+			sa_unlink(gw, d[i]);
+	for (i = 0; i < n; i++) {
+		sa = espgw_store_sa_of_slot(&gw->store, d[i]);
+		if (sa != NULL && sa_add(gw, sa, err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -367,8 +394,11 @@ espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err)
 {
 	if ((gw->store.changed & ESPGW_CHG_SA) == 0)
 		return 0;
-	sas_unlink(gw); /* first: a rekey may reuse the deleted SA's SPI */
-	return sas_add(gw, err);
+	/* Unlinks first: a rekey may reuse the deleted SA's SPI. */
+	if (sas_reconcile(gw, err) != 0)
+		return -1;
+	espgw_store_dirty_clear(&gw->store);
+	return 0;
 }
 
 int

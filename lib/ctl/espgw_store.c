@@ -153,6 +153,8 @@ espgw_store_fini(struct espgw_store *s)
 	wipe_free(s->neighs, s->cap_neighs, sizeof(*s->neighs));
 	wipe_free(s->cryptos, s->cap_cryptos, sizeof(*s->cryptos));
 	free(s->slot);
+	free(s->dirty);
+	espgw_store_ix_free(s);
 	espgw_store_commit(s); /* the journal's copies are wiped */
 	espgw_store_init(s);
 }
@@ -223,6 +225,47 @@ espgw_store_slots_fix(struct espgw_store *s, uint32_t min)
 	s->slot_cap = cap;
 	s->global.max_sa = cap;
 	return 0;
+}
+
+void
+espgw_store_slot_dirty(struct espgw_store *s, uint32_t slot)
+{
+	uint32_t *d;
+
+	if (s->dirty_all)
+		return;
+	/* More entries than slots: listing is no cheaper than looking at all. */
+	if (s->n_dirty >= s->slot_cap || (d = espgw_store_grow(s->dirty, &s->cap_dirty, s->n_dirty,
+							  sizeof(*d))) == NULL) {
+		s->dirty_all = true;
+		s->n_dirty = 0;
+		return;
+	}
+	s->dirty = d;
+	s->dirty[s->n_dirty++] = slot;
+}
+
+const uint32_t *
+espgw_store_dirty(const struct espgw_store *s, unsigned int *n, bool *all)
+{
+	*n = s->n_dirty;
+	*all = s->dirty_all;
+	return s->dirty;
+}
+
+void
+espgw_store_dirty_clear(struct espgw_store *s)
+{
+	s->n_dirty = 0;
+	s->dirty_all = false;
+}
+
+const struct espgw_sa_conf *
+espgw_store_sa_of_slot(const struct espgw_store *s, uint32_t slot)
+{
+	int i = espgw_store_ix_sa_slot(s, slot);
+
+	return i < 0 ? NULL : &s->sas[i];
 }
 
 void
@@ -301,12 +344,7 @@ espgw_store_port(const struct espgw_store *s, const char *name)
 int
 espgw_store_sa_index(const struct espgw_store *s, const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < s->n_sas; i++)
-		if (strcmp(s->sas[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return espgw_store_ix_sa_name(s, name);
 }
 
 const struct espgw_sa_conf *

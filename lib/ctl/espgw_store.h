@@ -63,6 +63,7 @@ enum espgw_slot_state {
 };
 
 struct espgw_journal_ent;
+struct espgw_store_index;
 
 struct espgw_store {
 	struct espgw_port_conf *ports;
@@ -93,6 +94,11 @@ struct espgw_store {
 	struct espgw_journal_ent *journal;
 	unsigned int n_journal, cap_journal;
 	bool journaling;
+	struct espgw_store_index *index; /* hashed lookups (store_index.c) */
+	/* Slots changed since espgw_store_dirty_clear(); dirty_all: too many to list. */
+	uint32_t *dirty;
+	unsigned int n_dirty, cap_dirty;
+	bool dirty_all;
 };
 
 /* Object names: 1..31 characters of [A-Za-z0-9_.-]. */
@@ -132,6 +138,17 @@ void espgw_store_commit(struct espgw_store *s);
  * the SAs a control client adds). -1 when out of memory.
  */
 int espgw_store_slots_fix(struct espgw_store *s, uint32_t min);
+
+/*
+ * The slots whose SA was added, deleted, declared or changed (or whose
+ * change a rollback undid) since the last clear, so that the data path
+ * reconciles those alone; a slot may be listed more than once. When
+ * *all is set, too many changed to list: look at every slot.
+ */
+const uint32_t *espgw_store_dirty(const struct espgw_store *s, unsigned int *n, bool *all);
+void espgw_store_dirty_clear(struct espgw_store *s);
+/* The SA (declared or installed) that has slot; NULL when none. */
+const struct espgw_sa_conf *espgw_store_sa_of_slot(const struct espgw_store *s, uint32_t slot);
 
 /* The data path let go of a retiring slot: it may be given to a new SA. */
 void espgw_store_slot_release(struct espgw_store *s, uint32_t slot);

@@ -42,6 +42,32 @@ int espgw_store_arr_set(
 int espgw_store_global_set(struct espgw_store *s, const struct espgw_global_conf *g);
 int espgw_store_slot_set(struct espgw_store *s, uint32_t slot, enum espgw_slot_state st);
 
+/*
+ * The hashed lookups (store_index.c), kept by the elementary changes above:
+ * reserve room for n elements before an insert (-1 when out of memory), then
+ * report the insert; report a removal or a replacement around it.
+ */
+int espgw_store_ix_reserve(struct espgw_store *s, enum espgw_store_arr a, unsigned int n);
+void espgw_store_ix_inserted(
+		struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, unsigned int n);
+void espgw_store_ix_removing(
+		struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, unsigned int n);
+void espgw_store_ix_replacing(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx);
+void espgw_store_ix_replaced(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx);
+void espgw_store_ix_free(struct espgw_store *s);
+/* Positions in the SA and policy arrays; -1 when absent. */
+int espgw_store_ix_sa_name(const struct espgw_store *s, const char *name);
+int espgw_store_ix_sa_spi(const struct espgw_store *s, enum espgw_dir dir, uint32_t spi);
+int espgw_store_ix_sp_name(const struct espgw_store *s, const char *name);
+int espgw_store_ix_sa_slot(const struct espgw_store *s, uint32_t slot);
+/* A policy with sp's direction, priority and selectors. */
+int espgw_store_ix_sp_rule(const struct espgw_store *s, const struct espgw_sp_conf *sp);
+/* A protect policy that names SA sa. */
+int espgw_store_ix_sp_using(const struct espgw_store *s, const char *sa);
+
+/* Slot slot's SA or state changed: the data path must look at it (espgw_store_dirty). */
+void espgw_store_slot_dirty(struct espgw_store *s, uint32_t slot);
+
 /* Is ip inside the subnet of one of port's addresses? */
 bool espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip);
 

@@ -108,10 +108,13 @@ raw_insert(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, cons
 	if (base == NULL)
 		return -1;
 	*r.base = base;
+	if (espgw_store_ix_reserve(s, a, *r.n + 1) < 0)
+		return -1;
 	p = (char *)base + idx * r.elem;
 	memmove(p + r.elem, p, (*r.n - idx) * r.elem);
 	memcpy(p, obj, r.elem);
 	(*r.n)++;
+	espgw_store_ix_inserted(s, a, idx, *r.n);
 	s->changed |= arr_chg[a];
 	return 0;
 }
@@ -122,6 +125,7 @@ raw_remove(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx)
 	struct arr_ref r = arr_of(s, a);
 	char *p = (char *)*r.base + idx * r.elem;
 
+	espgw_store_ix_removing(s, a, idx, *r.n);
 	explicit_bzero(p, r.elem);
 	memmove(p, p + r.elem, (*r.n - idx - 1) * r.elem);
 	(*r.n)--;
@@ -135,7 +139,9 @@ raw_set(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, const v
 {
 	struct arr_ref r = arr_of(s, a);
 
+	espgw_store_ix_replacing(s, a, idx);
 	memcpy((char *)*r.base + idx * r.elem, obj, r.elem);
+	espgw_store_ix_replaced(s, a, idx);
 	s->changed |= arr_chg[a];
 }
 
@@ -191,6 +197,7 @@ espgw_store_slot_set(struct espgw_store *s, uint32_t slot, enum espgw_slot_state
 	if (journal_add(s, J_SLOT, s->slot[slot], slot, NULL, 0) < 0)
 		return -1;
 	s->slot[slot] = (uint8_t)st;
+	espgw_store_slot_dirty(s, slot);
 	s->changed |= ESPGW_CHG_SA;
 	return 0;
 }
@@ -203,7 +210,7 @@ undo(struct espgw_store *s, const struct espgw_journal_ent *e)
 		raw_remove(s, e->arr, e->idx);
 		break;
 	case J_REMOVE:
-		/* Cannot fail: the array had room for this element a moment ago. */
+		/* Cannot fail: the array and its index had room for this element a moment ago. */
 		(void)raw_insert(s, e->arr, e->idx, e->old);
 		break;
 	case J_SET:
@@ -214,6 +221,7 @@ undo(struct espgw_store *s, const struct espgw_journal_ent *e)
 		break;
 	case J_SLOT:
 		s->slot[e->idx] = e->arr; /* the state before */
+		espgw_store_slot_dirty(s, e->idx);
 		break;
 	}
 }

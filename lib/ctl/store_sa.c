@@ -21,7 +21,7 @@ dir_name(enum espgw_dir d)
 static int
 sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
-	unsigned int i;
+	int i;
 
 	const struct espgw_sa_conf *old;
 
@@ -40,11 +40,10 @@ sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (c->spi <= ESPGW_SPI_RESERVED_MAX)
 		return espgw_store_fail(
 				err, "spi %" PRIu32 " is reserved (1..255, RFC 4303 2.1)", c->spi);
-	for (i = 0; i < s->n_sas; i++)
-		if (!s->sas[i].declared && s->sas[i].dir == c->dir && s->sas[i].spi == c->spi)
-			return espgw_store_fail(err,
-					"spi 0x%" PRIx32 " is already used by %s SA %s", c->spi,
-					dir_name(c->dir), s->sas[i].name);
+	i = espgw_store_ix_sa_spi(s, c->dir, c->spi);
+	if (i >= 0)
+		return espgw_store_fail(err, "spi 0x%" PRIx32 " is already used by %s SA %s",
+				c->spi, dir_name(c->dir), s->sas[i].name);
 	return 0;
 }
 
@@ -410,12 +409,7 @@ espgw_store_sa_declare(struct espgw_store *s, const struct espgw_sa_decl *c, str
 static bool
 sa_used(const struct espgw_store *s, const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < s->n_sps; i++)
-		if (s->sps[i].action == ESPGW_SP_PROTECT && strcmp(s->sps[i].sa, name) == 0)
-			return true;
-	return false;
+	return espgw_store_ix_sp_using(s, name) >= 0;
 }
 
 /* A declaration in place of the SA (in a new slot): its policies stay and drop. */

@@ -115,30 +115,12 @@ sp_check_action(const struct espgw_store *s, const struct espgw_sp_conf *sp, str
 	return espgw_store_fail(err, "sp: action must be protect, bypass or discard");
 }
 
-static bool
-prefix_equal(const struct espgw_prefix *a, const struct espgw_prefix *b)
-{
-	return a->len == b->len && espgw_ip_equal(&a->ip, &b->ip);
-}
-
-static bool
-sp_same_rule(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
-{
-	return a->dir == b->dir && a->priority == b->priority && a->proto == b->proto &&
-	       prefix_equal(&a->src, &b->src) && prefix_equal(&a->dst, &b->dst) &&
-	       a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi &&
-	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi;
-}
-
 static int
 sp_check_unique(const struct espgw_store *s, const struct espgw_sp_conf *sp, struct espgw_err *err)
 {
-	unsigned int i;
-
-	for (i = 0; i < s->n_sps; i++)
-		if (sp_same_rule(&s->sps[i], sp))
-			return espgw_store_fail(err, "an identical policy (same direction, "
-						     "priority and selectors) already exists");
+	if (espgw_store_ix_sp_rule(s, sp) >= 0)
+		return espgw_store_fail(err, "an identical policy (same direction, "
+					     "priority and selectors) already exists");
 	return 0;
 }
 
@@ -194,27 +176,20 @@ espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct 
 int
 espgw_store_sp_index(const struct espgw_store *s, const char *name)
 {
-	unsigned int i;
-
-	if (name[0] == '\0')
-		return -1;
-	for (i = 0; i < s->n_sps; i++)
-		if (strcmp(s->sps[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return espgw_store_ix_sp_name(s, name);
 }
 
 static int
 sp_find_rule(const struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err)
 {
 	struct espgw_sp_conf sp = *c;
-	unsigned int i;
+	int i;
 
 	if (sp_family(&sp, err) < 0)
 		return -1;
-	for (i = 0; i < s->n_sps; i++)
-		if (sp_same_rule(&s->sps[i], &sp))
-			return (int)i;
+	i = espgw_store_ix_sp_rule(s, &sp);
+	if (i >= 0)
+		return i;
 	return espgw_store_fail(err, "no policy with that direction, priority and selectors");
 }
 

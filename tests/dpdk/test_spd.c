@@ -19,6 +19,7 @@
 #include <rte_memory.h>
 
 #include "espgw_spd.h"
+#include "store_int.h"
 
 #define ANYP   0, 65535
 #define SA(i)  ((uint32_t)(i) + 1)
@@ -48,32 +49,22 @@ struct key_case {
 	uint32_t want;
 };
 
-#define MAX_SAS 128
-#define MAX_SPS 10016
-
-static struct espgw_sa_conf sas[MAX_SAS];
-static struct espgw_sp_conf sps[MAX_SPS];
 static struct espgw_store store;
 
+/* The store is filled through its elementary changes: its lookups are indexed. */
 static void
 store_reset(void)
 {
-	memset(&store, 0, sizeof(store));
-	memset(sas, 0, sizeof(sas));
-	store.sas = sas;
-	store.sps = sps;
-	store.cap_sas = MAX_SAS;
-	store.cap_sps = MAX_SPS;
+	espgw_store_fini(&store);
 }
 
 static void
 sa_add(const char *name, enum espgw_dir dir)
 {
-	struct espgw_sa_conf *sa = &sas[store.n_sas++];
+	struct espgw_sa_conf sa = {.dir = dir, .slot = store.n_sas}; /* results are slot + 1 */
 
-	snprintf(sa->name, sizeof(sa->name), "%s", name);
-	sa->dir = dir;
-	sa->slot = store.n_sas - 1; /* results are slot + 1 */
+	snprintf(sa.name, sizeof(sa.name), "%s", name);
+	assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SAS, store.n_sas, &sa), 0);
 }
 
 static void
@@ -87,7 +78,7 @@ prefix_set(struct espgw_prefix *p, const char *s)
 static void
 sp_add(const struct sp_spec *x)
 {
-	struct espgw_sp_conf *sp = &sps[store.n_sps++];
+	struct espgw_sp_conf spc, *sp = &spc;
 
 	memset(sp, 0, sizeof(*sp));
 	sp->dir = x->dir;
@@ -101,6 +92,7 @@ sp_add(const struct sp_spec *x)
 	sp->dport_hi = x->dp_hi;
 	sp->action = x->act;
 	snprintf(sp->sa, sizeof(sp->sa), "%s", x->sa != NULL ? x->sa : "");
+	assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, sp), 0);
 }
 
 static void
@@ -419,13 +411,16 @@ static void
 test_coexist(void **state)
 {
 	struct key_case k = keys4[3]; /* matches rules4[0] */
+	struct espgw_sp_conf sp;
 	struct espgw_spd *a, *b;
 
 	(void)state;
 	sas_default();
 	sps_add(rules4, RTE_DIM(rules4));
 	a = build(OUT, "same");
-	sps[0].action = BYPASS; /* the new version differs */
+	sp = store.sps[0];
+	sp.action = BYPASS; /* the new version differs */
+	assert_int_equal(espgw_store_arr_set(&store, ESPGW_ARR_SPS, 0, &sp), 0);
 	b = build(OUT, "same");
 	check4(a, &k, 1);
 	k.want = BYP;
@@ -807,6 +802,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = cmocka_run_group_tests_name("dpdk-spd", tests, NULL, NULL);
+	espgw_store_fini(&store);
 	rte_eal_cleanup();
 	return rc;
 }

@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "espgw_store.h"
+#include "store_int.h"
 
 void __real_free(void *p);
 void __wrap_free(void *p);
@@ -552,6 +554,140 @@ test_sp_del_set(void **state)
 	assert_int_equal(s->n_sps, 0);
 }
 
+/* What the index must answer, found the slow way. */
+static int
+scan_sa(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (strcmp(s->sas[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+scan_spi_used(const struct espgw_store *s, enum espgw_dir dir, uint32_t spi)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (!s->sas[i].declared && s->sas[i].dir == dir && s->sas[i].spi == spi)
+			return true;
+	return false;
+}
+
+static int
+scan_sp(const struct espgw_store *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sps && name[0] != '\0'; i++)
+		if (strcmp(s->sps[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+scan_sa_used(const struct espgw_store *s, const char *sa)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sps; i++)
+		if (s->sps[i].action == ESPGW_SP_PROTECT && strcmp(s->sps[i].sa, sa) == 0)
+			return true;
+	return false;
+}
+
+static void
+index_check(const struct espgw_store *s, unsigned int pool)
+{
+	char name[16];
+	unsigned int k, i;
+	int p;
+
+	for (k = 0; k < pool; k++) {
+		snprintf(name, sizeof(name), "x%u", k);
+		assert_int_equal(espgw_store_sa_index(s, name), scan_sa(s, name));
+		assert_int_equal(espgw_store_ix_sp_using(s, name) >= 0, scan_sa_used(s, name));
+		snprintf(name, sizeof(name), "p%u", k);
+		assert_int_equal(espgw_store_sp_index(s, name), scan_sp(s, name));
+		for (i = 0; i < 2; i++)
+			assert_int_equal(espgw_store_ix_sa_spi(s, (enum espgw_dir)i, 0x1000 + k) >=
+							 0,
+					scan_spi_used(s, (enum espgw_dir)i, 0x1000 + k));
+	}
+	for (i = 0; i < s->n_sas; i++)
+		assert_ptr_equal(espgw_store_sa_of_slot(s, s->sas[i].slot), &s->sas[i]);
+	for (i = 0; i < s->n_sps; i++) {
+		p = espgw_store_ix_sp_rule(s, &s->sps[i]);
+		assert_true(p >= 0);
+		assert_int_equal(s->sps[p].dst.len, s->sps[i].dst.len);
+		assert_memory_equal(&s->sps[p].dst.ip, &s->sps[i].dst.ip, sizeof(s->sps[i].dst.ip));
+	}
+}
+
+/* One random request on a small pool of names, SPIs and selectors (most collide). */
+static void
+random_req(struct espgw_req *r, unsigned int pool)
+{
+	char name[16], sa[16], dst[32];
+	unsigned int op = (unsigned int)rand() % 6, k = (unsigned int)rand() % pool;
+
+	snprintf(name, sizeof(name), "x%u", k);
+	snprintf(sa, sizeof(sa), "x%u", (unsigned int)rand() % pool);
+	snprintf(dst, sizeof(dst), "10.%u.0.0/24", (unsigned int)rand() % pool);
+	if (op == 0) {
+		sa_req(r, name, (enum espgw_dir)(rand() % 2), 0x1000 + (unsigned int)rand() % pool);
+	} else if (op == 1) {
+		espgw_req_init(r, ESPGW_REQ_SA_DEL);
+		strcpy(r->name, name);
+	} else if (op == 2) {
+		snprintf(name, sizeof(name), rand() % 2 ? "p%u" : "", k);
+		sp_req(r, name, dst, rand() % 3 ? sa : NULL);
+	} else if (op == 3) {
+		espgw_req_init(r, ESPGW_REQ_SP_DEL);
+		snprintf(r->sp_ref.name, sizeof(r->sp_ref.name), "p%u", k);
+	} else if (op == 4) {
+		espgw_req_init(r, ESPGW_REQ_SP_DEL);
+		r->sp_ref.sp.dir = ESPGW_DIR_OUT;
+		assert_int_equal(espgw_prefix_parse(dst, &r->sp_ref.sp.dst), 0);
+	} else {
+		espgw_req_init(r, ESPGW_REQ_SP_SET);
+		snprintf(r->sp_set.name, sizeof(r->sp_set.name), "p%u", k);
+		r->sp_set.action = ESPGW_SP_PROTECT;
+		strcpy(r->sp_set.sa, sa);
+	}
+}
+
+/*
+ * The hashed lookups against a scan after every request of random
+ * transactions, half of them rolled back (undo goes through the index too).
+ */
+static void
+test_index_random(void **state)
+{
+	struct espgw_store *s = *state;
+	unsigned int t, i, mark, pool = 24;
+	struct espgw_req r;
+	struct espgw_err err;
+
+	srand(7);
+	for (t = 0; t < 3000; t++) {
+		mark = espgw_store_mark(s);
+		for (i = 0; i < 1 + (unsigned int)rand() % 8; i++) {
+			random_req(&r, pool);
+			(void)espgw_store_apply(s, &r, &err);
+			index_check(s, pool);
+		}
+		if (rand() % 2)
+			espgw_store_rollback(s, mark);
+		espgw_store_commit(s);
+		index_check(s, pool);
+	}
+	assert_true(s->n_sas > 0 && s->n_sps > 0);
+}
+
 int
 main(void)
 {
@@ -569,6 +705,7 @@ main(void)
 			cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_declare, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_sp_del_set, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_index_random, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_grow, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_fini, setup, teardown),
 	};
