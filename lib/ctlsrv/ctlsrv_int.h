@@ -39,6 +39,9 @@ struct espgw_ctlsrv {
 	struct espgw_json reply;   /* the reply being built */
 	bool changed;		   /* the request just answered changed the store */
 	bool dirty;		   /* changes not yet published */
+	bool more;		   /* a client had more input than this poll took */
+	uint64_t dirty_ns;	   /* since when (CLOCK_MONOTONIC); 0 when clean */
+	uint64_t publish_ns;	   /* what the last publication took */
 	unsigned int budget;	   /* requests this poll may still answer */
 	unsigned int next;	   /* the client served first in the next poll (fairness) */
 	unsigned int queued;	   /* commands in all open transactions */

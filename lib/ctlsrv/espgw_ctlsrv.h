@@ -38,6 +38,7 @@
 #define ESPGW_CTL_TXN_MAX     100000	 /* commands in one transaction */
 #define ESPGW_CTL_QUEUED_MAX  200000	 /* commands queued in all open transactions */
 #define ESPGW_CTL_POLL_REQ    4096	 /* requests answered per poll (then the rest waits) */
+#define ESPGW_CTL_BATCH_NS    250000000u /* longest a publication waits for more changes */
 
 /* What the gateway does for the server. arg is ops->arg. */
 struct espgw_ctlsrv_ops {
