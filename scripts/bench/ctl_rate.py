@@ -117,11 +117,15 @@ def latency(ctl, installed):
     return sorted(t)[2]
 
 
-def fill(ctl, have, want, chunk=1000):
+def fill(ctl, have, want, chunk=1000, window=10):
+    """Install up to want pairs, chunk pairs per transaction, window transactions in flight."""
     while have < want:
-        n = min(chunk, want - have)
-        ctl.txns([sum((pair(have + j) for j in range(n)), [])])
-        have += n
+        groups = []
+        while have < want and len(groups) < window:
+            n = min(chunk, want - have)
+            groups.append(sum((pair(have + j) for j in range(n)), []))
+            have += n
+        ctl.txns(groups)
     return have
 
 
