@@ -21,6 +21,7 @@ ctl_allowed(void *arg, const struct espgw_req *req, struct espgw_err *err)
 	case ESPGW_REQ_SA_ADD:
 	case ESPGW_REQ_SA_DEL:
 	case ESPGW_REQ_SA_DECLARE:
+	case ESPGW_REQ_SA_UPDATE:
 	case ESPGW_REQ_SP_ADD:
 	case ESPGW_REQ_SP_DEL:
 	case ESPGW_REQ_SP_SET:

@@ -90,6 +90,10 @@ const uint16_t *espgw_gw_mss_table(const struct espgw_gw *gw);
 /* sa_watch.c: lifetimes, sequence numbers, last use, acquire requests. */
 int espgw_gw_watch_create(struct espgw_gw *gw);
 void espgw_gw_watch_start(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms);
+/* The slot's lifetimes changed (sa update): watch them from now on. */
+void espgw_gw_watch_relimit(struct espgw_gw *gw, uint32_t slot);
+/* The SA of slot from continues in slot to (sa update): its age, fired limits, last use. */
+void espgw_gw_watch_carry(struct espgw_gw *gw, uint32_t from, uint32_t to);
 void espgw_gw_watch_poll(struct espgw_gw *gw, uint64_t now_ms);
 void espgw_gw_acquire_poll(struct espgw_gw *gw, uint64_t now_ms);
 uint64_t espgw_gw_sa_idle_ms(const struct espgw_gw *gw, uint32_t slot, uint64_t now_ms);
@@ -97,6 +101,16 @@ uint64_t espgw_gw_now_ms(void);
 /* To the control socket's monitors (none without a socket); kind, limit: expire only. */
 void espgw_gw_sa_event(struct espgw_gw *gw, const char *event, const char *sa, const char *kind,
 		const char *limit);
+
+/*
+ * sa_move.c, "sa update": an outbound SA moves to the new slot the store
+ * gave it (to->moved_from names the old one), or back on a rollback; other
+ * changes happen in the slot (1 when something changed, 0 when nothing did,
+ * -1 with err).
+ */
+int espgw_gw_sa_move(struct espgw_gw *gw, const struct espgw_sa_conf *to, struct espgw_err *err);
+void espgw_gw_sa_move_back(struct espgw_gw *gw, uint32_t slot);
+int espgw_gw_sa_update(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err);
 
 /* Build every module from gw->store (loaded by the caller). */
 int espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err);

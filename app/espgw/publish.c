@@ -31,6 +31,7 @@
 
 #define EV_ADDED     1 /* slot_ev: announce once published */
 #define EV_DELETED   2
+#define EV_UPDATED   4
 #define RETIRE_MS    3000 /* above FRAGSTATE_MS (gw.c): a first fragment's verdict names a slot */
 #define TCP_IP4_HDRS 40	  /* IPv4 + TCP headers without options: MSS = MTU - 40 */
 #define TCP_IP6_HDRS 60	  /* IPv6 + TCP */
@@ -178,6 +179,7 @@ retire_cancel(struct espgw_gw *gw, uint32_t slot, struct espgw_err *err)
 
 	if (espgw_sad_sa_relink(&gw->sad, slot, err) != 0)
 		return -1;
+	espgw_gw_sa_move_back(gw, slot); /* a rolled-back sa update */
 	for (i = 0; i < gw->n_retiring && gw->retiring[i].slot != slot; i++)
 		;
 	if (i < gw->n_retiring)
@@ -219,14 +221,40 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
  * Step 2: every SA of the store has a runtime in its slot: a new one, or
  * the one a rollback brought back (unlinked in step 1, not yet freed).
  */
+/* The SA stays in its slot; a rollback may have brought it back, sa update changed it. */
+static int
+sa_keep(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	int rc;
+
+	if (gw->slot_queued[sa->slot])
+		return retire_cancel(gw, sa->slot, err);
+	rc = espgw_gw_sa_update(gw, sa, err);
+	if (rc > 0 && !(gw->slot_ev[sa->slot] & EV_ADDED))
+		gw->slot_ev[sa->slot] |= EV_UPDATED;
+	return rc < 0 ? -1 : 0;
+}
+
+/* An outbound SA moved to this slot (sa update): announced as updated, not deleted and added. */
+static int
+sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	uint32_t from = sa->moved_from - 1;
+
+	if (espgw_gw_sa_move(gw, sa, err) != 0)
+		return -1;
+	if (from < gw->sad.cap) {
+		gw->slot_ev[sa->slot] = gw->slot_ev[from] & EV_ADDED ? EV_ADDED : EV_UPDATED;
+		gw->slot_ev[from] = 0;
+	}
+	return 0;
+}
+
 static int
 sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
-	if (espgw_sad_live(&gw->sad, sa->slot)) {
-		if (gw->slot_queued[sa->slot] && retire_cancel(gw, sa->slot, err) != 0)
-			return -1;
-		return 0;
-	}
+	if (espgw_sad_live(&gw->sad, sa->slot))
+		return sa_keep(gw, sa, err);
 	if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
 		return -1;
 	sa_tables_fill(gw, sa->slot);
@@ -234,7 +262,7 @@ sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *er
 	sa_log(gw, sa, sa->declared ? "declared" : "in service");
 	if (!sa->declared) /* a declaration is no SA: no event */
 		gw->slot_ev[sa->slot] |= EV_ADDED;
-	return 0;
+	return sa->moved_from != 0 ? sa_moved(gw, sa, err) : 0;
 }
 
 /* Steps 1 and 2 over every slot: when the store could not list what changed. */
@@ -285,6 +313,8 @@ events_flush(struct espgw_gw *gw)
 			espgw_gw_sa_event(gw, "sa-added", gw->sad.conf[i].name, NULL, NULL);
 		if (gw->slot_ev[i] & EV_DELETED)
 			espgw_gw_sa_event(gw, "sa-deleted", gw->sad.conf[i].name, NULL, NULL);
+		if (gw->slot_ev[i] & EV_UPDATED)
+			espgw_gw_sa_event(gw, "sa-updated", gw->sad.conf[i].name, NULL, NULL);
 		gw->slot_ev[i] = 0;
 	}
 }

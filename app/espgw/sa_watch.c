@@ -61,12 +61,27 @@ has_life(const struct espgw_lifetime *l)
 void
 espgw_gw_watch_start(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 {
-	const struct espgw_sa_conf *c = &gw->sad.conf[slot];
 	struct espgw_sa_watch *w = &gw->watch[slot];
 
 	memset(w, 0, sizeof(*w));
 	w->added_ms = w->last_use_ms = now_ms;
-	w->limited = has_life(&c->life[ESPGW_LIFE_SOFT]) || has_life(&c->life[ESPGW_LIFE_HARD]);
+	espgw_gw_watch_relimit(gw, slot);
+}
+
+void
+espgw_gw_watch_carry(struct espgw_gw *gw, uint32_t from, uint32_t to)
+{
+	gw->watch[to] = gw->watch[from];
+	espgw_gw_watch_relimit(gw, to);
+}
+
+void
+espgw_gw_watch_relimit(struct espgw_gw *gw, uint32_t slot)
+{
+	const struct espgw_sa_conf *c = &gw->sad.conf[slot];
+
+	gw->watch[slot].limited =
+			has_life(&c->life[ESPGW_LIFE_SOFT]) || has_life(&c->life[ESPGW_LIFE_HARD]);
 }
 
 /* An event object (closed here) to every monitor client, then freed. */

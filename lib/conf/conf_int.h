@@ -80,6 +80,8 @@ int espgw_conf_crypto_add(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_sa_update(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sa_declare(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_sp_add(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);

@@ -425,6 +425,44 @@ espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct es
 	return espgw_conf_name("SA", argv[0], req->name, err);
 }
 
+static const struct espgw_conf_opt update_opts[] = {
+		{"remote", set_remote, S_REMOTE, false, false},
+};
+
+/*
+ * "sa update NAME [remote IP] [lifetime soft|hard ...]...": what an SA may
+ * change in service (its keys, SPI and algorithms never: that is a rekey).
+ */
+int
+espgw_conf_sa_update(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	struct espgw_sa_update *u = &req->sa_update;
+	char *rest[ESPGW_CONF_ARGS_MAX];
+	struct espgw_sa_conf sa;
+	uint64_t seen = 0;
+	int n, k;
+
+	espgw_req_init(req, ESPGW_REQ_SA_UPDATE);
+	if (argc < 1)
+		return espgw_conf_fail(err, "sa update needs a name");
+	if (espgw_conf_name("SA", argv[0], u->name, err) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	n = lifetimes(argc - 1, argv + 1, rest, &sa, err);
+	if (n < 0 || espgw_conf_opts("sa update", update_opts, ESPGW_CONF_NOPTS(update_opts), n,
+				     rest, &sa, &seen, err) < 0)
+		return -1;
+	u->has_remote = ESPGW_CONF_SEEN(seen, S_REMOTE);
+	u->remote = sa.remote;
+	for (k = 0; k < 2; k++) {
+		u->has_life[k] = sa.life[k].time || sa.life[k].bytes || sa.life[k].packets;
+		u->life[k] = sa.life[k];
+	}
+	if (!u->has_remote && !u->has_life[0] && !u->has_life[1])
+		return espgw_conf_fail(err, "sa update needs remote or lifetime");
+	return 0;
+}
+
 /* "sa declare NAME dir in|out": a name policies may protect with before the SA exists. */
 int
 espgw_conf_sa_declare(int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)

@@ -28,6 +28,7 @@ static const struct conf_cmd cmds[] = {
 		{"sa", "add", espgw_conf_sa_add},
 		{"sa", "del", espgw_conf_sa_del},
 		{"sa", "declare", espgw_conf_sa_declare},
+		{"sa", "update", espgw_conf_sa_update},
 		{"sp", "add", espgw_conf_sp_add},
 		{"sp", "del", espgw_conf_sp_del},
 		{"sp", "set", espgw_conf_sp_set},

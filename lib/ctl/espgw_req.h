@@ -136,6 +136,13 @@ struct espgw_sa_conf {
 	 * before the data path let go of it (espgw_store_slot_release).
 	 */
 	uint32_t slot;
+	/*
+	 * Set by the store on "sa update" of an outbound SA's remote: the
+	 * slot of the SA this one replaces, plus one (0: none). The data path
+	 * carries the old one's sequence number, counters and age over, and
+	 * sends the old one's traffic to the new one until the policies are.
+	 */
+	uint32_t moved_from;
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 
@@ -192,6 +199,19 @@ struct espgw_sp_set {
 	char sa[ESPGW_NAME_MAX];
 };
 
+/*
+ * "sa update NAME [remote IP] [lifetime soft|hard ...]": the peer moved
+ * (RFC 7296 2.23, MOBIKE), or new limits. A lifetime given replaces that
+ * lifetime (soft or hard) whole; what is not given stays.
+ */
+struct espgw_sa_update {
+	char name[ESPGW_NAME_MAX];
+	bool has_remote;
+	struct espgw_ip remote;
+	bool has_life[2];
+	struct espgw_lifetime life[2];
+};
+
 /* "sa declare NAME dir in|out" */
 struct espgw_sa_decl {
 	char name[ESPGW_NAME_MAX];
@@ -203,6 +223,7 @@ enum espgw_req_type {
 	ESPGW_REQ_SA_ADD,
 	ESPGW_REQ_SA_DEL,
 	ESPGW_REQ_SA_DECLARE,
+	ESPGW_REQ_SA_UPDATE,
 	ESPGW_REQ_SP_ADD,
 	ESPGW_REQ_SP_DEL,
 	ESPGW_REQ_SP_SET,
@@ -223,6 +244,7 @@ struct espgw_req {
 		struct espgw_sa_conf sa;
 		char name[ESPGW_NAME_MAX]; /* *_DEL */
 		struct espgw_sa_decl sa_decl;
+		struct espgw_sa_update sa_update;
 		struct espgw_sp_conf sp;
 		struct espgw_sp_ref sp_ref;
 		struct espgw_sp_set sp_set;

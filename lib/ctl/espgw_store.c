@@ -288,6 +288,8 @@ dispatch(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *e
 		return espgw_store_sa_del(s, req->name, err);
 	case ESPGW_REQ_SA_DECLARE:
 		return espgw_store_sa_declare(s, &req->sa_decl, err);
+	case ESPGW_REQ_SA_UPDATE:
+		return espgw_store_sa_update(s, &req->sa_update, err);
 	case ESPGW_REQ_SP_ADD:
 		return espgw_store_sp_add(s, &req->sp, err);
 	case ESPGW_REQ_SP_DEL:

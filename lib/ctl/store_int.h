@@ -81,6 +81,8 @@ int espgw_store_crypto_add(
 		struct espgw_store *s, const struct espgw_crypto_conf *c, struct espgw_err *err);
 int espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err);
 int espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *err);
+int espgw_store_sa_update(
+		struct espgw_store *s, const struct espgw_sa_update *c, struct espgw_err *err);
 int espgw_store_sa_declare(
 		struct espgw_store *s, const struct espgw_sa_decl *c, struct espgw_err *err);
 int espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err);

@@ -142,6 +142,9 @@ raw_set(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, const v
 	espgw_store_ix_replacing(s, a, idx);
 	memcpy((char *)*r.base + idx * r.elem, obj, r.elem);
 	espgw_store_ix_replaced(s, a, idx);
+	/* An SA changed in its slot (sa update): the data path must look at it. */
+	if (a == ESPGW_ARR_SAS)
+		espgw_store_slot_dirty(s, s->sas[idx].slot);
 	s->changed |= arr_chg[a];
 }
 

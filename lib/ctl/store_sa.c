@@ -365,6 +365,7 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;
 	sa.declared = false;
+	sa.moved_from = 0;
 	if (slot_take(s, &sa, err) < 0 || (i >= 0 && slot_drop(s, s->sas[i].slot) < 0))
 		return -1;
 	if (i >= 0)
@@ -374,6 +375,46 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (espgw_store_arr_insert(s, ESPGW_ARR_SAS, s->n_sas, &sa) < 0)
 		return espgw_store_nomem(err);
 	return 0;
+}
+
+/*
+ * An SA in service changes its peer's address or its lifetimes. Outbound, a
+ * new remote is a new outer header: a new runtime in a new slot that the
+ * data path fills from the old one (sequence number, counters, age), since
+ * the old one's workers may be mid-packet. Inbound, and for lifetimes, the
+ * slot stays and the data path updates it in place.
+ */
+int
+espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, struct espgw_err *err)
+{
+	int i = espgw_store_sa_index(s, c->name), k;
+	struct espgw_sa_conf sa;
+	int rc = -1;
+
+	if (i < 0)
+		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, c->name);
+	if (s->sas[i].declared)
+		return espgw_store_fail(err, "SA %s is only declared: sa add installs it", c->name);
+	sa = s->sas[i];
+	if (c->has_remote)
+		sa.remote = c->remote;
+	for (k = 0; k < 2; k++)
+		if (c->has_life[k])
+			sa.life[k] = c->life[k];
+	if (sa_check_local(s, &sa, err) < 0 || sa_check_life(&sa, err) < 0)
+		goto out;
+	sa.moved_from = 0;
+	if (sa.dir == ESPGW_DIR_OUT && !espgw_ip_equal(&sa.remote, &s->sas[i].remote)) {
+		sa.moved_from = s->sas[i].slot + 1;
+		if (slot_take(s, &sa, err) < 0 || slot_drop(s, s->sas[i].slot) < 0)
+			goto out;
+	}
+	rc = espgw_store_arr_set(s, ESPGW_ARR_SAS, (unsigned int)i, &sa) < 0
+			     ? espgw_store_nomem(err)
+			     : 0;
+out:
+	explicit_bzero(&sa, sizeof(sa));
+	return rc;
 }
 
 /* A declaration named like c (dir and inner family as given). */

@@ -21,6 +21,7 @@ static const char *const req_names[] = {
 		[ESPGW_REQ_SA_ADD] = "sa add",
 		[ESPGW_REQ_SA_DEL] = "sa del",
 		[ESPGW_REQ_SA_DECLARE] = "sa declare",
+		[ESPGW_REQ_SA_UPDATE] = "sa update",
 		[ESPGW_REQ_SP_ADD] = "sp add",
 		[ESPGW_REQ_SP_DEL] = "sp del",
 		[ESPGW_REQ_SP_SET] = "sp set",

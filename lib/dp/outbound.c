@@ -89,19 +89,49 @@ sa_unusable(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_sa_rt
 		drop(w, m, ESPGW_DROP_SA_EXPIRED);
 		return;
 	}
+	if (rt->state != ESPGW_SA_DECLARED) { /* FROZEN, or MOVED too many times over */
+		drop(w, m, ESPGW_DROP_SA_UPDATING);
+		return;
+	}
 	stage_acquire(w, m, rt);
 	drop(w, m, ESPGW_DROP_NO_SA_YET);
+}
+
+/*
+ * An SA whose peer moved (sa update) sends its policies' packets to its
+ * successor until the policies name that one; successive updates in one
+ * publication make a short chain (MOVE_HOPS bounds the walk).
+ */
+#define MOVE_HOPS 4
+
+static uint32_t
+sa_follow(const struct espgw_worker *w, uint32_t sa)
+{
+	const struct espgw_sa_rt *rt = &w->t->sad->sa[sa];
+	unsigned int hops;
+
+	for (hops = 0; hops < MOVE_HOPS &&
+			__atomic_load_n(&rt->state, __ATOMIC_ACQUIRE) == ESPGW_SA_MOVED;
+			hops++) {
+		sa = rt->moved_to;
+		rt = &w->t->sad->sa[sa];
+	}
+	return sa;
 }
 
 static void
 protect_one(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa)
 {
-	uint16_t mtu = w->t->sa_mtu[sa];
+	uint16_t mtu;
 
 	if (unlikely(w->t->sad->sa[sa].state != ESPGW_SA_LIVE)) {
-		sa_unusable(w, m, &w->t->sad->sa[sa]);
-		return;
+		sa = sa_follow(w, sa);
+		if (w->t->sad->sa[sa].state != ESPGW_SA_LIVE) {
+			sa_unusable(w, m, &w->t->sad->sa[sa]);
+			return;
+		}
 	}
+	mtu = w->t->sa_mtu[sa];
 	if (pkt_ttl_expired(m, m->l2_len)) {
 		stage_ttl_expired(w, m, STAGE_NO_SA);
 		return;

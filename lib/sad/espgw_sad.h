@@ -54,6 +54,7 @@ struct espgw_sa_rt {
 	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
 			uint8_t inner_df);
 	uint64_t acquire_tsc; /* declared: when a worker last asked for the SA (rate limit) */
+	uint32_t moved_to;    /* MOVED: the slot of the SA that replaced this one */
 	const struct espgw_sa_conf *conf; /* cold */
 	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here */
 	uint32_t ipsec_sa_size;
@@ -66,7 +67,19 @@ struct espgw_sa_rt {
  * so workers index them without a lookup and without a lock. The control
  * path (one thread) adds and removes; workers only read.
  */
-enum espgw_sa_state { ESPGW_SA_LIVE, ESPGW_SA_DECLARED, ESPGW_SA_EXPIRED };
+/*
+ * FROZEN: being replaced (sa update of an outbound SA's peer): its packets
+ * drop as sa_updating while the control path waits for every worker to leave
+ * it, then MOVED: its packets go to the SA in slot moved_to until the
+ * policies name that one.
+ */
+enum espgw_sa_state {
+	ESPGW_SA_LIVE,
+	ESPGW_SA_DECLARED,
+	ESPGW_SA_EXPIRED,
+	ESPGW_SA_FROZEN,
+	ESPGW_SA_MOVED,
+};
 
 struct espgw_sad {
 	struct espgw_sa_rt *sa;	    /* [cap] runtime objects */
@@ -100,6 +113,19 @@ int espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *sa, stru
 void espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot);
 /* Undo espgw_sad_sa_unlink (a rolled-back deletion); 0, or -1 with err. */
 int espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err);
+/*
+ * Outbound: the next sequence number of the SA in slot (0 when this DPDK
+ * gives no access), and set it (only while no worker uses the SA).
+ */
+uint64_t espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot);
+void espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq);
+/*
+ * Inbound: the SA in its slot takes c's remote address and lifetimes (the
+ * SAD key follows the remote when the SA matches on the source); 0, or -1
+ * with err and nothing changed.
+ */
+int espgw_sad_sa_update(
+		struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err);
 /* Once no worker can hold it: session destroyed, keys wiped, slot empty. */
 void espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot);
 static inline bool

@@ -74,27 +74,35 @@ in_sa_duplicate(const struct espgw_sad *sad, const struct espgw_sa_conf *sa,
 	return rt->conf->match == sa->match;
 }
 
+/* Key k finds rt from now on; refused when another SA has it. */
 static int
-in_sa_link(struct espgw_sad *sad, struct espgw_sa_rt *rt, struct espgw_err *err)
+in_key_add(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
+		const union rte_ipsec_sad_key *k, struct espgw_err *err)
 {
-	const struct espgw_sa_conf *sa = rt->conf;
-	union rte_ipsec_sad_key k;
 	int rc;
 
-	sa_key(sa, &k);
-	if (in_sa_duplicate(sad, sa, &k)) {
+	if (in_sa_duplicate(sad, sa, k)) {
 		snprintf(err->msg, sizeof(err->msg),
 				"sa %s: another inbound SA has SPI %u and the same addresses",
 				sa->name, sa->spi);
 		return -1;
 	}
-	rc = rte_ipsec_sad_add(sad->in, &k, sa_key_type(sa), rt);
+	rc = rte_ipsec_sad_add(sad->in, k, sa_key_type(sa), rt);
 	if (rc != 0) {
 		snprintf(err->msg, sizeof(err->msg), "sa %s: cannot add to the inbound SAD: %s",
 				sa->name, rte_strerror(-rc));
 		return -1;
 	}
 	return 0;
+}
+
+static int
+in_sa_link(struct espgw_sad *sad, struct espgw_sa_rt *rt, struct espgw_err *err)
+{
+	union rte_ipsec_sad_key k;
+
+	sa_key(rt->conf, &k);
+	return in_key_add(sad, rt, rt->conf, &k, err);
 }
 
 /*
@@ -181,6 +189,70 @@ espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
 	if (!espgw_sad_live(sad, slot) || rt->dir != ESPGW_DIR_IN || rt->state == ESPGW_SA_DECLARED)
 		return 0;
 	return in_sa_link(sad, rt, err);
+}
+
+uint64_t
+espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot)
+{
+	const struct espgw_sa_rt *rt = &sad->sa[slot];
+
+	if (sad->sqn_ofs < 0 || rt->ipsec_sa == NULL)
+		return 0;
+	return __atomic_load_n((const uint64_t *)((const uint8_t *)rt->ipsec_sa + sad->sqn_ofs),
+			__ATOMIC_RELAXED);
+}
+
+void
+espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
+{
+	struct espgw_sa_rt *rt = &sad->sa[slot];
+
+	if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
+		__atomic_store_n((uint64_t *)((uint8_t *)rt->ipsec_sa + sad->sqn_ofs), seq,
+				__ATOMIC_RELEASE);
+}
+
+/*
+ * The new key is added before the old one goes: a packet from the peer's
+ * new address finds the SA at once, one from the old address until then
+ * (RFC 4555 3.5: the peer's address changes under a live SA).
+ */
+static int
+in_sa_rekey(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_sa_conf *c,
+		struct espgw_err *err)
+{
+	union rte_ipsec_sad_key old, k;
+
+	sa_key(rt->conf, &old);
+	sa_key(c, &k);
+	if (memcmp(&old, &k, sizeof(k)) == 0 || sa_key_type(c) != RTE_IPSEC_SAD_SPI_DIP_SIP)
+		return 0;
+	if (in_key_add(sad, rt, c, &k, err) != 0)
+		return -1;
+	rte_ipsec_sad_del(sad->in, &old, sa_key_type(c));
+	return 0;
+}
+
+int
+espgw_sad_sa_update(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	struct espgw_sa_rt *rt = &sad->sa[c->slot];
+	struct espgw_sa_conf *cur = &sad->conf[c->slot];
+
+	if (!espgw_sad_live(sad, c->slot) || rt->state == ESPGW_SA_DECLARED)
+		return 0;
+	if (rt->dir == ESPGW_DIR_OUT && !espgw_ip_equal(&cur->remote, &c->remote)) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: an outbound SA's remote changes in a new slot", c->name);
+		return -1;
+	}
+	if (rt->dir == ESPGW_DIR_IN && in_sa_rekey(sad, rt, c, err) != 0)
+		return -1;
+	cur->remote = c->remote;
+	rt->peer = c->remote;
+	memcpy(cur->life, c->life, sizeof(cur->life));
+	cur->inner_family = c->inner_family;
+	return 0;
 }
 
 void

@@ -22,6 +22,9 @@
 	X(NO_SA_YET, "no_sa_yet",                                                                \
 			"outbound: the protect rule's SA is not installed (declared, deleted: "  \
 			"fail closed; raises acquire)")                                          \
+	X(SA_UPDATING, "sa_updating",                                                            \
+			"outbound: the SA's peer address is being changed (sa update), for one " \
+			"quiescent period of the workers")                                       \
 	X(REPLAY, "replay", "duplicate or left of the window (RFC 4303 3.4.3)")                  \
 	X(AUTH_FAIL, "auth_fail", "ICV verification failed")                                     \
 	X(BAD_PADDING, "bad_padding", "ESP padding or next header invalid")                      \

@@ -11,6 +11,7 @@ import threading
 import time
 
 from scapy.layers.inet import IP, UDP
+from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
 
 import live
@@ -268,4 +269,96 @@ def test_alloc_spi(gw):
     key = Key(spis[0], 0x60)
     gw.ctl.ok(key.conf("inx", "in"))
     assert 256 <= gw.ctl.ok("sa alloc-spi")["spi"] <= 0xFFFFFFFF
+    gw.stop()
+
+
+NEW_PEER = "203.0.113.9"
+
+
+def test_update_remote_keeps_sequence(gw):
+    """sa update of an outbound SA's remote while traffic flows (the peer
+    moved): the packets leave for the new address from one moment on, with
+    sequence numbers that go on from the old ones (never one twice under the
+    key: AES-GCM's nonce), decrypted by scapy; what is lost is only what was
+    counted as sa_updating; the monitor hears sa-updated, not a delete and an
+    add; the SA's counters go on."""
+    mon = Ctl(gw.sock)
+    assert mon.request("monitor")["ok"]
+    gw.ctl.txn(tunnel_conf())
+    n = 1500
+    sender = threading.Thread(target=send_lan, args=(gw, range(n), 0.0005))
+    sender.start()
+    time.sleep(0.3)
+    gw.ctl.ok("sa update out3 remote " + NEW_PEER)
+    sender.join()
+    out = gw.wan.drain(want=n, timeout=20)
+    live.assert_no_clear(out)
+    sa = OUT3.scapy_sa(live.WAN, live.PEER)
+    seqs, dsts, seen = [], [], set()
+    for f in out:
+        ip = Ether(f)[IP]
+        assert ip.proto == 50 and ip[ESP].spi == OUT3.spi, ip
+        seqs.append(ip[ESP].seq)
+        dsts.append(ip.dst)
+        seen.add(live.marker_index(sa.decrypt(ip)[UDP].payload))
+    assert seqs == sorted(set(seqs)), "a sequence number went back or repeated"
+    moved = dsts.index(NEW_PEER)
+    assert 0 < moved and set(dsts[:moved]) == {live.PEER} and set(dsts[moved:]) == {NEW_PEER}
+    lost = n - len(seen)
+    assert gw.drops().get("sa_updating", 0) == lost, (lost, gw.drops())
+    assert lost < 50, lost
+    shown = gw.ctl.ok("show sa out3")["sa"][0]
+    assert shown["remote"] == NEW_PEER and shown["packets"] == len(seen), shown
+    got = [e for _, e in events(mon, 3, kinds=("sa-added", "sa-deleted", "sa-updated"))]
+    assert got[2:] == [{"event": "sa-updated", "sa": "out3"}], got  # after the tunnel's adds
+    mon.close()
+    gw.stop()
+
+
+def test_update_inbound_remote(gw):
+    """An inbound SA that matches on the source takes the peer's new address
+    in place: packets from the old address no longer find it, those from the
+    new one do, and its replay window goes on (an old number is refused)."""
+    conf = tunnel_conf()
+    conf[1] += " match spi-dst-src"
+    gw.ctl.txn(conf)
+
+    def esp_from(src, seq, i):
+        sa = IN3.scapy_sa(src, live.WAN)
+        inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=5000, dport=4000) / \
+            (live.MARKER + i.to_bytes(4, "big"))
+        return Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=seq)
+
+    def delivered():
+        return sorted(live.marker_index(Ether(f)[UDP].payload) for f in gw.lan.drain())
+
+    for i in range(3):
+        gw.wan.send(esp_from(live.PEER, i + 1, i))
+    assert delivered() == [0, 1, 2]
+    gw.ctl.ok("sa update in3 remote " + NEW_PEER)
+    d0 = gw.drops()
+    gw.wan.send(esp_from(live.PEER, 10, 10))
+    gw.wan.send(esp_from(NEW_PEER, 11, 11))
+    gw.wan.send(esp_from(NEW_PEER, 2, 12))  # seen before the update: a replay
+    assert delivered() == [11]
+    assert gw.drops_since(d0) == {"no_sa": 1, "replay": 1}, gw.drops_since(d0)
+    gw.stop()
+
+
+def test_update_lifetime(gw):
+    """New lifetimes apply to what the SA has already done: a hard limit of 5
+    packets set after 3 takes the SA out of service at the 5th."""
+    mon = Ctl(gw.sock)
+    assert mon.request("monitor")["ok"]
+    gw.ctl.txn(tunnel_conf())
+    send_lan(gw, range(3), gap=0.03)
+    assert len(gw.wan.drain(want=3)) == 3
+    gw.ctl.ok("sa update out3 lifetime hard packets 5")
+    d0 = gw.drops()
+    send_lan(gw, range(3, 10), gap=0.03)
+    assert sorted(live.decrypt_all(gw.wan.drain(want=2), [OUT3])) == [3, 4]
+    got = [e for _, e in events(mon, 1)]
+    assert got == [{"event": "expire", "sa": "out3", "kind": "hard", "limit": "packets"}], got
+    assert gw.drops_since(d0) == {"sa_expired": 5}, gw.drops_since(d0)
+    mon.close()
     gw.stop()

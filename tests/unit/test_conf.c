@@ -333,6 +333,22 @@ static const struct bad_case bad_cases[] = {
 		"t.conf:1: set max-sa must come before the first sa add\n"},
 	{"sa del extra", "sa del i4 now",
 		"t.conf:1: unexpected 'now' after sa del NAME\n"},
+	/* sa update */
+	{"sa update missing", "sa update nosuch remote 203.0.113.9",
+		"t.conf:1: SA nosuch does not exist\n"},
+	{"sa update nothing", "sa update o4",
+		"t.conf:1: sa update needs remote or lifetime\n"},
+	{"sa update other option", "sa update o4 spi 0x5000",
+		"t.conf:1: unknown option 'spi' for sa update\n"},
+	{"sa update key", "sa update o4 key " K16,
+		"t.conf:1: unknown option 'key' for sa update\n"},
+	{"sa update family", "sa update o4 remote 2001:db8:200::1",
+		"t.conf:1: local and remote must be of the same family\n"},
+	{"sa update declared", "sa declare d dir out\nsa update d remote 203.0.113.9",
+		"t.conf:2: SA d is only declared: sa add installs it\n", 1},
+	{"sa update life order", "sa update o4 lifetime hard time 60\n"
+		"sa update o4 lifetime soft time 60",
+		"t.conf:2: SA o4: each soft lifetime must be below the hard one\n"},
 	/* sp */
 	{"sp missing SA", "sp add out dst 10.3.0.0/24 protect nosuch",
 		"t.conf:1: SA nosuch does not exist\n"},
@@ -460,9 +476,9 @@ static const struct bad_case bad_cases[] = {
 	{"unknown command", "frobnicate x",
 		"t.conf:1: unknown command 'frobnicate'\n"},
 	{"unknown verb", "sa show o4",
-		"t.conf:1: unknown command 'sa show' (expected add|del|declare)\n"},
+		"t.conf:1: unknown command 'sa show' (expected add|del|declare|update)\n"},
 	{"incomplete command", "sa",
-		"t.conf:1: incomplete command 'sa' (expected add|del|declare)\n"},
+		"t.conf:1: incomplete command 'sa' (expected add|del|declare|update)\n"},
 	{"uppercase keyword", "Port add lan1 dev net_tap7 role protected",
 		"t.conf:1: unknown command 'Port'\n"},
 	{"continuation reports first line", "# a comment\n"
@@ -754,6 +770,44 @@ test_sa_del(void **state)
 	/* Name and SPI are free again. */
 	load_sa(state, SA_HEAD("i4", "in", "0x2001") GCM, "i4");
 	assert_int_equal(s->n_sas, n);
+}
+
+/*
+ * sa update: an outbound SA's new remote takes a new slot that names the old
+ * one (the data path carries its sequence number over); an inbound SA and
+ * lifetimes stay in their slot; a lifetime given replaces that one whole.
+ */
+static void
+test_sa_update(void **state)
+{
+	struct espgw_store *s = *state;
+	uint32_t o4 = espgw_store_sa(s, "o4")->slot, i4 = espgw_store_sa(s, "i4")->slot;
+	const struct espgw_sa_conf *sa;
+
+	load_ok(state, "sa update o4 remote 203.0.113.7 lifetime soft time 50 bytes 9\n"
+		       "sa update i4 remote 203.0.113.7 lifetime hard packets 100\n"
+		       "sa update i4 lifetime hard time 70\n");
+	sa = espgw_store_sa(s, "o4");
+	assert_int_not_equal(sa->slot, o4);
+	assert_int_equal(sa->moved_from, o4 + 1);
+	assert_int_equal(sa->remote.v4, htonl(0xcb007107));
+	assert_int_equal(sa->life[ESPGW_LIFE_SOFT].time, 50);
+	assert_int_equal(sa->life[ESPGW_LIFE_SOFT].bytes, 9);
+	assert_int_equal(s->slot[o4], ESPGW_SLOT_FREE); /* no data path here: free at once */
+	sa = espgw_store_sa(s, "i4");
+	assert_int_equal(sa->slot, i4);
+	assert_int_equal(sa->moved_from, 0);
+	assert_int_equal(sa->remote.v4, htonl(0xcb007107));
+	assert_int_equal(sa->life[ESPGW_LIFE_HARD].time, 70);
+	assert_int_equal(sa->life[ESPGW_LIFE_HARD].packets, 0);
+	/* The keys and the rest stay. */
+	assert_int_equal(sa->key[0], 0x10);
+	assert_int_equal(sa->spi, 0x2001);
+	/* Lifetimes alone: an outbound SA keeps its slot too. */
+	o4 = espgw_store_sa(s, "o4")->slot;
+	load_ok(state, "sa update o4 lifetime hard time 600\n");
+	assert_int_equal(espgw_store_sa(s, "o4")->slot, o4);
+	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, 0);
 }
 
 static void
@@ -1103,6 +1157,7 @@ main(void)
 			T(test_sa_seq_limits),
 			T(test_sa_mss_clamp),
 			T(test_sa_del),
+			T(test_sa_update),
 			T(test_sp_all_options),
 			T(test_sp_defaults),
 			T(test_sp_protos),
