@@ -32,6 +32,7 @@
 #define EV_ADDED     1 /* slot_ev: announce once published */
 #define EV_DELETED   2
 #define EV_UPDATED   4
+#define EV_DROPPED   8	  /* added and taken out before published: nothing to announce */
 #define RETIRE_MS    3000 /* above FRAGSTATE_MS (gw.c): a first fragment's verdict names a slot */
 #define TCP_IP4_HDRS 40	  /* IPv4 + TCP headers without options: MSS = MTU - 40 */
 #define TCP_IP6_HDRS 60	  /* IPv6 + TCP */
@@ -179,13 +180,22 @@ retire_cancel(struct espgw_gw *gw, uint32_t slot, struct espgw_err *err)
 
 	if (espgw_sad_sa_relink(&gw->sad, slot, err) != 0)
 		return -1;
-	espgw_gw_sa_move_back(gw, slot); /* a rolled-back sa update */
+	if (gw->sad.sa[slot].state == ESPGW_SA_MOVED) { /* a rolled-back sa update */
+		uint32_t to = gw->sad.sa[slot].moved_to;
+
+		/* Announced as it was before the update: not at all when not yet added. */
+		gw->slot_ev[slot] = gw->slot_ev[to] & EV_DROPPED ? EV_DROPPED : 0;
+		gw->slot_ev[to] = 0;
+		espgw_gw_sa_move_back(gw, slot);
+	}
 	for (i = 0; i < gw->n_retiring && gw->retiring[i].slot != slot; i++)
 		;
 	if (i < gw->n_retiring)
 		gw->retiring[i] = gw->retiring[--gw->n_retiring];
 	gw->slot_queued[slot] = 0;
 	gw->slot_ev[slot] &= (uint8_t)~EV_DELETED;
+	if (gw->slot_ev[slot] & EV_DROPPED) /* added in this batch, still to announce */
+		gw->slot_ev[slot] = EV_ADDED;
 	return 0;
 }
 
@@ -210,8 +220,8 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
 	gw->store.slot[i] = ESPGW_SLOT_RETIRING;
 	gw->slot_queued[i] = 1;
 	/* Announced only if it was: an SA added and dropped in one batch was never. */
-	if (gw->slot_ev[i] & EV_ADDED)
-		gw->slot_ev[i] = 0;
+	if (gw->slot_ev[i] & (EV_ADDED | EV_DROPPED))
+		gw->slot_ev[i] = EV_DROPPED;
 	else if (gw->sad.sa[i].state != ESPGW_SA_DECLARED)
 		gw->slot_ev[i] |= EV_DELETED;
 	RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
@@ -244,7 +254,8 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 	if (espgw_gw_sa_move(gw, sa, err) != 0)
 		return -1;
 	if (from < gw->sad.cap) {
-		gw->slot_ev[sa->slot] = gw->slot_ev[from] & EV_ADDED ? EV_ADDED : EV_UPDATED;
+		gw->slot_ev[sa->slot] =
+				gw->slot_ev[from] & (EV_ADDED | EV_DROPPED) ? EV_ADDED : EV_UPDATED;
 		gw->slot_ev[from] = 0;
 	}
 	return 0;

@@ -362,3 +362,47 @@ def test_update_lifetime(gw):
     assert gw.drops_since(d0) == {"sa_expired": 5}, gw.drops_since(d0)
     mon.close()
     gw.stop()
+
+
+def test_update_rolled_back(gw):
+    """A transaction whose sa update is applied and then undone (a later
+    command fails when brought into service): the outbound SA is moved back
+    with the sequence number it reached, to the old address; the inbound one
+    keeps its old source; no event is announced; a later update works."""
+    mon = Ctl(gw.sock)
+    assert mon.request("monitor")["ok"]
+    conf = tunnel_conf()
+    conf[1] += " match spi-dst-src"
+    gw.ctl.txn(conf)
+    send_lan(gw, range(5))
+    first = gw.wan.drain(want=5)
+    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
+           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
+           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    r = gw.ctl.txn(["sa update out3 remote " + NEW_PEER, "sa update in3 remote " + NEW_PEER,
+                    bad])
+    assert r["ok"] is False and "crypto path cpu" in r["error"], r
+    send_lan(gw, range(5, 10))
+    out = gw.wan.drain(want=5)
+    seqs = [Ether(f)[ESP].seq for f in first + out]
+    assert seqs == list(range(1, 11)), seqs
+    assert {Ether(f)[IP].dst for f in out} == {live.PEER}
+    assert sorted(live.decrypt_all(out, [OUT3])) == list(range(5, 10))
+    shown = gw.ctl.ok("show sa")["sa"]
+    assert [(s["name"], s["remote"], s["state"]) for s in shown] == \
+        [("out3", live.PEER, "installed"), ("in3", live.PEER, "installed")], shown
+    sa = IN3.scapy_sa(live.PEER, live.WAN)
+    inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=5000, dport=4000) / \
+        (live.MARKER + (7).to_bytes(4, "big"))
+    gw.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=1))
+    assert len(gw.lan.drain(want=1)) == 1
+    # Announced: the tunnel's two adds, then only the update that stuck.
+    gw.ctl.ok("sa update out3 remote " + NEW_PEER)
+    got = [e for _, e in events(mon, 3, kinds=("sa-added", "sa-deleted", "sa-updated"))]
+    assert [e["event"] for e in got] == ["sa-added", "sa-added", "sa-updated"], got
+    send_lan(gw, range(10, 12))
+    out = gw.wan.drain(want=2)
+    assert [Ether(f)[ESP].seq for f in out] == [11, 12]
+    assert {Ether(f)[IP].dst for f in out} == {NEW_PEER}
+    mon.close()
+    gw.stop()
