@@ -227,10 +227,6 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
 	RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
 }
 
-/*
- * Step 2: every SA of the store has a runtime in its slot: a new one, or
- * the one a rollback brought back (unlinked in step 1, not yet freed).
- */
 /* The SA stays in its slot; a rollback may have brought it back, sa update changed it. */
 static int
 sa_keep(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
@@ -261,6 +257,10 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 	return 0;
 }
 
+/*
+ * Step 2: every SA of the store has a runtime in its slot: a new one, or
+ * the one a rollback brought back (unlinked in step 1, not yet freed).
+ */
 static int
 sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
