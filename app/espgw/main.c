@@ -89,10 +89,15 @@ control_loop(struct espgw_gw *gw, unsigned int interval)
 {
 	uint64_t hz = rte_get_tsc_hz(), next = rte_get_tsc_cycles() + interval * hz;
 
+	unsigned int busy;
+
 	while (signals_seen == 0) {
-		if (gw->ctlsrv != NULL)
-			espgw_ctlsrv_poll(gw->ctlsrv);
-		if (espgw_gw_ctl_poll(gw) == 0)
+		busy = gw->ctlsrv != NULL ? espgw_ctlsrv_poll(gw->ctlsrv) : 0;
+		busy += espgw_gw_ctl_poll(gw);
+		/* Idle: give the CPU back (it may be a worker's too) for 1 ms at most. */
+		if (busy == 0 && gw->ctlsrv != NULL)
+			espgw_ctlsrv_wait(gw->ctlsrv, 1);
+		else if (busy == 0)
 			usleep(1000);
 		if (interval != 0 && rte_get_tsc_cycles() >= next) {
 			espgw_stats_print(&gw->view, stdout);

@@ -206,9 +206,23 @@ retire_cancel(struct espgw_gw *gw, uint32_t slot, struct espgw_err *err)
  * free. Undone by retire_cancel until then; freed RETIRE_MS after the
  * publication that dropped them.
  */
+/*
+ * A slot the store took and gave up before the data path brought it into
+ * service (sa add and sa del in one transaction, two moves of one SA): no
+ * worker ever saw it, it is free at once.
+ */
+static void
+slot_unused_release(struct espgw_gw *gw, uint32_t i)
+{
+	if (i < gw->store.slot_cap && gw->store.slot[i] == ESPGW_SLOT_RETIRING &&
+			!espgw_sad_live(&gw->sad, i) && !gw->slot_queued[i])
+		espgw_store_slot_release(&gw->store, i);
+}
+
 static void
 sa_unlink(struct espgw_gw *gw, uint32_t i)
 {
+	slot_unused_release(gw, i);
 	if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) || gw->slot_queued[i])
 		return;
 	if (retire_push(gw, i, UINT64_MAX) < 0) {
@@ -283,7 +297,7 @@ sas_reconcile_all(struct espgw_gw *gw, struct espgw_err *err)
 	unsigned int i;
 
 	gw->reconcile_all = false;
-	for (i = 0; i < gw->sad.n; i++)
+	for (i = 0; i < gw->store.slot_cap; i++)
 		sa_unlink(gw, i);
 	for (i = 0; i < gw->store.n_sas; i++)
 		if (sa_add(gw, &gw->store.sas[i], err) != 0)
@@ -303,8 +317,7 @@ sas_reconcile(struct espgw_gw *gw, struct espgw_err *err)
 	if (all || gw->reconcile_all)
 		return sas_reconcile_all(gw, err);
 	for (i = 0; i < n; i++)
-		if (d[i] < gw->sad.n)
-			sa_unlink(gw, d[i]);
+		sa_unlink(gw, d[i]);
 	for (i = 0; i < n; i++) {
 		sa = espgw_store_sa_of_slot(&gw->store, d[i]);
 		if (sa != NULL && sa_add(gw, sa, err) != 0)

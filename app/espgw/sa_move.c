@@ -68,8 +68,17 @@ espgw_gw_sa_move(struct espgw_gw *gw, const struct espgw_sa_conf *to, struct esp
 	struct espgw_sa_rt *f = &gw->sad.sa[from];
 	uint8_t was = f->state;
 
-	if (!move_source(gw, from, to))
-		return 0; /* nothing to carry: the old SA is gone already */
+	/*
+	 * The store names a slot that was in service when the update was
+	 * applied and stays so until this move: anything else would start the
+	 * key's sequence numbers again. Refused, never guessed.
+	 */
+	if (!move_source(gw, from, to)) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: the SA it replaces (slot %u) is not in service: not moved",
+				to->name, from);
+		return -1;
+	}
 	if (gw->sad.sqn_ofs < 0) {
 		snprintf(err->msg, sizeof(err->msg),
 				"sa %s: this DPDK gives no access to the sequence number: the "
@@ -85,6 +94,7 @@ espgw_gw_sa_move(struct espgw_gw *gw, const struct espgw_sa_conf *to, struct esp
 		gw->sad.sa[to->slot].state = ESPGW_SA_EXPIRED;
 	f->moved_to = to->slot;
 	__atomic_store_n(&f->state, ESPGW_SA_MOVED, __ATOMIC_RELEASE);
+	espgw_store_sa_moved(&gw->store, to->slot);
 	return 0;
 }
 

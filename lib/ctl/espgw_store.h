@@ -147,6 +147,8 @@ int espgw_store_slots_fix(struct espgw_store *s, uint32_t min);
  */
 const uint32_t *espgw_store_dirty(const struct espgw_store *s, unsigned int *n, bool *all);
 void espgw_store_dirty_clear(struct espgw_store *s);
+/* The data path moved the SA in slot (sa update): a later update moves it from there. */
+void espgw_store_sa_moved(struct espgw_store *s, uint32_t slot);
 /* The SA (declared or installed) that has slot; NULL when none. */
 const struct espgw_sa_conf *espgw_store_sa_of_slot(const struct espgw_store *s, uint32_t slot);
 

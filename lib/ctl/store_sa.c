@@ -381,8 +381,9 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
  * An SA in service changes its peer's address or its lifetimes. Outbound, a
  * new remote is a new outer header: a new runtime in a new slot that the
  * data path fills from the old one (sequence number, counters, age), since
- * the old one's workers may be mid-packet. Inbound, and for lifetimes, the
- * slot stays and the data path updates it in place.
+ * the old one's workers may be mid-packet; moved_from names the old one
+ * until the data path made the move (espgw_store_sa_moved). Inbound, and
+ * for lifetimes, the slot stays and the data path updates it in place.
  */
 int
 espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, struct espgw_err *err)
@@ -403,9 +404,14 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 			sa.life[k] = c->life[k];
 	if (sa_check_local(s, &sa, err) < 0 || sa_check_life(&sa, err) < 0)
 		goto out;
-	sa.moved_from = 0;
+	/*
+	 * A move the data path has not made yet (an earlier update in this
+	 * transaction) still starts from where the SA is in service: the
+	 * slot in between never carried a packet.
+	 */
 	if (sa.dir == ESPGW_DIR_OUT && !espgw_ip_equal(&sa.remote, &s->sas[i].remote)) {
-		sa.moved_from = s->sas[i].slot + 1;
+		if (sa.moved_from == 0)
+			sa.moved_from = s->sas[i].slot + 1;
 		if (slot_take(s, &sa, err) < 0 || slot_drop(s, s->sas[i].slot) < 0)
 			goto out;
 	}
@@ -415,6 +421,16 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 out:
 	explicit_bzero(&sa, sizeof(sa));
 	return rc;
+}
+
+void
+espgw_store_sa_moved(struct espgw_store *s, uint32_t slot)
+{
+	int i = espgw_store_ix_sa_slot(s, slot);
+
+	/* Not journaled: like a slot's release, it records what the data path did. */
+	if (i >= 0)
+		s->sas[i].moved_from = 0;
 }
 
 /* A declaration named like c (dir and inner family as given). */

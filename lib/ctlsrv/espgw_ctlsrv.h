@@ -103,8 +103,14 @@ struct espgw_ctlsrv;
 struct espgw_ctlsrv *espgw_ctlsrv_create(const struct espgw_ctlsrv_conf *conf,
 		struct espgw_store *store, const struct espgw_ctlsrv_ops *ops,
 		struct espgw_err *err);
-/* Accept, read, answer, write, as far as possible without blocking. */
-void espgw_ctlsrv_poll(struct espgw_ctlsrv *srv);
+/*
+ * Accept, read, answer, write, as far as possible without blocking; returns
+ * non-zero when there was anything to do (requests, connections, changes
+ * waiting for their publication).
+ */
+unsigned int espgw_ctlsrv_poll(struct espgw_ctlsrv *srv);
+/* Block until a client connects or sends something, at most ms milliseconds. */
+void espgw_ctlsrv_wait(struct espgw_ctlsrv *srv, int ms);
 /* One event (a JSON object without its newline) to every monitor client. */
 void espgw_ctlsrv_event(struct espgw_ctlsrv *srv, const char *json);
 const struct espgw_ctlsrv_stats *espgw_ctlsrv_stats(const struct espgw_ctlsrv *srv);

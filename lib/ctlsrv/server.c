@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -325,15 +326,37 @@ serve_all(struct espgw_ctlsrv *srv, bool read)
 		srv->next = (srv->next + 1) % srv->n_clients;
 }
 
-void
+unsigned int
 espgw_ctlsrv_poll(struct espgw_ctlsrv *srv)
 {
+	unsigned int clients = srv->n_clients;
+
 	srv->budget = ESPGW_CTL_POLL_REQ;
 	srv->more = false;
 	accept_some(srv);
 	serve_all(srv, true);
 	publish(srv);
 	serve_all(srv, false); /* the replies the publication released */
+	return ESPGW_CTL_POLL_REQ - srv->budget + (srv->n_clients != clients) + srv->dirty;
+}
+
+/*
+ * Sleep until a client sends or connects, or ms pass: a client that waits
+ * for each reply (espgwctl, an IKE daemon) is answered at once instead of at
+ * the next tick of the caller's idle sleep.
+ */
+void
+espgw_ctlsrv_wait(struct espgw_ctlsrv *srv, int ms)
+{
+	struct pollfd pfd[ESPGW_CTL_CLIENTS_MAX + 1];
+	unsigned int i, n = 0;
+
+	pfd[n++] = (struct pollfd){.fd = srv->fd, .events = POLLIN};
+	for (i = 0; i < srv->n_clients; i++)
+		pfd[n++] = (struct pollfd){.fd = srv->client[i]->fd,
+				.events = (short)(POLLIN |
+						  (srv->client[i]->out.len != 0 ? POLLOUT : 0))};
+	(void)poll(pfd, n, ms);
 }
 
 void

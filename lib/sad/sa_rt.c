@@ -20,8 +20,8 @@
 #define ESN_SQH_LEN    4
 #define ESN_MIN_WINDOW 64u /* rte_ipsec's floor for ESN SAs (WINDOW_BUCKET_SIZE) */
 
-static uint8_t
-inner_proto_of(const struct espgw_sa_conf *sa)
+uint8_t
+espgw_sa_inner_proto(const struct espgw_sa_conf *sa)
 {
 	uint8_t fam = sa->inner_family != 0 ? sa->inner_family : sa->local.family;
 
@@ -273,7 +273,7 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->dir = sa->dir;
 	rt->outer_family = sa->local.family;
 	rt->peer = sa->remote;
-	rt->inner_proto = inner_proto_of(sa);
+	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);
 	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
 		return -1;

@@ -246,6 +246,18 @@ espgw_sad_sa_update(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct
 				"sa %s: an outbound SA's remote changes in a new slot", c->name);
 		return -1;
 	}
+	/*
+	 * The next header is in rte_ipsec's template and in the inbound check:
+	 * an SA installed before any policy named it carries its outer family,
+	 * and a first policy of the other family cannot change that under it.
+	 */
+	if (espgw_sa_inner_proto(c) != rt->inner_proto) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s carries %s (installed before a policy named it): add the "
+				"policy in the SA's transaction, or sa declare the SA first",
+				c->name, rt->inner_proto == IPPROTO_IPIP ? "IPv4" : "IPv6");
+		return -1;
+	}
 	if (rt->dir == ESPGW_DIR_IN && in_sa_rekey(sad, rt, c, err) != 0)
 		return -1;
 	cur->remote = c->remote;

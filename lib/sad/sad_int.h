@@ -35,6 +35,8 @@ struct espgw_sa_rt_prm {
 };
 
 /* sa: a copy that lives as long as rt (rt->conf points at it); rt->idx = sa->slot. */
+/* The ESP next header the SA carries: its inner family, else its outer one (RFC 4303 2.6). */
+uint8_t espgw_sa_inner_proto(const struct espgw_sa_conf *sa);
 int espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 		const struct espgw_sa_rt_prm *p, struct espgw_err *err);
 void espgw_sa_rt_fini(struct espgw_sa_rt *rt);

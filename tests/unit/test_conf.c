@@ -803,11 +803,20 @@ test_sa_update(void **state)
 	/* The keys and the rest stay. */
 	assert_int_equal(sa->key[0], 0x10);
 	assert_int_equal(sa->spi, 0x2001);
-	/* Lifetimes alone: an outbound SA keeps its slot too. */
-	o4 = espgw_store_sa(s, "o4")->slot;
+	/*
+	 * Lifetimes alone: an outbound SA keeps its slot, and the move no data
+	 * path made yet stays pending; a second new remote still moves from
+	 * where the SA is in service (the slot in between carried nothing).
+	 */
 	load_ok(state, "sa update o4 lifetime hard time 600\n");
-	assert_int_equal(espgw_store_sa(s, "o4")->slot, o4);
-	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, 0);
+	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, o4 + 1);
+	load_ok(state, "sa update o4 remote 203.0.113.8\n");
+	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, o4 + 1);
+	/* Once moved (the data path says so), the next move starts from there. */
+	espgw_store_sa_moved(s, espgw_store_sa(s, "o4")->slot);
+	o4 = espgw_store_sa(s, "o4")->slot;
+	load_ok(state, "sa update o4 remote 203.0.113.9\n");
+	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, o4 + 1);
 }
 
 static void
