@@ -37,10 +37,14 @@ Two sources, one gateway process each:
              namespace of its own, which goes with this process).
 
 The script, the source and espgw's control threads run on CPU 0, the worker
-alone on CPU 1 (its on-CPU share is reported: other processes on the machine
-can still take CPU 1 from it). Exit status 1 if any packet of the untouched
-SA was lost, a counter invariant or a pool count failed, or a change was
-refused; 2 on a usage error.
+alone on CPU 1 at nice -20 (its on-CPU share and the time other tasks took
+CPU 1 from it are reported per window; the rate per second it was on its
+CPU leaves that time out). The control lcore's on-CPU time per change is
+reported too: unlike changes per second, it does not depend on what else
+wanted CPU 0. Exit status 1 if any packet of the untouched SA was lost or
+did not go through it, a counter invariant or a pool count failed, a change
+was refused or espgw holds more than the scenario's SA and policy after the
+storm; 2 on a usage error.
 
   flock /tmp/espgw-bench.lock /usr/bin/python3 scripts/bench/ctl_storm.py \\
       --espgw build-release/app/espgw/espgw --changes 10000
@@ -624,7 +628,8 @@ def paced(a, work):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--espgw", default="build-release/app/espgw/espgw")
+    ap.add_argument("--espgw", default="build-release/app/espgw/espgw",
+                    help="espgw binary (default build-release/app/espgw/espgw)")
     ap.add_argument("--changes", type=int, default=10000,
                     help="child-SA pairs added and deleted, per part (default 10000)")
     ap.add_argument("--batch", type=int, default=32,
