@@ -315,3 +315,35 @@ def test_random_changes_under_traffic(gw):
         keys[spi].scapy_sa(live.WAN, ip.dst).decrypt(ip)
     assert len(seen) > 300, len(seen)
     gw.stop()
+
+
+def test_policy_added_later_sets_inner_family(monkeypatch):
+    """FAILS on 99eaedf (IPv6 through an IPv4 tunnel installed live is
+    broken, fail-closed). An SA added alone takes its ESP next header from
+    its outer family (sa_rt.c inner_proto_of: IPv4 -> 4, IPIP); the first
+    protect policy, added in a later transaction, binds the SA's inner family
+    to IPv6 in the store, and espgw_sad_sa_update now copies inner_family into
+    the slot, but rt->inner_proto and rte_ipsec's template keep 4: IPv6
+    packets leave with next header 4 (the peer parses them as IPv4 and drops
+    them) and inbound IPv6 (next header 41) is refused. Expected: next
+    header 41, or the sp add refused."""
+    from scapy.layers.inet6 import IPv6
+    monkeypatch.setattr(live, "BASE", live.BASE.replace(
+        "address 10.1.0.1/24", "address 10.1.0.1/24 address 2001:db8:1::1/64") +
+        "neighbor add 2001:db8:1::10 lladdr %s port lan0\n" % live.HOST_MAC)
+    g = Gateway()
+    try:
+        assert g.ctl.ok(OUT3.conf("out3", "out"))
+        g.ctl.ok("sp add out src 2001:db8:1::/64 dst 2001:db8:3::/64 protect out3")
+        g.lan.send(Ether(src=live.HOST_MAC, dst=live.LAN_MAC) /
+                   IPv6(src="2001:db8:1::10", dst="2001:db8:3::10", hlim=64) /
+                   UDP(sport=4000, dport=5000) / (live.MARKER + bytes(20)))
+        out = g.wan.drain(want=1)
+        assert len(out) == 1, g.drops()
+        ip = Ether(out[0])[IP]
+        sa = OUT3.scapy_sa(live.WAN, live.PEER)
+        esp = sa.crypt_algo.decrypt(sa, ip[ESP], sa.crypt_key, 16)
+        assert esp.nh == 41, "IPv6 inner packet sent with ESP next header %d" % esp.nh
+        g.stop()
+    finally:
+        g.kill()
