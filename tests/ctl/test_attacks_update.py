@@ -347,3 +347,54 @@ def test_policy_added_later_sets_inner_family(monkeypatch):
         g.stop()
     finally:
         g.kill()
+
+
+BAD_DP = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
+          "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
+          % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+
+
+def test_inbound_update_sequences_leave_no_stale_key(gw):
+    """HOLDS on 99eaedf: an inbound SA that matches on the source, moved by
+    updates in every combination tried (two in one transaction, one undone
+    by a later command that fails in the data path, one followed in the same
+    batch by a deletion that is undone): only its current source finds it
+    (no stale SAD entry accepts the old addresses), and its replay window
+    goes on."""
+    from live import IN3
+    conf = tunnel_conf()
+    conf[1] += " match spi-dst-src"
+    gw.ctl.txn(conf)
+    seq = [0]
+
+    def accepted(srcs):
+        got = set()
+        for src in srcs:
+            seq[0] += 1
+            sa = IN3.scapy_sa(src, live.WAN)
+            inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=5000, dport=4000) / \
+                (live.MARKER + seq[0].to_bytes(4, "big"))
+            gw.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=seq[0]))
+            if gw.lan.drain(settle=0.2):
+                got.add(src)
+        return got
+
+    alls = [live.PEER, PEER2, PEER3]
+    assert accepted(alls) == {live.PEER}
+    assert gw.ctl.txn(["sa update in3 remote " + PEER2, "sa update in3 remote " + PEER3])["ok"]
+    assert accepted(alls) == {PEER3}
+    r = gw.ctl.txn(["sa update in3 remote " + PEER2, BAD_DP])
+    assert not r["ok"], r
+    assert accepted(alls) == {PEER3}
+    # Two transactions in one batch: the update stays, the deletion is undone.
+    gw.ctl.s.sendall(("begin\nsa update in3 remote %s\ncommit\nbegin\nsa del in3\n%s\ncommit\n"
+                      % (PEER2, BAD_DP)).encode())
+    replies = [gw.ctl.line() for _ in range(7)]
+    assert replies[2]["ok"] and not replies[6]["ok"], replies
+    assert accepted(alls) == {PEER2}
+    # An old number from the new source: the window went on.
+    sa = IN3.scapy_sa(PEER2, live.WAN)
+    inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=5000, dport=4000) / live.MARKER
+    gw.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=1))
+    assert gw.lan.drain() == []
+    gw.stop()
