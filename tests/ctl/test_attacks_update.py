@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Reproducers of the security review of sa update, the store's dirty-slot
 list and group commit (99eaedf). Each test's docstring says what it proves;
-those marked FAILS fail on 99eaedf (and on 09195a3). The store-level
+those marked "Failed" failed on 99eaedf and 09195a3 and pass since the fixes. The store-level
 reproducers of the same findings are in tests/unit/test_store_model.c.
 Runs inside its own network namespace (netns_run.sh)."""
 
@@ -52,7 +52,7 @@ def moved_twice(gw, lines):
 
 
 def test_two_remote_updates_in_one_transaction_reuse_seq(gw):
-    """FAILS on 99eaedf: AES-GCM nonce reuse. Two 'sa update out3 remote' in
+    """Failed on 99eaedf (fixed since): AES-GCM nonce reuse. Two 'sa update out3 remote' in
     one transaction: the store moves the SA from slot A to B, then from B to
     C; B never reaches the data path, so C's move from B finds nothing to
     carry (sa_move.c move_source: B not live) and C starts at the configured
@@ -69,7 +69,7 @@ def test_two_remote_updates_in_one_transaction_reuse_seq(gw):
 
 
 def test_update_remote_then_lifetime_in_one_transaction_reuse_seq(gw):
-    """FAILS on 99eaedf: AES-GCM nonce reuse. 'sa update out3 remote X' then
+    """Failed on 99eaedf (fixed since): AES-GCM nonce reuse. 'sa update out3 remote X' then
     'sa update out3 lifetime ...' in one transaction (a MOBIKE address update
     and new limits, as a key manager may batch them): the second update
     copies the SA with its new slot but sets moved_from to 0 because its own
@@ -85,7 +85,7 @@ def test_update_remote_then_lifetime_in_one_transaction_reuse_seq(gw):
 
 
 def test_double_update_revives_expired_sa(gw):
-    """FAILS on 99eaedf: the hard lifetime is bypassed (and the nonces reused).
+    """Failed on 99eaedf (fixed since): the hard lifetime is bypassed (and the nonces reused).
     An SA that reached its hard lifetime (out of service, sa_expired) is put
     back in service with fresh counters, age and sequence numbers by two
     updates in one transaction; a single update keeps it expired."""
@@ -129,7 +129,7 @@ TMP = ("sa add tmp dir out spi 0x6001 mode tunnel local %s remote %s aead aes-gc
 
 
 def test_slot_taken_and_dropped_in_one_transaction_leaks():
-    """FAILS on 99eaedf: SA slots leak for ever (max-sa exhausted: no SA can
+    """Failed on 99eaedf (fixed since): SA slots leak for ever (max-sa exhausted: no SA can
     be added any more, no rekey, no sa update of a remote). A slot taken and
     given up in one transaction ('sa add tmp; sa del tmp', 'sa declare d;
     sa add d', two remote updates) goes to RETIRING in the store
@@ -147,7 +147,7 @@ def test_slot_taken_and_dropped_in_one_transaction_leaks():
 
 
 def test_declare_then_add_in_one_transaction_leaks():
-    """FAILS on 99eaedf: the same leak through 'sa declare d; sp add ... protect d;
+    """Failed on 99eaedf (fixed since): the same leak through 'sa declare d; sp add ... protect d;
     sa add d' in one transaction (a trap policy and its SA installed together)
     followed by their removal: each round leaks the declaration's slot."""
     g = Gateway(extra_conf="set max-sa 8\n")
@@ -320,15 +320,13 @@ def test_random_changes_under_traffic(gw):
 
 
 def test_policy_added_later_sets_inner_family(monkeypatch):
-    """FAILS on 99eaedf (IPv6 through an IPv4 tunnel installed live is
-    broken, fail-closed). An SA added alone takes its ESP next header from
-    its outer family (sa_rt.c inner_proto_of: IPv4 -> 4, IPIP); the first
-    protect policy, added in a later transaction, binds the SA's inner family
-    to IPv6 in the store, and espgw_sad_sa_update now copies inner_family into
-    the slot, but rt->inner_proto and rte_ipsec's template keep 4: IPv6
-    packets leave with next header 4 (the peer parses them as IPv4 and drops
-    them) and inbound IPv6 (next header 41) is refused. Expected: next
-    header 41, or the sp add refused."""
+    """Failed on 99eaedf (IPv6 through an IPv4 tunnel installed live sent
+    with ESP next header 4). An SA added alone takes its ESP next header from
+    its outer family (sa_rt.c espgw_sa_inner_proto: IPv4 -> 4, IPIP); a first
+    protect policy of the other family, added in a later transaction, cannot
+    change rte_ipsec's template under the workers: it is refused, and
+    nothing changes. The SA and its IPv6 policy in one transaction carry
+    next header 41."""
     from scapy.layers.inet6 import IPv6
     monkeypatch.setattr(live, "BASE", live.BASE.replace(
         "address 10.1.0.1/24", "address 10.1.0.1/24 address 2001:db8:1::1/64") +
@@ -336,7 +334,12 @@ def test_policy_added_later_sets_inner_family(monkeypatch):
     g = Gateway()
     try:
         assert g.ctl.ok(OUT3.conf("out3", "out"))
-        g.ctl.ok("sp add out src 2001:db8:1::/64 dst 2001:db8:3::/64 protect out3")
+        r = g.ctl.request("sp add out src 2001:db8:1::/64 dst 2001:db8:3::/64 protect out3")
+        assert r["ok"] is False and "carries IPv4" in r["error"], r
+        assert g.ctl.ok("show sp")["sp"] == []
+        g.ctl.ok("sa del out3")
+        assert g.ctl.txn([OUT3.conf("out3", "out"),
+                          "sp add out src 2001:db8:1::/64 dst 2001:db8:3::/64 protect out3"])["ok"]
         g.lan.send(Ether(src=live.HOST_MAC, dst=live.LAN_MAC) /
                    IPv6(src="2001:db8:1::10", dst="2001:db8:3::10", hlim=64) /
                    UDP(sport=4000, dport=5000) / (live.MARKER + bytes(20)))

@@ -20,7 +20,7 @@
  *  - the hashed lookups answer as a scan (declared SAs and sa update too).
  *
  * The fixed scenarios name the findings; the random one explores.
- * FAILS on 99eaedf: test_two_updates_one_txn (nonce reuse),
+ * Failed on 99eaedf (fixed since): test_two_updates_one_txn (nonce reuse),
  * test_slot_taken_and_dropped_in_one_txn (slot leak), test_random_model.
  */
 #include <setjmp.h>
@@ -41,9 +41,9 @@
 /* The data path as publish.c keeps it, one runtime per slot. */
 struct mslot {
 	bool live;
-	bool queued;   /* unlinked, retiring: freed at the next publication */
-	bool moved;    /* MOVED or FROZEN: sends nothing of its own */
-	uint32_t to;   /* moved: where */
+	bool queued; /* unlinked, retiring: freed at the next publication */
+	bool moved;  /* MOVED or FROZEN: sends nothing of its own */
+	uint32_t to; /* moved: where */
 	struct espgw_sa_conf c;
 };
 
@@ -81,6 +81,9 @@ same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
 static void
 m_unlink(struct espgw_store *s, uint32_t d)
 {
+	/* publish.c slot_unused_release: a slot no runtime ever used is free at once. */
+	if (!m[d].live && !m[d].queued && s->slot[d] == ESPGW_SLOT_RETIRING)
+		espgw_store_slot_release(s, d);
 	if (!m[d].live || s->slot[d] == ESPGW_SLOT_USED || m[d].queued)
 		return;
 	m[d].queued = true;
@@ -101,15 +104,22 @@ m_move_check(const struct espgw_sa_conf *sa)
 				same_key(&m[j].c, sa)) {
 			others++;
 			if (sa->moved_from == 0 || j != from)
-				report(K_NONCE, "outbound SA %s brought into service in slot %u with a fresh "
-				       "sequence number while slot %u sends under the same key "
-				       "(moved_from %u): nonce reuse",
+				report(K_NONCE,
+						"outbound SA %s brought into service in slot %u "
+						"with a fresh "
+						"sequence number while slot %u sends under the "
+						"same key "
+						"(moved_from %u): nonce reuse",
 						sa->name, sa->slot, j, sa->moved_from);
 		}
 	if (sa->moved_from != 0 && others == 1) { /* espgw_gw_sa_move */
 		m[from].moved = true;
 		m[from].to = sa->slot;
 	}
+	/* espgw_gw_sa_move: a source in service must be the SA itself. */
+	if (sa->moved_from != 0 && m[from].live && others != 1)
+		report(K_NONCE, "outbound SA %s moved from slot %u, which holds another SA",
+				sa->name, from);
 }
 
 static void
@@ -117,7 +127,6 @@ m_add(struct espgw_store *s, const struct espgw_sa_conf *sa)
 {
 	struct mslot *x = &m[sa->slot];
 
-	(void)s;
 	if (x->live) {
 		if (x->queued) { /* retire_cancel, espgw_gw_sa_move_back */
 			x->queued = false;
@@ -131,19 +140,23 @@ m_add(struct espgw_store *s, const struct espgw_sa_conf *sa)
 			if (!espgw_ip_equal(&x->c.remote, &sa->remote) ||
 					memcmp(x->c.life, sa->life, sizeof(sa->life)) != 0 ||
 					x->c.inner_family != sa->inner_family)
-				report(K_OTHER, "slot %u (%s) brought back by a rollback with other "
-				       "remote/lifetimes than its runtime has",
+				report(K_OTHER,
+						"slot %u (%s) brought back by a rollback with "
+						"other "
+						"remote/lifetimes than its runtime has",
 						sa->slot, sa->name);
 			return;
 		}
 		/* espgw_gw_sa_update: in place */
 		if (x->c.declared != sa->declared || strcmp(x->c.name, sa->name) != 0 ||
 				(!sa->declared && !same_key(&x->c, sa)))
-			report(K_OTHER, "slot %u changed its SA in place (%s -> %s)", sa->slot, x->c.name,
-					sa->name);
+			report(K_OTHER, "slot %u changed its SA in place (%s -> %s)", sa->slot,
+					x->c.name, sa->name);
 		if (sa->dir == ESPGW_DIR_OUT && !espgw_ip_equal(&x->c.remote, &sa->remote))
-			report(K_OTHER, "outbound SA %s: remote changed in its slot %u (the data path "
-			       "refuses: prepare fails)",
+			report(K_OTHER,
+					"outbound SA %s: remote changed in its slot %u (the data "
+					"path "
+					"refuses: prepare fails)",
 					sa->name, sa->slot);
 		x->c = *sa;
 		return;
@@ -152,6 +165,8 @@ m_add(struct espgw_store *s, const struct espgw_sa_conf *sa)
 	x->queued = x->moved = false;
 	x->c = *sa;
 	m_move_check(sa);
+	if (sa->moved_from != 0) /* the move made: espgw_store_sa_moved */
+		espgw_store_sa_moved(s, sa->slot);
 }
 
 /* espgw_gw_prepare over the dirty list (or every slot). */
@@ -191,16 +206,19 @@ m_check(const struct espgw_store *s)
 	for (i = 0; i < s->n_sas; i++) {
 		sa = &s->sas[i];
 		if (!m[sa->slot].live || m[sa->slot].queued)
-			report(K_OTHER, "SA %s of the store has no runtime in slot %u", sa->name, sa->slot);
+			report(K_OTHER, "SA %s of the store has no runtime in slot %u", sa->name,
+					sa->slot);
 		else if (m[sa->slot].moved)
-			report(K_OTHER, "SA %s of the store: its slot %u is MOVED", sa->name, sa->slot);
+			report(K_OTHER, "SA %s of the store: its slot %u is MOVED", sa->name,
+					sa->slot);
 		else if (strcmp(m[sa->slot].c.name, sa->name) != 0 ||
 				!espgw_ip_equal(&m[sa->slot].c.remote, &sa->remote))
 			report(K_OTHER, "SA %s: slot %u holds another state", sa->name, sa->slot);
 	}
 	for (i = 0; i < MAXS; i++)
 		if (m[i].live && !m[i].queued && espgw_store_sa_of_slot(s, i) == NULL)
-			report(K_OTHER, "slot %u (%s) in service but not in the store", i, m[i].c.name);
+			report(K_OTHER, "slot %u (%s) in service but not in the store", i,
+					m[i].c.name);
 }
 
 /* The publication, and RETIRE_MS later every retiring runtime freed. */
@@ -218,8 +236,10 @@ m_publish(struct espgw_store *s)
 		}
 	for (i = 0; i < MAXS; i++) {
 		if (s->slot[i] == ESPGW_SLOT_RETIRING) {
-			report(K_LEAK, "slot %u stays RETIRING for ever: the data path never had it "
-			       "(leaked: max-sa exhaustion)",
+			report(K_LEAK,
+					"slot %u stays RETIRING for ever: the data path never had "
+					"it "
+					"(leaked: max-sa exhaustion)",
 					i);
 			/* MODEL_HEAL=1: free it, to explore past this finding */
 			if (getenv("MODEL_HEAL") != NULL)
@@ -496,9 +516,9 @@ index_check(const struct espgw_store *s, unsigned int pool)
 		p = espgw_store_ix_sp_rule(s, &s->sps[i]);
 		if (p < 0)
 			report(K_OTHER, "index: policy %u not found by its rule", i);
-		if (s->sps[i].action == ESPGW_SP_PROTECT &&
-				espgw_store_sa(s, s->sps[i].sa) == NULL)
-			report(K_OTHER, "policy %u protects with SA %s, which is gone", i, s->sps[i].sa);
+		if (s->sps[i].action == ESPGW_SP_PROTECT && espgw_store_sa(s, s->sps[i].sa) == NULL)
+			report(K_OTHER, "policy %u protects with SA %s, which is gone", i,
+					s->sps[i].sa);
 	}
 }
 
