@@ -643,7 +643,10 @@ random_req(struct espgw_req *r, unsigned int pool)
 		espgw_req_init(r, ESPGW_REQ_SA_DEL);
 		strcpy(r->name, name);
 	} else if (op == 2) {
-		snprintf(name, sizeof(name), rand() % 2 ? "p%u" : "", k);
+		if (rand() % 2)
+			snprintf(name, sizeof(name), "p%u", k);
+		else
+			name[0] = '\0';
 		sp_req(r, name, dst, rand() % 3 ? sa : NULL);
 	} else if (op == 3) {
 		espgw_req_init(r, ESPGW_REQ_SP_DEL);

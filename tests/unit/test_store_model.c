@@ -56,6 +56,8 @@ static char problem[512];
 static char first[K_N][512];
 static unsigned int count[K_N];
 
+static void report(enum kind k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 report(enum kind k, const char *fmt, ...)
 {
@@ -461,7 +463,10 @@ random_req(struct espgw_req *r, unsigned int pool)
 		update_req(r, name, rand() % 4 ? remotes[rand() % 3] : NULL);
 		break;
 	case 6:
-		snprintf(name, sizeof(name), rand() % 2 ? "p%u" : "", k);
+		if (rand() % 2)
+			snprintf(name, sizeof(name), "p%u", k);
+		else
+			name[0] = '\0';
 		sp_req(r, name, dst, rand() % 3 ? sa : NULL, dir);
 		break;
 	case 7:
