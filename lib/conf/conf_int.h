@@ -2,8 +2,8 @@
 /*
  * Internal to lib/conf: the lexer (conf_lex.c), value parsers and the option
  * table engine (conf_val.c, conf_opt.c), and one parse function per command
- * (conf_port.c, conf_sa.c, conf_sp.c, conf_route.c, conf_misc.c) that the
- * dispatch table in espgw_conf.c points at.
+ * (conf_port.c, conf_crypto.c, conf_sa.c, conf_sp.c, conf_route.c,
+ * conf_set.c) that the dispatch table in espgw_conf.c points at.
  */
 #ifndef ESPGW_CONF_INT_H
 #define ESPGW_CONF_INT_H

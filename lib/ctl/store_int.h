@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal to the store: one validate-and-apply function per request type
- * (store_net.c: port, route, neighbor, cryptodev; store_sa.c; store_sp.c) and
- * the helpers they share (espgw_store.c).
+ * Internal to the store: one validate-and-apply function per request type,
+ * one file per object (store_port.c, store_route.c, store_neigh.c,
+ * store_crypto.c, store_sa.c, store_sp.c), and the helpers they share
+ * (espgw_store.c; store_port.c: the checks routes, neighbors and cryptodevs
+ * share with ports).
  */
 #ifndef ESPGW_STORE_INT_H
 #define ESPGW_STORE_INT_H
@@ -70,6 +72,13 @@ void espgw_store_slot_dirty(struct espgw_store *s, uint32_t slot);
 
 /* Is ip inside the subnet of one of port's addresses? */
 bool espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip);
+/* store_port.c: the port a route or neighbor names; NULL (err set) when it does not exist. */
+const struct espgw_port_conf *espgw_store_port_ref(
+		const struct espgw_store *s, const char *name, struct espgw_err *err);
+/* store_port.c: a port's or a neighbor's MAC is neither all-zero nor a group address. */
+bool espgw_store_mac_unicast(const uint8_t mac[6]);
+/* store_port.c: a port's or a cryptodev's dev is neither empty nor too long. */
+bool espgw_store_dev_valid(const char *dev);
 
 int espgw_store_port_add(
 		struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err);

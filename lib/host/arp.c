@@ -2,8 +2,9 @@
 /*
  * ARP (RFC 826) for IPv4 over Ethernet: answer requests for the receiving
  * port's own addresses, tell neigh_learn what each message says of its
- * sender (which it takes only by the rules in neigh.c), and send requests to
- * resolve next hops. Hand-written: DPDK has the header struct, no protocol.
+ * sender (which it takes only by the rules in neigh_resolve.c), and send
+ * requests to resolve next hops. Hand-written: DPDK has the header struct,
+ * no protocol.
  */
 #include <string.h>
 
@@ -67,7 +68,7 @@ arp_reply(struct espgw_host *h, struct rte_mbuf *m, uint16_t port)
 /*
  * RFC 826 merge: what a message says of its sender. A request for one of our
  * addresses may enter the asker; a reply to our address may answer our
- * request; anything else is unsolicited (neigh.c decides).
+ * request; anything else is unsolicited (neigh_resolve.c decides).
  */
 static void
 arp_news(const struct rte_arp_hdr *a, bool for_us, struct nb_news *n)

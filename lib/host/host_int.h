@@ -171,7 +171,7 @@ void icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);
 void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
 
-/* neigh.c */
+/* neigh_resolve.c: next-hop resolution, the state machine of each neighbor entry */
 int neigh_init(struct espgw_host *h, int socket);
 /* Packets waiting for resolution back to their pool, counted as shutdown drops. */
 void neigh_flush(struct espgw_host *h);

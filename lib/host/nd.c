@@ -3,8 +3,8 @@
  * IPv6 neighbor discovery (RFC 4861), the part a gateway port needs: answer
  * neighbor solicitations for the port's addresses (global and link-local),
  * tell neigh_learn what solicitations for us and advertisements say (which
- * it takes only by the rules in neigh.c), and solicit next hops. No DAD, no
- * router solicitations or advertisements (RS are not handled at all).
+ * it takes only by the rules in neigh_resolve.c), and solicit next hops. No
+ * DAD, no router solicitations or advertisements (RS are not handled at all).
  * Hand-written: DPDK has no ND.
  */
 #include <string.h>

@@ -19,8 +19,8 @@
 #include <rte_lpm6.h>
 #include <rte_malloc.h>
 
-#include "espgw_neigh.h"
 #include "espgw_route.h"
+#include "neigh_table.h"
 
 #define CHUNK	RTE_HASH_LOOKUP_BULK_MAX
 #define NH_NONE UINT32_MAX

@@ -6,7 +6,7 @@
  * crypto_aesni_mb cryptodev), on two net_null ports, without a NIC.
  *
  * The gateway is built once, by espgw_gw_setup() as the daemon builds it
- * (app/espgw/gw.c). Its worker loop, espgw_worker_main(), then runs here on
+ * (lib/gw/gw.c). Its worker loop, espgw_worker_main(), then runs here on
  * the main lcore, once per step: an RX callback hands it the input's frames
  * as if the ports had received them and stops the loop once everything is
  * delivered, no crypto op is in flight and a few idle iterations have passed

@@ -4,8 +4,8 @@
  * running gateway takes, how they reach the data path (publish.c), what
  * "show" answers, and the socket's place (--ctl-socket, --ctl-group).
  */
-#ifndef ESPGW_APP_CTL_H
-#define ESPGW_APP_CTL_H
+#ifndef ESPGW_GW_CTL_H
+#define ESPGW_GW_CTL_H
 
 #include "espgw_ctlsrv.h"
 #include "gw.h"

@@ -16,8 +16,8 @@
  *   RCU grace period: every worker has passed a quiescent state since the
  *   delete (LF mode keeps the key position until rte_hash_free_key_with_position).
  */
-#ifndef ESPGW_NEIGH_H
-#define ESPGW_NEIGH_H
+#ifndef ESPGW_NEIGH_TABLE_H
+#define ESPGW_NEIGH_TABLE_H
 
 #include <stdint.h>
 

@@ -23,6 +23,9 @@
  * - static entries never change.
  * A spoofer on the link can still win a race for a dynamic or "via" entry:
  * static neighbors are the defence for next hops that matter.
+ *
+ * The entries themselves are lib/route's neighbor table (neigh_table.c),
+ * which the workers read; this file decides what goes into them.
  */
 #include <rte_malloc.h>
 

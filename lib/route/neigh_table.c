@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Neighbor table: rte_hash of (port, family, ip) -> hop in a fixed array. */
+/*
+ * Neighbor table: rte_hash of (port, family, ip) -> hop in a fixed array,
+ * read lock-free by the workers, deleted entries reused after an RCU grace
+ * period (neigh_table.h). Who fills the MACs in, by ARP and ND, is lib/host
+ * (neigh_resolve.c).
+ */
 #include <string.h>
 
 #include <rte_errno.h>
@@ -8,7 +13,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
-#include "espgw_neigh.h"
+#include "neigh_table.h"
 
 /* A deleted entry waiting for its grace period. */
 struct limbo {
