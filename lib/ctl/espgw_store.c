@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The configuration store: arrays of object configs, request dispatch, lookups.
- * The per-object validation lives in store_net.c, store_sa.c and store_sp.c.
+ * The per-object validation lives in store_port.c, store_route.c, store_neigh.c,
+ * store_crypto.c, store_sa.c and store_sp.c; the hashed lookups in store_index.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
