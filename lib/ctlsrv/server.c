@@ -263,17 +263,22 @@ now_ns(void)
 }
 
 /*
- * Group commit: a publication rebuilds the SPDs (tens of milliseconds at
- * 10,000 policies), whatever the number of changes in it. While clients are
- * still sending (an IKE responder under load, a pipelined espgwctl -f),
- * waiting as long as the last publication took lets one publication carry
- * the changes that arrive meanwhile, at most doubling a change's latency.
+ * Group commit: a publication rebuilds the SPDs (80 ms at 10,000 child-SA
+ * pairs, 1 s at 100,000 here), whatever the number of changes in it. While
+ * clients are still sending (an IKE responder under load, a pipelined
+ * espgwctl -f), waiting twice as long as the last publication took lets one
+ * publication carry the changes that arrive meanwhile: two thirds of the
+ * control lcore's time go to applying changes, and a change waits at most
+ * three publications (measured: 4,600 -> 7,400 pairs/s at 10,000 installed
+ * against a wait of one publication). A lone change is published at once.
  */
 static bool
 publish_defer(struct espgw_ctlsrv *srv, uint64_t now)
 {
-	uint64_t wait = srv->publish_ns < ESPGW_CTL_BATCH_NS ? srv->publish_ns : ESPGW_CTL_BATCH_NS;
+	uint64_t wait = 2 * srv->publish_ns;
 
+	if (wait > ESPGW_CTL_BATCH_NS)
+		wait = ESPGW_CTL_BATCH_NS;
 	if (srv->dirty_ns == 0)
 		srv->dirty_ns = now;
 	return srv->more && now - srv->dirty_ns < wait;
