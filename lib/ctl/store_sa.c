@@ -410,7 +410,8 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 	 * slot in between never carried a packet.
 	 */
 	if (sa.dir == ESPGW_DIR_OUT && !espgw_ip_equal(&sa.remote, &s->sas[i].remote)) {
-		if (sa.moved_from == 0)
+		/* Without a data path yet (the file at start), nothing to carry. */
+		if (sa.moved_from == 0 && s->retire_slots)
 			sa.moved_from = s->sas[i].slot + 1;
 		if (slot_take(s, &sa, err) < 0 || slot_drop(s, s->sas[i].slot) < 0)
 			goto out;

@@ -784,6 +784,14 @@ test_sa_update(void **state)
 	uint32_t o4 = espgw_store_sa(s, "o4")->slot, i4 = espgw_store_sa(s, "i4")->slot;
 	const struct espgw_sa_conf *sa;
 
+	/* In a file at start: no data path yet, nothing to carry, the old slot free at once. */
+	load_ok(state, "sa update o4 remote 203.0.113.6\n");
+	assert_int_not_equal(espgw_store_sa(s, "o4")->slot, o4);
+	assert_int_equal(espgw_store_sa(s, "o4")->moved_from, 0);
+	assert_int_equal(s->slot[o4], ESPGW_SLOT_FREE);
+	/* Running: the new slot names the one in service, which retires. */
+	s->retire_slots = true;
+	o4 = espgw_store_sa(s, "o4")->slot;
 	load_ok(state, "sa update o4 remote 203.0.113.7 lifetime soft time 50 bytes 9\n"
 		       "sa update i4 remote 203.0.113.7 lifetime hard packets 100\n"
 		       "sa update i4 lifetime hard time 70\n");
@@ -793,7 +801,7 @@ test_sa_update(void **state)
 	assert_int_equal(sa->remote.v4, htonl(0xcb007107));
 	assert_int_equal(sa->life[ESPGW_LIFE_SOFT].time, 50);
 	assert_int_equal(sa->life[ESPGW_LIFE_SOFT].bytes, 9);
-	assert_int_equal(s->slot[o4], ESPGW_SLOT_FREE); /* no data path here: free at once */
+	assert_int_equal(s->slot[o4], ESPGW_SLOT_RETIRING);
 	sa = espgw_store_sa(s, "i4");
 	assert_int_equal(sa->slot, i4);
 	assert_int_equal(sa->moved_from, 0);
