@@ -55,6 +55,7 @@ ctl_close(struct ctl_conn *c)
 static int
 lost(struct ctl_conn *c, int err)
 {
+	c->err = err;
 	if (c->quiet)
 		return CTL_EXIT_CONN;
 	if (err == EPIPE || err == ECONNRESET)
@@ -238,10 +239,25 @@ ctl_reply(struct ctl_conn *c, struct ctl_reply *r)
 	}
 }
 
+/*
+ * espgw refuses a client it will not serve (credentials, too many clients)
+ * with one reply line and closes, possibly before our request arrived: the
+ * send fails, and the reason is waiting to be read.
+ */
 int
 ctl_call(struct ctl_conn *c, const char *line, struct ctl_reply *r)
 {
-	int rc = ctl_send(c, line);
+	bool quiet = c->quiet;
+	size_t len;
+	char *l;
+	int rc;
 
-	return rc != 0 ? rc : ctl_reply(c, r);
+	c->quiet = true;
+	rc = ctl_send(c, line);
+	c->quiet = quiet;
+	if (rc == 0)
+		return ctl_reply(c, r);
+	if (rc == CTL_EXIT_CONN && ctl_recv(c, CTL_TIMEOUT_MS, &l, &len) == CTL_RECV_LINE)
+		return ctl_reply_parse(l, len, r);
+	return rc == CTL_EXIT_CONN ? lost(c, c->err) : rc;
 }

@@ -36,6 +36,7 @@ struct ctl_conn {
 	size_t cap;	  /* allocated bytes of buf */
 	size_t done;	  /* bytes of the line returned last, dropped on the next read */
 	bool quiet;	  /* report nothing: the outcome no longer matters (abort) */
+	int err;	  /* errno of the last broken send */
 	/* Signal mask while waiting (ppoll), NULL: unchanged. See monitor.c. */
 	const sigset_t *wait_mask;
 };
