@@ -106,7 +106,8 @@ struct espgw_ctlsrv *espgw_ctlsrv_create(const struct espgw_ctlsrv_conf *conf,
 /*
  * Accept, read, answer, write, as far as possible without blocking; returns
  * non-zero when there was anything to do (requests, connections, changes
- * waiting for their publication).
+ * whose publication waits for more: the caller polls again at once; a
+ * publication that failed is tried again after the caller's idle wait).
  */
 unsigned int espgw_ctlsrv_poll(struct espgw_ctlsrv *srv);
 /* Block until a client connects or sends something, at most ms milliseconds. */

@@ -342,7 +342,8 @@ espgw_ctlsrv_poll(struct espgw_ctlsrv *srv)
 	serve_all(srv, true);
 	publish(srv);
 	serve_all(srv, false); /* the replies the publication released */
-	return ESPGW_CTL_POLL_REQ - srv->budget + (srv->n_clients != clients) + srv->dirty;
+	return ESPGW_CTL_POLL_REQ - srv->budget + (srv->n_clients != clients) +
+	       (srv->dirty && srv->more); /* a deferred publication, not a failed one */
 }
 
 /*
