@@ -10,8 +10,9 @@
 #define CTL_DIR "/run/espgw"
 
 /*
- * What a running gateway changes live: SAs and policies (publish.c).
- * Ports, cryptodevs and global settings size the data path at start.
+ * What a running gateway changes live: SAs, policies, routes and static
+ * neighbors (publish.c). Ports, cryptodevs and global settings size the data
+ * path at start.
  */
 static int
 ctl_allowed(void *arg, const struct espgw_req *req, struct espgw_err *err)
@@ -25,15 +26,11 @@ ctl_allowed(void *arg, const struct espgw_req *req, struct espgw_err *err)
 	case ESPGW_REQ_SP_ADD:
 	case ESPGW_REQ_SP_DEL:
 	case ESPGW_REQ_SP_SET:
-		return 0;
 	case ESPGW_REQ_ROUTE_ADD:
 	case ESPGW_REQ_ROUTE_DEL:
 	case ESPGW_REQ_NEIGH_ADD:
 	case ESPGW_REQ_NEIGH_DEL:
-		snprintf(err->msg, sizeof(err->msg),
-				"routes and static neighbors cannot change while espgw runs yet: "
-				"change the config file and restart espgw");
-		return -1;
+		return 0;
 	default:
 		break;
 	}

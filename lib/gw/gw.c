@@ -281,6 +281,8 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->route = espgw_route_build(&gw->store, &gw->ports, socket, err);
 	if (gw->route == NULL)
 		return -1;
+	/* Built from the store as it is: the first live change need not rebuild it. */
+	gw->store.changed &= ~(ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH);
 	gw->tab[0].spd_out = gw->spd_out;
 	gw->tab[0].spd_in = gw->spd_in;
 	gw->tab[0].route = gw->route;

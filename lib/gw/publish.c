@@ -16,6 +16,12 @@
  *   5. the old SPDs are freed; a deleted SA is freed (session destroyed,
  *      keys wiped) RETIRE_MS later, when nothing in flight can name it:
  *      crypto ops, hand-off rings, fragment verdicts (FRAGSTATE_MS).
+ *
+ * Routes and static neighbors go the same way: before step 3 the neighbor
+ * entries the store names are made (lib/host/neigh_oper.c) and a new
+ * forwarding table is built around them, published in the same version
+ * with each SA's inner MTU refreshed; after step 4 the old table is freed
+ * and the entries nobody names any more are deleted.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -112,6 +118,30 @@ sa_tables_fill(struct espgw_gw *gw, uint32_t slot)
 	if (gw->sa_mss[slot] != 0)
 		RTE_LOG(INFO, USER1, "sa %s: TCP MSS clamped to %u\n", sa->conf->name,
 				gw->sa_mss[slot]);
+}
+
+/* Routes changed: each SA's inner MTU and MSS clamp follow its outer route. */
+static void
+sa_tables_refresh(struct espgw_gw *gw)
+{
+	const struct espgw_sa_rt *sa;
+	uint16_t mtu, mss;
+	uint32_t i;
+
+	for (i = 0; i < gw->sad.n; i++) {
+		sa = &gw->sad.sa[i];
+		if (!espgw_sad_live(&gw->sad, i) || sa->state == ESPGW_SA_DECLARED)
+			continue;
+		mtu = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
+		mss = sa_mss_of(gw, sa);
+		if (mtu == gw->sa_mtu[i] && mss == gw->sa_mss[i])
+			continue;
+		/* Workers read either value whole: one aligned 16-bit store each. */
+		__atomic_store_n(&gw->sa_mtu[i], mtu, __ATOMIC_RELAXED);
+		__atomic_store_n(&gw->sa_mss[i], mss, __ATOMIC_RELAXED);
+		RTE_LOG(INFO, USER1, "sa %s: inner MTU %u, TCP MSS clamp %u (routes changed)\n",
+				sa->conf->name, mtu, mss);
+	}
 }
 
 void
@@ -387,7 +417,7 @@ espgw_gw_retire_poll(struct espgw_gw *gw, uint64_t now_ms)
 	gw->n_retiring = k;
 }
 
-/* Step 3: the next version, built beside the published one. */
+/* Step 3: the next version, built beside the published one (SPDs only when they changed). */
 static int
 tables_next(struct espgw_gw *gw, struct espgw_tables *t, struct espgw_spd **out,
 		struct espgw_spd **in, struct espgw_reasm_peers **peers, struct espgw_err *err)
@@ -396,6 +426,11 @@ tables_next(struct espgw_gw *gw, struct espgw_tables *t, struct espgw_spd **out,
 	int socket = (int)rte_socket_id();
 
 	*t = *gw->tables_pub;
+	*out = gw->spd_out;
+	*in = gw->spd_in;
+	*peers = gw->reasm_peers;
+	if ((gw->store.changed & (ESPGW_CHG_SA | ESPGW_CHG_SP)) == 0)
+		return 0;
 	snprintf(tag, sizeof(tag), "out%" PRIu64, gw->publications + 1);
 	*out = espgw_spd_build(&gw->store, ESPGW_DIR_OUT, socket, tag, err);
 	snprintf(tag, sizeof(tag), "in%" PRIu64, gw->publications + 1);
@@ -415,8 +450,39 @@ tables_next(struct espgw_gw *gw, struct espgw_tables *t, struct espgw_spd **out,
 	t->spd_out = *out;
 	t->spd_in = *in;
 	t->reasm_peers = *peers;
-	t->sa_mss = espgw_gw_mss_table(gw);
 	return 0;
+}
+
+/* What tables_next built, when the publication does not go ahead. */
+static void
+tables_next_undo(struct espgw_gw *gw, struct espgw_spd *out, struct espgw_spd *in,
+		struct espgw_reasm_peers *peers)
+{
+	if (out != gw->spd_out)
+		espgw_spd_free(out);
+	if (in != gw->spd_in)
+		espgw_spd_free(in);
+	if (peers != gw->reasm_peers)
+		espgw_reasm_peers_free(peers);
+}
+
+/*
+ * Routes or static neighbors changed: the entries the store names made
+ * (published at once: workers may find them before the new table names
+ * them), and the next forwarding table when routes changed.
+ */
+static int
+route_next(struct espgw_gw *gw, struct espgw_route **next, struct espgw_err *err)
+{
+	*next = gw->route;
+	if ((gw->store.changed & (ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH)) == 0)
+		return 0;
+	if (espgw_host_neigh_sync(gw->host, espgw_gw_now_ms(), err) < 0)
+		return -1;
+	if ((gw->store.changed & ESPGW_CHG_ROUTE) == 0)
+		return 0;
+	*next = espgw_route_rebuild(gw->route, &gw->store, err);
+	return *next == NULL ? -1 : 0;
 }
 
 /* Steps 3-5: publish, wait for every worker, free what the old version had alone. */
@@ -426,26 +492,46 @@ publish(struct espgw_gw *gw, struct espgw_err *err)
 	struct espgw_tables *t = gw->tables_pub == &gw->tab[0] ? &gw->tab[1] : &gw->tab[0];
 	struct espgw_spd *out, *in, *old_out = gw->spd_out, *old_in = gw->spd_in;
 	struct espgw_reasm_peers *peers, *old_peers = gw->reasm_peers;
+	struct espgw_route *route, *old_route = gw->route;
 
 	if (tables_next(gw, t, &out, &in, &peers, err) < 0)
 		return -1;
+	if (route_next(gw, &route, err) < 0) {
+		tables_next_undo(gw, out, in, peers);
+		return -1;
+	}
+	gw->route = route;
+	if (route != old_route)
+		sa_tables_refresh(gw);
+	t->route = route;
+	t->sa_mss = espgw_gw_mss_table(gw);
 	__atomic_store_n(&gw->tables_pub, t, __ATOMIC_RELEASE);
+	espgw_host_route_set(gw->host, route);
 	if (gw->running)
 		rte_rcu_qsbr_synchronize(gw->qsv, RTE_QSBR_THRID_INVALID);
 	gw->spd_out = out;
 	gw->spd_in = in;
 	gw->reasm_peers = peers;
 	gw->publications++;
-	espgw_spd_free(old_out);
-	espgw_spd_free(old_in);
+	if (old_out != out)
+		espgw_spd_free(old_out);
+	if (old_in != in)
+		espgw_spd_free(old_in);
 	if (old_peers != peers)
 		espgw_reasm_peers_free(old_peers);
+	if (old_route != route)
+		espgw_route_free(old_route);
+	espgw_host_neigh_prune(gw->host, espgw_gw_now_ms());
 	return 0;
 }
 
 int
 espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err)
 {
+	/* Refused here, the transaction is rolled back: the publication cannot run out of room. */
+	if ((gw->store.changed & (ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH)) != 0 &&
+			espgw_host_neigh_check(gw->host, err) < 0)
+		return -1;
 	if ((gw->store.changed & ESPGW_CHG_SA) == 0)
 		return 0;
 	/* Unlinks first: a rekey may reuse the deleted SA's SPI. */
@@ -458,7 +544,8 @@ espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err)
 int
 espgw_gw_publish(struct espgw_gw *gw, struct espgw_err *err)
 {
-	if ((gw->store.changed & (ESPGW_CHG_SA | ESPGW_CHG_SP)) == 0)
+	if ((gw->store.changed &
+			    (ESPGW_CHG_SA | ESPGW_CHG_SP | ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH)) == 0)
 		return 0;
 	if (publish(gw, err) < 0)
 		return -1;

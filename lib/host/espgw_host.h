@@ -189,6 +189,24 @@ void espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n
 /* Retransmissions, resolution failures, aging; cheap when nothing is due. */
 void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
 
+/*
+ * Live changes of static neighbors and routes (lib/gw/publish_route.c), in
+ * the order a publication needs them:
+ * - check, after each transaction: the operator's entries (distinct static
+ *   neighbors and next hops) fit their room; refused otherwise;
+ * - sync, before the forwarding table is rebuilt: each entry the store names
+ *   exists with its kind (a learned one is adopted, a static neighbor's MAC
+ *   published, one no longer static but still a next hop probed at once);
+ * - route_set, once the new forwarding table is published: what the control
+ *   path looks up from now on;
+ * - prune, once no worker holds the old table: entries the store no longer
+ *   names are deleted, and the packets waiting on them routed again.
+ */
+int espgw_host_neigh_check(const struct espgw_host *h, struct espgw_err *err);
+int espgw_host_neigh_sync(struct espgw_host *h, uint64_t now_ms, struct espgw_err *err);
+void espgw_host_route_set(struct espgw_host *h, struct espgw_route *r);
+void espgw_host_neigh_prune(struct espgw_host *h, uint64_t now_ms);
+
 const struct espgw_host_stats *espgw_host_stats(const struct espgw_host *h);
 const char *espgw_host_counter_name(enum espgw_host_counter c);
 /* The human section and the JSON member ("control": {...}) of the stats output. */

@@ -41,6 +41,7 @@ struct nb {
 	uint8_t tries; /* requests sent in this state */
 	bool stranger; /* made for the unprotected side: counts against its share */
 	uint16_t qn;   /* packets waiting, at qmem[slot * queue_per_neigh] */
+	uint8_t want;  /* enum espgw_hop_kind the store asks for (neigh_oper.c), 0: none */
 };
 
 /* The ICMP errors the gateway sends, each with its own budget (icmp.c). */
@@ -78,6 +79,8 @@ struct espgw_host {
 	struct nb *nb;		 /* [n_nb], indexed by neighbor slot */
 	struct rte_mbuf **qmem;	 /* [n_nb * conf.queue_per_neigh] */
 	unsigned int n_nb;
+	unsigned int n_dyn;	   /* dynamic entries, at most ESPGW_NEIGH_SPARE */
+	bool oper_synced;	   /* nb[].want marks the store's entries (neigh_oper.c) */
 	unsigned int n_stranger;   /* dynamic entries made for the unprotected side */
 	unsigned int max_stranger; /* their share: half the slots left for dynamic entries */
 	uint64_t next_timer;	   /* earliest deadline of any slot, UINT64_MAX when none */
@@ -179,5 +182,13 @@ void neigh_fini(struct espgw_host *h);
 void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 void neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now);
 void neigh_timer(struct espgw_host *h, uint64_t now);
+/* The state of entry e; its waiting packets. */
+struct nb *nb_of(struct espgw_host *h, const struct espgw_l2_hop *e);
+struct rte_mbuf **nb_queue(struct espgw_host *h, const struct nb *nb);
+void nb_timer_arm(struct espgw_host *h, struct nb *nb, uint64_t deadline);
+/* Send the waiting packets through e (resolved). */
+void nb_release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e);
+/* A stranger's entry is no longer one: its room in the share is free again. */
+void nb_share_release(struct espgw_host *h, struct nb *nb);
 
 #endif

@@ -6,8 +6,10 @@
  * releases them in order; silence drops them. Resolved dynamic and "via"
  * entries are re-probed after the reachable time and lose their MAC when the
  * probes go unanswered; static entries are never touched. Dynamic entries
- * made for the unprotected side may fill half the slots left after the
- * configured ones (neigh_quota beyond); a subnet's broadcast gets none.
+ * (ESPGW_NEIGH_SPARE of them at most) made for the unprotected side may fill
+ * half of them (neigh_quota beyond); a subnet's broadcast gets none. The
+ * operator's entries (static neighbors, next hops of routes) have their own
+ * room and follow the store while espgw runs (neigh_oper.c).
  *
  * What ARP and ND messages say is taken by RFC 826's merge rule and RFC 4861
  * 7.2.3 / 7.2.5, with the guards Linux adds against a spoofer on the link:
@@ -37,15 +39,14 @@ neigh_init(struct espgw_host *h, int socket)
 	size_t q = (size_t)espgw_route_neigh_cap(h->route) * h->conf.queue_per_neigh;
 
 	h->n_nb = espgw_route_neigh_cap(h->route);
-	/* The slots beyond the configured ones (static, "via") are the dynamic ones. */
-	h->max_stranger = (h->n_nb - RTE_MIN(h->n_nb, h->store->n_neighs + h->store->n_routes)) / 2;
+	h->max_stranger = ESPGW_NEIGH_SPARE / 2;
 	h->nb = rte_zmalloc_socket("espgw_host_nb", h->n_nb * sizeof(*h->nb), 0, socket);
 	h->qmem = rte_zmalloc_socket("espgw_host_q", (q + 1) * sizeof(*h->qmem), 0, socket);
 	return h->nb != NULL && h->qmem != NULL ? 0 : -1;
 }
 
-static struct rte_mbuf **
-queue_of(struct espgw_host *h, const struct nb *nb)
+struct rte_mbuf **
+nb_queue(struct espgw_host *h, const struct nb *nb)
 {
 	return &h->qmem[(size_t)(nb - h->nb) * h->conf.queue_per_neigh];
 }
@@ -53,7 +54,7 @@ queue_of(struct espgw_host *h, const struct nb *nb)
 static void
 queue_drop(struct espgw_host *h, struct nb *nb, enum espgw_drop why)
 {
-	struct rte_mbuf **q = queue_of(h, nb);
+	struct rte_mbuf **q = nb_queue(h, nb);
 	uint16_t i;
 
 	for (i = 0; i < nb->qn; i++)
@@ -79,14 +80,14 @@ neigh_fini(struct espgw_host *h)
 	rte_free(h->qmem);
 }
 
-static struct nb *
+struct nb *
 nb_of(struct espgw_host *h, const struct espgw_l2_hop *e)
 {
 	return &h->nb[espgw_route_neigh_slot(h->route, e)];
 }
 
-static void
-timer_arm(struct espgw_host *h, struct nb *nb, uint64_t deadline)
+void
+nb_timer_arm(struct espgw_host *h, struct nb *nb, uint64_t deadline)
 {
 	nb->deadline = deadline;
 	if (deadline < h->next_timer)
@@ -109,7 +110,7 @@ enqueue(struct espgw_host *h, struct nb *nb, struct rte_mbuf *m)
 		host_drop(h, m, ESPGW_DROP_NEIGH_QUEUE_FULL);
 		return;
 	}
-	queue_of(h, nb)[nb->qn++] = m;
+	nb_queue(h, nb)[nb->qn++] = m;
 	h->st.pending++;
 	host_count(h, ESPGW_HOST_QUEUED);
 }
@@ -130,19 +131,21 @@ dyn_add(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip, bool str
 		*why = ESPGW_DROP_NEIGH_QUOTA;
 		return NULL;
 	}
-	e = espgw_route_neigh_add(h->route, port, ip);
+	/* The rest of the table is the operator's (neigh_oper.c). */
+	e = h->n_dyn < ESPGW_NEIGH_SPARE ? espgw_route_neigh_add(h->route, port, ip) : NULL;
 	if (e == NULL) {
 		*why = ESPGW_DROP_NEIGH_TABLE_FULL;
 		return NULL;
 	}
 	nb_of(h, e)->stranger = stranger;
 	h->n_stranger += stranger;
+	h->n_dyn++;
 	return e;
 }
 
 /* A stranger's entry is gone: its room in the share is free again. */
-static void
-share_release(struct espgw_host *h, struct nb *nb)
+void
+nb_share_release(struct espgw_host *h, struct nb *nb)
 {
 	if (!nb->stranger)
 		return;
@@ -204,7 +207,7 @@ resolve_start(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, uint6
 	nb->state = NB_INCOMPLETE;
 	nb->tries = 1;
 	solicit(h, e, false);
-	timer_arm(h, nb, now + h->conf.retrans_ms);
+	nb_timer_arm(h, nb, now + h->conf.retrans_ms);
 }
 
 /* A packet whose next hop a worker found unresolved (L3 at m->l2_len). */
@@ -243,10 +246,10 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 		resolve_start(h, nb, e, now);
 }
 
-static void
-release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e)
+void
+nb_release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e)
 {
-	struct rte_mbuf **q = queue_of(h, nb);
+	struct rte_mbuf **q = nb_queue(h, nb);
 	uint16_t i, n = nb->qn;
 
 	h->st.pending -= n;
@@ -267,8 +270,8 @@ nb_set(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
 	nb->state = st;
 	nb->tries = 0;
 	nb->confirmed = now;
-	timer_arm(h, nb, st == NB_REACHABLE ? now + h->conf.reachable_ms : now);
-	release(h, nb, e);
+	nb_timer_arm(h, nb, st == NB_REACHABLE ? now + h->conf.reachable_ms : now);
+	nb_release(h, nb, e);
 }
 
 /* A request of ours is out, so an answer is "solicited" (RFC 4861 7.2.5). */
@@ -341,7 +344,7 @@ learn_unsolicited(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
 		/* RFC 4861 7.2.5 (a): the MAC stays; a REACHABLE entry becomes STALE. */
 		if (nb->state == NB_REACHABLE) {
 			nb->state = NB_STALE;
-			timer_arm(h, nb, now);
+			nb_timer_arm(h, nb, now);
 		}
 		host_count(h, ESPGW_HOST_UNSOL_REFUSED);
 		return;
@@ -407,10 +410,11 @@ resolve_fail(struct espgw_host *h, struct nb *nb)
 	queue_drop(h, nb, ESPGW_DROP_NEIGH_FAILED);
 	nb->state = NB_IDLE;
 	nb->hop = NULL;
-	share_release(h, nb);
-	if (e->kind == ESPGW_HOP_DYNAMIC)
+	nb_share_release(h, nb);
+	if (e->kind == ESPGW_HOP_DYNAMIC) {
+		h->n_dyn--;
 		espgw_route_neigh_del(h->route, e);
-	else
+	} else
 		espgw_hop_unpublish(e);
 }
 

@@ -9,6 +9,12 @@
  * "route add" (replaces a connected route of the same prefix), then the
  * gateway's own addresses as host routes and the IPv6 link-local and
  * multicast ranges as local (never overridden).
+ *
+ * A change of routes builds a whole new version beside the published one
+ * (espgw_route_rebuild), sharing its neighbor table: the caller publishes it
+ * by RCU and frees the old one after the grace period, as the SPD. Routes
+ * change seldom; rte_lpm6 cannot change under readers at all, and a rebuilt
+ * table is exactly the one a restart would build.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +48,7 @@ struct espgw_route {
 	struct espgw_l2_hop *own; /* local and on-link-miss hops (stable addresses) */
 	unsigned int n_own, cap_own;
 	const struct espgw_ports *ports; /* for hops the control path adds */
+	int socket;
 };
 
 struct build {
@@ -151,24 +158,31 @@ prefix_add(struct build *b, const struct espgw_prefix *pfx, uint32_t slot)
 	return rc < 0 ? fail(b, "LPM add failed (table full?)", "") : 0;
 }
 
-/* Static neighbors first, so routes via them find them resolved. */
+/*
+ * Static neighbors first, so routes via them find them resolved. An entry
+ * that exists is left as it is: on a rebuild the control path has already
+ * brought the shared table in line with the store (lib/host/neigh_oper.c).
+ */
 static int
 neighs_add(struct build *b)
 {
 	const struct espgw_neigh_conf *nc;
-	struct espgw_l2_hop h, *e;
+	struct espgw_l2_hop h;
 	unsigned int i;
+	int idx;
 
 	for (i = 0; i < b->s->n_neighs; i++) {
 		nc = &b->s->neighs[i];
-		if (hop_init(b, port_index(b->s, nc->port), &nc->ip, &h) < 0)
+		idx = port_index(b->s, nc->port);
+		if (hop_init(b, idx, &nc->ip, &h) < 0)
 			return -1;
+		if (espgw_neigh_find(b->r->neigh, (uint16_t)idx, &nc->ip) != NULL)
+			continue;
 		h.kind = ESPGW_HOP_STATIC;
-		e = espgw_neigh_get(b->r->neigh, &h);
-		if (e == NULL)
+		memcpy(h.dst.addr_bytes, nc->mac, RTE_ETHER_ADDR_LEN);
+		h.resolved = true;
+		if (espgw_neigh_get(b->r->neigh, &h) == NULL)
 			return fail(b, "neighbor table full", "");
-		memcpy(e->dst.addr_bytes, nc->mac, RTE_ETHER_ADDR_LEN);
-		e->resolved = true;
 	}
 	return 0;
 }
@@ -333,9 +347,12 @@ lpm_create(struct build *b, unsigned int n4, unsigned int n6, int socket)
 	snprintf(name, sizeof(name), "rt6-%u", seq);
 	if (n6 > 0 && (b->r->lpm6 = rte_lpm6_create(name, socket, &c6)) == NULL)
 		return fail(b, "rte_lpm6_create failed: ", name);
+	if (b->r->neigh != NULL) /* a rebuild: the table is shared */
+		return 0;
 	snprintf(name, sizeof(name), "nb-%u", seq);
-	b->r->neigh = espgw_neigh_create(
-			name, b->s->n_neighs + b->s->n_routes + ESPGW_NEIGH_SPARE, socket);
+	b->r->neigh = espgw_neigh_create(name,
+			b->s->n_neighs + b->s->n_routes + ESPGW_NEIGH_LIVE + ESPGW_NEIGH_SPARE,
+			socket);
 	return b->r->neigh == NULL ? fail(b, "neighbor table create failed: ", name) : 0;
 }
 
@@ -358,18 +375,21 @@ tables_create(struct build *b, int socket)
 	return lpm_create(b, n4, n6, socket);
 }
 
-struct espgw_route *
-espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p, int socket,
-		struct espgw_err *err)
+static struct espgw_route *
+build(const struct espgw_store *s, const struct espgw_ports *p, struct espgw_neigh *neigh,
+		int socket, struct espgw_err *err)
 {
 	struct build b = {.s = s, .p = p, .err = err};
 
 	b.r = rte_zmalloc_socket("espgw_route", sizeof(*b.r), 0, socket);
 	if (b.r == NULL) {
+		espgw_neigh_free(neigh);
 		fail(&b, "out of memory", "");
 		return NULL;
 	}
 	b.r->ports = p;
+	b.r->socket = socket;
+	b.r->neigh = neigh;
 	if (tables_create(&b, socket) < 0 || neighs_add(&b) < 0 ||
 			port_addrs_add(&b, connected_add) < 0 || routes_add(&b) < 0 ||
 			port_addrs_add(&b, local_add) < 0 || v6_scoped_add(&b) < 0) {
@@ -377,6 +397,20 @@ espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p, int 
 		return NULL;
 	}
 	return b.r;
+}
+
+struct espgw_route *
+espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p, int socket,
+		struct espgw_err *err)
+{
+	return build(s, p, NULL, socket, err);
+}
+
+struct espgw_route *
+espgw_route_rebuild(
+		const struct espgw_route *prev, const struct espgw_store *s, struct espgw_err *err)
+{
+	return build(s, prev->ports, espgw_neigh_ref(prev->neigh), prev->socket, err);
 }
 
 void
@@ -535,21 +569,39 @@ espgw_route_neigh_find(struct espgw_route *r, uint16_t port_idx, const struct es
 struct espgw_l2_hop *
 espgw_route_neigh_add(struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip)
 {
+	return espgw_route_neigh_make(r, port_idx, ip, ESPGW_HOP_DYNAMIC, NULL);
+}
+
+struct espgw_l2_hop *
+espgw_route_neigh_make(struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip,
+		uint8_t kind, const uint8_t *mac)
+{
 	struct espgw_l2_hop h;
 
-	if (port_idx >= r->ports->n || ip->family == 0)
+	if (port_idx >= r->ports->n || ip->family == 0 || kind == ESPGW_HOP_OWN ||
+			espgw_neigh_find(r->neigh, port_idx, ip) != NULL)
 		return NULL;
-	hop_fill(&r->ports->port[port_idx], port_idx, ip, ESPGW_HOP_DYNAMIC, &h);
+	hop_fill(&r->ports->port[port_idx], port_idx, ip, kind, &h);
+	if (mac != NULL) { /* complete before a reader can find it */
+		memcpy(h.dst.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+		h.resolved = true;
+	}
 	return espgw_neigh_get(r->neigh, &h);
 }
 
 int
 espgw_route_neigh_del(struct espgw_route *r, struct espgw_l2_hop *h)
 {
-	if (h->kind != ESPGW_HOP_DYNAMIC)
+	if (h->kind == ESPGW_HOP_OWN)
 		return -1;
 	espgw_hop_unpublish(h);
 	return espgw_neigh_del(r->neigh, h);
+}
+
+struct espgw_l2_hop *
+espgw_route_neigh_at(struct espgw_route *r, unsigned int slot)
+{
+	return espgw_neigh_at(r->neigh, slot);
 }
 
 unsigned int

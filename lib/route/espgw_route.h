@@ -33,7 +33,7 @@
 enum espgw_hop_kind {
 	ESPGW_HOP_OWN,	   /* route-internal: a local address or an on-link miss hop */
 	ESPGW_HOP_STATIC,  /* "neighbor add": never learned over, never aged */
-	ESPGW_HOP_VIA,	   /* the "via" of a route: resolved and aged, never deleted */
+	ESPGW_HOP_VIA,	   /* the "via" of a route: resolved and aged, deleted with its routes */
 	ESPGW_HOP_DYNAMIC, /* an on-link host the control path resolves: deleted on failure */
 };
 
@@ -92,10 +92,26 @@ espgw_hop_unpublish(struct espgw_l2_hop *h)
 	__atomic_store_n(&h->resolved, false, __ATOMIC_RELEASE);
 }
 
+/*
+ * Room beyond the configured entries: SPARE for the dynamic ones (the
+ * control path resolves on-link hosts), LIVE for static neighbors and
+ * next hops of routes added while espgw runs.
+ */
+#define ESPGW_NEIGH_SPARE 256
+#define ESPGW_NEIGH_LIVE  256
+
 struct espgw_route;
 
 struct espgw_route *espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p,
 		int socket, struct espgw_err *err);
+/*
+ * The next version after a change of routes: new LPM tables from s, the
+ * neighbor table of prev shared (its entries stay where they are). Published
+ * by the caller; prev is freed once no reader holds it, the neighbor table
+ * with the last version.
+ */
+struct espgw_route *espgw_route_rebuild(
+		const struct espgw_route *prev, const struct espgw_store *s, struct espgw_err *err);
 void espgw_route_free(struct espgw_route *r);
 
 /* dst in network byte order. hop[i] as described above. */
@@ -124,8 +140,16 @@ struct espgw_l2_hop *espgw_route_neigh_find(
 /* Add an unresolved ESPGW_HOP_DYNAMIC entry for (port, ip); NULL when the table is full. */
 struct espgw_l2_hop *espgw_route_neigh_add(
 		struct espgw_route *r, uint16_t port_idx, const struct espgw_ip *ip);
-/* Delete a dynamic entry (unpublished first); -1 for other kinds. */
+/*
+ * Add an entry of kind for (port, ip), resolved to mac when not NULL; NULL
+ * when the table is full or the entry exists.
+ */
+struct espgw_l2_hop *espgw_route_neigh_make(struct espgw_route *r, uint16_t port_idx,
+		const struct espgw_ip *ip, uint8_t kind, const uint8_t *mac);
+/* Delete an entry (unpublished first); a route's "via" only once no published version names it. */
 int espgw_route_neigh_del(struct espgw_route *r, struct espgw_l2_hop *h);
+/* The entry in slot (0 .. cap-1), or NULL when the slot is not in use. */
+struct espgw_l2_hop *espgw_route_neigh_at(struct espgw_route *r, unsigned int slot);
 /* Entries are numbered 0 .. cap-1 for the control path's per-neighbor state. */
 unsigned int espgw_route_neigh_cap(const struct espgw_route *r);
 unsigned int espgw_route_neigh_slot(const struct espgw_route *r, const struct espgw_l2_hop *h);

@@ -29,6 +29,7 @@ struct espgw_neigh {
 	struct limbo *limbo;	   /* FIFO in delete order, so tokens ascend */
 	struct rte_rcu_qsbr *qsv;
 	unsigned int n_free, limbo_head, n_limbo, cap;
+	unsigned int refs; /* route versions sharing the table (espgw_route_rebuild) */
 };
 
 static int
@@ -66,6 +67,7 @@ espgw_neigh_create(const char *name, unsigned int cap, int socket)
 	if (t == NULL)
 		return NULL;
 	t->cap = cap;
+	t->refs = 1;
 	t->h = rte_hash_create(&prm);
 	if (t->h == NULL || arrays_alloc(t, socket) < 0) {
 		espgw_neigh_free(t);
@@ -74,10 +76,17 @@ espgw_neigh_create(const char *name, unsigned int cap, int socket)
 	return t;
 }
 
+struct espgw_neigh *
+espgw_neigh_ref(struct espgw_neigh *t)
+{
+	t->refs++;
+	return t;
+}
+
 void
 espgw_neigh_free(struct espgw_neigh *t)
 {
-	if (t == NULL)
+	if (t == NULL || --t->refs != 0)
 		return;
 	rte_hash_free(t->h);
 	rte_free(t->hops);
@@ -183,6 +192,20 @@ unsigned int
 espgw_neigh_cap(const struct espgw_neigh *t)
 {
 	return t->cap;
+}
+
+struct espgw_l2_hop *
+espgw_neigh_at(const struct espgw_neigh *t, unsigned int slot)
+{
+	struct espgw_l2_hop *e;
+
+	if (slot >= t->cap)
+		return NULL;
+	/* A slot is in use when its entry's own key finds it. */
+	e = &t->hops[slot];
+	if (e->ip.family == 0 || espgw_neigh_find(t, e->port_idx, &e->ip) != e)
+		return NULL;
+	return e;
 }
 
 unsigned int

@@ -5,9 +5,11 @@
  * while the table lives and the data path may keep hop pointers for a burst.
  * The port is part of the key because IPv6 link-local addresses are per link.
  *
- * Entries come from the configuration (static neighbors, resolved; the "via"
- * of routes, unresolved) and from the control path (on-link destinations it
- * resolves by ARP/ND):
+ * Entries come from the operator (static neighbors, resolved; the "via" of
+ * routes, unresolved), at start and while espgw runs, and from the control
+ * path (on-link destinations it resolves by ARP/ND). The table outlives the
+ * forwarding tables built around it: every version of the routes (one per
+ * change) shares it, so learned MACs and waiting packets survive a change:
  * - the hash is created lock-free for readers (RW_CONCURRENCY_LF) with one
  *   writer, the control lcore, so it adds and deletes while workers look up;
  * - an entry is filled before its key is published with it, so a reader that
@@ -24,8 +26,6 @@
 #include <rte_common.h>
 
 #include "espgw_route.h"
-
-#define ESPGW_NEIGH_SPARE 256
 
 /*
  * Aligned because rte_hash_crc() reads the key in 8-byte words; zeroed whole
@@ -44,8 +44,10 @@ struct espgw_neigh_key {
 struct espgw_neigh;
 struct rte_rcu_qsbr;
 
-/* cap: entries the table can ever hold (configured + ESPGW_NEIGH_SPARE). */
+/* cap: entries the table can ever hold (configured + ESPGW_NEIGH_LIVE + ESPGW_NEIGH_SPARE). */
 struct espgw_neigh *espgw_neigh_create(const char *name, unsigned int cap, int socket);
+/* One more user (a route version); espgw_neigh_free frees it with the last. */
+struct espgw_neigh *espgw_neigh_ref(struct espgw_neigh *t);
 void espgw_neigh_free(struct espgw_neigh *t);
 /* Readers report quiescent states on qsv; NULL: deletes are reclaimed at once. */
 void espgw_neigh_rcu_set(struct espgw_neigh *t, struct rte_rcu_qsbr *qsv);
@@ -63,6 +65,8 @@ struct espgw_l2_hop *espgw_neigh_find(
 int espgw_neigh_del(struct espgw_neigh *t, struct espgw_l2_hop *hop);
 
 unsigned int espgw_neigh_cap(const struct espgw_neigh *t);
+/* The entry in slot, or NULL when the slot is free (or waits for its grace period). */
+struct espgw_l2_hop *espgw_neigh_at(const struct espgw_neigh *t, unsigned int slot);
 unsigned int espgw_neigh_slot(const struct espgw_neigh *t, const struct espgw_l2_hop *hop);
 
 /* hop[i] = the entry for k[i], or NULL; n <= RTE_HASH_LOOKUP_BULK_MAX. */

@@ -3,8 +3,9 @@
 """How fast the control socket installs child-SA pairs (2 SAs + 2 policies in
 one transaction, what an IKE daemon installs per CHILD_SA), with 0, 1,000,
 10,000 ... pairs already installed; how long one change takes to reach the
-workers at those sizes (the reply comes once the change is published); and
-the memory per installed pair (the process's resident memory).
+workers at those sizes (the reply comes once the change is published), for a
+child-SA pair and for a route (which rebuilds the forwarding table of both
+families); and the memory per installed pair (the process's resident memory).
 
 espgw runs on two net_null ports (no traffic: the cost measured is the
 control path's). Usage:
@@ -25,8 +26,9 @@ import time
 KEY = "0x" + "11" * 16
 SALT = "0x22334455"
 CONF = """port add lan0 dev net_null0 role protected address 10.1.0.1/24
-port add wan0 dev net_null1 role unprotected address 198.51.100.1/24
+port add wan0 dev net_null1 role unprotected address 198.51.100.1/24 address 2001:db8:2::1/64
 route add 0.0.0.0/0 via 198.51.100.254 port wan0
+route add ::/0 via 2001:db8:2::fe port wan0
 set max-sa %d
 """
 
@@ -117,6 +119,19 @@ def latency(ctl, installed):
     return sorted(t)[2]
 
 
+def route_latency(ctl):
+    """A route added, then deleted, alone: the time until the workers use the
+    new forwarding table (median of 9 of each)."""
+    t = []
+    for j in range(9):
+        for req in ("route add 192.0.2.0/24 via 198.51.100.253 port wan0",
+                    "route del 192.0.2.0/24"):
+            t0 = time.monotonic()
+            ctl.txns([[req]])
+            t.append(time.monotonic() - t0)
+    return sorted(t)[len(t) // 2]
+
+
 def fill(ctl, have, want, chunk=1000, window=10):
     """Install up to want pairs, chunk pairs per transaction, window transactions in flight."""
     while have < want:
@@ -144,26 +159,31 @@ def main():
     try:
         ctl = Ctl(sock)
         have = 0
+        # A route change touches a second forwarding table's pages: before the baseline.
+        route_latency(ctl)
         rss0 = rss_kib(p.pid)
         for n in sizes:
             have = fill(ctl, have, n)
             rss = rss_kib(p.pid)
             lat = latency(ctl, have)
             have += 5
+            rlat = route_latency(ctl)
             rate = measure(ctl, have, a.pairs)
             have += a.pairs
             per = (rss - rss0) * 1024 / n if n else 0
-            rows.append((n, rate, lat * 1000, per))
-            print("installed %7d pairs: %7.0f pairs/s, one change in %7.1f ms, %s" %
-                  (n, rate, lat * 1000, "%.0f B per pair" % per if n else "-"), flush=True)
+            rows.append((n, rate, lat * 1000, rlat * 1000, per))
+            print("installed %7d pairs: %7.0f pairs/s, one change in %7.1f ms, a route in "
+                  "%7.1f ms, %s" % (n, rate, lat * 1000, rlat * 1000,
+                                    "%.0f B per pair" % per if n else "-"), flush=True)
     finally:
         p.terminate()
         p.wait(60)
         shutil.rmtree(work, ignore_errors=True)
-    print("\n| pairs installed | pairs/s (1 transaction each, pipelined) | one change reaches the workers | memory per pair |")
-    print("| --- | --- | --- | --- |")
-    for n, rate, lat, per in rows:
-        print("| %d | %.0f | %.1f ms | %s |" % (n, rate, lat, "%.1f KiB" % (per / 1024) if n else "-"))
+    print("\n| pairs installed | pairs/s (1 transaction each, pipelined) | one change reaches the workers | a route change | memory per pair |")
+    print("| --- | --- | --- | --- | --- |")
+    for n, rate, lat, rlat, per in rows:
+        print("| %d | %.0f | %.1f ms | %.1f ms | %s |" % (n, rate, lat, rlat,
+                                                      "%.1f KiB" % (per / 1024) if n else "-"))
 
 
 if __name__ == "__main__":

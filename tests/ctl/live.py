@@ -138,6 +138,14 @@ def lan_frame(i, dst=REMOTE, size=64):
         UDP(sport=4000, dport=5000) / Raw(body)
 
 
+def send_lan(g, idx, gap=0.0):
+    """lan_frame(i) for each i of idx from the LAN host, gap seconds apart."""
+    for i in idx:
+        g.lan.send(lan_frame(i))
+        if gap:
+            time.sleep(gap)
+
+
 def marker_index(payload):
     """The index a lan_frame carried, or None."""
     p = bytes(payload)

@@ -14,16 +14,10 @@ from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
 
 import live
-from live import OUT3, Ctl, Gateway, tunnel_conf
+from live import OUT3, Ctl, Gateway, send_lan, tunnel_conf
 
 PEER2, PEER3 = "203.0.113.9", "203.0.113.17"
 
-
-def send_lan(g, idx, gap=0.0):
-    for i in idx:
-        g.lan.send(live.lan_frame(i))
-        if gap:
-            time.sleep(gap)
 
 
 def esp_out(frames, key=OUT3):

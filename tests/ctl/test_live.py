@@ -15,16 +15,10 @@ from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
 
 import live
-from live import IN3, OUT3, Ctl, Key, tunnel_conf
+from live import IN3, OUT3, Ctl, Key, send_lan, tunnel_conf
 
 OUT4 = Key(0x3002, 0x50)
 
-
-def send_lan(g, idx, gap=0.0):
-    for i in idx:
-        g.lan.send(live.lan_frame(i))
-        if gap:
-            time.sleep(gap)
 
 
 def test_add_use_delete(gw):

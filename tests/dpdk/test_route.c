@@ -466,6 +466,43 @@ test_coexist(void **state)
 	espgw_route_free(b);
 }
 
+/*
+ * A rebuild after a change of routes (live "route add|del"): the new version
+ * routes by the new store, shares the neighbor table (a MAC learned for a
+ * next hop is there at once, the entry at the same address), and outlives
+ * the old version it was built from.
+ */
+static void
+test_rebuild(void **state)
+{
+	static const uint8_t learned[6] = {0x02, 0, 0, 0, 0, 0x99};
+	const struct espgw_l2_hop *h, *h2;
+	struct espgw_route *a, *b;
+	struct espgw_err err = {{0}};
+	struct rte_ether_addr mac;
+
+	(void)state;
+	setup_routes(true);
+	a = build();
+	lookup4_one(a, "172.16.6.9", &h);
+	assert_false(espgw_hop_resolved(h));
+	memcpy(mac.addr_bytes, learned, sizeof(learned));
+	espgw_hop_publish((struct espgw_l2_hop *)(uintptr_t)h, &mac);
+	route("198.18.0.0/15", "10.0.0.9", "prot");
+	b = espgw_route_rebuild(a, &store, &err);
+	assert_non_null(b);
+	lookup4_one(a, "198.18.0.1", &h2);
+	assert_int_equal(h2->port_idx, P_UNPROT); /* the old version: the default route */
+	espgw_route_free(a);
+	lookup4_one(b, "198.18.0.1", &h2);
+	assert_ptr_equal(h, h2);
+	assert_true(espgw_hop_resolved(h2));
+	espgw_hop_dst(h2, &mac);
+	assert_memory_equal(mac.addr_bytes, learned, sizeof(learned));
+	check_cases(b, cases6, RTE_DIM(cases6), false);
+	espgw_route_free(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -480,6 +517,7 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_is_local),
 			cmocka_unit_test(test_errors),
 			cmocka_unit_test(test_coexist),
+			cmocka_unit_test(test_rebuild),
 	};
 	int rc;
 
