@@ -37,6 +37,14 @@ port_idx(const struct espgw_host *h, const char *name)
 	return -1;
 }
 
+static int
+via_port_idx(const struct espgw_host *h, const struct espgw_route_conf *c)
+{
+	int i = espgw_route_conf_port(h->store, c);
+
+	return i < (int)h->ports->n ? i : -1;
+}
+
 /* (port, family, address) of one operator entry, for counting distinct ones. */
 struct oper_key {
 	int port;
@@ -70,7 +78,7 @@ oper_count(const struct espgw_host *h, unsigned int *count)
 	for (i = 0; i < s->n_routes; i++)
 		if (s->routes[i].via.family != 0)
 			k[n++] = (struct oper_key){
-					port_idx(h, s->routes[i].port), s->routes[i].via};
+					via_port_idx(h, &s->routes[i]), s->routes[i].via};
 	qsort(k, n, sizeof(*k), oper_key_cmp);
 	*count = 0;
 	for (i = 0; i < n; i++)
@@ -126,11 +134,12 @@ to_static(struct espgw_host *h, struct espgw_l2_hop *e, const uint8_t *mac)
 }
 
 static int
-full(struct espgw_err *err, const struct espgw_ip *ip)
+full(struct espgw_err *err, const struct espgw_ip *ip, int idx)
 {
 	char buf[ESPGW_IP_STRLEN];
 
-	snprintf(err->msg, sizeof(err->msg), "neighbor table full for %s",
+	snprintf(err->msg, sizeof(err->msg), "%s for %s",
+			idx < 0 ? "no port with an ethdev" : "neighbor table full",
 			espgw_ip_fmt(ip, buf, sizeof(buf)));
 	return -1;
 }
@@ -142,7 +151,7 @@ static_ensure(struct espgw_host *h, const struct espgw_neigh_conf *c, struct esp
 	struct espgw_l2_hop *e;
 
 	if (idx < 0)
-		return full(err, &c->ip);
+		return full(err, &c->ip, idx);
 	e = espgw_route_neigh_find(h->route, (uint16_t)idx, &c->ip);
 	if (e == NULL)
 		e = espgw_route_neigh_make(
@@ -150,7 +159,7 @@ static_ensure(struct espgw_host *h, const struct espgw_neigh_conf *c, struct esp
 	else
 		to_static(h, e, c->mac);
 	if (e == NULL)
-		return full(err, &c->ip);
+		return full(err, &c->ip, idx);
 	nb_of(h, e)->want = ESPGW_HOP_STATIC;
 	return 0;
 }
@@ -159,19 +168,19 @@ static_ensure(struct espgw_host *h, const struct espgw_neigh_conf *c, struct esp
 static int
 via_ensure(struct espgw_host *h, const struct espgw_route_conf *c, struct espgw_err *err)
 {
-	int idx = port_idx(h, c->port);
+	int idx = via_port_idx(h, c);
 	struct espgw_l2_hop *e;
 	struct nb *nb;
 
 	if (idx < 0)
-		return full(err, &c->via);
+		return full(err, &c->via, idx);
 	e = espgw_route_neigh_find(h->route, (uint16_t)idx, &c->via);
 	if (e == NULL)
 		e = espgw_route_neigh_make(h->route, (uint16_t)idx, &c->via, ESPGW_HOP_VIA, NULL);
 	else
 		dyn_adopt(h, e, ESPGW_HOP_VIA);
 	if (e == NULL)
-		return full(err, &c->via);
+		return full(err, &c->via, idx);
 	nb = nb_of(h, e);
 	if (nb->want != ESPGW_HOP_STATIC)
 		nb->want = ESPGW_HOP_VIA;

@@ -269,12 +269,18 @@ port_addrs_add(struct build *b, int (*add)(struct build *, int, const struct esp
 	return 0;
 }
 
+int
+espgw_route_conf_port(const struct espgw_store *s, const struct espgw_route_conf *rc)
+{
+	if (rc->port[0] != '\0')
+		return port_index(s, rc->port);
+	return rc->via.family != 0 ? port_of_via(s, &rc->via) : -1;
+}
+
 static int
 route_port(const struct build *b, const struct espgw_route_conf *rc)
 {
-	if (rc->port[0] != '\0')
-		return port_index(b->s, rc->port);
-	return rc->via.family != 0 ? port_of_via(b->s, &rc->via) : -1;
+	return espgw_route_conf_port(b->s, rc);
 }
 
 static int

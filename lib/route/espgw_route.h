@@ -114,6 +114,12 @@ struct espgw_route *espgw_route_rebuild(
 		const struct espgw_route *prev, const struct espgw_store *s, struct espgw_err *err);
 void espgw_route_free(struct espgw_route *r);
 
+/*
+ * The port (index in s->ports) a route leaves by: the one it names, or for
+ * one that names none the port whose subnet holds its next hop; -1 when none.
+ */
+int espgw_route_conf_port(const struct espgw_store *s, const struct espgw_route_conf *rc);
+
 /* dst in network byte order. hop[i] as described above. */
 void espgw_route_lookup4(const struct espgw_route *r, const uint32_t dst[],
 		const struct espgw_l2_hop *hop[], uint32_t n);

@@ -155,7 +155,7 @@ static const uint8_t mac_static[6] = {0x02, 0xdd, 0, 0, 0, 0x99};
 
 static struct espgw_port_conf ports_conf[2];
 static struct espgw_route_conf routes[4];
-static struct espgw_neigh_conf neighs[2];
+static struct espgw_neigh_conf neighs[4];
 static struct espgw_store store;
 static struct espgw_ports ports;
 static struct rte_mempool *pool;
@@ -1112,6 +1112,183 @@ expect_probe(uint16_t port, const uint8_t mac[6])
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * A live change of routes or static neighbors, in the order of lib/gw/publish.c:
+ * the check, the operator's entries made, the table rebuilt and published,
+ * the old one freed, the entries nobody names deleted.
+ */
+static void
+oper_changed(uint64_t now)
+{
+	struct espgw_err err = {{0}};
+	struct espgw_route *old = fx.r;
+
+	if (espgw_host_neigh_check(fx.h, &err) != 0 || espgw_host_neigh_sync(fx.h, now, &err) != 0)
+		fail_msg("live change: %s", err.msg);
+	fx.r = espgw_route_rebuild(old, &store, &err);
+	if (fx.r == NULL)
+		fail_msg("rebuild: %s", err.msg);
+	espgw_host_route_set(fx.h, fx.r);
+	espgw_route_free(old);
+	espgw_host_neigh_prune(fx.h, now);
+}
+
+static void
+neigh_conf(unsigned int i, const char *ip, const uint8_t mac[6], const char *port)
+{
+	ip_set(&neighs[i].ip, ip);
+	memcpy(neighs[i].mac, mac, 6);
+	snprintf(neighs[i].port, sizeof(neighs[i].port), "%s", port);
+}
+
+/*
+ * "neighbor add" for a host being resolved: the learned entry becomes the
+ * operator's, the packets waiting for it leave at once with the configured
+ * MAC; ARP never changes it, it is never probed; "neighbor del" removes it
+ * and the next packet resolves it again.
+ */
+static void
+test_oper_static_adopts(void **state)
+{
+	static const uint16_t ids[] = {1, 2};
+	struct espgw_l2_hop *e;
+
+	(void)state;
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.50", 100, 1, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.50", 100, 2, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_LAN), 1); /* the ARP request */
+	neigh_conf(2, "10.1.0.50", mac_b, "lan");
+	store.n_neighs = 3;
+	oper_changed(T0 + 10);
+	expect_released(P_LAN, mac_b, ids, 2);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 0);
+	e = entry(P_LAN, "10.1.0.50");
+	assert_non_null(e);
+	assert_int_equal(e->kind, ESPGW_HOP_STATIC);
+	arp_reply_in(P_LAN, mac_a, "10.1.0.50", T0 + 5000);
+	espgw_host_timer(fx.h, T0 + 200000);
+	expect_none(); /* no retransmission of the old request, no probe */
+	assert_ptr_equal(hop_of("10.1.0.50"), e);
+	assert_true(espgw_hop_resolved(e));
+	assert_memory_equal(e->dst.addr_bytes, mac_b, 6);
+	store.n_neighs = 2;
+	oper_changed(T0 + 200001);
+	assert_null(entry(P_LAN, "10.1.0.50"));
+	in(tag(ip4_pkt("10.1.0.10", "10.1.0.50", 100, 3, false), ESPGW_CTL_NO_NEIGH, 0),
+			T0 + 200002);
+	assert_int_equal(drain(P_LAN), 1);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 1);
+}
+
+/*
+ * A route via a router that does not answer: packets wait on it. The route
+ * deleted, the next hop goes with it and the waiting packets are routed again
+ * by what is left (the default route, whose router then resolves).
+ */
+static void
+test_oper_via_rerouted(void **state)
+{
+	static const uint16_t ids[] = {7, 8};
+
+	(void)state;
+	prefix_set(&routes[2].dst, "192.0.2.0/24");
+	ip_set(&routes[2].via, "198.51.100.77");
+	store.n_routes = 3;
+	oper_changed(T0);
+	assert_int_equal(entry(P_WAN, "198.51.100.77")->kind, ESPGW_HOP_VIA);
+	in(tag(ip4_pkt("10.1.0.10", "192.0.2.5", 100, 7, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	in(tag(ip4_pkt("10.1.0.10", "192.0.2.5", 100, 8, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_WAN), 1); /* who has .77 */
+	store.n_routes = 2;
+	oper_changed(T0 + 10);
+	memset(&routes[2], 0, sizeof(routes[2]));
+	assert_null(entry(P_WAN, "198.51.100.77"));
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 2);
+	assert_int_equal(drain(P_WAN), 1); /* who has .254 */
+	arp_reply_in(P_WAN, mac_r, "198.51.100.254", T0 + 20);
+	expect_released(P_WAN, mac_r, ids, 2);
+	assert_int_equal(dropped(ESPGW_DROP_NO_ROUTE), 0);
+}
+
+/*
+ * A static neighbor that is also a route's next hop, deleted: the MAC stays
+ * in use and is probed at once (STALE); unanswered, it is lost like any
+ * next hop's. Added back: resolved with its MAC at once.
+ */
+static void
+test_oper_static_to_via(void **state)
+{
+	struct espgw_l2_hop *e;
+	unsigned int t;
+
+	(void)state;
+	neigh_conf(2, "198.51.100.254", mac_r, "wan");
+	store.n_neighs = 3;
+	oper_changed(T0);
+	e = entry(P_WAN, "198.51.100.254");
+	assert_int_equal(e->kind, ESPGW_HOP_STATIC);
+	store.n_neighs = 2;
+	oper_changed(T0 + 1000);
+	assert_ptr_equal(entry(P_WAN, "198.51.100.254"), e);
+	assert_int_equal(e->kind, ESPGW_HOP_VIA);
+	assert_true(espgw_hop_resolved(e));
+	espgw_host_timer(fx.h, T0 + 1000);
+	expect_probe(P_WAN, mac_r);
+	for (t = 1; t <= 3; t++) {
+		espgw_host_timer(fx.h, T0 + 1000 + t * 1000);
+		drain(P_WAN);
+	}
+	assert_false(espgw_hop_resolved(e));
+	store.n_neighs = 3;
+	oper_changed(T0 + 5000);
+	assert_ptr_equal(entry(P_WAN, "198.51.100.254"), e);
+	assert_int_equal(e->kind, ESPGW_HOP_STATIC);
+	assert_true(espgw_hop_resolved(e));
+	store.n_neighs = 2;
+	oper_changed(T0 + 6000);
+	drain(P_WAN);
+}
+
+/*
+ * More operator entries than their room (the config's 4 at start + 256):
+ * refused by the check. Next hops count once however many routes share one.
+ */
+static void
+test_oper_room(void **state)
+{
+	struct espgw_err err = {{0}};
+	struct espgw_route_conf *many = calloc(300, sizeof(*many));
+	struct espgw_route_conf *keep = store.routes;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(many);
+	memcpy(many, routes, 2 * sizeof(*many));
+	for (i = 2; i < 300; i++) {
+		prefix_set(&many[i].dst, "192.0.2.0/24");
+		if (i < 150) {
+			ip_set(&many[i].via, "10.1.0.0");
+			many[i].via.bytes[3] = (uint8_t)(100 + i); /* not .99, the static one */
+		} else {
+			ip_set(&many[i].via, "2001:db8:1::");
+			many[i].via.bytes[15] = (uint8_t)(i - 148);
+		}
+		snprintf(many[i].port, sizeof(many[i].port), "lan");
+	}
+	store.routes = many;
+	store.n_routes = 258; /* 4 + 256 distinct */
+	assert_int_equal(espgw_host_neigh_check(fx.h, &err), 0);
+	many[258] = many[257]; /* a next hop already counted */
+	store.n_routes = 259;
+	assert_int_equal(espgw_host_neigh_check(fx.h, &err), 0);
+	many[258] = many[299];
+	assert_int_equal(espgw_host_neigh_check(fx.h, &err), -1);
+	assert_non_null(strstr(err.msg, ": 261 would exceed the room of 260"));
+	store.routes = keep;
+	store.n_routes = 2;
+	free(many);
+}
+
 /* Reachable 60 s, then unicast probes; an answer keeps the entry, silence ends it. */
 static void
 test_aging(void **state)
@@ -1883,6 +2060,10 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_grace_period, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_neigh_quota, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_oper_static_adopts, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_oper_via_rerouted, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_oper_static_to_via, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_oper_room, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_neigh_bcast, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging_via, setup, teardown),
