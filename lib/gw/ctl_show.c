@@ -201,21 +201,45 @@ show_route(const struct espgw_gw *gw, struct espgw_json *j)
 	espgw_json_raw(j, "]", 1);
 }
 
+/*
+ * Every entry of the neighbor table, as "ip neigh" shows the kernel's: the
+ * operator's (static, the next hops of routes) and the learned ones.
+ */
+static void
+neigh_one(const struct espgw_gw *gw, const struct espgw_neigh_info *n, struct espgw_json *j)
+{
+	static const char *const kind[] = {
+			[ESPGW_HOP_STATIC] = "static",
+			[ESPGW_HOP_VIA] = "via",
+			[ESPGW_HOP_DYNAMIC] = "dynamic",
+	};
+	const uint8_t *m = n->mac.addr_bytes;
+
+	kip(j, "ip", &n->ip);
+	if (n->resolved)
+		espgw_json_fmt(j, ",\"lladdr\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", m[0], m[1], m[2],
+				m[3], m[4], m[5]);
+	else
+		espgw_json_raw(j, ",\"lladdr\":null", 14);
+	espgw_json_kstr(j, "port", gw->store.ports[n->port_idx].name);
+	espgw_json_kstr(j, "kind", n->kind < RTE_DIM(kind) && kind[n->kind] ? kind[n->kind] : "?");
+	espgw_json_kstr(j, "state", n->state);
+	espgw_json_ku64(j, "waiting", n->waiting);
+}
+
 static void
 show_neighbor(const struct espgw_gw *gw, struct espgw_json *j)
 {
-	const struct espgw_neigh_conf *nb;
-	unsigned int i;
+	struct espgw_neigh_info n;
+	unsigned int i, k = 0;
 
 	espgw_json_raw(j, ",\"neighbor\":[", 13);
-	for (i = 0; i < gw->store.n_neighs; i++) {
-		nb = &gw->store.neighs[i];
-		espgw_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
-		kip(j, "ip", &nb->ip);
-		espgw_json_fmt(j, ",\"lladdr\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", nb->mac[0],
-				nb->mac[1], nb->mac[2], nb->mac[3], nb->mac[4], nb->mac[5]);
-		espgw_json_kstr(j, "port", nb->port);
-		espgw_json_kstr(j, "kind", "static");
+	for (i = 0; i < espgw_host_neigh_slots(gw->host); i++) {
+		if (!espgw_host_neigh_info(gw->host, i, &n))
+			continue;
+		espgw_json_raw(j, k ? ",{" : "{", k ? 2 : 1);
+		k++;
+		neigh_one(gw, &n, j);
 		espgw_json_raw(j, "}", 1);
 	}
 	espgw_json_raw(j, "]", 1);

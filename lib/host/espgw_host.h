@@ -203,6 +203,21 @@ void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
  *   names are deleted, and the packets waiting on them routed again.
  */
 int espgw_host_neigh_check(const struct espgw_host *h, struct espgw_err *err);
+
+/* One entry of the neighbor table as "show neighbor" tells it. */
+struct espgw_neigh_info {
+	struct espgw_ip ip;
+	struct rte_ether_addr mac; /* when resolved */
+	bool resolved;
+	uint16_t port_idx;
+	uint8_t kind;	   /* enum espgw_hop_kind: static, via, dynamic */
+	const char *state; /* permanent, none, incomplete, reachable, stale, probe */
+	uint16_t waiting;  /* packets waiting for its resolution */
+};
+/* Entries are numbered 0 .. slots-1; false for a slot not in use. */
+unsigned int espgw_host_neigh_slots(const struct espgw_host *h);
+bool espgw_host_neigh_info(
+		const struct espgw_host *h, unsigned int slot, struct espgw_neigh_info *info);
 int espgw_host_neigh_sync(struct espgw_host *h, uint64_t now_ms, struct espgw_err *err);
 void espgw_host_route_set(struct espgw_host *h, struct espgw_route *r);
 void espgw_host_neigh_prune(struct espgw_host *h, uint64_t now_ms);

@@ -269,3 +269,35 @@ espgw_host_neigh_prune(struct espgw_host *h, uint64_t now_ms)
 			oper_remove(h, e, &h->nb[i], now_ms);
 	}
 }
+
+unsigned int
+espgw_host_neigh_slots(const struct espgw_host *h)
+{
+	return h->n_nb;
+}
+
+bool
+espgw_host_neigh_info(const struct espgw_host *h, unsigned int slot, struct espgw_neigh_info *info)
+{
+	static const char *const state[] = {
+			[NB_IDLE] = "none",
+			[NB_INCOMPLETE] = "incomplete",
+			[NB_REACHABLE] = "reachable",
+			[NB_STALE] = "stale",
+			[NB_PROBE] = "probe",
+	};
+	const struct espgw_l2_hop *e = espgw_route_neigh_at(h->route, slot);
+	const struct nb *nb = &h->nb[slot];
+
+	if (e == NULL)
+		return false;
+	memset(info, 0, sizeof(*info));
+	info->ip = e->ip;
+	info->resolved = espgw_hop_resolved(e);
+	espgw_hop_dst(e, &info->mac);
+	info->port_idx = e->port_idx;
+	info->kind = e->kind;
+	info->state = e->kind == ESPGW_HOP_STATIC ? "permanent" : state[nb->state];
+	info->waiting = nb->qn;
+	return true;
+}

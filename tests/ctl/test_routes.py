@@ -50,6 +50,12 @@ def macs_by_index(frames):
     return got
 
 
+def neighbors(gw, kind=None):
+    """{ip: (lladdr, kind, state)} of show neighbor (of one kind)."""
+    return {n["ip"]: (n["lladdr"], n["kind"], n["state"])
+            for n in gw.ctl.ok("show neighbor")["neighbor"] if kind in (None, n["kind"])}
+
+
 def arp_reply(ip, mac, to_mac=live.WAN_MAC):
     return Ether(src=mac, dst=to_mac) / ARP(op=2, hwsrc=mac, psrc=ip, hwdst=live.WAN_MAC,
                                             pdst=live.WAN)
@@ -98,8 +104,10 @@ def test_via_resolved_then_rerouted(gw):
     esp, arp = split(gw.wan.drain())
     assert esp == [] and arp, "no ARP request for the new next hop"
     assert arp[0][ARP].op == 1 and arp[0][ARP].pdst == NH3 and arp[0].dst == "ff:ff:ff:ff:ff:ff"
+    assert neighbors(gw)[NH3] == (None, "via", "incomplete")
     gw.wan.send(arp_reply(NH3, NH3_MAC))
     esp, _ = split(gw.wan.drain(want=3))
+    assert neighbors(gw)[NH3] == (NH3_MAC, "via", "reachable")
     assert macs_by_index(esp) == {0: NH3_MAC, 1: NH3_MAC, 2: NH3_MAC}
     send_lan(gw, range(3, 5))
     esp, _ = split(gw.wan.drain(want=2))
@@ -112,6 +120,7 @@ def test_via_resolved_then_rerouted(gw):
     esp, arp = split(gw.wan.drain())
     assert esp == [] and [a[ARP].pdst for a in arp][:1] == [NH2], arp
     gw.ctl.ok("route del " + PEER_NET)
+    assert NH2 not in neighbors(gw) and NH3 not in neighbors(gw)
     esp, _ = split(gw.wan.drain(want=3))
     assert macs_by_index(esp) == {5: live.NH_MAC, 6: live.NH_MAC, 7: live.NH_MAC}
     shown = gw.ctl.ok("show route")["route"]
@@ -131,10 +140,14 @@ def test_static_neighbor_changes(gw):
     assert macs_by_index(esp) == {0: live.NH_MAC, 1: live.NH_MAC, 2: live.NH_MAC}
     probes = [a for a in arp if a[ARP].op == 1 and a[ARP].pdst == "198.51.100.254"]
     assert probes and probes[0].dst == live.NH_MAC, arp
+    assert neighbors(gw)["198.51.100.254"][:2] == (live.NH_MAC, "via")
     gw.wan.send(arp_reply("198.51.100.254", live.NH_MAC))
-    assert [n["ip"] for n in gw.ctl.ok("show neighbor")["neighbor"]] == ["10.1.0.10"]
+    time.sleep(0.2)
+    assert neighbors(gw)["198.51.100.254"] == (live.NH_MAC, "via", "reachable")
+    assert list(neighbors(gw, "static")) == ["10.1.0.10"]
 
     gw.ctl.ok("neighbor add 198.51.100.254 lladdr %s port wan0" % NEW_NH_MAC)
+    assert neighbors(gw)["198.51.100.254"] == (NEW_NH_MAC, "static", "permanent")
     send_lan(gw, range(3, 6))
     esp, _ = split(gw.wan.drain(want=3))
     assert macs_by_index(esp) == {3: NEW_NH_MAC, 4: NEW_NH_MAC, 5: NEW_NH_MAC}
@@ -176,7 +189,8 @@ def test_bad_changes_refused(gw):
     assert (gw.ctl.ok("show route"), gw.ctl.ok("show neighbor")) == before
     # One fewer fits.
     assert gw.ctl.txn(lines[:-2])["ok"]
-    assert len(gw.ctl.ok("show neighbor")["neighbor"]) == 2 + 235
+    assert len(neighbors(gw, "static")) == 2 + 235
+    assert len(neighbors(gw, "via")) == 21
     gw.ctl.txn(tunnel_conf())
     send_lan(gw, range(3))
     esp, _ = split(gw.wan.drain(want=3))
