@@ -34,7 +34,7 @@ static const struct option longopts[] = {
 static void
 usage(FILE *f)
 {
-	fputs("Usage: espgwctl [-s PATH] [--json] COMMAND...\n"
+	fputs("Usage: espgwctl [-s PATH] [--json] COMMAND... [--json]\n"
 	      "       espgwctl [-s PATH] [--json] -f FILE\n"
 	      "       espgwctl [-s PATH] [--json] monitor\n"
 	      "       espgwctl -h|--help | --version\n"
@@ -104,6 +104,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return rc;
 	o->argc = argc - optind;
 	o->argv = argv + optind;
+	/* "show sa NAME --json" as well: no command of espgw's ends with that word. */
+	while (o->argc > 0 && strcmp(o->argv[o->argc - 1], "--json") == 0) {
+		o->json = true;
+		o->argc--;
+	}
 	if (o->done)
 		return 0;
 	if (o->file != NULL && o->argc > 0)

@@ -174,6 +174,12 @@ class TestShow(CtlTest):
         self.serve({"show sa out1": line})
         self.assertRun(self.ctl("--json", "show", "sa", "out1"), 0, line.decode())
 
+    def test_json_after_the_command(self):
+        """show sa NAME --json, as the issue writes it: the same request and output."""
+        line = reply(self.SA)
+        self.serve({"show sa out1": line})
+        self.assertRun(self.ctl("show", "sa", "out1", "--json"), 0, line.decode())
+
     def test_empty(self):
         self.serve({"show neighbor": {"ok": True, "neighbor": []}})
         self.assertRun(self.ctl("show", "neighbor"), 0, "no neighbor\n")
