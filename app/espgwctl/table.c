@@ -5,12 +5,30 @@
  * one line per monitor event. The JSON stays the machine interface (--json);
  * this is for people, so null is "-" and booleans are yes/no.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "espgwctl.h"
 
 #define INDENT 2 /* columns per nesting level of "key: value" lines */
 #define GAP    2 /* blanks between table columns */
+
+/* SPIs in hex, as the config, ip xfrm and tcpdump write them (RFC 4303 2.1: an opaque 32-bit value). */
+static bool
+put_spi(FILE *out, const char *key, const struct json *v)
+{
+	unsigned long long spi;
+	char *end;
+
+	if (strcmp(key, "spi") != 0 || v->type != JSON_NUMBER)
+		return false;
+	spi = strtoull(v->text, &end, 10);
+	if (*end != '\0' || spi > UINT32_MAX)
+		return false;
+	fprintf(out, "0x%llx", spi);
+	return true;
+}
 
 /* A value on one line: arrays joined with ',', objects as k=v,k=v. */
 static void
@@ -45,7 +63,7 @@ put_value(FILE *out, const struct json *v)
 
 /* put_value into a new string (NULL v: a missing cell). */
 static char *
-cell_text(const struct json *v)
+cell_text(const char *key, const struct json *v)
 {
 	char *s = NULL;
 	size_t n = 0;
@@ -53,10 +71,10 @@ cell_text(const struct json *v)
 
 	if (f == NULL)
 		ctl_oom();
-	if (v != NULL)
-		put_value(f, v);
-	else
+	if (v == NULL)
 		fputs("-", f);
+	else if (!put_spi(f, key, v))
+		put_value(f, v);
 	if (fclose(f) != 0 || s == NULL)
 		ctl_oom();
 	return s;
@@ -109,7 +127,7 @@ fill_cells(struct table *t, const struct json *rows)
 		t->width[c] = strlen(t->cols[c]);
 	for (r = 0; r < t->n_rows; r++)
 		for (c = 0; c < t->n_cols; c++) {
-			s = cell_text(json_get(&rows->items[r], t->cols[c]));
+			s = cell_text(t->cols[c], json_get(&rows->items[r], t->cols[c]));
 			t->cells[r * t->n_cols + c] = s;
 			if (strlen(s) > t->width[c])
 				t->width[c] = strlen(s);
@@ -215,7 +233,8 @@ print_member(FILE *out, const char *key, const struct json *v, int depth)
 		print_children(out, v, depth + 1, drops);
 	} else {
 		fputc(' ', out);
-		put_value(out, v);
+		if (!put_spi(out, key, v))
+			put_value(out, v);
 		fputc('\n', out);
 	}
 }

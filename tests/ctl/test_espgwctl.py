@@ -137,7 +137,7 @@ class TestRequests(CtlTest):
 
     def test_alloc_spi_prints_spi(self):
         self.serve({"sa alloc-spi": {"ok": True, "spi": 4097}})
-        self.assertRun(self.ctl("sa", "alloc-spi"), 0, "spi: 4097\n")
+        self.assertRun(self.ctl("sa", "alloc-spi"), 0, "spi: 0x1001\n")
 
     def test_string_escapes(self):
         self.serve({"hello": b'{"ok":true,"v":"a\\"b\\\\c\\/d\\u0041\\u00e9\\tx"}\n'})
@@ -165,9 +165,9 @@ class TestShow(CtlTest):
     def test_table(self):
         self.serve({"show sa": self.SA})
         self.assertRun(self.ctl("show", "sa"), 0,
-                       "name           dir  spi   esn  peer       ports      owner\n"
-                       "out1           out  4096  yes  -          wan0,wan1  -\n"
-                       "in1-long-name  in   4097  no   192.0.2.2  -          2\n")
+                       "name           dir  spi     esn  peer       ports      owner\n"
+                       "out1           out  0x1000  yes  -          wan0,wan1  -\n"
+                       "in1-long-name  in   0x1001  no   192.0.2.2  -          2\n")
 
     def test_json_passthrough(self):
         line = reply(self.SA)
