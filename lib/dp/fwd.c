@@ -191,7 +191,7 @@ handoff(struct espgw_worker *w, struct rte_mbuf *m, const struct espgw_l2_hop *h
 		enum espgw_drop why)
 {
 	if (why == ESPGW_DROP_NO_NEIGHBOR) {
-		stage_ctl_handoff(w, m, ESPGW_CTL_NO_NEIGH, 0);
+		stage_ctl_handoff(w, m, ESPGW_CTL_NO_NEIGH, h->port_idx);
 		return true;
 	}
 	if (why == ESPGW_DROP_TOO_BIG && pkt_df_or_v6(m, m->l2_len)) {

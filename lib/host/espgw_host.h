@@ -41,14 +41,15 @@
 enum espgw_ctl_reason {
 	ESPGW_CTL_LOCAL,    /* ARP, or addressed to the gateway (link-local/multicast IPv6 too) */
 	ESPGW_CTL_NO_NEIGH, /* next hop unresolved: queue it and resolve (L3 at m->l2_len) */
+			    /* (the tag's second field: the egress port the worker chose) */
 	ESPGW_CTL_TOO_BIG,  /* DF or IPv6, too big for the egress/tunnel MTU (L3 at m->l2_len) */
 	ESPGW_CTL_TTL,	    /* expired; the worker counted it as a ttl_exceeded drop */
 };
 
 /*
- * The reason and, for TOO_BIG, the MTU to report travel in m->hash.usr: the
- * RSS hash the NIC wrote there is of no further use once a packet leaves the
- * worker.
+ * The reason and, for TOO_BIG, the MTU to report (for NO_NEIGH, the egress
+ * port) travel in m->hash.usr: the RSS hash the NIC wrote there is of no
+ * further use once a packet leaves the worker.
  */
 static inline void
 espgw_ctl_tag_set(struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
@@ -64,6 +65,13 @@ espgw_ctl_tag_reason(const struct rte_mbuf *m)
 
 static inline uint16_t
 espgw_ctl_tag_mtu(const struct rte_mbuf *m)
+{
+	return (uint16_t)(m->hash.usr >> 16);
+}
+
+/* NO_NEIGH: the port (index in the store's ports) the worker's route chose. */
+static inline uint16_t
+espgw_ctl_tag_port(const struct rte_mbuf *m)
 {
 	return (uint16_t)(m->hash.usr >> 16);
 }

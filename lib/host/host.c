@@ -489,7 +489,7 @@ espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n, uin
 		host_count(h, ESPGW_HOST_IN);
 		switch (espgw_ctl_tag_reason(m[i])) {
 		case ESPGW_CTL_NO_NEIGH:
-			neigh_output(h, m[i], now_ms);
+			neigh_output(h, m[i], espgw_ctl_tag_port(m[i]), now_ms);
 			break;
 		case ESPGW_CTL_TOO_BIG:
 			icmp_too_big(h, m[i], espgw_ctl_tag_mtu(m[i]), now_ms);

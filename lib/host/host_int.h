@@ -179,7 +179,11 @@ int neigh_init(struct espgw_host *h, int socket);
 /* Packets waiting for resolution back to their pool, counted as shutdown drops. */
 void neigh_flush(struct espgw_host *h);
 void neigh_fini(struct espgw_host *h);
-void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
+/*
+ * A packet the data path routed to an unresolved next hop on port (L3 at
+ * m->l2_len): sent, queued for the resolution, or dropped.
+ */
+void neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now);
 void neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t now);
 void neigh_timer(struct espgw_host *h, uint64_t now);
 /* The state of entry e; its waiting packets. */

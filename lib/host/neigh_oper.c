@@ -232,12 +232,12 @@ espgw_host_route_set(struct espgw_host *h, struct espgw_route *r)
 	h->route = r;
 }
 
-/* Delete an entry nobody names; what waited on it is routed again. */
+/* Delete an entry nobody names; what waited on it is routed again, by the same port only. */
 static void
 oper_remove(struct espgw_host *h, struct espgw_l2_hop *e, struct nb *nb, uint64_t now)
 {
 	struct rte_mbuf *m[REROUTE_MAX], **q = nb_queue(h, nb);
-	uint16_t i, n = RTE_MIN(nb->qn, REROUTE_MAX);
+	uint16_t i, n = RTE_MIN(nb->qn, REROUTE_MAX), port = e->port_idx;
 
 	memcpy(m, q, n * sizeof(m[0]));
 	for (i = n; i < nb->qn; i++)
@@ -249,7 +249,7 @@ oper_remove(struct espgw_host *h, struct espgw_l2_hop *e, struct nb *nb, uint64_
 	nb->hop = NULL;
 	espgw_route_neigh_del(h->route, e);
 	for (i = 0; i < n; i++)
-		neigh_output(h, m[i], now);
+		neigh_output(h, m[i], port, now); /* e may be reused by now */
 }
 
 void

@@ -210,9 +210,16 @@ resolve_start(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, uint6
 	nb_timer_arm(h, nb, now + h->conf.retrans_ms);
 }
 
-/* A packet whose next hop a worker found unresolved (L3 at m->l2_len). */
+/*
+ * A packet whose next hop a worker found unresolved (L3 at m->l2_len), on
+ * the port it chose. The routes may have changed since: the packet leaves by
+ * that port or not at all. Which port a packet may leave by is the data
+ * path's decision (a decrypted packet bound for an unprotected port crosses
+ * the outbound SPD first, a LAN packet was classified for its egress): the
+ * control path only finds the MAC, it never sends a packet elsewhere.
+ */
 void
-neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
+neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint16_t port, uint64_t now)
 {
 	const struct espgw_l2_hop *hop;
 	struct espgw_l2_hop *e;
@@ -224,6 +231,10 @@ neigh_output(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 	hop = espgw_route_lookup(h->route, &dst);
 	if (hop == NULL || hop->local) {
 		host_drop(h, m, hop == NULL ? ESPGW_DROP_NO_ROUTE : ESPGW_DROP_LOCAL_UNHANDLED);
+		return;
+	}
+	if (hop->port_idx != port) {
+		host_drop(h, m, ESPGW_DROP_ROUTE_CHANGED);
 		return;
 	}
 	/* Resolved since the worker looked: send it on. */

@@ -47,6 +47,9 @@
 			"waiting for ARP/ND resolution: queue full (per neighbor or in total)")  \
 	X(NEIGH_FAILED, "neigh_failed", "next hop did not answer ARP/ND (retries exhausted)")    \
 	X(NEIGH_TABLE_FULL, "neigh_table_full", "no free neighbor entry for an on-link host")    \
+	X(ROUTE_CHANGED, "route_changed",                                                        \
+			"waited for a next hop while the routes changed, and would now leave "   \
+			"by another port")                                                       \
 	X(LOCAL_UNHANDLED, "local_unhandled",                                                    \
 			"addressed to the gateway but not ARP/ND/ICMP echo (or ND through a "    \
 			"tunnel)")                                                               \

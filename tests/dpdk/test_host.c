@@ -466,7 +466,27 @@ ip6_pkt(const char *src, const char *dst, uint16_t len, uint8_t tag)
 static struct rte_mbuf *
 tag(struct rte_mbuf *m, enum espgw_ctl_reason why, uint16_t mtu)
 {
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	const struct espgw_l2_hop *h;
+	struct espgw_ip dst = {0};
+
+	/* NO_NEIGH carries the port the worker's route chose: the table's answer now. */
+	if (why == ESPGW_CTL_NO_NEIGH) {
+		dst.family = (l3[0] >> 4) == 4 ? ESPGW_AF_INET : ESPGW_AF_INET6;
+		memcpy(dst.bytes, l3 + (dst.family == ESPGW_AF_INET ? 16 : 24),
+				dst.family == ESPGW_AF_INET ? 4 : 16);
+		h = espgw_route_lookup(fx.r, &dst);
+		mtu = h != NULL ? h->port_idx : 0;
+	}
 	espgw_ctl_tag_set(m, why, mtu);
+	return m;
+}
+
+/* A NO_NEIGH hand-off from a worker whose route chose port. */
+static struct rte_mbuf *
+tag_port(struct rte_mbuf *m, uint16_t port)
+{
+	espgw_ctl_tag_set(m, ESPGW_CTL_NO_NEIGH, port);
 	return m;
 }
 
@@ -1208,6 +1228,36 @@ test_oper_via_rerouted(void **state)
 	arp_reply_in(P_WAN, mac_r, "198.51.100.254", T0 + 20);
 	expect_released(P_WAN, mac_r, ids, 2);
 	assert_int_equal(dropped(ESPGW_DROP_NO_ROUTE), 0);
+}
+
+/*
+ * Packets wait for a LAN router when its route goes; what is left (the
+ * default route) leaves by the WAN. They are dropped (route_changed), never
+ * sent there: a decrypted packet bound for the WAN must cross the outbound
+ * SPD, which only the data path does. So is a packet the worker handed over
+ * for the LAN and that finds the WAN route when the control path takes it.
+ */
+static void
+test_oper_route_changed(void **state)
+{
+	(void)state;
+	prefix_set(&routes[2].dst, "192.0.2.0/24");
+	ip_set(&routes[2].via, "10.1.0.77");
+	snprintf(routes[2].port, sizeof(routes[2].port), "lan");
+	store.n_routes = 3;
+	oper_changed(T0);
+	in(tag(ip4_pkt("10.1.0.10", "192.0.2.5", 100, 7, false), ESPGW_CTL_NO_NEIGH, 0), T0);
+	assert_int_equal(drain(P_LAN), 1); /* who has .77 */
+	store.n_routes = 2;
+	oper_changed(T0 + 10);
+	memset(&routes[2], 0, sizeof(routes[2]));
+	assert_int_equal(dropped(ESPGW_DROP_ROUTE_CHANGED), 1);
+	assert_int_equal(espgw_host_stats(fx.h)->pending, 0);
+	expect_none();
+	/* Handed over for the LAN, found routed by the WAN. */
+	in(tag_port(ip4_pkt("10.1.0.10", "192.0.2.5", 100, 8, false), P_LAN), T0 + 20);
+	assert_int_equal(dropped(ESPGW_DROP_ROUTE_CHANGED), 2);
+	expect_none();
 }
 
 /*
@@ -2063,6 +2113,7 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup_teardown(test_oper_static_adopts, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_oper_via_rerouted, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_oper_static_to_via, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_oper_route_changed, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_oper_room, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_neigh_bcast, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
