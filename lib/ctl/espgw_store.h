@@ -90,6 +90,7 @@ struct espgw_store {
 	 */
 	bool retire_slots;
 	unsigned int changed; /* ESPGW_CHG_*, set by every change; cleared by the publisher */
+	uint64_t route_gen;   /* bumped by every change of the routes, undone ones too */
 	/* Undo log while journaling (espgw_store_mark): one entry per elementary change. */
 	struct espgw_journal_ent *journal;
 	unsigned int n_journal, cap_journal;

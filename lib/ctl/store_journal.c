@@ -116,6 +116,7 @@ raw_insert(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, cons
 	(*r.n)++;
 	espgw_store_ix_inserted(s, a, idx, *r.n);
 	s->changed |= arr_chg[a];
+	s->route_gen += a == ESPGW_ARR_ROUTES;
 	return 0;
 }
 
@@ -132,6 +133,7 @@ raw_remove(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx)
 	/* The last element now holds a stale copy (an SA's keys). */
 	explicit_bzero((char *)*r.base + *r.n * r.elem, r.elem);
 	s->changed |= arr_chg[a];
+	s->route_gen += a == ESPGW_ARR_ROUTES;
 }
 
 static void
@@ -146,6 +148,7 @@ raw_set(struct espgw_store *s, enum espgw_store_arr a, unsigned int idx, const v
 	if (a == ESPGW_ARR_SAS)
 		espgw_store_slot_dirty(s, s->sas[idx].slot);
 	s->changed |= arr_chg[a];
+	s->route_gen += a == ESPGW_ARR_ROUTES;
 }
 
 int

@@ -283,6 +283,7 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	/* Built from the store as it is: the first live change need not rebuild it. */
 	gw->store.changed &= ~(ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH);
+	gw->route_gen = gw->store.route_gen;
 	gw->tab[0].spd_out = gw->spd_out;
 	gw->tab[0].spd_in = gw->spd_in;
 	gw->tab[0].route = gw->route;
@@ -447,6 +448,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 		espgw_ports_close(&gw->ports);
 	espgw_spd_free(gw->spd_out);
 	espgw_spd_free(gw->spd_in);
+	espgw_route_free(gw->route_next);
 	espgw_route_free(gw->route);
 	if (gw->sad_ready)
 		espgw_sad_free(&gw->sad);

@@ -34,7 +34,9 @@ struct espgw_gw {
 	struct espgw_sad sad;
 	struct espgw_spd *spd_out;
 	struct espgw_spd *spd_in;
-	struct espgw_route *route;
+	struct espgw_route *route;	/* the published forwarding table */
+	struct espgw_route *route_next; /* built for the store's routes, not yet published */
+	uint64_t route_gen; /* store.route_gen that route_next (else route) was checked for */
 	/* Two versions: the published one, and the next built beside it (publish.c). */
 	struct espgw_tables tab[2];
 	const struct espgw_tables *tables_pub; /* what the workers take (RCU) */

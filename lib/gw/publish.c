@@ -17,11 +17,13 @@
  *      keys wiped) RETIRE_MS later, when nothing in flight can name it:
  *      crypto ops, hand-off rings, fragment verdicts (FRAGSTATE_MS).
  *
- * Routes and static neighbors go the same way: before step 3 the neighbor
- * entries the store names are made (lib/host/neigh_oper.c) and a new
- * forwarding table is built around them, published in the same version
- * with each SA's inner MTU refreshed; after step 4 the old table is freed
- * and the entries nobody names any more are deleted.
+ * Routes and static neighbors go the same way. A transaction that changes
+ * routes gets its forwarding table built at once (prepare), around the next
+ * hops' entries (lib/host/neigh_oper.c): one that does not fit the memory is
+ * refused and rolled back, never accepted and left unpublished. Before step
+ * 3 the static neighbors are brought in line; the table is published in the
+ * same version with each SA's inner MTU refreshed; after step 4 the old
+ * table is freed and the entries nobody names any more are deleted.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -467,9 +469,50 @@ tables_next_undo(struct espgw_gw *gw, struct espgw_spd *out, struct espgw_spd *i
 }
 
 /*
- * Routes or static neighbors changed: the entries the store names made
- * (published at once: workers may find them before the new table names
- * them), and the next forwarding table when routes changed.
+ * The forwarding table for the store's routes: the published one or the one
+ * built for the previous transaction when the routes are theirs (a rollback
+ * brings them back), else one built beside the published one (a previous one
+ * not yet published is dropped first: no worker saw it, and the memory of a
+ * third table is not needed).
+ */
+static int
+route_build(struct espgw_gw *gw, struct espgw_err *err)
+{
+	struct espgw_route *r;
+
+	if (gw->route_next != NULL && espgw_route_built_from(gw->route_next, &gw->store)) {
+		gw->route_gen = gw->store.route_gen;
+		return 0;
+	}
+	espgw_route_free(gw->route_next);
+	gw->route_next = NULL;
+	if (espgw_route_built_from(gw->route, &gw->store)) {
+		gw->route_gen = gw->store.route_gen;
+		return 0;
+	}
+	if (espgw_host_neigh_vias(gw->host, err) < 0)
+		return -1;
+	r = espgw_route_rebuild(gw->route, &gw->store, err);
+	if (r == NULL) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%.63s", err->msg);
+		snprintf(err->msg, sizeof(err->msg),
+				"routes not changed: %s (a change builds the next forwarding table "
+				"beside the one in use: both must fit in DPDK's memory)",
+				why);
+		return -1;
+	}
+	gw->route_next = r;
+	gw->route_gen = gw->store.route_gen;
+	return 0;
+}
+
+/*
+ * Routes or static neighbors changed: the entries the store names made and
+ * brought in line (published at once: workers may find them before the new
+ * table names them), and the table built for the routes (by prepare; here
+ * only when it could not be then).
  */
 static int
 route_next(struct espgw_gw *gw, struct espgw_route **next, struct espgw_err *err)
@@ -479,10 +522,11 @@ route_next(struct espgw_gw *gw, struct espgw_route **next, struct espgw_err *err
 		return 0;
 	if (espgw_host_neigh_sync(gw->host, espgw_gw_now_ms(), err) < 0)
 		return -1;
-	if ((gw->store.changed & ESPGW_CHG_ROUTE) == 0)
-		return 0;
-	*next = espgw_route_rebuild(gw->route, &gw->store, err);
-	return *next == NULL ? -1 : 0;
+	if (gw->route_gen != gw->store.route_gen && route_build(gw, err) < 0)
+		return -1;
+	if (gw->route_next != NULL)
+		*next = gw->route_next;
+	return 0;
 }
 
 /* Steps 3-5: publish, wait for every worker, free what the old version had alone. */
@@ -501,6 +545,7 @@ publish(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	}
 	gw->route = route;
+	gw->route_next = NULL;
 	if (route != old_route)
 		sa_tables_refresh(gw);
 	t->route = route;
@@ -528,9 +573,14 @@ publish(struct espgw_gw *gw, struct espgw_err *err)
 int
 espgw_gw_prepare(struct espgw_gw *gw, struct espgw_err *err)
 {
-	/* Refused here, the transaction is rolled back: the publication cannot run out of room. */
+	/*
+	 * Refused here, the transaction is rolled back: the publication cannot
+	 * run out of room or memory for it.
+	 */
 	if ((gw->store.changed & (ESPGW_CHG_ROUTE | ESPGW_CHG_NEIGH)) != 0 &&
 			espgw_host_neigh_check(gw->host, err) < 0)
+		return -1;
+	if (gw->route_gen != gw->store.route_gen && route_build(gw, err) < 0)
 		return -1;
 	if ((gw->store.changed & ESPGW_CHG_SA) == 0)
 		return 0;

@@ -198,10 +198,14 @@ void espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n
 void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
 
 /*
- * Live changes of static neighbors and routes (lib/gw/publish_route.c), in
- * the order a publication needs them:
+ * Live changes of static neighbors and routes (lib/gw/publish.c), in the
+ * order a publication needs them:
  * - check, after each transaction: the operator's entries (distinct static
- *   neighbors and next hops) fit their room; refused otherwise;
+ *   neighbors and next hops, those in the table now and those the store
+ *   names) fit their room; refused otherwise;
+ * - vias, after each transaction that changed routes, before the next
+ *   forwarding table is built for it: each next hop has an entry (made
+ *   unresolved, or a learned one adopted) that the table may point to;
  * - sync, before the forwarding table is rebuilt: each entry the store names
  *   exists with its kind (a learned one is adopted, a static neighbor's MAC
  *   published, one no longer static but still a next hop probed at once);
@@ -226,6 +230,7 @@ struct espgw_neigh_info {
 unsigned int espgw_host_neigh_slots(const struct espgw_host *h);
 bool espgw_host_neigh_info(
 		const struct espgw_host *h, unsigned int slot, struct espgw_neigh_info *info);
+int espgw_host_neigh_vias(struct espgw_host *h, struct espgw_err *err);
 int espgw_host_neigh_sync(struct espgw_host *h, uint64_t now_ms, struct espgw_err *err);
 void espgw_host_route_set(struct espgw_host *h, struct espgw_route *r);
 void espgw_host_neigh_prune(struct espgw_host *h, uint64_t now_ms);

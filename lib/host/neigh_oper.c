@@ -63,16 +63,27 @@ oper_key_cmp(const void *a, const void *b)
 	return memcmp(x->ip.bytes, y->ip.bytes, sizeof(x->ip.bytes));
 }
 
-/* Distinct entries the store names: static neighbors and next hops (many routes share one). */
+/*
+ * Distinct entries the store names (static neighbors and next hops: many
+ * routes share one) and those the table holds for the operator now: what a
+ * change replaces keeps its slot until the change is published, so the
+ * entries before and after it must fit together.
+ */
 static int
 oper_count(const struct espgw_host *h, unsigned int *count)
 {
 	const struct espgw_store *s = h->store;
-	struct oper_key *k = malloc((s->n_neighs + s->n_routes + 1) * sizeof(*k));
+	struct oper_key *k = malloc((s->n_neighs + s->n_routes + h->n_nb + 1) * sizeof(*k));
+	const struct espgw_l2_hop *e;
 	unsigned int i, n = 0;
 
 	if (k == NULL)
 		return -1;
+	for (i = 0; i < h->n_nb; i++) {
+		e = espgw_route_neigh_at(h->route, i);
+		if (e != NULL && (e->kind == ESPGW_HOP_STATIC || e->kind == ESPGW_HOP_VIA))
+			k[n++] = (struct oper_key){e->port_idx, e->ip};
+	}
 	for (i = 0; i < s->n_neighs; i++)
 		k[n++] = (struct oper_key){port_idx(h, s->neighs[i].port), s->neighs[i].ip};
 	for (i = 0; i < s->n_routes; i++)
@@ -100,7 +111,8 @@ espgw_host_neigh_check(const struct espgw_host *h, struct espgw_err *err)
 		return 0;
 	snprintf(err->msg, sizeof(err->msg),
 			"static neighbors and next hops of routes: %u would exceed the room of %u "
-			"(the config's at start + %u): restart espgw to grow it",
+			"(the config's at start + %u; those a transaction replaces count until it "
+			"is published: delete them in an earlier one)",
 			n, room, ESPGW_NEIGH_LIVE);
 	return -1;
 }
@@ -144,6 +156,22 @@ full(struct espgw_err *err, const struct espgw_ip *ip, int idx)
 	return -1;
 }
 
+/*
+ * An entry of kind for the operator; the room was checked, so a full table
+ * only holds deleted entries in their grace period: waited for once.
+ */
+static struct espgw_l2_hop *
+oper_make(struct espgw_host *h, uint16_t port, const struct espgw_ip *ip, uint8_t kind,
+		const uint8_t *mac)
+{
+	struct espgw_l2_hop *e = espgw_route_neigh_make(h->route, port, ip, kind, mac);
+
+	if (e != NULL)
+		return e;
+	espgw_route_neigh_reclaim(h->route);
+	return espgw_route_neigh_make(h->route, port, ip, kind, mac);
+}
+
 static int
 static_ensure(struct espgw_host *h, const struct espgw_neigh_conf *c, struct espgw_err *err)
 {
@@ -154,8 +182,7 @@ static_ensure(struct espgw_host *h, const struct espgw_neigh_conf *c, struct esp
 		return full(err, &c->ip, idx);
 	e = espgw_route_neigh_find(h->route, (uint16_t)idx, &c->ip);
 	if (e == NULL)
-		e = espgw_route_neigh_make(
-				h->route, (uint16_t)idx, &c->ip, ESPGW_HOP_STATIC, c->mac);
+		e = oper_make(h, (uint16_t)idx, &c->ip, ESPGW_HOP_STATIC, c->mac);
 	else
 		to_static(h, e, c->mac);
 	if (e == NULL)
@@ -176,7 +203,7 @@ via_ensure(struct espgw_host *h, const struct espgw_route_conf *c, struct espgw_
 		return full(err, &c->via, idx);
 	e = espgw_route_neigh_find(h->route, (uint16_t)idx, &c->via);
 	if (e == NULL)
-		e = espgw_route_neigh_make(h->route, (uint16_t)idx, &c->via, ESPGW_HOP_VIA, NULL);
+		e = oper_make(h, (uint16_t)idx, &c->via, ESPGW_HOP_VIA, NULL);
 	else
 		dyn_adopt(h, e, ESPGW_HOP_VIA);
 	if (e == NULL)
@@ -199,6 +226,18 @@ static_to_via(struct espgw_host *h, struct espgw_l2_hop *e, uint64_t now)
 	nb->tries = 0;
 	nb->confirmed = now;
 	nb_timer_arm(h, nb, now);
+}
+
+int
+espgw_host_neigh_vias(struct espgw_host *h, struct espgw_err *err)
+{
+	const struct espgw_store *s = h->store;
+	unsigned int i;
+
+	for (i = 0; i < s->n_routes; i++)
+		if (s->routes[i].via.family != 0 && via_ensure(h, &s->routes[i], err) < 0)
+			return -1;
+	return 0;
 }
 
 int

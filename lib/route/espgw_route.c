@@ -17,6 +17,7 @@
  * table is exactly the one a restart would build.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -49,6 +50,8 @@ struct espgw_route {
 	unsigned int n_own, cap_own;
 	const struct espgw_ports *ports; /* for hops the control path adds */
 	int socket;
+	struct espgw_route_conf *conf; /* the routes it was built from (espgw_route_built_from) */
+	unsigned int n_conf;
 };
 
 struct build {
@@ -158,11 +161,7 @@ prefix_add(struct build *b, const struct espgw_prefix *pfx, uint32_t slot)
 	return rc < 0 ? fail(b, "LPM add failed (table full?)", "") : 0;
 }
 
-/*
- * Static neighbors first, so routes via them find them resolved. An entry
- * that exists is left as it is: on a rebuild the control path has already
- * brought the shared table in line with the store (lib/host/neigh_oper.c).
- */
+/* Static neighbors first, so routes via them find them resolved (the first build only). */
 static int
 neighs_add(struct build *b)
 {
@@ -396,7 +395,16 @@ build(const struct espgw_store *s, const struct espgw_ports *p, struct espgw_nei
 	b.r->ports = p;
 	b.r->socket = socket;
 	b.r->neigh = neigh;
-	if (tables_create(&b, socket) < 0 || neighs_add(&b) < 0 ||
+	b.r->conf = malloc((s->n_routes + 1) * sizeof(*s->routes));
+	if (b.r->conf == NULL) {
+		espgw_route_free(b.r);
+		fail(&b, "out of memory", "");
+		return NULL;
+	}
+	memcpy(b.r->conf, s->routes, s->n_routes * sizeof(*s->routes));
+	b.r->n_conf = s->n_routes;
+	/* A rebuild leaves static neighbors to the control path (lib/host/neigh_oper.c). */
+	if (tables_create(&b, socket) < 0 || (neigh == NULL && neighs_add(&b) < 0) ||
 			port_addrs_add(&b, connected_add) < 0 || routes_add(&b) < 0 ||
 			port_addrs_add(&b, local_add) < 0 || v6_scoped_add(&b) < 0) {
 		espgw_route_free(b.r);
@@ -410,6 +418,13 @@ espgw_route_build(const struct espgw_store *s, const struct espgw_ports *p, int 
 		struct espgw_err *err)
 {
 	return build(s, p, NULL, socket, err);
+}
+
+bool
+espgw_route_built_from(const struct espgw_route *r, const struct espgw_store *s)
+{
+	return r->n_conf == s->n_routes &&
+	       memcmp(r->conf, s->routes, s->n_routes * sizeof(*s->routes)) == 0;
 }
 
 struct espgw_route *
@@ -427,6 +442,7 @@ espgw_route_free(struct espgw_route *r)
 	rte_lpm_free(r->lpm4);
 	rte_lpm6_free(r->lpm6);
 	espgw_neigh_free(r->neigh);
+	free(r->conf);
 	rte_free(r->nh);
 	rte_free(r->own);
 	rte_free(r);
@@ -608,6 +624,12 @@ struct espgw_l2_hop *
 espgw_route_neigh_at(struct espgw_route *r, unsigned int slot)
 {
 	return espgw_neigh_at(r->neigh, slot);
+}
+
+void
+espgw_route_neigh_reclaim(struct espgw_route *r)
+{
+	espgw_neigh_reclaim(r->neigh);
 }
 
 unsigned int

@@ -113,6 +113,8 @@ struct espgw_route *espgw_route_build(const struct espgw_store *s, const struct 
 struct espgw_route *espgw_route_rebuild(
 		const struct espgw_route *prev, const struct espgw_store *s, struct espgw_err *err);
 void espgw_route_free(struct espgw_route *r);
+/* Was r built from exactly the routes s has now? (a rollback may bring them back) */
+bool espgw_route_built_from(const struct espgw_route *r, const struct espgw_store *s);
 
 /*
  * The port (index in s->ports) a route leaves by: the one it names, or for
@@ -156,6 +158,12 @@ struct espgw_l2_hop *espgw_route_neigh_make(struct espgw_route *r, uint16_t port
 int espgw_route_neigh_del(struct espgw_route *r, struct espgw_l2_hop *h);
 /* The entry in slot (0 .. cap-1), or NULL when the slot is not in use. */
 struct espgw_l2_hop *espgw_route_neigh_at(struct espgw_route *r, unsigned int slot);
+/*
+ * Wait until every reader passed a quiescent state, then take back the slots
+ * of deleted entries: for the control path when the table is full and an
+ * entry the operator named must be made (never on a packet's behalf).
+ */
+void espgw_route_neigh_reclaim(struct espgw_route *r);
 /* Entries are numbered 0 .. cap-1 for the control path's per-neighbor state. */
 unsigned int espgw_route_neigh_cap(const struct espgw_route *r);
 unsigned int espgw_route_neigh_slot(const struct espgw_route *r, const struct espgw_l2_hop *h);

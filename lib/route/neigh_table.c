@@ -133,6 +133,16 @@ limbo_reclaim(struct espgw_neigh *t)
 	}
 }
 
+void
+espgw_neigh_reclaim(struct espgw_neigh *t)
+{
+	if (t->n_limbo == 0)
+		return;
+	if (t->qsv != NULL)
+		rte_rcu_qsbr_synchronize(t->qsv, RTE_QSBR_THRID_INVALID);
+	limbo_reclaim(t);
+}
+
 struct espgw_l2_hop *
 espgw_neigh_find(const struct espgw_neigh *t, uint16_t port_idx, const struct espgw_ip *ip)
 {

@@ -61,6 +61,8 @@ struct espgw_l2_hop *espgw_neigh_get(struct espgw_neigh *t, const struct espgw_l
 /* The entry for (port, ip), or NULL. */
 struct espgw_l2_hop *espgw_neigh_find(
 		const struct espgw_neigh *t, uint16_t port_idx, const struct espgw_ip *ip);
+/* Wait for the grace period of every deleted entry, and take their slots back. */
+void espgw_neigh_reclaim(struct espgw_neigh *t);
 /* Remove the entry; its slot is reused after the grace period. */
 int espgw_neigh_del(struct espgw_neigh *t, struct espgw_l2_hop *hop);
 
