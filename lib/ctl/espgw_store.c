@@ -4,6 +4,7 @@
  * The per-object validation lives in store_port.c, store_route.c, store_neigh.c,
  * store_crypto.c, store_sa.c and store_sp.c; the hashed lookups in store_index.c.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,38 @@ espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip 
 		if (espgw_prefix_contains(&p->addr[i], ip))
 			return true;
 	return false;
+}
+
+/* The host part of ip in the IPv4 subnet a: all zeros (-1), all ones (1), else 0. */
+static int
+v4_host_part(const struct espgw_prefix *a, const struct espgw_ip *ip)
+{
+	uint32_t host = a->len >= 31 ? 0 : UINT32_MAX >> a->len;
+	uint32_t h = ntohl(ip->v4) & host;
+
+	if (a->ip.family != ESPGW_AF_INET || a->len >= 31 || !espgw_prefix_contains(a, ip))
+		return 0;
+	return h == 0 ? -1 : h == host ? 1 : 0;
+}
+
+const char *
+espgw_store_station_bad(const struct espgw_store *s, const struct espgw_port_conf *p,
+		const struct espgw_ip *ip)
+{
+	unsigned int i, a;
+	int part;
+
+	for (i = 0; i < s->n_ports; i++)
+		for (a = 0; a < s->ports[i].n_addr; a++)
+			if (espgw_ip_equal(&s->ports[i].addr[a].ip, ip))
+				return "an address of this gateway";
+	for (a = 0; a < p->n_addr; a++) {
+		part = v4_host_part(&p->addr[a], ip);
+		if (part != 0)
+			return part < 0 ? "the network address of its subnet"
+					: "the broadcast address of its subnet";
+	}
+	return NULL;
 }
 
 bool

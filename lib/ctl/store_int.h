@@ -72,6 +72,13 @@ void espgw_store_slot_dirty(struct espgw_store *s, uint32_t slot);
 
 /* Is ip inside the subnet of one of port's addresses? */
 bool espgw_store_port_on_link(const struct espgw_port_conf *p, const struct espgw_ip *ip);
+/*
+ * Why ip cannot be a station on port p's link (a neighbor, a next hop), or
+ * NULL: one of the gateway's own addresses, or an IPv4 subnet's network or
+ * broadcast address (RFC 919, RFC 1812 4.2.3.1; /31 and /32 have neither).
+ */
+const char *espgw_store_station_bad(const struct espgw_store *s, const struct espgw_port_conf *p,
+		const struct espgw_ip *ip);
 /* store_port.c: the port a route or neighbor names; NULL (err set) when it does not exist. */
 const struct espgw_port_conf *espgw_store_port_ref(
 		const struct espgw_store *s, const char *name, struct espgw_err *err);

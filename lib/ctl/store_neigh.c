@@ -23,6 +23,7 @@ espgw_store_neigh_add(
 {
 	const struct espgw_port_conf *p;
 	char ip[ESPGW_IP_STRLEN];
+	const char *bad;
 
 	espgw_ip_fmt(&c->ip, ip, sizeof(ip));
 	if (c->ip.family == 0)
@@ -37,6 +38,9 @@ espgw_store_neigh_add(
 	if (!espgw_store_port_on_link(p, &c->ip))
 		return espgw_store_fail(
 				err, "neighbor %s is not on a subnet of port %s", ip, p->name);
+	bad = espgw_store_station_bad(s, p, &c->ip);
+	if (bad != NULL)
+		return espgw_store_fail(err, "neighbor %s is %s, not a neighbor", ip, bad);
 	if (espgw_store_arr_insert(s, ESPGW_ARR_NEIGHS, s->n_neighs, c) < 0)
 		return espgw_store_nomem(err);
 	return 0;

@@ -19,10 +19,11 @@ route_index(const struct espgw_store *s, const struct espgw_prefix *dst)
 }
 
 static int
-route_check_via(const struct espgw_route_conf *c, const struct espgw_port_conf *p,
-		struct espgw_err *err)
+route_check_via(const struct espgw_store *s, const struct espgw_route_conf *c,
+		const struct espgw_port_conf *p, struct espgw_err *err)
 {
 	char via[ESPGW_IP_STRLEN], dst[ESPGW_IP_STRLEN];
+	const char *bad;
 
 	if (c->via.family == 0)
 		return 0;
@@ -32,6 +33,9 @@ route_check_via(const struct espgw_route_conf *c, const struct espgw_port_conf *
 				espgw_prefix_fmt(&c->dst, dst, sizeof(dst)));
 	if (!espgw_store_port_on_link(p, &c->via))
 		return espgw_store_fail(err, "via %s is not on a subnet of port %s", via, p->name);
+	bad = espgw_store_station_bad(s, p, &c->via);
+	if (bad != NULL)
+		return espgw_store_fail(err, "via %s is %s, not a next hop", via, bad);
 	return 0;
 }
 
@@ -50,7 +54,7 @@ espgw_store_route_add(
 	if (route_index(s, &c->dst) >= 0)
 		return espgw_store_fail(err, "route %s already exists", dst);
 	p = espgw_store_port_ref(s, c->port, err);
-	if (p == NULL || route_check_via(c, p, err) < 0)
+	if (p == NULL || route_check_via(s, c, p, err) < 0)
 		return -1;
 	if (espgw_store_arr_insert(s, ESPGW_ARR_ROUTES, s->n_routes, c) < 0)
 		return espgw_store_nomem(err);
