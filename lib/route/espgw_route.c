@@ -401,7 +401,8 @@ build(const struct espgw_store *s, const struct espgw_ports *p, struct espgw_nei
 		fail(&b, "out of memory", "");
 		return NULL;
 	}
-	memcpy(b.r->conf, s->routes, s->n_routes * sizeof(*s->routes));
+	if (s->n_routes > 0) /* s->routes may be NULL then */
+		memcpy(b.r->conf, s->routes, s->n_routes * sizeof(*s->routes));
 	b.r->n_conf = s->n_routes;
 	/* A rebuild leaves static neighbors to the control path (lib/host/neigh_oper.c). */
 	if (tables_create(&b, socket) < 0 || (neigh == NULL && neighs_add(&b) < 0) ||
@@ -424,7 +425,8 @@ bool
 espgw_route_built_from(const struct espgw_route *r, const struct espgw_store *s)
 {
 	return r->n_conf == s->n_routes &&
-	       memcmp(r->conf, s->routes, s->n_routes * sizeof(*s->routes)) == 0;
+	       (s->n_routes == 0 ||
+			       memcmp(r->conf, s->routes, s->n_routes * sizeof(*s->routes)) == 0);
 }
 
 struct espgw_route *
