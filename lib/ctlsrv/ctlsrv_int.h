@@ -42,6 +42,8 @@ struct espgw_ctlsrv {
 	bool more;		   /* a client had more input than this poll took */
 	uint64_t dirty_ns;	   /* since when (CLOCK_MONOTONIC); 0 when clean */
 	uint64_t publish_ns;	   /* what the last publication took */
+	uint64_t retry_ns;	   /* after a failed publication: not before then */
+	unsigned int fail_streak;  /* publications failed in a row */
 	unsigned int budget;	   /* requests this poll may still answer */
 	unsigned int next;	   /* the client served first in the next poll (fairness) */
 	unsigned int queued;	   /* commands in all open transactions */

@@ -18,6 +18,7 @@
 
 #define READ_SLICE   (64 * 1024) /* per client and poll: one busy client cannot starve others */
 #define ACCEPT_SLICE 16
+#define NS_PER_MS    1000000u
 
 struct espgw_ctlsrv *
 espgw_ctlsrv_create(const struct espgw_ctlsrv_conf *conf, struct espgw_store *store,
@@ -288,6 +289,27 @@ publish_defer(struct espgw_ctlsrv *srv, uint64_t now)
  * The poll's changes reach the workers in one publication; then the replies
  * held behind them go out. A failed publication is tried again next poll.
  */
+/*
+ * A publication that failed (out of memory for the next SPDs) is tried again
+ * after 1, 2, 4 ... ms, at most a second apart, and logged at the 1st, 2nd,
+ * 4th ... failure: the control lcore keeps serving ARP and the socket
+ * meanwhile, and the log is not flooded.
+ */
+static void
+publish_failed(struct espgw_ctlsrv *srv, uint64_t t0, const struct espgw_err *err)
+{
+	unsigned int k = srv->fail_streak < 10 ? srv->fail_streak : 10;
+
+	srv->st.publish_failed++;
+	srv->fail_streak++;
+	srv->retry_ns = t0 + ((uint64_t)NS_PER_MS << k);
+	if ((srv->fail_streak & (srv->fail_streak - 1)) == 0)
+		fprintf(stderr,
+				"espgw: control: publication failed (%u in a row, tried again): "
+				"%s\n",
+				srv->fail_streak, err->msg);
+}
+
 static void
 publish(struct espgw_ctlsrv *srv)
 {
@@ -295,16 +317,17 @@ publish(struct espgw_ctlsrv *srv)
 	uint64_t t0 = now_ns();
 	unsigned int i;
 
-	if (!srv->dirty || publish_defer(srv, t0))
+	if (!srv->dirty || t0 < srv->retry_ns || publish_defer(srv, t0))
 		return;
 	srv->ops.lock(srv->ops.arg);
 	if (srv->ops.publish(srv->ops.arg, &err) < 0) {
 		srv->ops.unlock(srv->ops.arg);
-		srv->st.publish_failed++;
-		fprintf(stderr, "espgw: control: publication failed: %s\n", err.msg);
+		publish_failed(srv, t0, &err);
 		return;
 	}
 	srv->ops.unlock(srv->ops.arg);
+	srv->fail_streak = 0;
+	srv->retry_ns = 0;
 	srv->dirty = false;
 	srv->dirty_ns = 0;
 	srv->publish_ns = now_ns() - t0;
