@@ -178,7 +178,7 @@ def assert_no_clear(frames):
 class Gateway:
     """espgw on net_tap ports in this namespace, with a control socket."""
 
-    def __init__(self, extra_conf="", lcores="0,1", ctl_group=None):
+    def __init__(self, extra_conf="", lcores="0,1", ctl_group=None, binary=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="espgw-ctl-")
         self.sock = os.path.join(self.dir, "ctl.sock")
         self.json = os.path.join(self.dir, "stats.json")
@@ -187,13 +187,14 @@ class Gateway:
             f.write(BASE + extra_conf)
         os.chmod(conf, 0o600)
         self.log = open(os.path.join(self.dir, "log"), "w")
-        self.cmd = [ESPGW, "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
+        self.cmd = [binary or ESPGW, "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
                     "--file-prefix", "espgw-ctl-%d" % os.getpid(), "--log-level=*:warning",
                     "--vdev", "net_tap0,iface=eglan", "--vdev", "net_tap1,iface=egwan",
                     "--", "-f", conf, "--ctl-socket", self.sock, "--stats-json", self.json]
         if ctl_group:
             self.cmd += ["--ctl-group", ctl_group]
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **env) if env else None)
         self.wait_socket()
         for iface in ("eglan", "egwan"):
             subprocess.run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % iface],

@@ -7,8 +7,12 @@ make-before-break rekey (sp set) loses no packet; a failing transaction
 changes nothing; events reach every subscriber; the counters balance after
 every run. Runs inside its own network namespace (netns_run.sh)."""
 
+import os
+import tempfile
 import threading
 import time
+
+import pytest
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.ipsec import ESP
@@ -400,3 +404,35 @@ def test_update_rolled_back(gw):
     assert {Ether(f)[IP].dst for f in out} == {NEW_PEER}
     mon.close()
     gw.stop()
+
+
+def test_failed_publication_retried():
+    """A publication that fails after its transaction was accepted (the SPD
+    build out of memory: espgw-fault fails rte_acl_build while a flag file
+    exists) holds the reply and is tried again with a backoff: other clients
+    are served meanwhile, the failures are counted (publish_failed), few are
+    logged, and once memory is back the change is published and answered."""
+    fault = os.environ.get("ESPGW_FAULT", "")
+    if not fault:
+        pytest.skip("no espgw-fault build")
+    flag = tempfile.NamedTemporaryFile(prefix="espgw-acl-fail-", delete=False).name
+    g = live.Gateway(binary=fault, env={"ESPGW_FAULT_ACL": flag})
+    try:
+        g.ctl.send("sp add out src 10.1.0.0/24 dst 10.5.0.0/24 name p5 discard")
+        time.sleep(1.5)
+        other = Ctl(g.sock)
+        st = other.ok("show ctl")["ctl"]
+        # 1, 2, 4 ... 512 ms apart: about 10 tries in 1.5 s, not thousands.
+        assert 3 <= st["publish_failed"] <= 20, st
+        assert other.ok("hello")["ok"]
+        os.unlink(flag)
+        assert g.ctl.line() == {"ok": True}
+        assert [p["name"] for p in other.ok("show sp")["sp"]] == ["p5"]
+        logged = g.logs().count("publication failed")
+        assert 2 <= logged <= 5, g.logs()
+        other.close()
+        g.stop()
+    finally:
+        if os.path.exists(flag):
+            os.unlink(flag)
+        g.kill()
