@@ -8,6 +8,7 @@ and decrypts."""
 import json
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -239,9 +240,14 @@ class Gateway:
         return st
 
     def kill(self):
+        """End espgw if it still runs, and remove its directory (its config holds
+        keys): every test ends with this (ESPGW_CTL_KEEP=1 keeps the directory)."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.log.close()
+        if not os.environ.get("ESPGW_CTL_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # The tunnel most tests install: an outbound and an inbound SA to 10.3.0.0/24, named policies.
