@@ -101,20 +101,28 @@ sa_mss_of(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
 	return (uint16_t)RTE_MAX(mtu - hdrs, ESPGW_MSS_MIN);
 }
 
+/* An SA's largest inner packet and MSS clamp, by its outer route. */
+static void
+sa_limits(const struct espgw_gw *gw, const struct espgw_sa_rt *sa, uint16_t *mtu, uint16_t *mss)
+{
+	if (sa->state == ESPGW_SA_DECLARED) { /* nothing is ever sent through it */
+		*mtu = UINT16_MAX;
+		*mss = 0;
+		return;
+	}
+	*mtu = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
+	*mss = sa_mss_of(gw, sa);
+}
+
 /* A slot's entries, written before any published policy names the SA. */
 static void
 sa_tables_fill(struct espgw_gw *gw, uint32_t slot)
 {
 	const struct espgw_sa_rt *sa = &gw->sad.sa[slot];
 
-	if (sa->state == ESPGW_SA_DECLARED) { /* nothing is ever sent through it */
-		gw->sa_mtu[slot] = UINT16_MAX;
-		gw->sa_mss[slot] = 0;
+	sa_limits(gw, sa, &gw->sa_mtu[slot], &gw->sa_mss[slot]);
+	if (sa->state == ESPGW_SA_DECLARED)
 		return;
-	}
-
-	gw->sa_mtu[slot] = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
-	gw->sa_mss[slot] = sa_mss_of(gw, sa);
 	if (gw->sa_mtu[slot] != UINT16_MAX)
 		RTE_LOG(INFO, USER1, "sa %s: inner MTU %u\n", sa->conf->name, gw->sa_mtu[slot]);
 	if (gw->sa_mss[slot] != 0)
@@ -132,10 +140,9 @@ sa_tables_refresh(struct espgw_gw *gw)
 
 	for (i = 0; i < gw->sad.n; i++) {
 		sa = &gw->sad.sa[i];
-		if (!espgw_sad_live(&gw->sad, i) || sa->state == ESPGW_SA_DECLARED)
+		if (!espgw_sad_live(&gw->sad, i))
 			continue;
-		mtu = sa->dir == ESPGW_DIR_OUT ? sa_tunnel_mtu(gw, sa) : UINT16_MAX;
-		mss = sa_mss_of(gw, sa);
+		sa_limits(gw, sa, &mtu, &mss);
 		if (mtu == gw->sa_mtu[i] && mss == gw->sa_mss[i])
 			continue;
 		/* Workers read either value whole: one aligned 16-bit store each. */

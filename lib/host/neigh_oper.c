@@ -29,12 +29,10 @@
 static int
 port_idx(const struct espgw_host *h, const char *name)
 {
-	unsigned int i;
+	const struct espgw_port_conf *p = espgw_store_port(h->store, name);
+	int i = p != NULL ? (int)(p - h->store->ports) : -1;
 
-	for (i = 0; i < h->store->n_ports && i < h->ports->n; i++)
-		if (strcmp(h->store->ports[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return i < (int)h->ports->n ? i : -1;
 }
 
 static int
