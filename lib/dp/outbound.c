@@ -211,13 +211,18 @@ stage_outbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const u
  * goes (RFC 4301 6.2); about a packet that came out of a tunnel only through
  * an SA: a rule that would send it in clear would send the tunnel's
  * plaintext, which it quotes, across the internet. So does a reply to a
- * request that came out of a tunnel (it carries the request's data).
+ * request that came out of a tunnel (it carries the request's data). IKE
+ * and NAT keepalives bypass the SPD (RFC 4301 5.1.2).
  */
 static uint32_t
 injected_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint32_t own)
 {
 	uint32_t kind = espgw_inject_kind(m);
-	uint32_t res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA
+	uint32_t res;
+
+	if (kind == ESPGW_INJECT_BYPASS)
+		return ESPGW_SPD_BYPASS;
+	res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA
 				       ? own
 				       : classify_quote(spd, m);
 

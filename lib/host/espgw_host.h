@@ -91,6 +91,12 @@ espgw_ctl_tag_port(const struct rte_mbuf *m)
 #define ESPGW_INJECT_QUOTE    1u
 #define ESPGW_INJECT_QUOTE_SA 2u /* the quoted packet came out of a tunnel: back only through one */
 #define ESPGW_INJECT_OWN_SA   3u /* a reply to what came out of a tunnel: back only through one */
+/*
+ * IKE and NAT keepalives (UDP 500, 4500) from the gateway's own address:
+ * never caught by the SPD (RFC 4301 5.1.2, RFC 3948 2.3), routed in clear.
+ * The control path marks only what it has checked to be that.
+ */
+#define ESPGW_INJECT_BYPASS 4u
 
 static inline uint32_t
 espgw_inject_kind(const struct rte_mbuf *m)
