@@ -222,9 +222,8 @@ injected_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint32_t
 
 	if (kind == ESPGW_INJECT_BYPASS)
 		return ESPGW_SPD_BYPASS;
-	res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA
-				       ? own
-				       : classify_quote(spd, m);
+	res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA ? own
+								      : classify_quote(spd, m);
 
 	if ((kind == ESPGW_INJECT_QUOTE_SA || kind == ESPGW_INJECT_OWN_SA) &&
 			!CLASSIFY_IS_PROTECT(res))
