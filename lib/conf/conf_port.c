@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * "port add NAME dev DEV role protected|unprotected [address PREFIX]...
- *  [mtu N] [mac MAC] [rx-desc N] [tx-desc N]"
+ *  [mtu N] [mac MAC] [rx-desc N] [tx-desc N] [host-if IFNAME]"
  */
+#include <string.h>
+
 #include "conf_int.h"
 
-enum { P_DEV, P_ROLE, P_ADDR, P_MTU, P_MAC, P_RXD, P_TXD };
+enum { P_DEV, P_ROLE, P_ADDR, P_MTU, P_MAC, P_RXD, P_TXD, P_HOSTIF };
 
 static int
 set_dev(void *obj, const char *v, struct espgw_err *err)
@@ -87,6 +89,19 @@ set_txd(void *obj, const char *v, struct espgw_err *err)
 	return set_desc("tx-desc", v, &((struct espgw_port_conf *)obj)->tx_desc, err);
 }
 
+/* The store checks the name (espgw_store_ifname_valid); here only its length. */
+static int
+set_host_if(void *obj, const char *v, struct espgw_err *err)
+{
+	struct espgw_port_conf *p = obj;
+
+	if (strlen(v) >= ESPGW_IFNAME_MAX)
+		return espgw_conf_fail(err, "host-if name is longer than %u characters",
+				ESPGW_IFNAME_MAX - 1);
+	snprintf(p->host_if, sizeof(p->host_if), "%s", v);
+	return 0;
+}
+
 static const struct espgw_conf_opt port_opts[] = {
 		{"dev", set_dev, P_DEV, false, false},
 		{"role", set_role, P_ROLE, false, false},
@@ -95,6 +110,7 @@ static const struct espgw_conf_opt port_opts[] = {
 		{"mac", set_mac, P_MAC, false, false},
 		{"rx-desc", set_rxd, P_RXD, false, false},
 		{"tx-desc", set_txd, P_TXD, false, false},
+		{"host-if", set_host_if, P_HOSTIF, false, false},
 };
 
 int

@@ -19,6 +19,7 @@
 
 #define ESPGW_NAME_MAX	    32 /* object names, including the NUL */
 #define ESPGW_DEV_MAX	    128
+#define ESPGW_IFNAME_MAX    16 /* kernel interface names (IFNAMSIZ), including the NUL */
 #define ESPGW_PORT_ADDR_MAX 8
 #define ESPGW_KEY_MAX	    64
 #define ESPGW_SALT_LEN	    4
@@ -39,6 +40,13 @@ struct espgw_port_conf {
 	uint8_t mac[6];	  /* set on the port when has_mac */
 	uint16_t rx_desc; /* per queue; 0 = default */
 	uint16_t tx_desc;
+	/*
+	 * The kernel interface espgw creates for the port's own traffic (a
+	 * net_tun device with the port's addresses): local traffic espgw does
+	 * not handle itself goes up to it, what the kernel sends on it goes out
+	 * through the SPD and the routes. "" = none.
+	 */
+	char host_if[ESPGW_IFNAME_MAX];
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 

@@ -86,6 +86,8 @@ const struct espgw_port_conf *espgw_store_port_ref(
 bool espgw_store_mac_unicast(const uint8_t mac[6]);
 /* store_port.c: a port's or a cryptodev's dev is neither empty nor too long. */
 bool espgw_store_dev_valid(const char *dev);
+/* A kernel interface name (host-if): 1..15 characters of espgw's name set. */
+bool espgw_store_ifname_valid(const char *name);
 
 int espgw_store_port_add(
 		struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err);

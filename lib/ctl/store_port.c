@@ -26,6 +26,43 @@ espgw_store_dev_valid(const char *dev)
 	return len > 0 && len < ESPGW_DEV_MAX;
 }
 
+/*
+ * A kernel interface name the kernel takes (dev_valid_name): 1..15
+ * characters, no '/', ':' or white space; espgw's name characters only, so
+ * that it is never "." or ".." either.
+ */
+bool
+espgw_store_ifname_valid(const char *name)
+{
+	size_t len = strnlen(name, ESPGW_IFNAME_MAX);
+
+	if (len == 0 || len >= ESPGW_IFNAME_MAX || strcmp(name, ".") == 0 ||
+			strcmp(name, "..") == 0)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	       len;
+}
+
+static int
+port_check_host_if(
+		const struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (c->host_if[0] == '\0')
+		return 0;
+	if (!espgw_store_ifname_valid(c->host_if))
+		return espgw_store_fail(err,
+				"port %s: host-if must be 1..%u of A-Z a-z 0-9 _ . - (a kernel "
+				"interface name)",
+				c->name, ESPGW_IFNAME_MAX - 1);
+	for (i = 0; i < s->n_ports; i++)
+		if (strcmp(s->ports[i].host_if, c->host_if) == 0)
+			return espgw_store_fail(err, "host-if %s is already the one of port %s",
+					c->host_if, s->ports[i].name);
+	return 0;
+}
+
 static int
 port_check_ids(const struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err)
 {
@@ -109,7 +146,7 @@ espgw_store_port_add(struct espgw_store *s, const struct espgw_port_conf *c, str
 	for (a = 0; a < c->n_addr; a++)
 		if (port_check_addr(s, c, a, err) < 0)
 			return -1;
-	if (port_check_l2l3(c, err) < 0)
+	if (port_check_l2l3(c, err) < 0 || port_check_host_if(s, c, err) < 0)
 		return -1;
 	if (espgw_store_arr_insert(s, ESPGW_ARR_PORTS, s->n_ports, c) < 0)
 		return espgw_store_nomem(err);

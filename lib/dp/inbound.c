@@ -116,9 +116,22 @@ struct local_sort {
 };
 
 /*
+ * RFC 4301 5.1.2 (and 6.1.2 of RFC 7296): IKE is never caught by the SPD, or
+ * no SA could ever be negotiated for a policy that protects everything. Only
+ * UDP to port 500 here; the NAT-T port 4500 carries ESP too (RFC 3948).
+ */
+static bool
+local_is_ike(const struct rte_mbuf *m, uint8_t proto)
+{
+	const struct rte_udp_hdr *udp = pkt_udp(m, proto);
+
+	return udp != NULL && udp->dst_port == rte_cpu_to_be_16(ESPGW_IKE_PORT);
+}
+
+/*
  * Addressed to the gateway, once its extension headers pass: ESP is
- * decrypted (reassembled first); link mechanics (ND, link-scope traffic) go to
- * the control path; the rest goes there through the inbound SPD.
+ * decrypted (reassembled first); link mechanics (ND, link-scope traffic) and
+ * IKE go to the control path; the rest goes there through the inbound SPD.
  */
 static void
 local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct local_sort *l)
@@ -129,7 +142,7 @@ local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct loca
 		reassemble(w, m, l->esp, &l->ne);
 	else if (proto == IPPROTO_ESP)
 		l->esp[l->ne++] = m;
-	else if (pkt_link_mechanics6(m, proto))
+	else if (pkt_link_mechanics6(m, proto) || local_is_ike(m, proto))
 		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 	else
 		l->clear[l->nc++] = m;

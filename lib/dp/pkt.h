@@ -13,6 +13,7 @@
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "espgw_drop.h"
 
@@ -94,6 +95,26 @@ pkt_link_mechanics6(const struct rte_mbuf *m, uint8_t proto)
 		return false;
 	type = *((const uint8_t *)(ip + 1));
 	return type >= 133 && type <= 137; /* RS, RA, NS, NA, redirect */
+}
+
+/*
+ * The UDP header of a parsed, unfragmented UDP datagram (proto from
+ * pkt_parse), NULL for anything else. IPv6 fragments keep proto 44, so only
+ * IPv4 needs the offset check.
+ */
+static inline const struct rte_udp_hdr *
+pkt_udp(const struct rte_mbuf *m, uint8_t proto)
+{
+	uint32_t off = (uint32_t)m->l2_len + m->l3_len;
+
+	if (proto != IPPROTO_UDP || rte_pktmbuf_data_len(m) < off + sizeof(struct rte_udp_hdr))
+		return NULL;
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type) &&
+			(rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len)
+							->fragment_offset &
+					rte_cpu_to_be_16(~RTE_IPV4_HDR_DF_FLAG)) != 0)
+		return NULL;
+	return rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off);
 }
 
 static inline uint32_t

@@ -260,6 +260,7 @@ port_one(const struct espgw_gw *gw, unsigned int i, struct espgw_json *j)
 	espgw_json_kstr(j, "dev", p->dev);
 	espgw_json_kstr(j, "role", p->role == ESPGW_ROLE_PROTECTED ? "protected" : "unprotected");
 	espgw_json_ku64(j, "mtu", p->mtu);
+	espgw_json_kstr(j, "host_if", p->host_if);
 	espgw_json_raw(j, ",\"addr\":[", 9);
 	for (a = 0; a < p->n_addr; a++) {
 		if (a)

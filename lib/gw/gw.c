@@ -239,7 +239,7 @@ host_create(struct espgw_gw *gw, struct espgw_err *err)
 	espgw_host_conf_default(&conf);
 	espgw_route_rcu_set(gw->route, gw->qsv);
 	gw->host = espgw_host_create(&prm, err);
-	if (gw->host == NULL)
+	if (gw->host == NULL || espgw_host_if_open(gw->host, prm.socket, err) < 0)
 		return -1;
 	gw->extra_stats.print = extra_print;
 	gw->extra_stats.json = extra_json;
@@ -384,6 +384,7 @@ espgw_gw_ctl_poll(struct espgw_gw *gw)
 		espgw_host_input(gw->host, m, n, espgw_gw_now_ms());
 		total += n;
 	}
+	total += espgw_host_if_poll(gw->host);
 	espgw_host_timer(gw->host, espgw_gw_now_ms());
 	if (gw->n_retiring != 0)
 		espgw_gw_retire_poll(gw, espgw_gw_now_ms());
@@ -420,6 +421,8 @@ espgw_gw_quiesce(struct espgw_gw *gw)
 	unsigned int i;
 
 	espgw_host_flush(gw->host);
+	if (gw->host != NULL) /* the kernel sends nothing more; its RX ring's mbufs go back */
+		espgw_host_if_close(gw->host);
 	if (gw->n_workers != 0 && gw->ctl != NULL) /* worker 0 mapped: setup completed */
 		espgw_worker_drain_ctl(gw->worker[0]);
 	for (i = 0; i < gw->n_workers; i++)

@@ -37,6 +37,9 @@
 #include "espgw_route.h"
 #include "espgw_store.h"
 
+#define ESPGW_IKE_PORT	500  /* RFC 7296 2 */
+#define ESPGW_NATT_PORT 4500 /* RFC 3948 2.2: IKE and ESP in UDP */
+
 /* Why a worker handed a packet to the control path. */
 enum espgw_ctl_reason {
 	ESPGW_CTL_LOCAL,    /* ARP, or addressed to the gateway (link-local/multicast IPv6 too) */
@@ -135,37 +138,43 @@ void espgw_host_conf_default(struct espgw_host_conf *c);
  * Packets the control path creates itself (requests) are counted apart too;
  * "injected" counts what went into the outbound path, of all of them.
  */
-#define ESPGW_HOST_COUNTER_LIST(X)                                                             \
-	X(IN, "in", "packets handed over by the workers")                                      \
-	X(SENT, "sent", "of those: transmitted (replies, ICMP errors, released packets)")      \
-	X(ABSORBED, "absorbed", "of those: consumed as intended (ARP replies, NAs ...)")       \
-	X(ARP_REQ_RX, "arp_request_rx", "ARP requests received")                               \
-	X(ARP_REPLY_RX, "arp_reply_rx", "ARP replies received")                                \
-	X(ARP_REQ_TX, "arp_request_tx", "ARP requests sent (resolution, probes)")              \
-	X(ARP_REPLY_TX, "arp_reply_tx", "ARP replies sent")                                    \
-	X(NS_RX, "ns_rx", "neighbor solicitations received")                                   \
-	X(NA_RX, "na_rx", "neighbor advertisements received")                                  \
-	X(NS_TX, "ns_tx", "neighbor solicitations sent (resolution, probes)")                  \
-	X(NA_TX, "na_tx", "neighbor advertisements sent")                                      \
-	X(ECHO_REPLY, "echo_reply", "ICMP/ICMPv6 echo replies sent")                           \
-	X(ICMP_ERROR, "icmp_error", "ICMP frag-needed / ICMPv6 packet-too-big sent")           \
-	X(TTL_REPORT, "ttl_reports", "expired packets from the workers (not part of in)")      \
-	X(TIME_EXCEEDED, "time_exceeded", "of those: ICMP/ICMPv6 time exceeded sent")          \
-	X(ERR_SUPPRESSED, "error_suppressed",                                                  \
-			"of those: no error (RFC 1812/4443 rules, rate limit, no way back)")   \
-	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")             \
-	X(ICMP_RATELIMIT_DST, "icmp_ratelimited_dst",                                          \
-			"of those: the destination's own limit was used up")                   \
-	X(INJECTED, "injected", "replies and errors sent through the outbound path (tunnels)") \
-	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")     \
-	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                         \
-	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer")   \
-	X(UNSOL_APPLIED, "unsolicited_applied",                                                \
-			"unsolicited ARP/ND news taken: asker entered, new MAC (STALE)")       \
-	X(UNSOL_REFUSED, "unsolicited_refused",                                                \
-			"ARP/ND news not taken: static, locked, unresolved, no O, no room")    \
-	X(QUEUED, "queued", "packets queued waiting for resolution")                           \
-	X(RELEASED, "released", "queued packets sent after resolution")                        \
+#define ESPGW_HOST_COUNTER_LIST(X)                                                                \
+	X(IN, "in", "packets handed over by the workers")                                         \
+	X(SENT, "sent", "of those: transmitted (replies, ICMP errors, released packets)")         \
+	X(ABSORBED, "absorbed", "of those: consumed as intended (ARP replies, NAs ...)")          \
+	X(ARP_REQ_RX, "arp_request_rx", "ARP requests received")                                  \
+	X(ARP_REPLY_RX, "arp_reply_rx", "ARP replies received")                                   \
+	X(ARP_REQ_TX, "arp_request_tx", "ARP requests sent (resolution, probes)")                 \
+	X(ARP_REPLY_TX, "arp_reply_tx", "ARP replies sent")                                       \
+	X(NS_RX, "ns_rx", "neighbor solicitations received")                                      \
+	X(NA_RX, "na_rx", "neighbor advertisements received")                                     \
+	X(NS_TX, "ns_tx", "neighbor solicitations sent (resolution, probes)")                     \
+	X(NA_TX, "na_tx", "neighbor advertisements sent")                                         \
+	X(ECHO_REPLY, "echo_reply", "ICMP/ICMPv6 echo replies sent")                              \
+	X(ICMP_ERROR, "icmp_error", "ICMP frag-needed / ICMPv6 packet-too-big sent")              \
+	X(TTL_REPORT, "ttl_reports", "expired packets from the workers (not part of in)")         \
+	X(TIME_EXCEEDED, "time_exceeded", "of those: ICMP/ICMPv6 time exceeded sent")             \
+	X(ERR_SUPPRESSED, "error_suppressed",                                                     \
+			"of those: no error (RFC 1812/4443 rules, rate limit, no way back)")      \
+	X(ICMP_RATELIMIT, "icmp_ratelimited", "ICMP errors not sent (rate limit)")                \
+	X(ICMP_RATELIMIT_DST, "icmp_ratelimited_dst",                                             \
+			"of those: the destination's own limit was used up")                      \
+	X(INJECTED, "injected", "replies and errors sent through the outbound path (tunnels)")    \
+	X(TO_HOST, "to_host", "of sent: up a host interface to the kernel")                       \
+	X(FROM_HOST, "from_host", "packets the kernel sent on a host interface (not part of in)") \
+	X(FROM_HOST_IKE, "from_host_ike", "of those: IKE / NAT keepalives, past the SPD")         \
+	X(FROM_HOST_REFUSED, "from_host_refused",                                                 \
+			"of those: dropped (not from a gateway address, malformed)")              \
+	X(FROM_HOST_FULL, "from_host_full", "of those: dropped (outbound path's ring full)")      \
+	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")        \
+	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                            \
+	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer")      \
+	X(UNSOL_APPLIED, "unsolicited_applied",                                                   \
+			"unsolicited ARP/ND news taken: asker entered, new MAC (STALE)")          \
+	X(UNSOL_REFUSED, "unsolicited_refused",                                                   \
+			"ARP/ND news not taken: static, locked, unresolved, no O, no room")       \
+	X(QUEUED, "queued", "packets queued waiting for resolution")                              \
+	X(RELEASED, "released", "queued packets sent after resolution")                           \
 	X(ORIG_FAILED, "originate_failed", "own requests not sent (no mbuf, TX queue full)")
 
 enum espgw_host_counter {
@@ -202,6 +211,18 @@ void espgw_host_flush(struct espgw_host *h);
 void espgw_host_input(struct espgw_host *h, struct rte_mbuf *m[], unsigned int n, uint64_t now_ms);
 /* Retransmissions, resolution failures, aging; cheap when nothing is due. */
 void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
+
+/*
+ * Host interfaces (hostif.c): a net_tun device for each port with a host-if,
+ * the port's addresses on its kernel side. open creates and starts them
+ * (the kernel interfaces appear in espgw's network namespace), close
+ * removes them (their mbuf pool stays until espgw_host_free: packets they
+ * sent may still sit in the ports' queues); poll takes what the kernel sent into the outbound path
+ * (ESPGW_INJECT_OWN, or BYPASS for IKE) and returns how many it took.
+ */
+int espgw_host_if_open(struct espgw_host *h, int socket, struct espgw_err *err);
+unsigned int espgw_host_if_poll(struct espgw_host *h);
+void espgw_host_if_close(struct espgw_host *h);
 
 /*
  * Live changes of static neighbors and routes (lib/gw/publish.c), in the

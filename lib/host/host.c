@@ -117,7 +117,9 @@ espgw_host_free(struct espgw_host *h)
 {
 	if (h == NULL)
 		return;
+	espgw_host_if_close(h);
 	neigh_fini(h);
+	rte_mempool_free(h->hif_pool); /* after the ports: their queues may hold its mbufs */
 	rte_free(h);
 }
 
@@ -435,6 +437,31 @@ ipv6_input(struct espgw_host *h, struct rte_mbuf *m, int port, uint64_t now)
 }
 
 /*
+ * What espgw answers itself whatever host interfaces there are: ICMP echo
+ * requests and ICMPv6 echo and neighbor discovery (ARP never gets here).
+ * The rest of what is addressed to the gateway is the kernel's (L3 at
+ * m->l2_len, parsed by the worker: the headers are whole).
+ */
+static bool
+host_business(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = rte_pktmbuf_data_len(m) - m->l2_len;
+
+	if ((p[0] >> 4) == 4) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
+		uint32_t ihl = rte_ipv4_hdr_len(ip);
+
+		return ip->next_proto_id == ICMP4_PROTO && len > ihl && p[ihl] == ICMP4_ECHO;
+	}
+	if (((const struct rte_ipv6_hdr *)p)->proto != ICMP6_PROTO ||
+			len <= sizeof(struct rte_ipv6_hdr))
+		return false;
+	p += sizeof(struct rte_ipv6_hdr);
+	return p[0] == ICMP6_ECHO || (p[0] >= ND_RS && p[0] <= ND_REDIRECT);
+}
+
+/*
  * Out of a tunnel (decrypted, no L2 left): the sender is behind the tunnel,
  * so an echo request is answered back through it (host_reply_inject).
  */
@@ -443,6 +470,8 @@ tunnel_input(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 {
 	uint8_t v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
 
+	if (!host_business(m) && host_if_up(h, m))
+		return;
 	if (h->inject == NULL)
 		host_drop(h, m, ESPGW_DROP_LOCAL_UNHANDLED); /* no way back */
 	else if (v == 4)
@@ -466,6 +495,9 @@ local_input(struct espgw_host *h, struct rte_mbuf *m, uint64_t now)
 		return;
 	}
 	type = rte_be_to_cpu_16(rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type);
+	if ((type == RTE_ETHER_TYPE_IPV4 || type == RTE_ETHER_TYPE_IPV6) && !host_business(m) &&
+			host_if_up(h, m))
+		return;
 	if (type == RTE_ETHER_TYPE_ARP)
 		arp_input(h, m, (uint16_t)port, now);
 	else if (type == RTE_ETHER_TYPE_IPV4)

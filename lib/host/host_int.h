@@ -20,6 +20,7 @@
 #define ICMP4_ECHOREP 0
 #define ICMP6_ECHO    128
 #define ICMP6_ECHOREP 129
+#define ND_RS	      133
 #define ND_NS	      135
 #define ND_NA	      136
 #define ND_REDIRECT   137
@@ -70,6 +71,14 @@ struct nb_news {
 	bool to_us;    /* a request for one of our addresses: may create the asker's entry */
 };
 
+/* A port's host interface (hostif.c). */
+struct host_if {
+	char vdev[RTE_DEV_NAME_MAX_LEN]; /* net_tun_espgw<port index> */
+	uint16_t port_id;		 /* its ethdev */
+	bool created;			 /* the vdev (and the kernel interface) exists */
+	bool open;			 /* started: packets go up and come down */
+};
+
 struct espgw_host {
 	struct espgw_host_conf conf;
 	const struct espgw_store *store;
@@ -88,6 +97,9 @@ struct espgw_host {
 	struct icmp_bucket icmp_kind[ERR_SIDES][ERR_KINDS]; /* whole gateway, per side and kind */
 	struct icmp_bucket icmp_dst[ICMP_DST_BUCKETS];	    /* by destination */
 	struct espgw_ip ll[ESPGW_MAX_PORTS];		    /* each port's link-local address */
+	struct host_if hif[ESPGW_MAX_PORTS];		    /* by port index */
+	struct rte_mempool *
+			hif_pool; /* the host interfaces' own: the kernel cannot drain the ports' */
 	struct espgw_host_stats st;
 };
 
@@ -173,6 +185,16 @@ void icmp_too_big(struct espgw_host *h, struct rte_mbuf *m, uint16_t mtu, uint64
 void icmp_time_exceeded(struct espgw_host *h, struct rte_mbuf *m, uint64_t now);
 bool icmp6_cksum_ok(const struct rte_ipv6_hdr *ip, const void *l4);
 void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
+
+/*
+ * hostif.c: a packet for the gateway that espgw does not answer itself (L3
+ * at m->l2_len) goes up the host interface of the port holding its
+ * destination: true when taken (sent, or dropped as tx_full), false when
+ * that port has none.
+ */
+bool host_if_up(struct espgw_host *h, struct rte_mbuf *m);
+/* hostif_nl.c: the address (with its prefix) on kernel interface ifname; 0 or -errno. */
+int host_if_addr_add(const char *ifname, const struct espgw_prefix *p);
 
 /* neigh_resolve.c: next-hop resolution, the state machine of each neighbor entry */
 int neigh_init(struct espgw_host *h, int socket);

@@ -156,13 +156,17 @@ class Gateway:
     (lib/port/port.c); a net_tap queue pair is one file descriptor of the
     kernel's multiqueue tun device, which picks the RX queue (see the top)."""
 
-    def __init__(self, name, espgw, conf, taps, workdir, tag, workers=1):
+    def __init__(self, name, espgw, conf, taps, workdir, tag, workers=1, netns=None):
+        """netns: run espgw in this namespace (its host interfaces appear there);
+        None: in the caller's."""
         self.name, self.conf, self.taps = name, conf, taps
         self.prefix = "espgw-netns-%s-%s" % (name, tag)
         self.json = os.path.join(workdir, name + ".json")
         self.log_path = os.path.join(workdir, name + ".log")
         self.out_path = os.path.join(workdir, name + ".out")
-        self.cmd = ([espgw] + eal_lcores(workers)
+        # "ip netns exec" execs espgw in place: the PID stays the gateway's.
+        self.cmd = ((["ip", "netns", "exec", netns] if netns else []) + [espgw]
+                    + eal_lcores(workers)
                     + ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", self.prefix,
                        "--vdev", "net_tap0,iface=%s" % taps[0],
                        "--vdev", "net_tap1,iface=%s" % taps[1],
@@ -229,14 +233,19 @@ class Topology:
     """The testbed. up() builds it, down() removes every part of it."""
 
     def __init__(self, workdir, espgw, conf_a=None, conf_b=None, router_mtu_b=None, tag=None,
-                 verbose=False, workers=None):
-        """workers: worker lcores per gateway, e.g. {"a": 2} (default 1 each)."""
+                 verbose=False, workers=None, gw_netns=False):
+        """workers: worker lcores per gateway, e.g. {"a": 2} (default 1 each).
+        gw_netns: each gateway runs in a namespace of its own (sites "gw-a",
+        "gw-b"), so that its host interfaces (port ... host-if) and the
+        daemons that use them live there, not in the caller's namespace."""
         self.workdir = workdir
         self.tag = tag or secrets.token_hex(2)
         self.router_mtu_b = router_mtu_b
         self.verbose = verbose
         self.ns = {site: "espgw-%s-%s" % (self.tag, title) for site, title in
                    (("a", "branch-a"), ("net", "internet"), ("b", "branch-b"))}
+        if gw_netns:
+            self.ns.update({"gw-" + g: "espgw-%s-gw-%s" % (self.tag, g) for g in "ab"})
         # Kernel sides of the taps: <= 15 characters, unique through the tag.
         self.taps = {gw: ("gw%s-lan-%s" % (gw, self.tag), "gw%s-wan-%s" % (gw, self.tag))
                      for gw in "ab"}
@@ -244,7 +253,10 @@ class Topology:
                 "b": conf_b or os.path.join(ROOT, "config", "gw-b.conf")}
         workers = workers or {}
         self.gw = {g: Gateway("gw-" + g, espgw, conf[g], self.taps[g], workdir, self.tag,
-                              workers.get(g, 1)) for g in "ab"}
+                              workers.get(g, 1), self.ns.get("gw-" + g)) for g in "ab"}
+        # Where each tap's kernel side is created: espgw's namespace.
+        self.tap_home = {tap: ("gw-" + g if gw_netns else None)
+                         for g in "ab" for tap in self.taps[g]}
         self.created_ns = []
         self.procs = []
         self.state_path = os.path.join(workdir, "topo.json")
@@ -427,7 +439,7 @@ class Topology:
         self.router_link("b", self.taps["b"][1], self.router_mtu_b)
 
     def move(self, tap, site, mac, mtu=None):
-        self.ip("link", "set", tap, "netns", self.ns[site])
+        self.ip("link", "set", tap, "netns", self.ns[site], site=self.tap_home[tap])
         extra = ["mtu", str(mtu)] if mtu else []
         self.ip("link", "set", tap, "address", mac, "txqueuelen", str(TAP_QLEN), *extra, "up",
                 site=site)

@@ -465,6 +465,18 @@ static const struct bad_case bad_cases[] = {
 		"t.conf:1: at most 8 addresses per port\n"},
 	{"port multicast mac", "port add lan1 dev net_tap7 role protected mac 03:00:00:00:00:01",
 		"t.conf:1: port lan1: mac must be a unicast address\n"},
+	{"port host-if bad name", "port add lan1 dev net_tap7 role protected host-if a/b",
+		"t.conf:1: port lan1: host-if must be 1..15 of A-Z a-z 0-9 _ . - (a kernel "
+		"interface name)\n"},
+	{"port host-if dot", "port add lan1 dev net_tap7 role protected host-if ..",
+		"t.conf:1: port lan1: host-if must be 1..15 of A-Z a-z 0-9 _ . - (a kernel "
+		"interface name)\n"},
+	{"port host-if too long", "port add lan1 dev net_tap7 role protected host-if "
+		"espgw-lan1-0123456",
+		"t.conf:1: host-if name is longer than 15 characters\n"},
+	{"port host-if twice", "port add lan1 dev net_tap7 role protected host-if h0\n"
+		"port add lan2 dev net_tap8 role protected host-if h0",
+		"t.conf:2: host-if h0 is already the one of port lan1\n", 1},
 	{"port bad name", "port add lan/1 dev net_tap7 role protected",
 		"t.conf:1: invalid port name 'lan/1' (1..31 characters of A-Z a-z 0-9 _ . -)\n"},
 	{"duplicate crypto name", "crypto add c0 dev crypto_aesni_mb1",
@@ -967,7 +979,8 @@ test_port_options(void **state)
 	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
 	load_ok(state, "port add p1 mtu 9000 dev 0000:3b:00.0 role protected address 192.0.2.1/24 "
-		       "address 2001:db8:1::1/64 mac 02:00:00:00:00:01 rx-desc 1024 tx-desc 0x200\n"
+		       "address 2001:db8:1::1/64 mac 02:00:00:00:00:01 rx-desc 1024 tx-desc 0x200 "
+		       "host-if espgw-p1\n"
 		       "port add p2 dev net_null0 role unprotected\n");
 	p = espgw_store_port(s, "p1");
 	assert_non_null(p);
@@ -982,12 +995,14 @@ test_port_options(void **state)
 	assert_memory_equal(p->mac, mac, 6);
 	assert_int_equal(p->rx_desc, 1024);
 	assert_int_equal(p->tx_desc, 512);
+	assert_string_equal(p->host_if, "espgw-p1");
 	p = espgw_store_port(s, "p2");
 	assert_int_equal(p->role, ESPGW_ROLE_UNPROTECTED);
 	assert_int_equal(p->mtu, 1500);
 	assert_int_equal(p->n_addr, 0);
 	assert_false(p->has_mac);
 	assert_int_equal(p->rx_desc, 0);
+	assert_string_equal(p->host_if, "");
 	assert_int_equal(espgw_store_port_index(s, "p2"), 3);
 }
 
