@@ -52,7 +52,7 @@
 			"by another port")                                                       \
 	X(LOCAL_UNHANDLED, "local_unhandled",                                                    \
 			"addressed to the gateway but not ARP/ND/ICMP echo (or ND through a "    \
-			"tunnel)")                                                               \
+			"tunnel), and no host interface holds its destination")                  \
 	X(FRAG_FAILED, "frag_failed",                                                            \
 			"DF-clear packet too big for its SA could not be fragmented (no mbufs, " \
 			"SA MTU below 68)")                                                      \
