@@ -50,6 +50,27 @@ FOREIGN = ("import socket,struct\n"
            "s.sendto(hdr+struct.pack('!HHHH',9999,9999,8,0),('%s',0))\n"
            % (RA["ip4"], RA["ip4"]))
 
+# From the gateway's port 4500: IKE behind the non-ESP marker, a NAT keepalive,
+# and what would be ESP in UDP (an SPI first), in that order.
+NATT_SEND = ("import socket,sys,time\n"
+             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "s.bind((sys.argv[1],4500))\n"
+             "for d in (b'\\0\\0\\0\\0ike',b'\\xff',b'\\x12\\x34\\x56\\x78esp'):\n"
+             "    s.sendto(d,(sys.argv[2],4500))\n"
+             "    time.sleep(0.2)\n")
+
+# Print each datagram received on (addr, 4500) for 3 s, as hex.
+NATT_RECV = ("import socket,sys\n"
+             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "s.bind((sys.argv[1],4500))\n"
+             "s.settimeout(3)\n"
+             "print('ready',flush=True)\n"
+             "try:\n"
+             "    while True:\n"
+             "        print(s.recv(100).hex(),flush=True)\n"
+             "except socket.timeout:\n"
+             "    pass\n")
+
 HOSTIF_RULES = """
 # The host's services on the public address: UDP echo (7) and a TCP service (2222).
 sp add in  priority 900 dst {w4}/32 proto udp dport 7 bypass
@@ -132,6 +153,22 @@ def test_ike_port_passes_the_spd(tb):
     before = control(tb.t, "from_host_ike")
     assert echo_through(tb.t, WAN4, 500, "ike") == "echo:ike"
     assert control(tb.t, "from_host_ike") - before == 1
+
+
+def test_natt_port_ike_and_keepalives_pass_the_spd(tb):
+    """From port 4500 only IKE (non-ESP marker) and keepalives leave without a policy."""
+    before = control(tb.t, "from_host_ike")
+    r = tb.t.spawn("net", [topo.PYTHON, "-c", NATT_RECV, RA["ip4"]], stdout=subprocess.PIPE,
+                   text=True)
+    try:
+        assert r.stdout.readline().strip() == "ready"
+        tb.t.run("gw-a", [topo.PYTHON, "-c", NATT_SEND, WAN4, RA["ip4"]], check=True)
+        got = r.communicate(timeout=10)[0].split()
+    finally:
+        r.kill()
+        r.wait()
+    assert got == [b"\0\0\0\0ike".hex(), "ff"], got
+    assert control(tb.t, "from_host_ike") - before == 2
 
 
 def test_other_ports_stay_closed(tb):
