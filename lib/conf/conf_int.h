@@ -69,6 +69,7 @@ int espgw_conf_need(const char *cmd, uint64_t seen, unsigned int slot, const cha
 		struct espgw_err *err);
 
 #define ESPGW_CONF_SEEN(seen, slot) (((seen) >> (slot)) & 1)
+#define ESPGW_CONF_BIT(slot)	    (UINT64_C(1) << (slot))
 #define ESPGW_CONF_NOPTS(t)	    (sizeof(t) / sizeof((t)[0]))
 
 /* Commands: argv holds the tokens after the two keywords ("sa add"). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "sa add NAME dir in|out spi N mode tunnel local IP remote IP TRANSFORM [OPTIONS]"
+ * "sa add NAME dir in|out spi N mode tunnel|transport local IP remote IP TRANSFORM [OPTIONS]"
  * (options include "mss-clamp auto|N", TCP MSS clamping through the SA)
  * and "sa del NAME". The transform is checked for consistency (algorithm
  * kinds, key and salt sizes) by the store; here only the syntax. Key text
@@ -63,13 +63,13 @@ set_spi(void *obj, const char *v, struct espgw_err *err)
 static int
 set_mode(void *obj, const char *v, struct espgw_err *err)
 {
-	static const char *const modes[] = {"tunnel", NULL};
+	static const char *const modes[] = {"tunnel", "transport", NULL};
 	struct espgw_sa_conf *sa = obj;
 	int i;
 
 	if (espgw_conf_word("mode", v, modes, &i, err) < 0)
 		return -1;
-	sa->mode = ESPGW_SA_TUNNEL;
+	sa->mode = i == 0 ? ESPGW_SA_TUNNEL : ESPGW_SA_TRANSPORT;
 	return 0;
 }
 
@@ -407,6 +407,13 @@ espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct es
 		return -1;
 	if (sa_need(seen, err) < 0)
 		return -1;
+	/* Transport mode keeps the packet's own header: nothing of an outer one to set. */
+	if (req->sa.mode == ESPGW_SA_TRANSPORT &&
+			(seen & (ESPGW_CONF_BIT(S_TTL) | ESPGW_CONF_BIT(S_DSCP) |
+						ESPGW_CONF_BIT(S_DF) | ESPGW_CONF_BIT(S_FLOW))) !=
+					0)
+		return espgw_conf_fail(err, "ttl, dscp, df and flow-label set a tunnel's outer "
+					    "header: not with mode transport");
 	/* Even "seq 1": an inbound SA has no sending counter to start. */
 	if (ESPGW_CONF_SEEN(seen, S_SEQ) && req->sa.dir == ESPGW_DIR_IN)
 		return espgw_conf_fail(err, "seq is only valid for outbound SAs");

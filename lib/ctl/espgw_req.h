@@ -50,7 +50,12 @@ struct espgw_port_conf {
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 
-enum espgw_sa_mode { ESPGW_SA_TUNNEL };
+/*
+ * Tunnel: a new outer header between local and remote (RFC 4303 3.1.2).
+ * Transport: the packet's own header, whose source and destination are the
+ * SA's local and remote, with ESP after it (RFC 4303 3.1.1).
+ */
+enum espgw_sa_mode { ESPGW_SA_TUNNEL, ESPGW_SA_TRANSPORT };
 
 enum { ESPGW_LIFE_SOFT, ESPGW_LIFE_HARD };
 

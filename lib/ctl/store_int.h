@@ -89,6 +89,13 @@ bool espgw_store_dev_valid(const char *dev);
 /* A kernel interface name (host-if): 1..15 characters of espgw's name set. */
 bool espgw_store_ifname_valid(const char *name);
 
+/*
+ * store_sp.c: the policies that already name sa (declared until now) select
+ * what it may carry: for a transport SA, exactly its endpoints.
+ */
+int espgw_store_sa_policies_fit(
+		const struct espgw_store *s, const struct espgw_sa_conf *sa, struct espgw_err *err);
+
 int espgw_store_port_add(
 		struct espgw_store *s, const struct espgw_port_conf *c, struct espgw_err *err);
 int espgw_store_route_add(

@@ -194,8 +194,8 @@ sa_check_local(const struct espgw_store *s, const struct espgw_sa_conf *c, struc
 static int
 sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
-	if (c->mode != ESPGW_SA_TUNNEL)
-		return espgw_store_fail(err, "only mode tunnel is supported");
+	if (c->mode != ESPGW_SA_TUNNEL && c->mode != ESPGW_SA_TRANSPORT)
+		return espgw_store_fail(err, "mode must be tunnel or transport");
 	if (c->ttl == 0)
 		return espgw_store_fail(err, "ttl must be 1..255, got 0");
 	if ((c->dscp_mode != ESPGW_HDR_COPY && c->dscp_mode != ESPGW_HDR_SET) ||
@@ -360,7 +360,7 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
 			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0 ||
-			sa_check_life(c, err) < 0)
+			sa_check_life(c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;
@@ -396,6 +396,13 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, c->name);
 	if (s->sas[i].declared)
 		return espgw_store_fail(err, "SA %s is only declared: sa add installs it", c->name);
+	/* Its policies' selectors are its endpoints (store_sp.c): they would no longer be. */
+	if (c->has_remote && s->sas[i].mode == ESPGW_SA_TRANSPORT &&
+			!espgw_ip_equal(&c->remote, &s->sas[i].remote))
+		return espgw_store_fail(err,
+				"SA %s is a transport SA: its remote is its policies' address; "
+				"add a new SA and policies instead",
+				c->name);
 	sa = s->sas[i];
 	if (c->has_remote)
 		sa.remote = c->remote;

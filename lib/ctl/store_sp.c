@@ -82,6 +82,50 @@ family_name(uint8_t family)
 	return family == ESPGW_AF_INET ? "IPv4" : "IPv6";
 }
 
+static bool
+prefix_is_host(const struct espgw_prefix *p, const struct espgw_ip *ip)
+{
+	return p->len == (ip->family == ESPGW_AF_INET ? 32 : 128) && espgw_ip_equal(&p->ip, ip);
+}
+
+/*
+ * RFC 4301 4.4.1.1 / RFC 4303 3.1.1: a transport SA carries the packets of
+ * its two endpoints, with their own header. Its policies select exactly
+ * those addresses (outbound local -> remote, inbound remote -> local), so
+ * that no other packet can ever be sent with it, and the data path checks
+ * nothing per packet.
+ */
+static int
+sp_check_transport(const struct espgw_sa_conf *sa, const struct espgw_sp_conf *sp,
+		struct espgw_err *err)
+{
+	const struct espgw_ip *src = sp->dir == ESPGW_DIR_OUT ? &sa->local : &sa->remote;
+	const struct espgw_ip *dst = sp->dir == ESPGW_DIR_OUT ? &sa->remote : &sa->local;
+	char a[ESPGW_IP_STRLEN], b[ESPGW_IP_STRLEN];
+
+	if (prefix_is_host(&sp->src, src) && prefix_is_host(&sp->dst, dst))
+		return 0;
+	return espgw_store_fail(err,
+			"SA %s is a transport SA: its policies need src %s and dst %s (host "
+			"prefixes)",
+			sa->name, espgw_ip_fmt(src, a, sizeof(a)), espgw_ip_fmt(dst, b, sizeof(b)));
+}
+
+int
+espgw_store_sa_policies_fit(
+		const struct espgw_store *s, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	unsigned int i;
+
+	if (sa->mode != ESPGW_SA_TRANSPORT)
+		return 0;
+	for (i = 0; i < s->n_sps; i++)
+		if (s->sps[i].action == ESPGW_SP_PROTECT && strcmp(s->sps[i].sa, sa->name) == 0 &&
+				sp_check_transport(sa, &s->sps[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 sp_check_protect(const struct espgw_store *s, const struct espgw_sp_conf *sp, struct espgw_err *err)
 {
@@ -99,7 +143,8 @@ sp_check_protect(const struct espgw_store *s, const struct espgw_sp_conf *sp, st
 				"SA %s already carries %s traffic, it cannot also carry %s",
 				sa->name, family_name(sa->inner_family),
 				family_name(sp->src.ip.family));
-	return 0;
+	return sa->mode == ESPGW_SA_TRANSPORT && !sa->declared ? sp_check_transport(sa, sp, err)
+							       : 0;
 }
 
 static int

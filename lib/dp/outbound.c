@@ -119,6 +119,27 @@ sa_follow(const struct espgw_worker *w, uint32_t sa)
 	return sa;
 }
 
+/*
+ * Transport mode protects whole datagrams (RFC 4303 3.1.1, 3.3.4): a
+ * fragment cannot be, and a packet too big for the SA is never cut before
+ * encryption as a tunnel's inner packet is (its fragments would each carry
+ * ESP after a fragment's header): it gets the SA's MTU back, DF or not.
+ */
+static void
+protect_trs(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa, uint16_t mtu)
+{
+	if (pkt_is_fragment(m, m->l2_len)) {
+		drop_sa(w, m, ESPGW_DROP_TRS_FRAGMENT, sa);
+		return;
+	}
+	if (rte_pktmbuf_pkt_len(m) - m->l2_len > mtu) {
+		stage_ctl_handoff(w, m, ESPGW_CTL_TOO_BIG, mtu);
+		return;
+	}
+	pkt_ttl_dec(m, m->l2_len);
+	batch_add(w, b, &m, 1, &w->t->sad->sa[sa]);
+}
+
 static void
 protect_one(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_t sa)
 {
@@ -134,6 +155,10 @@ protect_one(struct espgw_worker *w, struct batch *b, struct rte_mbuf *m, uint32_
 	mtu = w->t->sa_mtu[sa];
 	if (pkt_ttl_expired(m, m->l2_len)) {
 		stage_ttl_expired(w, m, STAGE_NO_SA);
+		return;
+	}
+	if (unlikely(w->t->sad->sa[sa].transport)) {
+		protect_trs(w, b, m, sa, mtu);
 		return;
 	}
 	if (rte_pktmbuf_pkt_len(m) - m->l2_len > mtu && pkt_df_or_v6(m, m->l2_len)) {

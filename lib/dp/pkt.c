@@ -362,3 +362,22 @@ pkt_ttl_dec(struct rte_mbuf *m, uint16_t off)
 	((struct rte_ipv6_hdr *)p)->hop_limits--;
 	return 0;
 }
+
+bool
+pkt_is_fragment(const struct rte_mbuf *m, uint16_t off)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+	uint32_t at = sizeof(struct rte_ipv6_hdr);
+	uint8_t nh;
+
+	if ((p[0] >> 4) == IPVERSION)
+		return (((const struct rte_ipv4_hdr *)p)->fragment_offset &
+				       rte_cpu_to_be_16(~RTE_IPV4_HDR_DF_FLAG)) != 0;
+	/* The extension headers pkt_parse walked: each whole, within l3_len. */
+	nh = ((const struct rte_ipv6_hdr *)p)->proto;
+	while (at < m->l3_len) {
+		nh = p[at];
+		at += (uint32_t)(p[at + 1] + 1) * 8;
+	}
+	return nh == IPPROTO_FRAGMENT;
+}

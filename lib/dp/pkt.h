@@ -117,6 +117,13 @@ pkt_udp(const struct rte_mbuf *m, uint8_t proto)
 	return rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off);
 }
 
+/*
+ * A fragment (parsed packet, L3 at off): IPv4 MF or an offset; IPv6 a
+ * fragment header among the headers pkt_parse walked (it stops at one, so
+ * it is the last: proto 44 after the headers in l3_len).
+ */
+bool pkt_is_fragment(const struct rte_mbuf *m, uint16_t off);
+
 static inline uint32_t
 pkt_ipv4_dst(const struct rte_mbuf *m, uint16_t off)
 {

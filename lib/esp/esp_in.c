@@ -243,7 +243,9 @@ trailer_bad(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	const uint8_t *t = rte_pktmbuf_read(m, end - ESP_TRAILER_LEN, ESP_TRAILER_LEN, buf);
 	uint8_t pad_len, i;
 
-	if (t == NULL || t[1] != sa->inner_proto || hdr + t[0] + ESP_TRAILER_LEN > end)
+	/* Transport: the next header is the packet's upper protocol, any. */
+	if (t == NULL || (t[1] != sa->inner_proto && !sa->transport) ||
+			hdr + t[0] + ESP_TRAILER_LEN > end)
 		return true;
 	pad_len = t[0];
 	t = rte_pktmbuf_read(m, end - ESP_TRAILER_LEN - pad_len, pad_len, buf);
@@ -254,15 +256,33 @@ trailer_bad(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 }
 
 /*
+ * Was a refused packet decapsulated? A tunnel's has its lengths reset; a
+ * transport one keeps its header in front, and no longer has the SA's SPI
+ * behind it (only the error path reads this).
+ */
+static bool
+inb_decapsulated(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
+{
+	rte_be32_t buf;
+	const rte_be32_t *spi;
+
+	if (m->l3_len == 0)
+		return true;
+	if (!sa->transport)
+		return false;
+	spi = rte_pktmbuf_read(m, m->l2_len + m->l3_len, sizeof(buf), &buf);
+	return spi == NULL || *spi != rte_cpu_to_be_32(sa->conf->spi);
+}
+
+/*
  * rte_ipsec_pkt_process refuses a decrypted packet for a bad trailer (the
- * packet is left as it was, l3_len still the outer header's) or, after
- * decapsulating it (l2_len and l3_len reset), because the window update
- * found its sequence number taken: a duplicate within the same burst.
+ * packet is left as it was) or, after decapsulating it, because the window
+ * update found its sequence number taken: a duplicate within the same burst.
  */
 static enum espgw_drop
 inb_reject_reason(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 {
-	if (m->l3_len == 0)
+	if (inb_decapsulated(sa, m))
 		return ESPGW_DROP_REPLAY;
 	return trailer_bad(sa, m) ? ESPGW_DROP_BAD_PADDING : ESPGW_DROP_CRYPTO_ERROR;
 }
@@ -330,8 +350,8 @@ inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 	uint32_t outer = *f >> ESPGW_ESP_IN_ECN_SHIFT;
 
 	*f &= ESPGW_ESP_IN_IDX_MASK;
-	/* Figure 4's Not-ECT and ECT(0) columns change nothing. */
-	if (outer == ECN_NOT_ECT || outer == ECN_ECT0)
+	/* Figure 4's Not-ECT and ECT(0) columns change nothing; transport has no outer header. */
+	if (outer == ECN_NOT_ECT || outer == ECN_ECT0 || sa->transport)
 		return 0;
 	return sa->inner_proto == IPPROTO_IPIP ? ecn_decap_v4(m, outer) : ecn_decap_v6(m, outer);
 }
@@ -373,6 +393,26 @@ inb_replay_update(struct espgw_sa_rt *sa, struct rte_mbuf *m)
 	       espgw_replay_update(sa->replay, *espgw_mbuf_seq(m)) == ESPGW_REPLAY_OK;
 }
 
+/*
+ * Transport mode: rte_ipsec took ESP out from behind the packet's own
+ * header and left the L2 header in front, the IPv4 checksum as it was: the
+ * result starts at the IP header, as a tunnel's inner packet does.
+ */
+static void
+inb_trs_done(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip;
+
+	rte_pktmbuf_adj(m, m->l2_len);
+	m->l2_len = 0;
+	m->l3_len = 0;
+	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	if ((ip->version_ihl >> 4) != IPVERSION)
+		return;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 uint16_t
 espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
@@ -392,6 +432,8 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
 			continue;
 		}
+		if (sa->transport)
+			inb_trs_done(m[i]);
 		if (inb_ecn(sa, m[i]) != 0) {
 			espgw_esp_drop(l, sa, &m[i], 1, DROP_ECN_NOT_ECT);
 			continue;

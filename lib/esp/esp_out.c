@@ -58,6 +58,23 @@ outb_fixup_all(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
 	}
 }
 
+/*
+ * Transport mode: rte_ipsec puts ESP after the first l2_len + l3_len bytes
+ * and keeps them in front; without the L2 header the result starts at the
+ * IP header as a tunnel's does (the fixup and the routing expect that), and
+ * the crypto offsets are computed that way from the start.
+ */
+static void
+outb_trs_strip_l2(struct rte_mbuf *m[], uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		rte_pktmbuf_adj(m[i], m[i]->l2_len);
+		m[i]->l2_len = 0;
+	}
+}
+
 /* RFC 4303 3.3.3: the counter never wraps; rte_ipsec refuses with EOVERFLOW. */
 static enum espgw_drop
 outb_prep_why(void)
@@ -128,6 +145,8 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
 		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
 			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
+		if (g[i].sa->transport)
+			outb_trs_strip_l2(gm, g[i].cnt);
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
 			n_done += outb_cpu(l, g[i].sa, gm, g[i].cnt, done + n_done);
 		else

@@ -73,13 +73,25 @@ static uint16_t
 sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
 {
 	const struct espgw_l2_hop *hop;
+	uint16_t mtu;
 
 	/* Without a route the outer packet is dropped at forwarding (no_route) anyway. */
 	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
 	if (hop == NULL)
 		return UINT16_MAX;
-	return espgw_host_tunnel_mtu(
+	mtu = espgw_host_tunnel_mtu(
 			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
+	/*
+	 * Transport: no new header, the packet's own is not padded (RFC 4303
+	 * 2.4 pads the payload only): what a tunnel's outer header takes, a
+	 * transport packet's header may use (its base header: options and
+	 * extension headers make the result too big for the path, and it is
+	 * fragmented or refused at the egress like any ESP packet).
+	 */
+	if (sa->transport && mtu != 0)
+		mtu += sa->outer_family == ESPGW_AF_INET ? sizeof(struct rte_ipv4_hdr)
+							 : sizeof(struct rte_ipv6_hdr);
+	return mtu;
 }
 
 /*

@@ -27,6 +27,7 @@ struct espgw_sa_rt {
 	uint8_t dir;		     /* enum espgw_dir */
 	uint8_t outer_family;	     /* ESPGW_AF_INET / ESPGW_AF_INET6 */
 	uint8_t inner_proto;	     /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
+	uint8_t transport;	     /* mode transport: the packet's own header (RFC 4303 3.1.1) */
 	uint8_t esp_align;	     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
 	uint8_t esp_iv_len;	     /* IV bytes on the wire */
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */

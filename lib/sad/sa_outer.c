@@ -202,12 +202,39 @@ v6_dscp_set(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8
 	fix_v6(m, TOS_ECN, tos);
 }
 
+/*
+ * Transport mode keeps the packet's own header (RFC 4303 3.1.1); rte_ipsec
+ * changed its total length and protocol, not its checksum. IPv6 has none.
+ */
+static void
+v4_transport(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+	RTE_SET_USED(sa);
+	RTE_SET_USED(tos);
+	RTE_SET_USED(df);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+static void
+v6_transport(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+{
+	RTE_SET_USED(sa);
+	RTE_SET_USED(m);
+	RTE_SET_USED(tos);
+	RTE_SET_USED(df);
+}
+
 espgw_sa_fixup_t
 espgw_sa_outb_fixup_pick(const struct espgw_sa_conf *sa)
 {
 	bool dscp_copy = sa->dscp_mode == ESPGW_HDR_COPY;
 	bool df_copy = sa->df_mode == ESPGW_HDR_COPY;
 
+	if (sa->mode == ESPGW_SA_TRANSPORT)
+		return sa->local.family == ESPGW_AF_INET6 ? v6_transport : v4_transport;
 	if (sa->local.family == ESPGW_AF_INET6)
 		return dscp_copy ? v6_dscp_copy : v6_dscp_set;
 	if (dscp_copy)

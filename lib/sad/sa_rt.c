@@ -73,11 +73,17 @@ prm_fill(struct rte_ipsec_sa_prm *p, const struct espgw_sa_rt *rt, const uint8_t
 	p->ipsec_xform.direction =
 			out ? RTE_SECURITY_IPSEC_SA_DIR_EGRESS : RTE_SECURITY_IPSEC_SA_DIR_INGRESS;
 	p->ipsec_xform.proto = RTE_SECURITY_IPSEC_SA_PROTO_ESP;
+	p->ipsec_xform.replay_win_sz = out ? 0 : sa->replay_window;
+	if (rt->transport) {
+		/* The packets' own IP version; ESP goes after their header (RFC 4303 3.1.1). */
+		p->ipsec_xform.mode = RTE_SECURITY_IPSEC_SA_MODE_TRANSPORT;
+		p->trs.proto = rt->inner_proto;
+		return;
+	}
 	p->ipsec_xform.mode = RTE_SECURITY_IPSEC_SA_MODE_TUNNEL;
 	p->ipsec_xform.tunnel.type = rt->outer_family == ESPGW_AF_INET
 						     ? RTE_SECURITY_IPSEC_TUNNEL_IPV4
 						     : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
-	p->ipsec_xform.replay_win_sz = out ? 0 : sa->replay_window;
 	p->tun.hdr_len = hdr_len;
 	p->tun.hdr_l3_off = 0; /* output starts at the outer IP header */
 	p->tun.next_proto = rt->inner_proto;
@@ -273,11 +279,15 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->dir = sa->dir;
 	rt->outer_family = sa->local.family;
 	rt->peer = sa->remote;
+	rt->transport = sa->mode == ESPGW_SA_TRANSPORT;
+	/* Transport: the SA's own family (its policies select its endpoints). */
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);
 	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
 		return -1;
-	if (sa->dir == ESPGW_DIR_OUT) {
+	if (sa->dir == ESPGW_DIR_OUT && rt->transport) {
+		rt->outb_fixup = espgw_sa_outb_fixup_pick(sa);
+	} else if (sa->dir == ESPGW_DIR_OUT) {
 		hdr_len = espgw_sa_outer_tmpl(sa, hdr);
 		rt->outer_csum = espgw_sa_outer_csum(hdr);
 		espgw_sa_outer_fixed(hdr, &rt->outer_tos, &rt->outer_frag);

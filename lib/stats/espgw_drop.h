@@ -59,6 +59,9 @@
 	X(REASM_FAILED, "reasm_failed",                                                          \
 			"outer ESP fragment given up: timeout, table full or evicted, overlap, " \
 			"too many fragments, no reassembly buffer")                              \
+	X(TRS_FRAGMENT, "trs_fragment",                                                          \
+			"a fragment for a transport SA: ESP protects whole datagrams in "        \
+			"transport mode (RFC 4303 3.1.1, 3.3.4)")                                \
 	X(REASM_TOO_BIG, "reasm_too_big", "reassembled outer ESP packet larger than one mbuf")   \
 	X(BAD_CKSUM, "bad_cksum", "IPv4 header checksum wrong (RFC 1812 5.2.2)")                 \
 	X(L2_OTHER_HOST, "l2_other_host",                                                        \

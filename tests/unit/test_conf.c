@@ -204,9 +204,24 @@ static const struct bad_case bad_cases[] = {
 		"of A-Z a-z 0-9 _ . -)\n"},
 	{"bad dir", SA_HEAD("x", "sideways", "0x3001") GCM,
 		"t.conf:1: invalid dir 'sideways' (expected in|out)\n"},
-	{"transport mode", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
+	{"bad mode", "sa add x dir out spi 0x3001 mode beet local 198.51.100.1 "
 		"remote 203.0.113.1 " GCM,
-		"t.conf:1: invalid mode 'transport' (expected tunnel)\n"},
+		"t.conf:1: invalid mode 'beet' (expected tunnel|transport)\n"},
+	{"transport ttl", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " ttl 9",
+		"t.conf:1: ttl, dscp, df and flow-label set a tunnel's outer header: not with "
+		"mode transport\n"},
+	{"transport policy not its endpoints", "sa add x dir out spi 0x3001 mode transport "
+		"local 198.51.100.1 remote 203.0.113.1 " GCM "\n"
+		"sp add out src 10.1.0.0/24 dst 203.0.113.1/32 protect x",
+		"t.conf:2: SA x is a transport SA: its policies need src 198.51.100.1 and dst "
+		"203.0.113.1 (host prefixes)\n", 1},
+	{"transport declared policy not its endpoints", "sa declare x dir in\n"
+		"sp add in src 203.0.113.0/24 dst 198.51.100.1/32 protect x\n"
+		"sa add x dir in spi 0x3001 mode transport "
+		"local 198.51.100.1 remote 203.0.113.1 " GCM,
+		"t.conf:3: SA x is a transport SA: its policies need src 203.0.113.1 and dst "
+		"198.51.100.1 (host prefixes)\n", 2},
 	{"missing spi", "sa add x dir out mode tunnel local 198.51.100.1 remote 203.0.113.1 " GCM,
 		"t.conf:1: sa add needs spi\n"},
 	{"missing remote", "sa add x dir out spi 0x3001 mode tunnel local 198.51.100.1 " GCM,

@@ -196,7 +196,7 @@ test_sa_checks_beyond_parser(void **state)
 	apply_fail(s, &r, "invalid aead algorithm");
 	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
 	r.sa.mode = (enum espgw_sa_mode)3;
-	apply_fail(s, &r, "only mode tunnel is supported");
+	apply_fail(s, &r, "mode must be tunnel or transport");
 	sa_req(&r, "x", ESPGW_DIR_OUT, 0x1000);
 	r.sa.match = (enum espgw_sad_match)9;
 	apply_fail(s, &r, "match must be spi, spi-dst or spi-dst-src");

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Transport mode in a realistic use: a VXLAN tunnel (the Linux kernel's) between
+the two gateways' host interfaces, protected by transport-mode ESP between
+their public addresses (RFC 4303 3.1.1). Each gateway runs in a namespace of
+its own (topo.py gw_netns) with a host interface on its WAN port; the kernels
+there run VXLAN 42 over UDP 4789 to each other, and a ping between the two
+VXLAN addresses crosses the internet only as ESP: tshark verifies every ICV
+and finds no VXLAN (UDP 4789) in clear."""
+
+import os
+import time
+
+import pytest
+
+from interop_util import CONFS, ping_ok, problems_after_stop, start_testbed, tel, topo, wire
+
+RA, RB = topo.ROUTER["a"], topo.ROUTER["b"]
+VNI, VX_PORT = 42, 4789
+VX_ADDR = {"a": "192.168.42.1", "b": "192.168.42.2"}
+# DEMO KEYS, published with espgw (as in config/gw-*.conf).
+KEY_AB = "0x7a0b7a0b7a0b7a0b7a0b7a0b7a0b7a0b"
+KEY_BA = "0x7b0a7b0a7b0a7b0a7b0a7b0a7b0a7b0a"
+
+
+def transport_rules(me, peer, out_name, out_spi, out_key, in_name, in_spi, in_key):
+    sa = ("sa add {n} dir {d} spi {spi} mode transport local {me} remote {peer} "
+          "aead aes-gcm-128 key {k} salt 0x00c0ffee")
+    return "\n".join([
+        "# VXLAN between the host interfaces, in transport-mode ESP.",
+        sa.format(n=out_name, d="out", spi=out_spi, me=me, peer=peer, k=out_key),
+        sa.format(n=in_name, d="in", spi=in_spi, me=me, peer=peer, k=in_key),
+        "sp add out priority 500 src %s/32 dst %s/32 proto udp dport %d protect %s"
+        % (me, peer, VX_PORT, out_name),
+        "sp add in  priority 500 src %s/32 dst %s/32 proto udp dport %d protect %s"
+        % (peer, me, VX_PORT, in_name),
+    ]) + "\n"
+
+
+def conf_with(workdir, g):
+    """config/gw-<g>.conf with a host interface on wan0 and the VXLAN transport SAs."""
+    with open(CONFS[0 if g == "a" else 1]) as f:
+        text = f.read()
+    wan_mac = "02:00:00:0%s:02:01" % g
+    text = text.replace("mac " + wan_mac, "mac %s host-if espgw-wan0" % wan_mac)
+    assert text.count("host-if") == 1, "config/gw-%s.conf's wan0 line changed" % g
+    if g == "a":
+        text += transport_rules(RA["gw4"], RB["gw4"], "vxab", "0x7a0b0001", KEY_AB,
+                                "vxba", "0x7b0a0001", KEY_BA)
+    else:
+        text += transport_rules(RB["gw4"], RA["gw4"], "vxba", "0x7b0a0001", KEY_BA,
+                                "vxab", "0x7a0b0001", KEY_AB)
+    path = os.path.join(workdir, "gw-%s-vxlan.conf" % g)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tb():
+    for t in start_testbed("vxlan", conf_a=lambda d: conf_with(d, "a"),
+                           conf_b=lambda d: conf_with(d, "b"), gw_netns=True):
+        for g, me, peer in (("a", RA["gw4"], RB["gw4"]), ("b", RB["gw4"], RA["gw4"])):
+            site = "gw-" + g
+            t.t.ip("route", "add", "default", "dev", "espgw-wan0", site=site)
+            t.t.ip("link", "add", "vx0", "type", "vxlan", "id", str(VNI), "local", me,
+                   "remote", peer, "dstport", str(VX_PORT), site=site)
+            t.t.ip("link", "set", "vx0", "mtu", "1300", "up", site=site)
+            t.t.ip("addr", "add", VX_ADDR[g] + "/24", "dev", "vx0", site=site)
+        yield t
+
+
+def test_ping_over_vxlan_in_transport_mode(tb):
+    """The two VXLAN ends reach each other, each packet through the transport SAs."""
+    before = tel(tb.t, "a", "/espgw/sa,vxab")["pkts"]
+    r = tb.t.ping("gw-a", VX_ADDR["b"], count=5)
+    assert ping_ok(r, 5), r.stdout + r.stderr
+    assert tel(tb.t, "a", "/espgw/sa,vxab")["pkts"] - before >= 5
+    assert tel(tb.t, "b", "/espgw/sa,vxab")["pkts"] >= 5
+    assert tel(tb.t, "a", "/espgw/sa,vxba")["pkts"] >= 5
+
+
+def test_the_internet_sees_only_esp(tb):
+    """tshark verifies the ICV of every transport ESP packet; no VXLAN crossed in clear."""
+    # tcpdump shares the two CPUs with four polling lcores: give it the time to
+    # write what it saw before it is stopped.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(wire.read_pcap(tb.pcap)[1]) < 20:
+        time.sleep(0.2)
+    tb.stop_capture()
+    confs = [tb.t.gw[g].conf for g in "ab"]
+    esp = [v for v in wire.esp_verdicts(tb.pcap, confs)
+           if v["spi"] in (0x7a0b0001, 0x7b0a0001)]
+    assert len(esp) >= 10, "%d transport ESP packets captured" % len(esp)
+    assert all(v["good"] for v in esp), [v for v in esp if not v["good"]]
+    assert all(v["outer"] in ((RA["gw4"], RB["gw4"]), (RB["gw4"], RA["gw4"])) for v in esp)
+    link, frames = wire.read_pcap(tb.pcap)
+    for f in frames:
+        et, l3 = wire.l3_of(link, f)
+        if et == wire.ETH_IPV4 and l3[9] == 17:
+            ihl = (l3[0] & 0xf) * 4
+            assert int.from_bytes(l3[ihl + 2:ihl + 4], "big") != VX_PORT, "VXLAN in clear"
+
+
+def test_stop_clean(tb):
+    st, bad = problems_after_stop(tb)
+    assert not bad, bad
