@@ -9,7 +9,9 @@
 # Everything the project needs to build, run its tests and run the demo.
 ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build
 	pkg-config gcc libpcap-dev libcmocka-dev python3 python3-scapy python3-cryptography
-	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 iputils-ping procps)
+	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 iputils-ping procps
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
+	libstrongswan-standard-plugins)
 
 # Only for the fuzzers (scripts/fuzz.sh, the 'fuzz' suite of scripts/test.sh):
 # libFuzzer and the sanitizer runtimes come with clang's compiler-rt.

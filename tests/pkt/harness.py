@@ -607,9 +607,10 @@ def clear_frame_check(frame, want_l3, port):
 
 
 # ---------------------------------------------------------------- tshark
-def tshark_icv(frames, uats, workdir=None):
+def tshark_icv(frames, uats, workdir=None, udp=False):
     """tshark's ICV verdict per ESP frame: list of (spi, seq, good). A frame
-    tshark left unchecked (neither icv_good nor icv_bad) fails here."""
+    tshark left unchecked (neither icv_good nor icv_bad) fails here. udp: the
+    ESP is in UDP (RFC 3948), so tshark's UDP dissector must stay on."""
     with Workdir() as d:
         pcap = os.path.join(d, "esp.pcap")
         write_pcap(pcap, frames)
@@ -618,12 +619,13 @@ def tshark_icv(frames, uats, workdir=None):
         with open(os.path.join(cfg, "esp_sa"), "w") as f:
             f.write("\n".join(uats) + "\n")
         env = dict(os.environ, WIRESHARK_CONFIG_DIR=cfg)
+        quiet = ["tcp", "icmp", "icmpv6"] + ([] if udp else ["udp"])
         cmd = ["tshark", "-n", "-r", pcap,
                "-o", "esp.enable_encryption_decode:TRUE",
-               "-o", "esp.enable_authentication_check:TRUE",
-               "--disable-protocol", "tcp", "--disable-protocol", "udp",
-               "--disable-protocol", "icmp", "--disable-protocol", "icmpv6",
-               "-T", "fields", "-E", "separator=,", "-e", "frame.number", "-e", "esp.spi",
+               "-o", "esp.enable_authentication_check:TRUE"]
+        for proto in quiet:
+            cmd += ["--disable-protocol", proto]
+        cmd += ["-T", "fields", "-E", "separator=,", "-e", "frame.number", "-e", "esp.spi",
                "-e", "esp.sequence", "-e", "esp.icv_good", "-e", "esp.icv_bad"]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0, "tshark failed: %s" % r.stderr
