@@ -85,6 +85,10 @@ ROUTER = {
     "b": {"ip4": "203.0.113.254", "ip6": "2001:db8:200::fe", "mac": "02:00:00:0b:02:fe",
           "gw4": "203.0.113.1", "gw6": "2001:db8:200::1", "gw_mac": "02:00:00:0b:02:01"},
 }
+# gw-a behind a NAT box (Topology(nat_a=True)): its WAN on a private link, the
+# NAT box's public address on the router's link (config/gw-a-nat.conf).
+NAT = {"inside_ip": "192.168.100.254", "inside_mac": "02:00:00:0a:03:fe",
+       "gw4": "192.168.100.1", "public": "198.51.100.2"}
 PUBLIC4 = (ROUTER["a"]["gw4"], ROUTER["b"]["gw4"])
 PUBLIC6 = (ROUTER["a"]["gw6"], ROUTER["b"]["gw6"])
 
@@ -233,11 +237,14 @@ class Topology:
     """The testbed. up() builds it, down() removes every part of it."""
 
     def __init__(self, workdir, espgw, conf_a=None, conf_b=None, router_mtu_b=None, tag=None,
-                 verbose=False, workers=None, gw_netns=False):
+                 verbose=False, workers=None, gw_netns=False, nat_a=False):
         """workers: worker lcores per gateway, e.g. {"a": 2} (default 1 each).
         gw_netns: each gateway runs in a namespace of its own (sites "gw-a",
         "gw-b"), so that its host interfaces (port ... host-if) and the
-        daemons that use them live there, not in the caller's namespace."""
+        daemons that use them live there, not in the caller's namespace.
+        nat_a: gw-a sits behind a NAT box (site "nat", NAT above): its WAN
+        port is on a private link, and the NAT box masquerades towards the
+        router (nftables, conntrack)."""
         self.workdir = workdir
         self.tag = tag or secrets.token_hex(2)
         self.router_mtu_b = router_mtu_b
@@ -246,6 +253,9 @@ class Topology:
                    (("a", "branch-a"), ("net", "internet"), ("b", "branch-b"))}
         if gw_netns:
             self.ns.update({"gw-" + g: "espgw-%s-gw-%s" % (self.tag, g) for g in "ab"})
+        self.nat_a = nat_a
+        if nat_a:
+            self.ns["nat"] = "espgw-%s-nat" % self.tag
         # Kernel sides of the taps: <= 15 characters, unique through the tag.
         self.taps = {gw: ("gw%s-lan-%s" % (gw, self.tag), "gw%s-wan-%s" % (gw, self.tag))
                      for gw in "ab"}
@@ -427,7 +437,7 @@ class Topology:
             self.created_ns.append(name)
             self.save_state()
             sh(["ip", "netns", "exec", name, "sysctl", "-qw"] + NS_SYSCTLS
-               + (ROUTER_SYSCTLS if site == "net" else []))
+               + (ROUTER_SYSCTLS if site in ("net", "nat") else []))
             self.ip("link", "set", "lo", "up", site=site)
 
     def wire(self):
@@ -435,8 +445,32 @@ class Topology:
         kernel side has the DPDK port's MAC until it is given its own here."""
         self.host_link("a", self.taps["a"][0])
         self.host_link("b", self.taps["b"][0])
-        self.router_link("a", self.taps["a"][1], None)
+        if self.nat_a:
+            self.nat_link(self.taps["a"][1])
+        else:
+            self.router_link("a", self.taps["a"][1], None)
         self.router_link("b", self.taps["b"][1], self.router_mtu_b)
+
+    def nat_link(self, tap):
+        """gw-a's WAN tap into the NAT box (inside), a veth from the NAT box to the
+        router (outside), masquerade on the way out (TESTING.md's recipe)."""
+        n, r = NAT, ROUTER["a"]
+        self.move(tap, "nat", n["inside_mac"])
+        self.ip("addr", "add", n["inside_ip"] + "/24", "dev", tap, site="nat")
+        out, rtr = "natout-" + self.tag, "natrtr-" + self.tag
+        self.ip("link", "add", out, "netns", self.ns["nat"], "type", "veth", "peer", rtr,
+                "netns", self.ns["net"])
+        self.ip("addr", "add", n["public"] + "/24", "dev", out, site="nat")
+        self.ip("link", "set", out, "up", site="nat")
+        self.ip("addr", "add", r["ip4"] + "/24", "dev", rtr, site="net")
+        self.ip("link", "set", rtr, "up", site="net")
+        self.ip("route", "add", "default", "via", r["ip4"], site="nat")
+        rules = ("table ip nat {\n chain post {\n  type nat hook postrouting priority 100;\n"
+                 "  oifname \"%s\" masquerade\n }\n}\n" % out)
+        p = self.spawn("nat", ["nft", "-f", "-"], stdin=subprocess.PIPE, text=True)
+        p.communicate(rules, timeout=30)
+        if p.returncode != 0:
+            raise TopologyError("nft refused the NAT ruleset")
 
     def move(self, tap, site, mac, mtu=None):
         self.ip("link", "set", tap, "netns", self.ns[site], site=self.tap_home[tap])
