@@ -62,6 +62,13 @@ struct espgw_input {
 	uint32_t own4[ESPGW_INPUT_MAX];	  /* network byte order */
 	uint32_t bcast4[ESPGW_INPUT_MAX]; /* subnet-directed broadcasts (prefixes up to /30) */
 	uint64_t own6[ESPGW_INPUT_MAX][2];
+	/*
+	 * A port has a host interface: IKE to the gateway goes to the kernel
+	 * past the inbound SPD (lib/dp/inbound.c). Without one nothing would
+	 * take it: it stays the SPD's, so that no rule-less traffic reaches the
+	 * control path's ring.
+	 */
+	bool ike_up;
 };
 
 static inline uint32_t

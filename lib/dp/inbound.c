@@ -116,15 +116,19 @@ struct local_sort {
 };
 
 /*
- * RFC 4301 5.1.2 (and 6.1.2 of RFC 7296): IKE is never caught by the SPD, or
- * no SA could ever be negotiated for a policy that protects everything. Only
- * UDP to port 500 here; the NAT-T port 4500 carries ESP too (RFC 3948).
+ * RFC 4301 5.1.2: IKE is never caught by the SPD, or no SA could ever be
+ * negotiated for a policy that protects everything; when a host interface
+ * takes it to a daemon (espgw_input.h). Only UDP to port 500 here; the
+ * NAT-T port 4500 carries ESP too (RFC 3948).
  */
 static bool
-local_is_ike(const struct rte_mbuf *m, uint8_t proto)
+local_is_ike(const struct espgw_worker *w, const struct rte_mbuf *m, uint8_t proto)
 {
-	const struct rte_udp_hdr *udp = pkt_udp(m, proto);
+	const struct rte_udp_hdr *udp;
 
+	if (!w->t->input->ike_up)
+		return false;
+	udp = pkt_udp(m, proto);
 	return udp != NULL && udp->dst_port == rte_cpu_to_be_16(ESPGW_IKE_PORT);
 }
 
@@ -142,7 +146,7 @@ local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct loca
 		reassemble(w, m, l->esp, &l->ne);
 	else if (proto == IPPROTO_ESP)
 		l->esp[l->ne++] = m;
-	else if (pkt_link_mechanics6(m, proto) || local_is_ike(m, proto))
+	else if (pkt_link_mechanics6(m, proto) || local_is_ike(w, m, proto))
 		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 	else
 		l->clear[l->nc++] = m;

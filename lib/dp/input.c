@@ -208,5 +208,6 @@ espgw_input_build(struct espgw_input *in, const struct espgw_store *s, const str
 		}
 		espgw_host_link_local(&p->port[i].mac, &ll);
 		add6(in, &ll);
+		in->ike_up |= pc->host_if[0] != '\0';
 	}
 }

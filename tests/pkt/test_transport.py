@@ -93,6 +93,12 @@ def build():
         # The policy protects this traffic: arriving in clear, it is refused.
         wan.append(harness.wan_frame(t.echo(98)))
         drops["policy_mismatch"] += 1
+        # IKE in clear: with no host interface nothing would take it, so it stays
+        # the SPD's (whose rule wants this peer's traffic in ESP).
+        ike = t.udp(0)
+        ike[UDP].sport = ike[UDP].dport = 500
+        wan.append(harness.wan_frame(ike))
+        drops["policy_mismatch"] += 1
         # UDP to the gateway: decrypted, but nothing here serves it.
         seqs[t.fam] += 1
         wan.append(t.seal(t.udp(1), seqs[t.fam]))
