@@ -223,6 +223,8 @@ def ipv6_fields(b):
 # ICMPv6 that stays on a link: MLD (RFC 3810: 130-132, 143), ND (RFC 4861: 133-137).
 ICMP6_LINK = {130, 131, 132, 133, 134, 135, 136, 137, 143}
 ESP = 50
+UDP = 17
+NAT_T = 4500
 
 
 class Audit:
@@ -232,6 +234,7 @@ class Audit:
         self.frames = 0
         self.kinds = Counter()     # "esp4", "esp6", "arp", "nd/mld", "echo"
         self.esp_pairs = Counter()  # (src, dst) of ESP packets
+        self.natt_pairs = Counter()  # (src:port, dst:port) of ESP in UDP (RFC 3948)
         self.outer_fragments = 0   # IPv4 ESP fragments (MF set or offset > 0)
         self.arp = Counter()       # (op, sender IP, target IP)
         self.nd = Counter()        # (ICMPv6 type, src, dst)
@@ -244,14 +247,19 @@ class Audit:
     def summary(self):
         k = self.kinds
         echo = ", %d ICMP echo router <-> gateway" % k["echo"] if k["echo"] else ""
-        return ("%d frames: %d ESP over IPv4, %d ESP over IPv6, %d ARP, %d ND/MLD%s, "
-                "%d violations" % (self.frames, k["esp4"], k["esp6"], k["arp"], k["nd/mld"],
-                                   echo, len(self.violations) + len(self.secrets_found)))
+        natt = (", %d ESP in UDP, %d NAT keepalives, %d IKE on 4500"
+                % (k["natt"], k["keepalive"], k["ike4500"])) if k["natt"] else ""
+        return ("%d frames: %d ESP over IPv4, %d ESP over IPv6%s, %d ARP, %d ND/MLD%s, "
+                "%d violations" % (self.frames, k["esp4"], k["esp6"], natt, k["arp"],
+                                   k["nd/mld"], echo,
+                                   len(self.violations) + len(self.secrets_found)))
 
 
 def audit(pcap, public, branch_nets, secrets=None, echo_pairs=()):
     """Classify every frame of pcap. Allowed: ESP (and its fragments) between the
-    two addresses of a pair in public; ARP and ND/MLD that name no branch address;
+    two addresses of a pair in public, over IP or in UDP from or to port 4500
+    (RFC 3948: with IKE and NAT keepalives there); ARP and ND/MLD that name no
+    branch address;
     ICMP echo between the two addresses of a pair in echo_pairs (a router and a
     gateway on one link, say). Anything else, or a frame holding one of secrets
     ({name: bytes}), is reported."""
@@ -304,6 +312,9 @@ def classify(a, et, l3, pairs, nets):
             else None
     if et == ETH_IPV4 and len(l3) >= 20:
         ip = ipv4_fields(l3)
+        if ip["proto"] == UDP and frozenset((ip["src"], ip["dst"])) in pairs and \
+                natt_count(a, ip, l3[ip["ihl"]:]):
+            return None
         if ip["proto"] == ESP and frozenset((ip["src"], ip["dst"])) in pairs:
             a.kinds["esp4"] += 1
             a.esp_pairs[(str(ip["src"]), str(ip["dst"]))] += 1
@@ -323,6 +334,20 @@ def classify(a, et, l3, pairs, nets):
             return None
         return "IPv6 %s > %s next header %d" % (ip["src"], ip["dst"], ip["proto"])
     return "ethertype 0x%04x" % et if et is not None else "unknown link type"
+
+
+def natt_count(a, ip, udp):
+    """Count a UDP datagram from or to port 4500 (RFC 3948 2.2): ESP in UDP, IKE
+    behind the non-ESP marker, or a keepalive; False for anything else."""
+    if len(udp) < 9 or NAT_T not in struct.unpack("!HH", udp[:4]):
+        return False
+    body = udp[8:]
+    kind = "keepalive" if body == b"\xff" else "ike4500" if body[:4] == bytes(4) else "natt"
+    a.kinds[kind] += 1
+    if kind == "natt":
+        sport, dport = struct.unpack("!HH", udp[:4])
+        a.natt_pairs[("%s:%d" % (ip["src"], sport), "%s:%d" % (ip["dst"], dport))] += 1
+    return True
 
 
 def secret_pieces(blob, n=16, size=16):
