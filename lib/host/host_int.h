@@ -193,6 +193,10 @@ void icmp6_cksum_set(struct rte_ipv6_hdr *ip, void *l4);
  * that port has none.
  */
 bool host_if_up(struct espgw_host *h, struct rte_mbuf *m);
+/* The host interface (port index) for the destination of m (L3 at m->l2_len), or -1. */
+int host_if_port(const struct espgw_host *h, const struct rte_mbuf *m);
+/* m up that port's interface, counted to_host; false: not taken (still the caller's). */
+bool host_if_send(struct espgw_host *h, int port, struct rte_mbuf *m);
 /* hostif_nl.c: the address (with its prefix) on kernel interface ifname; 0 or -errno. */
 int host_if_addr_add(const char *ifname, const struct espgw_prefix *p);
 

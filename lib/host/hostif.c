@@ -198,25 +198,38 @@ hif_of_dst(const struct espgw_host *h, const struct espgw_ip *dst)
 	return port >= 0 && h->hif[port].open ? port : -1;
 }
 
-bool
-host_if_up(struct espgw_host *h, struct rte_mbuf *m)
+int
+host_if_port(const struct espgw_host *h, const struct rte_mbuf *m)
 {
 	struct espgw_ip dst;
-	int port;
 
 	host_ip_of(m, m->l2_len, false, &dst);
-	port = hif_of_dst(h, &dst);
-	if (port < 0)
-		return false;
+	return hif_of_dst(h, &dst);
+}
+
+bool
+host_if_send(struct espgw_host *h, int port, struct rte_mbuf *m)
+{
 	rte_pktmbuf_adj(m, m->l2_len);
 	m->l2_len = 0;
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	if (rte_eth_tx_burst(h->hif[port].port_id, 0, &m, 1) != 1) {
-		host_drop(h, m, ESPGW_DROP_TX_FULL);
-		return true;
-	}
+	if (rte_eth_tx_burst(h->hif[port].port_id, 0, &m, 1) != 1)
+		return false;
 	host_count(h, ESPGW_HOST_TO_HOST);
-	host_count(h, ESPGW_HOST_SENT);
+	return true;
+}
+
+bool
+host_if_up(struct espgw_host *h, struct rte_mbuf *m)
+{
+	int port = host_if_port(h, m);
+
+	if (port < 0)
+		return false;
+	if (host_if_send(h, port, m))
+		host_count(h, ESPGW_HOST_SENT);
+	else
+		host_drop(h, m, ESPGW_DROP_TX_FULL);
 	return true;
 }
 

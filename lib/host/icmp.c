@@ -233,6 +233,7 @@ struct err_ctx {
 	uint16_t port;		  /* the arrival port (in a frame) */
 	bool inject;		  /* through the outbound path, classified by the quote */
 	bool through_sa; /* the packet came out of a tunnel: the error only goes back in one */
+	bool up;	 /* the gateway's own packet: the error goes up its host interface */
 	enum err_kind kind;
 	uint16_t mtu; /* ERR_TOO_BIG */
 };
@@ -333,6 +334,24 @@ err_via_tunnel(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c
 	return !(c->src.family == ESPGW_AF_INET6 && c->src.v6[0] == 0xfe);
 }
 
+/*
+ * The gateway's own packet (the kernel's, from a host interface: from no
+ * port, from one of our addresses): the error goes up to the kernel, whose
+ * path MTU discovery needs it like any host's (RFC 1191, RFC 8201). It comes
+ * from the packet's destination, as from a router on the path: the kernel
+ * takes nothing from its own addresses on an interface (a martian source).
+ */
+static bool
+err_via_host(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
+{
+	if (m->port != RTE_MBUF_PORT_INVALID || espgw_store_port_of_addr(h->store, &c->peer) < 0)
+		return false;
+	host_ip_of(m, m->l2_len, false, &c->src);
+	c->up = true;
+	c->port = 0;
+	return true;
+}
+
 /* May the packet be answered at all, and how much of it is quoted (RFC 1812 4.3.2.3). */
 static bool
 err_allowed(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
@@ -346,10 +365,11 @@ err_allowed(struct espgw_host *h, const struct rte_mbuf *m, struct err_ctx *c)
 	c->quote = (uint16_t)RTE_MIN(len, room);
 	c->inject = false;
 	c->through_sa = false;
+	c->up = false;
 	host_ip_of(m, m->l2_len, true, &c->peer);
 	if (!(v4 ? v4_may_answer(l3, len) : v6_may_answer(l3, len)))
 		return false;
-	return err_via_link(h, m, c) || err_via_tunnel(h, m, c);
+	return err_via_link(h, m, c) || err_via_tunnel(h, m, c) || err_via_host(h, m, c);
 }
 
 static bool
@@ -358,12 +378,13 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 	bool v4 = c->peer.family == ESPGW_AF_INET;
 	uint16_t type = v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
 	struct rte_ether_hdr *eth;
+	int port;
 
 	eth = err_frame(m, c->quote,
 			v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr));
 	if (eth == NULL)
 		return false;
-	if (c->inject) {
+	if (c->inject || c->up) {
 		memset(eth, 0, sizeof(*eth)); /* only the family matters to the outbound path */
 		eth->ether_type = rte_cpu_to_be_16(type);
 	} else {
@@ -373,6 +394,11 @@ err_send(struct espgw_host *h, struct rte_mbuf *m, const struct err_ctx *c)
 		icmp4_err_fill((struct rte_ipv4_hdr *)(eth + 1), c);
 	else
 		icmp6_err_fill((struct rte_ipv6_hdr *)(eth + 1), c);
+	if (c->up) {
+		m->l2_len = sizeof(*eth);
+		port = host_if_port(h, m);
+		return port >= 0 && host_if_send(h, port, m);
+	}
 	if (!c->inject)
 		return host_send(h, c->port, m);
 	return host_inject(h, m, c->through_sa ? ESPGW_INJECT_QUOTE_SA : ESPGW_INJECT_QUOTE);
@@ -423,8 +449,9 @@ dst_bucket(struct espgw_host *h, const struct espgw_ip *dst)
 static enum err_side
 err_side(const struct espgw_host *h, const struct err_ctx *c)
 {
-	return !c->inject && h->ports->port[c->port].role == ESPGW_ROLE_PROTECTED ? ERR_LAN
-										  : ERR_OUTSIDE;
+	return !c->inject && !c->up && h->ports->port[c->port].role == ESPGW_ROLE_PROTECTED
+			       ? ERR_LAN
+			       : ERR_OUTSIDE;
 }
 
 /*

@@ -188,6 +188,19 @@ def test_host_traffic_to_branch_b_is_protected(tb):
     assert tel(tb.t, "a", "/espgw/sa,ba4")["pkts"] - in_before >= 3
 
 
+def test_host_learns_the_tunnel_mtu(tb):
+    """The host's packet too big for the tunnel gets "fragmentation needed" up its
+    host interface: the kernel's path MTU discovery learns the SA's MTU (RFC 1191)."""
+    before = control(tb.t, "icmp_error")
+    r = tb.t.ping("gw-a", B["host4"], count=2, size=1472, df="do")
+    out = tb.t.run("gw-a", ["ip", "route", "get", B["host4"]]).stdout
+    assert " mtu 14" in out, "no path MTU learned: %s\n%s%s" % (out, r.stdout, r.stderr)
+    assert control(tb.t, "icmp_error") - before >= 1
+    # Fitting packets cross as before.
+    r = tb.t.ping("gw-a", B["host4"], count=2, size=1200, df="do")
+    assert ping_ok(r, 2), r.stdout + r.stderr
+
+
 def test_foreign_source_refused(tb):
     """The kernel cannot send through espgw from an address that is not the gateway's."""
     before = control(tb.t, "from_host_refused")
