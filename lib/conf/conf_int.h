@@ -92,6 +92,8 @@ int espgw_conf_route_del(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_neigh_del(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
+int espgw_conf_set_nat_keepalive(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_set_max_sa(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err);
 int espgw_conf_route_add(

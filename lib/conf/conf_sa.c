@@ -33,6 +33,9 @@ enum {
 	S_CDEV,
 	S_MATCH,
 	S_MSS,
+	S_ENCAP,
+	S_SPORT,
+	S_DPORT,
 };
 
 static int
@@ -296,6 +299,42 @@ set_mss(void *obj, const char *v, struct espgw_err *err)
 	return 0;
 }
 
+/* RFC 3948: "encap udp" (no other encapsulation exists for ESP). */
+static int
+set_encap(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const kinds[] = {"udp", NULL};
+	int i;
+
+	if (espgw_conf_word("encap", v, kinds, &i, err) < 0)
+		return -1;
+	((struct espgw_sa_conf *)obj)->encap_udp = true;
+	return 0;
+}
+
+static int
+set_port(const char *what, const char *v, uint16_t *out, struct espgw_err *err)
+{
+	uint64_t n;
+
+	if (espgw_conf_u64(what, v, 1, UINT16_MAX, &n, err) < 0)
+		return -1;
+	*out = (uint16_t)n;
+	return 0;
+}
+
+static int
+set_sport(void *obj, const char *v, struct espgw_err *err)
+{
+	return set_port("sport", v, &((struct espgw_sa_conf *)obj)->encap_sport, err);
+}
+
+static int
+set_dport(void *obj, const char *v, struct espgw_err *err)
+{
+	return set_port("dport", v, &((struct espgw_sa_conf *)obj)->encap_dport, err);
+}
+
 static const struct espgw_conf_opt sa_opts[] = {
 		{"dir", set_dir, S_DIR, false, false},
 		{"spi", set_spi, S_SPI, false, false},
@@ -319,6 +358,9 @@ static const struct espgw_conf_opt sa_opts[] = {
 		{"cryptodev", set_cdev, S_CDEV, false, false},
 		{"match", set_match, S_MATCH, false, false},
 		{"mss-clamp", set_mss, S_MSS, false, false},
+		{"encap", set_encap, S_ENCAP, false, false},
+		{"sport", set_sport, S_SPORT, false, false},
+		{"dport", set_dport, S_DPORT, false, false},
 };
 
 static int
@@ -414,6 +456,8 @@ espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct es
 					0)
 		return espgw_conf_fail(err, "ttl, dscp, df and flow-label set a tunnel's outer "
 					    "header: not with mode transport");
+	if ((seen & (ESPGW_CONF_BIT(S_SPORT) | ESPGW_CONF_BIT(S_DPORT))) != 0 && !req->sa.encap_udp)
+		return espgw_conf_fail(err, "sport and dport are the UDP ports of encap udp");
 	/* Even "seq 1": an inbound SA has no sending counter to start. */
 	if (ESPGW_CONF_SEEN(seen, S_SEQ) && req->sa.dir == ESPGW_DIR_IN)
 		return espgw_conf_fail(err, "seq is only valid for outbound SAs");
@@ -434,6 +478,7 @@ espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct es
 
 static const struct espgw_conf_opt update_opts[] = {
 		{"remote", set_remote, S_REMOTE, false, false},
+		{"dport", set_dport, S_DPORT, false, false},
 };
 
 /*
@@ -461,12 +506,14 @@ espgw_conf_sa_update(int argc, char *const argv[], struct espgw_req *req, struct
 		return -1;
 	u->has_remote = ESPGW_CONF_SEEN(seen, S_REMOTE);
 	u->remote = sa.remote;
+	u->has_dport = ESPGW_CONF_SEEN(seen, S_DPORT);
+	u->dport = sa.encap_dport;
 	for (k = 0; k < 2; k++) {
 		u->has_life[k] = sa.life[k].time || sa.life[k].bytes || sa.life[k].packets;
 		u->life[k] = sa.life[k];
 	}
-	if (!u->has_remote && !u->has_life[0] && !u->has_life[1])
-		return espgw_conf_fail(err, "sa update needs remote or lifetime");
+	if (!u->has_remote && !u->has_dport && !u->has_life[0] && !u->has_life[1])
+		return espgw_conf_fail(err, "sa update needs remote, dport or lifetime");
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "set crypto-path auto|cryptodev|cpu", "set burst N", "set max-sa N": the
- * global settings, one value each.
+ * "set crypto-path auto|cryptodev|cpu", "set burst N", "set max-sa N",
+ * "set nat-keepalive SECONDS": the global settings, one value each.
  */
 #include "conf_int.h"
 
@@ -44,6 +44,21 @@ espgw_conf_set_burst(int argc, char *const argv[], struct espgw_req *req, struct
 			espgw_conf_u64("burst", argv[0], 1, ESPGW_BURST_MAX, &n, err) < 0)
 		return -1;
 	req->burst = (uint16_t)n;
+	return 0;
+}
+
+int
+espgw_conf_set_nat_keepalive(
+		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
+{
+	uint64_t n;
+
+	espgw_req_init(req, ESPGW_REQ_SET_NAT_KEEPALIVE);
+	if (one_value("set nat-keepalive", argc, argv, err) < 0 ||
+			espgw_conf_u64("nat-keepalive", argv[0], 0, ESPGW_NAT_KEEPALIVE_MAX, &n,
+					err) < 0)
+		return -1;
+	req->nat_keepalive = (uint32_t)n;
 	return 0;
 }
 

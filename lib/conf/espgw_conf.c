@@ -38,6 +38,7 @@ static const struct conf_cmd cmds[] = {
 		{"neighbor", "del", espgw_conf_neigh_del},
 		{"set", "crypto-path", espgw_conf_set_crypto_path},
 		{"set", "burst", espgw_conf_set_burst},
+		{"set", "nat-keepalive", espgw_conf_set_nat_keepalive},
 		{"set", "max-sa", espgw_conf_set_max_sa},
 };
 

@@ -122,6 +122,13 @@ struct espgw_sa_conf {
 	 */
 	uint16_t mss_clamp;
 	/*
+	 * RFC 3948 UDP encapsulation ("encap udp [sport N] [dport N]", tunnel
+	 * mode): ESP in UDP from our port sport to the peer's port dport (both
+	 * 4500 by default); received on sport.
+	 */
+	bool encap_udp;
+	uint16_t encap_sport, encap_dport;
+	/*
 	 * Inner family carried (0 until a policy references the SA). rte_ipsec
 	 * writes and checks one ESP next-header per SA (RFC 4303 2.6), so an SA
 	 * carries one inner family; the store sets this from the first "sp add
@@ -197,6 +204,7 @@ struct espgw_global_conf {
 	enum espgw_crypto_path crypto_path; /* default for SAs; CRYPTODEV unless set */
 	uint16_t burst;			    /* RX/crypto/TX burst size, default 32 */
 	uint32_t max_sa;		    /* SA slots: installed SAs at once; 0 = auto */
+	uint32_t nat_keepalive; /* seconds between NAT keepalives (RFC 3948 2.3), 0 off */
 };
 
 /* "sp del": by name, or by direction, priority and selectors (sp unused fields as in add). */
@@ -221,6 +229,8 @@ struct espgw_sa_update {
 	char name[ESPGW_NAME_MAX];
 	bool has_remote;
 	struct espgw_ip remote;
+	bool has_dport; /* an encap udp SA's peer port (a new NAT mapping, RFC 7296 2.23) */
+	uint16_t dport;
 	bool has_life[2];
 	struct espgw_lifetime life[2];
 };
@@ -248,6 +258,7 @@ enum espgw_req_type {
 	ESPGW_REQ_SET_CRYPTO_PATH,
 	ESPGW_REQ_SET_BURST,
 	ESPGW_REQ_SET_MAX_SA,
+	ESPGW_REQ_SET_NAT_KEEPALIVE,
 };
 
 struct espgw_req {
@@ -267,6 +278,7 @@ struct espgw_req {
 		enum espgw_crypto_path crypto_path;
 		uint16_t burst;
 		uint32_t max_sa;
+		uint32_t nat_keepalive;
 	};
 };
 

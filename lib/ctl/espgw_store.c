@@ -115,6 +115,8 @@ sa_defaults(struct espgw_sa_conf *sa)
 	sa->replay_window = ESPGW_REPLAY_DEFAULT;
 	sa->seq = 1;
 	sa->ttl = ESPGW_TTL_DEFAULT;
+	sa->encap_sport = ESPGW_NATT_PORT_DEFAULT;
+	sa->encap_dport = ESPGW_NATT_PORT_DEFAULT;
 }
 
 static void
@@ -153,6 +155,9 @@ espgw_req_init(struct espgw_req *req, enum espgw_req_type type)
 	case ESPGW_REQ_SET_MAX_SA:
 		req->max_sa = ESPGW_MAX_SA_DEFAULT;
 		break;
+	case ESPGW_REQ_SET_NAT_KEEPALIVE:
+		req->nat_keepalive = ESPGW_NAT_KEEPALIVE_DEFAULT;
+		break;
 	default:
 		break;
 	}
@@ -165,6 +170,7 @@ espgw_store_init(struct espgw_store *s)
 	s->global.crypto_path = ESPGW_CRYPTO_PATH_AUTO;
 	s->global.burst = ESPGW_BURST_DEFAULT;
 	s->global.max_sa = 0; /* auto: espgw_store_slots_fix() */
+	s->global.nat_keepalive = ESPGW_NAT_KEEPALIVE_DEFAULT;
 }
 
 static void
@@ -219,6 +225,18 @@ set_burst(struct espgw_store *s, uint16_t burst, struct espgw_err *err)
 	if (burst < 1 || burst > ESPGW_BURST_MAX)
 		return espgw_store_fail(err, "burst must be 1..%u, got %u", ESPGW_BURST_MAX, burst);
 	g.burst = burst;
+	return global_set(s, &g, err);
+}
+
+static int
+set_nat_keepalive(struct espgw_store *s, uint32_t secs, struct espgw_err *err)
+{
+	struct espgw_global_conf g = s->global;
+
+	if (secs > ESPGW_NAT_KEEPALIVE_MAX)
+		return espgw_store_fail(err, "nat-keepalive must be 0..%u seconds, got %u",
+				ESPGW_NAT_KEEPALIVE_MAX, secs);
+	g.nat_keepalive = secs;
 	return global_set(s, &g, err);
 }
 
@@ -346,6 +364,8 @@ dispatch(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *e
 		return set_burst(s, req->burst, err);
 	case ESPGW_REQ_SET_MAX_SA:
 		return set_max_sa(s, req->max_sa, err);
+	case ESPGW_REQ_SET_NAT_KEEPALIVE:
+		return set_nat_keepalive(s, req->nat_keepalive, err);
 	}
 	return espgw_store_fail(err, "unknown request type %d", (int)req->type);
 }

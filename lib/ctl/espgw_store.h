@@ -15,26 +15,29 @@
 #define ESPGW_ERR_MAX 256
 
 /* Limits and defaults checked by espgw_store_apply() (and used by the parser's messages). */
-#define ESPGW_MTU_MIN		  68   /* RFC 791 */
-#define ESPGW_MTU_MIN6		  1280 /* RFC 8200 5: any port with an IPv6 address */
-#define ESPGW_MTU_MAX		  9216
-#define ESPGW_MTU_DEFAULT	  1500
-#define ESPGW_REPLAY_MIN	  64
-#define ESPGW_REPLAY_MAX	  65536
-#define ESPGW_REPLAY_DEFAULT	  64
-#define ESPGW_TTL_DEFAULT	  64
-#define ESPGW_DSCP_MAX		  63
-#define ESPGW_FLOW_LABEL_MAX	  0xfffff
-#define ESPGW_SPI_RESERVED_MAX	  255 /* RFC 4303 2.1: 1..255 reserved by IANA, 0 invalid */
-#define ESPGW_SP_PRIORITY_MAX	  0xffffff
-#define ESPGW_SP_PRIORITY_DEFAULT 1000
-#define ESPGW_BURST_MAX		  256
-#define ESPGW_BURST_DEFAULT	  32
-#define ESPGW_MSS_MIN		  64		       /* below: no use */
-#define ESPGW_MSS_MAX		  (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
-#define ESPGW_MAX_SA_DEFAULT	  1024
-#define ESPGW_MAX_SA_MAX	  (1u << 22)
-#define ESPGW_SP_MAX		  (1u << 20) /* policies, both directions */
+#define ESPGW_MTU_MIN		    68	 /* RFC 791 */
+#define ESPGW_MTU_MIN6		    1280 /* RFC 8200 5: any port with an IPv6 address */
+#define ESPGW_MTU_MAX		    9216
+#define ESPGW_MTU_DEFAULT	    1500
+#define ESPGW_REPLAY_MIN	    64
+#define ESPGW_REPLAY_MAX	    65536
+#define ESPGW_REPLAY_DEFAULT	    64
+#define ESPGW_TTL_DEFAULT	    64
+#define ESPGW_DSCP_MAX		    63
+#define ESPGW_FLOW_LABEL_MAX	    0xfffff
+#define ESPGW_SPI_RESERVED_MAX	    255 /* RFC 4303 2.1: 1..255 reserved by IANA, 0 invalid */
+#define ESPGW_SP_PRIORITY_MAX	    0xffffff
+#define ESPGW_SP_PRIORITY_DEFAULT   1000
+#define ESPGW_BURST_MAX		    256
+#define ESPGW_BURST_DEFAULT	    32
+#define ESPGW_MSS_MIN		    64			 /* below: no use */
+#define ESPGW_MSS_MAX		    (ESPGW_MTU_MAX - 40) /* clamping only ever lowers */
+#define ESPGW_MAX_SA_DEFAULT	    1024
+#define ESPGW_MAX_SA_MAX	    (1u << 22)
+#define ESPGW_SP_MAX		    (1u << 20) /* policies, both directions */
+#define ESPGW_NATT_PORT_DEFAULT	    4500       /* RFC 3948 2.2 */
+#define ESPGW_NAT_KEEPALIVE_DEFAULT 20	       /* seconds, RFC 3948 2.3 */
+#define ESPGW_NAT_KEEPALIVE_MAX	    3600
 
 /*
  * A failure: a human sentence without location. Validation errors get their

@@ -204,6 +204,11 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if (c->df_mode != ESPGW_HDR_COPY && c->df_mode != ESPGW_HDR_SET &&
 			c->df_mode != ESPGW_HDR_CLEAR)
 		return espgw_store_fail(err, "df must be copy, set or clear");
+	if (c->encap_udp && c->mode != ESPGW_SA_TUNNEL)
+		return espgw_store_fail(err, "encap udp is for tunnel mode here (transport mode "
+					     "behind NAT is not supported yet)");
+	if (c->encap_udp && (c->encap_sport == 0 || c->encap_dport == 0))
+		return espgw_store_fail(err, "encap udp ports must be 1..65535");
 	if (c->mss_clamp != 0 && c->mss_clamp != ESPGW_MSS_AUTO &&
 			(c->mss_clamp < ESPGW_MSS_MIN || c->mss_clamp > ESPGW_MSS_MAX))
 		return espgw_store_fail(err, "mss-clamp must be auto or %u..%u, got %u",
@@ -403,9 +408,13 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 				"SA %s is a transport SA: its remote is its policies' address; "
 				"add a new SA and policies instead",
 				c->name);
+	if (c->has_dport && !s->sas[i].encap_udp)
+		return espgw_store_fail(err, "SA %s has no encap udp: no dport to change", c->name);
 	sa = s->sas[i];
 	if (c->has_remote)
 		sa.remote = c->remote;
+	if (c->has_dport)
+		sa.encap_dport = c->dport;
 	for (k = 0; k < 2; k++)
 		if (c->has_life[k])
 			sa.life[k] = c->life[k];
@@ -416,7 +425,8 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 	 * transaction) still starts from where the SA is in service: the
 	 * slot in between never carried a packet.
 	 */
-	if (sa.dir == ESPGW_DIR_OUT && !espgw_ip_equal(&sa.remote, &s->sas[i].remote)) {
+	if (sa.dir == ESPGW_DIR_OUT && (!espgw_ip_equal(&sa.remote, &s->sas[i].remote) ||
+						       sa.encap_dport != s->sas[i].encap_dport)) {
 		/* Without a data path yet (the file at start), nothing to carry. */
 		if (sa.moved_from == 0 && s->retire_slots)
 			sa.moved_from = s->sas[i].slot + 1;

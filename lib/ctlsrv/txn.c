@@ -33,6 +33,7 @@ static const char *const req_names[] = {
 		[ESPGW_REQ_SET_CRYPTO_PATH] = "set crypto-path",
 		[ESPGW_REQ_SET_BURST] = "set burst",
 		[ESPGW_REQ_SET_MAX_SA] = "set max-sa",
+		[ESPGW_REQ_SET_NAT_KEEPALIVE] = "set nat-keepalive",
 };
 
 void

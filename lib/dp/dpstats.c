@@ -85,7 +85,8 @@ espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum
 	for (i = 0; i < n; i++)
 		sum_worker(w[i], s->c);
 	s->created = s->c[ESPGW_DP_INJECTED] + s->c[ESPGW_DP_FRAGMENTS] - s->c[ESPGW_DP_FRAGMENTED];
-	s->absorbed = s->c[ESPGW_DP_REASM_MERGED] - s->c[ESPGW_DP_REASSEMBLED];
+	s->absorbed = s->c[ESPGW_DP_REASM_MERGED] - s->c[ESPGW_DP_REASSEMBLED] +
+		      s->c[ESPGW_DP_NAT_KEEPALIVE];
 	s->pending = s->c[ESPGW_DP_REASM_FRAGS] - s->c[ESPGW_DP_REASM_MERGED] -
 		     s->c[ESPGW_DP_REASM_FREED] + in_rings(s->c);
 }

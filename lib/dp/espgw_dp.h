@@ -104,6 +104,8 @@ struct espgw_txbuf {
 			"dropped)")                                                               \
 	X(ACQUIRE_LOST, "acquire_lost",                                                           \
 			"requests for a declared SA lost (the control path's ring was full)")     \
+	X(NAT_KEEPALIVE, "nat_keepalives",                                                        \
+			"NAT keepalives received (RFC 3948 2.3: one 0xff byte in UDP), absorbed") \
 	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")             \
 	X(REASSEMBLED, "reassembled", "outer ESP packets reassembled from them")                  \
 	X(REASM_MERGED, "reasm_merged", "fragments those packets were made of")                   \

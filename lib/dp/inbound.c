@@ -132,20 +132,78 @@ local_is_ike(const struct espgw_worker *w, const struct rte_mbuf *m, uint8_t pro
 	return udp != NULL && udp->dst_port == rte_cpu_to_be_16(ESPGW_IKE_PORT);
 }
 
+/* UDP on a NAT-T port (RFC 3948 2.2): an SA's, or 4500 for IKE when a host interface takes it. */
+static bool
+natt_port(const struct espgw_worker *w, const struct rte_udp_hdr *udp)
+{
+	return espgw_sad_natt_port(w->t->sad, udp->dst_port) ||
+	       (udp->dst_port == rte_cpu_to_be_16(ESPGW_NATT_PORT) && w->t->input->ike_up);
+}
+
+/* The UDP payload length, checked against the IP packet (its header is whole). */
+static int
+natt_payload(const struct rte_mbuf *m, const struct rte_udp_hdr *udp)
+{
+	uint32_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	uint32_t have = rte_pktmbuf_pkt_len(m) - m->l2_len - m->l3_len;
+
+	if (udp_len < sizeof(*udp) || udp_len > have)
+		return -1;
+	return (int)(udp_len - sizeof(*udp));
+}
+
+/*
+ * RFC 3948 2.2, 2.3: on a NAT-T port, a single 0xff byte is a keepalive
+ * (absorbed), the non-ESP marker (four zero bytes, an SPI no SA has) is
+ * IKE, anything else ESP: it goes to the SAD with the UDP header counted in
+ * the outer header (l3_len) and marked as having come in UDP, so that only
+ * an encap udp SA takes it.
+ */
+static void
+natt_one(struct espgw_worker *w, struct rte_mbuf *m, const struct rte_udp_hdr *udp,
+		struct local_sort *l)
+{
+	const uint8_t *pl = (const uint8_t *)(udp + 1);
+	int len = natt_payload(m, udp);
+
+	if (len == 1 && pl[0] == 0xff) {
+		w->dp[ESPGW_DP_NAT_KEEPALIVE]++;
+		rte_pktmbuf_free(m);
+	} else if (len >= 4 && pl[0] == 0 && pl[1] == 0 && pl[2] == 0 && pl[3] == 0) {
+		if (w->t->input->ike_up)
+			stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
+		else
+			l->clear[l->nc++] = m; /* nothing takes IKE: the SPD's, as any UDP */
+	} else if (len < (int)sizeof(struct rte_esp_hdr) ||
+			rte_pktmbuf_data_len(m) < m->l2_len + m->l3_len + sizeof(*udp) +
+								  sizeof(struct rte_esp_hdr)) {
+		drop(w, m, ESPGW_DROP_NATT_MALFORMED);
+	} else {
+		m->l3_len += sizeof(*udp);
+		m->packet_type = (m->packet_type & ~RTE_PTYPE_L4_MASK) | RTE_PTYPE_L4_UDP;
+		l->esp[l->ne++] = m;
+	}
+}
+
 /*
  * Addressed to the gateway, once its extension headers pass: ESP is
- * decrypted (reassembled first); link mechanics (ND, link-scope traffic) and
- * IKE go to the control path; the rest goes there through the inbound SPD.
+ * decrypted (reassembled first), ESP in UDP too (natt_one); link mechanics
+ * (ND, link-scope traffic) and IKE go to the control path; the rest goes
+ * there through the inbound SPD.
  */
 static void
 local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct local_sort *l)
 {
+	const struct rte_udp_hdr *udp;
+
 	if (!stage_local_ok(w, m))
 		return;
 	if (w->reasm != NULL && espgw_reasm_is_esp_frag(m, proto))
 		reassemble(w, m, l->esp, &l->ne);
 	else if (proto == IPPROTO_ESP)
 		l->esp[l->ne++] = m;
+	else if ((udp = pkt_udp(m, proto)) != NULL && natt_port(w, udp))
+		natt_one(w, m, udp, l);
 	else if (pkt_link_mechanics6(m, proto) || local_is_ike(w, m, proto))
 		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 	else

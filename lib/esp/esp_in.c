@@ -21,6 +21,7 @@
 #include <rte_errno.h>
 #include <rte_esp.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "esp_int.h"
 
@@ -143,6 +144,13 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 	return k;
 }
 
+/* Came in UDP (lib/dp/inbound.c marks it) exactly when the SA is encap udp (RFC 3948). */
+static inline bool
+inb_encap_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
+{
+	return ((m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) == (sa->encap != 0);
+}
+
 static uint16_t
 inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
 {
@@ -154,6 +162,8 @@ inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *s
 		} else if (unlikely(sa[i]->state != ESPGW_SA_LIVE)) {
 			/* Out of service (hard lifetime, RFC 4301 4.4.2.1) until deleted. */
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_SA_EXPIRED);
+		} else if (unlikely(!inb_encap_ok(sa[i], m[i]))) {
+			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_ENCAP_MISMATCH);
 		} else if (!inb_len_ok(sa[i], m[i])) {
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 		} else {
@@ -413,17 +423,85 @@ inb_trs_done(struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+/*
+ * RFC 3948, RFC 7296 2.23: ESP in UDP from another address or port than the
+ * SA's peer (a NAT mapping changed). Read before decapsulation, published
+ * only for a packet that then passed (the ICV verified): the owner worker
+ * writes, the control path reports it, the SA itself does not change.
+ */
+struct natt_note {
+	const struct rte_mbuf *m;
+	struct espgw_ip ip;
+	rte_be16_t port;
+};
+
+static bool
+natt_source(const struct espgw_sa_rt *sa, const struct rte_mbuf *m, struct natt_note *nn)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	const struct rte_udp_hdr *udp =
+			(const struct rte_udp_hdr *)(p + m->l3_len - sizeof(struct rte_udp_hdr));
+
+	nn->m = m;
+	nn->port = udp->src_port;
+	memset(&nn->ip, 0, sizeof(nn->ip));
+	if ((p[0] >> 4) == IPVERSION) {
+		nn->ip.family = ESPGW_AF_INET;
+		nn->ip.v4 = ((const struct rte_ipv4_hdr *)p)->src_addr;
+	} else {
+		nn->ip.family = ESPGW_AF_INET6;
+		memcpy(nn->ip.v6, ((const struct rte_ipv6_hdr *)p)->src_addr, 16);
+	}
+	return nn->port != sa->natt_dport || !espgw_ip_equal(&nn->ip, &sa->peer);
+}
+
+/* Before rte_ipsec_pkt_process: the group's packets from elsewhere (at most one kept). */
+static bool
+natt_scan(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n, struct natt_note *nn)
+{
+	uint16_t i;
+
+	for (i = n; i-- > 0;)
+		if (natt_source(sa, m[i], nn))
+			return true;
+	return false;
+}
+
+/* After: the noted packet is among the k that passed (rte_ipsec keeps their order). */
+static void
+natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const struct natt_note *nn)
+{
+	uint16_t i;
+
+	for (i = 0; i < k; i++) {
+		if (m[i] != nn->m)
+			continue;
+		/* A sequence lock: odd while written (one writer, the owner). */
+		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		sa->natt_seen = nn->ip;
+		sa->natt_seen_port = nn->port;
+		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
 uint16_t
 espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
 {
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
+	struct natt_note nn;
 	uint16_t i, d = 0, k;
+	bool moved;
 
 	n = inb_replay_precommit(l, sa, m, n);
 	if (n == 0)
 		return 0;
+	moved = sa->encap && natt_scan(sa, m, n, &nn);
 	k = rte_ipsec_pkt_process(&sa->ss, m, n);
+	if (unlikely(moved))
+		natt_publish(sa, m, k, &nn);
 
 	for (i = k; i < n; i++)
 		espgw_esp_drop(l, sa, &m[i], 1, inb_reject_reason(sa, m[i]));

@@ -8,6 +8,7 @@
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "esp_int.h"
 
@@ -103,6 +104,26 @@ outb_cpu(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[]
 	return espgw_esp_outb_finish(l, sa, m, k, done);
 }
 
+/*
+ * ESP in UDP over IPv6 (RFC 3948 2.1 is IPv4's zero checksum; RFC 8200 8.1
+ * wants one over IPv6): the UDP checksum over the encrypted packet, after
+ * the crypto, per SA group of encap IPv6 SAs only.
+ */
+static void
+outb_udp6_cksum(struct rte_mbuf *m[], uint16_t n)
+{
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *udp;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		ip = rte_pktmbuf_mtod(m[i], struct rte_ipv6_hdr *);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum_mbuf(m[i], ip, sizeof(*ip));
+	}
+}
+
 uint16_t
 espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
@@ -116,6 +137,8 @@ espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct 
 
 	/* Only a failed crypto operation makes rte_ipsec refuse an outbound packet here. */
 	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_CRYPTO_ERROR);
+	if (sa->encap && sa->outer_family == ESPGW_AF_INET6)
+		outb_udp6_cksum(m, k);
 	for (i = 0; i < k; i++) {
 		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
 		*espgw_mbuf_sa(m[i]) = sa->idx;

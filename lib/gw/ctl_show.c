@@ -92,6 +92,16 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	espgw_json_ku64(j, "spi", sa->spi);
 	kip(j, "local", &sa->local);
 	kip(j, "remote", &sa->remote);
+	espgw_json_kstr(j, "mode", sa->mode == ESPGW_SA_TRANSPORT ? "transport" : "tunnel");
+	/* RFC 3948: "udp SPORT:DPORT" for ESP in UDP, "" for ESP over IP. */
+	if (sa->encap_udp) {
+		char e[16];
+
+		snprintf(e, sizeof(e), "udp %u:%u", sa->encap_sport, sa->encap_dport);
+		espgw_json_kstr(j, "encap", e);
+	} else {
+		espgw_json_kstr(j, "encap", "");
+	}
 	sa_transform(j, sa);
 	espgw_json_ku64(j, "replay_window", sa->dir == ESPGW_DIR_IN ? sa->replay_window : 0);
 	espgw_json_kbool(j, "esn", sa->esn);

@@ -33,6 +33,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_udp.h>
 
 #include "espgw_tel_gate.h"
 #include "gw.h"
@@ -79,8 +80,9 @@ sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
 	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
 	if (hop == NULL)
 		return UINT16_MAX;
-	mtu = espgw_host_tunnel_mtu(
-			hop->mtu, sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
+	/* RFC 3948: ESP in UDP pays the UDP header too, outside the padded payload. */
+	mtu = espgw_host_tunnel_mtu(hop->mtu - (sa->encap ? sizeof(struct rte_udp_hdr) : 0),
+			sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);
 	/*
 	 * Transport: no new header, the packet's own is not padded (RFC 4303
 	 * 2.4 pads the payload only): what a tunnel's outer header takes, a

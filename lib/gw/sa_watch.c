@@ -13,6 +13,10 @@
  *  - when each SA last carried a packet (show sa: idle).
  *  - the workers' acquire requests (lib/dp/acquire.c): one "acquire" event
  *    per SA and second, naming a policy that protects with it.
+ *  - inbound encap udp SAs whose authenticated packets come from another
+ *    address or port than configured (lib/esp/esp_in.c): one "nat-mapping"
+ *    event per new mapping (RFC 7296 2.23: the key manager decides; the SA
+ *    does not change by itself).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,7 +46,11 @@ struct espgw_sa_watch {
 	uint64_t last_pkts;
 	uint64_t acquire_ms;
 	uint8_t fired;
-	bool limited; /* has a lifetime */
+	bool limited;		 /* has a lifetime */
+	uint64_t keepalive_ms;	 /* outbound encap udp: the last NAT keepalive sent */
+	uint32_t natt_gen;	 /* the worker's natt_gen last read */
+	struct espgw_ip natt_ip; /* the mapping last reported */
+	uint16_t natt_port;
 };
 
 int
@@ -171,6 +179,23 @@ sa_seq(const struct espgw_gw *gw, const struct espgw_sa_rt *rt)
 	return seq;
 }
 
+/*
+ * RFC 3948 2.3: an outbound encap udp SA silent for nat-keepalive seconds
+ * sends a keepalive, then one each period while it stays silent (checked
+ * every IDLE_MS: at most that late).
+ */
+static void
+keepalive_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
+{
+	struct espgw_sa_watch *w = &gw->watch[slot];
+	uint64_t period = (uint64_t)gw->store.global.nat_keepalive * 1000;
+
+	if (period == 0 || now_ms - w->last_use_ms < period || now_ms - w->keepalive_ms < period)
+		return;
+	if (espgw_host_natt_keepalive(gw->host, gw->sad.sa[slot].conf))
+		w->keepalive_ms = now_ms;
+}
+
 static void
 idle_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 {
@@ -183,12 +208,61 @@ idle_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 		w->last_pkts = pkts;
 		w->last_use_ms = now_ms;
 	}
+	if (rt->dir == ESPGW_DIR_OUT && rt->encap)
+		keepalive_check(gw, slot, now_ms);
 	if (rt->dir != ESPGW_DIR_OUT || (w->fired & FIRED_SOFT))
 		return;
 	if (sa_seq(gw, rt) >= end - SEQ_SOFT_ROOM) {
 		w->fired |= FIRED_SOFT;
 		espgw_gw_sa_event(gw, "expire", rt->conf->name, "soft", "seq");
 	}
+}
+
+static void
+event_nat_mapping(struct espgw_gw *gw, const struct espgw_sa_rt *rt, const struct espgw_ip *ip,
+		uint16_t port)
+{
+	char a[ESPGW_IP_STRLEN];
+	struct espgw_json j;
+
+	RTE_LOG(NOTICE, USER1, "sa %s: ESP in UDP from %s port %u (configured: port %u)\n",
+			rt->conf->name, espgw_ip_fmt(ip, a, sizeof(a)), port,
+			rt->conf->encap_dport);
+	if (gw->ctlsrv == NULL)
+		return;
+	espgw_json_init(&j);
+	espgw_json_raw(&j, "{", 1);
+	espgw_json_kstr(&j, "event", "nat-mapping");
+	espgw_json_kstr(&j, "sa", rt->conf->name);
+	espgw_json_kstr(&j, "remote", a);
+	espgw_json_ku64(&j, "dport", port);
+	event_send(gw, &j);
+}
+
+/* The mapping the owner worker saw last, read consistently (its generation twice). */
+static void
+natt_check(struct espgw_gw *gw, uint32_t slot)
+{
+	struct espgw_sa_watch *w = &gw->watch[slot];
+	const struct espgw_sa_rt *rt = &gw->sad.sa[slot];
+	uint32_t gen = __atomic_load_n(&rt->natt_gen, __ATOMIC_ACQUIRE);
+	struct espgw_ip ip;
+	uint16_t port;
+
+	if (gen == w->natt_gen || (gen & 1) != 0)
+		return;
+	ip = rt->natt_seen;
+	port = rte_be_to_cpu_16(rt->natt_seen_port);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&rt->natt_gen, __ATOMIC_RELAXED) != gen)
+		return; /* written meanwhile: the next poll reads it */
+	w->natt_gen = gen;
+	if ((espgw_ip_equal(&ip, &rt->peer) && port == rt->conf->encap_dport) ||
+			(espgw_ip_equal(&ip, &w->natt_ip) && port == w->natt_port))
+		return;
+	w->natt_ip = ip;
+	w->natt_port = port;
+	event_nat_mapping(gw, rt, &ip, port);
 }
 
 void
@@ -207,6 +281,8 @@ espgw_gw_watch_poll(struct espgw_gw *gw, uint64_t now_ms)
 			continue;
 		if (gw->watch[i].limited)
 			life_check(gw, i, now_ms);
+		if (gw->sad.sa[i].encap && gw->sad.sa[i].dir == ESPGW_DIR_IN)
+			natt_check(gw, i);
 		if (idle)
 			idle_check(gw, i, now_ms);
 	}

@@ -166,6 +166,7 @@ void espgw_host_conf_default(struct espgw_host_conf *c);
 	X(FROM_HOST_REFUSED, "from_host_refused",                                                 \
 			"of those: dropped (not from a gateway address, malformed)")              \
 	X(FROM_HOST_FULL, "from_host_full", "of those: dropped (outbound path's ring full)")      \
+	X(NATT_KEEPALIVE, "nat_keepalives_tx", "NAT keepalives sent for silent encap udp SAs")    \
 	X(TX, "tx", "frames put on a port (its control queue, or worker 0's ring for it)")        \
 	X(RESOLVED, "resolved", "neighbor resolutions that succeeded")                            \
 	X(RESOLVE_FAILED, "resolve_failed", "neighbor resolutions or probes with no answer")      \
@@ -221,6 +222,8 @@ void espgw_host_timer(struct espgw_host *h, uint64_t now_ms);
  * (ESPGW_INJECT_OWN, or BYPASS for IKE) and returns how many it took.
  */
 int espgw_host_if_open(struct espgw_host *h, int socket, struct espgw_err *err);
+/* RFC 3948 2.3: one NAT keepalive for encap udp SA sa, past the SPD; false if not sent. */
+bool espgw_host_natt_keepalive(struct espgw_host *h, const struct espgw_sa_conf *sa);
 unsigned int espgw_host_if_poll(struct espgw_host *h);
 void espgw_host_if_close(struct espgw_host *h);
 

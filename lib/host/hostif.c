@@ -309,9 +309,9 @@ hif_from_us(const struct espgw_host *h, const struct rte_mbuf *m)
  * host (RFC 1122 3.2.1.7).
  */
 static void
-hif_ttl_credit(struct rte_mbuf *m)
+hif_ttl_credit_at(struct rte_mbuf *m, uint16_t off)
 {
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 
 	if ((p[0] >> 4) == 6) {
 		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)p;
@@ -341,7 +341,7 @@ hif_down(struct espgw_host *h, struct rte_mbuf *m)
 		goto refused;
 	v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
 	kind = hif_kind(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
-	hif_ttl_credit(m);
+	hif_ttl_credit_at(m, 0);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL)
 		goto refused;
@@ -376,4 +376,53 @@ espgw_host_if_poll(struct espgw_host *h)
 		total += n;
 	}
 	return total;
+}
+
+/*
+ * RFC 3948 2.3: a NAT keepalive, one 0xff byte in UDP from the SA's port to
+ * the peer's, keeps the NAT's mapping alive while the SA is silent. Made
+ * here and sent past the SPD (ESPGW_INJECT_BYPASS), as IKE is. IPv4 UDP
+ * checksum 0 as for ESP in UDP (RFC 3948 2.1); IPv6 computed (RFC 8200 8.1).
+ */
+bool
+espgw_host_natt_keepalive(struct espgw_host *h, const struct espgw_sa_conf *sa)
+{
+	bool v4 = sa->local.family == ESPGW_AF_INET;
+	uint16_t l3 = v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	uint16_t ulen = sizeof(struct rte_udp_hdr) + 1;
+	struct rte_ether_hdr *eth;
+	struct rte_udp_hdr *udp;
+	struct rte_mbuf *m;
+
+	m = rte_pktmbuf_alloc(h->ports->pool[h->ports->port[0].socket]);
+	if (m == NULL || (eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
+					  m, sizeof(*eth) + l3 + ulen)) == NULL)
+		goto fail;
+	memset(eth, 0, sizeof(*eth));
+	eth->ether_type = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	udp = (struct rte_udp_hdr *)((uint8_t *)(eth + 1) + l3);
+	udp->src_port = rte_cpu_to_be_16(sa->encap_sport);
+	udp->dst_port = rte_cpu_to_be_16(sa->encap_dport);
+	udp->dgram_len = rte_cpu_to_be_16(ulen);
+	udp->dgram_cksum = 0;
+	*(uint8_t *)(udp + 1) = KEEPALIVE_BYTE;
+	if (v4) {
+		host_ip4_fill((struct rte_ipv4_hdr *)(eth + 1), sa->local.v4, sa->remote.v4,
+				l3 + ulen, UDP_PROTO);
+	} else {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+		host_ip6_fill(ip6, sa->local.v6, sa->remote.v6, ulen, HOST_TTL);
+		ip6->proto = UDP_PROTO;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+	}
+	hif_ttl_credit_at(m, sizeof(*eth));
+	if (host_inject(h, m, ESPGW_INJECT_BYPASS)) {
+		host_count(h, ESPGW_HOST_NATT_KEEPALIVE);
+		return true;
+	}
+fail:
+	rte_pktmbuf_free(m);
+	host_count(h, ESPGW_HOST_ORIG_FAILED);
+	return false;
 }

@@ -28,6 +28,7 @@ struct espgw_sa_rt {
 	uint8_t outer_family;	     /* ESPGW_AF_INET / ESPGW_AF_INET6 */
 	uint8_t inner_proto;	     /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
 	uint8_t transport;	     /* mode transport: the packet's own header (RFC 4303 3.1.1) */
+	uint8_t encap;		     /* encap udp: ESP in UDP (RFC 3948) */
 	uint8_t esp_align;	     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
 	uint8_t esp_iv_len;	     /* IV bytes on the wire */
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
@@ -56,6 +57,17 @@ struct espgw_sa_rt {
 			uint8_t inner_df);
 	uint64_t acquire_tsc; /* declared: when a worker last asked for the SA (rate limit) */
 	uint32_t moved_to;    /* MOVED: the slot of the SA that replaced this one */
+	/*
+	 * Inbound encap udp: the peer's address and port as configured, and
+	 * the last other ones an authenticated packet came from (a NAT
+	 * mapping changed, RFC 7296 2.23), written by the owner worker only
+	 * under a sequence lock (natt_gen odd while written); the control path
+	 * reports them.
+	 */
+	rte_be16_t natt_dport;
+	rte_be16_t natt_seen_port;
+	uint32_t natt_gen;
+	struct espgw_ip natt_seen;
 	const struct espgw_sa_conf *conf; /* cold */
 	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here */
 	uint32_t ipsec_sa_size;
@@ -95,7 +107,31 @@ struct espgw_sad {
 	unsigned int next_owner; /* the worker the next inbound SA goes to */
 	int socket;
 	long sqn_ofs;
+	/*
+	 * Bit per UDP port: ESP in UDP arrives on it (the sport of an encap udp
+	 * SA, RFC 3948 2.2). Set by the control path when such an SA comes,
+	 * never cleared while espgw runs (a byte store: workers read it as is).
+	 */
+	uint8_t *natt_ports;
 };
+
+#define ESPGW_NATT_PORTS_BYTES (65536 / 8)
+
+static inline void
+espgw_sad_natt_port_set(struct espgw_sad *sad, uint16_t port)
+{
+	__atomic_fetch_or(
+			&sad->natt_ports[port >> 3], (uint8_t)(1u << (port & 7)), __ATOMIC_RELEASE);
+}
+
+/* port in network order. */
+static inline bool
+espgw_sad_natt_port(const struct espgw_sad *sad, rte_be16_t port)
+{
+	uint16_t p = rte_be_to_cpu_16(port);
+
+	return (sad->natt_ports[p >> 3] >> (p & 7)) & 1;
+}
 
 /*
  * Slots for the store's max-sa SAs, and every installed SA of the store in

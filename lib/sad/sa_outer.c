@@ -33,7 +33,8 @@ tmpl_v4(const struct espgw_sa_conf *sa, struct rte_ipv4_hdr *ip)
 	if (sa->df_mode == ESPGW_HDR_SET)
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = sa->ttl != 0 ? sa->ttl : TTL_DEFAULT;
-	ip->next_proto_id = IPPROTO_ESP;
+	/* RFC 3948 2.1: rte_ipsec puts the UDP header behind this one. */
+	ip->next_proto_id = sa->encap_udp ? IPPROTO_UDP : IPPROTO_ESP;
 	ip->src_addr = sa->local.v4;
 	ip->dst_addr = sa->remote.v4;
 	return sizeof(*ip);
@@ -48,7 +49,7 @@ tmpl_v6(const struct espgw_sa_conf *sa, struct rte_ipv6_hdr *ip)
 	memset(ip, 0, sizeof(*ip));
 	ip->vtc_flow = rte_cpu_to_be_32(
 			6u << 28 | (uint32_t)tmpl_tos(sa) << RTE_IPV6_HDR_TC_SHIFT | fl);
-	ip->proto = IPPROTO_ESP;
+	ip->proto = sa->encap_udp ? IPPROTO_UDP : IPPROTO_ESP;
 	ip->hop_limits = sa->ttl != 0 ? sa->ttl : TTL_DEFAULT;
 	memcpy(ip->src_addr, sa->local.v6, sizeof(ip->src_addr));
 	memcpy(ip->dst_addr, sa->remote.v6, sizeof(ip->dst_addr));

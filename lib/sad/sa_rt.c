@@ -84,6 +84,12 @@ prm_fill(struct rte_ipsec_sa_prm *p, const struct espgw_sa_rt *rt, const uint8_t
 	p->ipsec_xform.tunnel.type = rt->outer_family == ESPGW_AF_INET
 						     ? RTE_SECURITY_IPSEC_TUNNEL_IPV4
 						     : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
+	if (out && sa->encap_udp) {
+		/* RFC 3948 2.1: rte_ipsec adds the UDP header (checksum 0) to the template. */
+		p->ipsec_xform.options.udp_encap = 1;
+		p->ipsec_xform.udp.sport = sa->encap_sport;
+		p->ipsec_xform.udp.dport = sa->encap_dport;
+	}
 	p->tun.hdr_len = hdr_len;
 	p->tun.hdr_l3_off = 0; /* output starts at the outer IP header */
 	p->tun.next_proto = rt->inner_proto;
@@ -280,6 +286,8 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->outer_family = sa->local.family;
 	rt->peer = sa->remote;
 	rt->transport = sa->mode == ESPGW_SA_TRANSPORT;
+	rt->encap = sa->encap_udp;
+	rt->natt_dport = rte_cpu_to_be_16(sa->encap_dport);
 	/* Transport: the SA's own family (its policies select its endpoints). */
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);

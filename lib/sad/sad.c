@@ -162,6 +162,9 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 	}
 	if (rt->dir == ESPGW_DIR_IN)
 		rt->owner = owner_next(sad);
+	/* Workers may see the port before the SA: its ESP then drops as no_sa, as before. */
+	if (c->encap_udp)
+		espgw_sad_natt_port_set(sad, c->encap_sport);
 	sad->live[slot] = 1;
 	sad->n = RTE_MAX(sad->n, slot + 1);
 	return 0;
@@ -262,6 +265,8 @@ espgw_sad_sa_update(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct
 		return -1;
 	cur->remote = c->remote;
 	rt->peer = c->remote;
+	cur->encap_dport = c->encap_dport;
+	rt->natt_dport = rte_cpu_to_be_16(c->encap_dport);
 	memcpy(cur->life, c->life, sizeof(cur->life));
 	cur->inner_family = c->inner_family;
 	return 0;
@@ -285,7 +290,9 @@ slots_alloc(struct espgw_sad *sad, struct espgw_err *err)
 	sad->conf = rte_zmalloc_socket(
 			"espgw_sa_conf", sad->cap * sizeof(*sad->conf), 0, sad->socket);
 	sad->live = rte_zmalloc_socket("espgw_sa_live", sad->cap, 0, sad->socket);
-	if (sad->sa != NULL && sad->conf != NULL && sad->live != NULL)
+	sad->natt_ports = rte_zmalloc_socket(
+			"espgw_natt_ports", ESPGW_NATT_PORTS_BYTES, 0, sad->socket);
+	if (sad->sa != NULL && sad->conf != NULL && sad->live != NULL && sad->natt_ports != NULL)
 		return 0;
 	snprintf(err->msg, sizeof(err->msg), "no memory for %u SA slots (set max-sa)", sad->cap);
 	return -1;
@@ -339,6 +346,7 @@ espgw_sad_free(struct espgw_sad *sad)
 	rte_free(sad->sa);
 	rte_free(sad->conf);
 	rte_free(sad->live);
+	rte_free(sad->natt_ports);
 	rte_ipsec_sad_destroy(sad->in);
 	memset(sad, 0, sizeof(*sad));
 }

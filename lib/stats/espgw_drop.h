@@ -59,6 +59,12 @@
 	X(REASM_FAILED, "reasm_failed",                                                          \
 			"outer ESP fragment given up: timeout, table full or evicted, overlap, " \
 			"too many fragments, no reassembly buffer")                              \
+	X(NATT_MALFORMED, "natt_malformed",                                                      \
+			"UDP to a NAT-T port whose length is wrong or too short for ESP (RFC "   \
+			"3948 2.2)")                                                             \
+	X(ENCAP_MISMATCH, "encap_mismatch",                                                      \
+			"ESP in UDP for an SA without encap udp, or plain ESP for one with it"   \
+			" (RFC 3948)")                                                           \
 	X(TRS_FRAGMENT, "trs_fragment",                                                          \
 			"a fragment for a transport SA: ESP protects whole datagrams in "        \
 			"transport mode (RFC 4303 3.1.1, 3.3.4)")                                \

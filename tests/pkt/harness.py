@@ -625,6 +625,8 @@ def tshark_icv(frames, uats, workdir=None, udp=False):
                "-o", "esp.enable_authentication_check:TRUE"]
         for proto in quiet:
             cmd += ["--disable-protocol", proto]
+        if udp:  # the inner UDP ports of the tests are data, not iperf2 and the like
+            cmd += ["-d", "udp.port==5001,data", "-d", "udp.port==40000,data"]
         cmd += ["-T", "fields", "-E", "separator=,", "-e", "frame.number", "-e", "esp.spi",
                "-e", "esp.sequence", "-e", "esp.icv_good", "-e", "esp.icv_bad"]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

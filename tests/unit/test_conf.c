@@ -207,6 +207,18 @@ static const struct bad_case bad_cases[] = {
 	{"bad mode", "sa add x dir out spi 0x3001 mode beet local 198.51.100.1 "
 		"remote 203.0.113.1 " GCM,
 		"t.conf:1: invalid mode 'beet' (expected tunnel|transport)\n"},
+	{"encap bad kind", SA_HEAD("x", "out", "0x3001") GCM " encap tcp",
+		"t.conf:1: invalid encap 'tcp' (expected udp)\n"},
+	{"encap ports without encap", SA_HEAD("x", "out", "0x3001") GCM " sport 4600",
+		"t.conf:1: sport and dport are the UDP ports of encap udp\n"},
+	{"encap port 0", SA_HEAD("x", "out", "0x3001") GCM " encap udp dport 0",
+		"t.conf:1: dport must be 1..65535, got 0\n"},
+	{"encap transport", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " encap udp",
+		"t.conf:1: encap udp is for tunnel mode here (transport mode behind NAT is not "
+		"supported yet)\n"},
+	{"nat-keepalive too long", "set nat-keepalive 3601",
+		"t.conf:1: nat-keepalive must be 0..3600, got 3601\n"},
 	{"transport ttl", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
 		"remote 203.0.113.1 " GCM " ttl 9",
 		"t.conf:1: ttl, dscp, df and flow-label set a tunnel's outer header: not with "
@@ -352,7 +364,7 @@ static const struct bad_case bad_cases[] = {
 	{"sa update missing", "sa update nosuch remote 203.0.113.9",
 		"t.conf:1: SA nosuch does not exist\n"},
 	{"sa update nothing", "sa update o4",
-		"t.conf:1: sa update needs remote or lifetime\n"},
+		"t.conf:1: sa update needs remote, dport or lifetime\n"},
 	{"sa update other option", "sa update o4 spi 0x5000",
 		"t.conf:1: unknown option 'spi' for sa update\n"},
 	{"sa update key", "sa update o4 key " K16,
@@ -512,7 +524,7 @@ static const struct bad_case bad_cases[] = {
 	{"set crypto-path default", "set crypto-path default",
 		"t.conf:1: invalid crypto-path 'default' (expected auto|cryptodev|cpu)\n"},
 	{"set unknown", "set mode fast",
-		"t.conf:1: unknown command 'set mode' (expected crypto-path|burst|max-sa)\n"},
+		"t.conf:1: unknown command 'set mode' (expected crypto-path|burst|nat-keepalive|max-sa)\n"},
 	/* commands and the lexer */
 	{"unknown command", "frobnicate x",
 		"t.conf:1: unknown command 'frobnicate'\n"},
