@@ -361,14 +361,16 @@ TSHARK_FIELDS = ["frame.number", "esp.spi", "esp.sequence", "esp.icv_good", "esp
                  "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "frame.protocols"]
 
 
-def esp_verdicts(pcap, conf_paths):
+def esp_verdicts(pcap, conf_paths, udp=False):
     """One dict per ESP packet tshark saw: spi, seq, good (ICV verified), bad,
     outer and inner (source, destination) pairs, inner None if not decrypted.
     TCP/UDP/ICMP dissectors are off: a dissector that throws on decrypted data
     would leave the ICV fields unset (Wireshark 4.0)."""
     cmd = ["tshark", "-n", "-r", pcap] + tshark_esp_args(conf_paths)
-    cmd += ["--disable-protocol", "tcp", "--disable-protocol", "udp",
-            "--disable-protocol", "icmp", "-Y", "esp", "-T", "fields", "-E", "occurrence=a"]
+    # udp: ESP in UDP (RFC 3948), whose UDP dissector must stay on.
+    for proto in ["tcp", "icmp"] + ([] if udp else ["udp"]):
+        cmd += ["--disable-protocol", proto]
+    cmd += ["-Y", "esp", "-T", "fields", "-E", "occurrence=a"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
     res = subprocess.run(cmd, capture_output=True, text=True, env=tshark_env())
