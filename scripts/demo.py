@@ -11,6 +11,12 @@
                              the end, also on failure, Ctrl-C or SIGTERM.
                              Work files (capture, logs, counters) go to DIR.
 
+  demo.py nat BUILD DIR MIB  the same with gw-a behind a NAT box (an nftables
+                             masquerade; config/gw-a-nat.conf, gw-b-nat.conf):
+                             the tunnels in UDP (RFC 3948), and the capture
+                             must hold only UDP 4500 between the NAT's public
+                             address and gw-b.
+
 The --pcap variant of demo.sh (one gateway on two pcap-file ports):
   demo.py prepare CONF DIR   read CONF, write DIR/lan-in.pcap (plain LAN traffic to
                              the remote branch), DIR/wan-in.pcap (the same traffic
@@ -42,6 +48,8 @@ import xfer  # noqa: E402
 
 ROOT = topo.ROOT
 CONFS = [os.path.join(ROOT, "config", "gw-a.conf"), os.path.join(ROOT, "config", "gw-b.conf")]
+NAT_CONFS = [os.path.join(ROOT, "config", "gw-a-nat.conf"),
+             os.path.join(ROOT, "config", "gw-b-nat.conf")]
 N_PACKETS = 4  # per direction, --pcap variant
 
 
@@ -64,12 +72,18 @@ def rel(path):
 # ------------------------------------------------------------ the topology
 def show_topology(t):
     a, b, ra, rb = topo.SITES["a"], topo.SITES["b"], topo.ROUTER["a"], topo.ROUTER["b"]
+    nat = topo.NAT
     rows = [
         ("branch-a", t.ns["a"], "host %s  %s" % (a["host4"], a["host6"])),
         ("  | tap", "", ""),
         ("gw-a", "espgw -f %s" % rel(t.gw["a"].conf),
-         "lan0 %s  wan0 %s" % (a["gw4"], ra["gw4"])),
+         "lan0 %s  wan0 %s" % (a["gw4"], nat["gw4"] if t.nat_a else ra["gw4"])),
         ("  | tap", "", ""),
+    ]
+    if t.nat_a:
+        rows += [("NAT box", t.ns["nat"], "%s | %s (nftables masquerade)"
+                  % (nat["inside_ip"], nat["public"])), ("  | veth", "", "")]
+    rows += [
         ("internet", t.ns["net"], "router %s | %s" % (ra["ip4"], rb["ip4"])),
         ("  | tap", "", ""),
         ("gw-b", "espgw -f %s" % rel(t.gw["b"].conf),
@@ -107,9 +121,13 @@ def rtt(out):
     return "(avg %.1f ms)" % float(m.group(1)) if m else ""
 
 
+# Behind the IPv4-only NAT: IPv4, and IPv6 inside the IPv4 tunnel.
+NAT_PINGS = [p for p in PINGS if p[3] != "host6"]
+
+
 def pings(t):
     step("1. ping from branch to branch, through the tunnel")
-    for src, dst, what, addr, via in PINGS:
+    for src, dst, what, addr, via in (NAT_PINGS if t.nat_a else PINGS):
         s, d = topo.SITES[src], topo.SITES[dst]
         r = t.ping(src, d[addr], count=3, src=s[via] if via else None)
         m = re.search(r"(\d+) received", r.stdout)
@@ -149,31 +167,39 @@ def transfer(t, mib):
 # ------------------------------------------------------------ 3. capture
 def audit_capture(t, pcap, nbytes):
     step("3. What crossed the internet (tcpdump in %s), judged" % t.ns["net"])
+    public = [(topo.NAT["public"], topo.ROUTER["b"]["gw4"])] if t.nat_a else \
+        [topo.PUBLIC4, topo.PUBLIC6]
     nets = [topo.SITES[s][k] for s in "ab" for k in ("net4", "net6")]
     secrets = {"branch host " + topo.SITES[s][k]: ipaddress.ip_address(topo.SITES[s][k]).packed
                for s in "ab" for k in ("host6", "mixed6")}
     pieces = wire.secret_pieces(xfer.data("espgw", nbytes))
     secrets.update(pieces)
-    au = wire.audit(pcap, [topo.PUBLIC4, topo.PUBLIC6], nets, secrets)
+    au = wire.audit(pcap, public, nets, secrets)
     say(au.summary())
     say("(the router forwards each packet: it is seen twice, on its way in and on its way out)")
     for (src, dst), n in sorted(au.esp_pairs.items()):
         say("  ESP %s > %s: %d" % (src, dst, n))
+    for (src, dst), n in sorted(au.natt_pairs.items()):
+        say("  ESP in UDP %s > %s: %d" % (src, dst, n))
+    if t.nat_a and (au.kinds["esp4"] or not au.kinds["natt"]):
+        raise DemoFailure("behind the NAT, the tunnels must cross as ESP in UDP only")
     say("  ARP: %s" % ", ".join("%s %s for %s" % ("request" if op == 1 else "reply", s, d)
                                 for (op, s, d) in sorted(au.arp)))
     if au.violations or au.secrets_found:
         raise DemoFailure("not only ESP: %s %s" % (au.violations[:10], au.secrets_found))
     say("no packet with a branch address in the clear; none of %d samples of the "
         "transferred data in the clear" % len(pieces))
-    verdicts(pcap)
+    verdicts(pcap, t.nat_a)
 
 
-def verdicts(pcap):
-    v = wire.esp_verdicts(pcap, CONFS)
+def verdicts(pcap, nat=False):
+    # Behind the NAT, gw-b's config names the addresses on the wire (the NAT's public one).
+    confs = NAT_CONFS[1:] if nat else CONFS
+    v = wire.esp_verdicts(pcap, confs, udp=nat)
     good = sum(1 for x in v if x["good"])
-    say("tshark with the demo keys of config/gw-a.conf: %d ESP packets decrypted, %d with a "
-        "good ICV" % (len(v), good))
-    names = {int(sa["spi"], 0): name for name, sa in wire.Conf(CONFS[0]).sas.items()}
+    say("tshark with the demo keys of %s: %d ESP packets decrypted, %d with a "
+        "good ICV" % (rel(confs[0]), len(v), good))
+    names = {int(sa["spi"], 0): name for name, sa in wire.Conf(confs[0]).sas.items()}
     per = collections.Counter((x["spi"], x["inner"]) for x in v)
     for (spi, inner), n in sorted(per.items()):
         say("  spi 0x%08x (%-4s) %6d packets, inside: %s > %s"
@@ -181,7 +207,8 @@ def verdicts(pcap):
                inner[1] if inner else "?"))
     if good != len(v) or not v:
         raise DemoFailure("%d ESP packets without a good ICV" % (len(v) - good))
-    sample(pcap)
+    if not nat:
+        sample(pcap)
 
 
 def sample(pcap):
@@ -246,10 +273,14 @@ def raise_exit(sig, frame):
     raise SystemExit(128 + sig)
 
 
-def branches(build, workdir, mib):
+def branches(build, workdir, mib, nat=False):
     signal.signal(signal.SIGTERM, raise_exit)
     signal.signal(signal.SIGHUP, raise_exit)
-    t = topo.Topology(workdir, os.path.join(build, "app", "espgw", "espgw"))
+    espgw = os.path.join(build, "app", "espgw", "espgw")
+    if nat:
+        t = topo.Topology(workdir, espgw, conf_a=NAT_CONFS[0], conf_b=NAT_CONFS[1], nat_a=True)
+    else:
+        t = topo.Topology(workdir, espgw)
     rc = 1
     try:
         bring_up(t)
@@ -411,8 +442,8 @@ def pkt_line(f):
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "branches":
-        return branches(argv[2], argv[3], int(argv[4]))
+    if len(argv) == 5 and argv[1] in ("branches", "nat"):
+        return branches(argv[2], argv[3], int(argv[4]), nat=argv[1] == "nat")
     if len(argv) == 4 and argv[1] == "prepare":
         prepare(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "counters":

@@ -14,6 +14,10 @@
 # Then it removes every namespace, link, process and file it created, also on
 # failure or Ctrl-C. Needs root (namespaces, taps).
 #
+# --nat puts gw-a behind a NAT box (an nftables masquerade in a namespace of
+# its own) with config/gw-a-nat.conf and gw-b-nat.conf: the tunnels go in UDP
+# (RFC 3948) and the internet sees only UDP 4500 between the NAT and gw-b.
+#
 # --pcap runs the older, smaller demo: one gateway (config/minimal.conf) on two
 # pcap-file ports, no root needed once the packages are there.
 set -euo pipefail
@@ -34,7 +38,7 @@ GW_PID=
 
 usage() {
 	cat <<EOF
-usage: $0 [--mib N] [--keep]
+usage: $0 [--nat] [--mib N] [--keep]
        $0 --pcap [--config FILE] [--seconds N] [--no-huge] [--keep]
 
 Installs the missing Debian packages, builds espgw in build/ (or in
@@ -42,6 +46,8 @@ Installs the missing Debian packages, builds espgw in build/ (or in
 namespaces, two gateways on net_tap ports, pings, a TCP transfer, a capture
 of the internet judged by tshark, the counters; everything removed at the end.
 
+  --nat          gw-a behind a NAT box (nftables masquerade): the tunnels in
+                 UDP 4500 (RFC 3948 NAT traversal, config/gw-*-nat.conf)
   --mib N        size of the TCP transfer in MiB (default $MIB)
   --keep         keep the scratch directory (capture, logs, counters JSON)
 
@@ -72,7 +78,7 @@ cleanup() {
 	trap - EXIT
 	[ -z "$GW_PID" ] || stop_leftover
 	[ -z "$PREFIX" ] || remove_eal_files "$PREFIX"
-	if [ -n "$WORK" ] && [ "$MODE" = branches ]; then
+	if [ -n "$WORK" ] && [ "$MODE" != pcap ]; then
 		"$ESPGW_PYTHON" scripts/netns/topo.py down "$WORK" || rc=1
 	fi
 	if [ -n "$WORK" ] && [ -n "$KEEP" ]; then
@@ -87,6 +93,7 @@ parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--pcap) MODE=pcap; shift ;;
+		--nat) MODE=nat; shift ;;
 		--mib) MIB=${2:?--mib needs N}; shift 2 ;;
 		--config)
 			[ -f "${2:-}" ] || die "--config needs an existing FILE"
@@ -130,16 +137,22 @@ traps() {
 
 # ---------------------------------------------------------------- branches
 branches_main() {
+	local what=branches confs=(config/gw-a.conf config/gw-b.conf)
+	[ "$MODE" = nat ] && what=nat confs=(config/gw-a-nat.conf config/gw-b-nat.conf)
 	need_root "the two-branch demo (network namespaces, tap interfaces)"
 	# ping in the namespaces comes from iputils-ping.
 	prepare iputils-ping
-	check_config config/gw-a.conf config/gw-b.conf
+	check_config "${confs[@]}"
 	traps
 	WORK=$(mktemp -d /tmp/espgw-demo.XXXXXX)
 	local rc=0
-	"$ESPGW_PYTHON" scripts/demo.py branches "$BUILD" "$WORK" "$MIB" || rc=$?
+	"$ESPGW_PYTHON" scripts/demo.py "$what" "$BUILD" "$WORK" "$MIB" || rc=$?
 	[ "$rc" -eq 0 ] || die "the demo failed (exit status $rc); rerun with --keep to keep the logs"
-	step "Done: two branch offices talked through espgw, and only ESP crossed the internet"
+	if [ "$MODE" = nat ]; then
+		step "Done: two branch offices talked through espgw and a NAT, and only ESP in UDP crossed the internet"
+	else
+		step "Done: two branch offices talked through espgw, and only ESP crossed the internet"
+	fi
 }
 
 # ---------------------------------------------------------------- --pcap
