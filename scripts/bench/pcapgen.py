@@ -58,25 +58,36 @@ def plain_frames(n_sa, size, n=N_FRAMES):
     return out
 
 
-def peer_sa(t, i):
-    """The peer's outbound SA matching espgw's inbound SA i."""
+def peer_sa(t, i, encap=False):
+    """The peer's outbound SA matching espgw's inbound SA i (in UDP 4500 with encap)."""
     k, s, a = S.sa_keys(t, "in", i)
     kw = dict(crypt_algo=t.scapy_crypt, crypt_key=k + s,
               tunnel_header=IP(src=S.PEER, dst=S.WAN_IP, ttl=64))
+    if encap:
+        kw["nat_t_header"] = UDP(sport=4500, dport=4500)
     if t.scapy_auth:
         kw.update(auth_algo=t.scapy_auth, auth_key=a)
     return SecurityAssociation(ESP, spi=S.sa_spi("in", i), **kw)
 
 
-def esp_frames(t, n_sa, size, n=N_FRAMES):
+def udp_fix(pkt):
+    """scapy's NAT-T leaves the UDP length at 8 (TESTING.md): the real one."""
+    pkt[UDP].len = len(pkt[UDP])
+    pkt[IP].len, pkt[IP].chksum, pkt[UDP].chksum = None, None, 0
+    return IP(bytes(pkt))
+
+
+def esp_frames(t, n_sa, size, n=N_FRAMES, encap=False):
     """ESP frames from the next hop into the unprotected port (inbound)."""
     order, sas, seq, out = sa_order(n_sa), {}, {}, []
     for k, f in enumerate(frame_sizes(size, n)):
         i = order[k % n_sa]
         if i not in sas:
-            sas[i] = peer_sa(t, i)
+            sas[i] = peer_sa(t, i, encap)
         seq[i] = seq.get(i, 0) + 1
         esp = sas[i].encrypt(inner_packet(i, k, f, False), seq_num=seq[i])
+        if encap:
+            esp = udp_fix(esp)
         out.append(bytes(Ether(dst=S.WAN_MAC, src=S.NH_MAC) / esp))
     return out
 
@@ -105,13 +116,13 @@ def read_pcap(path):
 def pcap_for(sc, size, directory, cache):
     """Path of the input pcap of scenario sc at size, generated once per run."""
     if sc.dir == "in":
-        key = "in-%s-%d-%s" % (sc.transform, sc.n_sa, size)
+        key = "in-%s-%d-%s%s" % (sc.transform, sc.n_sa, size, "-natt" if sc.encap else "")
     else:
         key = "plain-%d-%s" % (sc.n_sa, size)
     if key not in cache:
         path = "%s/%s.pcap" % (directory, key)
         if sc.dir == "in":
-            frames = esp_frames(S.TRANSFORMS[sc.transform], sc.n_sa, size)
+            frames = esp_frames(S.TRANSFORMS[sc.transform], sc.n_sa, size, encap=sc.encap)
         else:
             frames = plain_frames(sc.n_sa, size)
         write_pcap(path, frames)

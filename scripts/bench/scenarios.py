@@ -86,6 +86,7 @@ class Scenario:
     transform: Optional[str]  # None for bypass
     path: Optional[str]       # "cryptodev", "cpu"; None for bypass
     n_sa: int                 # SAs (and policies); bypass: bypass policies
+    encap: bool = False       # ESP in UDP (RFC 3948, "encap udp"): espgw only
 
     @property
     def source_role(self):
@@ -106,6 +107,9 @@ def _all_scenarios():
         for n in ((1, 1000) if d == "in" else (1000,)):
             for p in ("cryptodev", "cpu"):
                 out.append(Scenario(_name(d, "gcm128", p, n), d, "gcm128", p, n))
+    # NAT traversal: the same single SA in UDP, to compare with its tunnel rows.
+    for d in ("out", "in"):
+        out.append(Scenario("%s-gcm128-natt-cpu" % d, d, "gcm128", "cpu", 1, True))
     out.append(Scenario("bypass", "bypass", None, None, 1))
     out.append(Scenario("bypass-1k", "bypass", None, None, 1000))
     return out
@@ -208,6 +212,7 @@ def sa_clause(t, keys_dir, i):
 def _espgw_sa(sc, t, i):
     clause = sa_clause(t, sc.dir, i)
     extra = " replay-window 0" if sc.dir == "in" else ""
+    extra += " encap udp" if sc.encap else ""
     return "sa add %s%d dir %s spi %d mode tunnel local %s remote %s %s%s" % (
         sc.dir, i, sc.dir, sa_spi(sc.dir, i), WAN_IP, PEER, clause, extra)
 

@@ -147,9 +147,22 @@ def test_vs_espgw_option(tmp_path):
         bench.parse_args(["--espgw", "x", "--vs-espgw", str(tmp_path / "missing")])
 
 
+def test_natt_scenarios():
+    """ESP in UDP rows: the SA gets encap udp, the inbound pcap carries UDP 4500 of the
+    right length (scapy leaves 8: pcapgen fixes it)."""
+    sc = S.select("in-gcm128-natt-cpu")[0]
+    assert "encap udp" in S.espgw_conf(sc, {"protected": "p", "unprotected": "u"})
+    import pcapgen
+    from scapy.layers.l2 import Ether
+    from scapy.layers.inet import UDP
+    f = Ether(pcapgen.esp_frames(S.TRANSFORMS["gcm128"], 1, "64", n=2, encap=True)[0])
+    assert f[UDP].dport == 4500 and f[UDP].len == len(f[UDP]) > 8
+
+
 def test_selection():
     assert [s.name for s in S.select("bypass*")] == ["bypass", "bypass-1k"]
-    assert len(S.select("")) == len(S.SCENARIOS) == 18
+    assert len(S.select("")) == len(S.SCENARIOS) == 20
+    assert [s.name for s in S.select("*natt*")] == ["out-gcm128-natt-cpu", "in-gcm128-natt-cpu"]
     with pytest.raises(ValueError):
         S.select("nope")
     with pytest.raises(ValueError):
