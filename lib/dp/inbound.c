@@ -140,14 +140,18 @@ natt_port(const struct espgw_worker *w, const struct rte_udp_hdr *udp)
 	       (udp->dst_port == rte_cpu_to_be_16(ESPGW_NATT_PORT) && w->t->input->ike_up);
 }
 
-/* The UDP payload length, checked against the IP packet (its header is whole). */
+/*
+ * The UDP payload length: the UDP length must be what the IP packet carries
+ * (pkt_parse trimmed the frame to the IP length), or bytes outside the
+ * datagram would be taken for ESP.
+ */
 static int
 natt_payload(const struct rte_mbuf *m, const struct rte_udp_hdr *udp)
 {
 	uint32_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	uint32_t have = rte_pktmbuf_pkt_len(m) - m->l2_len - m->l3_len;
 
-	if (udp_len < sizeof(*udp) || udp_len > have)
+	if (udp_len < sizeof(*udp) || udp_len != have)
 		return -1;
 	return (int)(udp_len - sizeof(*udp));
 }

@@ -109,10 +109,13 @@ def build():
     p.wan_in(t.encap(pk, 101, oracle="espcodec"))
     p.wan_in(udp_frame(plain, plain.in_sa.seal(bytes(plain.wan_pkt("udp", 5)), NH_IPV4, 1)))
     drops["encap_mismatch"] += 2
-    # Malformed UDP: a length beyond the packet, and ESP too short to hold SPI and sequence.
-    p.wan_in(udp_frame(t, seal(t, pk, 102), udp_len=2000))
+    # Malformed UDP: a length beyond the packet, one short of it (bytes outside the
+    # datagram must not pass for ESP), and ESP too short to hold SPI and sequence.
+    esp = seal(t, pk, 102)
+    p.wan_in(udp_frame(t, esp, udp_len=2000))
+    p.wan_in(udp_frame(t, esp, udp_len=8 + len(esp) - 4))
     p.wan_in(udp_frame(t, b"\x01\x02\x03\x04\x05"))
-    drops["natt_malformed"] += 2
+    drops["natt_malformed"] += 3
     # A keepalive: absorbed. IKE behind the marker, no host interface: the SPD's, no rule.
     p.wan_in(udp_frame(t, b"\xff"))
     p.wan_in(udp_frame(t, b"\0\0\0\0" + b"ike" * 10))
