@@ -112,7 +112,8 @@ local_clear(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 struct local_sort {
 	struct rte_mbuf *esp[ESPGW_BURST_MAX];
 	struct rte_mbuf *clear[ESPGW_BURST_MAX];
-	uint16_t ne, nc;
+	struct rte_mbuf *ike[ESPGW_BURST_MAX]; /* to the host interface, past the SPD */
+	uint16_t ne, nc, ni;
 };
 
 /*
@@ -122,11 +123,13 @@ struct local_sort {
  * NAT-T port 4500 carries ESP too (RFC 3948).
  */
 static bool
-local_is_ike(const struct espgw_worker *w, const struct rte_mbuf *m, uint8_t proto)
+local_is_ike(const struct espgw_worker *w, const struct rte_mbuf *m, uint8_t proto,
+		const struct espgw_l2_hop *hop)
 {
 	const struct rte_udp_hdr *udp;
 
-	if (!w->t->input->ike_up)
+	/* Only to an address of an unprotected port: IKE's side of the boundary. */
+	if (!w->t->input->ike_up || !hop->unprotected)
 		return false;
 	udp = pkt_udp(m, proto);
 	return udp != NULL && udp->dst_port == rte_cpu_to_be_16(ESPGW_IKE_PORT);
@@ -165,7 +168,7 @@ natt_payload(const struct rte_mbuf *m, const struct rte_udp_hdr *udp)
  */
 static void
 natt_one(struct espgw_worker *w, struct rte_mbuf *m, const struct rte_udp_hdr *udp,
-		struct local_sort *l)
+		const struct espgw_l2_hop *hop, struct local_sort *l)
 {
 	const uint8_t *pl = (const uint8_t *)(udp + 1);
 	int len = natt_payload(m, udp);
@@ -174,8 +177,8 @@ natt_one(struct espgw_worker *w, struct rte_mbuf *m, const struct rte_udp_hdr *u
 		w->dp[ESPGW_DP_NAT_KEEPALIVE]++;
 		rte_pktmbuf_free(m);
 	} else if (len >= 4 && pl[0] == 0 && pl[1] == 0 && pl[2] == 0 && pl[3] == 0) {
-		if (w->t->input->ike_up)
-			stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
+		if (w->t->input->ike_up && hop->unprotected)
+			l->ike[l->ni++] = m;
 		else
 			l->clear[l->nc++] = m; /* nothing takes IKE: the SPD's, as any UDP */
 	} else if (len < (int)sizeof(struct rte_esp_hdr) ||
@@ -196,7 +199,8 @@ natt_one(struct espgw_worker *w, struct rte_mbuf *m, const struct rte_udp_hdr *u
  * there through the inbound SPD.
  */
 static void
-local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct local_sort *l)
+local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto,
+		const struct espgw_l2_hop *hop, struct local_sort *l)
 {
 	const struct rte_udp_hdr *udp;
 
@@ -207,11 +211,23 @@ local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, struct loca
 	else if (proto == IPPROTO_ESP)
 		l->esp[l->ne++] = m;
 	else if ((udp = pkt_udp(m, proto)) != NULL && natt_port(w, udp))
-		natt_one(w, m, udp, l);
-	else if (pkt_link_mechanics6(m, proto) || local_is_ike(w, m, proto))
+		natt_one(w, m, udp, hop, l);
+	else if (local_is_ike(w, m, proto, hop))
+		l->ike[l->ni++] = m;
+	else if (pkt_link_mechanics6(m, proto))
 		stage_ctl_handoff(w, m, ESPGW_CTL_LOCAL, 0);
 	else
 		l->clear[l->nc++] = m;
+}
+
+/* IKE for the host interface: past the SPD, not past the reverse-path check. */
+static void
+local_ike(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		stage_ctl_handoff(w, m[i], ESPGW_CTL_LOCAL, 0);
 }
 
 /*
@@ -252,17 +268,18 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 	struct local_sort l;
 	uint16_t i, nt = 0;
 
-	l.ne = l.nc = 0;
+	l.ne = l.nc = l.ni = 0;
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
 		if (hop[i] == NULL || !hop[i]->local) {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
 		} else {
-			local_one(w, m[i], proto[i], &l);
+			local_one(w, m[i], proto[i], hop[i], &l);
 		}
 	}
 	decrypt(w, l.esp, l.ne);
+	local_ike(w, l.ike, reverse_path(w, l.ike, NULL, l.ni));
 	local_clear(w, l.clear, reverse_path(w, l.clear, NULL, l.nc));
 	transit(w, tr, thop, reverse_path(w, tr, thop, nt));
 }

@@ -245,8 +245,9 @@ injected_verdict(const struct espgw_spd *spd, const struct rte_mbuf *m, uint32_t
 	uint32_t kind = espgw_inject_kind(m);
 	uint32_t res;
 
+	/* Never past a protect rule: IKE to a host the SPD protects goes in its tunnel. */
 	if (kind == ESPGW_INJECT_BYPASS)
-		return ESPGW_SPD_BYPASS;
+		return CLASSIFY_IS_PROTECT(own) ? own : ESPGW_SPD_BYPASS;
 	res = kind == ESPGW_INJECT_OWN || kind == ESPGW_INJECT_OWN_SA ? own
 								      : classify_quote(spd, m);
 

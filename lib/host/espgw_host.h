@@ -96,8 +96,9 @@ espgw_ctl_tag_port(const struct rte_mbuf *m)
 #define ESPGW_INJECT_OWN_SA   3u /* a reply to what came out of a tunnel: back only through one */
 /*
  * IKE and NAT keepalives (UDP 500, 4500) from the gateway's own address:
- * never caught by the SPD (RFC 4301 5.1.2, RFC 3948 2.3), routed in clear.
- * The control path marks only what it has checked to be that.
+ * not discarded by the SPD (RFC 4301 5.1.2, RFC 3948 2.3), routed in clear
+ * unless a protect rule covers them. The control path marks only what it
+ * has checked to be that (a well-formed IKEv2 message, a keepalive).
  */
 #define ESPGW_INJECT_BYPASS 4u
 

@@ -452,7 +452,9 @@ host_business(const struct rte_mbuf *m)
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
 		uint32_t ihl = rte_ipv4_hdr_len(ip);
 
-		return ip->next_proto_id == ICMP4_PROTO && len > ihl && p[ihl] == ICMP4_ECHO;
+		/* A fragment is the kernel's to reassemble, whatever its first byte reads. */
+		return ip->next_proto_id == ICMP4_PROTO && len > ihl && p[ihl] == ICMP4_ECHO &&
+		       (ip->fragment_offset & rte_cpu_to_be_16(~RTE_IPV4_HDR_DF_FLAG)) == 0;
 	}
 	if (((const struct rte_ipv6_hdr *)p)->proto != ICMP6_PROTO ||
 			len <= sizeof(struct rte_ipv6_hdr))

@@ -39,6 +39,9 @@
 #define UDP_PROTO      17
 #define NON_ESP_MARKER 4    /* RFC 3948 2.2: four zero bytes in front of IKE on 4500 */
 #define KEEPALIVE_BYTE 0xff /* RFC 3948 2.3 */
+#define IKE_HDR_LEN     28   /* RFC 7296 3.1: SPIs, next payload, version, ..., length */
+#define IKE_VERSION_OFF 17
+#define IKE_LENGTH_OFF  24
 
 static int
 hif_fail(struct espgw_err *err, const char *ifname, const char *what, int rc)
@@ -259,9 +262,26 @@ hif_udp(const uint8_t *p, uint32_t len, uint32_t *plen)
 }
 
 /*
+ * An IKEv2 message (RFC 7296 3.1): a whole header, major version 2, and a
+ * Length that is the datagram's, so that nothing but IKE rides the bypass.
+ */
+static bool
+hif_is_ike(const uint8_t *pl, uint32_t plen)
+{
+	uint32_t ike_len;
+
+	if (plen < IKE_HDR_LEN || (pl[IKE_VERSION_OFF] >> 4) != 2)
+		return false;
+	memcpy(&ike_len, pl + IKE_LENGTH_OFF, sizeof(ike_len));
+	return rte_be_to_cpu_32(ike_len) == plen;
+}
+
+/*
  * IKE (from port 500, or from 4500 behind the non-ESP marker) and NAT
  * keepalives (one 0xff byte from 4500) pass the SPD (RFC 4301 5.1.2, RFC
- * 3948 2.2, 2.3); everything else is the SPD's to judge.
+ * 3948 2.2, 2.3), and only well-formed ones; everything else is the SPD's to
+ * judge. The outbound path still protects what a protect policy covers
+ * (lib/dp/outbound.c): the bypass only lets IKE out where no rule would.
  */
 static uint32_t
 hif_kind(const uint8_t *p, uint32_t len)
@@ -274,12 +294,13 @@ hif_kind(const uint8_t *p, uint32_t len)
 	udp = hif_udp(p, len, &plen);
 	if (udp == NULL)
 		return ESPGW_INJECT_OWN;
+	pl = (const uint8_t *)(udp + 1);
 	if (udp->src_port == rte_cpu_to_be_16(ESPGW_IKE_PORT))
-		return ESPGW_INJECT_BYPASS;
+		return hif_is_ike(pl, plen) ? ESPGW_INJECT_BYPASS : ESPGW_INJECT_OWN;
 	if (udp->src_port != rte_cpu_to_be_16(ESPGW_NATT_PORT))
 		return ESPGW_INJECT_OWN;
-	pl = (const uint8_t *)(udp + 1);
-	if ((plen >= NON_ESP_MARKER && memcmp(pl, marker, NON_ESP_MARKER) == 0) ||
+	if ((plen >= NON_ESP_MARKER && memcmp(pl, marker, NON_ESP_MARKER) == 0 &&
+			    hif_is_ike(pl + NON_ESP_MARKER, plen - NON_ESP_MARKER)) ||
 			(plen == 1 && pl[0] == KEEPALIVE_BYTE))
 		return ESPGW_INJECT_BYPASS;
 	return ESPGW_INJECT_OWN;

@@ -26,18 +26,26 @@ UDP_ECHO = ("import socket,sys\n"
             "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
             "s.bind((sys.argv[1],int(sys.argv[2])))\n"
             "print('ready',flush=True)\n"
+            "ike=len(sys.argv)>3\n"
+            "def hdr(n):\n"
+            "    return bytes(16)+bytes([0,0x20,34,0x20])+bytes(4)+(28+n).to_bytes(4,'big')\n"
             "while True:\n"
             "    d,a=s.recvfrom(65535)\n"
-            "    s.sendto(b'echo:'+d,a)\n")
+            "    r=b'echo:'+(d[28:] if ike else d)\n"
+            "    s.sendto(hdr(len(r))+r if ike else r,a)\n")
 
 # Send one datagram, print the answer (or nothing after 3 s).
 UDP_ASK = ("import socket,sys\n"
            "s=socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,"
            "socket.SOCK_DGRAM)\n"
            "s.settimeout(3)\n"
-           "s.sendto(sys.argv[3].encode(),(sys.argv[1],int(sys.argv[2])))\n"
+           "ike=len(sys.argv)>4\n"
+           "d=sys.argv[3].encode()\n"
+           "h=bytes(16)+bytes([0,0x20,34,8])+bytes(4)+(28+len(d)).to_bytes(4,'big')\n"
+           "s.sendto(h+d if ike else d,(sys.argv[1],int(sys.argv[2])))\n"
            "try:\n"
-           "    print(s.recvfrom(65535)[0].decode())\n"
+           "    r=s.recvfrom(65535)[0]\n"
+           "    print((r[28:] if ike else r).decode())\n"
            "except socket.timeout:\n"
            "    print('timeout')\n")
 
@@ -55,7 +63,8 @@ FOREIGN = ("import socket,struct\n"
 NATT_SEND = ("import socket,sys,time\n"
              "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
              "s.bind((sys.argv[1],4500))\n"
-             "for d in (b'\\0\\0\\0\\0ike',b'\\xff',b'\\x12\\x34\\x56\\x78esp'):\n"
+             "ike=bytes(16)+bytes([0,0x20,34,8])+bytes(4)+(31).to_bytes(4,'big')+b'ike'\n"
+             "for d in (bytes(4)+ike,b'\\xff',b'\\x12\\x34\\x56\\x78esp',bytes(4)+b'ike'):\n"
              "    s.sendto(d,(sys.argv[2],4500))\n"
              "    time.sleep(0.2)\n")
 
@@ -110,14 +119,16 @@ def control(t, key):
     return tel(t, "a", "/espgw/control")[key]
 
 
-def echo_through(t, addr, port, text):
+def echo_through(t, addr, port, text, ike=False):
     """A UDP echo server on (addr, port) in gw-a's namespace, asked once from
-    the internet: the answer, or "timeout"."""
-    p = t.spawn("gw-a", [topo.PYTHON, "-c", UDP_ECHO, addr, port], stdout=subprocess.PIPE,
-                text=True)
+    the internet: the answer, or "timeout". ike: both ways inside an IKEv2
+    header (RFC 7296 3.1), as only IKE leaves port 500 past the SPD."""
+    extra = ["ike"] if ike else []
+    p = t.spawn("gw-a", [topo.PYTHON, "-c", UDP_ECHO, addr, port] + extra,
+                stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "ready"
-        r = t.run("net", [topo.PYTHON, "-c", UDP_ASK, addr, port, text], timeout=20)
+        r = t.run("net", [topo.PYTHON, "-c", UDP_ASK, addr, port, text] + extra, timeout=20)
         return r.stdout.strip()
     finally:
         p.kill()
@@ -149,14 +160,17 @@ def test_tcp_exchange_from_the_internet(tb):
 
 
 def test_ike_port_passes_the_spd(tb):
-    """UDP 500 reaches the kernel and its answer leaves, with no policy for either."""
+    """UDP 500 reaches the kernel and its IKE answer leaves, with no policy for
+    either; an answer that is not an IKE message stays the SPD's (no rule: dropped)."""
     before = control(tb.t, "from_host_ike")
-    assert echo_through(tb.t, WAN4, 500, "ike") == "echo:ike"
+    assert echo_through(tb.t, WAN4, 500, "ike", ike=True) == "echo:ike"
     assert control(tb.t, "from_host_ike") - before == 1
+    assert echo_through(tb.t, WAN4, 500, "not-ike") == "timeout"
 
 
 def test_natt_port_ike_and_keepalives_pass_the_spd(tb):
-    """From port 4500 only IKE (non-ESP marker) and keepalives leave without a policy."""
+    """From port 4500 only IKE (non-ESP marker, an IKEv2 header) and keepalives leave
+    without a policy: not what merely starts with the marker, not ESP-looking data."""
     before = control(tb.t, "from_host_ike")
     r = tb.t.spawn("net", [topo.PYTHON, "-c", NATT_RECV, RA["ip4"]], stdout=subprocess.PIPE,
                    text=True)
@@ -167,7 +181,8 @@ def test_natt_port_ike_and_keepalives_pass_the_spd(tb):
     finally:
         r.kill()
         r.wait()
-    assert got == [b"\0\0\0\0ike".hex(), "ff"], got
+    ike = bytes(16) + bytes([0, 0x20, 34, 8]) + bytes(4) + (31).to_bytes(4, "big") + b"ike"
+    assert got == [(bytes(4) + ike).hex(), "ff"], got
     assert control(tb.t, "from_host_ike") - before == 2
 
 
