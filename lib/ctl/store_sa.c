@@ -209,6 +209,9 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 					     "behind NAT is not supported yet)");
 	if (c->encap_udp && (c->encap_sport == 0 || c->encap_dport == 0))
 		return espgw_store_fail(err, "encap udp ports must be 1..65535");
+	/* RFC 3948 2.2: IKE on 500 has no non-ESP marker; ESP in UDP there would take it. */
+	if (c->encap_udp && c->encap_sport == 500)
+		return espgw_store_fail(err, "encap udp sport 500 is IKE's port (RFC 3948 2.2)");
 	if (c->mss_clamp != 0 && c->mss_clamp != ESPGW_MSS_AUTO &&
 			(c->mss_clamp < ESPGW_MSS_MIN || c->mss_clamp > ESPGW_MSS_MAX))
 		return espgw_store_fail(err, "mss-clamp must be auto or %u..%u, got %u",

@@ -144,6 +144,23 @@ natt_port(const struct espgw_worker *w, const struct rte_udp_hdr *udp)
 }
 
 /*
+ * RFC 8200 8.1 (and RFC 6936: no zero-checksum exception for ESP in UDP):
+ * over IPv6 the UDP checksum is checked, 0 refused. IPv4's may be 0 (RFC
+ * 3948 2.1), and the ICV covers what matters anyway.
+ */
+static bool
+natt_cksum_ok(const struct rte_mbuf *m, const struct rte_udp_hdr *udp)
+{
+	const struct rte_ipv6_hdr *ip6;
+
+	if (!RTE_ETH_IS_IPV6_HDR(m->packet_type))
+		return true;
+	ip6 = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+	return udp->dgram_cksum != 0 &&
+	       rte_ipv6_udptcp_cksum_mbuf_verify(m, ip6, m->l2_len + m->l3_len) == 0;
+}
+
+/*
  * The UDP payload length: the UDP length must be what the IP packet carries
  * (pkt_parse trimmed the frame to the IP length), or bytes outside the
  * datagram would be taken for ESP.
@@ -154,7 +171,7 @@ natt_payload(const struct rte_mbuf *m, const struct rte_udp_hdr *udp)
 	uint32_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	uint32_t have = rte_pktmbuf_pkt_len(m) - m->l2_len - m->l3_len;
 
-	if (udp_len < sizeof(*udp) || udp_len != have)
+	if (udp_len < sizeof(*udp) || udp_len != have || !natt_cksum_ok(m, udp))
 		return -1;
 	return (int)(udp_len - sizeof(*udp));
 }
@@ -199,8 +216,8 @@ natt_one(struct espgw_worker *w, struct rte_mbuf *m, const struct rte_udp_hdr *u
  * there through the inbound SPD.
  */
 static void
-local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto,
-		const struct espgw_l2_hop *hop, struct local_sort *l)
+local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, const struct espgw_l2_hop *hop,
+		struct local_sort *l)
 {
 	const struct rte_udp_hdr *udp;
 

@@ -144,11 +144,23 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 	return k;
 }
 
-/* Came in UDP (lib/dp/inbound.c marks it) exactly when the SA is encap udp (RFC 3948). */
+/*
+ * Came in UDP (lib/dp/inbound.c marks it) exactly when the SA is encap udp
+ * (RFC 3948), and then to the SA's own port: another SA's NAT-T port is not
+ * this one's.
+ */
 static inline bool
 inb_encap_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 {
-	return ((m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) == (sa->encap != 0);
+	const struct rte_udp_hdr *udp;
+
+	if (((m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) != (sa->encap != 0))
+		return false;
+	if (!sa->encap)
+		return true;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *,
+			m->l2_len + m->l3_len - sizeof(struct rte_udp_hdr));
+	return udp->dst_port == sa->natt_sport;
 }
 
 static uint16_t
@@ -455,34 +467,48 @@ natt_source(const struct espgw_sa_rt *sa, const struct rte_mbuf *m, struct natt_
 	return nn->port != sa->natt_dport || !espgw_ip_equal(&nn->ip, &sa->peer);
 }
 
-/* Before rte_ipsec_pkt_process: the group's packets from elsewhere (at most one kept). */
-static bool
-natt_scan(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n, struct natt_note *nn)
+/*
+ * Before rte_ipsec_pkt_process: every packet of the group from elsewhere is
+ * noted, so that a copy refused later (a replay from another port) cannot
+ * hide a genuine one. Returns how many.
+ */
+static uint16_t
+natt_scan(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n, struct natt_note nn[])
 {
-	uint16_t i;
+	uint16_t i, k = 0;
 
-	for (i = n; i-- > 0;)
-		if (natt_source(sa, m[i], nn))
-			return true;
-	return false;
+	for (i = 0; i < n; i++)
+		k += natt_source(sa, m[i], &nn[k]);
+	return k;
 }
 
-/* After: the noted packet is among the k that passed (rte_ipsec keeps their order). */
-static void
-natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const struct natt_note *nn)
+/* The last noted packet that passed (one of m[0..k)), or NULL. */
+static const struct natt_note *
+natt_passed(struct rte_mbuf *m[], uint16_t k, const struct natt_note nn[], uint16_t nk)
 {
-	uint16_t i;
+	uint16_t i, j;
 
-	for (i = 0; i < k; i++) {
-		if (m[i] != nn->m)
-			continue;
+	for (j = nk; j-- > 0;)
+		for (i = 0; i < k; i++)
+			if (m[i] == nn[j].m)
+				return &nn[j];
+	return NULL;
+}
+
+/* After: what the last packet that passed from elsewhere came from. */
+static void
+natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const struct natt_note nn[],
+		uint16_t nk)
+{
+	const struct natt_note *p = natt_passed(m, k, nn, nk);
+
+	if (p != NULL) {
 		/* A sequence lock: odd while written (one writer, the owner). */
 		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		sa->natt_seen = nn->ip;
-		sa->natt_seen_port = nn->port;
+		sa->natt_seen = p->ip;
+		sa->natt_seen_port = p->port;
 		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELEASE);
-		return;
 	}
 }
 
@@ -491,17 +517,17 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 		uint16_t n, struct rte_mbuf *done[])
 {
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
-	struct natt_note nn;
-	uint16_t i, d = 0, k;
-	bool moved;
+	struct natt_note nn[ESPGW_ESP_BURST_MAX];
+	uint16_t i, d = 0, k, nk = 0;
 
 	n = inb_replay_precommit(l, sa, m, n);
 	if (n == 0)
 		return 0;
-	moved = sa->encap && natt_scan(sa, m, n, &nn);
+	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
+		nk = natt_scan(sa, m, n, nn);
 	k = rte_ipsec_pkt_process(&sa->ss, m, n);
-	if (unlikely(moved))
-		natt_publish(sa, m, k, &nn);
+	if (unlikely(nk != 0))
+		natt_publish(sa, m, k, nn, nk);
 
 	for (i = k; i < n; i++)
 		espgw_esp_drop(l, sa, &m[i], 1, inb_reject_reason(sa, m[i]));

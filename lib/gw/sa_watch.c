@@ -49,6 +49,7 @@ struct espgw_sa_watch {
 	bool limited;		 /* has a lifetime */
 	uint64_t keepalive_ms;	 /* outbound encap udp: the last NAT keepalive sent */
 	uint32_t natt_gen;	 /* the worker's natt_gen last read */
+	uint64_t natt_ms;	 /* when the last nat-mapping event went out */
 	struct espgw_ip natt_ip; /* the mapping last reported */
 	uint16_t natt_port;
 };
@@ -239,9 +240,16 @@ event_nat_mapping(struct espgw_gw *gw, const struct espgw_sa_rt *rt, const struc
 	event_send(gw, &j);
 }
 
-/* The mapping the owner worker saw last, read consistently (its generation twice). */
+/*
+ * The mapping the owner worker saw last, read consistently (its generation
+ * twice). At most one event a second per SA, with the latest mapping: the UDP
+ * header is outside the ICV, so anyone on the path can make the source
+ * alternate, and a flapping NAT would too.
+ */
+#define NATT_EVENT_MS 1000
+
 static void
-natt_check(struct espgw_gw *gw, uint32_t slot)
+natt_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 {
 	struct espgw_sa_watch *w = &gw->watch[slot];
 	const struct espgw_sa_rt *rt = &gw->sad.sa[slot];
@@ -249,7 +257,8 @@ natt_check(struct espgw_gw *gw, uint32_t slot)
 	struct espgw_ip ip;
 	uint16_t port;
 
-	if (gen == w->natt_gen || (gen & 1) != 0)
+	if (gen == w->natt_gen || (gen & 1) != 0 ||
+			(w->natt_ms != 0 && now_ms - w->natt_ms < NATT_EVENT_MS))
 		return;
 	ip = rt->natt_seen;
 	port = rte_be_to_cpu_16(rt->natt_seen_port);
@@ -262,6 +271,7 @@ natt_check(struct espgw_gw *gw, uint32_t slot)
 		return;
 	w->natt_ip = ip;
 	w->natt_port = port;
+	w->natt_ms = now_ms;
 	event_nat_mapping(gw, rt, &ip, port);
 }
 
@@ -282,7 +292,7 @@ espgw_gw_watch_poll(struct espgw_gw *gw, uint64_t now_ms)
 		if (gw->watch[i].limited)
 			life_check(gw, i, now_ms);
 		if (gw->sad.sa[i].encap && gw->sad.sa[i].dir == ESPGW_DIR_IN)
-			natt_check(gw, i);
+			natt_check(gw, i, now_ms);
 		if (idle)
 			idle_check(gw, i, now_ms);
 	}

@@ -29,6 +29,7 @@ struct espgw_sa_rt {
 	uint8_t inner_proto;	     /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
 	uint8_t transport;	     /* mode transport: the packet's own header (RFC 4303 3.1.1) */
 	uint8_t encap;		     /* encap udp: ESP in UDP (RFC 3948) */
+	rte_be16_t natt_sport;	     /* encap udp: the only UDP port its ESP arrives on */
 	uint8_t esp_align;	     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
 	uint8_t esp_iv_len;	     /* IV bytes on the wire */
 	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
@@ -109,19 +110,25 @@ struct espgw_sad {
 	long sqn_ofs;
 	/*
 	 * Bit per UDP port: ESP in UDP arrives on it (the sport of an encap udp
-	 * SA, RFC 3948 2.2). Set by the control path when such an SA comes,
-	 * never cleared while espgw runs (a byte store: workers read it as is).
+	 * SA, RFC 3948 2.2). Set by the control path when the first such SA
+	 * comes, cleared when the last one's slot is freed (no worker holds it
+	 * any more); workers read the bytes as they are.
 	 */
 	uint8_t *natt_ports;
+	uint32_t *natt_refs; /* [65536] encap udp SAs on each port (control path only) */
 };
 
 #define ESPGW_NATT_PORTS_BYTES (65536 / 8)
 
 static inline void
-espgw_sad_natt_port_set(struct espgw_sad *sad, uint16_t port)
+espgw_sad_natt_port_ref(struct espgw_sad *sad, uint16_t port, bool add)
 {
-	__atomic_fetch_or(
-			&sad->natt_ports[port >> 3], (uint8_t)(1u << (port & 7)), __ATOMIC_RELEASE);
+	uint8_t bit = (uint8_t)(1u << (port & 7));
+
+	if (add && sad->natt_refs[port]++ == 0)
+		__atomic_fetch_or(&sad->natt_ports[port >> 3], bit, __ATOMIC_RELEASE);
+	else if (!add && sad->natt_refs[port] != 0 && --sad->natt_refs[port] == 0)
+		__atomic_fetch_and(&sad->natt_ports[port >> 3], (uint8_t)~bit, __ATOMIC_RELEASE);
 }
 
 /* port in network order. */

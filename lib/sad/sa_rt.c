@@ -288,6 +288,7 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->transport = sa->mode == ESPGW_SA_TRANSPORT;
 	rt->encap = sa->encap_udp;
 	rt->natt_dport = rte_cpu_to_be_16(sa->encap_dport);
+	rt->natt_sport = rte_cpu_to_be_16(sa->encap_sport);
 	/* Transport: the SA's own family (its policies select its endpoints). */
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);

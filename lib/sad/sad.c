@@ -164,7 +164,7 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 		rt->owner = owner_next(sad);
 	/* Workers may see the port before the SA: its ESP then drops as no_sa, as before. */
 	if (c->encap_udp)
-		espgw_sad_natt_port_set(sad, c->encap_sport);
+		espgw_sad_natt_port_ref(sad, c->encap_sport, true);
 	sad->live[slot] = 1;
 	sad->n = RTE_MAX(sad->n, slot + 1);
 	return 0;
@@ -277,6 +277,9 @@ espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot)
 {
 	if (!espgw_sad_live(sad, slot))
 		return;
+	/* No worker holds the SA any more: its port may stop being a NAT-T port. */
+	if (sad->conf[slot].encap_udp && !sad->conf[slot].declared)
+		espgw_sad_natt_port_ref(sad, sad->conf[slot].encap_sport, false);
 	espgw_sa_rt_fini(&sad->sa[slot]);
 	explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
 	sad->live[slot] = 0;
@@ -292,7 +295,10 @@ slots_alloc(struct espgw_sad *sad, struct espgw_err *err)
 	sad->live = rte_zmalloc_socket("espgw_sa_live", sad->cap, 0, sad->socket);
 	sad->natt_ports = rte_zmalloc_socket(
 			"espgw_natt_ports", ESPGW_NATT_PORTS_BYTES, 0, sad->socket);
-	if (sad->sa != NULL && sad->conf != NULL && sad->live != NULL && sad->natt_ports != NULL)
+	sad->natt_refs = rte_zmalloc_socket(
+			"espgw_natt_refs", 65536 * sizeof(*sad->natt_refs), 0, sad->socket);
+	if (sad->sa != NULL && sad->conf != NULL && sad->live != NULL && sad->natt_ports != NULL &&
+			sad->natt_refs != NULL)
 		return 0;
 	snprintf(err->msg, sizeof(err->msg), "no memory for %u SA slots (set max-sa)", sad->cap);
 	return -1;
@@ -347,6 +353,7 @@ espgw_sad_free(struct espgw_sad *sad)
 	rte_free(sad->conf);
 	rte_free(sad->live);
 	rte_free(sad->natt_ports);
+	rte_free(sad->natt_refs);
 	rte_ipsec_sad_destroy(sad->in);
 	memset(sad, 0, sizeof(*sad));
 }
