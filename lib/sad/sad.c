@@ -152,6 +152,10 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 	sad->conf[slot] = *c;
 	if (c->declared)
 		return declared_add(sad, rt, &sad->conf[slot]);
+	if (c->proto == ESPGW_SA_AH) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: proto ah has no data path yet", c->name);
+		return -1;
+	}
 	if (espgw_crypto_sa_check(sad->crypto, sad->store, c, err) != 0)
 		return -1;
 	if (espgw_sa_rt_init(rt, &sad->conf[slot], &p, err) != 0 ||
