@@ -240,8 +240,13 @@ build_pair(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa, struct
 static int
 build_ah(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
-	if (kind_check(sa, sa->auth, ESPGW_ALGO_KIND_AUTH, err) != 0 ||
-			key_check(sa, sa->auth, sa->auth_key_len, err) != 0)
+	const uint8_t *key;
+	unsigned int len;
+
+	if (kind_check(sa, sa->auth, ESPGW_ALGO_KIND_AUTH, err) != 0)
+		return -1;
+	auth_key(sa, &key, &len);
+	if (key_check(sa, sa->auth, len, err) != 0)
 		return -1;
 	fill_auth(&x->xf[0], sa);
 	x->xf[0].auth.op = RTE_CRYPTO_AUTH_OP_GENERATE;
@@ -290,7 +295,10 @@ espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo)
 	enum espgw_algo a = ESPGW_ALGO_NONE;
 	const char *why = NULL;
 
-	if (sa->dir != ESPGW_DIR_OUT || sa->aead != ESPGW_ALGO_NONE)
+	/* AH does not go through rte_ipsec (lib/esp/ah_*.c): none of this applies. */
+	if (algo != NULL)
+		*algo = ESPGW_ALGO_NONE;
+	if (sa->dir != ESPGW_DIR_OUT || sa->aead != ESPGW_ALGO_NONE || sa->proto == ESPGW_SA_AH)
 		return NULL;
 	if (sa->cipher == ESPGW_ALGO_AES_CBC_128 || sa->cipher == ESPGW_ALGO_AES_CBC_256) {
 		a = sa->cipher;

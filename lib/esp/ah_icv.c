@@ -13,13 +13,14 @@
 
 #include "esp_int.h"
 
-#define V4_TOS	    1
-#define V4_FRAG	    6 /* flags and fragment offset, 2 bytes */
-#define V4_TTL	    8
-#define V4_CSUM	    10 /* 2 bytes */
-#define V6_VTC	    0  /* version, traffic class, flow label: 4 bytes */
-#define V6_HOP	    7
-#define V6_VER_MASK 0xf0
+#define V4_TOS	     1
+#define V4_FRAG	     6 /* flags and fragment offset, 2 bytes */
+#define V4_TTL	     8
+#define V4_CSUM	     10 /* 2 bytes */
+#define V6_VTC	     0	/* version, traffic class, flow label: 4 bytes */
+#define V6_HOP	     7
+#define V6_VER_MASK  0xf0
+#define AH_NONCE_LEN 12 /* RFC 4543 3.1: salt || IV */
 
 /*
  * RFC 4302 3.3.3.1.1.1: IPv4 TOS (DSCP and ECN), flags, fragment offset,
@@ -58,6 +59,22 @@ espgw_ah_room_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	       (!sa->ah->esn || rte_pktmbuf_tailroom(m) >= sizeof(rte_be32_t));
 }
 
+/*
+ * RFC 4543 5: the AES-GMAC nonce is the SA's salt and the IV the packet
+ * carries after the AH fixed fields (the outer header is 20 or 40 bytes:
+ * options and extension headers are refused). HMAC has no IV.
+ */
+static void
+nonce_fill(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t nonce[AH_NONCE_LEN])
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t outer = (p[0] >> 4) == IPVERSION ? sizeof(struct rte_ipv4_hdr)
+						  : sizeof(struct rte_ipv6_hdr);
+
+	memcpy(nonce, sa->ah->salt, sizeof(sa->ah->salt));
+	memcpy(nonce + sizeof(sa->ah->salt), p + outer + ESPGW_AH_HDR_LEN, sa->ah->iv_len);
+}
+
 static void
 vec_fill(struct rte_mbuf *m, struct rte_crypto_vec *v, struct rte_crypto_sgl *sgl)
 {
@@ -78,7 +95,7 @@ void
 espgw_ah_icv(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], const uint64_t seq[], uint16_t n,
 		uint8_t icv[][ESPGW_AH_ICV_MAX], int32_t status[])
 {
-	static uint8_t no_iv[16]; /* the HMAC sessions have none; the PMD reads the pointer */
+	uint8_t nonce[ESPGW_ESP_BURST_MAX][AH_NONCE_LEN];
 	struct rte_crypto_vec v[ESPGW_ESP_BURST_MAX];
 	struct rte_crypto_sgl sgl[ESPGW_ESP_BURST_MAX];
 	struct rte_crypto_va_iova_ptr iv[ESPGW_ESP_BURST_MAX], dg[ESPGW_ESP_BURST_MAX];
@@ -95,7 +112,9 @@ espgw_ah_icv(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], const uint64_t 
 		if (sa->ah->esn)
 			esn_append(m[i], seq[i]);
 		vec_fill(m[i], &v[i], &sgl[i]);
-		iv[i].va = no_iv;
+		if (sa->ah->iv_len != 0)
+			nonce_fill(sa, m[i], nonce[i]);
+		iv[i].va = nonce[i]; /* HMAC: unused, but the PMD reads the pointer */
 		dg[i].va = icv[i];
 	}
 	rte_cryptodev_sym_cpu_crypto_process(sa->ss.crypto.dev_id, sa->ss.crypto.ses, ofs, &sv);

@@ -109,9 +109,10 @@ static void
 inb_zero(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t *rx)
 {
 	uint8_t *h = (uint8_t *)(uintptr_t)ah_hdr(m);
+	uint8_t icv_ofs = ESPGW_AH_HDR_LEN + sa->ah->iv_len; /* the GMAC IV is covered */
 
-	memcpy(rx, h + ESPGW_AH_HDR_LEN, sa->ah->icv_len);
-	memset(h + ESPGW_AH_HDR_LEN, 0, sa->ah->len - ESPGW_AH_HDR_LEN);
+	memcpy(rx, h + icv_ofs, sa->ah->icv_len);
+	memset(h + icv_ofs, 0, sa->ah->len - icv_ofs);
 	espgw_ah_mutable_zero(rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len));
 }
 

@@ -54,6 +54,15 @@ ah_hdr_write(uint8_t *h, const struct espgw_sa_rt *sa, uint64_t seq)
 	memcpy(h + 4, &spi, sizeof(spi));
 	memcpy(h + 8, &sq, sizeof(sq));
 	memset(h + ESPGW_AH_HDR_LEN, 0, sa->ah->len - ESPGW_AH_HDR_LEN);
+	/*
+	 * RFC 4543 5: the AES-GMAC IV must never repeat under one key; the full
+	 * sequence number never does (never wraps, 2.5).
+	 */
+	if (sa->ah->iv_len != 0) {
+		rte_be64_t iv = rte_cpu_to_be_64(seq);
+
+		memcpy(h + ESPGW_AH_HDR_LEN, &iv, sizeof(iv));
+	}
 }
 
 /* Lengths (and the IPv4 id: the low sequence bits, unique per SA and key) in the copied template. */
@@ -102,7 +111,7 @@ outb_finish_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t 
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t v = *espgw_mbuf_sa(m);
 
-	memcpy(p + ah->tmpl_len + ESPGW_AH_HDR_LEN, icv, ah->icv_len);
+	memcpy(p + ah->tmpl_len + ESPGW_AH_HDR_LEN + ah->iv_len, icv, ah->icv_len);
 	if ((p[0] >> 4) == IPVERSION) {
 		p[V4_TTL] = ah->tmpl[V4_TTL];
 	} else {

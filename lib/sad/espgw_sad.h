@@ -34,6 +34,8 @@ struct espgw_ah_sa {
 	uint8_t tmpl_len;		 /* 20 or 40 */
 	uint8_t len;			 /* AH header bytes with the padded ICV */
 	uint8_t icv_len;		 /* ICV bytes the algorithm yields */
+	uint8_t iv_len;			 /* AES-GMAC: 8-byte IV before the ICV (RFC 4543 5) */
+	uint8_t salt[4];		 /* AES-GMAC: nonce = salt || IV */
 	uint8_t esn;			 /* RFC 4302 2.5.1: high bits in the ICV only */
 	uint8_t atomic;			 /* outbound: several workers take numbers */
 } __rte_cache_aligned;

@@ -277,16 +277,17 @@ replay_create(struct espgw_sa_rt *rt, int socket, struct espgw_err *err)
 }
 
 /*
- * RFC 4302 2.2 and 3.3.3.2.1: the AH header is 12 bytes and the ICV, padded
+ * RFC 4302 2.2 and 3.3.3.2.1: the AH header is 12 bytes, (AES-GMAC, RFC
+ * 4543 5) the IV and the ICV, padded
  * to a multiple of 8 bytes on IPv6 and of 4 on IPv4 (every HMAC ICV already
  * is on IPv4; HMAC-SHA1-96's 12 bytes get 4 on IPv6).
  */
 static uint8_t
-ah_len(uint8_t icv_len, uint8_t family)
+ah_len(const struct espgw_ah_sa *ah, uint8_t family)
 {
 	uint8_t align = family == ESPGW_AF_INET6 ? 8 : 4;
 
-	return (uint8_t)RTE_ALIGN_CEIL(ESPGW_AH_HDR_LEN + icv_len, align);
+	return (uint8_t)RTE_ALIGN_CEIL(ESPGW_AH_HDR_LEN + ah->iv_len + ah->icv_len, align);
 }
 
 /* The outer header, its fixed checksum words and fixup, as an ESP tunnel's, next header AH. */
@@ -317,7 +318,9 @@ ah_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_
 	}
 	rt->ah = ah;
 	ah->icv_len = rt->esp_icv_len;
-	ah->len = ah_len(ah->icv_len, rt->outer_family);
+	ah->iv_len = rt->esp_iv_len; /* 0 for HMAC */
+	memcpy(ah->salt, sa->salt, sizeof(ah->salt));
+	ah->len = ah_len(ah, rt->outer_family);
 	ah->esn = sa->esn;
 	ah->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
 	ah->seq = sa->seq != 0 ? sa->seq : 1;

@@ -138,9 +138,7 @@ ah_check(const struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espg
 {
 	const char *why = NULL;
 
-	if (c->auth == ESPGW_ALGO_AES_GMAC_128 || c->auth == ESPGW_ALGO_AES_GMAC_256)
-		why = "aes-gmac is not in the AH data path yet (hmac only)";
-	else if (espgw_crypto_path_of(sad->crypto, sad->store, c) != ESPGW_CRYPTO_PATH_CPU)
+	if (espgw_crypto_path_of(sad->crypto, sad->store, c) != ESPGW_CRYPTO_PATH_CPU)
 		why = "AH runs on crypto-path cpu only (its device or its crypto-path says "
 		      "cryptodev)";
 	if (why == NULL)
