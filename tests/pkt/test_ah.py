@@ -33,7 +33,7 @@ import ahcodec
 import harness
 from espcodec import EspSA
 
-ALGOS = ["hmac-sha1-96", "hmac-sha256-128", "hmac-sha384-192", "hmac-sha512-256"]
+ALGOS = list(ahcodec.ALGOS)  # HMAC-SHA1/256/384/512, AES-GMAC-128/256
 PKTS = 3
 FAMS = (4, 6)
 
