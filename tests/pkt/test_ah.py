@@ -14,7 +14,9 @@ comes out of lan0 as its inner packet, also when mutable outer fields changed
 on the way (TTL, TOS; hop limit, traffic class, flow label: RFC 4302
 3.3.3.1). Exact counters for what must be refused: a tampered ICV, a tampered
 immutable field (the outer source, a payload byte), a replay, an unknown SPI,
-an AH header length that does not fit, an AH packet carrying an ESP SA's SPI
+an AH header length that does not fit, a next header the SA does not carry,
+AH behind IPv4 options or IPv6 extension headers (not taken yet), the 33rd
+bit of a 32-bit sequence number (never sent), an AH packet carrying an ESP SA's SPI
 and an ESP packet carrying an AH SA's SPI (one SAD, the protocol is part of an
 SA's identity, RFC 4301 4.1).
 """
@@ -24,7 +26,7 @@ import os
 import subprocess
 
 import pytest
-from scapy.layers.inet import IP
+from scapy.layers.inet import IP, IPOption_Router_Alert
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
@@ -74,12 +76,31 @@ class AhTunnel(harness.Tunnel):
             s = sa.scapy_sa(tunnel_header=o)
             return bytes(harness.wan_frame(s.encrypt(inner.__class__(bytes(inner)),
                                                      seq_num=seq)))
-        nh = 4 if self.inner == 4 else 41
-        ob = bytearray(bytes(o / Raw(b""))[:20 if self.outer == 4 else 40])
-        ob[9 if self.outer == 4 else 6] = nh
-        l3 = ahcodec.seal(sa, bytes(ob) + bytes(inner), seq & 0xffffffff, self.outer,
-                          nh_inner=nh, seq_hi=seq >> 32)
-        return bytes(harness.wan_frame((IP if self.outer == 4 else IPv6)(l3)))
+        return seal_codec(self, sa, inner, seq, 4 if self.inner == 4 else 41)
+
+
+def seal_codec(t, sa, inner, seq, nh):
+    """A WAN frame: inner in tunnel-mode AH of sa from t's peer, sealed by
+    ahcodec with AH next header nh; seq: the full (ESN) number."""
+    ob = bytearray(bytes(t.outer_hdr() / Raw(b""))[:20 if t.outer == 4 else 40])
+    ob[9 if t.outer == 4 else 6] = nh
+    l3 = ahcodec.seal(sa, bytes(ob) + bytes(inner), seq & 0xffffffff, t.outer, nh_inner=nh,
+                      seq_hi=seq >> 32)
+    return bytes(harness.wan_frame((IP if t.outer == 4 else IPv6)(l3)))
+
+
+def outer_options(t, inner, seq):
+    """AH of t's inbound SA behind a Router Alert option (IPv4, RFC 2113) or a
+    destination options header with a PadN option (IPv6)."""
+    nh = 4 if t.inner == 4 else 41
+    if t.outer == 4:
+        o = IP(src=t.peer, dst=t.local, proto=nh, options=[IPOption_Router_Alert()])
+        head = bytes(o / Raw(b""))[:24]
+    else:
+        head = bytes(IPv6(src=t.peer, dst=t.local, nh=60) / Raw(b""))[:40] + \
+            bytes([nh, 0, 1, 4, 0, 0, 0, 0])
+    l3 = ahcodec.seal(t.in_sa, head + bytes(inner), seq, t.outer, nh_inner=nh)
+    return bytes(harness.wan_frame((IP if t.outer == 4 else IPv6)(l3)))
 
 
 def mutate(frame, **kw):
@@ -125,7 +146,16 @@ def negatives(t, esp_t, plan, drops):
     bad = bytearray(t.seal(t.wan_pkt(size=17)))
     bad[hl + 1] = 0
     plan.wan.append(bytes(bad))
-    drops["ah_bad_header"] += 1
+    # A valid ICV over the wrong next header: IPv6 in an IPv4 SA, or the reverse
+    # (RFC 4302 2.1: what the SA carries).
+    t.seq += 1
+    plan.wan.append(seal_codec(t, t.in_sa, t.wan_pkt(size=19), t.seq, 41 if t.inner == 4 else 4))
+    drops["ah_bad_header"] += 2
+    # Options (IPv4) or extension headers (IPv6) in front of AH: espgw does not
+    # take them (yet); the ICV is right (ahcodec zeroes what may change).
+    t.seq += 1
+    plan.wan.append(outer_options(t, t.wan_pkt(size=20), t.seq))
+    drops["ah_outer_options"] += 1
     # AH with the SPI of an inbound ESP SA, ESP with the SPI of an inbound AH SA.
     plan.wan.append(t.seal(esp_t.wan_pkt(), sa=ahcodec.AhSA(esp_t.in_sa.spi, t.algo)))
     fake = EspSA(t.in_sa.spi, "aes-gcm-128")
@@ -176,7 +206,7 @@ def build():
     for x in esp.values():
         conf += x.conf()
     drops = {"auth_fail": 0, "replay": 0, "no_sa": 0, "ah_bad_header": 0, "ah_proto_mismatch": 0,
-             "sqn_overflow": 0}
+             "sqn_overflow": 0, "ah_outer_options": 0}
     e, w = seq_tunnels(plan, slot + 1, drops)
     conf += e.conf() + w.conf()
     for t in T:
