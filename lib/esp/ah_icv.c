@@ -25,8 +25,8 @@
 /*
  * RFC 4302 3.3.3.1.1.1: IPv4 TOS (DSCP and ECN), flags, fragment offset,
  * TTL and header checksum are mutable; 3.3.3.1.2.1: IPv6 traffic class, flow
- * label and hop limit. The version stays. Options and extension headers are
- * refused before (ah_outer_options), so the fixed header is all there is.
+ * label and hop limit. The version stays. Options and extension headers
+ * behind it: espgw_ah_opts().
  */
 void
 espgw_ah_mutable_zero(uint8_t *ip)
@@ -41,6 +41,86 @@ espgw_ah_mutable_zero(uint8_t *ip)
 		memset(ip + V6_VTC + 1, 0, 3);
 		ip[V6_HOP] = 0;
 	}
+}
+
+/*
+ * RFC 4302 3.3.3.1.1.2: of the IPv4 options, end of list, NOP, the security
+ * options and router alert are immutable; any other option is zeroed whole.
+ */
+static bool
+v4_opt_immutable(uint8_t type)
+{
+	return type == 0 || type == 1 || type == 130 || type == 133 || type == 134 || type == 148 ||
+	       type == 149;
+}
+
+static int
+v4_opts(uint8_t *o, uint32_t len, bool zero)
+{
+	uint32_t i = 0, n;
+
+	while (i < len && o[i] != 0) {
+		n = o[i] == 1 ? 1 : (i + 1 < len ? o[i + 1] : 0);
+		if (n < 1 || i + n > len || (o[i] != 1 && n < 2))
+			return -1;
+		if (zero && !v4_opt_immutable(o[i]))
+			memset(o + i, 0, n);
+		i += n;
+	}
+	return 0;
+}
+
+/* RFC 4302 3.3.3.1.2.2, RFC 8200 4.2: an option whose type has 0x20 set may change: data zeroed. */
+static int
+v6_tlvs(uint8_t *o, uint32_t len, bool zero)
+{
+	uint32_t i = 2, n;
+
+	while (i < len) {
+		if (o[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (i + 2 > len || i + 2 + o[i + 1] > len)
+			return -1;
+		n = o[i + 1];
+		if (zero && (o[i] & 0x20))
+			memset(o + i + 2, 0, n);
+		i += 2 + n;
+	}
+	return 0;
+}
+
+/*
+ * The IPv6 extension headers before AH: hop-by-hop and destination options
+ * are walked; a routing header (mutable but predictable, 3.3.3.1.2.2) or a
+ * fragment header (AH is not reassembled) is refused.
+ */
+static int
+v6_exts(uint8_t *ip, uint32_t l3_len, bool zero)
+{
+	uint32_t off = sizeof(struct rte_ipv6_hdr), n;
+	uint8_t nh = ip[6];
+
+	while (off < l3_len) {
+		if ((nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS) || off + 2 > l3_len)
+			return -1;
+		n = (ip[off + 1] + 1u) * 8;
+		if (off + n > l3_len || v6_tlvs(ip + off, n, zero) != 0)
+			return -1;
+		nh = ip[off];
+		off += n;
+	}
+	return 0;
+}
+
+int
+espgw_ah_opts(uint8_t *ip, uint32_t l3_len, bool zero)
+{
+	if ((ip[0] >> 4) == IPVERSION)
+		return v4_opts(ip + sizeof(struct rte_ipv4_hdr),
+				l3_len - sizeof(struct rte_ipv4_hdr), zero);
+	return v6_exts(ip, l3_len, zero);
 }
 
 /* ESN: the high bits go behind the packet for the computation only (RFC 4302 2.5.1). */
@@ -61,18 +141,16 @@ espgw_ah_room_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 
 /*
  * RFC 4543 5: the AES-GMAC nonce is the SA's salt and the IV the packet
- * carries after the AH fixed fields (the outer header is 20 or 40 bytes:
- * options and extension headers are refused). HMAC has no IV.
+ * carries after the AH fixed fields (behind the l3_len bytes of the outer
+ * header). HMAC has no IV.
  */
 static void
 nonce_fill(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t nonce[AH_NONCE_LEN])
 {
-	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint32_t outer = (p[0] >> 4) == IPVERSION ? sizeof(struct rte_ipv4_hdr)
-						  : sizeof(struct rte_ipv6_hdr);
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len + m->l3_len);
 
 	memcpy(nonce, sa->ah->salt, sizeof(sa->ah->salt));
-	memcpy(nonce + sizeof(sa->ah->salt), p + outer + ESPGW_AH_HDR_LEN, sa->ah->iv_len);
+	memcpy(nonce + sizeof(sa->ah->salt), p + ESPGW_AH_HDR_LEN, sa->ah->iv_len);
 }
 
 static void

@@ -21,14 +21,12 @@ ah_hdr(const struct rte_mbuf *m)
 	return rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len + m->l3_len);
 }
 
-/* Options and extension headers would need their own mutable-field rules (RFC 4302 3.3.3.1). */
+/* Options and extension headers the ICV can be computed over (ah_icv.c, RFC 4302 3.3.3.1). */
 static bool
-outer_plain(const struct rte_mbuf *m)
+outer_opts_ok(struct rte_mbuf *m)
 {
-	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-
-	return m->l3_len == ((p[0] >> 4) == IPVERSION ? sizeof(struct rte_ipv4_hdr)
-						      : sizeof(struct rte_ipv6_hdr));
+	return espgw_ah_opts(rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len), m->l3_len, false) ==
+	       0;
 }
 
 /*
@@ -46,7 +44,7 @@ ah_hdr_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 }
 
 static enum espgw_drop
-inb_verdict(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
+inb_verdict(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 {
 	if (sa == NULL)
 		return ESPGW_DROP_NO_SA;
@@ -56,7 +54,7 @@ inb_verdict(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	/* RFC 4301 4.1: an SA is of one protocol; an ESP SA's SPI in AH is not it. */
 	if (sa->proto != ESPGW_SA_AH)
 		return ESPGW_DROP_AH_PROTO_MISMATCH;
-	if (!outer_plain(m))
+	if (!outer_opts_ok(m))
 		return ESPGW_DROP_AH_OUTER_OPTIONS;
 	return ah_hdr_ok(sa, m) ? ESPGW_DROP_MAX : ESPGW_DROP_AH_BAD_HEADER;
 }
@@ -114,6 +112,7 @@ inb_zero(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t *rx)
 	memcpy(rx, h + icv_ofs, sa->ah->icv_len);
 	memset(h + icv_ofs, 0, sa->ah->len - icv_ofs);
 	espgw_ah_mutable_zero(rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len));
+	espgw_ah_opts(rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len), m->l3_len, true);
 }
 
 /* RFC 4302 3.4.4.1: compared in constant time, as a timing leak would reveal the ICV. */

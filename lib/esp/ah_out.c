@@ -91,6 +91,7 @@ outb_build(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq)
 
 	rte_pktmbuf_adj(m, m->l2_len);
 	m->l2_len = 0;
+	m->l3_len = ah->tmpl_len; /* where AH starts (ah_icv.c reads the GMAC IV there) */
 	if (m->pkt_len + hlen > UINT16_MAX)
 		return -1;
 	p = (uint8_t *)rte_pktmbuf_prepend(m, hlen);

@@ -80,6 +80,12 @@ uint16_t espgw_ah_inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 uint16_t espgw_ah_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[]);
 void espgw_ah_mutable_zero(uint8_t *ip);
+/*
+ * The outer header's options (IPv4) or extension headers (IPv6) before AH,
+ * l3_len bytes from ip: with zero, their mutable parts zeroed (RFC 4302
+ * 3.3.3.1); -1 when they cannot be walked or are not supported.
+ */
+int espgw_ah_opts(uint8_t *ip, uint32_t l3_len, bool zero);
 /* Contiguous (CPU crypto takes one segment) with tailroom for the ESN bits. */
 bool espgw_ah_room_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m);
 void espgw_ah_icv(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], const uint64_t seq[],

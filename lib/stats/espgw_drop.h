@@ -35,7 +35,7 @@
 	X(AH_BAD_HEADER, "ah_bad_header",                                                        \
 			"AH payload length or next header not the SA's (RFC 4302 2.1, 2.2)")     \
 	X(AH_OUTER_OPTIONS, "ah_outer_options",                                                  \
-			"AH behind IPv4 options or IPv6 extension headers (not supported)")      \
+			"AH behind bad IPv4 options, or IPv6 routing/fragment headers")          \
 	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
 			"not allowed by the SA it came through, or clear where policy requires " \
 			"ESP (RFC 4301 5.2)")                                                    \
