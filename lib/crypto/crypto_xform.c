@@ -231,11 +231,37 @@ build_pair(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa, struct
 	return 0;
 }
 
+/*
+ * AH (RFC 4302): one auth transform that GENERATES in both directions. The
+ * ICV is computed over the packet with its mutable fields and ICV zeroed
+ * (lib/esp/ah_icv.c), so inbound compares the result with the received ICV
+ * itself, in constant time, instead of letting the device verify.
+ */
+static int
+build_ah(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	const uint8_t *key;
+	unsigned int len;
+
+	if (kind_check(sa, sa->auth, ESPGW_ALGO_KIND_AUTH, err) != 0)
+		return -1;
+	auth_key(sa, &key, &len);
+	if (key_check(sa, sa->auth, len, err) != 0)
+		return -1;
+	fill_auth(&x->xf[0], sa);
+	x->xf[0].auth.op = RTE_CRYPTO_AUTH_OP_GENERATE;
+	x->algo[0] = sa->auth;
+	x->n = 1;
+	return 0;
+}
+
 int
 espgw_crypto_xforms_build(struct espgw_crypto_xforms *x, const struct espgw_sa_conf *sa,
 		struct espgw_err *err)
 {
 	memset(x, 0, sizeof(*x));
+	if (sa->proto == ESPGW_SA_AH)
+		return build_ah(x, sa, err);
 	if (sa->aead != ESPGW_ALGO_NONE)
 		return build_aead(x, sa, err);
 	if (sa->auth == ESPGW_ALGO_NONE) {
@@ -269,7 +295,10 @@ espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_algo *algo)
 	enum espgw_algo a = ESPGW_ALGO_NONE;
 	const char *why = NULL;
 
-	if (sa->dir != ESPGW_DIR_OUT || sa->aead != ESPGW_ALGO_NONE)
+	/* AH does not go through rte_ipsec (lib/esp/ah_*.c): none of this applies. */
+	if (algo != NULL)
+		*algo = ESPGW_ALGO_NONE;
+	if (sa->dir != ESPGW_DIR_OUT || sa->aead != ESPGW_ALGO_NONE || sa->proto == ESPGW_SA_AH)
 		return NULL;
 	if (sa->cipher == ESPGW_ALGO_AES_CBC_128 || sa->cipher == ESPGW_ALGO_AES_CBC_256) {
 		a = sa->cipher;

@@ -57,6 +57,14 @@ struct espgw_port_conf {
  */
 enum espgw_sa_mode { ESPGW_SA_TUNNEL, ESPGW_SA_TRANSPORT };
 
+/*
+ * The IPsec protocol of an SA: ESP (RFC 4303, the default) or AH (RFC 4302:
+ * integrity of the payload and of the outer header's immutable fields, no
+ * confidentiality). SPIs are unique per direction across both, so that the
+ * one inbound SAD serves both and a packet never takes the other's SA.
+ */
+enum espgw_sa_proto { ESPGW_SA_ESP, ESPGW_SA_AH };
+
 enum { ESPGW_LIFE_SOFT, ESPGW_LIFE_HARD };
 
 struct espgw_lifetime {
@@ -92,6 +100,7 @@ struct espgw_sa_conf {
 	enum espgw_dir dir;
 	uint32_t spi;
 	enum espgw_sa_mode mode;
+	enum espgw_sa_proto proto;  /* ESP (default) or AH: AH has auth only */
 	struct espgw_ip local;	    /* our tunnel endpoint */
 	struct espgw_ip remote;	    /* the peer's tunnel endpoint */
 	enum espgw_algo aead;	    /* ESPGW_ALGO_NONE unless "aead" */

@@ -161,9 +161,43 @@ sa_check_gmac(const struct espgw_sa_conf *c, struct espgw_err *err)
 	return check_salt(au, c->has_salt, err);
 }
 
+/*
+ * AH (RFC 4302): one integrity algorithm, HMAC (RFC 4868, 2404) with auth-key
+ * or AES-GMAC (RFC 4543 AH-GMAC) with key and salt; no encryption.
+ */
+static int
+sa_check_ah(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
+
+	if (c->aead != ESPGW_ALGO_NONE || c->cipher != ESPGW_ALGO_NONE)
+		return espgw_store_fail(err,
+				"SA %s: proto ah has no encryption (RFC 4302): "
+				"auth only, no aead or cipher",
+				c->name);
+	if (au == NULL)
+		return espgw_store_fail(err, "SA %s: proto ah needs an auth algorithm", c->name);
+	if (c->mode != ESPGW_SA_TUNNEL)
+		return espgw_store_fail(err, "SA %s: proto ah supports mode tunnel only", c->name);
+	if (!is_gmac(c->auth))
+		return c->key_len != 0 || c->has_salt
+				       ? espgw_store_fail(err, "%s uses auth-key, not key or salt",
+							 au->name)
+				       : check_key("auth-key", au, c->auth_key_len, err);
+	if (c->auth_key_len != 0)
+		return espgw_store_fail(err, "%s uses key, not auth-key", au->name);
+	if (check_key("key", au, c->key_len, err) < 0)
+		return -1;
+	return check_salt(au, c->has_salt, err);
+}
+
 static int
 sa_check_transform(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
+	if (c->proto == ESPGW_SA_AH)
+		return sa_check_ah(c, err);
+	if (c->proto != ESPGW_SA_ESP)
+		return espgw_store_fail(err, "SA %s: proto must be esp or ah", c->name);
 	if (c->aead != ESPGW_ALGO_NONE)
 		return sa_check_aead(c, err);
 	if (c->cipher != ESPGW_ALGO_NONE)
@@ -209,6 +243,10 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 					     "behind NAT is not supported yet)");
 	if (c->encap_udp && (c->encap_sport == 0 || c->encap_dport == 0))
 		return espgw_store_fail(err, "encap udp ports must be 1..65535");
+	/* RFC 3948 2: a NAT rewrites the addresses AH's ICV covers: no AH in UDP. */
+	if (c->encap_udp && c->proto == ESPGW_SA_AH)
+		return espgw_store_fail(
+				err, "encap udp is for ESP: AH cannot cross a NAT (RFC 3948)");
 	/* RFC 3948 2.2: IKE on 500 has no non-ESP marker; ESP in UDP there would take it. */
 	if (c->encap_udp && c->encap_sport == 500)
 		return espgw_store_fail(err, "encap udp sport 500 is IKE's port (RFC 3948 2.2)");

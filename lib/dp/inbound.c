@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inbound (packets from an unprotected port): ESP addressed to the gateway is
- * decrypted (lib/esp), the inner packet must then match an inbound policy that
+ * decrypted (lib/esp; AH, RFC 4302, authenticated there too), the inner packet must then match an inbound policy that
  * protects with that very SA (RFC 4301 5.2). Other traffic crosses only by an
  * inbound bypass rule; clear traffic that policy says must arrive protected,
  * or that no rule matches, is dropped. Outer ESP packets that arrive in
@@ -16,9 +16,15 @@
 #include "pkt.h"
 #include "stage.h"
 
-/* ESP of SAs another worker owns is handed to it after the lookup (handoff.c says why). */
+typedef uint16_t (*inb_lookup_t)(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n);
+
+/*
+ * ESP (or AH: lookup says which) of SAs another worker owns is handed to it
+ * after the lookup (handoff.c says why).
+ */
 static void
-decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_lookup_t lookup)
 {
 	struct rte_mbuf *done[ESPGW_BURST_MAX];
 	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
@@ -27,7 +33,7 @@ decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	RTE_BUILD_BUG_ON(ESPGW_BURST_MAX > ESPGW_ESP_BURST_MAX);
 	if (n == 0)
 		return;
-	k = espgw_esp_inb_lookup(&w->esp, m, sa, n);
+	k = lookup(&w->esp, m, sa, n);
 	if (w->ho.to != NULL)
 		k = stage_handoff(w, m, sa, k);
 	k = espgw_esp_inb_owned(&w->esp, m, sa, k, done);
@@ -111,9 +117,10 @@ local_clear(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 /* Where the packets for the gateway go: ESP to the SAD, the rest to the control path. */
 struct local_sort {
 	struct rte_mbuf *esp[ESPGW_BURST_MAX];
+	struct rte_mbuf *ah[ESPGW_BURST_MAX];
 	struct rte_mbuf *clear[ESPGW_BURST_MAX];
 	struct rte_mbuf *ike[ESPGW_BURST_MAX]; /* to the host interface, past the SPD */
-	uint16_t ne, nc, ni;
+	uint16_t ne, na, nc, ni;
 };
 
 /*
@@ -227,6 +234,8 @@ local_one(struct espgw_worker *w, struct rte_mbuf *m, uint8_t proto, const struc
 		reassemble(w, m, l->esp, &l->ne);
 	else if (proto == IPPROTO_ESP)
 		l->esp[l->ne++] = m;
+	else if (proto == IPPROTO_AH) /* RFC 4302: same SAD, authenticated instead */
+		l->ah[l->na++] = m;
 	else if ((udp = pkt_udp(m, proto)) != NULL && natt_port(w, udp))
 		natt_one(w, m, udp, hop, l);
 	else if (local_is_ike(w, m, proto, hop))
@@ -285,7 +294,7 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 	struct local_sort l;
 	uint16_t i, nt = 0;
 
-	l.ne = l.nc = l.ni = 0;
+	l.ne = l.na = l.nc = l.ni = 0;
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
 		if (hop[i] == NULL || !hop[i]->local) {
@@ -295,7 +304,8 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 			local_one(w, m[i], proto[i], hop[i], &l);
 		}
 	}
-	decrypt(w, l.esp, l.ne);
+	decrypt(w, l.esp, l.ne, espgw_esp_inb_lookup);
+	decrypt(w, l.ah, l.na, espgw_ah_inb_lookup);
 	local_ike(w, l.ike, reverse_path(w, l.ike, NULL, l.ni));
 	local_clear(w, l.clear, reverse_path(w, l.clear, NULL, l.nc));
 	transit(w, tr, thop, reverse_path(w, tr, thop, nt));

@@ -94,3 +94,17 @@ espgw_esp_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbu
 	espgw_esp_ops_free(l, cop + e, k - e);
 	espgw_esp_drop(l, sa, m + e, k - e, ESPGW_DROP_CRYPTO_ENQUEUE_FULL);
 }
+
+void
+espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n)
+{
+	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		sc->bytes += m[i]->pkt_len;
+	sc->pkts += n;
+	if (l->mss != NULL && l->mss[sa->idx] != 0)
+		espgw_mss_clamp_burst(m, n, l->mss[sa->idx]);
+}

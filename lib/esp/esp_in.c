@@ -35,28 +35,36 @@
 /* RFC 6040 4.2: outer CE on a Not-ECT inner packet must be dropped. */
 #define DROP_ECN_NOT_ECT ESPGW_DROP_ECN_INVALID
 
-/* Enough of the packet to read the outer header and the ESP header. */
+/*
+ * Where the SPI is behind the outer header, and how much of the IPsec header
+ * must be in the first segment: ESP (RFC 4303 2) and AH (RFC 4302 2) share
+ * the lookup, the SA then says which protocol it is.
+ */
+#define ESP_SPI_OFS 0
+#define AH_SPI_OFS  4
+
+/* Enough of the packet to read the outer header and the IPsec header. */
 static bool
-inb_headers_ok(const struct rte_mbuf *m)
+inb_headers_ok(const struct rte_mbuf *m, uint32_t hdr_len)
 {
-	return m->l3_len != 0 && m->data_len >= m->l2_len + m->l3_len + sizeof(struct rte_esp_hdr);
+	return m->l3_len != 0 && m->data_len >= m->l2_len + m->l3_len + hdr_len;
 }
 
 static void
-inb_key(struct rte_mbuf *m, union rte_ipsec_sad_key *k)
+inb_key(struct rte_mbuf *m, union rte_ipsec_sad_key *k, uint32_t spi_ofs)
 {
 	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	const struct rte_esp_hdr *esp = rte_pktmbuf_mtod_offset(
-			m, const struct rte_esp_hdr *, m->l2_len + m->l3_len);
+	rte_be32_t spi;
 
+	memcpy(&spi, p + m->l3_len + spi_ofs, sizeof(spi));
 	if ((p[0] >> 4) == IPVERSION) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
 
-		espgw_sad_key_v4(k, esp->spi, ip->dst_addr, ip->src_addr);
+		espgw_sad_key_v4(k, spi, ip->dst_addr, ip->src_addr);
 	} else {
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)p;
 
-		espgw_sad_key_v6(k, esp->spi, ip->dst_addr, ip->src_addr);
+		espgw_sad_key_v6(k, spi, ip->dst_addr, ip->src_addr);
 	}
 }
 
@@ -83,8 +91,8 @@ outer_ecn(const struct rte_mbuf *m)
 }
 
 /* The SA index travels with the packet, and the outer ECN for after decapsulation. */
-static void
-inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
+void
+espgw_esp_inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
 {
 	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
 	*espgw_mbuf_sa(m) = sa->idx | outer_ecn(m) << ESPGW_ESP_IN_ECN_SHIFT;
@@ -95,14 +103,15 @@ inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa)
  * SAD key just written to the stack would stall on store forwarding.
  */
 static bool
-inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m)
+inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m, uint32_t spi_ofs)
 {
 	const uint8_t *a = rte_pktmbuf_mtod_offset(p, const uint8_t *, p->l2_len);
 	const uint8_t *b = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	bool v4 = (b[0] >> 4) == IPVERSION;
 
 	if (p->l3_len != m->l3_len || (a[0] >> 4) != (b[0] >> 4) ||
-			memcmp(a + p->l3_len, b + m->l3_len, sizeof(rte_be32_t)) != 0)
+			memcmp(a + p->l3_len + spi_ofs, b + m->l3_len + spi_ofs,
+					sizeof(rte_be32_t)) != 0)
 		return false;
 	/* Source and destination: IPv4 bytes 12-19, IPv6 bytes 8-39. */
 	return v4 ? memcmp(a + 12, b + 12, 8) == 0 : memcmp(a + 8, b + 8, 32) == 0;
@@ -114,7 +123,8 @@ inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m)
  * (rte_ipsec_sad takes two hash lookups per key for SPI and destination).
  */
 static uint16_t
-inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
+inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
+		uint32_t spi_ofs, uint32_t hdr_len)
 {
 	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
 	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
@@ -122,12 +132,12 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 	uint16_t i, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
 
 	for (i = 0; i < n; i++) {
-		if (!inb_headers_ok(m[i])) {
+		if (!inb_headers_ok(m[i], hdr_len)) {
 			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 			continue;
 		}
-		if (k == 0 || !inb_same_key(m[k - 1], m[i])) {
-			inb_key(m[i], &key[u]);
+		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs)) {
+			inb_key(m[i], &key[u], spi_ofs);
 			kp[u] = &key[u];
 			u++;
 		}
@@ -174,12 +184,15 @@ inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *s
 		} else if (unlikely(sa[i]->state != ESPGW_SA_LIVE)) {
 			/* Out of service (hard lifetime, RFC 4301 4.4.2.1) until deleted. */
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_SA_EXPIRED);
+		} else if (unlikely(sa[i]->proto != ESPGW_SA_ESP)) {
+			/* RFC 4301 4.1: an SA is of one protocol; an AH SA's SPI in ESP is not it. */
+			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_AH_PROTO_MISMATCH);
 		} else if (unlikely(!inb_encap_ok(sa[i], m[i]))) {
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_ENCAP_MISMATCH);
 		} else if (!inb_len_ok(sa[i], m[i])) {
 			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 		} else {
-			inb_mark(m[i], sa[i]);
+			espgw_esp_inb_mark(m[i], sa[i]);
 			sa[k] = sa[i];
 			m[k++] = m[i];
 		}
@@ -365,8 +378,8 @@ ecn_decap_v6(struct rte_mbuf *m, uint32_t outer)
 	return 0;
 }
 
-static int
-inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
+int
+espgw_esp_inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 {
 	uint32_t *f = espgw_mbuf_sa(m);
 	uint32_t outer = *f >> ESPGW_ESP_IN_ECN_SHIFT;
@@ -516,7 +529,6 @@ uint16_t
 espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
 {
-	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
 	struct natt_note nn[ESPGW_ESP_BURST_MAX];
 	uint16_t i, d = 0, k, nk = 0;
 
@@ -538,16 +550,13 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 		}
 		if (sa->transport)
 			inb_trs_done(m[i]);
-		if (inb_ecn(sa, m[i]) != 0) {
+		if (espgw_esp_inb_ecn(sa, m[i]) != 0) {
 			espgw_esp_drop(l, sa, &m[i], 1, DROP_ECN_NOT_ECT);
 			continue;
 		}
-		sc->pkts++;
-		sc->bytes += m[i]->pkt_len;
 		done[d++] = m[i];
 	}
-	if (l->mss != NULL && l->mss[sa->idx] != 0)
-		espgw_mss_clamp_burst(done, d, l->mss[sa->idx]);
+	espgw_esp_inb_done(l, sa, done, d);
 	return d;
 }
 
@@ -555,9 +564,18 @@ uint16_t
 espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)
 {
-	uint16_t k = inb_lookup(l, m, sa, n);
+	uint16_t k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
 
 	return inb_check(l, m, sa, k);
+}
+
+uint16_t
+espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n)
+{
+	uint16_t k = inb_lookup(l, m, sa, n, AH_SPI_OFS, ESPGW_AH_HDR_LEN);
+
+	return espgw_ah_inb_check(l, m, sa, k);
 }
 
 uint16_t
@@ -571,6 +589,11 @@ espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espg
 
 	ng = espgw_esp_group(m, sa, n, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
+		/* Per SA group, chosen by the SA: ESP groups pay one test. */
+		if (unlikely(g[i].sa->proto == ESPGW_SA_AH)) {
+			n_done += espgw_ah_inb(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			continue;
+		}
 		k = inb_replay_check(l, g[i].sa, gm, g[i].cnt);
 		if (k == 0)
 			continue;

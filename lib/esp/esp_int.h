@@ -60,4 +60,35 @@ uint16_t espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa
 uint16_t espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
 
+/* Inbound packets of one SA that leave the module: counted, TCP MSS clamped. */
+void espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n);
+/* The inbound mark (SA index and outer ECN) and, after decapsulation, RFC 6040 on it. */
+void espgw_esp_inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa);
+int espgw_esp_inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
+
+/*
+ * AH (RFC 4302), tunnel mode, on the CPU crypto path: ah_out.c, ah_in.c,
+ * ah_icv.c. One SA group per call, as the ESP functions; the same contract.
+ */
+#define ESPGW_AH_ICV_MAX 32 /* HMAC-SHA512-256 */
+uint16_t espgw_ah_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[]);
+/* After the shared SAD lookup: AH SA, live, plain outer header, header fields as the SA's. */
+uint16_t espgw_ah_inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n);
+uint16_t espgw_ah_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[]);
+void espgw_ah_mutable_zero(uint8_t *ip);
+/*
+ * The outer header's options (IPv4) or extension headers (IPv6) before AH,
+ * l3_len bytes from ip: with zero, their mutable parts zeroed (RFC 4302
+ * 3.3.3.1); -1 when they cannot be walked or are not supported.
+ */
+int espgw_ah_opts(uint8_t *ip, uint32_t l3_len, bool zero);
+/* Contiguous (CPU crypto takes one segment) with tailroom for the ESN bits. */
+bool espgw_ah_room_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m);
+void espgw_ah_icv(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], const uint64_t seq[],
+		uint16_t n, uint8_t icv[][ESPGW_AH_ICV_MAX], int32_t status[]);
+
 #endif

@@ -168,6 +168,10 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
 		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
 			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
+		if (unlikely(g[i].sa->proto == ESPGW_SA_AH)) {
+			n_done += espgw_ah_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			continue;
+		}
 		if (g[i].sa->transport)
 			outb_trs_strip_l2(gm, g[i].cnt);
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)

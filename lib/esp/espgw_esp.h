@@ -61,6 +61,13 @@ uint16_t espgw_esp_inb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], uint16_t
  */
 uint16_t espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n);
+/*
+ * The first half for AH packets (IP protocol 51, RFC 4302) addressed to the
+ * gateway: the same SAD, the SPI behind AH's first word. The second half is
+ * espgw_esp_inb_owned / _handed, which run each SA group by its protocol.
+ */
+uint16_t espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n);
 /* The second half, on the SA's owner: replay check, decryption, commit. As espgw_esp_inb. */
 uint16_t espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *done[]);

@@ -90,6 +90,7 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	espgw_json_kstr(j, "dir", dir_name(sa->dir));
 	espgw_json_kstr(j, "state", sa_state(gw, sa));
 	espgw_json_ku64(j, "spi", sa->spi);
+	espgw_json_kstr(j, "proto", sa->proto == ESPGW_SA_AH ? "ah" : "esp");
 	kip(j, "local", &sa->local);
 	kip(j, "remote", &sa->remote);
 	espgw_json_kstr(j, "mode", sa->mode == ESPGW_SA_TRANSPORT ? "transport" : "tunnel");

@@ -21,6 +21,25 @@
 #include "espgw_store.h"
 #include "replay.h"
 
+/*
+ * An AH SA's own state (RFC 4302): DPDK 22.11 rte_ipsec has no AH, so lib/esp
+ * builds and checks AH headers itself (ah_out.c, ah_in.c) with this instead
+ * of an rte_ipsec SA. Allocated only for AH SAs: ESP's runtime is unchanged.
+ */
+#define ESPGW_AH_TMPL_MAX 40
+#define ESPGW_AH_HDR_LEN  12 /* next header, length, reserved, SPI, sequence (RFC 4302 2) */
+struct espgw_ah_sa {
+	uint64_t seq;			 /* outbound: next sequence number to send */
+	uint8_t tmpl[ESPGW_AH_TMPL_MAX]; /* outbound: outer header, next header AH */
+	uint8_t tmpl_len;		 /* 20 or 40 */
+	uint8_t len;			 /* AH header bytes with the padded ICV */
+	uint8_t icv_len;		 /* ICV bytes the algorithm yields */
+	uint8_t iv_len;			 /* AES-GMAC: 8-byte IV before the ICV (RFC 4543 5) */
+	uint8_t salt[4];		 /* AES-GMAC: nonce = salt || IV */
+	uint8_t esn;			 /* RFC 4302 2.5.1: high bits in the ICV only */
+	uint8_t atomic;			 /* outbound: several workers take numbers */
+} __rte_cache_aligned;
+
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
 	uint32_t idx;		     /* index in store->sas (and in per-lcore SA counters) */
@@ -42,6 +61,7 @@ struct espgw_sa_rt {
 	 * the control path, read by workers (a byte: never torn).
 	 */
 	uint8_t state;
+	uint8_t proto; /* enum espgw_sa_proto: a packet of the other protocol never uses the SA */
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
@@ -70,7 +90,8 @@ struct espgw_sa_rt {
 	uint32_t natt_gen;
 	struct espgw_ip natt_seen;
 	const struct espgw_sa_conf *conf; /* cold */
-	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here */
+	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here (ESP) */
+	struct espgw_ah_sa *ah;		  /* memory owned here (AH) */
 	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
 

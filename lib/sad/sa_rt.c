@@ -116,13 +116,13 @@ ipsec_sa_create(struct espgw_sa_rt *rt, struct rte_ipsec_sa_prm *p, int socket,
 	return -1;
 }
 
+/* The crypto session on the SA's device, and the crypto path in rt->ss.type. */
 static int
-session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
+sym_session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
 		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
 {
 	uint8_t dev = espgw_crypto_dev_for(p->c, p->s, rt->conf);
 	bool cpu = espgw_crypto_path_of(p->c, p->s, rt->conf) == ESPGW_CRYPTO_PATH_CPU;
-	int rc;
 
 	rt->ss.crypto.ses = rte_cryptodev_sym_session_create(dev, &x->xf[0], p->c->sess_pool);
 	if (rt->ss.crypto.ses == NULL) {
@@ -132,8 +132,19 @@ session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
 		return -1;
 	}
 	rt->ss.crypto.dev_id = dev;
-	rt->ss.sa = rt->ipsec_sa;
 	rt->ss.type = cpu ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO : RTE_SECURITY_ACTION_TYPE_NONE;
+	return 0;
+}
+
+static int
+session_create(struct espgw_sa_rt *rt, struct espgw_crypto_xforms *x,
+		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	int rc;
+
+	if (sym_session_create(rt, x, p, err) != 0)
+		return -1;
+	rt->ss.sa = rt->ipsec_sa;
 	rc = rte_ipsec_session_prepare(&rt->ss);
 	if (rc == 0)
 		return 0;
@@ -271,6 +282,83 @@ replay_create(struct espgw_sa_rt *rt, int socket, struct espgw_err *err)
 	return 0;
 }
 
+/*
+ * RFC 4302 2.2 and 3.3.3.2.1: the AH header is 12 bytes, (AES-GMAC, RFC
+ * 4543 5) the IV and the ICV, padded
+ * to a multiple of 8 bytes on IPv6 and of 4 on IPv4 (every HMAC ICV already
+ * is on IPv4; HMAC-SHA1-96's 12 bytes get 4 on IPv6).
+ */
+static uint8_t
+ah_len(const struct espgw_ah_sa *ah, uint8_t family)
+{
+	uint8_t align = family == ESPGW_AF_INET6 ? 8 : 4;
+
+	return (uint8_t)RTE_ALIGN_CEIL(ESPGW_AH_HDR_LEN + ah->iv_len + ah->icv_len, align);
+}
+
+/* The outer header, its fixed checksum words and fixup, as an ESP tunnel's, next header AH. */
+static void
+ah_outer_init(struct espgw_sa_rt *rt, struct espgw_ah_sa *ah)
+{
+	RTE_BUILD_BUG_ON(ESPGW_AH_TMPL_MAX != ESPGW_SA_TMPL_MAX);
+	ah->tmpl_len = espgw_sa_outer_tmpl(rt->conf, ah->tmpl);
+	if (rt->outer_family == ESPGW_AF_INET)
+		((struct rte_ipv4_hdr *)ah->tmpl)->next_proto_id = IPPROTO_AH;
+	else
+		((struct rte_ipv6_hdr *)ah->tmpl)->proto = IPPROTO_AH;
+	rt->outer_csum = espgw_sa_outer_csum(ah->tmpl);
+	espgw_sa_outer_fixed(ah->tmpl, &rt->outer_tos, &rt->outer_frag);
+	rt->outb_fixup = espgw_sa_outb_fixup_pick(rt->conf);
+}
+
+static int
+ah_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	struct espgw_ah_sa *ah;
+
+	ah = rte_zmalloc_socket("espgw_ah_sa", sizeof(*ah), RTE_CACHE_LINE_SIZE, p->socket);
+	if (ah == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: no memory for the AH state", sa->name);
+		return -1;
+	}
+	rt->ah = ah;
+	ah->icv_len = rt->esp_icv_len;
+	ah->iv_len = rt->esp_iv_len; /* 0 for HMAC */
+	memcpy(ah->salt, sa->salt, sizeof(ah->salt));
+	ah->len = ah_len(ah, rt->outer_family);
+	ah->esn = sa->esn;
+	ah->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
+	ah->seq = sa->seq != 0 ? sa->seq : 1;
+	if (sa->dir == ESPGW_DIR_OUT)
+		ah_outer_init(rt, ah);
+	return 0;
+}
+
+/* RFC 4302 2.5: a 64-bit counter without ESN only takes 32-bit numbers. */
+static int
+ah_seq_check(const struct espgw_sa_rt *rt, struct espgw_err *err)
+{
+	if (rt->conf->esn || rt->ah->seq <= UINT32_MAX)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "sa %s: seq %" PRIu64 " needs esn", rt->conf->name,
+			rt->ah->seq);
+	return -1;
+}
+
+/* AH: no rte_ipsec SA, the crypto session alone (lib/esp/ah_*.c do the rest). */
+static int
+ah_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	struct espgw_crypto_xforms x;
+
+	if (espgw_crypto_xforms_build(&x, rt->conf, err) != 0 || ah_create(rt, p, err) != 0 ||
+			sym_session_create(rt, &x, p, err) != 0 ||
+			replay_create(rt, p->socket, err) != 0)
+		return -1;
+	return ah_seq_check(rt, err);
+}
+
 int
 espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
@@ -292,6 +380,9 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	/* Transport: the SA's own family (its policies select its endpoints). */
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);
+	rt->proto = (uint8_t)sa->proto;
+	if (sa->proto == ESPGW_SA_AH)
+		return ah_rt_init(rt, p, err);
 	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
 		return -1;
 	if (sa->dir == ESPGW_DIR_OUT && rt->transport) {
@@ -320,6 +411,10 @@ espgw_sa_rt_fini(struct espgw_sa_rt *rt)
 		rte_ipsec_sa_fini(rt->ipsec_sa);
 		explicit_bzero(rt->ipsec_sa, rt->ipsec_sa_size); /* salt */
 		rte_free(rt->ipsec_sa);
+	}
+	if (rt->ah != NULL) {
+		explicit_bzero(rt->ah, sizeof(*rt->ah));
+		rte_free(rt->ah);
 	}
 	if (rt->replay != NULL) {
 		explicit_bzero(rt->replay, espgw_replay_size(rt->replay->win));

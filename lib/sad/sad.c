@@ -132,6 +132,21 @@ declared_add(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_s
 	return 0;
 }
 
+/* What lib/esp's AH (ah_out.c, ah_in.c) does not do yet. */
+static int
+ah_check(const struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	const char *why = NULL;
+
+	if (espgw_crypto_path_of(sad->crypto, sad->store, c) != ESPGW_CRYPTO_PATH_CPU)
+		why = "AH runs on crypto-path cpu only (its device or its crypto-path says "
+		      "cryptodev)";
+	if (why == NULL)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "sa %s: proto ah: %s", c->name, why);
+	return -1;
+}
+
 int
 espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -152,6 +167,8 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 	sad->conf[slot] = *c;
 	if (c->declared)
 		return declared_add(sad, rt, &sad->conf[slot]);
+	if (c->proto == ESPGW_SA_AH && ah_check(sad, c, err) != 0)
+		return -1;
 	if (espgw_crypto_sa_check(sad->crypto, sad->store, c, err) != 0)
 		return -1;
 	if (espgw_sa_rt_init(rt, &sad->conf[slot], &p, err) != 0 ||
@@ -199,6 +216,8 @@ espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot)
 {
 	const struct espgw_sa_rt *rt = &sad->sa[slot];
 
+	if (rt->ah != NULL)
+		return __atomic_load_n(&rt->ah->seq, __ATOMIC_RELAXED);
 	if (sad->sqn_ofs < 0 || rt->ipsec_sa == NULL)
 		return 0;
 	return __atomic_load_n((const uint64_t *)((const uint8_t *)rt->ipsec_sa + sad->sqn_ofs),
@@ -210,7 +229,9 @@ espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
 {
 	struct espgw_sa_rt *rt = &sad->sa[slot];
 
-	if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
+	if (rt->ah != NULL)
+		__atomic_store_n(&rt->ah->seq, seq, __ATOMIC_RELEASE);
+	else if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
 		__atomic_store_n((uint64_t *)((uint8_t *)rt->ipsec_sa + sad->sqn_ofs), seq,
 				__ATOMIC_RELEASE);
 }

@@ -29,6 +29,13 @@
 	X(AUTH_FAIL, "auth_fail", "ICV verification failed")                                     \
 	X(BAD_PADDING, "bad_padding", "ESP padding or next header invalid")                      \
 	X(BAD_LENGTH, "bad_length", "ESP packet too short or misaligned")                        \
+	X(AH_PROTO_MISMATCH, "ah_proto_mismatch",                                                \
+			"an AH packet whose SPI names an ESP SA, or an ESP packet an AH SA "     \
+			"(RFC 4301 4.1)")                                                        \
+	X(AH_BAD_HEADER, "ah_bad_header",                                                        \
+			"AH payload length or next header not the SA's (RFC 4302 2.1, 2.2)")     \
+	X(AH_OUTER_OPTIONS, "ah_outer_options",                                                  \
+			"AH behind bad IPv4 options, or IPv6 routing/fragment headers")          \
 	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
 			"not allowed by the SA it came through, or clear where policy requires " \
 			"ESP (RFC 4301 5.2)")                                                    \

@@ -180,6 +180,36 @@ static const struct bad_case bad_cases[] = {
 		" salt 0x01020304 esn on",
 		"t.conf:1: SA x: aes-gmac-256 with esn on is not supported (DPDK 22.11 rte_ipsec "
 		"authenticates the ESN high bits in the wrong place, RFC 4543 3)\n"},
+	/* proto ah (RFC 4302): integrity only */
+	{"ah unknown proto", SA_HEAD("x", "out", "0x3001") "proto gre auth hmac-sha1-96 "
+		"auth-key " K16,
+		"t.conf:1: invalid proto 'gre' (expected esp|ah)\n"},
+	{"ah with aead", SA_HEAD("x", "out", "0x3001") "proto ah aead aes-gcm-128 key " K16
+		" salt 0x01020304",
+		"t.conf:1: proto ah authenticates only (RFC 4302): no aead or cipher, use auth\n"},
+	{"ah with cipher", SA_HEAD("x", "out", "0x3001") "proto ah cipher null auth "
+		"hmac-sha256-128 auth-key " K32,
+		"t.conf:1: proto ah authenticates only (RFC 4302): no aead or cipher, use auth\n"},
+	{"ah without auth", SA_HEAD("x", "out", "0x3001") "proto ah",
+		"t.conf:1: SA x: proto ah needs an auth algorithm\n"},
+	{"ah hmac with key", SA_HEAD("x", "out", "0x3001") "proto ah auth hmac-sha256-128 "
+		"key " K32,
+		"t.conf:1: hmac-sha256-128 uses auth-key, not key or salt\n"},
+	{"ah hmac key length", SA_HEAD("x", "out", "0x3001") "proto ah auth hmac-sha256-128 "
+		"auth-key " K16,
+		"t.conf:1: auth-key must be 32 bytes for hmac-sha256-128, got 16\n"},
+	{"ah gmac without salt", SA_HEAD("x", "out", "0x3001") "proto ah auth aes-gmac-128 "
+		"key " K16,
+		"t.conf:1: aes-gmac-128 needs a salt (4 bytes, RFC 4543)\n"},
+	{"ah gmac with auth-key", SA_HEAD("x", "out", "0x3001") "proto ah auth aes-gmac-128 "
+		"auth-key " K16 " salt 0x01020304",
+		"t.conf:1: aes-gmac-128 uses key, not auth-key\n"},
+	{"ah transport", "sa add x dir out spi 0x3001 mode transport proto ah local "
+		"198.51.100.1 remote 203.0.113.1 auth hmac-sha1-96 auth-key " K16 "00112233",
+		"t.conf:1: SA x: proto ah supports mode tunnel only\n"},
+	{"ah same spi as esp", SA_HEAD("x", "out", "0x1001") "proto ah auth hmac-sha1-96 "
+		"auth-key " K16 "00112233",
+		"t.conf:1: spi 0x1001 is already used by outbound SA o4\n"},
 	{"no transform", SA_HEAD("x", "out", "0x3001"),
 		"t.conf:1: SA x needs aead, cipher with auth, or auth aes-gmac-N\n"},
 	/* SA identity */
@@ -217,6 +247,9 @@ static const struct bad_case bad_cases[] = {
 		"remote 203.0.113.1 " GCM " encap udp",
 		"t.conf:1: encap udp is for tunnel mode here (transport mode behind NAT is not "
 		"supported yet)\n"},
+	{"ah with encap udp", "sa add x dir out spi 0x3001 mode tunnel proto ah local 198.51.100.1 "
+		"remote 203.0.113.1 auth hmac-sha256-128 auth-key " K32 " encap udp",
+		"t.conf:1: encap udp is for ESP: AH cannot cross a NAT (RFC 3948)\n"},
 	{"nat-keepalive too long", "set nat-keepalive 3601",
 		"t.conf:1: nat-keepalive must be 0..3600, got 3601\n"},
 	{"transport ttl", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
@@ -788,6 +821,35 @@ test_sa_transforms(void **state)
 	assert_int_equal(sa->auth_key_len, 20);
 }
 
+/* RFC 4302: "proto ah" with each integrity algorithm; ESP stays the default. */
+static void
+test_sa_ah(void **state)
+{
+	const struct espgw_sa_conf *sa;
+
+	sa = load_sa(state,
+			SA_HEAD("ah1", "out", "0x3001") "proto ah auth hmac-sha1-96 auth-key " K16
+							"00112233",
+			"ah1");
+	assert_int_equal(sa->proto, ESPGW_SA_AH);
+	assert_int_equal(sa->auth, ESPGW_ALGO_HMAC_SHA1_96);
+	assert_int_equal(sa->cipher, ESPGW_ALGO_NONE);
+	sa = load_sa(state,
+			SA_HEAD("ah2", "in", "0x3002") "proto ah auth hmac-sha512-256 auth-key " K64
+						       " esn on",
+			"ah2");
+	assert_int_equal(sa->proto, ESPGW_SA_AH);
+	assert_true(sa->esn);
+	sa = load_sa(state,
+			SA_HEAD("ah3", "out", "0x3003") "proto ah auth aes-gmac-256 key " K32
+							" salt 0x01020304",
+			"ah3");
+	assert_int_equal(sa->auth, ESPGW_ALGO_AES_GMAC_256);
+	sa = load_sa(state, SA_HEAD("esp", "out", "0x3004") "proto esp " GCM, "esp");
+	assert_int_equal(sa->proto, ESPGW_SA_ESP);
+	assert_int_equal(espgw_store_sa(*state, "o4")->proto, ESPGW_SA_ESP);
+}
+
 static void
 test_sa_same_spi_other_direction(void **state)
 {
@@ -1226,6 +1288,7 @@ main(void)
 			T(test_sa_all_options),
 			T(test_sa_inbound_options),
 			T(test_sa_transforms),
+			T(test_sa_ah),
 			T(test_sa_same_spi_other_direction),
 			T(test_sa_seq_limits),
 			T(test_sa_mss_clamp),
