@@ -54,6 +54,12 @@ inb_verdict(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 	/* RFC 4301 4.1: an SA is of one protocol; an ESP SA's SPI in AH is not it. */
 	if (sa->proto != ESPGW_SA_AH)
 		return ESPGW_DROP_AH_PROTO_MISMATCH;
+	/* RFC 4302 3.4.1: AH fragments are discarded (espgw reassembles ESP only). */
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type) &&
+			(rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len)
+							->fragment_offset &
+					rte_cpu_to_be_16(~RTE_IPV4_HDR_DF_FLAG)) != 0)
+		return ESPGW_DROP_AH_OUTER_OPTIONS;
 	if (!outer_opts_ok(m))
 		return ESPGW_DROP_AH_OUTER_OPTIONS;
 	return ah_hdr_ok(sa, m) ? ESPGW_DROP_MAX : ESPGW_DROP_AH_BAD_HEADER;

@@ -23,10 +23,20 @@
 static uint64_t
 seq_take(struct espgw_ah_sa *ah, uint16_t n)
 {
-	if (ah->atomic)
-		return __atomic_fetch_add(&ah->seq, n, __ATOMIC_RELAXED);
-	ah->seq += n;
-	return ah->seq - n;
+	uint64_t cur, next;
+
+	/* RFC 4302 2.5, 3.3.2: never cycle; the counter stops at its end (UINT64_MAX). */
+	if (!ah->atomic) {
+		cur = ah->seq;
+		ah->seq = cur > UINT64_MAX - n ? UINT64_MAX : cur + n;
+		return cur;
+	}
+	cur = __atomic_load_n(&ah->seq, __ATOMIC_RELAXED);
+	do
+		next = cur > UINT64_MAX - n ? UINT64_MAX : cur + n;
+	while (!__atomic_compare_exchange_n(
+			&ah->seq, &cur, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return cur;
 }
 
 /* How many of n numbers from first stay below the limit (32 bits without ESN). */

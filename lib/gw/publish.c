@@ -80,6 +80,12 @@ sa_tunnel_mtu(const struct espgw_gw *gw, const struct espgw_sa_rt *sa)
 	hop = espgw_route_lookup(gw->route, &sa->conf->remote);
 	if (hop == NULL)
 		return UINT16_MAX;
+	/* AH: its header (ICV padded) after the outer one, no trailer, no alignment. */
+	if (sa->ah != NULL) {
+		uint32_t fixed = sa->ah->tmpl_len + sa->ah->len;
+
+		return hop->mtu > fixed ? (uint16_t)(hop->mtu - fixed) : 0;
+	}
 	/* RFC 3948: ESP in UDP pays the UDP header too, outside the padded payload. */
 	mtu = espgw_host_tunnel_mtu(hop->mtu - (sa->encap ? sizeof(struct rte_udp_hdr) : 0),
 			sa->outer_family, sa->esp_iv_len, sa->esp_icv_len, sa->esp_align);

@@ -167,17 +167,11 @@ life_check(struct espgw_gw *gw, uint32_t slot, uint64_t now_ms)
 	}
 }
 
-/* Outbound: the next sequence number rte_ipsec will use (its atomic counter). */
+/* Outbound: the next sequence number to send (rte_ipsec's counter, or AH's own). */
 static uint64_t
 sa_seq(const struct espgw_gw *gw, const struct espgw_sa_rt *rt)
 {
-	uint64_t seq;
-
-	if (gw->sad.sqn_ofs < 0 || rt->ipsec_sa == NULL)
-		return 0;
-	seq = __atomic_load_n((const uint64_t *)((const uint8_t *)rt->ipsec_sa + gw->sad.sqn_ofs),
-			__ATOMIC_RELAXED);
-	return seq;
+	return espgw_sad_sa_seq(&gw->sad, rt->idx);
 }
 
 /*

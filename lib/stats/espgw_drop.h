@@ -35,7 +35,8 @@
 	X(AH_BAD_HEADER, "ah_bad_header",                                                        \
 			"AH payload length or next header not the SA's (RFC 4302 2.1, 2.2)")     \
 	X(AH_OUTER_OPTIONS, "ah_outer_options",                                                  \
-			"AH behind bad IPv4 options, or IPv6 routing/fragment headers")          \
+			"AH in an IPv4 fragment (RFC 4302 3.4.1), behind bad IPv4 options, or "  \
+			"behind IPv6 routing/fragment headers")                                  \
 	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
 			"not allowed by the SA it came through, or clear where policy requires " \
 			"ESP (RFC 4301 5.2)")                                                    \
