@@ -258,6 +258,20 @@ def test_malformed_battery_holds():
     assert lan_out(res) <= 2, res.drops()
 
 
+def nat_mapping_events(mon):
+    """The nat-mapping events a monitor connection has, until it is quiet for 1 s."""
+    mon.s.settimeout(1.0)
+    events = []
+    try:
+        while True:
+            ev = mon.line()
+            if ev.get("event") == "nat-mapping":
+                events.append(ev)
+    except (OSError, EOFError):
+        pass
+    return events
+
+
 def test_nat_mapping_events_bounded():
     """Live: the UDP header is outside the ICV, so whoever sits on the path
     (or a NAT that flaps between two mappings) sets the source port of each
@@ -295,15 +309,7 @@ def test_nat_mapping_events_bounded():
             time.sleep(0.03)
         lan = g.lan.drain(settle=0.5)
         drops = g.drops()
-        mon.s.settimeout(1.0)
-        events = []
-        try:
-            while True:
-                ev = mon.line()
-                if ev.get("event") == "nat-mapping":
-                    events.append(ev)
-        except (OSError, EOFError):
-            pass
+        events = nat_mapping_events(mon)
         g.stop()
     finally:
         g.kill()
@@ -352,15 +358,7 @@ def test_nat_mapping_not_hidden_by_a_duplicate():
             time.sleep(0.1)
         g.lan.drain(settle=0.5)
         drops = g.drops()
-        mon.s.settimeout(1.0)
-        events = []
-        try:
-            while True:
-                ev = mon.line()
-                if ev.get("event") == "nat-mapping":
-                    events.append(ev)
-        except (OSError, EOFError):
-            pass
+        events = nat_mapping_events(mon)
         g.stop()
     finally:
         g.kill()
