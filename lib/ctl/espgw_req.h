@@ -172,6 +172,12 @@ struct espgw_sa_conf {
 	 * sends the old one's traffic to the new one until the policies are.
 	 */
 	uint32_t moved_from;
+	/*
+	 * Set by the store: a transport SA whose local is no address of the
+	 * gateway (a host behind a protected port): espgw is a bump in the wire
+	 * for it (RFC 4301 3.3), and ESP to local is the SA's, not transit.
+	 */
+	bool bitw;
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 

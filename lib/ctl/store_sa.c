@@ -208,6 +208,28 @@ sa_check_transform(const struct espgw_sa_conf *c, struct espgw_err *err)
 			err, "SA %s needs aead, cipher with auth, or auth aes-gmac-N", c->name);
 }
 
+/*
+ * A transport SA whose local is no address of the gateway: espgw is a bump
+ * in the wire for that host (RFC 4301 3.3, 4.1), its packets to and from
+ * remote forwarded with ESP between their own header and payload. remote
+ * is then no address of the gateway either, and such an SA does not go in
+ * UDP: a host behind a NAT runs its own ESP.
+ */
+static int
+sa_check_bitw(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	char buf[ESPGW_IP_STRLEN];
+
+	if (espgw_store_port_of_addr(s, &c->remote) >= 0)
+		return espgw_store_fail(err, "remote %s is an address of the gateway",
+				espgw_ip_fmt(&c->remote, buf, sizeof(buf)));
+	if (c->encap_udp)
+		return espgw_store_fail(err,
+				"encap udp needs local to be an address of an "
+				"unprotected port (a bump in the wire does not use UDP)");
+	return 0;
+}
+
 static int
 sa_check_local(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -219,6 +241,8 @@ sa_check_local(const struct espgw_store *s, const struct espgw_sa_conf *c, struc
 	if (c->local.family != c->remote.family)
 		return espgw_store_fail(err, "local and remote must be of the same family");
 	p = espgw_store_port_of_addr(s, &c->local);
+	if (p < 0 && c->mode == ESPGW_SA_TRANSPORT)
+		return sa_check_bitw(s, c, err);
 	if (p < 0 || s->ports[p].role != ESPGW_ROLE_UNPROTECTED)
 		return espgw_store_fail(err, "local %s is not an address of an unprotected port",
 				espgw_ip_fmt(&c->local, buf, sizeof(buf)));
@@ -412,6 +436,7 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;
 	sa.declared = false;
 	sa.moved_from = 0;
+	sa.bitw = sa.mode == ESPGW_SA_TRANSPORT && espgw_store_port_of_addr(s, &sa.local) < 0;
 	if (slot_take(s, &sa, err) < 0 || (i >= 0 && slot_drop(s, s->sas[i].slot) < 0))
 		return -1;
 	if (i >= 0)

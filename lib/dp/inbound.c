@@ -24,20 +24,24 @@ typedef uint16_t (*inb_lookup_t)(struct espgw_esp_lcore *l, struct rte_mbuf *m[]
  * after the lookup (handoff.c says why).
  */
 static void
-decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_lookup_t lookup)
+decrypt_found(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t k)
 {
 	struct rte_mbuf *done[ESPGW_BURST_MAX];
-	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
-	uint16_t k;
 
 	RTE_BUILD_BUG_ON(ESPGW_BURST_MAX > ESPGW_ESP_BURST_MAX);
-	if (n == 0)
-		return;
-	k = lookup(&w->esp, m, sa, n);
 	if (w->ho.to != NULL)
 		k = stage_handoff(w, m, sa, k);
 	k = espgw_esp_inb_owned(&w->esp, m, sa, k, done);
 	stage_inbound_inner(w, done, k);
+}
+
+static void
+decrypt(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_lookup_t lookup)
+{
+	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
+
+	if (n != 0)
+		decrypt_found(w, m, sa, lookup(&w->esp, m, sa, n));
 }
 
 /* A clear packet that an inbound protect rule covers must have come in ESP. */
@@ -286,6 +290,29 @@ reverse_path(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2
 	return k;
 }
 
+/*
+ * ESP through the gateway while a bump-in-the-wire transport SA exists
+ * (RFC 4301 3.3): that SA's packets to its host are decrypted here, checked
+ * against the inbound policy and forwarded in clear; any other ESP is transit.
+ */
+static void
+bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
+	struct rte_mbuf *rest[ESPGW_BURST_MAX];
+	uint16_t k, nr = 0;
+
+	if (n == 0)
+		return;
+	k = espgw_esp_inb_bitw(&w->esp, m, sa, n, rest, &nr);
+	decrypt_found(w, m, sa, k);
+	if (nr == 0)
+		return;
+	stage_lookup(w, rest, hop, nr);
+	transit(w, rest, hop, reverse_path(w, rest, hop, nr));
+}
+
 void
 stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[])
 {
@@ -294,16 +321,23 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 	struct local_sort l;
 	uint16_t i, nt = 0;
 
+	bool bitw = w->t->sad->n_bitw_in != 0;
+	struct rte_mbuf *bw[ESPGW_BURST_MAX];
+	uint16_t nb = 0;
+
 	l.ne = l.na = l.nc = l.ni = 0;
 	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
-		if (hop[i] == NULL || !hop[i]->local) {
+		if (hop[i] != NULL && hop[i]->local) {
+			local_one(w, m[i], proto[i], hop[i], &l);
+		} else if (unlikely(bitw) && proto[i] == IPPROTO_ESP) {
+			bw[nb++] = m[i];
+		} else {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
-		} else {
-			local_one(w, m[i], proto[i], hop[i], &l);
 		}
 	}
+	bitw_in(w, bw, nb);
 	decrypt(w, l.esp, l.ne, espgw_esp_inb_lookup);
 	decrypt(w, l.ah, l.na, espgw_ah_inb_lookup);
 	local_ike(w, l.ike, reverse_path(w, l.ike, NULL, l.ni));

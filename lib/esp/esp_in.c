@@ -569,6 +569,54 @@ espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct esp
 	return inb_check(l, m, sa, k);
 }
 
+/* The packet's destination is ip (the SA's local: a host behind us, RFC 4301 3.3). */
+static bool
+inb_dst_is(const struct rte_mbuf *m, const struct espgw_ip *ip)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+
+	if ((p[0] >> 4) == IPVERSION)
+		return ip->family == ESPGW_AF_INET &&
+		       ((const struct rte_ipv4_hdr *)p)->dst_addr == ip->v4;
+	return ip->family == ESPGW_AF_INET6 &&
+	       memcmp(((const struct rte_ipv6_hdr *)p)->dst_addr, ip->v6, 16) == 0;
+}
+
+uint16_t
+espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest)
+{
+	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
+	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
+	void *found[ESPGW_ESP_BURST_MAX];
+	struct espgw_sa_rt *s;
+	uint16_t i, k = 0, u = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!inb_headers_ok(m[i], sizeof(struct rte_esp_hdr))) {
+			rest[(*n_rest)++] = m[i];
+			continue;
+		}
+		inb_key(m[i], &key[u], ESP_SPI_OFS);
+		kp[u] = &key[u];
+		m[u++] = m[i];
+	}
+	memset(found, 0, sizeof(found[0]) * u);
+	if (u != 0 && l->sad->in != NULL)
+		rte_ipsec_sad_lookup(l->sad->in, kp, found, u);
+	for (i = 0; i < u; i++) {
+		s = found[i];
+		/* Only an inbound transport SA of that very host: the rest is transit. */
+		if (s != NULL && s->bitw && inb_dst_is(m[i], &s->conf->local)) {
+			sa[k] = s;
+			m[k++] = m[i];
+		} else {
+			rest[(*n_rest)++] = m[i];
+		}
+	}
+	return inb_check(l, m, sa, k);
+}
+
 uint16_t
 espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)

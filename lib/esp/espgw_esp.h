@@ -68,6 +68,15 @@ uint16_t espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
  */
 uint16_t espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n);
+/*
+ * The first half for ESP to an address that is not the gateway's (only while
+ * a bump-in-the-wire transport SA is installed, espgw_sad.n_bitw_in): the
+ * packets of such an SA addressed to its local host stay in m[] / sa[] as
+ * espgw_esp_inb_lookup leaves them (the count is returned); every other one
+ * is transit and goes to rest[] (*n_rest counts), untouched.
+ */
+uint16_t espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest);
 /* The second half, on the SA's owner: replay check, decryption, commit. As espgw_esp_inb. */
 uint16_t espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *done[]);

@@ -62,6 +62,7 @@ struct espgw_sa_rt {
 	 */
 	uint8_t state;
 	uint8_t proto; /* enum espgw_sa_proto: a packet of the other protocol never uses the SA */
+	uint8_t bitw;  /* transport for a host behind us (espgw_sa_conf.bitw) */
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
@@ -137,6 +138,12 @@ struct espgw_sad {
 	 */
 	uint8_t *natt_ports;
 	uint32_t *natt_refs; /* [65536] encap udp SAs on each port (control path only) */
+	/*
+	 * Inbound bump-in-the-wire transport SAs installed: while there are
+	 * none, ESP to an address that is not the gateway's is transit and
+	 * never looked up (written by the control path, read as it is).
+	 */
+	uint32_t n_bitw_in;
 };
 
 #define ESPGW_NATT_PORTS_BYTES (65536 / 8)

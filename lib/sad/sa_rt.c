@@ -374,6 +374,7 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->outer_family = sa->local.family;
 	rt->peer = sa->remote;
 	rt->transport = sa->mode == ESPGW_SA_TRANSPORT;
+	rt->bitw = sa->bitw;
 	rt->encap = sa->encap_udp;
 	rt->natt_dport = rte_cpu_to_be_16(sa->encap_dport);
 	rt->natt_sport = rte_cpu_to_be_16(sa->encap_sport);

@@ -182,6 +182,8 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 	/* Workers may see the port before the SA: its ESP then drops as no_sa, as before. */
 	if (c->encap_udp)
 		espgw_sad_natt_port_ref(sad, c->encap_sport, true);
+	if (rt->bitw && rt->dir == ESPGW_DIR_IN)
+		__atomic_fetch_add(&sad->n_bitw_in, 1, __ATOMIC_RELEASE);
 	sad->live[slot] = 1;
 	sad->n = RTE_MAX(sad->n, slot + 1);
 	return 0;
@@ -301,6 +303,8 @@ espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot)
 	/* No worker holds the SA any more: its port may stop being a NAT-T port. */
 	if (sad->conf[slot].encap_udp && !sad->conf[slot].declared)
 		espgw_sad_natt_port_ref(sad, sad->conf[slot].encap_sport, false);
+	if (sad->sa[slot].bitw && sad->sa[slot].dir == ESPGW_DIR_IN)
+		__atomic_fetch_sub(&sad->n_bitw_in, 1, __ATOMIC_RELEASE);
 	espgw_sa_rt_fini(&sad->sa[slot]);
 	explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
 	sad->live[slot] = 0;
