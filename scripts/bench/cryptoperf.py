@@ -32,6 +32,10 @@ def buffer_sizes(t, sizes):
 def command(t, op, buffers, total_ops, prefix, exe=CPERF):
     if t.cperf_op == "aead":
         opargs = ["--optype", "aead", "--aead-op", op]
+    elif t.cperf_op == "auth-only":
+        # verify needs a test vector file in crypto-perf: generate both ways
+        # (the same HMAC; the receiver's compare is in the gateway's cost).
+        opargs = ["--optype", "auth-only", "--auth-op", "generate"]
     else:
         gen = "generate" if op == "encrypt" else "verify"
         order = "cipher-then-auth" if op == "encrypt" else "auth-then-cipher"

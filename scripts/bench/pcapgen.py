@@ -19,7 +19,7 @@ import random
 import struct
 
 from scapy.layers.inet import IP, UDP
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import AH, ESP, SecurityAssociation
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -41,33 +41,38 @@ def sa_order(n_sa, seed=5):
     return order
 
 
-def inner_packet(i, k, frame, outbound):
-    """IPv4/UDP packet number k of SA i, sized for a frame of `frame` bytes."""
-    src, dst = (S.HOST, S.remote_host(i, k)) if outbound else (S.remote_host(i, k), S.HOST)
+def inner_packet(i, k, frame, outbound, transport=False):
+    """IPv4/UDP packet number k of SA i, sized for a frame of `frame` bytes;
+    transport: between the LAN host and the peer itself (a bump in the wire)."""
+    far = S.PEER if transport else S.remote_host(i, k)
+    src, dst = (S.HOST, far) if outbound else (far, S.HOST)
     pad = S.inner_len(frame) - 28
     pkt = IP(src=src, dst=dst, ttl=64, id=k & 0xffff) / UDP(sport=1024 + k, dport=5001)
     return pkt / Raw(bytes(k & 0xff for _ in range(pad)))
 
 
-def plain_frames(n_sa, size, n=N_FRAMES):
+def plain_frames(n_sa, size, n=N_FRAMES, transport=False):
     """Frames from the LAN host into the protected port (outbound, bypass)."""
     order, out = sa_order(n_sa), []
     for k, f in enumerate(frame_sizes(size, n)):
-        pkt = Ether(dst=S.LAN_MAC, src=S.HOST_MAC) / inner_packet(order[k % n_sa], k, f, True)
+        pkt = Ether(dst=S.LAN_MAC, src=S.HOST_MAC) / inner_packet(
+            order[k % n_sa], k, f, True, transport)
         out.append(bytes(pkt))
     return out
 
 
-def peer_sa(t, i, encap=False):
-    """The peer's outbound SA matching espgw's inbound SA i (in UDP 4500 with encap)."""
+def peer_sa(t, i, encap=False, transport=False):
+    """The peer's outbound SA matching espgw's inbound SA i (in UDP 4500 with
+    encap; without a tunnel header in transport mode; AH for an AH transform)."""
     k, s, a = S.sa_keys(t, "in", i)
-    kw = dict(crypt_algo=t.scapy_crypt, crypt_key=k + s,
-              tunnel_header=IP(src=S.PEER, dst=S.WAN_IP, ttl=64))
+    kw = {} if transport else dict(tunnel_header=IP(src=S.PEER, dst=S.WAN_IP, ttl=64))
+    if t.scapy_crypt:
+        kw.update(crypt_algo=t.scapy_crypt, crypt_key=k + s)
     if encap:
         kw["nat_t_header"] = UDP(sport=4500, dport=4500)
     if t.scapy_auth:
         kw.update(auth_algo=t.scapy_auth, auth_key=a)
-    return SecurityAssociation(ESP, spi=S.sa_spi("in", i), **kw)
+    return SecurityAssociation(AH if t.ah_len else ESP, spi=S.sa_spi("in", i), **kw)
 
 
 def udp_fix(pkt):
@@ -77,15 +82,15 @@ def udp_fix(pkt):
     return IP(bytes(pkt))
 
 
-def esp_frames(t, n_sa, size, n=N_FRAMES, encap=False):
-    """ESP frames from the next hop into the unprotected port (inbound)."""
+def esp_frames(t, n_sa, size, n=N_FRAMES, encap=False, transport=False):
+    """ESP (AH) frames from the next hop into the unprotected port (inbound)."""
     order, sas, seq, out = sa_order(n_sa), {}, {}, []
     for k, f in enumerate(frame_sizes(size, n)):
         i = order[k % n_sa]
         if i not in sas:
-            sas[i] = peer_sa(t, i, encap)
+            sas[i] = peer_sa(t, i, encap, transport)
         seq[i] = seq.get(i, 0) + 1
-        esp = sas[i].encrypt(inner_packet(i, k, f, False), seq_num=seq[i])
+        esp = sas[i].encrypt(inner_packet(i, k, f, False, transport), seq_num=seq[i])
         if encap:
             esp = udp_fix(esp)
         out.append(bytes(Ether(dst=S.WAN_MAC, src=S.NH_MAC) / esp))
@@ -115,16 +120,18 @@ def read_pcap(path):
 
 def pcap_for(sc, size, directory, cache):
     """Path of the input pcap of scenario sc at size, generated once per run."""
+    tail = ("-natt" if sc.encap else "") + ("-trs" if sc.transport else "")
     if sc.dir == "in":
-        key = "in-%s-%d-%s%s" % (sc.transform, sc.n_sa, size, "-natt" if sc.encap else "")
+        key = "in-%s-%d-%s%s" % (sc.transform, sc.n_sa, size, tail)
     else:
-        key = "plain-%d-%s" % (sc.n_sa, size)
+        key = "plain-%d-%s%s" % (sc.n_sa, size, tail)
     if key not in cache:
         path = "%s/%s.pcap" % (directory, key)
         if sc.dir == "in":
-            frames = esp_frames(S.TRANSFORMS[sc.transform], sc.n_sa, size, encap=sc.encap)
+            frames = esp_frames(S.TRANSFORMS[sc.transform], sc.n_sa, size, encap=sc.encap,
+                                transport=sc.transport)
         else:
-            frames = plain_frames(sc.n_sa, size)
+            frames = plain_frames(sc.n_sa, size, transport=sc.transport)
         write_pcap(path, frames)
         cache[key] = path
     return cache[key]

@@ -47,8 +47,9 @@ class Transform:
     salt_len: int
     auth_key_len: int
     block: int           # ESP payload alignment (RFC 4303 2.4)
-    scapy_crypt: str
+    scapy_crypt: Optional[str]
     scapy_auth: Optional[str] = None
+    ah_len: int = 0      # AH (proto ah): header with ICV, RFC 4302 2; 0 for ESP
 
 
 def _aead(name, label, algo, key_len, cperf_algo, secgw, scapy):
@@ -67,6 +68,14 @@ def _cbc(name, label, auth, auth_key_len, digest, cperf_auth, secgw_auth, scapy_
          str(digest)), "cipher-then-auth", 16, 0, auth_key_len, 16, "AES-CBC", scapy_auth)
 
 
+def _ah(name, label, auth, auth_key_len, digest, cperf_auth, scapy_auth):
+    """An AH transform (RFC 4302): authentication only, auth-only crypto-perf."""
+    return Transform(
+        name, label, "proto ah auth %s auth-key {a}" % auth, "",
+        ("--auth-algo", cperf_auth, "--auth-key-sz", str(auth_key_len), "--digest-sz",
+         str(digest)), "auth-only", 0, 0, auth_key_len, 1, None, scapy_auth, 12 + digest)
+
+
 TRANSFORMS = {t.name: t for t in (
     _aead("gcm128", "AES-GCM-128", "aes-gcm-128", 16, "aes-gcm", "aes-128-gcm", "AES-GCM"),
     _aead("gcm256", "AES-GCM-256", "aes-gcm-256", 32, "aes-gcm", "aes-256-gcm", "AES-GCM"),
@@ -76,6 +85,8 @@ TRANSFORMS = {t.name: t for t in (
          "sha1-hmac", "HMAC-SHA1-96"),
     _aead("chacha", "ChaCha20-Poly1305", "chacha20-poly1305", 32, "chacha20-poly1305",
           "chacha20-poly1305", "CHACHA20-POLY1305"),
+    _ah("ah-sha256", "AH HMAC-SHA256-128", "hmac-sha256-128", 32, 16, "sha2-256-hmac",
+        "SHA2-256-128"),
 )}
 
 
@@ -87,6 +98,14 @@ class Scenario:
     path: Optional[str]       # "cryptodev", "cpu"; None for bypass
     n_sa: int                 # SAs (and policies); bypass: bypass policies
     encap: bool = False       # ESP in UDP (RFC 3948, "encap udp"): espgw only
+    transport: bool = False   # mode transport, bump in the wire for HOST <-> PEER
+
+    @property
+    def espgw_only(self):
+        """Compared with espgw's own tunnel rows, not ipsec-secgw: its NAT-T is
+        for inline devices, it has no AH, its transport mode is not this one."""
+        return self.encap or self.transport or (
+            self.transform is not None and TRANSFORMS[self.transform].ah_len != 0)
 
     @property
     def source_role(self):
@@ -100,7 +119,7 @@ class Scenario:
 
 def _all_scenarios():
     out = []
-    for t in TRANSFORMS:
+    for t in (t for t in TRANSFORMS if not TRANSFORMS[t].ah_len):
         for p in ("cryptodev", "cpu"):
             out.append(Scenario(_name("out", t, p, 1), "out", t, p, 1))
     for d in ("out", "in"):
@@ -108,8 +127,12 @@ def _all_scenarios():
             for p in ("cryptodev", "cpu"):
                 out.append(Scenario(_name(d, "gcm128", p, n), d, "gcm128", p, n))
     # NAT traversal: the same single SA in UDP, to compare with its tunnel rows.
+    # The protocols round: NAT traversal, transport mode, AH, each against the
+    # single-SA tunnel row of its direction.
     for d in ("out", "in"):
         out.append(Scenario("%s-gcm128-natt-cpu" % d, d, "gcm128", "cpu", 1, True))
+        out.append(Scenario("%s-gcm128-trs-cpu" % d, d, "gcm128", "cpu", 1, transport=True))
+        out.append(Scenario("%s-ah-sha256-cpu" % d, d, "ah-sha256", "cpu", 1))
     out.append(Scenario("bypass", "bypass", None, None, 1))
     out.append(Scenario("bypass-1k", "bypass", None, None, 1000))
     return out
@@ -160,7 +183,11 @@ def mean_inner(size):
 
 def cipher_len(t, frame):
     """Bytes the cipher processes for one frame: inner packet, padding, pad
-    length and next header, aligned as RFC 4303 2.4 / the cipher requires."""
+    length and next header, aligned as RFC 4303 2.4 / the cipher requires.
+    AH authenticates the outer IPv4 header, AH with its ICV and the inner
+    packet (RFC 4302 3.3.3)."""
+    if t.ah_len:
+        return inner_len(frame) + 20 + t.ah_len
     n = inner_len(frame) + 2
     return (n + t.block - 1) // t.block * t.block
 
@@ -213,16 +240,26 @@ def _espgw_sa(sc, t, i):
     clause = sa_clause(t, sc.dir, i)
     extra = " replay-window 0" if sc.dir == "in" else ""
     extra += " encap udp" if sc.encap else ""
-    return "sa add %s%d dir %s spi %d mode tunnel local %s remote %s %s%s" % (
-        sc.dir, i, sc.dir, sa_spi(sc.dir, i), WAN_IP, PEER, clause, extra)
+    # Transport: a bump in the wire for the LAN host, its own header.
+    mode, local = ("transport", HOST) if sc.transport else ("tunnel", WAN_IP)
+    return "sa add %s%d dir %s spi %d mode %s local %s remote %s %s%s" % (
+        sc.dir, i, sc.dir, sa_spi(sc.dir, i), mode, local, PEER, clause, extra)
+
+
+def flow_nets(sc, i):
+    """(LAN side, remote side) of SA i's policies: the endpoints in transport."""
+    if sc.transport:
+        return HOST + "/32", PEER + "/32"
+    return LAN_NET, remote_net(i)
 
 
 def _espgw_sp(sc, i):
     if sc.dir == "bypass":
         return "sp add out dst %s bypass" % remote_net(i)
+    lan, remote = flow_nets(sc, i)
     if sc.dir == "out":
-        return "sp add out src %s dst %s protect out%d" % (LAN_NET, remote_net(i), i)
-    return "sp add in src %s dst %s protect in%d" % (remote_net(i), LAN_NET, i)
+        return "sp add out src %s dst %s protect out%d" % (lan, remote, i)
+    return "sp add in src %s dst %s protect in%d" % (remote, lan, i)
 
 
 def espgw_conf(sc, devs):

@@ -159,9 +159,42 @@ def test_natt_scenarios():
     assert f[UDP].dport == 4500 and f[UDP].len == len(f[UDP]) > 8
 
 
+def test_transport_scenarios():
+    """Transport rows: a bump in the wire for the LAN host (its own header, the
+    policies its endpoints), the inbound pcap ESP straight to the host."""
+    sc = S.select("in-gcm128-trs-cpu")[0]
+    conf = S.espgw_conf(sc, {"protected": "p", "unprotected": "u"})
+    assert "mode transport local %s remote %s" % (S.HOST, S.PEER) in conf
+    assert "sp add in src %s/32 dst %s/32 protect in0" % (S.PEER, S.HOST) in conf
+    import pcapgen
+    from scapy.layers.l2 import Ether
+    from scapy.layers.inet import IP
+    f = Ether(pcapgen.esp_frames(S.TRANSFORMS["gcm128"], 1, "64", n=2, transport=True)[0])
+    assert (f[IP].src, f[IP].dst, f[IP].proto) == (S.PEER, S.HOST, 50)
+    out = Ether(pcapgen.plain_frames(1, "64", n=1, transport=True)[0])
+    assert (out[IP].src, out[IP].dst) == (S.HOST, S.PEER) and len(out) == 60
+
+
+def test_ah_scenarios():
+    """AH rows: proto ah with HMAC-SHA256-128, espgw only (ipsec-secgw has no AH),
+    the inbound pcap AH in tunnel mode; the limit authenticates outer header,
+    AH and inner packet."""
+    sc = S.select("in-ah-sha256-cpu")[0]
+    assert sc.espgw_only and not S.select("out-gcm128-cpu")[0].espgw_only
+    assert "proto ah auth hmac-sha256-128 auth-key 0x" in S.espgw_conf(
+        sc, {"protected": "p", "unprotected": "u"})
+    assert S.cipher_len(S.TRANSFORMS["ah-sha256"], 64) == 46 + 20 + 28
+    import pcapgen
+    from scapy.layers.l2 import Ether
+    from scapy.layers.inet import IP
+    f = Ether(pcapgen.esp_frames(S.TRANSFORMS["ah-sha256"], 1, "64", n=2)[0])
+    assert f[IP].proto == 51 and (f[IP].src, f[IP].dst) == (S.PEER, S.WAN_IP)
+    assert [s.name for s in S.select("*ah*")] == ["out-ah-sha256-cpu", "in-ah-sha256-cpu"]
+
+
 def test_selection():
     assert [s.name for s in S.select("bypass*")] == ["bypass", "bypass-1k"]
-    assert len(S.select("")) == len(S.SCENARIOS) == 20
+    assert len(S.select("")) == len(S.SCENARIOS) == 24
     assert [s.name for s in S.select("*natt*")] == ["out-gcm128-natt-cpu", "in-gcm128-natt-cpu"]
     with pytest.raises(ValueError):
         S.select("nope")
