@@ -2,7 +2,8 @@
 /*
  * "sa add NAME dir in|out spi N mode tunnel|transport [proto esp|ah] local IP remote IP
  *  TRANSFORM [OPTIONS]"
- * (options include "mss-clamp auto|N", TCP MSS clamping through the SA)
+ * (options include "mss-clamp auto|N", TCP MSS clamping through the SA, and
+ * "encap udp [sport N] [dport N] [nat-oa-src IP] [nat-oa-dst IP]", RFC 3948)
  * and "sa del NAME". The transform is checked for consistency (algorithm
  * kinds, key and salt sizes) by the store; here only the syntax. Key text
  * never goes into a message.
@@ -38,6 +39,8 @@ enum {
 	S_SPORT,
 	S_DPORT,
 	S_PROTO,
+	S_NATOA_SRC,
+	S_NATOA_DST,
 };
 
 static int
@@ -350,6 +353,19 @@ set_dport(void *obj, const char *v, struct espgw_err *err)
 	return set_port("dport", v, &((struct espgw_sa_conf *)obj)->encap_dport, err);
 }
 
+/* RFC 3948 3.1.2: the original addresses of a NAT-ed peer's transport packets. */
+static int
+set_natoa_src(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_ip("nat-oa-src", v, &((struct espgw_sa_conf *)obj)->natoa_src, err);
+}
+
+static int
+set_natoa_dst(void *obj, const char *v, struct espgw_err *err)
+{
+	return espgw_conf_ip("nat-oa-dst", v, &((struct espgw_sa_conf *)obj)->natoa_dst, err);
+}
+
 /*
  * RFC 4302 1: AH authenticates and never encrypts; an AH SA takes "auth"
  * alone. (NAT traversal, "encap udp", is refused for AH here too once it
@@ -391,6 +407,8 @@ static const struct espgw_conf_opt sa_opts[] = {
 		{"sport", set_sport, S_SPORT, false, false},
 		{"dport", set_dport, S_DPORT, false, false},
 		{"proto", set_proto, S_PROTO, false, false},
+		{"nat-oa-src", set_natoa_src, S_NATOA_SRC, false, false},
+		{"nat-oa-dst", set_natoa_dst, S_NATOA_DST, false, false},
 };
 
 static int

@@ -131,12 +131,19 @@ struct espgw_sa_conf {
 	 */
 	uint16_t mss_clamp;
 	/*
-	 * RFC 3948 UDP encapsulation ("encap udp [sport N] [dport N]", tunnel
-	 * mode): ESP in UDP from our port sport to the peer's port dport (both
-	 * 4500 by default); received on sport.
+	 * RFC 3948 UDP encapsulation ("encap udp [sport N] [dport N]"): ESP in
+	 * UDP from our port sport to the peer's port dport (both 4500 by
+	 * default); received on sport.
 	 */
 	bool encap_udp;
 	uint16_t encap_sport, encap_dport;
+	/*
+	 * RFC 3948 3.1.2, inbound transport SAs with encap udp only: the
+	 * addresses the peer computed its TCP/UDP checksums with ("nat-oa-src
+	 * IP", "nat-oa-dst IP"): its own before its NAT, ours as it saw it.
+	 * Family 0: absent, the packet's address is the original one.
+	 */
+	struct espgw_ip natoa_src, natoa_dst;
 	/*
 	 * Inner family carried (0 until a policy references the SA). rte_ipsec
 	 * writes and checks one ESP next-header per SA (RFC 4303 2.6), so an SA

@@ -262,9 +262,6 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if (c->df_mode != ESPGW_HDR_COPY && c->df_mode != ESPGW_HDR_SET &&
 			c->df_mode != ESPGW_HDR_CLEAR)
 		return espgw_store_fail(err, "df must be copy, set or clear");
-	if (c->encap_udp && c->mode != ESPGW_SA_TUNNEL)
-		return espgw_store_fail(err, "encap udp is for tunnel mode here (transport mode "
-					     "behind NAT is not supported yet)");
 	if (c->encap_udp && (c->encap_sport == 0 || c->encap_dport == 0))
 		return espgw_store_fail(err, "encap udp ports must be 1..65535");
 	/* RFC 3948 2: a NAT rewrites the addresses AH's ICV covers: no AH in UDP. */
@@ -285,6 +282,35 @@ sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 				ESPGW_FLOW_LABEL_MAX, c->flow_label);
 	if (c->local.family != ESPGW_AF_INET6)
 		return espgw_store_fail(err, "flow-label needs an IPv6 tunnel");
+	return 0;
+}
+
+/*
+ * RFC 3948 3.1.2: the original addresses fix the checksums of what a
+ * transport SA decapsulates; a tunnel's inner packet carries its own
+ * addresses, and an outbound SA sends what the gateway computed itself.
+ */
+static int
+sa_check_natoa(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	char buf[ESPGW_IP_STRLEN];
+	const struct espgw_ip *oa[2] = {&c->natoa_src, &c->natoa_dst};
+	int i;
+
+	if (c->natoa_src.family == 0 && c->natoa_dst.family == 0)
+		return 0;
+	if (c->dir != ESPGW_DIR_IN)
+		return espgw_store_fail(err, "nat-oa-src and nat-oa-dst are for inbound SAs: "
+					     "they fix the checksums of what the peer sent "
+					     "(RFC 3948 3.1.2)");
+	if (c->mode != ESPGW_SA_TRANSPORT || !c->encap_udp)
+		return espgw_store_fail(err, "nat-oa-src and nat-oa-dst need mode transport "
+					     "and encap udp (RFC 3948 3.1.2)");
+	for (i = 0; i < 2; i++)
+		if (oa[i]->family != 0 && oa[i]->family != c->local.family)
+			return espgw_store_fail(err, "%s %s is not of the SA's family",
+					i == 0 ? "nat-oa-src" : "nat-oa-dst",
+					espgw_ip_fmt(oa[i], buf, sizeof(buf)));
 	return 0;
 }
 
@@ -429,8 +455,9 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
-			sa_check_seq(c, err) < 0 || sa_check_refs(s, c, err) < 0 ||
-			sa_check_life(c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
+			sa_check_natoa(c, err) < 0 || sa_check_seq(c, err) < 0 ||
+			sa_check_refs(s, c, err) < 0 || sa_check_life(c, err) < 0 ||
+			espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;

@@ -434,7 +434,7 @@ inb_replay_update(struct espgw_sa_rt *sa, struct rte_mbuf *m)
  * result starts at the IP header, as a tunnel's inner packet does.
  */
 static void
-inb_trs_done(struct rte_mbuf *m)
+inb_trs_done(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip;
 
@@ -442,10 +442,12 @@ inb_trs_done(struct rte_mbuf *m)
 	m->l2_len = 0;
 	m->l3_len = 0;
 	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	if ((ip->version_ihl >> 4) != IPVERSION)
-		return;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if ((ip->version_ihl >> 4) == IPVERSION) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	if (unlikely(sa->natoa != 0))
+		espgw_trs_natoa(sa, m);
 }
 
 /*
@@ -537,6 +539,9 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 		return 0;
 	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
 		nk = natt_scan(sa, m, n, nn);
+	/* Transport in UDP (esp_trs_udp.c): rte_ipsec decapsulates IP|ESP only. */
+	if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
+		espgw_trs_udp_inb(m, n);
 	k = rte_ipsec_pkt_process(&sa->ss, m, n);
 	if (unlikely(nk != 0))
 		natt_publish(sa, m, k, nn, nk);
@@ -549,7 +554,7 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 			continue;
 		}
 		if (sa->transport)
-			inb_trs_done(m[i]);
+			inb_trs_done(sa, m[i]);
 		if (espgw_esp_inb_ecn(sa, m[i]) != 0) {
 			espgw_esp_drop(l, sa, &m[i], 1, DROP_ECN_NOT_ECT);
 			continue;

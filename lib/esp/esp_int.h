@@ -68,6 +68,18 @@ void espgw_esp_inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa);
 int espgw_esp_inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
 
 /*
+ * Transport mode ESP in UDP (RFC 3948), esp_trs_udp.c: for SAs whose udp
+ * (chosen at setup) says so. Outbound after the crypto: the UDP header in
+ * (packets without room are dropped, returns the rest compacted); inbound
+ * before rte_ipsec_pkt_process: out; after decapsulation, SAs with nat-oa:
+ * the TCP/UDP checksum fixed for the packet's addresses (RFC 3948 3.1.2).
+ */
+uint16_t espgw_trs_udp_outb(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n);
+void espgw_trs_udp_inb(struct rte_mbuf *m[], uint16_t n);
+void espgw_trs_natoa(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
+
+/*
  * AH (RFC 4302), tunnel mode, on the CPU crypto path: ah_out.c, ah_in.c,
  * ah_icv.c. One SA group per call, as the ESP functions; the same contract.
  */

@@ -137,8 +137,11 @@ espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct 
 
 	/* Only a failed crypto operation makes rte_ipsec refuse an outbound packet here. */
 	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_CRYPTO_ERROR);
-	if (sa->encap && sa->outer_family == ESPGW_AF_INET6)
+	/* Per SA group, chosen at setup: SAs without UDP of their own pay one test. */
+	if (sa->udp == ESPGW_SA_UDP_TUN6)
 		outb_udp6_cksum(m, k);
+	else if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
+		k = espgw_trs_udp_outb(l, sa, m, k);
 	for (i = 0; i < k; i++) {
 		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
 		*espgw_mbuf_sa(m[i]) = sa->idx;

@@ -103,6 +103,9 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	} else {
 		espgw_json_kstr(j, "encap", "");
 	}
+	/* RFC 3948 3.1.2 original addresses (inbound transport in UDP), null when absent. */
+	kip(j, "nat_oa_src", &sa->natoa_src);
+	kip(j, "nat_oa_dst", &sa->natoa_dst);
 	sa_transform(j, sa);
 	espgw_json_ku64(j, "replay_window", sa->dir == ESPGW_DIR_IN ? sa->replay_window : 0);
 	espgw_json_kbool(j, "esn", sa->esn);

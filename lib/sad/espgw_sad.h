@@ -40,6 +40,15 @@ struct espgw_ah_sa {
 	uint8_t atomic;			 /* outbound: several workers take numbers */
 } __rte_cache_aligned;
 
+enum espgw_sa_udp {
+	ESPGW_SA_UDP_NONE,
+	ESPGW_SA_UDP_TUN6, /* outbound IPv6 tunnel in UDP: the checksum after the crypto */
+	ESPGW_SA_UDP_TRS4, /* transport in UDP, IPv4: header inserted / removed by lib/esp */
+	ESPGW_SA_UDP_TRS6, /* the same over IPv6, with its checksum */
+};
+#define ESPGW_NATOA_SRC 1
+#define ESPGW_NATOA_DST 2
+
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
 	uint32_t idx;		     /* index in store->sas (and in per-lcore SA counters) */
@@ -63,6 +72,19 @@ struct espgw_sa_rt {
 	uint8_t state;
 	uint8_t proto; /* enum espgw_sa_proto: a packet of the other protocol never uses the SA */
 	uint8_t bitw;  /* transport for a host behind us (espgw_sa_conf.bitw) */
+	/*
+	 * enum espgw_sa_udp, chosen at setup: the UDP work lib/esp does itself
+	 * around rte_ipsec for this SA (none for most; esp_trs_udp.c says why).
+	 */
+	uint8_t udp;
+	/*
+	 * Inbound transport in UDP with nat-oa (RFC 3948 3.1.2): which of the
+	 * packet's addresses replace an original one in its TCP/UDP checksum
+	 * (ESPGW_NATOA_SRC, _DST), and the folded sum of the complemented
+	 * original addresses (RFC 1624 3: HC' = ~(~HC + ~m + m')).
+	 */
+	uint8_t natoa;
+	uint16_t natoa_neg;
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */

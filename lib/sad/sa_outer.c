@@ -205,7 +205,7 @@ v6_dscp_set(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8
 
 /*
  * Transport mode keeps the packet's own header (RFC 4303 3.1.1); rte_ipsec
- * changed its total length and protocol, not its checksum. IPv6 has none.
+ * changed its total length and protocol, not its checksum.
  */
 static void
 v4_transport(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
@@ -219,8 +219,12 @@ v4_transport(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+/*
+ * IPv6 has no header checksum; a transport SA in UDP gets its IPv4 one
+ * from lib/esp, once the UDP header is in (esp_trs_udp.c).
+ */
 static void
-v6_transport(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
+trs_nothing(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t tos, uint8_t df)
 {
 	RTE_SET_USED(sa);
 	RTE_SET_USED(m);
@@ -235,7 +239,8 @@ espgw_sa_outb_fixup_pick(const struct espgw_sa_conf *sa)
 	bool df_copy = sa->df_mode == ESPGW_HDR_COPY;
 
 	if (sa->mode == ESPGW_SA_TRANSPORT)
-		return sa->local.family == ESPGW_AF_INET6 ? v6_transport : v4_transport;
+		return sa->local.family == ESPGW_AF_INET6 || sa->encap_udp ? trs_nothing
+									   : v4_transport;
 	if (sa->local.family == ESPGW_AF_INET6)
 		return dscp_copy ? v6_dscp_copy : v6_dscp_set;
 	if (dscp_copy)

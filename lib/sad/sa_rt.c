@@ -359,6 +359,52 @@ ah_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw
 	return ah_seq_check(rt, err);
 }
 
+/* What lib/esp does with UDP itself (RFC 3948): rte_ipsec does a tunnel's outbound header. */
+static uint8_t
+udp_of(const struct espgw_sa_conf *sa)
+{
+	bool v6 = sa->local.family == ESPGW_AF_INET6;
+
+	if (!sa->encap_udp)
+		return ESPGW_SA_UDP_NONE;
+	if (sa->mode == ESPGW_SA_TRANSPORT)
+		return v6 ? ESPGW_SA_UDP_TRS6 : ESPGW_SA_UDP_TRS4;
+	return v6 && sa->dir == ESPGW_DIR_OUT ? ESPGW_SA_UDP_TUN6 : ESPGW_SA_UDP_NONE;
+}
+
+/* RFC 1624 3: the complemented words of an original address, summed and folded. */
+static uint32_t
+natoa_neg_of(const struct espgw_ip *a)
+{
+	uint32_t sum = 0, i, n = a->family == ESPGW_AF_INET ? 2 : 8;
+	uint16_t w;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&w, a->bytes + 2 * i, sizeof(w));
+		sum += (uint16_t)~w;
+	}
+	return sum;
+}
+
+static void
+natoa_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa)
+{
+	uint32_t sum = 0;
+
+	rt->natoa = 0;
+	if (sa->natoa_src.family != 0) {
+		rt->natoa |= ESPGW_NATOA_SRC;
+		sum += natoa_neg_of(&sa->natoa_src);
+	}
+	if (sa->natoa_dst.family != 0) {
+		rt->natoa |= ESPGW_NATOA_DST;
+		sum += natoa_neg_of(&sa->natoa_dst);
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	rt->natoa_neg = (uint16_t)sum;
+}
+
 int
 espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
@@ -378,6 +424,8 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->encap = sa->encap_udp;
 	rt->natt_dport = rte_cpu_to_be_16(sa->encap_dport);
 	rt->natt_sport = rte_cpu_to_be_16(sa->encap_sport);
+	rt->udp = udp_of(sa);
+	natoa_init(rt, sa);
 	/* Transport: the SA's own family (its policies select its endpoints). */
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);

@@ -122,7 +122,9 @@
 			"one, IEEE 802)")                                                        \
 	X(SPOOFED_SRC, "spoofed_src",                                                            \
 			"clear from the unprotected side with a source of the protected side "   \
-			"(RFC 3704 reverse path)")
+			"(RFC 3704 reverse path)")                                               \
+	X(NATT_NO_ROOM, "natt_no_room",                                                          \
+			"no headroom for the UDP header of transport ESP in UDP (RFC 3948 2.1)")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,

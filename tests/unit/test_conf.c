@@ -243,10 +243,23 @@ static const struct bad_case bad_cases[] = {
 		"t.conf:1: sport and dport are the UDP ports of encap udp\n"},
 	{"encap port 0", SA_HEAD("x", "out", "0x3001") GCM " encap udp dport 0",
 		"t.conf:1: dport must be 1..65535, got 0\n"},
-	{"encap transport", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
-		"remote 203.0.113.1 " GCM " encap udp",
-		"t.conf:1: encap udp is for tunnel mode here (transport mode behind NAT is not "
-		"supported yet)\n"},
+	{"nat-oa outbound", "sa add x dir out spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " encap udp nat-oa-src 192.168.1.7",
+		"t.conf:1: nat-oa-src and nat-oa-dst are for inbound SAs: they fix the checksums "
+		"of what the peer sent (RFC 3948 3.1.2)\n"},
+	{"nat-oa tunnel", SA_HEAD("x", "in", "0x3001") GCM " encap udp nat-oa-dst 192.168.1.7",
+		"t.conf:1: nat-oa-src and nat-oa-dst need mode transport and encap udp (RFC 3948 "
+		"3.1.2)\n"},
+	{"nat-oa without encap", "sa add x dir in spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " nat-oa-src 192.168.1.7",
+		"t.conf:1: nat-oa-src and nat-oa-dst need mode transport and encap udp (RFC 3948 "
+		"3.1.2)\n"},
+	{"nat-oa family", "sa add x dir in spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " encap udp nat-oa-dst 2001:db8::7",
+		"t.conf:1: nat-oa-dst 2001:db8::7 is not of the SA's family\n"},
+	{"nat-oa bad address", "sa add x dir in spi 0x3001 mode transport local 198.51.100.1 "
+		"remote 203.0.113.1 " GCM " encap udp nat-oa-src 192.168.1",
+		"t.conf:1: invalid address '192.168.1' for nat-oa-src\n"},
 	{"ah with encap udp", "sa add x dir out spi 0x3001 mode tunnel proto ah local 198.51.100.1 "
 		"remote 203.0.113.1 auth hmac-sha256-128 auth-key " K32 " encap udp",
 		"t.conf:1: encap udp is for ESP: AH cannot cross a NAT (RFC 3948)\n"},
