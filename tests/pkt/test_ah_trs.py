@@ -14,13 +14,14 @@ front of AH. Exact counters for what must be refused: a tampered
 ICV, a tampered immutable field (source address, payload), a replay, clear
 traffic the policy wants in AH, a next header that is IPsec again, AH with
 an ESP SA's SPI; and what must pass: mutable fields (TTL / hop limit, DSCP,
-flow label) changed on the way (RFC 4302 3.3.3.1).
+flow label) changed on the way (RFC 4302 3.3.3.1); IPv4 options in front of AH
+both ways, the mutable Timestamp zeroed for the ICV and kept on the wire.
 """
 
 import copy
 
 import pytest
-from scapy.layers.inet import IP, ICMP, UDP
+from scapy.layers.inet import IP, ICMP, UDP, IPOption_Router_Alert, IPOption_Timestamp
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.packet import Raw
 
@@ -117,6 +118,13 @@ def negatives(t, esp_spi, wan, drops):
     # AH with the SPI of an inbound ESP SA (RFC 4301 4.1).
     wan.append(t.seal_codec(t.echo(58), sa=ahcodec.AhSA(esp_spi, t.algo)))
     drops["ah_proto_mismatch"] += 1
+    if t.fam == 4:
+        # IPv4 options in front of AH, an immutable one (Router Alert) and a
+        # mutable one (Timestamp, zeroed whole for the ICV, RFC 4302
+        # 3.3.3.1.1.2): accepted; the reply keeps them, AH behind them.
+        opts = [IPOption_Router_Alert(), IPOption_Timestamp(length=12, pointer=9)]
+        wan.append(t.seal_codec(t.echo(61, options=opts)))
+        answered += 1
     if t.fam == 6:
         # Extension headers in front of AH (RFC 4302 3.1.1): accepted.
         wan.append(t.seal_codec(v6_with_exts(t, 60)))
@@ -158,8 +166,8 @@ def check_reply(t, l3, i):
     hdr = IP(l3) if t.fam == 4 else IPv6(l3)
     assert (hdr.src, hdr.dst) == (t.own, t.peer)
     if t.fam == 4:
-        assert hdr.proto == 51 and hdr.len == len(l3) and hdr.ihl == 5
-        assert hdr.chksum == harness.ip_checksum(l3[:20]), "IPv4 checksum"
+        assert hdr.proto == 51 and hdr.len == len(l3)
+        assert hdr.chksum == harness.ip_checksum(l3[:hdr.ihl * 4]), "IPv4 checksum"
     else:
         assert hdr.nh == 51 and hdr.plen == len(l3) - 40
     op = ahcodec.open_(t.out_sa, l3, t.fam)
@@ -214,3 +222,14 @@ def test_counters_exact(ahtrs):
     assert st["control"]["echo_reply"] == total
     harness.assert_totals(st, rx=ahtrs["n_in"], tx=total, drops=sum(drops.values()),
                           to_ctl=total + unhandled)
+
+
+def test_ipv4_options_stay_in_front_of_ah(ahtrs):
+    """The reply to the echo request with options keeps them (the Timestamp
+    with its own bytes, not the zeros the ICV saw), AH behind them."""
+    t = ahtrs["t"][0]
+    with_opts = [IP(f[14:]) for f in replies(ahtrs, t) if IP(f[14:]).ihl > 5]
+    assert len(with_opts) == 1 and with_opts[0].ihl == 9
+    raw = bytes(with_opts[0])
+    assert raw[20:24] == bytes([0x94, 4, 0, 0]) and raw[24:28] == bytes([0x44, 12, 9, 1])
+    assert raw[9] == 51 and raw[36] == 1  # protocol AH; AH's next header ICMP
