@@ -177,8 +177,6 @@ sa_check_ah(const struct espgw_sa_conf *c, struct espgw_err *err)
 				c->name);
 	if (au == NULL)
 		return espgw_store_fail(err, "SA %s: proto ah needs an auth algorithm", c->name);
-	if (c->mode != ESPGW_SA_TUNNEL)
-		return espgw_store_fail(err, "SA %s: proto ah supports mode tunnel only", c->name);
 	if (!is_gmac(c->auth))
 		return c->key_len != 0 || c->has_salt
 				       ? espgw_store_fail(err, "%s uses auth-key, not key or salt",

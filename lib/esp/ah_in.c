@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Inbound AH, tunnel mode (RFC 4302 3.4): after the SAD lookup (shared with
+ * Inbound AH (RFC 4302 3.4): after the SAD lookup (shared with
  * ESP, esp_in.c), the header checks, the replay window checked before the
  * ICV (3.4.3) and committed after it verified (3.4.4), the ICV recomputed
  * over the packet with its mutable fields and ICV field zeroed (ah_icv.c)
- * and compared in constant time, then the outer and AH headers removed: the
- * inner packet leaves as a decrypted ESP one does (RFC 6040 ECN, MSS clamp),
- * for the inbound policy check. espgw does AH itself: DPDK 22.11's rte_ipsec
- * has none.
+ * and compared in constant time, then the outer and AH headers removed
+ * (tunnel) or AH taken from behind the packet's own header (transport,
+ * ah_trs.c, chosen per SA group): the packet leaves as a decrypted ESP one
+ * does (RFC 6040 ECN, MSS clamp), for the inbound policy check. espgw does
+ * AH itself: DPDK 22.11's rte_ipsec has none.
  */
 #include <rte_ip.h>
 
@@ -31,15 +32,15 @@ outer_opts_ok(struct rte_mbuf *m)
 
 /*
  * RFC 4302 2.2: the payload length is the SA's (its ICV and padding), 2.1:
- * the next header is the inner family the tunnel carries; an inner packet
- * follows.
+ * the next header is one the SA carries (a tunnel's inner family, a
+ * transport SA's upper protocols: espgw_ah_nh_ok); something follows.
  */
 static bool
 ah_hdr_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 {
 	const uint8_t *h = ah_hdr(m);
 
-	return (h[1] + 2u) * 4 == sa->ah->len && h[0] == sa->inner_proto &&
+	return (h[1] + 2u) * 4 == sa->ah->len && espgw_ah_nh_ok(sa->ah, h[0]) &&
 	       m->pkt_len > (uint32_t)m->l2_len + m->l3_len + sa->ah->len;
 }
 
@@ -132,19 +133,67 @@ icv_equal(const uint8_t *a, const uint8_t *b, uint8_t len)
 	return d == 0;
 }
 
-/* Contiguous, with room for the ESN bits; what is not is dropped. Compacts m and seq. */
-static uint16_t
-inb_room(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint64_t seq[],
-		uint16_t n)
+/* Tunnel: the outer header is not kept, nothing to save (it is zeroed in place). */
+static bool
+tun_save(const struct rte_mbuf *m, uint8_t *save)
 {
+	RTE_SET_USED(m);
+	RTE_SET_USED(save);
+	return true;
+}
+
+/* Tunnel: outer and AH headers off, the inner packet remains. */
+static void
+tun_strip(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *save)
+{
+	RTE_SET_USED(save);
+	rte_pktmbuf_adj(m, m->l2_len + m->l3_len + sa->ah->len);
+	m->l2_len = 0;
+	m->l3_len = 0;
+}
+
+/* Tunnel or transport: the pair an SA group runs, chosen once per group. */
+struct inb_mode {
+	bool (*save)(const struct rte_mbuf *m, uint8_t *save);
+	void (*strip)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *save);
+};
+
+static const struct inb_mode inb_tun = {tun_save, tun_strip};
+static const struct inb_mode inb_trs = {espgw_ah_trs_save, espgw_ah_trs_strip};
+
+/* Contiguous, with room for the ESN bits; what is not is dropped. */
+static enum espgw_drop
+inb_room(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
+{
+	if ((!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0) ||
+			!espgw_ah_room_ok(sa, m))
+		return ESPGW_DROP_CRYPTO_ERROR;
+	return ESPGW_DROP_MAX;
+}
+
+/*
+ * Ready for the ICV: room, the header saved where it is kept (transport:
+ * too long a chain to save is refused as options espgw does not take),
+ * the received ICV into rx and the uncovered fields zeroed. Compacts m,
+ * seq, save and rx.
+ */
+static uint16_t
+inb_prep(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, const struct inb_mode *mode,
+		struct rte_mbuf *m[], uint64_t seq[], uint8_t save[][ESPGW_AH_TRS_HDR_MAX],
+		uint8_t rx[][ESPGW_AH_ICV_MAX], uint16_t n)
+{
+	enum espgw_drop why;
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if ((!rte_pktmbuf_is_contiguous(m[i]) && rte_pktmbuf_linearize(m[i]) != 0) ||
-				!espgw_ah_room_ok(sa, m[i])) {
-			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_CRYPTO_ERROR);
+		why = inb_room(sa, m[i]);
+		if (why == ESPGW_DROP_MAX && !mode->save(m[i], save[k]))
+			why = ESPGW_DROP_AH_OUTER_OPTIONS;
+		if (why != ESPGW_DROP_MAX) {
+			espgw_esp_drop(l, sa, &m[i], 1, why);
 			continue;
 		}
+		inb_zero(sa, m[i], rx[k]);
 		seq[k] = seq[i];
 		m[k++] = m[i];
 	}
@@ -153,25 +202,24 @@ inb_room(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[]
 
 /* Verified: commit the window (RFC 4302 3.4.4), strip the headers, ECN (RFC 6040). */
 static enum espgw_drop
-inb_accept(struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq)
+inb_accept(struct espgw_sa_rt *sa, const struct inb_mode *mode, struct rte_mbuf *m, uint64_t seq,
+		const uint8_t *save)
 {
 	if (sa->replay != NULL && espgw_replay_update(sa->replay, seq) != ESPGW_REPLAY_OK)
 		return ESPGW_DROP_REPLAY; /* a duplicate within this burst */
-	rte_pktmbuf_adj(m, m->l2_len + m->l3_len + sa->ah->len);
-	m->l2_len = 0;
-	m->l3_len = 0;
+	mode->strip(sa, m, save);
 	return espgw_esp_inb_ecn(sa, m) == 0 ? ESPGW_DROP_MAX : ESPGW_DROP_ECN_INVALID;
 }
 
 static enum espgw_drop
-inb_one(struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq, const uint8_t *rx,
-		const uint8_t *icv, int32_t status)
+inb_one(struct espgw_sa_rt *sa, const struct inb_mode *mode, struct rte_mbuf *m, uint64_t seq,
+		const uint8_t *rx, const uint8_t *icv, int32_t status, const uint8_t *save)
 {
 	if (status != 0)
 		return ESPGW_DROP_CRYPTO_ERROR;
 	if (!icv_equal(rx, icv, sa->ah->icv_len))
 		return ESPGW_DROP_AUTH_FAIL;
-	return inb_accept(sa, m, seq);
+	return inb_accept(sa, mode, m, seq, save);
 }
 
 uint16_t
@@ -180,18 +228,18 @@ espgw_ah_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf 
 {
 	uint8_t rx[ESPGW_ESP_BURST_MAX][ESPGW_AH_ICV_MAX],
 			icv[ESPGW_ESP_BURST_MAX][ESPGW_AH_ICV_MAX];
+	uint8_t save[ESPGW_ESP_BURST_MAX][ESPGW_AH_TRS_HDR_MAX];
+	const struct inb_mode *mode = sa->transport ? &inb_trs : &inb_tun;
 	uint64_t seq[ESPGW_ESP_BURST_MAX];
 	int32_t status[ESPGW_ESP_BURST_MAX];
 	enum espgw_drop why;
 	uint16_t i, d = 0;
 
 	n = inb_replay_check(l, sa, m, seq, n);
-	n = inb_room(l, sa, m, seq, n);
-	for (i = 0; i < n; i++)
-		inb_zero(sa, m[i], rx[i]);
+	n = inb_prep(l, sa, mode, m, seq, save, rx, n);
 	espgw_ah_icv(sa, m, seq, n, icv, status);
 	for (i = 0; i < n; i++) {
-		why = inb_one(sa, m[i], seq[i], rx[i], icv[i], status[i]);
+		why = inb_one(sa, mode, m[i], seq[i], rx[i], icv[i], status[i], save[i]);
 		if (why != ESPGW_DROP_MAX) {
 			espgw_esp_drop(l, sa, &m[i], 1, why);
 			continue;

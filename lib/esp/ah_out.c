@@ -6,7 +6,8 @@
  * has none. The outer header is the one an ESP tunnel of the same SA options
  * gets (lib/sad/sa_outer.c: template, DSCP/ECN copy or set, DF, checksum
  * fixup), written after the ICV, since those fields are the mutable ones.
- * Transport mode plugs in as another build function beside outb_build.
+ * Transport mode (ah_trs.c) is the other pair of build and finish functions,
+ * chosen per SA group.
  */
 #include <rte_ip.h>
 
@@ -51,13 +52,13 @@ seq_usable(const struct espgw_ah_sa *ah, uint64_t first, uint16_t n)
 }
 
 /* RFC 4302 2: next header, payload length in 32-bit words minus 2, SPI, sequence, ICV 0. */
-static void
-ah_hdr_write(uint8_t *h, const struct espgw_sa_rt *sa, uint64_t seq)
+void
+espgw_ah_hdr_write(uint8_t *h, const struct espgw_sa_rt *sa, uint64_t seq, uint8_t nh)
 {
 	rte_be32_t spi = rte_cpu_to_be_32(sa->conf->spi);
 	rte_be32_t sq = rte_cpu_to_be_32((uint32_t)seq);
 
-	h[0] = sa->inner_proto;
+	h[0] = nh;
 	h[1] = (uint8_t)(sa->ah->len / 4 - 2);
 	h[2] = 0;
 	h[3] = 0;
@@ -92,37 +93,49 @@ outer_len_set(uint8_t *p, const struct espgw_ah_sa *ah, uint32_t total, uint64_t
 }
 
 /* Outer header (mutable fields zero) and AH header in front of the inner packet. */
-static int
-outb_build(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq)
+static enum espgw_drop
+outb_build(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq, uint8_t *save)
 {
 	const struct espgw_ah_sa *ah = sa->ah;
 	uint16_t hlen = ah->tmpl_len + ah->len;
 	uint8_t *p;
 
+	RTE_SET_USED(save); /* the template holds the mutable fields' values */
 	rte_pktmbuf_adj(m, m->l2_len);
 	m->l2_len = 0;
 	m->l3_len = ah->tmpl_len; /* where AH starts (ah_icv.c reads the GMAC IV there) */
 	if (m->pkt_len + hlen > UINT16_MAX)
-		return -1;
+		return ESPGW_DROP_TOO_BIG;
 	p = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
 	if (p == NULL)
-		return -1;
+		return ESPGW_DROP_TOO_BIG;
 	memcpy(p, ah->tmpl, ah->tmpl_len);
 	outer_len_set(p, ah, m->pkt_len, seq);
-	ah_hdr_write(p + ah->tmpl_len, sa, seq);
+	espgw_ah_hdr_write(p + ah->tmpl_len, sa, seq, sa->inner_proto);
 	espgw_ah_mutable_zero(p);
-	return 0;
+	return ESPGW_DROP_MAX;
+}
+
+/* The computed ICV into the AH header behind the l3_len bytes of IP header. */
+void
+espgw_ah_icv_put(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv)
+{
+	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l3_len);
+
+	memcpy(h + ESPGW_AH_HDR_LEN + sa->ah->iv_len, icv, sa->ah->icv_len);
 }
 
 /* The ICV into the AH header, then the mutable fields their values (the SA's fixup). */
 static void
-outb_finish_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv)
+outb_finish_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv,
+		const uint8_t *save)
 {
 	const struct espgw_ah_sa *ah = sa->ah;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t v = *espgw_mbuf_sa(m);
 
-	memcpy(p + ah->tmpl_len + ESPGW_AH_HDR_LEN + ah->iv_len, icv, ah->icv_len);
+	RTE_SET_USED(save);
+	espgw_ah_icv_put(sa, m, icv);
 	if ((p[0] >> 4) == IPVERSION) {
 		p[V4_TTL] = ah->tmpl[V4_TTL];
 	} else {
@@ -132,18 +145,37 @@ outb_finish_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t 
 	sa->outb_fixup(sa, m, (uint8_t)(v >> ESP_OUT_TOS_SHIFT), (uint8_t)(v >> ESP_OUT_DF_SHIFT));
 }
 
-/* Build every packet; those that do not fit are dropped. Returns the built ones, compacted. */
+/* Tunnel or transport: the pair of functions an SA group runs, chosen once per group. */
+struct outb_mode {
+	enum espgw_drop (*build)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq,
+			uint8_t *save);
+	void (*finish)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv,
+			const uint8_t *save);
+};
+
+static const struct outb_mode outb_tun = {outb_build, outb_finish_one};
+static const struct outb_mode outb_trs = {espgw_ah_trs_build, espgw_ah_trs_finish};
+
+/*
+ * Build every packet; those that do not fit are dropped. Returns the built
+ * ones, compacted (with their sequence numbers and saved headers).
+ */
 static uint16_t
-outb_build_all(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint64_t seq[], uint16_t n)
+outb_build_all(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, const struct outb_mode *mode,
+		struct rte_mbuf *m[], uint64_t seq[], uint8_t save[][ESPGW_AH_TRS_HDR_MAX],
+		uint16_t n)
 {
 	uint64_t first = seq_take(sa->ah, n);
 	uint16_t i, k = 0, ok = seq_usable(sa->ah, first, n);
+	enum espgw_drop why;
 
 	espgw_esp_drop(l, sa, m + ok, n - ok, ESPGW_DROP_SQN_OVERFLOW);
 	for (i = 0; i < ok; i++) {
-		if (outb_build(sa, m[i], first + i) != 0 || !espgw_ah_room_ok(sa, m[i])) {
-			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_TOO_BIG);
+		why = mode->build(sa, m[i], first + i, save[k]);
+		if (why == ESPGW_DROP_MAX && !espgw_ah_room_ok(sa, m[i]))
+			why = ESPGW_DROP_TOO_BIG;
+		if (why != ESPGW_DROP_MAX) {
+			espgw_esp_drop(l, sa, &m[i], 1, why);
 			continue;
 		}
 		seq[k] = first + i;
@@ -157,20 +189,22 @@ espgw_ah_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf
 		struct rte_mbuf *done[])
 {
 	uint8_t icv[ESPGW_ESP_BURST_MAX][ESPGW_AH_ICV_MAX];
+	uint8_t save[ESPGW_ESP_BURST_MAX][ESPGW_AH_TRS_HDR_MAX];
+	const struct outb_mode *mode = sa->transport ? &outb_trs : &outb_tun;
 	uint64_t seq[ESPGW_ESP_BURST_MAX];
 	int32_t status[ESPGW_ESP_BURST_MAX];
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
 	uint32_t ptype = sa->outer_family == ESPGW_AF_INET ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
 	uint16_t i, k = 0;
 
-	n = outb_build_all(l, sa, m, seq, n);
+	n = outb_build_all(l, sa, mode, m, seq, save, n);
 	espgw_ah_icv(sa, m, seq, n, icv, status);
 	for (i = 0; i < n; i++) {
 		if (status[i] != 0) {
 			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_CRYPTO_ERROR);
 			continue;
 		}
-		outb_finish_one(sa, m[i], icv[i]);
+		mode->finish(sa, m[i], icv[i], save[i]);
 		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
 		*espgw_mbuf_sa(m[i]) = sa->idx;
 		m[i]->packet_type = ptype;

@@ -80,8 +80,8 @@ void espgw_trs_udp_inb(struct rte_mbuf *m[], uint16_t n);
 void espgw_trs_natoa(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
 
 /*
- * AH (RFC 4302), tunnel mode, on the CPU crypto path: ah_out.c, ah_in.c,
- * ah_icv.c. One SA group per call, as the ESP functions; the same contract.
+ * AH (RFC 4302), tunnel and transport mode, on the CPU crypto path:
+ * ah_out.c, ah_in.c, ah_icv.c, ah_trs.c. One SA group per call, as the ESP functions; the same contract.
  */
 #define ESPGW_AH_ICV_MAX 32 /* HMAC-SHA512-256 */
 uint16_t espgw_ah_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
@@ -102,5 +102,22 @@ int espgw_ah_opts(uint8_t *ip, uint32_t l3_len, bool zero);
 bool espgw_ah_room_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m);
 void espgw_ah_icv(const struct espgw_sa_rt *sa, struct rte_mbuf *m[], const uint64_t seq[],
 		uint16_t n, uint8_t icv[][ESPGW_AH_ICV_MAX], int32_t status[]);
+/* RFC 4302 2: the AH header at h (next header nh), its ICV field zero (the GMAC IV set). */
+void espgw_ah_hdr_write(uint8_t *h, const struct espgw_sa_rt *sa, uint64_t seq, uint8_t nh);
+/* The computed ICV into the AH header at l3_len (output packets start at their IP header). */
+void espgw_ah_icv_put(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv);
+
+/*
+ * Transport mode (ah_trs.c, RFC 4302 3.1.1): AH behind the packet's own
+ * header, whose l3_len bytes (at most ESPGW_AH_TRS_HDR_MAX: IPv4 with
+ * options, IPv6 with extension headers) are saved around the ICV.
+ */
+#define ESPGW_AH_TRS_HDR_MAX 128
+enum espgw_drop espgw_ah_trs_build(
+		const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint64_t seq, uint8_t *save);
+void espgw_ah_trs_finish(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *icv,
+		const uint8_t *save);
+bool espgw_ah_trs_save(const struct rte_mbuf *m, uint8_t *save);
+void espgw_ah_trs_strip(const struct espgw_sa_rt *sa, struct rte_mbuf *m, const uint8_t *save);
 
 #endif

@@ -31,13 +31,19 @@
 struct espgw_ah_sa {
 	uint64_t seq;			 /* outbound: next sequence number to send */
 	uint8_t tmpl[ESPGW_AH_TMPL_MAX]; /* outbound: outer header, next header AH */
-	uint8_t tmpl_len;		 /* 20 or 40 */
+	uint8_t tmpl_len;		 /* 20 or 40; 0 in transport mode (no outer header) */
 	uint8_t len;			 /* AH header bytes with the padded ICV */
 	uint8_t icv_len;		 /* ICV bytes the algorithm yields */
 	uint8_t iv_len;			 /* AES-GMAC: 8-byte IV before the ICV (RFC 4543 5) */
 	uint8_t salt[4];		 /* AES-GMAC: nonce = salt || IV */
 	uint8_t esn;			 /* RFC 4302 2.5.1: high bits in the ICV only */
 	uint8_t atomic;			 /* outbound: several workers take numbers */
+	/*
+	 * Inbound: bit per AH next header value the SA takes (RFC 4302 2.1),
+	 * decided at setup: a tunnel's inner family; transport, any upper
+	 * protocol but IPsec again (espgw_ah_nh_ok).
+	 */
+	uint8_t nh_ok[32];
 } __rte_cache_aligned;
 
 enum espgw_sa_udp {
@@ -48,6 +54,12 @@ enum espgw_sa_udp {
 };
 #define ESPGW_NATOA_SRC 1
 #define ESPGW_NATOA_DST 2
+
+static inline bool
+espgw_ah_nh_ok(const struct espgw_ah_sa *ah, uint8_t nh)
+{
+	return (ah->nh_ok[nh >> 3] >> (nh & 7)) & 1;
+}
 
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */

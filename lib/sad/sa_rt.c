@@ -311,6 +311,25 @@ ah_outer_init(struct espgw_sa_rt *rt, struct espgw_ah_sa *ah)
 	rt->outb_fixup = espgw_sa_outb_fixup_pick(rt->conf);
 }
 
+/*
+ * RFC 4302 2.1: the next headers an inbound AH SA takes. A tunnel carries its
+ * inner family. Transport carries the upper protocol of the gateway's own
+ * packet, anything but AH or ESP again: espgw processes one SA per packet,
+ * nested IPsec would reach the host with its inner SA never checked.
+ */
+static void
+ah_nh_init(const struct espgw_sa_rt *rt, struct espgw_ah_sa *ah)
+{
+	unsigned int nh;
+
+	for (nh = 0; nh <= UINT8_MAX; nh++) {
+		bool ok = rt->transport ? nh != IPPROTO_AH && nh != IPPROTO_ESP
+					: nh == rt->inner_proto;
+
+		ah->nh_ok[nh >> 3] |= (uint8_t)(ok << (nh & 7));
+	}
+}
+
 static int
 ah_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
 {
@@ -330,7 +349,11 @@ ah_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_
 	ah->esn = sa->esn;
 	ah->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
 	ah->seq = sa->seq != 0 ? sa->seq : 1;
-	if (sa->dir == ESPGW_DIR_OUT)
+	ah_nh_init(rt, ah);
+	/* Transport (RFC 4302 3.1.1): the packet's own header, fixed up as ESP transport's. */
+	if (sa->dir == ESPGW_DIR_OUT && rt->transport)
+		rt->outb_fixup = espgw_sa_outb_fixup_pick(sa);
+	else if (sa->dir == ESPGW_DIR_OUT)
 		ah_outer_init(rt, ah);
 	return 0;
 }

@@ -36,7 +36,8 @@
 			"AH payload length or next header not the SA's (RFC 4302 2.1, 2.2)")     \
 	X(AH_OUTER_OPTIONS, "ah_outer_options",                                                  \
 			"AH in an IPv4 fragment (RFC 4302 3.4.1), behind bad IPv4 options, or "  \
-			"behind IPv6 routing/fragment headers")                                  \
+			"behind IPv6 routing/fragment headers (outbound transport: a packet "    \
+			"with such headers is not sent in AH)")                                  \
 	X(POLICY_MISMATCH, "policy_mismatch",                                                    \
 			"not allowed by the SA it came through, or clear where policy requires " \
 			"ESP (RFC 4301 5.2)")                                                    \

@@ -192,19 +192,27 @@ def seq_tunnels(plan, slot, drops):
     return e, w
 
 
-def build():
-    plan = harness.Plan()
+def ah_pairs(make):
+    """One AH SA pair per (algorithm, family), make(slot, algo, fam), the ESP
+    tunnels whose SPIs the protocol-mismatch probes borrow, and the config."""
     T, slot = [], 0
     for algo in ALGOS:
         for fam in FAMS:
             slot += 1
-            T.append(AhTunnel(slot, algo, fam))
+            T.append(make(slot, algo, fam))
     conf = harness.base_conf()
     esp = {fam: harness.Tunnel(100 + fam, "aes-gcm-128", inner=fam, outer=fam) for fam in FAMS}
     for t in T:
         conf += t.conf()
     for x in esp.values():
         conf += x.conf()
+    return T, esp, conf
+
+
+def build():
+    plan = harness.Plan()
+    T, esp, conf = ah_pairs(AhTunnel)
+    slot = len(T)
     drops = {"auth_fail": 0, "replay": 0, "no_sa": 0, "ah_bad_header": 0, "ah_proto_mismatch": 0,
              "sqn_overflow": 0, "ah_outer_options": 0}
     e, w = seq_tunnels(plan, slot + 1, drops)

@@ -204,9 +204,6 @@ static const struct bad_case bad_cases[] = {
 	{"ah gmac with auth-key", SA_HEAD("x", "out", "0x3001") "proto ah auth aes-gmac-128 "
 		"auth-key " K16 " salt 0x01020304",
 		"t.conf:1: aes-gmac-128 uses key, not auth-key\n"},
-	{"ah transport", "sa add x dir out spi 0x3001 mode transport proto ah local "
-		"198.51.100.1 remote 203.0.113.1 auth hmac-sha1-96 auth-key " K16 "00112233",
-		"t.conf:1: SA x: proto ah supports mode tunnel only\n"},
 	{"ah same spi as esp", SA_HEAD("x", "out", "0x1001") "proto ah auth hmac-sha1-96 "
 		"auth-key " K16 "00112233",
 		"t.conf:1: spi 0x1001 is already used by outbound SA o4\n"},
