@@ -157,6 +157,8 @@ def test_refused_configurations(tmp_path):
         (b.conf()[0].replace(b.peer, harness.WAN4), "remote %s is an address of the gateway"
          % harness.WAN4),
         (b.conf()[0] + " encap udp", "a bump in the wire does not use UDP"),
+        ("sa add ah1 dir out spi 0x7700 mode transport proto ah local %s remote %s auth "
+         "hmac-sha256-128 auth-key 0x%s" % (b.own, b.peer, "11" * 32), "is ESP only"),
     ]
     for line, want in cases:
         r = harness.check_conf(harness.base_conf() + [line], tmp_path)
