@@ -209,7 +209,7 @@ sa_check_transform(const struct espgw_sa_conf *c, struct espgw_err *err)
 /*
  * A transport SA whose local is no address of the gateway: espgw is a bump
  * in the wire for that host (RFC 4301 3.3, 4.1), its packets to and from
- * remote forwarded with ESP between their own header and payload. remote
+ * remote forwarded with ESP (or AH) between their own header and payload. remote
  * is then no address of the gateway either, and such an SA does not go in
  * UDP: a host behind a NAT runs its own ESP.
  */
@@ -221,11 +221,6 @@ sa_check_bitw(const struct espgw_store *s, const struct espgw_sa_conf *c, struct
 	if (espgw_store_port_of_addr(s, &c->remote) >= 0)
 		return espgw_store_fail(err, "remote %s is an address of the gateway",
 				espgw_ip_fmt(&c->remote, buf, sizeof(buf)));
-	if (c->proto == ESPGW_SA_AH)
-		return espgw_store_fail(err,
-				"SA %s: a bump in the wire (local %s is no address of the "
-				"gateway) is ESP only",
-				c->name, espgw_ip_fmt(&c->local, buf, sizeof(buf)));
 	if (c->encap_udp)
 		return espgw_store_fail(err,
 				"encap udp needs local to be an address of an "

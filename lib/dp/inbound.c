@@ -291,12 +291,16 @@ reverse_path(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2
 }
 
 /*
- * ESP through the gateway while a bump-in-the-wire transport SA exists
- * (RFC 4301 3.3): that SA's packets to its host are decrypted here, checked
- * against the inbound policy and forwarded in clear; any other ESP is transit.
+ * ESP (or AH: pick says which) through the gateway while a bump-in-the-wire
+ * transport SA exists (RFC 4301 3.3): that SA's packets to its host are
+ * decrypted (authenticated) here, checked against the inbound policy and
+ * forwarded in clear; any other ESP or AH is transit.
  */
+typedef uint16_t (*inb_bitw_t)(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest);
+
 static void
-bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_bitw_t pick)
 {
 	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
 	struct espgw_sa_rt *sa[ESPGW_BURST_MAX];
@@ -305,7 +309,7 @@ bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 
 	if (n == 0)
 		return;
-	k = espgw_esp_inb_bitw(&w->esp, m, sa, n, rest, &nr);
+	k = pick(&w->esp, m, sa, n, rest, &nr);
 	decrypt_found(w, m, sa, k);
 	if (nr == 0)
 		return;
@@ -322,8 +326,8 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 	uint16_t i, nt = 0;
 
 	bool bitw = w->t->sad->n_bitw_in != 0;
-	struct rte_mbuf *bw[ESPGW_BURST_MAX];
-	uint16_t nb = 0;
+	struct rte_mbuf *bw[ESPGW_BURST_MAX], *bwa[ESPGW_BURST_MAX];
+	uint16_t nb = 0, nba = 0;
 
 	l.ne = l.na = l.nc = l.ni = 0;
 	stage_lookup(w, m, hop, n);
@@ -332,12 +336,15 @@ stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const ui
 			local_one(w, m[i], proto[i], hop[i], &l);
 		} else if (unlikely(bitw) && proto[i] == IPPROTO_ESP) {
 			bw[nb++] = m[i];
+		} else if (unlikely(bitw) && proto[i] == IPPROTO_AH) {
+			bwa[nba++] = m[i];
 		} else {
 			thop[nt] = hop[i];
 			tr[nt++] = m[i];
 		}
 	}
-	bitw_in(w, bw, nb);
+	bitw_in(w, bw, nb, espgw_esp_inb_bitw);
+	bitw_in(w, bwa, nba, espgw_ah_inb_bitw);
 	decrypt(w, l.esp, l.ne, espgw_esp_inb_lookup);
 	decrypt(w, l.ah, l.na, espgw_ah_inb_lookup);
 	local_ike(w, l.ike, reverse_path(w, l.ike, NULL, l.ni));

@@ -587,9 +587,14 @@ inb_dst_is(const struct rte_mbuf *m, const struct espgw_ip *ip)
 	       memcmp(((const struct rte_ipv6_hdr *)p)->dst_addr, ip->v6, 16) == 0;
 }
 
-uint16_t
-espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
-		uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest)
+/*
+ * Keeps in m[] / sa[] the packets of a bump-in-the-wire SA addressed to its
+ * host (the SPI at spi_ofs behind the IP header, hdr_len bytes there), moves
+ * the rest to rest[]; returns the count kept.
+ */
+static uint16_t
+inb_bitw_pick(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
+		struct rte_mbuf *rest[], uint16_t *n_rest, uint32_t spi_ofs, uint32_t hdr_len)
 {
 	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
 	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
@@ -598,11 +603,11 @@ espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw
 	uint16_t i, k = 0, u = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!inb_headers_ok(m[i], sizeof(struct rte_esp_hdr))) {
+		if (!inb_headers_ok(m[i], hdr_len)) {
 			rest[(*n_rest)++] = m[i];
 			continue;
 		}
-		inb_key(m[i], &key[u], ESP_SPI_OFS);
+		inb_key(m[i], &key[u], spi_ofs);
 		kp[u] = &key[u];
 		m[u++] = m[i];
 	}
@@ -619,7 +624,26 @@ espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw
 			rest[(*n_rest)++] = m[i];
 		}
 	}
+	return k;
+}
+
+uint16_t
+espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest)
+{
+	uint16_t k = inb_bitw_pick(
+			l, m, sa, n, rest, n_rest, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
+
 	return inb_check(l, m, sa, k);
+}
+
+uint16_t
+espgw_ah_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
+		uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest)
+{
+	uint16_t k = inb_bitw_pick(l, m, sa, n, rest, n_rest, AH_SPI_OFS, ESPGW_AH_HDR_LEN);
+
+	return espgw_ah_inb_check(l, m, sa, k);
 }
 
 uint16_t

@@ -77,6 +77,9 @@ uint16_t espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
  */
 uint16_t espgw_esp_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest);
+/* The same for AH (IP protocol 51) through the gateway. */
+uint16_t espgw_ah_inb_bitw(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
+		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest);
 /* The second half, on the SA's owner: replay check, decryption, commit. As espgw_esp_inb. */
 uint16_t espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *done[]);
