@@ -569,8 +569,16 @@ uint16_t
 espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)
 {
-	uint16_t k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
+	uint16_t i, k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
 
+	/*
+	 * A bump-in-the-wire SA is its host's (espgw_esp_inb_bitw): found by
+	 * its SPI alone (match spi), it is no SA of ESP to the gateway itself,
+	 * whose header the ICV does not cover.
+	 */
+	for (i = 0; i < k; i++)
+		if (sa[i] != NULL && unlikely(sa[i]->bitw))
+			sa[i] = NULL;
 	return inb_check(l, m, sa, k);
 }
 

@@ -12,8 +12,9 @@ for AES-GCM and AES-CBC + HMAC-SHA-256:
   nat-oa-dst, refused (bad checksum) through one without;
 - negative cases with exact counters: forged ICV, replay, plain ESP for the
   encap SA, ESP in UDP on another SA's port, a lying UDP length, a keepalive.
-Not here yet: TCP and UDP checksums fixed by nat-oa (decrypted TCP/UDP for
-the gateway leaves only through a host interface, in a network namespace)."""
+TCP and UDP checksums fixed by nat-oa: tests/ctl/test_natoa.py (decrypted
+TCP/UDP for the gateway leaves only through a host interface, judged there by
+the kernel)."""
 
 import copy
 import struct
