@@ -296,6 +296,25 @@ reverse_path(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2
  * decrypted (authenticated) here, checked against the inbound policy and
  * forwarded in clear; any other ESP or AH is transit.
  */
+/*
+ * The SA's packets are the host's, and espgw takes them off the wire in its
+ * place: the IPv6 header rules for the gateway's own packets hold (a routing
+ * header still to be followed, options to be understood). Compacts m / sa.
+ */
+static uint16_t
+bitw_local_ok(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
+{
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!stage_local_ok(w, m[i]))
+			continue;
+		sa[k] = sa[i];
+		m[k++] = m[i];
+	}
+	return k;
+}
+
 typedef uint16_t (*inb_bitw_t)(struct espgw_esp_lcore *l, struct rte_mbuf *m[],
 		struct espgw_sa_rt *sa[], uint16_t n, struct rte_mbuf *rest[], uint16_t *n_rest);
 
@@ -309,7 +328,7 @@ bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_bitw_t pic
 
 	if (n == 0)
 		return;
-	k = pick(&w->esp, m, sa, n, rest, &nr);
+	k = bitw_local_ok(w, m, sa, pick(&w->esp, m, sa, n, rest, &nr));
 	decrypt_found(w, m, sa, k);
 	if (nr == 0)
 		return;

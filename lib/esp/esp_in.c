@@ -565,20 +565,30 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	return d;
 }
 
+/*
+ * A bump-in-the-wire SA is its host's (espgw_esp_inb_bitw): found by its SPI
+ * alone (match spi), it is no SA of ESP or AH to the gateway itself: ESP's
+ * ICV does not cover the destination, and a copy sent to the gateway would
+ * spend the host's sequence numbers (AH's covers it: such a copy would cost
+ * a verification and fail).
+ */
+static void
+inb_not_hosts(struct espgw_sa_rt *sa[], uint16_t k)
+{
+	uint16_t i;
+
+	for (i = 0; i < k; i++)
+		if (sa[i] != NULL && unlikely(sa[i]->bitw))
+			sa[i] = NULL;
+}
+
 uint16_t
 espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)
 {
-	uint16_t i, k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
+	uint16_t k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
 
-	/*
-	 * A bump-in-the-wire SA is its host's (espgw_esp_inb_bitw): found by
-	 * its SPI alone (match spi), it is no SA of ESP to the gateway itself,
-	 * whose header the ICV does not cover.
-	 */
-	for (i = 0; i < k; i++)
-		if (sa[i] != NULL && unlikely(sa[i]->bitw))
-			sa[i] = NULL;
+	inb_not_hosts(sa, k);
 	return inb_check(l, m, sa, k);
 }
 
@@ -660,6 +670,7 @@ espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espg
 {
 	uint16_t k = inb_lookup(l, m, sa, n, AH_SPI_OFS, ESPGW_AH_HDR_LEN);
 
+	inb_not_hosts(sa, k);
 	return espgw_ah_inb_check(l, m, sa, k);
 }
 

@@ -10,7 +10,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.packet import Raw
 
 import harness
-from test_bitw import Bitw, retarget
+from test_bitw import Bitw, BitwAh, retarget
 from test_transport import Trs, ext_hdr
 
 SUITE = "aes-gcm-128"
@@ -22,19 +22,26 @@ def bitw_spi_only():
     and a gateway-local transport pair (also SPI alone)."""
     B = [Bitw(fam, 60 + (fam == 6), SUITE) for fam in (4, 6)]
     T = [Trs(fam, 62 + (fam == 6), SUITE) for fam in (4, 6)]
+    A = [BitwAh(fam, 64 + (fam == 6), "hmac-sha256-128") for fam in (4, 6)]
     conf = harness.base_conf()
-    for x in B + T:
+    for x in B + T + A:
         c = x.conf()
         c[1] += " match spi"
         conf += c
-    return B, T, conf
+    return B, T, A, conf
+
+
+def routing_hdr(nh, segments_left):
+    """An IPv6 segment routing header (RFC 8754, type 4, one segment) with
+    segments_left (type 0 is refused for every packet, RFC 5095)."""
+    return bytes([nh, 2, 4, segments_left, 0, 0, 0, 0]) + bytes(16)
 
 
 @pytest.fixture(scope="module")
 def spi_only():
-    B, T, conf = bitw_spi_only()
+    B, T, A, conf = bitw_spi_only()
     wan, want_lan = [], []
-    drops = {"no_sa": 0, "no_policy": 0}
+    drops = {"no_sa": 0, "no_policy": 0, "source_route": 0}
     for b, t in zip(B, T):
         # 1. The bump-in-the-wire SA's ESP sent to the gateway's own address
         #    (the header is not covered by the ICV: anyone on the path can
@@ -57,6 +64,17 @@ def spi_only():
             p = b.udp(3, port=9)
             wan.append(b.seal(p, exts=ext_hdr(50, "dst"), ext_nh=60))
             want_lan.append(None)
+    for a in A:
+        # 4. The same for a bump-in-the-wire AH SA: its AH sent to the gateway
+        #    is no SA's there (not even a verification spent on it).
+        wan.append(retarget(a.seal_codec(a.udp(1, port=9)), a.fam, WAN[a.fam]))
+        drops["no_sa"] += 1
+    b6 = B[1]
+    # 5. IPv6: a routing header with segments left in front of the host's ESP:
+    #    espgw takes the packet off the wire in the host's place, and the
+    #    host's next hop is not the peer's to choose (as for the gateway's own).
+    wan.append(b6.seal(b6.udp(5, port=9), exts=routing_hdr(50, 1), ext_nh=43))
+    drops["source_route"] += 1
     res = harness.run(conf, wan=wan)
     return dict(B=B, res=res, wan=wan, drops=drops, want=want_lan)
 
