@@ -27,7 +27,9 @@
 #include "ctl.h"
 #include "eal_files.h"
 #include "espgw_conf.h"
+#include "espgw_log.h"
 #include "gw.h"
+#include "gw_log.h"
 
 #define EXIT_CONFIG 2
 
@@ -105,7 +107,7 @@ control_loop(struct espgw_gw *gw, unsigned int interval)
 			next += interval * hz;
 		}
 	}
-	RTE_LOG(INFO, USER1, "signal received, stopping\n");
+	GW_LOG(INFO, "signal received, stopping");
 }
 
 /*
@@ -136,7 +138,7 @@ ctl_start(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix,
 	if (a->ctl_socket != NULL)
 		return -1;
 	/* Not asked for by name (e.g. no right to /run/espgw): run without one. */
-	RTE_LOG(WARNING, USER1, "no control socket: %s\n", err->msg);
+	GW_LOG(WARNING, "no control socket: %s", err->msg);
 	err->msg[0] = '\0';
 	return 0;
 }
@@ -155,7 +157,7 @@ run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 		return EXIT_CONFIG;
 	}
 	espgw_stats_telemetry_register(&gw->view);
-	RTE_LOG(INFO, USER1, "running: %u workers, %u ports, %u SAs, %u policies\n", gw->n_workers,
+	GW_LOG(INFO, "running: %u workers, %u ports, %u SAs, %u policies", gw->n_workers,
 			gw->ports.n, gw->store.n_sas, gw->store.n_sps);
 	control_loop(gw, a->stats_interval);
 	espgw_ctlsrv_free(gw->ctlsrv); /* no change after this point */
@@ -195,6 +197,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	signals_install();
+	/*
+	 * The log types exist before EAL parses --log-level, so that its options
+	 * apply in order (the last match wins), as for DPDK's own types.
+	 */
+	if (espgw_log_rte_init() < 0)
+		fprintf(stderr, "espgw: log types not registered: logging to stderr\n");
 	espgw_eal_files_args(&files, eal_argc, argv);
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "espgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
@@ -203,7 +211,7 @@ main(int argc, char **argv)
 	}
 	espgw_eal_files_note(&files);
 	if (a.log_level > 0)
-		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)a.log_level);
+		espgw_log_rte_level((unsigned int)a.log_level);
 	rc = run(&gw, &a, files.prefix);
 	rte_eal_cleanup();
 	espgw_eal_files_remove(&files);

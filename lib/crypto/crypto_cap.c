@@ -15,6 +15,7 @@
 
 #include "crypto_int.h"
 #include "espgw_crypto_xform.h"
+#include "espgw_log.h"
 
 int
 espgw_crypto_conf_index(const struct espgw_store *s, const char *name)
@@ -97,9 +98,9 @@ cpu_unfit_check(const struct espgw_store *s, const struct espgw_sa_conf *sa, str
 	}
 	if (sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT &&
 			s->global.crypto_path == ESPGW_CRYPTO_PATH_CPU)
-		RTE_LOG(NOTICE, USER1,
+		CRYPTO_LOG(NOTICE,
 				"sa %s: %s on crypto path cpu %s: this SA uses crypto path "
-				"cryptodev\n",
+				"cryptodev",
 				sa->name, espgw_algo_name(algo), why);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "ctlsrv_int.h"
 #include "espgw_conf.h"
+#include "espgw_log.h"
 
 void
 ctl_reply_ok(struct espgw_ctlsrv *srv)
@@ -121,6 +122,20 @@ command(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 	explicit_bzero(&req, sizeof(req));
 }
 
+/*
+ * Debug: the object, the verb and, for add/del/update, the object's name;
+ * never the rest of the line (it holds keys).
+ */
+static void
+request_log(int argc, char *argv[])
+{
+	bool named = argc >= 3 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0 ||
+						  strcmp(argv[1], "update") == 0);
+
+	CTL_LOG(DEBUG, "request: %s%s%s%s%s", argv[0], argc >= 2 ? " " : "",
+			argc >= 2 ? argv[1] : "", named ? " " : "", named ? argv[2] : "");
+}
+
 void
 ctl_request(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line)
 {
@@ -138,7 +153,10 @@ ctl_request(struct espgw_ctlsrv *srv, struct ctl_client *c, char *line)
 		ctl_reply_error(srv, err.msg);
 	else if (argc == 0)
 		ctl_reply_error(srv, "empty request");
-	else if (!verb(srv, c, argc, argv))
-		command(srv, c, argc, argv);
+	else {
+		request_log(argc, argv);
+		if (!verb(srv, c, argc, argv))
+			command(srv, c, argc, argv);
+	}
 	explicit_bzero(buf, sizeof(buf));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctlsrv_int.h"
+#include "espgw_log.h"
 
 #define READ_SLICE   (64 * 1024) /* per client and poll: one busy client cannot starve others */
 #define ACCEPT_SLICE 16
@@ -304,10 +305,8 @@ publish_failed(struct espgw_ctlsrv *srv, uint64_t t0, const struct espgw_err *er
 	srv->fail_streak++;
 	srv->retry_ns = t0 + ((uint64_t)NS_PER_MS << k);
 	if ((srv->fail_streak & (srv->fail_streak - 1)) == 0)
-		fprintf(stderr,
-				"espgw: control: publication failed (%u in a row, tried again): "
-				"%s\n",
-				srv->fail_streak, err->msg);
+		CTL_LOG(ERR, "publication failed (%u in a row, tried again): %s", srv->fail_streak,
+				err->msg);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ctlsrv_int.h"
+#include "espgw_log.h"
 
 static const char *const req_names[] = {
 		[ESPGW_REQ_PORT_ADD] = "port add",
@@ -116,7 +117,7 @@ undo(struct espgw_ctlsrv *srv, unsigned int mark)
 
 	espgw_store_rollback(srv->store, mark);
 	if (srv->ops.prepare(srv->ops.arg, &err2) < 0)
-		fprintf(stderr, "espgw: control: after a rollback: %s\n", err2.msg);
+		CTL_LOG(ERR, "after a rollback: %s", err2.msg);
 	srv->st.rollbacks++;
 	srv->dirty = true; /* what the failed try took in or out is released by a publication */
 }

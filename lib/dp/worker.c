@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
+#include "espgw_log.h"
 #include "stage.h"
 
 static uint16_t
@@ -173,8 +174,8 @@ espgw_worker_main(void *arg)
 	const struct espgw_tables *t;
 	uint64_t t0;
 
-	RTE_LOG(INFO, USER1, "worker %u on lcore %u: %u RX queues, TX queue %u\n", w->idx,
-			w->lcore_id, w->n_rxq, w->txq);
+	DP_LOG(INFO, "worker %u on lcore %u: %u RX queues, TX queue %u", w->idx, w->lcore_id,
+			w->n_rxq, w->txq);
 	rte_rcu_qsbr_thread_online(w->qsv, w->idx);
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
 		/*

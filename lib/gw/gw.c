@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "espgw_log.h"
 #include "espgw_tel_gate.h"
 #include "gw.h"
 
@@ -143,7 +144,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 		q->port_idx = (uint16_t)p;
 		q->queue = (uint16_t)w->idx;
 		q->role = (uint8_t)gw->ports.port[p].role;
-		RTE_LOG(INFO, USER1, "map: port %s (%s) rxq %u -> worker %u (lcore %u)\n",
+		DP_LOG(INFO, "map: port %s (%s) rxq %u -> worker %u (lcore %u)",
 				gw->store.ports[p].name, gw->store.ports[p].dev, q->queue, w->idx,
 				w->lcore_id);
 	}
@@ -187,8 +188,8 @@ handoff_setup(struct espgw_gw *gw, struct espgw_err *err)
 	for (i = 0; gw->n_workers > 1 && i < gw->sad.n; i++) {
 		sa = &gw->sad.sa[i];
 		if (espgw_sad_live(&gw->sad, i) && sa->dir == ESPGW_DIR_IN)
-			RTE_LOG(INFO, USER1, "map: sa %s (inbound) -> worker %u (lcore %u)\n",
-					sa->conf->name, sa->owner, gw->worker[sa->owner]->lcore_id);
+			DP_LOG(INFO, "map: sa %s (inbound) -> worker %u (lcore %u)", sa->conf->name,
+					sa->owner, gw->worker[sa->owner]->lcore_id);
 	}
 	return 0;
 }
@@ -357,9 +358,9 @@ espgw_gw_start(struct espgw_gw *gw, struct espgw_err *err)
 	if (espgw_ports_start(&gw->ports, err) < 0)
 		return -1;
 	if (espgw_host_telemetry_register(gw->host) != 0)
-		RTE_LOG(WARNING, USER1, "telemetry /espgw/control not registered\n");
+		GW_LOG(WARNING, "telemetry /espgw/control not registered");
 	if (espgw_dp_telemetry_register(gw->worker, gw->n_workers) != 0)
-		RTE_LOG(WARNING, USER1, "telemetry /espgw/dp not registered\n");
+		GW_LOG(WARNING, "telemetry /espgw/dp not registered");
 	for (i = 0; i < gw->n_workers; i++)
 		rte_eal_remote_launch(espgw_worker_main, gw->worker[i], gw->worker[i]->lcore_id);
 	gw->running = true;

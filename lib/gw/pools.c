@@ -4,6 +4,7 @@
 
 #include <rte_log.h>
 
+#include "espgw_log.h"
 #include "pools.h"
 
 static struct espgw_pool_use *
@@ -60,8 +61,7 @@ espgw_pools_end(struct espgw_pools *c)
 	c->ended = true;
 	for (i = 0; i < c->n; i++)
 		if (c->p[i].end != c->p[i].start)
-			RTE_LOG(WARNING, USER1,
-					"pool %s: %u objects in use after the stop, %u at start\n",
+			GW_LOG(WARNING, "pool %s: %u objects in use after the stop, %u at start",
 					c->p[i].name, c->p[i].end, c->p[i].start);
 }
 

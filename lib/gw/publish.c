@@ -35,6 +35,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_udp.h>
 
+#include "espgw_log.h"
 #include "espgw_tel_gate.h"
 #include "gw.h"
 
@@ -144,10 +145,9 @@ sa_tables_fill(struct espgw_gw *gw, uint32_t slot)
 	if (sa->state == ESPGW_SA_DECLARED)
 		return;
 	if (gw->sa_mtu[slot] != UINT16_MAX)
-		RTE_LOG(INFO, USER1, "sa %s: inner MTU %u\n", sa->conf->name, gw->sa_mtu[slot]);
+		SA_LOG(INFO, "sa %s: inner MTU %u", sa->conf->name, gw->sa_mtu[slot]);
 	if (gw->sa_mss[slot] != 0)
-		RTE_LOG(INFO, USER1, "sa %s: TCP MSS clamped to %u\n", sa->conf->name,
-				gw->sa_mss[slot]);
+		SA_LOG(INFO, "sa %s: TCP MSS clamped to %u", sa->conf->name, gw->sa_mss[slot]);
 }
 
 /* Routes changed: each SA's inner MTU and MSS clamp follow its outer route. */
@@ -168,7 +168,7 @@ sa_tables_refresh(struct espgw_gw *gw)
 		/* Workers read either value whole: one aligned 16-bit store each. */
 		__atomic_store_n(&gw->sa_mtu[i], mtu, __ATOMIC_RELAXED);
 		__atomic_store_n(&gw->sa_mss[i], mss, __ATOMIC_RELAXED);
-		RTE_LOG(INFO, USER1, "sa %s: inner MTU %u, TCP MSS clamp %u (routes changed)\n",
+		SA_LOG(INFO, "sa %s: inner MTU %u, TCP MSS clamp %u (routes changed)",
 				sa->conf->name, mtu, mss);
 	}
 }
@@ -201,10 +201,10 @@ sa_log(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, const char *wh
 	const struct espgw_sa_rt *rt = &gw->sad.sa[sa->slot];
 
 	if (sa->dir == ESPGW_DIR_IN && gw->n_workers > 1)
-		RTE_LOG(INFO, USER1, "sa %s %s (slot %u) -> worker %u\n", sa->name, what, sa->slot,
+		SA_LOG(INFO, "sa %s %s (slot %u) -> worker %u", sa->name, what, sa->slot,
 				rt->owner);
 	else
-		RTE_LOG(INFO, USER1, "sa %s %s (slot %u)\n", sa->name, what, sa->slot);
+		SA_LOG(INFO, "sa %s %s (slot %u)", sa->name, what, sa->slot);
 }
 
 static bool
@@ -285,7 +285,7 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
 	if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) || gw->slot_queued[i])
 		return;
 	if (retire_push(gw, i, UINT64_MAX) < 0) {
-		RTE_LOG(ERR, USER1, "slot %u: no memory to queue its release\n", i);
+		SA_LOG(ERR, "slot %u: no memory to queue its release", i);
 		gw->reconcile_all = true; /* found again by the next full pass */
 		return;
 	}
@@ -297,7 +297,7 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
 		gw->slot_ev[i] = EV_DROPPED;
 	else if (gw->sad.sa[i].state != ESPGW_SA_DECLARED)
 		gw->slot_ev[i] |= EV_DELETED;
-	RTE_LOG(INFO, USER1, "sa %s out of service (slot %u)\n", gw->sad.conf[i].name, i);
+	SA_LOG(INFO, "sa %s out of service (slot %u)", gw->sad.conf[i].name, i);
 }
 
 /* The SA stays in its slot; a rollback may have brought it back, sa update changed it. */

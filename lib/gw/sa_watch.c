@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_ring_elem.h>
 
+#include "espgw_log.h"
 #include "gw.h"
 
 #define WATCH_MS 10   /* lifetimes of SAs that have them */
@@ -142,8 +143,7 @@ sa_expire_hard(struct espgw_gw *gw, uint32_t slot, const char *limit)
 	struct espgw_sa_rt *rt = &gw->sad.sa[slot];
 
 	__atomic_store_n(&rt->state, ESPGW_SA_EXPIRED, __ATOMIC_RELEASE);
-	RTE_LOG(NOTICE, USER1, "sa %s: hard lifetime (%s) reached: out of service\n",
-			rt->conf->name, limit);
+	SA_LOG(NOTICE, "sa %s: hard lifetime (%s) reached: out of service", rt->conf->name, limit);
 	espgw_gw_sa_event(gw, "expire", rt->conf->name, "hard", limit);
 }
 
@@ -220,9 +220,8 @@ event_nat_mapping(struct espgw_gw *gw, const struct espgw_sa_rt *rt, const struc
 	char a[ESPGW_IP_STRLEN];
 	struct espgw_json j;
 
-	RTE_LOG(NOTICE, USER1, "sa %s: ESP in UDP from %s port %u (configured: port %u)\n",
-			rt->conf->name, espgw_ip_fmt(ip, a, sizeof(a)), port,
-			rt->conf->encap_dport);
+	SA_LOG(NOTICE, "sa %s: ESP in UDP from %s port %u (configured: port %u)", rt->conf->name,
+			espgw_ip_fmt(ip, a, sizeof(a)), port, rt->conf->encap_dport);
 	if (gw->ctlsrv == NULL)
 		return;
 	espgw_json_init(&j);

@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "espgw_log.h"
 #include "espgw_port.h"
 
 #define DEFAULT_RXD	 1024
@@ -136,7 +137,7 @@ conf_offloads(struct espgw_port_info *pi, struct rte_eth_conf *conf,
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 		pi->rx_ipv4_cksum = true;
 	}
-	RTE_LOG(INFO, USER1, "port %s: IPv4 header checksums verified %s\n", pi->conf->name,
+	PORT_LOG(INFO, "port %s: IPv4 header checksums verified %s", pi->conf->name,
 			pi->rx_ipv4_cksum ? "by the device" : "in software");
 	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
@@ -206,9 +207,9 @@ ctl_ring_create(struct espgw_port_info *pi, struct espgw_err *err)
 	if (pi->ctl_ring == NULL)
 		return fail(err, "port %s: cannot create the control TX ring: %s", pi->conf->name,
 				rte_strerror(rte_errno));
-	RTE_LOG(INFO, USER1,
+	PORT_LOG(INFO,
 			"port %s: no TX queue of its own for the control path: its frames go "
-			"through worker 0's\n",
+			"through worker 0's",
 			pi->conf->name);
 	return 0;
 }
@@ -282,9 +283,9 @@ port_mac_setup(struct espgw_port_info *pi)
 	if (rte_eth_dev_default_mac_addr_set(pi->port_id, &mac) == 0)
 		return;
 	pi->promisc = true;
-	RTE_LOG(WARNING, USER1,
+	PORT_LOG(WARNING,
 			"port %s: device does not take MAC " RTE_ETHER_ADDR_PRT_FMT
-			", using promiscuous mode\n",
+			", using promiscuous mode",
 			pi->conf->name, RTE_ETHER_ADDR_BYTES(&mac));
 }
 
@@ -294,7 +295,7 @@ port_l2_setup(struct espgw_port_info *pi)
 {
 	port_mac_setup(pi);
 	if (rte_eth_dev_set_mtu(pi->port_id, pi->mtu) != 0)
-		RTE_LOG(INFO, USER1, "port %s: MTU %u not set on the device (kept in software)\n",
+		PORT_LOG(INFO, "port %s: MTU %u not set on the device (kept in software)",
 				pi->conf->name, pi->mtu);
 }
 
@@ -338,9 +339,9 @@ port_multicast_setup(const struct espgw_port_info *pi)
 			rte_eth_allmulticast_get(pi->port_id) == 1)
 		return;
 	if (rte_eth_promiscuous_enable(pi->port_id) != 0)
-		RTE_LOG(WARNING, USER1,
+		PORT_LOG(WARNING,
 				"port %s: neither all-multicast nor promiscuous mode: IPv6 "
-				"neighbor solicitations may not arrive\n",
+				"neighbor solicitations may not arrive",
 				pi->conf->name);
 }
 

@@ -180,7 +180,7 @@ class Gateway:
     """espgw on net_tap ports in this namespace, with a control socket."""
 
     def __init__(self, extra_conf="", lcores="0,1", ctl_group=None, binary=None, env=None,
-                 base=BASE):
+                 base=BASE, eal=()):
         self.dir = tempfile.mkdtemp(prefix="espgw-ctl-")
         self.sock = os.path.join(self.dir, "ctl.sock")
         self.json = os.path.join(self.dir, "stats.json")
@@ -191,7 +191,7 @@ class Gateway:
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.cmd = [binary or ESPGW, "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
                     "--file-prefix", "espgw-ctl-%d" % os.getpid(), "--log-level=*:warning",
-                    "--vdev", "net_tap0,iface=eglan", "--vdev", "net_tap1,iface=egwan",
+                    *eal, "--vdev", "net_tap0,iface=eglan", "--vdev", "net_tap1,iface=egwan",
                     "--", "-f", conf, "--ctl-socket", self.sock, "--stats-json", self.json]
         if ctl_group:
             self.cmd += ["--ctl-group", ctl_group]
@@ -219,6 +219,12 @@ class Gateway:
         self.log.flush()
         with open(os.path.join(self.dir, "log")) as f:
             return f.read()[-4000:]
+
+    def logs_all(self):
+        """The whole log (logs() keeps its tail)."""
+        self.log.flush()
+        with open(os.path.join(self.dir, "log")) as f:
+            return f.read()
 
     def drops(self):
         return self.ctl.ok("show stats")["stats"]["drops"]

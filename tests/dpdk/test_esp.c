@@ -32,6 +32,7 @@
 #include "espgw_crypto.h"
 #include "espgw_crypto_xform.h"
 #include "espgw_esp.h"
+#include "espgw_log.h"
 #include "espgw_sad.h"
 
 #define MAX_SA	  64
@@ -1726,23 +1727,20 @@ test_cbc_cpu_refused(void **state)
 	cbc_ivs_roundtrip(f, o, 1);
 }
 
-/* fx_up_ok with the espgw log (USER1) at NOTICE going to buf. */
+/* fx_up_ok with the espgw log at NOTICE going to buf. */
 static void
 fx_up_logged(struct fx *f, char *buf, size_t len)
 {
-	FILE *prev = rte_log_get_stream(), *s;
-	int level = rte_log_get_level(RTE_LOGTYPE_USER1);
 	struct espgw_err err = {{0}};
+	FILE *s;
 	int rc;
 
 	memset(buf, 0, len);
 	s = fmemopen(buf, len - 1, "w");
 	assert_non_null(s);
-	rte_openlog_stream(s);
-	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_NOTICE);
+	espgw_log_to_stream(s, ESPGW_LOG_NOTICE);
 	rc = fx_up(f, &err);
-	rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)level);
-	rte_openlog_stream(prev);
+	espgw_log_to_stream(NULL, ESPGW_LOG_INFO);
 	fclose(s);
 	if (rc != 0)
 		fail_msg("setup failed: %s", err.msg);
@@ -1770,12 +1768,13 @@ test_cbc_cpu_inherited(void **state)
 		f->sas[i].crypto_path = ESPGW_CRYPTO_PATH_DEFAULT;
 	f->s.global.crypto_path = ESPGW_CRYPTO_PATH_CPU;
 	fx_up_logged(f, log, sizeof(log));
-	assert_string_equal(log, "USER1: sa out-28678: aes-cbc-128 on crypto path cpu would send "
-				 "a constant IV (DPDK 22.11 rte_ipsec): this SA uses crypto path "
-				 "cryptodev\n"
-				 "USER1: sa out-28679: aes-gmac-128 on crypto path cpu would fail "
-				 "every packet (DPDK 22.11 rte_ipsec): this SA uses crypto path "
-				 "cryptodev\n");
+	assert_string_equal(log,
+			"espgw.crypto: sa out-28678: aes-cbc-128 on crypto path cpu would send "
+			"a constant IV (DPDK 22.11 rte_ipsec): this SA uses crypto path "
+			"cryptodev\n"
+			"espgw.crypto: sa out-28679: aes-gmac-128 on crypto path cpu would fail "
+			"every packet (DPDK 22.11 rte_ipsec): this SA uses crypto path "
+			"cryptodev\n");
 	assert_int_equal(f->sad.sa[c].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
 	assert_int_equal(f->sad.sa[g].ss.type, RTE_SECURITY_ACTION_TYPE_NONE);
 	for (i = 1; i < f->s.n_sas; i += 2)
