@@ -30,6 +30,7 @@
 #include "espgw_log.h"
 #include "gw.h"
 #include "gw_log.h"
+#include "pdump.h"
 
 #define EXIT_CONFIG 2
 
@@ -212,7 +213,9 @@ main(int argc, char **argv)
 	espgw_eal_files_note(&files);
 	if (a.log_level > 0)
 		espgw_log_rte_level((unsigned int)a.log_level);
+	espgw_pdump_start(files.prefix);
 	rc = run(&gw, &a, files.prefix);
+	espgw_pdump_stop();
 	rte_eal_cleanup();
 	espgw_eal_files_remove(&files);
 	return rc;

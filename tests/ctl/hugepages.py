@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""2 MiB hugepages for a test, given back afterwards (TESTING.md): dpdk-dumpcap
+attaches as a secondary process, which needs a primary with hugepages."""
+
+import os
+import subprocess
+
+NR = "/proc/sys/vm/nr_hugepages"
+MNT = "/dev/hugepages"
+
+
+class Hugepages:
+    """with Hugepages(256) as h: ... ; h.skip_reason is set when none could be had."""
+
+    def __init__(self, pages):
+        self.pages, self.before, self.mounted, self.skip_reason = pages, None, False, None
+
+    def __enter__(self):
+        if os.geteuid() != 0:
+            self.skip_reason = "hugepages need root"
+            return self
+        with open(NR) as f:
+            self.before = int(f.read())
+        self._write(self.before + self.pages)
+        with open(NR) as f:
+            got = int(f.read()) - self.before
+        if got < self.pages:
+            self.skip_reason = "only %d of %d 2 MiB hugepages could be reserved" % (
+                got, self.pages)
+            return self
+        if subprocess.run(["mountpoint", "-q", MNT]).returncode != 0:
+            os.makedirs(MNT, exist_ok=True)
+            r = subprocess.run(["mount", "-t", "hugetlbfs", "none", MNT])
+            if r.returncode != 0:
+                self.skip_reason = "cannot mount hugetlbfs on %s" % MNT
+                return self
+            self.mounted = True
+        return self
+
+    def _write(self, n):
+        try:
+            with open(NR, "w") as f:
+                f.write(str(n))
+        except OSError:
+            pass
+
+    def __exit__(self, *exc):
+        if self.mounted:
+            subprocess.run(["umount", MNT], check=False)
+        if self.before is not None:
+            self._write(self.before)
+        return False
