@@ -100,7 +100,7 @@ def run_two_queues(conf, q0, q1, path):
                  "net_pcap1,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s"
                  % (f["wan_in0"], f["wan_in1"], f["wan_out0"], f["wan_out1"])]
         gw = harness.Gateway(d, conf + ["set crypto-path %s" % path], vdevs,
-                             lcores=lcore_args(), extra_eal=["--log-level=user1:info"])
+                             lcores=lcore_args(), extra_eal=["--log-level=espgw.dp:info"])
         try:
             gw.wait_telemetry(60)
             gw.wait_processed(len(q0) + len(q1), timeout=60)
