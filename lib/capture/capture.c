@@ -73,16 +73,24 @@ espgw_capture_create(struct espgw_capture *cap, struct espgw_capture_lcore *cons
 }
 
 void
-espgw_capture_free(struct espgw_capture *cap, struct espgw_capture_lcore *const c[],
-		unsigned int n_lcores)
+espgw_capture_flush(struct espgw_capture_lcore *const c[], unsigned int n_lcores)
 {
 	struct rte_mbuf *m[32];
 	unsigned int i, n;
 
-	for (i = 0; i < n_lcores; i++) {
+	for (i = 0; i < n_lcores; i++)
 		while ((n = rte_ring_sc_dequeue_burst(c[i]->ring, (void **)m, 32, NULL)) > 0)
 			rte_pktmbuf_free_bulk(m, n);
-		rte_ring_free(c[i]->ring);
+}
+
+void
+espgw_capture_free(struct espgw_capture *cap, struct espgw_capture_lcore *const c[],
+		unsigned int n_lcores)
+{
+	unsigned int i;
+
+	espgw_capture_flush(c, n_lcores);
+	for (i = 0; i < n_lcores; i++) {
 		c[i]->ring = NULL;
 	}
 	rte_mempool_free(cap->pool);

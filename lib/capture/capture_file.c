@@ -49,9 +49,12 @@ drain_one(struct espgw_capture_file *f, struct rte_ring *r, uint64_t room)
 	n = rte_ring_sc_dequeue_burst(r, (void **)m, want, NULL);
 	if (n == 0)
 		return 0;
-	/* rte_pcapng_write_packets frees the copies whatever happens. */
-	if (rte_pcapng_write_packets(f->png, m, (uint16_t)n) < 0)
+	/* DPDK 22.11's rte_pcapng_write_packets leaves the copies to the caller. */
+	if (rte_pcapng_write_packets(f->png, m, (uint16_t)n) < 0) {
+		rte_pktmbuf_free_bulk(m, n);
 		return -1;
+	}
+	rte_pktmbuf_free_bulk(m, n);
 	f->written += n;
 	return (int)n;
 }

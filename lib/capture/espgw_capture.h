@@ -56,6 +56,9 @@ int espgw_capture_create(struct espgw_capture *cap, struct espgw_capture_lcore *
 void espgw_capture_free(struct espgw_capture *cap, struct espgw_capture_lcore *const c[],
 		unsigned int n_lcores);
 
+/* Free what the rings still hold (after a capture ended). */
+void espgw_capture_flush(struct espgw_capture_lcore *const c[], unsigned int n_lcores);
+
 struct espgw_capture_file;
 
 /* pcapng into path (created 0600, never an existing file); NULL with errno. */

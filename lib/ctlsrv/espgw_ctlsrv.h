@@ -61,6 +61,9 @@ struct espgw_ctlsrv_ops {
 	int (*show)(void *arg, const char *kind, const char *name, struct espgw_json *j,
 			struct espgw_err *err);
 	void (*stats_clear)(void *arg);
+	/* "capture ...": append ,"capture":{...} to j; 0, or -1 with err. NULL: refused. */
+	int (*capture)(void *arg, int argc, char *argv[], struct espgw_json *j,
+			struct espgw_err *err);
 	/* Around every change of the store: readers on other threads wait. */
 	void (*lock)(void *arg);
 	void (*unlock)(void *arg);

@@ -64,6 +64,19 @@ show(struct espgw_ctlsrv *srv, int argc, char *argv[])
 }
 
 static void
+capture(struct espgw_ctlsrv *srv, int argc, char *argv[])
+{
+	struct espgw_err err = {{0}};
+
+	if (srv->ops.capture == NULL)
+		return ctl_reply_error(srv, "capture: not available here");
+	espgw_json_raw(&srv->reply, "{\"ok\":true", 10);
+	if (srv->ops.capture(srv->ops.arg, argc, argv, &srv->reply, &err) < 0)
+		return ctl_reply_error(srv, err.msg);
+	espgw_json_raw(&srv->reply, "}\n", 2);
+}
+
+static void
 monitor(struct espgw_ctlsrv *srv, struct ctl_client *c)
 {
 	c->monitor = true;
@@ -97,7 +110,9 @@ verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 	else if (is(argc, argv, "stats", "clear")) {
 		srv->ops.stats_clear(srv->ops.arg);
 		ctl_reply_ok(srv);
-	} else if (is(argc, argv, "monitor", NULL))
+	} else if (strcmp(argv[0], "capture") == 0)
+		capture(srv, argc, argv);
+	else if (is(argc, argv, "monitor", NULL))
 		monitor(srv, c);
 	else if (argc >= 2 && strcmp(argv[0], "sa") == 0 && strcmp(argv[1], "alloc-spi") == 0)
 		ctl_spi_alloc(srv, argc, argv);

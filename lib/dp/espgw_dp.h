@@ -17,6 +17,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "espgw_capture.h"
 #include "espgw_esp.h"
 #include "espgw_frag.h"
 #include "espgw_fragstate.h"
@@ -163,8 +164,11 @@ struct espgw_worker {
 	struct espgw_fragstate *frags; /* first fragments' verdicts (RFC 4301 7.3) */
 	struct espgw_handoff ho;       /* ESP of SAs other workers own goes to them */
 	struct rte_rcu_qsbr *qsv;      /* quiescent state reported once per loop (neighbor aging) */
-	uint64_t now;		       /* TSC at the start of this loop iteration */
-	uint64_t dp[ESPGW_DP_MAX];     /* enum espgw_dp_counter (REASM_* are kept by reasm) */
+	const struct espgw_capture *cap; /* espgwctl capture; NULL: none can be started */
+	struct espgw_capture_lcore capl; /* this worker's copies for it, and their counters */
+	uint32_t cap_target;		 /* cap->target, read once per loop */
+	uint64_t now;			 /* TSC at the start of this loop iteration */
+	uint64_t dp[ESPGW_DP_MAX];	 /* enum espgw_dp_counter (REASM_* are kept by reasm) */
 	uint16_t burst;
 	uint16_t txq;
 	uint16_t n_rxq;

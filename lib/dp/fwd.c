@@ -120,6 +120,10 @@ tx_flush_port(struct espgw_worker *w, uint16_t idx)
 
 	if (b->n == 0)
 		return;
+	/* Copied before the driver owns them. */
+	if (unlikely(w->cap_target == idx))
+		espgw_capture_burst(w->cap, &w->capl, w->t->ports->port[idx].port_id, w->txq, b->m,
+				b->n, false);
 	sent = rte_eth_tx_burst(w->t->ports->port[idx].port_id, w->txq, b->m, b->n);
 	w->stats.tx += sent;
 	for (i = sent; i < b->n; i++)

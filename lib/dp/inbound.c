@@ -8,6 +8,7 @@
  * fragments are reassembled first (espgw_frag.h).
  */
 #include <netinet/in.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -403,12 +404,49 @@ inner_parse(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	return k;
 }
 
+/*
+ * The pcapng interfaces are Ethernet: a decrypted inner packet gets a
+ * zero-address Ethernet header in its headroom for the copy, taken off after.
+ */
+static bool
+capture_l2_push(struct rte_mbuf *m)
+{
+	uint8_t v = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+
+	if (eh == NULL)
+		return false;
+	memset(eh, 0, sizeof(*eh));
+	eh->ether_type = rte_cpu_to_be_16(v == 6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+	return true;
+}
+
+/* espgwctl capture SA: this SA's packets as decrypted (the inner packet, before the SPD). */
+static void
+capture_sa(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	uint32_t slot = w->cap_target & ~ESPGW_CAPTURE_SA_FLAG;
+	struct rte_mbuf *sel[ESPGW_BURST_MAX];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (*espgw_mbuf_sa(m[i]) == slot && capture_l2_push(m[i]))
+			sel[k++] = m[i];
+	if (k == 0)
+		return;
+	espgw_capture_burst(w->cap, &w->capl, sel[0]->port, 0, sel, k, true);
+	for (i = 0; i < k; i++)
+		rte_pktmbuf_adj(sel[i], sizeof(struct rte_ether_hdr));
+}
+
 void
 stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 {
 	uint32_t res[ESPGW_BURST_MAX];
 	uint16_t i, k;
 
+	if (unlikely(w->cap_target & ESPGW_CAPTURE_SA_FLAG) && w->cap_target != ESPGW_CAPTURE_OFF)
+		capture_sa(w, m, n);
 	k = inner_parse(w, m, n);
 	classify_burst(w, w->t->spd_in, ESPGW_FS_INNER, m, res, k);
 	for (i = 0, n = 0; i < k; i++) {

@@ -31,6 +31,8 @@ poll_rx(struct espgw_worker *w)
 			continue;
 		w->stats.rx += n;
 		total += n;
+		if (unlikely(w->cap_target == r->port_idx))
+			espgw_capture_burst(w->cap, &w->capl, r->port_id, r->queue, m, n, true);
 		n = stage_rx(w, r, m, n, proto);
 		if (r->role == ESPGW_ROLE_PROTECTED)
 			stage_outbound(w, m, n, proto);
@@ -188,6 +190,8 @@ espgw_worker_main(void *arg)
 			tables_take(w, t);
 		if (unlikely(w->clear_req != NULL && *w->clear_req != w->clear_seen))
 			stats_clear(w);
+		/* Published like the tables: read once per loop, unchanged while a burst runs. */
+		w->cap_target = w->cap != NULL ? espgw_capture_want(w->cap) : ESPGW_CAPTURE_OFF;
 		t0 = rte_rdtsc();
 		w->now = t0;
 		if (poll_all(w) == 0)

@@ -88,6 +88,7 @@ espgw_ctl_open(struct espgw_gw *gw, const char *path, const char *prefix, const 
 			.publish = ctl_publish,
 			.show = espgw_ctl_show,
 			.stats_clear = ctl_stats_clear,
+			.capture = espgw_gw_capture_ctl,
 			.lock = ctl_lock,
 			.unlock = ctl_unlock,
 	};

@@ -341,6 +341,8 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 	}
 	for (i = 0; i < gw->n_workers; i++)
 		worker_map(gw, gw->worker[i]);
+	if (espgw_gw_capture_setup(gw, err) < 0)
+		return -1;
 	gw->view.lc = gw->lc;
 	gw->view.n_lc = gw->n_workers;
 	gw->view.store = &gw->store;
@@ -391,6 +393,7 @@ espgw_gw_ctl_poll(struct espgw_gw *gw)
 		espgw_gw_retire_poll(gw, espgw_gw_now_ms());
 	espgw_gw_watch_poll(gw, espgw_gw_now_ms());
 	espgw_gw_acquire_poll(gw, espgw_gw_now_ms());
+	total += espgw_gw_capture_poll(gw);
 	return total;
 }
 
@@ -446,6 +449,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 
 	espgw_tel_close(); /* no telemetry callback reads what is freed below */
 	gw->view.extra = NULL;
+	espgw_gw_capture_teardown(gw);
 	espgw_host_free(gw->host); /* waiting packets go back to the pool before it goes */
 	gw->host = NULL;
 	if (gw->ports_ready)

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 
+#include "espgw_capture.h"
 #include "espgw_crypto.h"
 #include "espgw_ctlsrv.h"
 #include "espgw_dp.h"
@@ -66,6 +67,12 @@ struct espgw_gw {
 	unsigned int n_workers;
 	struct espgw_stats_view view;
 	struct espgw_pools pools; /* mempool use at start and after the stop (leak check) */
+	/* espgwctl capture (capture.c): at most one at a time. */
+	struct espgw_capture cap;
+	struct espgw_capture_file *cap_file; /* NULL: none running */
+	uint64_t cap_limit, cap_written;
+	char cap_what[80];
+	char cap_path[256];
 	volatile bool quit;
 	bool ports_ready, crypto_ready, sad_ready, running;
 };
@@ -132,5 +139,13 @@ void espgw_gw_stop(struct espgw_gw *gw);
 void espgw_gw_quiesce(struct espgw_gw *gw);
 /* Close ports (if not yet), free tables, wipe keys. */
 void espgw_gw_teardown(struct espgw_gw *gw);
+
+/* espgwctl capture (capture.c). */
+int espgw_gw_capture_setup(struct espgw_gw *gw, struct espgw_err *err);
+unsigned int espgw_gw_capture_poll(struct espgw_gw *gw);
+void espgw_gw_capture_teardown(struct espgw_gw *gw);
+/* The control request "capture ..." (espgw_ctlsrv_ops.capture). */
+int espgw_gw_capture_ctl(
+		void *arg, int argc, char *argv[], struct espgw_json *j, struct espgw_err *err);
 
 #endif

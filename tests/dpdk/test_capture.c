@@ -98,6 +98,10 @@ test_budget_and_file(void **state)
 	assert_int_equal(espgw_capture_file_drain(f, c, 2, 50), 0);
 	assert_int_equal(espgw_capture_file_written(f), 50);
 	espgw_capture_file_close(f);
+	/* The written copies back in the pool; what the limit left waits in the rings. */
+	assert_int_equal(rte_mempool_in_use_count(cap.pool), BUDGET - 50);
+	espgw_capture_flush(c, 2);
+	assert_int_equal(rte_mempool_in_use_count(cap.pool), 0);
 	/* What the limit left in the rings goes back to the pool with them. */
 	espgw_capture_free(&cap, c, 2);
 	assert_int_equal(tshark_count(path), 50);
