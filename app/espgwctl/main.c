@@ -49,7 +49,7 @@ usage(FILE *f)
 	      "COMMAND: hello | show sa|sp|route|neighbor|port|stats|workers [NAME] |\n"
 	      "  sa add|del|update|alloc-spi ... | sp add|del|set ... | route add|del ... |\n"
 	      "  neighbor add|del ... | stats clear | begin | commit | abort | monitor |\n"
-	      "  capture PORT|SA /ABS/FILE [--count N] | capture status|stop\n"
+	      "  capture PORT|SA /ABS/FILE [--count N] [--filter EXPR] | capture status|stop\n"
 	      "  (the configuration language of espgw -f; see README).\n"
 	      "Exit status: 0 done, 1 no connection or no valid reply, 2 refused by espgw\n"
 	      "(its error on stderr) or a usage error.\n",

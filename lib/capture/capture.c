@@ -17,17 +17,23 @@ capture_chunk(const struct espgw_capture *cap, struct espgw_capture_lcore *c, ui
 		enum rte_pcapng_direction dir)
 {
 	struct rte_mbuf *copy[CAPTURE_BURST];
-	uint64_t ts = rte_get_tsc_cycles();
-	uint16_t i, k = 0, q;
+	uint64_t ts = rte_get_tsc_cycles(), rc[CAPTURE_BURST];
+	uint16_t i, k = 0, q, want = 0;
 
+	if (cap->filter != NULL)
+		rte_bpf_exec_burst(cap->filter, (void **)(uintptr_t)m, rc, n);
 	for (i = 0; i < n; i++) {
+		/* What the filter refuses is no business of this capture: not counted. */
+		if (cap->filter != NULL && rc[i] == 0)
+			continue;
+		want++;
 		copy[k] = rte_pcapng_copy(port_id, queue, m[i], cap->pool, cap->snaplen, ts, dir);
 		k += copy[k] != NULL;
 	}
 	q = (uint16_t)rte_ring_sp_enqueue_burst(c->ring, (void **)copy, k, NULL);
 	rte_pktmbuf_free_bulk(copy + q, k - q);
 	c->captured += q;
-	c->dropped += n - q;
+	c->dropped += want - q;
 	return q;
 }
 

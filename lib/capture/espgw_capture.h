@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
+#include <rte_bpf.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -27,6 +30,7 @@ struct espgw_capture {
 	uint32_t target; /* written by the control thread, read once per burst */
 	uint32_t snaplen;
 	struct rte_mempool *pool; /* the budget: copies in flight at most */
+	struct rte_bpf *filter;	  /* NULL: every packet; set before target, freed after it */
 };
 
 /* Per worker: its ring (single producer: this worker; single consumer: control). */
@@ -51,6 +55,8 @@ uint16_t espgw_capture_burst(const struct espgw_capture *cap, struct espgw_captu
 		uint16_t port_id, uint32_t queue, struct rte_mbuf *const m[], uint16_t n, bool rx);
 
 /* Control side. */
+/* --filter EXPR (pcap syntax) for the workers; NULL with msg on error. Free: rte_bpf_destroy. */
+struct rte_bpf *espgw_capture_filter_load(const char *expr, char *msg, size_t len);
 int espgw_capture_create(struct espgw_capture *cap, struct espgw_capture_lcore *const c[],
 		unsigned int n_lcores, unsigned int budget, int socket);
 void espgw_capture_free(struct espgw_capture *cap, struct espgw_capture_lcore *const c[],

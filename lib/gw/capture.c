@@ -49,6 +49,13 @@ espgw_gw_capture_setup(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+static void
+filter_free(struct espgw_gw *gw)
+{
+	rte_bpf_destroy(gw->cap.filter);
+	gw->cap.filter = NULL;
+}
+
 /* The workers' copies no worker can still be making: every one passed a quiescent point. */
 static void
 capture_end(struct espgw_gw *gw, const char *why)
@@ -58,6 +65,7 @@ capture_end(struct espgw_gw *gw, const char *why)
 	__atomic_store_n(&gw->cap.target, ESPGW_CAPTURE_OFF, __ATOMIC_RELEASE);
 	if (gw->running)
 		rte_rcu_qsbr_synchronize(gw->qsv, RTE_QSBR_THRID_INVALID);
+	filter_free(gw); /* no worker runs it any more */
 	espgw_capture_file_drain(gw->cap_file, lcores(gw, c), gw->n_workers, gw->cap_limit);
 	CAPTURE_LOG(NOTICE, "capture of %s ended (%s): %" PRIu64 " packets to %s", gw->cap_what,
 			why, espgw_capture_file_written(gw->cap_file), gw->cap_path);
@@ -123,33 +131,66 @@ static int __attribute__((format(printf, 2, 3))) refuse(struct espgw_err *err, c
 static int
 usage(struct espgw_err *err)
 {
-	return refuse(err, "usage: capture PORT|SA FILE [--count N] (N 1-%u) | capture status|stop",
+	return refuse(err,
+			"usage: capture PORT|SA FILE [--count N] (N 1-%u) [--filter EXPR] | "
+			"capture status|stop",
 			CAPTURE_COUNT_MAX);
 }
 
 static int
-count_parse(int argc, char *argv[], uint64_t *count, struct espgw_err *err)
+count_parse(const char *s, uint64_t *count)
 {
 	char *end;
 
-	*count = CAPTURE_COUNT_DEF;
-	if (argc == 3)
-		return 0;
-	if (argc == 5 && strcmp(argv[3], "--count") == 0) {
-		*count = strtoull(argv[4], &end, 10);
-		if (*end == '\0' && *count >= 1 && *count <= CAPTURE_COUNT_MAX)
-			return 0;
+	*count = strtoull(s, &end, 10);
+	return *end == '\0' && *count >= 1 && *count <= CAPTURE_COUNT_MAX ? 0 : -1;
+}
+
+/* --filter takes the rest of the line (espgwctl joins its words with blanks). */
+static int
+filter_join(int argc, char *argv[], char *expr, size_t len)
+{
+	size_t used = 0;
+	int i, n;
+
+	for (i = 0; i < argc; i++) {
+		n = snprintf(expr + used, len - used, "%s%s", i > 0 ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			return -1;
+		used += (size_t)n;
 	}
-	return usage(err);
+	return argc > 0 ? 0 : -1;
+}
+
+/* [--count N] [--filter EXPR...] after PORT|SA FILE. */
+static int
+opts_parse(int argc, char *argv[], uint64_t *count, char *expr, size_t len, struct espgw_err *err)
+{
+	int i = 3;
+
+	*count = CAPTURE_COUNT_DEF;
+	expr[0] = '\0';
+	if (i + 1 < argc && strcmp(argv[i], "--count") == 0) {
+		if (count_parse(argv[i + 1], count) < 0)
+			return usage(err);
+		i += 2;
+	}
+	if (i < argc && strcmp(argv[i], "--filter") == 0) {
+		if (filter_join(argc - i - 1, argv + i + 1, expr, len) < 0)
+			return usage(err);
+		i = argc;
+	}
+	return i == argc ? 0 : usage(err);
 }
 
 static int
 capture_start(struct espgw_gw *gw, int argc, char *argv[], struct espgw_err *err)
 {
+	char expr[ESPGW_CTL_REQ_MAX];
 	uint32_t target;
 	uint64_t count;
 
-	if (count_parse(argc, argv, &count, err) < 0)
+	if (opts_parse(argc, argv, &count, expr, sizeof(expr), err) < 0)
 		return -1;
 	if (gw->cap_file != NULL)
 		return refuse(err, "a capture of %s runs already", gw->cap_what);
@@ -158,9 +199,16 @@ capture_start(struct espgw_gw *gw, int argc, char *argv[], struct espgw_err *err
 		return refuse(err, "no port or SA %s", argv[1]);
 	if (argv[2][0] != '/')
 		return refuse(err, "FILE must be an absolute path (espgw writes it)");
+	if (expr[0] != '\0') {
+		gw->cap.filter = espgw_capture_filter_load(expr, err->msg, sizeof(err->msg));
+		if (gw->cap.filter == NULL)
+			return -1;
+	}
 	gw->cap_file = espgw_capture_file_open(argv[2]);
-	if (gw->cap_file == NULL)
+	if (gw->cap_file == NULL) {
+		filter_free(gw);
 		return refuse(err, "cannot create %s: %s", argv[2], strerror(errno));
+	}
 	gw->cap_limit = count;
 	gw->cap_written = 0;
 	snprintf(gw->cap_what, sizeof(gw->cap_what), "%s %s",

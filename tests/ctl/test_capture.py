@@ -98,3 +98,24 @@ def test_capture_busy_port_loses_nothing(gw):
     assert len(tshark(path, ["frame.number"])) == 50
     assert gw.drops_since(d0) == {}, gw.drops_since(d0)
     gw.stop()
+
+
+def test_capture_filter(gw):
+    """--filter EXPR (pcap syntax, the rest of the line): only what it takes is
+    written; a bad expression is refused with libpcap's reason."""
+    gw.ctl.txn(tunnel_conf())
+    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0",
+                        os.path.join(gw.dir, "bad.pcapng"), "--filter", "udp", "frob"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "filter:" in r.stderr, (r.returncode, r.stderr)
+    path = os.path.join(gw.dir, "f.pcapng")
+    espgwctl(gw, "capture", "lan0", path, "--count", "5", "--filter", "udp", "dst", "port", "5001")
+    for i in range(20):
+        f = live.lan_frame(i)
+        f[UDP].dport = 5000 + i % 2
+        gw.lan.send(f)
+    assert len(gw.wan.drain(want=20)) == 20
+    st = wait_done(gw)
+    assert st["written"] == 5, st
+    assert tshark(path, ["udp.dstport"]) == [["5001"]] * 5
+    gw.stop()

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * capture --filter EXPR: the pcap expression compiled by libpcap for
+ * Ethernet, converted to eBPF by DPDK (rte_bpf_convert, as dpdk-dumpcap
+ * does) and loaded on the control thread; the workers only run it.
+ */
+#include <stdio.h>
+
+#include <pcap/pcap.h>
+#include <rte_bpf.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "espgw_capture.h"
+
+struct rte_bpf *
+espgw_capture_filter_load(const char *expr, char *msg, size_t len)
+{
+	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 65535);
+	struct rte_bpf_prm *prm;
+	struct bpf_program bf;
+	struct rte_bpf *bpf;
+
+	if (pc == NULL) {
+		snprintf(msg, len, "filter: out of memory");
+		return NULL;
+	}
+	if (pcap_compile(pc, &bf, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(msg, len, "filter: %s", pcap_geterr(pc));
+		pcap_close(pc);
+		return NULL;
+	}
+	prm = rte_bpf_convert(&bf);
+	pcap_freecode(&bf);
+	pcap_close(pc);
+	if (prm == NULL) {
+		snprintf(msg, len, "filter: cannot convert to eBPF: %s", rte_strerror(rte_errno));
+		return NULL;
+	}
+	bpf = rte_bpf_load(prm);
+	rte_free(prm);
+	if (bpf == NULL)
+		snprintf(msg, len, "filter: cannot load: %s", rte_strerror(rte_errno));
+	return bpf;
+}
