@@ -78,7 +78,6 @@ class Layout(unittest.TestCase):
         text = read(os.path.join(unit_dir(), 'espgw.service'))
         self.assertIn('ExecStart=' + os.path.join(OPTS['prefix'], OPTS['sbindir'], 'espgw'),
                       text)
-        self.assertIn(os.path.join(OPTS['prefix'], OPTS['bindir'], 'espgwctl'), text)
         self.assertNotIn('@', text.replace('man:', ''))  # every @VAR@ substituted
 
     def test_man_pages(self):
