@@ -50,7 +50,7 @@ usage(FILE *f)
 	      "COMMAND: hello | show sa|sp|route|neighbor|port|stats|workers [NAME] |\n"
 	      "  sa add|del|update|alloc-spi ... | sp add|del|set ... | route add|del ... |\n"
 	      "  neighbor add|del ... | stats clear | begin | commit | abort | monitor |\n"
-	      "  reload FILE (apply the difference between FILE and the running config)\n"
+	      "  reload FILE\n"
 	      "  (the configuration language of espgw -f; see README).\n"
 	      "Exit status: 0 done, 1 no connection or no valid reply, 2 refused by espgw\n"
 	      "(its error on stderr) or a usage error.\n",
