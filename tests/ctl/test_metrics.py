@@ -10,6 +10,7 @@ the fixed loopback ports below collide with nothing."""
 
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -135,6 +136,19 @@ class Prometheus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def dashboard_queries_work(prom):
+    """Every query of config/grafana-espgw.json is valid PromQL over series that exist."""
+    with open(os.path.join(live.SRC, "config", "grafana-espgw.json")) as f:
+        dash = json.load(f)
+    names = set(families(scrape()))
+    for p in dash["panels"]:
+        for t in p["targets"]:
+            q = t["expr"].replace("$job", "espgw").replace("$__rate_interval", "5s")
+            prom.query(q)  # fails on a syntax error
+            used = re.findall(r"(espgw_[a-z_]+?)(?:_total)?[{\[]", q)
+            assert used and all(u in names for u in used), (q, used)
+
+
 def test_prometheus_scrapes_sa_counts(gw):
     traffic(gw)
     want = espgw_sa_packets(gw)
@@ -149,6 +163,7 @@ def test_prometheus_scrapes_sa_counts(gw):
         assert prom.query('up{job="espgw"}')[0]["value"][1] == "1"
         drops = prom.query('espgw_drops_total{reason="replay"}')
         assert len(drops) == 1 and drops[0]["value"][1] == "0", drops
+        dashboard_queries_work(prom)
     finally:
         prom.stop()
 
