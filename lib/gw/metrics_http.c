@@ -22,8 +22,8 @@
 
 #include "metrics.h"
 
-#define ACCEPT_SLICE   16
-#define LISTEN_BACKLOG 64
+#define ACCEPT_SLICE   64 /* the whole backlog at once: a full one drops SYNs (1 s retry) */
+#define LISTEN_BACKLOG 128
 
 struct mx_client {
 	int fd;
@@ -122,12 +122,29 @@ espgw_metrics_open(
 	return m;
 }
 
+/*
+ * What the peer sent beyond its request (a pipelined second one) is read
+ * and thrown away first: closing with unread bytes sends a reset, which may
+ * destroy the reply before the peer has read it. Bounded: one read.
+ */
+static void
+client_close(int fd)
+{
+	char sink[4096];
+
+	shutdown(fd, SHUT_WR);
+	if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) < 0) {
+		/* Nothing there, or the peer is gone: close either way. */
+	}
+	close(fd);
+}
+
 static void
 client_free(struct espgw_metrics *m, unsigned int i)
 {
 	struct mx_client *c = m->client[i];
 
-	close(c->fd);
+	client_close(c->fd);
 	free(c->out);
 	free(c);
 	m->client[i] = m->client[--m->n_clients];
