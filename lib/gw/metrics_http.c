@@ -53,30 +53,40 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* getaddrinfo takes 99999 and binds 34463: the range is checked here. */
+static bool
+port_ok(const char *p)
+{
+	char *end;
+	unsigned long port = strtoul(p, &end, 10);
+
+	return *p >= '0' && *p <= '9' && *end == '\0' && port != 0 && port <= 65535;
+}
+
 /* "A.B.C.D:PORT" or "[IPv6]:PORT", numeric only: no resolver call can block startup. */
 static int
-addr_parse(const char *s, struct addrinfo **ai, struct espgw_err *err)
+addr_parse(const char *arg, struct addrinfo **ai, struct espgw_err *err)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 			.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+	const char *colon = strrchr(arg, ':'), *h = arg;
 	char host[64];
-	const char *colon = strrchr(s, ':');
 	size_t hl;
 
-	if (colon == NULL || colon[1] == '\0' || (size_t)(colon - s) >= sizeof(host))
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(host) || !port_ok(colon + 1))
 		goto bad;
-	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
+	hl = (size_t)(colon - arg);
+	if (hl >= 2 && arg[0] == '[' && arg[hl - 1] == ']') {
+		h++;
 		hl -= 2;
 	}
-	memcpy(host, s, hl);
+	memcpy(host, h, hl);
 	host[hl] = '\0';
 	if (getaddrinfo(host, colon + 1, &hints, ai) == 0)
 		return 0;
 bad:
 	snprintf(err->msg, sizeof(err->msg),
-			"--metrics %.64s: expected ADDR:PORT (numeric, [IPv6]:PORT)", s);
+			"--metrics %.64s: expected ADDR:PORT (numeric, [IPv6]:PORT)", arg);
 	return -1;
 }
 

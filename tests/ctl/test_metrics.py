@@ -225,6 +225,16 @@ def test_methods_and_paths(gw, raw, status):
     assert got == "HTTP/1.1 " + status, (raw, got)
 
 
+def test_ipv6():
+    g = Gateway(args=["--metrics", "[::1]:9478"])
+    try:
+        with socket.create_connection(("::1", 9478), timeout=10) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            assert s.recv(17) == b"HTTP/1.1 200 OK\r\n"
+    finally:
+        g.kill()
+
+
 def test_head_has_no_body(gw):
     status, body = http(b"HEAD /metrics HTTP/1.1\r\n\r\n")
     assert status == "HTTP/1.1 200 OK" and body == b"", (status, body[:80])
@@ -321,6 +331,9 @@ def test_byte_by_byte_within_deadline(gw):
 
 
 def test_connect_close_storm_leaks_nothing(gw):
+    ctl_answers_fast(gw)
+    scrape()  # whatever the first request opens lazily is in the baseline
+    time.sleep(0.5)
     fds = len(os.listdir("/proc/%d/fd" % gw.proc.pid))
     t0 = time.monotonic()
     for _ in range(5000):
@@ -343,3 +356,15 @@ def test_random_garbage(gw):
     assert set(seen) <= {"HTTP/1.1 400 Bad Request", "HTTP/1.1 405 Method Not Allowed",
                          "HTTP/1.1 404 Not Found"}, seen
     ctl_answers_fast(gw)
+
+
+@pytest.mark.parametrize("addr,why", [
+    ("nonsense", "expected ADDR:PORT"), ("127.0.0.1:99999", "expected ADDR:PORT"),
+    ("127.0.0.1:0", "expected ADDR:PORT"), ("127.0.0.1:-1", "expected ADDR:PORT"),
+    ("localhost:9477", "expected ADDR:PORT"),  # numeric only: no resolver at start
+    ("[::1]x:9477", "expected ADDR:PORT"),
+    ("10.9.9.9:9477", "Cannot assign requested address"),
+])
+def test_bad_address_starts_nothing(addr, why):
+    with pytest.raises(RuntimeError, match="(?s)exited 2: .*--metrics .*" + why):
+        Gateway(args=["--metrics", addr]).kill()
