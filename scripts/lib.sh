@@ -12,7 +12,7 @@ ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninj
 	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 iputils-ping procps
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
 	libstrongswan-standard-plugins nftables conntrack
-	scdoc man-db groff-base systemd)
+	scdoc man-db groff-base systemd prometheus python3-prometheus-client)
 
 # Only for the fuzzers (scripts/fuzz.sh, the 'fuzz' suite of scripts/test.sh):
 # libFuzzer and the sanitizer runtimes come with clang's compiler-rt.

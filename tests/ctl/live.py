@@ -180,7 +180,7 @@ class Gateway:
     """espgw on net_tap ports in this namespace, with a control socket."""
 
     def __init__(self, extra_conf="", lcores="0,1", ctl_group=None, binary=None, env=None,
-                 base=None):
+                 base=None, args=()):
         self.dir = tempfile.mkdtemp(prefix="espgw-ctl-")
         self.sock = os.path.join(self.dir, "ctl.sock")
         self.json = os.path.join(self.dir, "stats.json")
@@ -196,6 +196,7 @@ class Gateway:
                     "--", "-f", conf, "--ctl-socket", self.sock, "--stats-json", self.json]
         if ctl_group:
             self.cmd += ["--ctl-group", ctl_group]
+        self.cmd += list(args)
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **env) if env else None)
         self.wait_socket()
