@@ -11,7 +11,8 @@ ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninj
 	pkg-config gcc libpcap-dev libcmocka-dev python3 python3-scapy python3-cryptography
 	python3-pytest python3-matplotlib lua5.4 tshark tcpdump iproute2 iputils-ping procps
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-	libstrongswan-standard-plugins nftables conntrack)
+	libstrongswan-standard-plugins nftables conntrack
+	scdoc man-db groff-base systemd prometheus python3-prometheus-client)
 
 # Only for the fuzzers (scripts/fuzz.sh, the 'fuzz' suite of scripts/test.sh):
 # libFuzzer and the sanitizer runtimes come with clang's compiler-rt.

@@ -17,6 +17,7 @@ enum {
 	OPT_STRICT_PERMS,
 	OPT_CTL_SOCKET,
 	OPT_CTL_GROUP,
+	OPT_METRICS,
 };
 
 static const struct option longopts[] = {
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 		{"strict-perms", no_argument, NULL, OPT_STRICT_PERMS},
 		{"ctl-socket", required_argument, NULL, OPT_CTL_SOCKET},
 		{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
+		{"metrics", required_argument, NULL, OPT_METRICS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -62,6 +64,10 @@ espgw_args_usage(FILE *f, const char *prog)
 			"      --ctl-group NAME      group allowed on the control socket besides "
 			"root\n"
 			"                            (default: root only)\n"
+			"      --metrics ADDR:PORT   serve Prometheus metrics on "
+			"http://ADDR:PORT/metrics\n"
+			"                            (e.g. 127.0.0.1:9477, [::1]:9477; default: "
+			"off)\n"
 			"  -h, --help                show this help and exit\n"
 			"      --version             print the version and exit\n"
 			"\n"
@@ -152,6 +158,9 @@ one_opt(int c, struct espgw_args *a)
 		return 0;
 	case OPT_CTL_GROUP:
 		a->ctl_group = optarg;
+		return 0;
+	case OPT_METRICS:
+		a->metrics = optarg;
 		return 0;
 	case OPT_LOG_LEVEL:
 		a->log_level = level_parse(optarg);

@@ -17,6 +17,7 @@ struct espgw_args {
 	bool strict_perms;	/* --strict-perms: a config readable by group/others is an error */
 	const char *ctl_socket; /* --ctl-socket PATH ("none": no socket); NULL: the default */
 	const char *ctl_group;	/* --ctl-group NAME; NULL: root only */
+	const char *metrics;	/* --metrics ADDR:PORT: Prometheus endpoint; NULL: none */
 };
 
 /*

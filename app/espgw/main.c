@@ -97,6 +97,7 @@ control_loop(struct espgw_gw *gw, unsigned int interval)
 	while (signals_seen == 0) {
 		busy = gw->ctlsrv != NULL ? espgw_ctlsrv_poll(gw->ctlsrv) : 0;
 		busy += espgw_gw_ctl_poll(gw);
+		busy += espgw_metrics_poll(gw->metrics);
 		/* Idle: give the CPU back (it may be a worker's too) for 1 ms at most. */
 		if (busy == 0 && gw->ctlsrv != NULL)
 			espgw_ctlsrv_wait(gw->ctlsrv, 1);
@@ -144,6 +145,16 @@ ctl_start(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix,
 	return 0;
 }
 
+/* --metrics: asked for by the operator, so a refusal (port in use) stops the start. */
+static int
+metrics_start(struct espgw_gw *gw, const struct espgw_args *a, struct espgw_err *err)
+{
+	if (a->metrics == NULL)
+		return 0;
+	gw->metrics = espgw_metrics_open(a->metrics, espgw_gw_metrics_render, gw, err);
+	return gw->metrics != NULL ? 0 : -1;
+}
+
 static int
 run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 {
@@ -151,8 +162,10 @@ run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 	int rc = 0;
 
 	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0 ||
-			ctl_start(gw, a, prefix, &err) < 0) {
+			ctl_start(gw, a, prefix, &err) < 0 || metrics_start(gw, a, &err) < 0) {
 		setup_error(a->config, &err);
+		espgw_ctlsrv_free(gw->ctlsrv); /* opened before a refused --metrics */
+		gw->ctlsrv = NULL;
 		espgw_gw_stop(gw);
 		espgw_gw_teardown(gw);
 		return EXIT_CONFIG;
@@ -163,6 +176,8 @@ run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 	control_loop(gw, a->stats_interval);
 	espgw_ctlsrv_free(gw->ctlsrv); /* no change after this point */
 	gw->ctlsrv = NULL;
+	espgw_metrics_free(gw->metrics);
+	gw->metrics = NULL;
 	espgw_gw_stop(gw);
 	espgw_gw_quiesce(gw);
 	espgw_stats_print(&gw->view, stdout);

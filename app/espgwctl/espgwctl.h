@@ -81,8 +81,11 @@ int ctl_print_show(FILE *out, const struct json *reply);
 void ctl_print_fields(FILE *out, const struct json *reply);
 void ctl_print_event(FILE *out, const struct json *event);
 
-/* file.c: -f FILE as one transaction. Returns the exit status. */
-int ctl_file_run(const char *sock, const char *path, bool json);
+/*
+ * file.c: -f FILE as one transaction, or with reload the config file whose
+ * difference from the running one espgw applies. Returns the exit status.
+ */
+int ctl_file_run(const char *sock, const char *path, bool json, bool reload);
 
 /* monitor.c: the event stream until the server closes or SIGINT. */
 int ctl_monitor_run(const char *sock, bool json);

@@ -5,6 +5,9 @@
  * espgw's own lexer (lib/conf), so it means to espgwctl what it means to
  * espgw -f; all of it is read before connecting, so a local problem sends
  * nothing. Files hold keys: every copy of their text is wiped.
+ *
+ * reload FILE: the same, opened with "reload": espgw compares the file with
+ * what runs and applies only the difference (lib/ctlsrv reload.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +32,7 @@ struct cmd {
 
 struct batch {
 	const char *name; /* for messages */
+	bool reload;	  /* "reload" instead of "begin": espgw applies the difference */
 	struct cmd *cmds;
 	size_t n;
 };
@@ -101,7 +105,7 @@ add_cmd(struct batch *b, unsigned int line, const char *text)
 static bool
 is_session_verb(const char *cmd)
 {
-	static const char *const verbs[] = {"begin", "commit", "abort", "monitor"};
+	static const char *const verbs[] = {"begin", "reload", "commit", "abort", "monitor"};
 	size_t i;
 
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -247,6 +251,23 @@ commit_error(const struct batch *b, const char *err)
 		fprintf(stderr, "%s: %s\n", b->name, err);
 }
 
+/* What a reload did, from its commit reply. */
+static void
+print_sum(const struct ctl_reply *r)
+{
+	static const char *const keys[] = {"added", "removed", "changed", "unchanged"};
+	const struct json *v;
+	size_t i;
+
+	fputs("reload:", stdout);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		v = json_get(&r->json, keys[i]);
+		printf("%s %s %s", i > 0 ? "," : "",
+				v != NULL && v->type == JSON_NUMBER ? v->text : "?", keys[i]);
+	}
+	putchar('\n');
+}
+
 /* A refused commit ends the transaction in espgw: nothing to abort. */
 static int
 commit(struct ctl_conn *c, const struct batch *b, bool json)
@@ -260,6 +281,8 @@ commit(struct ctl_conn *c, const struct batch *b, bool json)
 		commit_error(b, r.error);
 	else if (json)
 		printf("%s\n", r.line);
+	else if (b->reload)
+		print_sum(&r);
 	rc = r.ok ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
 	json_free(&r.json);
 	return rc;
@@ -269,7 +292,7 @@ static int
 transact(struct ctl_conn *c, const struct batch *b, bool json)
 {
 	struct ctl_reply r;
-	int rc = ctl_call(c, "begin", &r);
+	int rc = ctl_call(c, b->reload ? "reload" : "begin", &r);
 
 	if (rc != 0)
 		return rc;
@@ -284,9 +307,9 @@ transact(struct ctl_conn *c, const struct batch *b, bool json)
 }
 
 int
-ctl_file_run(const char *sock, const char *path, bool json)
+ctl_file_run(const char *sock, const char *path, bool json, bool reload)
 {
-	struct batch b = {.name = strcmp(path, "-") == 0 ? "<stdin>" : path};
+	struct batch b = {.name = strcmp(path, "-") == 0 ? "<stdin>" : path, .reload = reload};
 	struct ctl_conn c;
 	int rc = load(&b, path);
 

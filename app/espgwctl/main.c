@@ -37,6 +37,7 @@ usage(FILE *f)
 	fputs("Usage: espgwctl [-s PATH] [--json] COMMAND... [--json]\n"
 	      "       espgwctl [-s PATH] [--json] -f FILE\n"
 	      "       espgwctl [-s PATH] [--json] monitor\n"
+	      "       espgwctl [-s PATH] [--json] reload FILE\n"
 	      "       espgwctl -h|--help | --version\n"
 	      "\n"
 	      "  -s PATH        espgw's control socket (default: $" CTL_SOCKET_ENV ",\n"
@@ -49,7 +50,8 @@ usage(FILE *f)
 	      "COMMAND: hello | show sa|sp|route|neighbor|port|stats|workers [NAME] |\n"
 	      "  sa add|del|update|alloc-spi ... | sp add|del|set ... | route add|del ... |\n"
 	      "  neighbor add|del ... | stats clear | begin | commit | abort | monitor |\n"
-	      "  capture PORT|SA /ABS/FILE [--count N] [--filter EXPR] | capture status|stop\n"
+	      "  capture PORT|SA /ABS/FILE [--count N] [--filter EXPR] | capture status|stop |\n"
+	      "  reload FILE\n"
 	      "  (the configuration language of espgw -f; see README).\n"
 	      "Exit status: 0 done, 1 no connection or no valid reply, 2 refused by espgw\n"
 	      "(its error on stderr) or a usage error.\n",
@@ -189,7 +191,10 @@ main(int argc, char **argv)
 	if (rc != 0 || o.done)
 		return rc;
 	if (o.file != NULL)
-		return ctl_file_run(o.sock, o.file, o.json);
+		return ctl_file_run(o.sock, o.file, o.json, false);
+	if (strcmp(o.argv[0], "reload") == 0)
+		return o.argc == 2 ? ctl_file_run(o.sock, o.argv[1], o.json, true)
+				   : usage_error("reload takes one FILE");
 	if ((rc = join(o.argc, o.argv, req)) != 0)
 		return rc;
 	if (strcmp(req, "monitor") == 0)

@@ -177,4 +177,22 @@ int espgw_store_port_of_addr(const struct espgw_store *s, const struct espgw_ip 
 enum espgw_crypto_path espgw_store_sa_crypto_path(
 		const struct espgw_store *s, const struct espgw_sa_conf *sa);
 
+/* What a reload does, object by object (SAs, policies, routes, neighbours). */
+struct espgw_diff_sum {
+	unsigned int added, removed, changed, unchanged;
+};
+
+/*
+ * Config reload (store_diff.c): the requests that turn run into tgt (a store
+ * loaded from the config file), in an order espgw_store_apply() accepts.
+ * Identical objects get none, so an unchanged SA keeps its runtime state.
+ * A port, cryptodev or global setting that differs is refused: -1 with
+ * "restart needed: ..." (err->line: the tgt object's line when it has one).
+ * Free *reqs (it holds keys) with espgw_store_diff_free(*reqs, *n).
+ */
+int espgw_store_diff(const struct espgw_store *run, const struct espgw_store *tgt,
+		struct espgw_req **reqs, unsigned int *n, struct espgw_diff_sum *sum,
+		struct espgw_err *err);
+void espgw_store_diff_free(struct espgw_req *reqs, unsigned int n);
+
 #endif

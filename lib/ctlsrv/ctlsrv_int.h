@@ -16,6 +16,7 @@ struct ctl_client {
 	bool closing; /* answer what is queued, then close */
 	bool monitor; /* receives events */
 	bool in_txn;  /* between begin and commit/abort */
+	bool reload;  /* the transaction is a whole config file (reload.c) */
 	char in[ESPGW_CTL_REQ_MAX];
 	size_t in_len;
 	struct espgw_json out; /* replies and events not yet written */
@@ -81,5 +82,13 @@ void ctl_txn_abort(struct espgw_ctlsrv *srv, struct ctl_client *c);
 void ctl_txn_apply_one(struct espgw_ctlsrv *srv, const struct espgw_req *req);
 /* The queued commands wiped and freed. */
 void ctl_txn_clear(struct espgw_ctlsrv *srv, struct ctl_client *c);
+/* Apply and publish q as one transaction; 0, or -1 with err and nothing changed. */
+int ctl_txn_run(struct espgw_ctlsrv *srv, const struct espgw_req *q, unsigned int n,
+		struct espgw_err *err);
+const char *ctl_req_name(enum espgw_req_type type);
+
+/* reload.c: "reload" opens a transaction of a whole config file; commit applies the difference. */
+void ctl_reload_begin(struct espgw_ctlsrv *srv, struct ctl_client *c);
+void ctl_reload_commit(struct espgw_ctlsrv *srv, struct ctl_client *c);
 
 #endif

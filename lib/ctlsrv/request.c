@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One request: the server's own verbs (hello, begin, commit, abort, show,
+ * One request: the server's own verbs (hello, begin, reload, commit, abort, show,
  * stats clear, monitor), else a command of the configuration language,
  * parsed by lib/conf exactly as "espgw --check" parses a file line.
  */
@@ -101,6 +101,8 @@ verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 		hello(srv);
 	else if (is(argc, argv, "begin", NULL))
 		ctl_txn_begin(srv, c);
+	else if (is(argc, argv, "reload", NULL))
+		ctl_reload_begin(srv, c);
 	else if (is(argc, argv, "commit", NULL))
 		ctl_txn_commit(srv, c);
 	else if (is(argc, argv, "abort", NULL))
@@ -127,8 +129,9 @@ command(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 	struct espgw_err err = {{0}};
 	struct espgw_req req;
 
+	/* A reload compares ports, cryptodevs and settings instead of applying them. */
 	if (espgw_conf_parse_cmd(argc, argv, &req, &err) < 0 ||
-			srv->ops.allowed(srv->ops.arg, &req, &err) < 0)
+			(!c->reload && srv->ops.allowed(srv->ops.arg, &req, &err) < 0))
 		ctl_reply_error(srv, err.msg);
 	else if (c->in_txn)
 		ctl_txn_queue(srv, c, &req);

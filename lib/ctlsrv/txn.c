@@ -48,6 +48,13 @@ ctl_txn_clear(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	c->txn = NULL;
 	c->n_txn = c->cap_txn = 0;
 	c->in_txn = false;
+	c->reload = false;
+}
+
+const char *
+ctl_req_name(enum espgw_req_type type)
+{
+	return req_names[type];
 }
 
 void
@@ -126,8 +133,9 @@ undo(struct espgw_ctlsrv *srv, unsigned int mark)
  * Apply and publish; 0, or -1 with err (prefixed with the failed command
  * when there is more than one) and everything undone.
  */
-static int
-txn_run(struct espgw_ctlsrv *srv, const struct espgw_req *q, unsigned int n, struct espgw_err *err)
+int
+ctl_txn_run(struct espgw_ctlsrv *srv, const struct espgw_req *q, unsigned int n,
+		struct espgw_err *err)
 {
 	unsigned int mark, bad;
 	char msg[ESPGW_ERR_MAX + 64];
@@ -165,7 +173,9 @@ ctl_txn_commit(struct espgw_ctlsrv *srv, struct ctl_client *c)
 
 	if (!c->in_txn)
 		return ctl_reply_error(srv, "no transaction is open (begin first)");
-	if (txn_run(srv, c->txn, n, &err) < 0) {
+	if (c->reload)
+		return ctl_reload_commit(srv, c);
+	if (ctl_txn_run(srv, c->txn, n, &err) < 0) {
 		ctl_reply_error(srv, err.msg);
 	} else {
 		srv->st.commits++;
@@ -188,7 +198,7 @@ ctl_txn_apply_one(struct espgw_ctlsrv *srv, const struct espgw_req *req)
 {
 	struct espgw_err err = {{0}};
 
-	if (txn_run(srv, req, 1, &err) < 0)
+	if (ctl_txn_run(srv, req, 1, &err) < 0)
 		return ctl_reply_error(srv, err.msg);
 	srv->st.commits++;
 	ctl_reply_ok(srv);

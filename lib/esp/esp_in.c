@@ -298,15 +298,19 @@ trailer_bad(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 static bool
 inb_decapsulated(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 {
-	rte_be32_t buf;
-	const rte_be32_t *spi;
+	rte_be32_t buf, spi;
+	const void *p;
 
 	if (m->l3_len == 0)
 		return true;
 	if (!sa->transport)
 		return false;
-	spi = rte_pktmbuf_read(m, m->l2_len + m->l3_len, sizeof(buf), &buf);
-	return spi == NULL || *spi != rte_cpu_to_be_32(sa->conf->spi);
+	/* Behind an Ethernet header the word is 2-byte aligned only: copied. */
+	p = rte_pktmbuf_read(m, m->l2_len + m->l3_len, sizeof(buf), &buf);
+	if (p == NULL)
+		return true;
+	memcpy(&spi, p, sizeof(spi));
+	return spi != rte_cpu_to_be_32(sa->conf->spi);
 }
 
 /*

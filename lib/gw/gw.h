@@ -26,6 +26,7 @@
 #include "espgw_spd.h"
 #include "espgw_stats.h"
 #include "espgw_store.h"
+#include "metrics.h"
 #include "pools.h"
 
 struct espgw_gw {
@@ -52,8 +53,9 @@ struct espgw_gw {
 	bool reconcile_all;    /* a slot could not be queued for release: look at all next time */
 	uint64_t publications; /* versions published since start */
 	uint32_t clear_req;    /* "stats clear" requests: workers zero their counters */
-	struct espgw_ctlsrv *ctlsrv;  /* the control socket; NULL without one */
-	struct espgw_sa_watch *watch; /* [max-sa]: lifetimes, last use, acquires (sa_watch.c) */
+	struct espgw_ctlsrv *ctlsrv;   /* the control socket; NULL without one */
+	struct espgw_metrics *metrics; /* --metrics endpoint (metrics.h); NULL without one */
+	struct espgw_sa_watch *watch;  /* [max-sa]: lifetimes, last use, acquires (sa_watch.c) */
 	uint64_t watch_ms, watch_idle_ms;
 	struct rte_ring *acquire; /* workers' struct espgw_acquire requests */
 	struct rte_ring *ctl;

@@ -180,13 +180,14 @@ class Gateway:
     """espgw on net_tap ports in this namespace, with a control socket."""
 
     def __init__(self, extra_conf="", lcores="0,1", ctl_group=None, binary=None, env=None,
-                 base=BASE, eal=()):
+                 base=None, args=(), eal=()):
         self.dir = tempfile.mkdtemp(prefix="espgw-ctl-")
         self.sock = os.path.join(self.dir, "ctl.sock")
         self.json = os.path.join(self.dir, "stats.json")
         conf = os.path.join(self.dir, "gw.conf")
         with open(conf, "w") as f:
-            f.write(base + extra_conf)
+            # BASE looked up now: tests may monkeypatch it (test_attack_routes).
+            f.write((BASE if base is None else base) + extra_conf)
         os.chmod(conf, 0o600)
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.cmd = [binary or ESPGW, "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
@@ -195,6 +196,7 @@ class Gateway:
                     "--", "-f", conf, "--ctl-socket", self.sock, "--stats-json", self.json]
         if ctl_group:
             self.cmd += ["--ctl-group", ctl_group]
+        self.cmd += list(args)
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **env) if env else None)
         self.wait_socket()

@@ -318,6 +318,11 @@ def test_tshark_reads_the_ah_headers(ah):
             frames.append(f)
             want.append((t.out_sa.spi, i + 1, t.out_sa.ah_len(t.outer) // 4 - 2,
                          4 if t.inner == 4 else 41))
+    assert tshark_ah_fields(frames) == want
+
+
+def tshark_ah_fields(frames):
+    """(SPI, sequence, length, next header) of each frame's AH, as tshark reads it."""
     with harness.Workdir() as d:
         pcap = os.path.join(d, "ah.pcap")
         harness.write_pcap(pcap, frames)
@@ -326,8 +331,7 @@ def test_tshark_reads_the_ah_headers(ah):
                             "-e", "ah.next_header"], capture_output=True, text=True,
                            timeout=300)
     assert r.returncode == 0, r.stderr
-    got = [tuple(int(x, 0) for x in line.split(",")[:4]) for line in r.stdout.splitlines()]
-    assert got == want
+    return [tuple(int(x, 0) for x in line.split(",")[:4]) for line in r.stdout.splitlines()]
 
 
 def test_inbound_ah_forwarded(ah):

@@ -14,7 +14,7 @@ unknown SPI) staying transit for the SPD (no rule; the host's policy)."""
 
 import pytest
 from scapy.layers.inet import IP, UDP
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, PadN
 from scapy.packet import Raw
 
 import ahcodec
@@ -32,6 +32,7 @@ class Bitw(Trs):
 
     def __init__(self, fam, slot, suite):
         super().__init__(fam, slot, suite)
+        self.slot = slot
         self.own = harness.HOST4 if fam == 4 else harness.HOST6
         self.out_name, self.in_name = "bwo%d" % slot, "bwi%d" % slot
 
@@ -39,6 +40,13 @@ class Bitw(Trs):
         """A clear UDP packet of the host to the peer (into the LAN port)."""
         cls = IP if self.fam == 4 else IPv6
         return cls(src=self.own, dst=self.peer) / UDP(sport=5000 + i, dport=7) / Raw(
+            b"bitw-up-%d" % i)
+
+    def up_ext(self, i):
+        """An IPv6 one behind a destination options header (PadN): ESP and AH
+        go behind it on the way out (RFC 4303 3.1.1, RFC 4302 3.1.1)."""
+        return IPv6(src=self.own, dst=self.peer) / IPv6ExtHdrDestOpt(
+            options=[PadN(optdata=b"\0\0\0\0")]) / UDP(sport=5000 + i, dport=7) / Raw(
             b"bitw-up-%d" % i)
 
 
@@ -51,6 +59,7 @@ class BitwAh(AhTrs):
         self.out_name, self.in_name = "bao%d" % slot, "bai%d" % slot
 
     up = Bitw.up
+    up_ext = Bitw.up_ext
 
 
 AH_ALGOS = ["hmac-sha256-128", "aes-gmac-128"]
@@ -69,6 +78,9 @@ def build():
         for i in range(N):
             down.append((b, b.udp(i, port=9)))
             wan.append(b.seal(down[-1][1], i) if b in A else b.seal(down[-1][1]))
+    # The IPv6 SAs: one more packet, behind a destination options header.
+    for b in (B[1], A[1]):
+        lan.append(harness.lan_frame(b.up_ext(N)))
     drops = {"replay": 0, "auth_fail": 0, "policy_mismatch": 0, "no_policy": 0}
     for b in B[:2]:  # once per family
         b.seq -= 1
@@ -125,17 +137,20 @@ AH_IDS = ["ah-%s-v%d" % (a, f) for a in AH_ALGOS for f in (4, 6)]
 
 
 def leaving(bw, b):
-    return [f for f in bw["res"].out["wan0"]
-            if (harness.esp_spi(f) if isinstance(b, Bitw) else ah_spi_of(f)) == b.out_sa.spi]
+    """b's frames out of wan0: ESP or AH (by b's kind) with b's outbound SPI."""
+    proto, ofs = (50, 0) if isinstance(b, Bitw) else (51, 4)
+    return [f for f in bw["res"].out["wan0"] if spi_of(f, proto, ofs) == b.out_sa.spi]
 
 
-def ah_spi_of(frame):
+def spi_of(frame, proto, ofs):
+    """The SPI of the IPsec header proto behind the IP header (and IPv6
+    extension headers), ofs bytes into it; None for anything else."""
     l3 = frame[14:]
-    v4 = l3[0] >> 4 == 4
-    if (l3[9] if v4 else l3[6]) != 51:
-        return None
-    h = (l3[0] & 0xf) * 4 if v4 else 40
-    return int.from_bytes(l3[h + 4:h + 8], "big")
+    if l3[0] >> 4 == 4:
+        nh, h = l3[9], (l3[0] & 0xf) * 4
+    else:
+        _, _, h, nh = ahcodec.split_v6(l3)
+    return int.from_bytes(l3[h + ofs:h + ofs + 4], "big") if nh == proto else None
 
 
 @pytest.mark.parametrize("k", range(2 * len(AH_ALGOS)), ids=AH_IDS)
@@ -144,7 +159,8 @@ def test_host_packets_leave_in_transport_ah(bw, k):
     later; ahcodec verifies every ICV (scapy too for HMAC), sequence 1, 2, 3."""
     b = bw["b"][2 * len(SUITES) + k]
     out = leaving(bw, b)
-    assert len(out) == N
+    assert len(out) == N + extra(b)
+    out = out[:N]
     for i, f in enumerate(out):
         l3 = f[14:]
         hdr = IP(l3) if b.fam == 4 else IPv6(l3)
@@ -164,8 +180,9 @@ def test_host_packets_leave_in_transport_esp(bw, k):
     protocol ESP, lengths and checksum right), espcodec and scapy open them to
     the very UDP datagram, sequence numbers 1, 2, 3."""
     b = bw["b"][k]
-    out = [f for f in bw["res"].out["wan0"] if harness.esp_spi(f) == b.out_sa.spi]
-    assert len(out) == N
+    out = leaving(bw, b)
+    assert len(out) == N + extra(b)
+    out = out[:N]
     for i, f in enumerate(out):
         l3 = f[14:]
         hdr = IP(l3) if b.fam == 4 else IPv6(l3)
@@ -182,13 +199,34 @@ def test_host_packets_leave_in_transport_esp(bw, k):
             assert bytes(dec.payload) == op.payload, "scapy and espcodec disagree"
 
 
+def extra(b):
+    """The packet behind a destination options header: the IPv6 SAs of the
+    first ESP suite and of the first AH algorithm."""
+    return 1 if b.fam == 6 and b.slot in (41, 51) else 0
+
+
+def test_extension_header_stays_in_front(bw):
+    """The IPv6 packet with a destination options header leaves with that
+    header first and ESP (AH) behind it, its next header 50 (51): espcodec
+    and ahcodec open what follows to the UDP datagram."""
+    esp_b, ah_b = bw["b"][1], bw["b"][2 * len(SUITES) + 1]
+    l3 = leaving(bw, esp_b)[-1][14:]
+    assert l3[6] == 60 and l3[40] == 50, "ESP not behind the destination options"
+    op = esp_b.out_sa.open(l3[48:])
+    assert op.nh == 17 and bytes(UDP(op.payload).payload) == b"bitw-up-%d" % N
+    l3 = leaving(bw, ah_b)[-1][14:]
+    assert l3[6] == 60 and l3[40] == 51, "AH not behind the destination options"
+    op = ahcodec.open_(ah_b.out_sa, l3, 6)
+    assert op.ok and op.nh == 17 and bytes(UDP(op.payload).payload) == b"bitw-up-%d" % N
+
+
 def test_tshark_verifies_every_icv(bw):
     frames, uats = [], []
     for b in bw["b"][:2 * len(SUITES)]:
         frames += leaving(bw, b)
         uats.append(b.out_sa.tshark_uat(b.fam, b.own, b.peer))
     verdicts = harness.tshark_icv(frames, [u for u in uats if u])
-    assert len(verdicts) == len(frames) == 4 * N and all(g for _, _, g in verdicts), verdicts
+    assert len(verdicts) == len(frames) == 4 * N + 1 and all(g for _, _, g in verdicts), verdicts
 
 
 def test_peer_packets_reach_the_host_in_clear(bw):
@@ -205,10 +243,10 @@ def test_counters_exact(bw):
     st = bw["res"].stats
     harness.assert_drops(st, **bw["drops"])
     for i, b in enumerate(bw["b"]):
-        assert st["sa"][b.out_name]["pkts"] == N, b.out_name
+        assert st["sa"][b.out_name]["pkts"] == N + extra(b), b.out_name
         assert st["sa"][b.in_name]["pkts"] == N, b.in_name
     n = len(bw["b"]) * N
-    harness.assert_totals(st, rx=bw["n_in"], tx=2 * n, drops=sum(bw["drops"].values()))
+    harness.assert_totals(st, rx=bw["n_in"], tx=2 * n + 2, drops=sum(bw["drops"].values()))
 
 
 def test_refused_configurations(tmp_path):

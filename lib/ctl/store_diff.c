@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config reload: the requests that turn the running store into the one a
+ * config file describes. Objects whose configuration is identical get no
+ * request at all, so an unchanged SA keeps its slot, counters, replay
+ * window and sequence number. Order: policy deletions before SA deletions
+ * (an SA no policy names goes away whole), route and neighbour deletions,
+ * then additions in dependency order (SAs before the policies naming them).
+ * Ports, cryptodevs and global settings size the data path at start: a
+ * difference there is refused ("restart needed"), nothing is emitted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+struct diff {
+	const struct espgw_store *run, *tgt;
+	struct espgw_req *q;
+	unsigned int n, cap;
+	bool nomem;
+	struct espgw_diff_sum *sum;
+};
+
+/* Grown by copy-and-wipe: the requests hold keys. */
+static struct espgw_req *
+emit(struct diff *d, enum espgw_req_type type)
+{
+	struct espgw_req *q;
+	unsigned int cap = d->cap ? 2 * d->cap : 64;
+
+	if (d->n == d->cap) {
+		q = calloc(cap, sizeof(*q));
+		if (q == NULL) {
+			d->nomem = true;
+			return NULL;
+		}
+		if (d->q != NULL)
+			memcpy(q, d->q, d->n * sizeof(*q));
+		espgw_store_diff_free(d->q, d->cap);
+		d->q = q;
+		d->cap = cap;
+	}
+	q = &d->q[d->n++];
+	memset(q, 0, sizeof(*q));
+	q->type = type;
+	return q;
+}
+
+void
+espgw_store_diff_free(struct espgw_req *reqs, unsigned int n)
+{
+	if (reqs == NULL)
+		return;
+	explicit_bzero(reqs, n * sizeof(*reqs));
+	free(reqs);
+}
+
+/* ---- what cannot change at runtime ---- */
+
+static bool
+port_same(const struct espgw_port_conf *a, const struct espgw_port_conf *b)
+{
+	struct espgw_port_conf x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static int
+ports_check(const struct espgw_store *run, const struct espgw_store *tgt, struct espgw_err *err)
+{
+	const struct espgw_port_conf *p;
+	unsigned int i;
+
+	for (i = 0; i < tgt->n_ports; i++) {
+		p = espgw_store_port(run, tgt->ports[i].name);
+		if (p == NULL || !port_same(p, &tgt->ports[i])) {
+			err->line = tgt->ports[i].line;
+			return espgw_store_fail(err, "restart needed: port %s %s",
+					tgt->ports[i].name, p == NULL ? "is new" : "changed");
+		}
+	}
+	for (i = 0; i < run->n_ports; i++)
+		if (espgw_store_port(tgt, run->ports[i].name) == NULL)
+			return espgw_store_fail(err, "restart needed: port %s is not in the file",
+					run->ports[i].name);
+	return 0;
+}
+
+static int
+cryptos_check(const struct espgw_store *run, const struct espgw_store *tgt, struct espgw_err *err)
+{
+	const struct espgw_crypto_conf *c, *t;
+	unsigned int i;
+
+	for (i = 0; i < tgt->n_cryptos; i++) {
+		t = &tgt->cryptos[i];
+		c = espgw_store_crypto(run, t->name);
+		if (c == NULL || strcmp(c->dev, t->dev) != 0) {
+			err->line = t->line;
+			return espgw_store_fail(err, "restart needed: crypto %s %s", t->name,
+					c == NULL ? "is new" : "changed");
+		}
+	}
+	for (i = 0; i < run->n_cryptos; i++)
+		if (espgw_store_crypto(tgt, run->cryptos[i].name) == NULL)
+			return espgw_store_fail(err, "restart needed: crypto %s is not in the file",
+					run->cryptos[i].name);
+	return 0;
+}
+
+/* max-sa 0 in the file is "auto": whatever the running gateway fixed it to. */
+static int
+global_check(const struct espgw_global_conf *run, const struct espgw_global_conf *tgt,
+		struct espgw_err *err)
+{
+	const char *what = NULL;
+
+	if (run->crypto_path != tgt->crypto_path)
+		what = "crypto-path";
+	else if (run->burst != tgt->burst)
+		what = "burst";
+	else if (run->nat_keepalive != tgt->nat_keepalive)
+		what = "nat-keepalive";
+	else if (tgt->max_sa != 0 && run->max_sa != tgt->max_sa)
+		what = "max-sa";
+	if (what == NULL)
+		return 0;
+	return espgw_store_fail(err, "restart needed: set %s differs from the running value", what);
+}
+
+/* ---- SAs ---- */
+
+/* The store's own fields (slot, moved_from, bitw) and the line say nothing of the config. */
+static void
+sa_norm(struct espgw_sa_conf *sa)
+{
+	sa->slot = 0;
+	sa->moved_from = 0;
+	sa->bitw = false;
+	sa->line = 0;
+}
+
+/*
+ * The inner family comes from the policies: an SA no policy of the file
+ * names (0) keeps the family it runs with; two different ones need a new SA.
+ */
+static bool
+sa_same(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
+{
+	struct espgw_sa_conf x = *a, y = *b;
+	bool same;
+
+	sa_norm(&x);
+	sa_norm(&y);
+	if (x.inner_family == 0 || y.inner_family == 0)
+		x.inner_family = y.inner_family = 0;
+	same = memcmp(&x, &y, sizeof(x)) == 0;
+	explicit_bzero(&x, sizeof(x));
+	explicit_bzero(&y, sizeof(y));
+	return same;
+}
+
+static void
+sa_del(struct diff *d, const struct espgw_sa_conf *sa)
+{
+	struct espgw_req *q = emit(d, ESPGW_REQ_SA_DEL);
+
+	if (q != NULL)
+		memcpy(q->name, sa->name, sizeof(q->name));
+}
+
+/* As the parser makes it: the store sets the family from the policies again. */
+static void
+sa_add(struct diff *d, const struct espgw_sa_conf *sa)
+{
+	struct espgw_req *q;
+
+	if (sa->declared) {
+		q = emit(d, ESPGW_REQ_SA_DECLARE);
+		if (q != NULL) {
+			memcpy(q->sa_decl.name, sa->name, sizeof(q->sa_decl.name));
+			q->sa_decl.dir = sa->dir;
+		}
+		return;
+	}
+	q = emit(d, ESPGW_REQ_SA_ADD);
+	if (q == NULL)
+		return;
+	q->sa = *sa;
+	sa_norm(&q->sa);
+	q->sa.inner_family = 0;
+	q->sa.line = sa->line;
+}
+
+static void
+sas_del(struct diff *d)
+{
+	const struct espgw_sa_conf *r, *t;
+	unsigned int i;
+
+	for (i = 0; i < d->run->n_sas; i++) {
+		r = &d->run->sas[i];
+		t = espgw_store_sa(d->tgt, r->name);
+		if (t == NULL)
+			d->sum->removed++;
+		else if (sa_same(r, t))
+			d->sum->unchanged++;
+		else
+			d->sum->changed++;
+		if (t == NULL || !sa_same(r, t))
+			sa_del(d, r);
+	}
+}
+
+static void
+sas_add(struct diff *d)
+{
+	const struct espgw_sa_conf *r, *t;
+	unsigned int i;
+
+	for (i = 0; i < d->tgt->n_sas; i++) {
+		t = &d->tgt->sas[i];
+		r = espgw_store_sa(d->run, t->name);
+		if (r == NULL)
+			d->sum->added++;
+		if (r == NULL || !sa_same(r, t))
+			sa_add(d, t);
+	}
+}
+
+/* ---- policies: named ones by name, unnamed ones by direction, priority and selectors ---- */
+
+static bool
+sp_same(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Only the action or the SA differs: one "sp set", no moment without the policy. */
+static bool
+sp_settable(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
+{
+	struct espgw_sp_conf x = *a;
+
+	x.action = b->action;
+	memcpy(x.sa, b->sa, sizeof(x.sa));
+	return sp_same(&x, b);
+}
+
+/* The target's counterpart of a running policy; -1 when none. */
+static int
+sp_match(const struct espgw_store *s, const struct espgw_sp_conf *sp)
+{
+	int i;
+
+	if (sp->name[0] != '\0')
+		return espgw_store_sp_index(s, sp->name);
+	i = espgw_store_ix_sp_rule(s, sp);
+	return i >= 0 && s->sps[i].name[0] == '\0' ? i : -1;
+}
+
+static void
+sp_del(struct diff *d, const struct espgw_sp_conf *sp)
+{
+	struct espgw_req *q = emit(d, ESPGW_REQ_SP_DEL);
+
+	if (q == NULL)
+		return;
+	memcpy(q->sp_ref.name, sp->name, sizeof(q->sp_ref.name));
+	q->sp_ref.sp = *sp;
+}
+
+static void
+sps_del(struct diff *d)
+{
+	const struct espgw_sp_conf *r;
+	unsigned int i;
+	int t;
+
+	for (i = 0; i < d->run->n_sps; i++) {
+		r = &d->run->sps[i];
+		t = sp_match(d->tgt, r);
+		if (t < 0)
+			d->sum->removed++;
+		else if (sp_same(r, &d->tgt->sps[t]))
+			d->sum->unchanged++;
+		else
+			d->sum->changed++;
+		if (t < 0 || !(sp_same(r, &d->tgt->sps[t]) || sp_settable(r, &d->tgt->sps[t])))
+			sp_del(d, r);
+	}
+}
+
+static void
+sp_set(struct diff *d, const struct espgw_sp_conf *sp)
+{
+	struct espgw_req *q = emit(d, ESPGW_REQ_SP_SET);
+
+	if (q == NULL)
+		return;
+	memcpy(q->sp_set.name, sp->name, sizeof(q->sp_set.name));
+	q->sp_set.action = sp->action;
+	memcpy(q->sp_set.sa, sp->sa, sizeof(q->sp_set.sa));
+}
+
+static void
+sps_add(struct diff *d)
+{
+	const struct espgw_sp_conf *t;
+	struct espgw_req *q;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < d->tgt->n_sps; i++) {
+		t = &d->tgt->sps[i];
+		r = sp_match(d->run, t);
+		if (r >= 0 && sp_same(&d->run->sps[r], t))
+			continue;
+		if (r >= 0 && sp_settable(&d->run->sps[r], t)) {
+			sp_set(d, t);
+			continue;
+		}
+		if (r < 0)
+			d->sum->added++;
+		q = emit(d, ESPGW_REQ_SP_ADD);
+		if (q != NULL)
+			q->sp = *t;
+	}
+}
+
+/* ---- routes (by prefix) and neighbours (by address) ---- */
+
+static const struct espgw_route_conf *
+route_find(const struct espgw_store *s, const struct espgw_prefix *dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_routes; i++)
+		if (s->routes[i].dst.len == dst->len &&
+				espgw_ip_equal(&s->routes[i].dst.ip, &dst->ip))
+			return &s->routes[i];
+	return NULL;
+}
+
+static const struct espgw_neigh_conf *
+neigh_find(const struct espgw_store *s, const struct espgw_ip *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_neighs; i++)
+		if (espgw_ip_equal(&s->neighs[i].ip, ip))
+			return &s->neighs[i];
+	return NULL;
+}
+
+static bool
+route_same(const struct espgw_route_conf *a, const struct espgw_route_conf *b)
+{
+	return b != NULL && espgw_ip_equal(&a->via, &b->via) && strcmp(a->port, b->port) == 0;
+}
+
+static bool
+neigh_same(const struct espgw_neigh_conf *a, const struct espgw_neigh_conf *b)
+{
+	return b != NULL && memcmp(a->mac, b->mac, 6) == 0 && strcmp(a->port, b->port) == 0;
+}
+
+static void
+l3_del(struct diff *d)
+{
+	const struct espgw_route_conf *rt;
+	const struct espgw_neigh_conf *nb;
+	struct espgw_req *q;
+	unsigned int i;
+
+	for (i = 0; i < d->run->n_routes; i++) {
+		rt = route_find(d->tgt, &d->run->routes[i].dst);
+		if (route_same(&d->run->routes[i], rt)) {
+			d->sum->unchanged++;
+			continue;
+		}
+		*(rt == NULL ? &d->sum->removed : &d->sum->changed) += 1;
+		if ((q = emit(d, ESPGW_REQ_ROUTE_DEL)) != NULL)
+			q->route.dst = d->run->routes[i].dst;
+	}
+	for (i = 0; i < d->run->n_neighs; i++) {
+		nb = neigh_find(d->tgt, &d->run->neighs[i].ip);
+		if (neigh_same(&d->run->neighs[i], nb)) {
+			d->sum->unchanged++;
+			continue;
+		}
+		*(nb == NULL ? &d->sum->removed : &d->sum->changed) += 1;
+		if ((q = emit(d, ESPGW_REQ_NEIGH_DEL)) != NULL)
+			q->neigh.ip = d->run->neighs[i].ip;
+	}
+}
+
+static void
+l3_add(struct diff *d)
+{
+	const struct espgw_route_conf *rt;
+	const struct espgw_neigh_conf *nb;
+	struct espgw_req *q;
+	unsigned int i;
+
+	for (i = 0; i < d->tgt->n_neighs; i++) {
+		nb = neigh_find(d->run, &d->tgt->neighs[i].ip);
+		d->sum->added += nb == NULL;
+		if (!neigh_same(&d->tgt->neighs[i], nb) &&
+				(q = emit(d, ESPGW_REQ_NEIGH_ADD)) != NULL)
+			q->neigh = d->tgt->neighs[i];
+	}
+	for (i = 0; i < d->tgt->n_routes; i++) {
+		rt = route_find(d->run, &d->tgt->routes[i].dst);
+		d->sum->added += rt == NULL;
+		if (!route_same(&d->tgt->routes[i], rt) &&
+				(q = emit(d, ESPGW_REQ_ROUTE_ADD)) != NULL)
+			q->route = d->tgt->routes[i];
+	}
+}
+
+int
+espgw_store_diff(const struct espgw_store *run, const struct espgw_store *tgt,
+		struct espgw_req **reqs, unsigned int *n, struct espgw_diff_sum *sum,
+		struct espgw_err *err)
+{
+	struct diff d = {.run = run, .tgt = tgt, .sum = sum};
+
+	memset(sum, 0, sizeof(*sum));
+	*reqs = NULL;
+	*n = 0;
+	if (ports_check(run, tgt, err) < 0 || cryptos_check(run, tgt, err) < 0 ||
+			global_check(&run->global, &tgt->global, err) < 0)
+		return -1;
+	sps_del(&d);
+	sas_del(&d);
+	l3_del(&d);
+	sas_add(&d);
+	sps_add(&d);
+	l3_add(&d);
+	if (d.nomem) {
+		espgw_store_diff_free(d.q, d.cap);
+		return espgw_store_nomem(err);
+	}
+	*reqs = d.q;
+	*n = d.n;
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config reload (lib/ctl store_diff.c): the requests between two stores
+ * loaded from config text. Each case checks the request kinds in order,
+ * that applying them to the running store makes it equal to the file
+ * (a second diff is empty), and that unchanged SAs kept their slots.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "espgw_conf.h"
+#include "espgw_store.h"
+
+#define PORTS                                                             \
+	"port add lan0 dev net_tap0 role protected address 10.1.0.1/24\n" \
+	"port add wan0 dev net_tap1 role unprotected address 198.51.100.1/24\n"
+#define SA(name, dir, spi, key)                                                          \
+	"sa add " name " dir " dir " spi " spi " mode tunnel local 198.51.100.1 remote " \
+	"203.0.113.1 aead aes-gcm-128 key 0x" key " salt 0x01020304\n"
+#define K1 "0ab40ab40ab40ab40ab40ab40ab40ab4"
+#define K2 "1ab40ab40ab40ab40ab40ab40ab40ab4"
+#define BASE                                                                                      \
+	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(                 \
+			"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",                  \
+			K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n" \
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"   \
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n" \
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect b-in\n"            \
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n"
+
+static void
+load(struct espgw_store *s, const char *text)
+{
+	espgw_store_init(s);
+	assert_int_equal(espgw_conf_load_string("t.conf", text, s, stderr), 0);
+}
+
+/* Diff run -> text, check the kinds, apply, and check nothing is left to do. */
+static void
+reload(struct espgw_store *run, const char *text, const enum espgw_req_type *kinds,
+		unsigned int n_kinds, struct espgw_diff_sum *sum)
+{
+	struct espgw_store tgt;
+	struct espgw_err err = {{0}};
+	struct espgw_req *q;
+	unsigned int n, i;
+
+	load(&tgt, text);
+	assert_int_equal(espgw_store_diff(run, &tgt, &q, &n, sum, &err), 0);
+	assert_int_equal(n, n_kinds);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(q[i].type, kinds[i]);
+		if (espgw_store_apply(run, &q[i], &err) < 0)
+			fail_msg("request %u: %s", i, err.msg);
+	}
+	espgw_store_diff_free(q, n);
+	assert_int_equal(espgw_store_diff(run, &tgt, &q, &n, &(struct espgw_diff_sum){0}, &err), 0);
+	assert_int_equal(n, 0);
+	espgw_store_fini(&tgt);
+}
+
+static void
+identical_is_noop(void **state)
+{
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+
+	(void)state;
+	load(&run, BASE);
+	reload(&run, BASE, NULL, 0, &sum);
+	assert_int_equal(sum.added + sum.removed + sum.changed, 0);
+	assert_int_equal(sum.unchanged, 4 + 4 + 1);
+	espgw_store_fini(&run);
+}
+
+/* Tunnel a: new key; b-in removed with its policy; c added; b-o switched to c-out. */
+static void
+mixed_change(void **state)
+{
+	static const enum espgw_req_type kinds[] = {
+			ESPGW_REQ_SP_DEL, /* the unnamed b-in policy */
+			ESPGW_REQ_SA_DEL, /* a-out: key changed */
+			ESPGW_REQ_SA_DEL, /* b-in: removed */
+			ESPGW_REQ_SA_ADD, /* a-out */
+			ESPGW_REQ_SA_ADD, /* c-out */
+			ESPGW_REQ_SP_SET, /* b-o: protect c-out */
+	};
+	const char *text = PORTS SA("a-out", "out", "0x1001", K2) SA("a-in", "in", "0x2001", K1) SA(
+			"b-out", "out", "0x1002", K1) SA("c-out", "out", "0x1003",
+			K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect c-out\n"
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n";
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+	uint32_t slot_a_in;
+
+	(void)state;
+	load(&run, BASE);
+	slot_a_in = espgw_store_sa(&run, "a-in")->slot;
+	reload(&run, text, kinds, 6, &sum);
+	assert_int_equal(espgw_store_sa(&run, "a-in")->slot, slot_a_in);
+	assert_null(espgw_store_sa(&run, "b-in"));
+	assert_int_equal(sum.added, 1);
+	assert_int_equal(sum.removed, 2);
+	assert_int_equal(sum.changed, 2);
+	assert_int_equal(sum.unchanged, 2 + 2 + 1);
+	espgw_store_fini(&run);
+}
+
+static void
+route_changed(void **state)
+{
+	static const enum espgw_req_type kinds[] = {ESPGW_REQ_SP_DEL, ESPGW_REQ_SP_DEL,
+			ESPGW_REQ_SP_DEL, ESPGW_REQ_SP_DEL, ESPGW_REQ_SA_DEL, ESPGW_REQ_SA_DEL,
+			ESPGW_REQ_SA_DEL, ESPGW_REQ_SA_DEL, ESPGW_REQ_ROUTE_DEL,
+			ESPGW_REQ_NEIGH_ADD, ESPGW_REQ_ROUTE_ADD};
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+
+	(void)state;
+	load(&run, BASE);
+	reload(&run,
+			PORTS "route add 0.0.0.0/0 via 198.51.100.253 port wan0\n"
+			      "neighbor add 198.51.100.253 lladdr 02:00:00:00:00:01 port wan0\n",
+			kinds, 11, &sum);
+	assert_int_equal(sum.removed, 8);
+	assert_int_equal(sum.changed, 1);
+	assert_int_equal(sum.added, 1);
+	espgw_store_fini(&run);
+}
+
+/* A changed port (or a new setting) is refused and names the line. */
+static void
+restart_needed(void **state)
+{
+	struct espgw_store run, tgt;
+	struct espgw_err err = {{0}};
+	struct espgw_diff_sum sum;
+	struct espgw_req *q;
+	unsigned int n;
+
+	(void)state;
+	load(&run, BASE);
+	load(&tgt, "port add lan0 dev net_tap0 role protected address 10.1.0.1/24\n"
+		   "port add wan0 dev net_tap1 role unprotected address 198.51.100.2/24\n");
+	assert_int_equal(espgw_store_diff(&run, &tgt, &q, &n, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "restart needed: port wan0"));
+	assert_int_equal(err.line, 2);
+	assert_null(q);
+	espgw_store_fini(&tgt);
+	load(&tgt, PORTS "set burst 64\n");
+	assert_int_equal(espgw_store_diff(&run, &tgt, &q, &n, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "restart needed: set burst"));
+	espgw_store_fini(&tgt);
+	load(&tgt, "port add lan0 dev net_tap0 role protected address 10.1.0.1/24\n");
+	assert_int_equal(espgw_store_diff(&run, &tgt, &q, &n, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "port wan0 is not in the file"));
+	espgw_store_fini(&tgt);
+	espgw_store_fini(&run);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(identical_is_noop),
+			cmocka_unit_test(mixed_change),
+			cmocka_unit_test(route_changed),
+			cmocka_unit_test(restart_needed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
