@@ -97,6 +97,7 @@ espgw_capture_free(struct espgw_capture *cap, struct espgw_capture_lcore *const 
 
 	espgw_capture_flush(c, n_lcores);
 	for (i = 0; i < n_lcores; i++) {
+		rte_ring_free(c[i]->ring);
 		c[i]->ring = NULL;
 	}
 	rte_mempool_free(cap->pool);
