@@ -83,6 +83,25 @@ def test_capture_sa_decrypted(gw):
     gw.stop()
 
 
+def test_capture_sa_filter_on_the_inner_packet(gw):
+    """An SA's --filter sees the decrypted packet behind the zero Ethernet
+    header the capture gives it (compiled for Ethernet, as for a port):
+    "udp dst port 4001" takes exactly those."""
+    gw.ctl.txn(tunnel_conf())
+    path = os.path.join(gw.dir, "in3f.pcapng")
+    espgwctl(gw, "capture", "in3", path, "--count", "3", "--filter", "udp", "dst", "port", "4001")
+    sa = IN3.scapy_sa(live.PEER, live.WAN)
+    for i in range(12):
+        inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=5000, dport=4000 + i % 2) / \
+            (live.MARKER + i.to_bytes(4, "big"))
+        gw.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=i + 1))
+    assert len(gw.lan.drain(want=12)) == 12
+    st = wait_done(gw)
+    assert st["written"] == 3, st
+    assert tshark(path, ["udp.dstport"]) == [["4001"]] * 3
+    gw.stop()
+
+
 def test_capture_busy_port_loses_nothing(gw):
     """A capture smaller than the traffic: every frame still forwarded; what the
     capture could not take is capture_dropped, never a packet drop."""
