@@ -255,7 +255,7 @@ commit_error(const struct batch *b, const char *err)
 static void
 print_sum(const struct ctl_reply *r)
 {
-	static const char *const keys[] = {"added", "removed", "changed", "unchanged"};
+	static const char *const keys[] = {"added", "removed", "changed", "unchanged", "kept"};
 	const struct json *v;
 	size_t i;
 

@@ -185,6 +185,7 @@ struct espgw_sa_conf {
 	 * for it (RFC 4301 3.3), and ESP to local is the SA's, not transit.
 	 */
 	bool bitw;
+	bool runtime;	   /* made through the control socket: a reload leaves it alone */
 	unsigned int line; /* config file line that added it, 0 when not from a file */
 };
 
@@ -201,18 +202,21 @@ struct espgw_sp_conf {
 	uint16_t dport_lo, dport_hi;
 	enum espgw_sp_action action;
 	char sa[ESPGW_NAME_MAX]; /* for ESPGW_SP_PROTECT */
+	bool runtime;		 /* made through the control socket: a reload leaves it alone */
 };
 
 struct espgw_route_conf {
 	struct espgw_prefix dst; /* network prefix (host bits zero) */
 	struct espgw_ip via;	 /* next hop; family 0 = destination is on-link */
 	char port[ESPGW_NAME_MAX];
+	bool runtime; /* made through the control socket: a reload leaves it alone */
 };
 
 struct espgw_neigh_conf {
 	struct espgw_ip ip;
 	uint8_t mac[6];
 	char port[ESPGW_NAME_MAX];
+	bool runtime; /* made through the control socket: a reload leaves it alone */
 };
 
 struct espgw_crypto_conf {

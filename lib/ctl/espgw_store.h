@@ -180,6 +180,7 @@ enum espgw_crypto_path espgw_store_sa_crypto_path(
 /* What a reload does, object by object (SAs, policies, routes, neighbours). */
 struct espgw_diff_sum {
 	unsigned int added, removed, changed, unchanged;
+	unsigned int kept; /* made at run time, not named by the file: left alone */
 };
 
 /*

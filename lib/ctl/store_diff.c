@@ -8,6 +8,9 @@
  * then additions in dependency order (SAs before the policies naming them).
  * Ports, cryptodevs and global settings size the data path at start: a
  * difference there is refused ("restart needed"), nothing is emitted.
+ * What was made through the control socket at run time (espgw_req.h
+ * "runtime": an operator's espgwctl, an IKE daemon's SAs and policies) and
+ * the file does not name is kept: the file speaks for its own objects only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +142,7 @@ sa_norm(struct espgw_sa_conf *sa)
 	sa->slot = 0;
 	sa->moved_from = 0;
 	sa->bitw = false;
+	sa->runtime = false;
 	sa->line = 0;
 }
 
@@ -194,6 +198,26 @@ sa_add(struct diff *d, const struct espgw_sa_conf *sa)
 	q->sa.line = sa->line;
 }
 
+/*
+ * Made at run time; or declared ("sa declare", an IKE daemon's trap) and
+ * named by a policy made at run time.
+ */
+static bool
+sa_kept(const struct espgw_store *run, const struct espgw_sa_conf *sa)
+{
+	unsigned int i;
+
+	if (sa->runtime)
+		return true;
+	if (!sa->declared)
+		return false;
+	for (i = 0; i < run->n_sps; i++)
+		if (run->sps[i].runtime && run->sps[i].action == ESPGW_SP_PROTECT &&
+				strcmp(run->sps[i].sa, sa->name) == 0)
+			return true;
+	return false;
+}
+
 static void
 sas_del(struct diff *d)
 {
@@ -203,6 +227,10 @@ sas_del(struct diff *d)
 	for (i = 0; i < d->run->n_sas; i++) {
 		r = &d->run->sas[i];
 		t = espgw_store_sa(d->tgt, r->name);
+		if (t == NULL && sa_kept(d->run, r)) {
+			d->sum->kept++;
+			continue;
+		}
 		if (t == NULL)
 			d->sum->removed++;
 		else if (sa_same(r, t))
@@ -235,7 +263,10 @@ sas_add(struct diff *d)
 static bool
 sp_same(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	struct espgw_sp_conf x = *a, y = *b;
+
+	x.runtime = y.runtime = false;
+	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
 /* Only the action or the SA differs: one "sp set", no moment without the policy. */
@@ -282,6 +313,10 @@ sps_del(struct diff *d)
 	for (i = 0; i < d->run->n_sps; i++) {
 		r = &d->run->sps[i];
 		t = sp_match(d->tgt, r);
+		if (t < 0 && r->runtime) {
+			d->sum->kept++;
+			continue;
+		}
 		if (t < 0)
 			d->sum->removed++;
 		else if (sp_same(r, &d->tgt->sps[t]))
@@ -377,6 +412,10 @@ l3_del(struct diff *d)
 
 	for (i = 0; i < d->run->n_routes; i++) {
 		rt = route_find(d->tgt, &d->run->routes[i].dst);
+		if (rt == NULL && d->run->routes[i].runtime) {
+			d->sum->kept++;
+			continue;
+		}
 		if (route_same(&d->run->routes[i], rt)) {
 			d->sum->unchanged++;
 			continue;
@@ -387,6 +426,10 @@ l3_del(struct diff *d)
 	}
 	for (i = 0; i < d->run->n_neighs; i++) {
 		nb = neigh_find(d->tgt, &d->run->neighs[i].ip);
+		if (nb == NULL && d->run->neighs[i].runtime) {
+			d->sum->kept++;
+			continue;
+		}
 		if (neigh_same(&d->run->neighs[i], nb)) {
 			d->sum->unchanged++;
 			continue;

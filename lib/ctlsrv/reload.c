@@ -69,6 +69,7 @@ reply_sum(struct espgw_ctlsrv *srv, const struct espgw_diff_sum *sum, unsigned i
 	espgw_json_ku64(&srv->reply, "removed", sum->removed);
 	espgw_json_ku64(&srv->reply, "changed", sum->changed);
 	espgw_json_ku64(&srv->reply, "unchanged", sum->unchanged);
+	espgw_json_ku64(&srv->reply, "kept", sum->kept);
 	espgw_json_ku64(&srv->reply, "applied", n);
 	espgw_json_raw(&srv->reply, "}\n", 2);
 }

@@ -123,6 +123,24 @@ verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 	return true;
 }
 
+/*
+ * What a client adds outside a reload is the control socket's (an operator's
+ * espgwctl, an IKE daemon's SAs and policies), not the config file's: a
+ * reload, which makes the file's objects what the file says, leaves it alone.
+ */
+static void
+mark_runtime(struct espgw_req *q)
+{
+	if (q->type == ESPGW_REQ_SA_ADD)
+		q->sa.runtime = true;
+	else if (q->type == ESPGW_REQ_SP_ADD)
+		q->sp.runtime = true;
+	else if (q->type == ESPGW_REQ_ROUTE_ADD)
+		q->route.runtime = true;
+	else if (q->type == ESPGW_REQ_NEIGH_ADD)
+		q->neigh.runtime = true;
+}
+
 static void
 command(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 {
@@ -131,9 +149,14 @@ command(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 
 	/* A reload compares ports, cryptodevs and settings instead of applying them. */
 	if (espgw_conf_parse_cmd(argc, argv, &req, &err) < 0 ||
-			(!c->reload && srv->ops.allowed(srv->ops.arg, &req, &err) < 0))
+			(!c->reload && srv->ops.allowed(srv->ops.arg, &req, &err) < 0)) {
 		ctl_reply_error(srv, err.msg);
-	else if (c->in_txn)
+		explicit_bzero(&req, sizeof(req));
+		return;
+	}
+	if (!c->reload)
+		mark_runtime(&req);
+	if (c->in_txn)
 		ctl_txn_queue(srv, c, &req);
 	else
 		ctl_txn_apply_one(srv, &req);

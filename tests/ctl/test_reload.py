@@ -5,7 +5,8 @@ policy, removes an SA and its policy, and leaves tunnel 3 alone. The
 unchanged SA keeps forwarding with its counters and its outbound sequence
 number carried on (scapy reads the ESP sequence numbers on the wire); an
 invalid file (a syntax error, a changed port) changes nothing and names
-FILE:LINE; reloading the same file again is a no-op. Runs inside its own
+FILE:LINE; reloading the same file again is a no-op; an SA and a policy
+made through the socket at run time (as an IKE daemon makes them) are kept. Runs inside its own
 network namespace (netns_run.sh)."""
 
 import os
@@ -22,6 +23,7 @@ from live import OUT3, Gateway, Key, lan_frame, tunnel_conf
 
 ESPGWCTL = os.environ.get("ESPGWCTL", "")
 OUT4, IN4, OUT5 = Key(0x5001, 0x50), Key(0x6001, 0x60), Key(0x7001, 0x70)
+OUT9 = Key(0x9001, 0x90)
 
 OLD = tunnel_conf() + [
     OUT4.conf("out4", "out"), IN4.conf("in4", "in"),
@@ -92,11 +94,15 @@ def test_reload(gw):
         OUT3.spi: list(range(1, 21)), OUT4.spi: list(range(1, 11))}
     before = packets(gw, "out3")
     assert before == 20
+    # Made at run time (as an IKE daemon would): no file names them, reload keeps them.
+    assert gw.ctl.txn([OUT9.conf("rt9", "out"),
+                       "sp add out src 10.1.0.0/24 dst 10.9.0.0/24 name prt9 protect rt9"]
+                      )["ok"]
 
     new = write(gw, "new.conf", live.BASE + "\n".join(NEW) + "\n")
     r = reload(gw, new)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "reload: 2 added, 2 removed, 1 changed, 8 unchanged", r.stdout
+    assert r.stdout.strip() == "reload: 2 added, 2 removed, 1 changed, 8 unchanged, 2 kept", r.stdout
 
     # out3 and out4 carry on (sequence numbers continue), p4out now uses out5.
     assert traffic(gw, 100) == {OUT3.spi: list(range(21, 31)), OUT5.spi: list(range(1, 6)),
@@ -117,9 +123,12 @@ def test_reload(gw):
     # The same file again: nothing to do, and the traffic still carries on.
     r = reload(gw, new)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "reload: 0 added, 0 removed, 0 changed, 11 unchanged", r.stdout
+    assert r.stdout.strip() == "reload: 0 added, 0 removed, 0 changed, 11 unchanged, 2 kept", r.stdout
     assert traffic(gw, 200) == {OUT3.spi: list(range(31, 41)), OUT5.spi: list(range(6, 11)),
                                 OUT4.spi: list(range(16, 21))}
-    for k in (OUT3, OUT4, OUT5):
+    # The runtime tunnel still carries its traffic after both reloads.
+    send(gw, "10.9.0.10", range(300, 305))
+    assert esp_out(gw, 5, [OUT9]) == {OUT9.spi: list(range(1, 6))}
+    for k in (OUT3, OUT4, OUT5, OUT9):
         assert k.key.hex() not in gw.logs()
     gw.stop()

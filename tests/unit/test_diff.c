@@ -166,6 +166,43 @@ restart_needed(void **state)
 	espgw_store_fini(&run);
 }
 
+/* What the control socket made at run time and the file does not name is kept. */
+static void
+runtime_objects_kept(void **state)
+{
+	struct espgw_store run, made;
+	struct espgw_err err = {{0}};
+	struct espgw_diff_sum sum;
+	struct espgw_req q;
+
+	(void)state;
+	load(&run, BASE);
+	load(&made, PORTS SA("ike-out", "out", "0x1009",
+				    K2) "sp add out src 10.1.0.0/24 dst 10.9.0.0/24 name ike-o "
+					"protect ike-out\n"
+					"route add 10.99.0.0/16 via 198.51.100.9 port wan0\n");
+	memset(&q, 0, sizeof(q));
+	q.type = ESPGW_REQ_SA_ADD;
+	q.sa = made.sas[0];
+	q.sa.runtime = true;
+	assert_int_equal(espgw_store_apply(&run, &q, &err), 0);
+	q.type = ESPGW_REQ_SP_ADD;
+	q.sp = made.sps[0];
+	q.sp.runtime = true;
+	assert_int_equal(espgw_store_apply(&run, &q, &err), 0);
+	q.type = ESPGW_REQ_ROUTE_ADD;
+	q.route = made.routes[0];
+	q.route.runtime = true;
+	assert_int_equal(espgw_store_apply(&run, &q, &err), 0);
+	explicit_bzero(&q, sizeof(q));
+	reload(&run, BASE, NULL, 0, &sum);
+	assert_int_equal(sum.kept, 3);
+	assert_int_equal(sum.added + sum.removed + sum.changed, 0);
+	assert_non_null(espgw_store_sa(&run, "ike-out"));
+	espgw_store_fini(&made);
+	espgw_store_fini(&run);
+}
+
 int
 main(void)
 {
@@ -174,6 +211,7 @@ main(void)
 			cmocka_unit_test(mixed_change),
 			cmocka_unit_test(route_changed),
 			cmocka_unit_test(restart_needed),
+			cmocka_unit_test(runtime_objects_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
