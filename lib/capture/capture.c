@@ -60,6 +60,7 @@ espgw_capture_create(struct espgw_capture *cap, struct espgw_capture_lcore *cons
 	unsigned int i;
 
 	cap->target = ESPGW_CAPTURE_OFF;
+	cap->filter = NULL; /* none until a capture with --filter starts */
 	cap->snaplen = CAPTURE_SNAPLEN;
 	cap->pool = rte_pktmbuf_pool_create("espgw_capture", budget, 0, 0,
 			rte_pcapng_mbuf_size(CAPTURE_SNAPLEN), socket);

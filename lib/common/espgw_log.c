@@ -20,7 +20,7 @@ stream_enabled(enum espgw_log_module mod, unsigned int level)
 	return level <= stream_level;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 stream_write(enum espgw_log_module mod, unsigned int level, const char *fmt, va_list ap)
 {
 	FILE *f = stream != NULL ? stream : stderr;

@@ -21,7 +21,7 @@ rte_enabled(enum espgw_log_module mod, unsigned int level)
 }
 
 /* Formatted first so that the type's name prefixes the line, as DPDK's own do. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 rte_write(enum espgw_log_module mod, unsigned int level, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];

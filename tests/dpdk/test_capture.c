@@ -70,7 +70,7 @@ static void
 test_budget_and_file(void **state)
 {
 	struct espgw_capture_lcore l0 = {0}, l1 = {0}, *c[2] = {&l0, &l1};
-	struct espgw_capture cap;
+	struct espgw_capture cap = {0};
 	struct espgw_capture_file *f;
 	struct rte_mbuf *m[NPKT];
 	char dir[] = "/tmp/espgw-test-capture-XXXXXX", path[64];
