@@ -335,13 +335,21 @@ def test_connect_close_storm_leaks_nothing(gw):
     scrape()  # whatever the first request opens lazily is in the baseline
     time.sleep(0.5)
     fds = len(os.listdir("/proc/%d/fd" % gw.proc.pid))
+    # A full accept queue drops SYNs and the client retries after 1 s; espgw
+    # takes the whole backlog per poll. How fast is the bench's business, not
+    # a test's (a loaded or sanitizer machine retries now and then): here the
+    # storm must end, espgw keep answering and hold no descriptor afterwards.
     t0 = time.monotonic()
     for _ in range(5000):
         socket.create_connection(METRICS).close()
-    # A full accept queue drops SYNs (1 s retry): espgw takes the whole backlog per poll.
-    assert time.monotonic() - t0 < 20
+    assert time.monotonic() - t0 < 300, "the connect storm wedged the endpoint"
     ctl_answers_fast(gw)
-    scrape()  # and the last of them are served or gone
+    # The last of them are served or gone: until espgw has seen them closed,
+    # they may still hold its 8 connections (503), never longer than a moment.
+    deadline = time.monotonic() + 10
+    while http(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0] != "HTTP/1.1 200 OK":
+        assert time.monotonic() < deadline, "the connections of the storm are never let go"
+        time.sleep(0.1)
     time.sleep(0.5)
     assert len(os.listdir("/proc/%d/fd" % gw.proc.pid)) == fds
 
