@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,6 +31,7 @@ ctl_connect(struct ctl_conn *c, const char *path)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->fd = -1;
+	c->pass_fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return conn_fail(c, ENAMETOOLONG);
 	memcpy(sa.sun_path, path, strlen(path));
@@ -65,6 +67,39 @@ lost(struct ctl_conn *c, int err)
 	return CTL_EXIT_CONN;
 }
 
+/*
+ * One send of req[off..len): the first one carries c->pass_fd when set
+ * (SCM_RIGHTS), so the file arrives with the request's first bytes.
+ */
+static ssize_t
+send_some(struct ctl_conn *c, const char *req, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {(void *)(uintptr_t)req, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (c->pass_fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &c->pass_fd, sizeof(int));
+	}
+	/* MSG_NOSIGNAL: a closed socket is an error to report, not SIGPIPE. */
+	n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	if (n > 0)
+		c->pass_fd = -1; /* passed; the caller still closes its own copy */
+	return n;
+}
+
 int
 ctl_send(struct ctl_conn *c, const char *line)
 {
@@ -79,8 +114,7 @@ ctl_send(struct ctl_conn *c, const char *line)
 	memcpy(req, line, len);
 	req[len++] = '\n';
 	while (off < len && rc == 0) {
-		/* MSG_NOSIGNAL: a closed socket is an error to report, not SIGPIPE. */
-		n = send(c->fd, req + off, len - off, MSG_NOSIGNAL);
+		n = send_some(c, req + off, len - off);
 		if (n >= 0)
 			off += (size_t)n;
 		else if (errno != EINTR)

@@ -7,6 +7,7 @@
 #ifndef ESPGWCTL_H
 #define ESPGWCTL_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ struct ctl_conn {
 	size_t done;	  /* bytes of the line returned last, dropped on the next read */
 	bool quiet;	  /* report nothing: the outcome no longer matters (abort) */
 	int err;	  /* errno of the last broken send */
+	int pass_fd;	  /* an open file sent with the next request (-1: none) */
 	/* Signal mask while waiting (ppoll), NULL: unchanged. See monitor.c. */
 	const sigset_t *wait_mask;
 };
@@ -59,7 +61,10 @@ struct ctl_reply {
 /* 0, or CTL_EXIT_CONN with "cannot connect to PATH: ..." printed. */
 int ctl_connect(struct ctl_conn *c, const char *path);
 void ctl_close(struct ctl_conn *c);
-/* Send line (no newline in it) and a newline. 0, or CTL_EXIT_CONN reported. */
+/*
+ * Send line (no newline in it) and a newline, with c->pass_fd if set. 0, or
+ * CTL_EXIT_CONN reported.
+ */
 int ctl_send(struct ctl_conn *c, const char *line);
 /* Wait up to timeout_ms (-1: forever) for the next line; *len is its length. */
 enum ctl_recv_rc ctl_recv(struct ctl_conn *c, int timeout_ms, char **line, size_t *len);
@@ -74,6 +79,13 @@ int ctl_call(struct ctl_conn *c, const char *line, struct ctl_reply *r);
 int ctl_reply_parse(char *line, size_t len, struct ctl_reply *r);
 /* Report a reply that is not what protocol version 1 allows; CTL_EXIT_CONN. */
 int ctl_malformed(void);
+
+/* capture.c: "capture PORT|SA FILE ...", FILE created here and passed open. */
+bool ctl_capture_starts(int argc, char *const argv[]);
+/* FILE created (0600, must not exist), its absolute name in abs: fd, or -1 reported. */
+int ctl_capture_create(const char *path, char abs[PATH_MAX]);
+/* After the request: FILE removed if espgw did not take it (still empty); fd closed. */
+void ctl_capture_done(int fd, const char *path);
 
 /* table.c: human output. -1 when the payload has an unexpected shape. */
 int ctl_print_show(FILE *out, const struct json *reply);

@@ -6,6 +6,7 @@
  * and needs no change when espgw learns a command.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 
 #include "espgwctl.h"
@@ -50,7 +51,7 @@ usage(FILE *f)
 	      "COMMAND: hello | show sa|sp|route|neighbor|port|stats|workers [NAME] |\n"
 	      "  sa add|del|update|alloc-spi ... | sp add|del|set ... | route add|del ... |\n"
 	      "  neighbor add|del ... | stats clear | begin | commit | abort | monitor |\n"
-	      "  capture PORT|SA /ABS/FILE [--count N] [--filter EXPR] | capture status|stop |\n"
+	      "  capture PORT|SA FILE [--count N] [--filter EXPR] | capture status|stop |\n"
 	      "  reload FILE\n"
 	      "  (the configuration language of espgw -f; see README).\n"
 	      "Exit status: 0 done, 1 no connection or no valid reply, 2 refused by espgw\n"
@@ -163,8 +164,9 @@ print_reply(const struct opts *o, const struct ctl_reply *r)
 	return CTL_EXIT_OK;
 }
 
+/* req sent, with the open file pass_fd (-1: none); the reply printed. */
 static int
-run_command(const struct opts *o, const char *req)
+run_command(const struct opts *o, const char *req, int pass_fd)
 {
 	struct ctl_reply r;
 	struct ctl_conn c;
@@ -172,12 +174,31 @@ run_command(const struct opts *o, const char *req)
 
 	if (rc != 0)
 		return rc;
+	c.pass_fd = pass_fd;
 	rc = ctl_call(&c, req, &r);
 	if (rc == 0) {
 		rc = print_reply(o, &r);
 		json_free(&r.json);
 	}
 	ctl_close(&c);
+	return rc;
+}
+
+/* "capture PORT|SA FILE ...": FILE created here and passed open (capture.c). */
+static int
+run_capture(struct opts *o, char req[CTL_REQUEST_MAX + 1])
+{
+	char abs[PATH_MAX];
+	const char *path = o->argv[2];
+	int fd = ctl_capture_create(path, abs), rc;
+
+	if (fd < 0)
+		return CTL_EXIT_REFUSED;
+	o->argv[2] = abs;
+	rc = join(o->argc, o->argv, req);
+	if (rc == 0)
+		rc = run_command(o, req, fd);
+	ctl_capture_done(fd, path);
 	return rc;
 }
 
@@ -195,12 +216,14 @@ main(int argc, char **argv)
 	if (strcmp(o.argv[0], "reload") == 0)
 		return o.argc == 2 ? ctl_file_run(o.sock, o.argv[1], o.json, true)
 				   : usage_error("reload takes one FILE");
-	if ((rc = join(o.argc, o.argv, req)) != 0)
+	if (ctl_capture_starts(o.argc, o.argv))
+		rc = run_capture(&o, req);
+	else if ((rc = join(o.argc, o.argv, req)) != 0)
 		return rc;
-	if (strcmp(req, "monitor") == 0)
+	else if (strcmp(req, "monitor") == 0)
 		rc = ctl_monitor_run(o.sock, o.json);
 	else
-		rc = run_command(&o, req);
+		rc = run_command(&o, req, -1);
 	explicit_bzero(req, sizeof(req)); /* "sa add" requests carry keys */
 	/* Output that could not be written is a failure, not a silent success. */
 	if (fflush(stdout) != 0 && rc == CTL_EXIT_OK) {

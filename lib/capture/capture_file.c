@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_pcapng.h>
@@ -16,25 +17,41 @@ struct espgw_capture_file {
 	uint64_t written;
 };
 
-struct espgw_capture_file *
-espgw_capture_file_open(const char *path)
+/* Why fd cannot take a capture; NULL when it can. */
+static const char *
+fd_unfit(int fd)
 {
-	struct espgw_capture_file *f = calloc(1, sizeof(*f));
-	int fd;
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
 
-	if (f == NULL)
-		return NULL;
-	/* Never an existing file or a link to one: espgw runs as root. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		free(f);
+	if (fl < 0 || fstat(fd, &st) < 0)
+		return "not an open file";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return "not open for writing";
+	if (st.st_size != 0 || lseek(fd, 0, SEEK_CUR) != 0)
+		return "not empty";
+	return NULL;
+}
+
+struct espgw_capture_file *
+espgw_capture_file_fdopen(int fd, const char **why)
+{
+	struct espgw_capture_file *f;
+
+	*why = fd_unfit(fd);
+	if (*why != NULL) {
+		close(fd);
 		return NULL;
 	}
-	f->png = rte_pcapng_fdopen(fd, NULL, NULL, "espgw " ESPGW_VERSION, NULL);
-	if (f->png == NULL) {
+	f = calloc(1, sizeof(*f));
+	if (f != NULL)
+		f->png = rte_pcapng_fdopen(fd, NULL, NULL, "espgw " ESPGW_VERSION, NULL);
+	if (f == NULL || f->png == NULL) {
+		*why = "cannot start the pcapng file";
 		close(fd);
 		free(f);
-		errno = EIO;
 		return NULL;
 	}
 	return f;

@@ -67,8 +67,13 @@ void espgw_capture_flush(struct espgw_capture_lcore *const c[], unsigned int n_l
 
 struct espgw_capture_file;
 
-/* pcapng into path (created 0600, never an existing file); NULL with errno. */
-struct espgw_capture_file *espgw_capture_file_open(const char *path);
+/*
+ * pcapng into fd, an open file a client passed on the control socket (so that
+ * espgw, root, never opens a path a client names): a regular file, open for
+ * writing and empty. The result owns fd; on NULL fd is closed and *why says
+ * what was wrong with it.
+ */
+struct espgw_capture_file *espgw_capture_file_fdopen(int fd, const char **why);
 /*
  * Dequeue what the workers queued and write it, up to limit packets in all
  * (0: no limit); returns the packets written by this call, -1 on a write error.

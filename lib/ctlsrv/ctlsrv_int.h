@@ -17,6 +17,8 @@ struct ctl_client {
 	bool monitor; /* receives events */
 	bool in_txn;  /* between begin and commit/abort */
 	bool reload;  /* the transaction is a whole config file (reload.c) */
+	/* The last open file the client passed (SCM_RIGHTS), for "capture"; -1: none. */
+	int passed_fd;
 	char in[ESPGW_CTL_REQ_MAX];
 	size_t in_len;
 	struct espgw_json out; /* replies and events not yet written */

@@ -61,8 +61,12 @@ struct espgw_ctlsrv_ops {
 	int (*show)(void *arg, const char *kind, const char *name, struct espgw_json *j,
 			struct espgw_err *err);
 	void (*stats_clear)(void *arg);
-	/* "capture ...": append ,"capture":{...} to j; 0, or -1 with err. NULL: refused. */
-	int (*capture)(void *arg, int argc, char *argv[], struct espgw_json *j,
+	/*
+	 * "capture ...": append ,"capture":{...} to j; 0, or -1 with err. NULL:
+	 * refused. fd: the open file the client passed with the request (-1:
+	 * none); the callee owns it, kept or closed.
+	 */
+	int (*capture)(void *arg, int argc, char *argv[], int fd, struct espgw_json *j,
 			struct espgw_err *err);
 	/* Around every change of the store: readers on other threads wait. */
 	void (*lock)(void *arg);

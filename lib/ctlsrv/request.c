@@ -5,6 +5,7 @@
  * parsed by lib/conf exactly as "espgw --check" parses a file line.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "ctlsrv_int.h"
 #include "espgw_conf.h"
@@ -63,15 +64,21 @@ show(struct espgw_ctlsrv *srv, int argc, char *argv[])
 	espgw_json_raw(&srv->reply, "}\n", 2);
 }
 
+/* The file the client passed goes with the request (the callee owns it). */
 static void
-capture(struct espgw_ctlsrv *srv, int argc, char *argv[])
+capture(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 {
 	struct espgw_err err = {{0}};
+	int fd = c->passed_fd;
 
-	if (srv->ops.capture == NULL)
+	c->passed_fd = -1;
+	if (srv->ops.capture == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return ctl_reply_error(srv, "capture: not available here");
+	}
 	espgw_json_raw(&srv->reply, "{\"ok\":true", 10);
-	if (srv->ops.capture(srv->ops.arg, argc, argv, &srv->reply, &err) < 0)
+	if (srv->ops.capture(srv->ops.arg, argc, argv, fd, &srv->reply, &err) < 0)
 		return ctl_reply_error(srv, err.msg);
 	espgw_json_raw(&srv->reply, "}\n", 2);
 }
@@ -113,7 +120,7 @@ verb(struct espgw_ctlsrv *srv, struct ctl_client *c, int argc, char *argv[])
 		srv->ops.stats_clear(srv->ops.arg);
 		ctl_reply_ok(srv);
 	} else if (strcmp(argv[0], "capture") == 0)
-		capture(srv, argc, argv);
+		capture(srv, c, argc, argv);
 	else if (is(argc, argv, "monitor", NULL))
 		monitor(srv, c);
 	else if (argc >= 2 && strcmp(argv[0], "sa") == 0 && strcmp(argv[1], "alloc-spi") == 0)

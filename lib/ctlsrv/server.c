@@ -55,6 +55,8 @@ client_free(struct espgw_ctlsrv *srv, unsigned int i)
 	struct ctl_client *c = srv->client[i];
 
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	ctl_txn_clear(srv, c);
 	explicit_bzero(c->in, sizeof(c->in)); /* a half-read "sa add" holds a key */
 	espgw_json_fini(&c->out);
@@ -109,6 +111,7 @@ client_add(struct espgw_ctlsrv *srv, int fd)
 		return;
 	}
 	c->fd = fd;
+	c->passed_fd = -1;
 	c->held_from = SIZE_MAX;
 	espgw_json_init(&c->out);
 	srv->client[srv->n_clients++] = c;
@@ -198,6 +201,56 @@ lines_take(struct espgw_ctlsrv *srv, struct ctl_client *c)
 		too_long(srv, c);
 }
 
+/*
+ * Open files passed with SCM_RIGHTS: the client opens what espgw writes for it
+ * ("capture PORT|SA FILE"), with its own rights, so espgw (root) never opens a
+ * path a client names. The last one passed is kept for the next "capture";
+ * any other is closed at once, and so is every one when the control data was
+ * cut (MSG_CTRUNC: the kernel dropped what did not fit).
+ */
+static void
+fds_take(struct ctl_client *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	size_t i, n;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd >= 0)
+				close(c->passed_fd);
+			c->passed_fd = fd;
+		}
+	}
+	if ((mh->msg_flags & MSG_CTRUNC) && c->passed_fd >= 0) {
+		close(c->passed_fd);
+		c->passed_fd = -1;
+	}
+}
+
+static ssize_t
+client_recv(struct ctl_client *c)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = {c->in + c->in_len, sizeof(c->in) - c->in_len};
+	struct msghdr mh = {.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf)};
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n >= 0)
+		fds_take(c, &mh);
+	return n;
+}
+
 /* Returns false when the peer is gone (EOF or error). */
 static bool
 client_read(struct espgw_ctlsrv *srv, struct ctl_client *c)
@@ -207,7 +260,7 @@ client_read(struct espgw_ctlsrv *srv, struct ctl_client *c)
 
 	lines_take(srv, c); /* what an earlier poll left unanswered */
 	while (!c->closing && srv->budget > 0 && total < READ_SLICE && c->in_len < sizeof(c->in)) {
-		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+		n = client_recv(c);
 		if (n == 0)
 			return false;
 		if (n < 0)

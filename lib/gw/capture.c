@@ -3,7 +3,7 @@
  * espgwctl capture: the control request, and the control loop's drain of the
  * workers' copies into the file (lib/capture). One capture at a time.
  *
- *   capture PORT|SA FILE [--count N]   start (FILE absolute, must not exist)
+ *   capture PORT|SA FILE [--count N]   start (FILE passed open by the client)
  *   capture status                     {"capture":{...}}
  *   capture stop                       end now
  */
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_rcu_qsbr.h>
 
@@ -183,10 +184,16 @@ opts_parse(int argc, char *argv[], uint64_t *count, char *expr, size_t len, stru
 	return i == argc ? 0 : usage(err);
 }
 
+/*
+ * FILE is the client's: espgwctl creates it and passes it open with the
+ * request (*fd, set to -1 once taken); argv[2] is only its name, for status
+ * and the log.
+ */
 static int
-capture_start(struct espgw_gw *gw, int argc, char *argv[], struct espgw_err *err)
+capture_start(struct espgw_gw *gw, int argc, char *argv[], int *fd, struct espgw_err *err)
 {
 	char expr[ESPGW_CTL_REQ_MAX];
+	const char *why;
 	uint32_t target;
 	uint64_t count;
 
@@ -197,17 +204,19 @@ capture_start(struct espgw_gw *gw, int argc, char *argv[], struct espgw_err *err
 	target = target_find(gw, argv[1]);
 	if (target == ESPGW_CAPTURE_OFF)
 		return refuse(err, "no port or SA %s", argv[1]);
-	if (argv[2][0] != '/')
-		return refuse(err, "FILE must be an absolute path (espgw writes it)");
+	if (*fd < 0)
+		return refuse(err, "FILE must come open with the request (espgwctl capture passes "
+				   "it)");
 	if (expr[0] != '\0') {
 		gw->cap.filter = espgw_capture_filter_load(expr, err->msg, sizeof(err->msg));
 		if (gw->cap.filter == NULL)
 			return -1;
 	}
-	gw->cap_file = espgw_capture_file_open(argv[2]);
+	gw->cap_file = espgw_capture_file_fdopen(*fd, &why);
+	*fd = -1; /* owned by cap_file, or closed */
 	if (gw->cap_file == NULL) {
 		filter_free(gw);
-		return refuse(err, "cannot create %s: %s", argv[2], strerror(errno));
+		return refuse(err, "cannot capture into %s: %s", argv[2], why);
 	}
 	gw->cap_limit = count;
 	gw->cap_written = 0;
@@ -246,10 +255,30 @@ capture_status(struct espgw_gw *gw, struct espgw_json *j)
 	espgw_json_raw(j, "}", 1);
 }
 
+static int
+capture_ctl_start(struct espgw_gw *gw, int argc, char *argv[], int fd, struct espgw_json *j,
+		struct espgw_err *err)
+{
+	int rc = capture_start(gw, argc, argv, &fd, err);
+
+	if (fd >= 0)
+		close(fd); /* refused before the file was taken */
+	if (rc < 0)
+		return -1;
+	capture_status(gw, j);
+	return 0;
+}
+
 int
-espgw_gw_capture_ctl(void *arg, int argc, char *argv[], struct espgw_json *j, struct espgw_err *err)
+espgw_gw_capture_ctl(void *arg, int argc, char *argv[], int fd, struct espgw_json *j,
+		struct espgw_err *err)
 {
 	struct espgw_gw *gw = arg;
+
+	if (argc >= 3)
+		return capture_ctl_start(gw, argc, argv, fd, j, err);
+	if (fd >= 0)
+		close(fd); /* passed with a request that writes no file */
 
 	if (argc == 2 && strcmp(argv[1], "status") == 0) {
 		capture_status(gw, j);
@@ -261,10 +290,5 @@ espgw_gw_capture_ctl(void *arg, int argc, char *argv[], struct espgw_json *j, st
 		capture_status(gw, j);
 		return 0;
 	}
-	if (argc < 3)
-		return usage(err);
-	if (capture_start(gw, argc, argv, err) < 0)
-		return -1;
-	capture_status(gw, j);
-	return 0;
+	return usage(err);
 }

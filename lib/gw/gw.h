@@ -147,7 +147,7 @@ int espgw_gw_capture_setup(struct espgw_gw *gw, struct espgw_err *err);
 unsigned int espgw_gw_capture_poll(struct espgw_gw *gw);
 void espgw_gw_capture_teardown(struct espgw_gw *gw);
 /* The control request "capture ..." (espgw_ctlsrv_ops.capture). */
-int espgw_gw_capture_ctl(
-		void *arg, int argc, char *argv[], struct espgw_json *j, struct espgw_err *err);
+int espgw_gw_capture_ctl(void *arg, int argc, char *argv[], int fd, struct espgw_json *j,
+		struct espgw_err *err);
 
 #endif

@@ -2,9 +2,14 @@
 """espgwctl capture (README "Packet capture"): pcapng written by espgw itself
 under --no-huge, of a port and of an SA's decrypted side, N packets, judged by
 tshark; and a capture of a busy port never costs the workers a packet (all
-frames forwarded, counters balanced in gw.stop())."""
+frames forwarded, counters balanced in gw.stop()). The file is the client's:
+espgwctl creates it with its own rights and passes it open (SCM_RIGHTS);
+espgw (root) never opens a path a client names."""
 
+import json
 import os
+import shutil
+import socket
 import subprocess
 import time
 
@@ -137,4 +142,128 @@ def test_capture_filter(gw):
     st = wait_done(gw)
     assert st["written"] == 5, st
     assert tshark(path, ["udp.dstport"]) == [["5001"]] * 5
+    gw.stop()
+
+
+def raw_capture(gw, line, fd=None):
+    """One capture request on a socket of our own, with fd passed (SCM_RIGHTS)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(gw.sock)
+        data = (line + "\n").encode()
+        if fd is None:
+            s.sendall(data)
+        else:
+            socket.send_fds(s, [data], [fd])
+        return json.loads(s.makefile().readline())
+
+
+def test_capture_file_comes_from_the_client(gw):
+    """A request naming a path but passing no file writes nothing there; an
+    fd that is no empty writable regular file is refused; each refusal
+    leaves espgw without a capture and with no fd kept (status, then a good
+    capture)."""
+    gw.ctl.txn(tunnel_conf())
+    path = os.path.join(gw.dir, "named.pcapng")
+    r = raw_capture(gw, "capture lan0 " + path)
+    assert not r["ok"] and "FILE must come open with the request" in r["error"], r
+    assert not os.path.exists(path)
+    rd, wr = os.pipe()
+    bad = os.path.join(gw.dir, "bad")
+    with open(bad, "w") as f:
+        f.write("x")
+    ro = os.open(bad, os.O_RDONLY)
+    full = os.open(bad, os.O_WRONLY)
+    for fd, why in ((wr, "not a regular file"), (ro, "not open for writing"),
+                    (full, "not empty")):
+        r = raw_capture(gw, "capture lan0 " + bad, fd)
+        assert not r["ok"] and r["error"] == "cannot capture into %s: %s" % (bad, why), r
+    for fd in (rd, wr, ro, full):
+        os.close(fd)
+    with open(bad) as f:
+        assert f.read() == "x"
+    # An fd passed with another request is not kept for a later capture.
+    empty = os.open(os.path.join(gw.dir, "empty"), os.O_WRONLY | os.O_CREAT, 0o600)
+    assert raw_capture(gw, "capture status", empty)["capture"]["running"] is False
+    os.close(empty)
+    assert os.path.getsize(os.path.join(gw.dir, "empty")) == 0
+    # A relative FILE: espgwctl creates it where it runs, named absolutely.
+    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "--json", "capture", "lan0",
+                        "rel.pcapng", "--count", "2"], cwd=gw.dir,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["capture"]["file"] == os.path.join(gw.dir, "rel.pcapng")
+    send_lan(gw, range(4))
+    assert len(gw.wan.drain(want=4)) == 4
+    assert wait_done(gw)["written"] == 2
+    assert len(tshark(os.path.join(gw.dir, "rel.pcapng"), ["frame.number"])) == 2
+    gw.stop()
+
+
+def test_capture_refusals_leave_no_file(gw):
+    """espgwctl refuses an existing FILE (untouched) and removes the file it
+    made when espgw refuses the capture."""
+    gw.ctl.txn(tunnel_conf())
+    there = os.path.join(gw.dir, "there")
+    with open(there, "w") as f:
+        f.write("keep")
+    for words, err in ((["lan0", there], "cannot create %s: File exists" % there),
+                       (["nosuch", there + "2"], "no port or SA nosuch"),
+                       (["lan0", there + "3", "--count", "0"], "usage: capture")):
+        r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", *words],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and err in r.stderr, (words, r.returncode, r.stderr)
+    with open(there) as f:
+        assert f.read() == "keep"
+    assert not os.path.exists(there + "2")
+    assert not os.path.exists(there + "3")
+    gw.stop()
+
+
+@pytest.fixture
+def gw_group():
+    g = Gateway(ctl_group="daemon")
+    try:
+        yield g
+    finally:
+        g.kill()
+
+
+def test_capture_by_a_group_member_writes_only_where_it_may(gw_group):
+    """A member of the control group (nobody:daemon) captures into a directory
+    it may write, the file its own; a directory only root may write stays
+    empty, whether asked through espgwctl or by a raw request."""
+    gw = gw_group
+    gw.ctl.txn(tunnel_conf())
+    os.chmod(gw.dir, 0o755)  # the socket's directory must be reachable
+    ctl = os.path.join(gw.dir, "espgwctl")  # where nobody may run it
+    shutil.copy(os.environ["ESPGWCTL"], ctl)
+    os.chmod(ctl, 0o755)
+    mine, roots = os.path.join(gw.dir, "mine"), os.path.join(gw.dir, "roots")
+    os.mkdir(mine, 0o777)
+    os.chmod(mine, 0o777)
+    os.mkdir(roots, 0o755)
+    user = ["setpriv", "--reuid=nobody", "--regid=daemon", "--clear-groups"]
+
+    def as_member(path):
+        return subprocess.run(user + [ctl, "-s", gw.sock, "capture", "lan0", path,
+                                      "--count", "1"],
+                              capture_output=True, text=True, timeout=30)
+
+    r = as_member(os.path.join(roots, "x.pcapng"))
+    assert r.returncode == 2 and "Permission denied" in r.stderr, r.stderr
+    code = ("import json, socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
+            "s.sendall(sys.argv[2].encode() + b'\\n'); print(s.makefile().readline())")
+    r = subprocess.run(user + ["/usr/bin/python3", "-c", code, gw.sock,
+                               "capture lan0 " + os.path.join(roots, "y.pcapng")],
+                       capture_output=True, text=True, timeout=30)
+    assert '"ok":false' in r.stdout, r.stdout + r.stderr
+    assert os.listdir(roots) == []
+    r = as_member(os.path.join(mine, "z.pcapng"))
+    assert r.returncode == 0, r.stderr
+    st = os.stat(os.path.join(mine, "z.pcapng"))
+    assert (st.st_uid, oct(st.st_mode & 0o777)) == (65534, "0o600"), st
+    send_lan(gw, range(2))
+    assert len(gw.wan.drain(want=2)) == 2
+    assert wait_done(gw)["written"] == 1
     gw.stop()

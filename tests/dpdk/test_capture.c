@@ -5,6 +5,7 @@
  * packet goes on), the control thread's drain writes pcapng up to its limit,
  * and tshark reads the file back.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,7 @@ test_budget_and_file(void **state)
 	struct espgw_capture_file *f;
 	struct rte_mbuf *m[NPKT];
 	char dir[] = "/tmp/espgw-test-capture-XXXXXX", path[64];
+	const char *why;
 	unsigned int i;
 
 	(void)state;
@@ -91,9 +93,8 @@ test_budget_and_file(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/c.pcapng", dir);
-	f = espgw_capture_file_open(path);
+	f = espgw_capture_file_fdopen(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), &why);
 	assert_non_null(f);
-	assert_null(espgw_capture_file_open(path)); /* never an existing file */
 	assert_int_equal(espgw_capture_file_drain(f, c, 2, 50), 50);
 	assert_int_equal(espgw_capture_file_drain(f, c, 2, 50), 0);
 	assert_int_equal(espgw_capture_file_written(f), 50);
@@ -110,11 +111,49 @@ test_budget_and_file(void **state)
 	rmdir(dir);
 }
 
+static void
+assert_unfit(int fd, const char *reason)
+{
+	const char *why = NULL;
+
+	assert_true(fd >= 0);
+	assert_null(espgw_capture_file_fdopen(fd, &why));
+	assert_string_equal(why, reason);
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed all the same */
+}
+
+/* What a client passes must be a regular, writable, empty file: anything else is refused. */
+static void
+test_unfit_files(void **state)
+{
+	char dir[] = "/tmp/espgw-test-capture-XXXXXX", path[64];
+	int p[2], fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x", dir);
+	assert_int_equal(pipe(p), 0);
+	assert_unfit(p[1], "not a regular file");
+	close(p[0]);
+	assert_unfit(open(dir, O_RDONLY | O_DIRECTORY), "not a regular file");
+	assert_unfit(open("/dev/null", O_WRONLY), "not a regular file");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(write(fd, "x", 1), 1);
+	assert_unfit(fd, "not empty");
+	assert_unfit(open(path, O_RDONLY), "not open for writing");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(lseek(fd, 10, SEEK_SET), 10); /* empty, but writing at 10 */
+	assert_unfit(fd, "not empty");
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_budget_and_file),
+			cmocka_unit_test(test_unfit_files),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
