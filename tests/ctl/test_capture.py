@@ -20,6 +20,7 @@ import pytest
 
 import live
 from live import IN3, OUT3, Gateway, send_lan, tunnel_conf
+from tshark import fields as tshark
 
 
 @pytest.fixture
@@ -30,12 +31,6 @@ def gw():
         yield g
     finally:
         g.kill()
-
-
-def tshark(path, fields):
-    cmd = ["tshark", "-r", path, "-T", "fields"] + sum([["-e", f] for f in fields], [])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return [line.split("\t") for line in out.splitlines() if line]
 
 
 def espgwctl(gw, *words):

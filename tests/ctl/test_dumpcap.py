@@ -11,27 +11,20 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 
 import pytest
 from scapy.utils import wrpcap
 
 from hugepages import Hugepages
+from proclog import ProcLog
+from tshark import fields as tshark
 from live import BASE, ESPGW, HOST, PEER, REMOTE, WAN, lan_frame, tunnel_conf
 
 DUMPCAP = shutil.which("dpdk-dumpcap") or "/usr/bin/dpdk-dumpcap"
 COUNT = 50
 
 
-def tshark(path, fields, dfilter=""):
-    cmd = ["tshark", "-r", path, "-T", "fields"] + sum([["-e", f] for f in fields], [])
-    if dfilter:
-        cmd += ["-Y", dfilter]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return [line.split("\t") for line in out.splitlines() if line]
-
-
-class PdumpGateway:
+class PdumpGateway(ProcLog):
     """espgw on net_pcap ports with hugepages: lan0 replays frames forever."""
 
     def __init__(self, d):
@@ -41,28 +34,12 @@ class PdumpGateway:
             f.write(BASE.replace("net_tap0", "net_pcap0").replace("net_tap1", "net_null0") + "\n".join(tunnel_conf()) + "\n")
         os.chmod(conf, 0o600)
         wrpcap(os.path.join(d, "lan.pcap"), [lan_frame(i) for i in range(64)])
-        self.log = open(os.path.join(d, "log"), "w")
-        self.proc = subprocess.Popen(
+        self.start(
             [ESPGW, "-l", "0,1", "--no-pci", "--file-prefix", self.prefix,
              "--vdev", "net_pcap0,rx_pcap=%s/lan.pcap,infinite_rx=1" % d,
              "--vdev", "net_null0,no-rx=1",
-             "--", "-f", conf, "--ctl-socket", "none", "--stats-interval", "1"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+             "--", "-f", conf, "--ctl-socket", "none", "--stats-interval", "1"])
         self.wait_log("pdump ready")
-
-    def logs(self):
-        self.log.flush()
-        with open(os.path.join(self.d, "log")) as f:
-            return f.read()
-
-    def wait_log(self, text, timeout=60):
-        end = time.time() + timeout
-        while time.time() < end:
-            if text in self.logs():
-                return
-            assert self.proc.poll() is None, "espgw exited: " + self.logs()[-3000:]
-            time.sleep(0.2)
-        raise AssertionError("no '%s' in: %s" % (text, self.logs()[-3000:]))
 
     def dumpcap(self, iface, out):
         r = subprocess.run([DUMPCAP, "--file-prefix", self.prefix, "-i", iface, "-w", out,

@@ -13,13 +13,8 @@ import os
 import random
 import re
 import resource
-import shutil
 import socket
-import subprocess
-import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -28,6 +23,7 @@ from scapy.layers.l2 import Ether
 
 import live
 from live import Gateway
+from prom import Prometheus
 
 METRICS = ("127.0.0.1", 9477)
 PROM = "127.0.0.1:9090"
@@ -91,52 +87,6 @@ def espgw_sa_packets(gw):
     return {s["name"]: s["packets"] for s in gw.ctl.ok("show sa")["sa"]}
 
 
-class Prometheus:
-    """Debian's prometheus scraping the endpoint every second, in a temp dir."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="espgw-prom-")
-        cfg = os.path.join(self.dir, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: espgw\n    static_configs:\n"
-                    "      - targets: ['%s:%d']\n" % METRICS)
-        self.log = open(os.path.join(self.dir, "log"), "w")
-        self.proc = subprocess.Popen(
-            ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + self.dir + "/db",
-             "--web.listen-address=" + PROM], stdout=self.log, stderr=subprocess.STDOUT)
-
-    def query(self, q):
-        url = "http://%s/api/v1/query?%s" % (PROM, urllib.parse.urlencode({"query": q}))
-        with urllib.request.urlopen(url, timeout=5) as r:
-            doc = json.load(r)
-        assert doc["status"] == "success", doc
-        return doc["data"]["result"]
-
-    def wait(self, q, pred, timeout=60):
-        end, last = time.time() + timeout, None
-        while time.time() < end:
-            assert self.proc.poll() is None, "prometheus exited"
-            try:
-                last = self.query(q)
-                if pred(last):
-                    return last
-            except OSError:
-                pass  # not listening yet
-            time.sleep(0.5)
-        raise AssertionError("%s: %r" % (q, last))
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def dashboard_queries_work(prom):
     """Every query of config/grafana-espgw.json is valid PromQL over series that exist."""
     with open(os.path.join(live.SRC, "config", "grafana-espgw.json")) as f:
@@ -154,7 +104,7 @@ def test_prometheus_scrapes_sa_counts(gw):
     traffic(gw)
     want = espgw_sa_packets(gw)
     assert want == {ODD: 20, "in3": 5}, want
-    prom = Prometheus()
+    prom = Prometheus("%s:%d" % METRICS, PROM)
     try:
         got = prom.wait("espgw_sa_packets_total", lambda r: len(r) == 2 and all(
             int(x["value"][1]) == want[x["metric"]["sa"]] for x in r))
@@ -308,9 +258,12 @@ def test_thousand_connections(gw):
         key = data.split(b"\r\n")[0].decode() if data else "closed"
         statuses[key] = statuses.get(key, 0) + 1
         s.close()
-    # 8 are served (silent: closed at the deadline), the rest refused with 503.
-    assert statuses.get("HTTP/1.1 503 Service Unavailable", 0) >= 900, statuses
-    assert statuses.get("closed", 0) <= 8, statuses
+    # 8 at a time are served (silent: closed at their deadline), the rest
+    # refused with 503. On a loaded machine the backlog may not be drained
+    # before the first 8 time out: the next ones taken are served too, and
+    # closed at their deadline. Nothing else happens to any of them.
+    refused = statuses.get("HTTP/1.1 503 Service Unavailable", 0)
+    assert refused >= 900 and refused + statuses.get("closed", 0) == 1000, statuses
     ctl_answers_fast(gw)
     fams = families(scrape())
     assert fams["espgw_metrics_refused_full"].samples[0].value >= 900

@@ -7,18 +7,18 @@ Usage: test_ops.py BUILD_DIR SOURCE_DIR. Installs into a temporary --destdir
 once for all tests; nothing outside it is written.
 """
 
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
 
+from staged import Staged, run
+
 BUILD = SRC = None  # from argv in __main__
 STAGE = None        # the --destdir, made once
 OPTS = {}           # meson's prefix, bindir, sbindir, mandir, datadir
+S = None            # the Staged install
 
 
 def read(path):
@@ -26,37 +26,24 @@ def read(path):
         return f.read()
 
 
-def run(*cmd, env=None, check=True):
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=check,
-                          timeout=120)
-
-
 def staged(*parts):
     """A path of the staged install: DESTDIR + prefix + parts."""
-    return os.path.join(STAGE, OPTS['prefix'].lstrip('/'), *parts)
+    return S.path(*parts)
 
 
 def setUpModule():
-    global STAGE
-    for o in json.loads(run('meson', 'introspect', '--buildoptions', BUILD).stdout):
-        if o['name'] in ('prefix', 'bindir', 'sbindir', 'mandir', 'datadir'):
-            OPTS[o['name']] = o['value']
-    STAGE = tempfile.mkdtemp(prefix='espgw-ops-')
-    run('meson', 'install', '-C', BUILD, '--no-rebuild', '--quiet', '--destdir', STAGE)
+    global S, STAGE
+    S = Staged(BUILD)
+    STAGE = S.root
+    OPTS.update(S.opts)
 
 
 def tearDownModule():
-    shutil.rmtree(STAGE, ignore_errors=True)
+    S.remove()
 
 
 def unit_dir():
-    """Where meson put the units: under the prefix or systemd's own dir."""
-    for d in (staged('lib', 'systemd', 'system'),
-              os.path.join(STAGE, 'lib', 'systemd', 'system'),
-              os.path.join(STAGE, 'usr', 'lib', 'systemd', 'system')):
-        if os.path.exists(os.path.join(d, 'espgw.service')):
-            return d
-    raise AssertionError('espgw.service not installed')
+    return S.unit_dir()
 
 
 class Layout(unittest.TestCase):
@@ -101,10 +88,8 @@ class Units(unittest.TestCase):
         with open(stub, 'w') as f:
             f.write('#!/bin/sh\nexit 0\n')
         os.chmod(stub, 0o755)
-        pre = os.path.join(OPTS['prefix'], '')
         for n in names:
-            text = read(os.path.join(unit_dir(), n))
-            text = text.replace('=' + pre, '=' + staged(''))
+            text = S.unit_text(n)
             text = text.replace(staged(OPTS['sbindir'], 'espgw-iked'), stub)
             with open(os.path.join(tmp, n), 'w') as f:
                 f.write(text)
