@@ -342,6 +342,33 @@ ctlsrv_put(const struct espgw_gw *gw, FILE *f)
 #undef X
 }
 
+/*
+ * espgwctl capture (capture.c): per worker, the copies taken and those the
+ * budget could not take (capture_dropped: the packets went on uncopied).
+ */
+static void
+capture_put(const struct espgw_gw *gw, FILE *f)
+{
+	static const char *const names[2] = {
+			"espgw_capture_copies_total", "espgw_capture_dropped_total"};
+	static const char *const helps[2] = {"packets copied for espgwctl capture",
+			"packets espgwctl capture could not copy (budget full; forwarded as ever)"};
+	char lab[LABELS_MAX];
+	unsigned int k, i;
+
+	single(f, "espgw_capture_running", "gauge", "1 while an espgwctl capture runs",
+			gw->cap_file != NULL);
+	for (k = 0; k < 2; k++) {
+		family(f, names[k], "counter", helps[k]);
+		for (i = 0; i < gw->n_workers; i++) {
+			worker_labels(lab, sizeof(lab), i, gw->worker[i]->stats.lcore);
+			sample(f, names[k], lab,
+					k == 0 ? gw->worker[i]->capl.captured
+					       : gw->worker[i]->capl.dropped);
+		}
+	}
+}
+
 /* This endpoint's own counters: refusals show who scrapes badly. */
 static void
 self_put(const struct espgw_gw *gw, FILE *f)
@@ -402,6 +429,7 @@ espgw_gw_metrics_render(void *arg, FILE *f)
 	dp_put(gw, f);
 	host_put(gw, f);
 	ctlsrv_put(gw, f);
+	capture_put(gw, f);
 	single(f, "espgw_publications_total", "counter", "table versions published to the workers",
 			gw->publications);
 	pools_put(f);

@@ -100,6 +100,9 @@ struct espgw_host {
 	struct host_if hif[ESPGW_MAX_PORTS];		    /* by port index */
 	struct rte_mempool *
 			hif_pool; /* the host interfaces' own: the kernel cannot drain the ports' */
+	unsigned int log_tokens;  /* neighbor lines that may go out now (neigh_log.c) */
+	uint64_t log_ms;	  /* when the bucket was last refilled */
+	uint64_t log_held;	  /* lines held back since the last one out */
 	struct espgw_host_stats st;
 };
 
@@ -218,6 +221,15 @@ struct rte_mbuf **nb_queue(struct espgw_host *h, const struct nb *nb);
 void nb_timer_arm(struct espgw_host *h, struct nb *nb, uint64_t deadline);
 /* Send the waiting packets through e (resolved). */
 void nb_release(struct espgw_host *h, struct nb *nb, const struct espgw_l2_hop *e);
+
+/* neigh_log.c: espgw.host's lines about neighbors, rate-limited. */
+void neigh_log_init(struct espgw_host *h);
+void neigh_log_resolved(struct espgw_host *h, const struct espgw_l2_hop *e,
+		const struct rte_ether_addr *mac, uint64_t now);
+void neigh_log_moved(struct espgw_host *h, const struct espgw_l2_hop *e,
+		const struct rte_ether_addr *old, const struct rte_ether_addr *mac, uint64_t now);
+void neigh_log_failed(struct espgw_host *h, const struct espgw_l2_hop *e, unsigned int tries,
+		unsigned int dropped, uint64_t now);
 /* A stranger's entry is no longer one: its room in the share is free again. */
 void nb_share_release(struct espgw_host *h, struct nb *nb);
 

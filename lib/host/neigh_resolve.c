@@ -40,6 +40,7 @@ neigh_init(struct espgw_host *h, int socket)
 
 	h->n_nb = espgw_route_neigh_cap(h->route);
 	h->max_stranger = ESPGW_NEIGH_SPARE / 2;
+	neigh_log_init(h);
 	h->nb = rte_zmalloc_socket("espgw_host_nb", h->n_nb * sizeof(*h->nb), 0, socket);
 	h->qmem = rte_zmalloc_socket("espgw_host_q", (q + 1) * sizeof(*h->qmem), 0, socket);
 	return h->nb != NULL && h->qmem != NULL ? 0 : -1;
@@ -308,6 +309,7 @@ learn_answer(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, const 
 		if (!n->has_mac)
 			return; /* RFC 4861 7.2.5: nothing to resolve with */
 		host_count(h, ESPGW_HOST_RESOLVED);
+		neigh_log_resolved(h, e, &n->mac, now);
 		nb_set(h, nb, e, &n->mac, NB_REACHABLE, now);
 		return;
 	}
@@ -317,6 +319,7 @@ learn_answer(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e, const 
 			host_count(h, ESPGW_HOST_UNSOL_REFUSED);
 			return;
 		}
+		neigh_log_moved(h, e, &mac, &n->mac, now);
 		mac = n->mac;
 	}
 	nb_set(h, nb, e, &mac, NB_REACHABLE, now);
@@ -365,6 +368,7 @@ learn_unsolicited(struct espgw_host *h, struct nb *nb, struct espgw_l2_hop *e,
 		return;
 	}
 	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	neigh_log_moved(h, e, &mac, &n->mac, now);
 	nb_set(h, nb, e, &n->mac, NB_STALE, now);
 }
 
@@ -388,6 +392,7 @@ learn_new(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64_t
 		return;
 	}
 	host_count(h, ESPGW_HOST_UNSOL_APPLIED);
+	neigh_log_resolved(h, e, &n->mac, now);
 	nb_set(h, nb_of(h, e), e, &n->mac, NB_STALE, now);
 }
 
@@ -413,11 +418,12 @@ neigh_learn(struct espgw_host *h, uint16_t port, const struct nb_news *n, uint64
 
 /* No answer: waiting packets are dropped; dynamic entries go, others lose their MAC. */
 static void
-resolve_fail(struct espgw_host *h, struct nb *nb)
+resolve_fail(struct espgw_host *h, struct nb *nb, uint64_t now)
 {
 	struct espgw_l2_hop *e = nb->hop;
 
 	host_count(h, ESPGW_HOST_RESOLVE_FAILED);
+	neigh_log_failed(h, e, nb->tries, nb->qn, now);
 	queue_drop(h, nb, ESPGW_DROP_NEIGH_FAILED);
 	nb->state = NB_IDLE;
 	nb->hop = NULL;
@@ -438,7 +444,7 @@ nb_expire(struct espgw_host *h, struct nb *nb, uint64_t now)
 		nb->tries = 0;
 	}
 	if (nb->tries >= h->conf.retries) {
-		resolve_fail(h, nb);
+		resolve_fail(h, nb, now);
 		return;
 	}
 	solicit(h, nb->hop, nb->state == NB_PROBE);

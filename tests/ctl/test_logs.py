@@ -119,3 +119,39 @@ def test_syslog_facility():
         assert "espgw.gw: running: 1 workers" in err, err
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_host_neighbor_lines():
+    """espgw.host says when a route's next hop is resolved, moves to another
+    MAC, or stops answering (with the packets that waited for it)."""
+    from scapy.layers.l2 import ARP, Ether
+    import time
+    import live
+
+    nh, mac, new = "198.51.100.77", "02:00:00:00:02:77", "02:00:00:00:02:ee"
+    dead = "198.51.100.253"
+    gw = Gateway(extra_conf="\n".join(tunnel_conf()) + "\n",
+                 eal=["--log-level=espgw.host:info"])
+    try:
+        gw.ctl.ok("route add 203.0.113.0/24 via %s port wan0" % nh)
+        live.send_lan(gw, range(2))
+        gw.wan.drain()
+        gw.wan.send(Ether(src=mac, dst=live.WAN_MAC) /
+                    ARP(op=2, hwsrc=mac, psrc=nh, hwdst=live.WAN_MAC, pdst=live.WAN))
+        assert len(gw.wan.drain(want=2)) >= 2
+        time.sleep(1.2)  # past the lock time: news may replace the MAC now
+        gw.wan.send(Ether(src=new, dst="ff:ff:ff:ff:ff:ff") /
+                    ARP(op=1, hwsrc=new, psrc=nh, pdst=live.WAN))
+        gw.wan.drain()
+        gw.ctl.ok("route del 203.0.113.0/24")
+        gw.ctl.ok("route add 203.0.113.0/24 via %s port wan0" % dead)
+        live.send_lan(gw, range(2, 5))
+        time.sleep(4.5)  # 3 requests, 1 s apart, then the verdict
+        gw.stop()
+        logs = gw.logs_all()
+    finally:
+        gw.kill()
+    assert "espgw.host: next hop %s on wan0 resolved: %s" % (nh, mac) in logs, logs[-3000:]
+    assert "espgw.host: next hop %s on wan0 moved: %s -> %s" % (nh, mac, new) in logs
+    assert ("espgw.host: next hop %s on wan0 unreachable: no answer to 3 requests, "
+            "3 packets dropped" % dead) in logs, logs[-3000:]

@@ -14,6 +14,7 @@ import random
 import re
 import resource
 import socket
+import subprocess
 import time
 
 import pytest
@@ -329,3 +330,23 @@ def test_random_garbage(gw):
 def test_bad_address_starts_nothing(addr, why):
     with pytest.raises(RuntimeError, match="(?s)exited 2: .*--metrics .*" + why):
         Gateway(args=["--metrics", addr]).kill()
+
+
+def test_capture_counters(gw):
+    """espgwctl capture's copies and capture_dropped, per worker, as capture status sums them."""
+    path = os.path.join(gw.dir, "m.pcapng")
+    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0", path,
+                        "--count", "5"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert families(scrape())["espgw_capture_running"].samples[0].value == 1
+    traffic(gw)
+    end = time.time() + 10
+    while gw.ctl.ok("capture status")["capture"]["running"] and time.time() < end:
+        time.sleep(0.1)
+    st = gw.ctl.ok("capture status")["capture"]
+    fams = families(scrape())
+    assert fams["espgw_capture_running"].samples[0].value == 0
+    copies = fams["espgw_capture_copies"].samples
+    assert len(copies) == 1 and copies[0].labels["worker"] == "0", copies
+    assert copies[0].value == st["captured"] >= 5, (copies, st)
+    assert fams["espgw_capture_dropped"].samples[0].value == st["capture_dropped"]
