@@ -6,6 +6,7 @@ a live gateway on net_tap ports inside its own network namespace
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -98,3 +99,31 @@ def test_reload_same_key_no_replay(gw):
     assert got == [], "replayed packets %s delivered again after '%s' (rc %d) drops %s" % (
         got, (r.stdout + r.stderr).strip(), r.returncode, gw.drops_since(d0))
     gw.stop()
+
+
+def test_capture_of_deleted_sa_takes_no_other_sa():
+    """A capture of SA in3 follows in3's slot, not in3: once in3 is deleted
+    and its slot (retired 3 s) is given to another inbound SA, the other
+    SA's decrypted traffic lands in the file of 'sa in3' (status still says
+    it runs for in3). The capture must end (or capture nothing) once its SA
+    is gone."""
+    g = Gateway(extra_conf="set max-sa 4\n" + "\n".join(tunnel_conf()) + "\n")
+    try:
+        path = os.path.join(g.dir, "in3.pcapng")
+        g.ctl.ok("capture in3 %s --count 1000" % path)
+        g.ctl.ok("sa del in3")           # p3in now names a declaration (a new slot)
+        victim = live.Key(0x4101, 0x41)
+        g.ctl.ok(victim.conf("pad", "in").replace("0x4101", "0x4102"))  # the last slot
+        time.sleep(3.5)                  # in3's old slots retired, free again
+        g.ctl.ok(victim.conf("victim", "in"))  # wraps around into a free slot
+        sa = victim.scapy_sa(live.PEER, live.WAN)
+        for i in range(5):
+            inner = IP(src="10.5.0.10", dst=live.HOST) / UDP(sport=5000, dport=4000) / \
+                (live.MARKER + i.to_bytes(4, "big"))
+            g.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=i + 1))
+        g.lan.drain(settle=0.5)
+        st = g.ctl.ok("capture status")["capture"]
+        assert not (st["running"] and st["captured"] > 0), \
+            "the capture of deleted SA in3 took another SA's decrypted packets: %s" % st
+    finally:
+        g.kill()
