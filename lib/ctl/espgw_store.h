@@ -195,5 +195,7 @@ int espgw_store_diff(const struct espgw_store *run, const struct espgw_store *tg
 		struct espgw_req **reqs, unsigned int *n, struct espgw_diff_sum *sum,
 		struct espgw_err *err);
 void espgw_store_diff_free(struct espgw_req *reqs, unsigned int n);
+/* Once the difference is applied: what tgt names is no longer "runtime" (kept). */
+void espgw_store_diff_adopt(struct espgw_store *run, const struct espgw_store *tgt);
 
 #endif

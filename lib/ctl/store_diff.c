@@ -23,6 +23,8 @@ struct diff {
 	unsigned int n, cap;
 	bool nomem;
 	struct espgw_diff_sum *sum;
+	struct espgw_err *err;
+	bool refused; /* err says why */
 };
 
 /* Grown by copy-and-wipe: the requests hold keys. */
@@ -166,6 +168,72 @@ sa_same(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
 	return same;
 }
 
+/*
+ * The same key material (keys and salt). Such an SA must never come back
+ * with a fresh sequence number (AES-GCM's nonce is the sequence number, RFC
+ * 4106 8.1: a number sent again under the key is a repeated nonce) or a fresh
+ * replay window (RFC 4303 3.4.3: every packet accepted could be replayed
+ * once), which a delete and add would give it.
+ */
+static bool
+sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
+{
+	if (a->declared || b->declared || a->key_len + a->auth_key_len == 0)
+		return false;
+	return a->key_len == b->key_len && a->auth_key_len == b->auth_key_len &&
+	       a->has_salt == b->has_salt && memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0 &&
+	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
+}
+
+/* Only what "sa update" changes in service differs: the peer, its port, the lifetimes. */
+static bool
+sa_updatable(const struct espgw_sa_conf *r, const struct espgw_sa_conf *t)
+{
+	struct espgw_sa_conf x = *r;
+	bool same;
+
+	x.remote = t->remote;
+	x.encap_dport = t->encap_dport;
+	memcpy(x.life, t->life, sizeof(x.life));
+	same = sa_same(&x, t);
+	explicit_bzero(&x, sizeof(x));
+	return same;
+}
+
+static void
+sa_update(struct diff *d, const struct espgw_sa_conf *r, const struct espgw_sa_conf *t)
+{
+	struct espgw_req *q = emit(d, ESPGW_REQ_SA_UPDATE);
+	unsigned int k;
+
+	if (q == NULL)
+		return;
+	memcpy(q->sa_update.name, t->name, sizeof(q->sa_update.name));
+	q->sa_update.has_remote = !espgw_ip_equal(&r->remote, &t->remote);
+	q->sa_update.remote = t->remote;
+	q->sa_update.has_dport = r->encap_dport != t->encap_dport;
+	q->sa_update.dport = t->encap_dport;
+	for (k = 0; k < 2; k++) {
+		q->sa_update.has_life[k] =
+				memcmp(&r->life[k], &t->life[k], sizeof(r->life[k])) != 0;
+		q->sa_update.life[k] = t->life[k];
+	}
+}
+
+static void
+refuse(struct diff *d, const struct espgw_sa_conf *t, const char *what)
+{
+	if (d->refused)
+		return;
+	d->refused = true;
+	d->err->line = t->line;
+	espgw_store_fail(d->err,
+			"SA %s: %s changed but not its key: its sequence numbers and replay "
+			"window would start again under that key; give it a new key (and SPI)",
+			t->name, what);
+}
+
 static void
 sa_del(struct diff *d, const struct espgw_sa_conf *sa)
 {
@@ -218,6 +286,8 @@ sa_kept(const struct espgw_store *run, const struct espgw_sa_conf *sa)
 	return false;
 }
 
+static bool sa_switched(const struct diff *d, const struct espgw_sa_conf *sa);
+
 static void
 sas_del(struct diff *d)
 {
@@ -237,6 +307,13 @@ sas_del(struct diff *d)
 			d->sum->unchanged++;
 		else
 			d->sum->changed++;
+		if (t != NULL && !sa_same(r, t) && sa_same_key(r, t)) {
+			if (!sa_updatable(r, t))
+				refuse(d, t, "its configuration");
+			continue; /* sa update in place (sas_add) */
+		}
+		if (t == NULL && r->declared && sa_switched(d, r))
+			continue; /* sas_del_declared */
 		if (t == NULL || !sa_same(r, t))
 			sa_del(d, r);
 	}
@@ -253,7 +330,9 @@ sas_add(struct diff *d)
 		r = espgw_store_sa(d->run, t->name);
 		if (r == NULL)
 			d->sum->added++;
-		if (r == NULL || !sa_same(r, t))
+		if (r != NULL && !sa_same(r, t) && sa_same_key(r, t))
+			sa_update(d, r, t);
+		else if (r == NULL || !sa_same(r, t))
 			sa_add(d, t);
 	}
 }
@@ -269,12 +348,18 @@ sp_same(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
 	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
-/* Only the action or the SA differs: one "sp set", no moment without the policy. */
+/*
+ * Only the action or the SA differs: one "sp set", no moment without the
+ * policy. "sp set" names the policy: an unnamed one is deleted and added in
+ * the same transaction (one publication: the workers never see it missing).
+ */
 static bool
 sp_settable(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
 {
 	struct espgw_sp_conf x = *a;
 
+	if (a->name[0] == '\0')
+		return false;
 	x.action = b->action;
 	memcpy(x.sa, b->sa, sizeof(x.sa));
 	return sp_same(&x, b);
@@ -464,12 +549,54 @@ l3_add(struct diff *d)
 	}
 }
 
+/*
+ * A removed SA that a policy switched to another SA ("sp set", a rekey by
+ * reload) still names when the SA is deleted becomes a declaration
+ * (store_sa.c), which nothing names once the policy is switched: it is
+ * deleted again after the policies (a declared one only then: a declaration
+ * a policy names cannot be deleted). Not when a kept policy names it.
+ */
+static bool
+sa_switched(const struct diff *d, const struct espgw_sa_conf *sa)
+{
+	const struct espgw_sp_conf *p;
+	bool switched = false;
+	unsigned int i;
+	int t;
+
+	for (i = 0; i < d->run->n_sps; i++) {
+		p = &d->run->sps[i];
+		if (p->action != ESPGW_SP_PROTECT || strcmp(p->sa, sa->name) != 0)
+			continue;
+		t = sp_match(d->tgt, p);
+		if (t < 0 && p->runtime)
+			return false;
+		if (t >= 0 && sp_settable(p, &d->tgt->sps[t]))
+			switched = true;
+	}
+	return switched;
+}
+
+static void
+sas_del_declared(struct diff *d)
+{
+	const struct espgw_sa_conf *r;
+	unsigned int i;
+
+	for (i = 0; i < d->run->n_sas; i++) {
+		r = &d->run->sas[i];
+		if (espgw_store_sa(d->tgt, r->name) == NULL && !sa_kept(d->run, r) &&
+				sa_switched(d, r))
+			sa_del(d, r);
+	}
+}
+
 int
 espgw_store_diff(const struct espgw_store *run, const struct espgw_store *tgt,
 		struct espgw_req **reqs, unsigned int *n, struct espgw_diff_sum *sum,
 		struct espgw_err *err)
 {
-	struct diff d = {.run = run, .tgt = tgt, .sum = sum};
+	struct diff d = {.run = run, .tgt = tgt, .sum = sum, .err = err};
 
 	memset(sum, 0, sizeof(*sum));
 	*reqs = NULL;
@@ -482,12 +609,41 @@ espgw_store_diff(const struct espgw_store *run, const struct espgw_store *tgt,
 	l3_del(&d);
 	sas_add(&d);
 	sps_add(&d);
+	sas_del_declared(&d);
 	l3_add(&d);
-	if (d.nomem) {
+	if (d.nomem || d.refused) {
 		espgw_store_diff_free(d.q, d.cap);
-		return espgw_store_nomem(err);
+		return d.refused ? -1 : espgw_store_nomem(err);
 	}
 	*reqs = d.q;
 	*n = d.n;
 	return 0;
+}
+
+/*
+ * After the difference is applied: what the file names is the file's, even
+ * when the control socket made it first (an identical object got no
+ * request), so that a later file without it removes it instead of keeping
+ * it. Only the origin changes (no index, no data path reads it): no journal.
+ */
+void
+espgw_store_diff_adopt(struct espgw_store *run, const struct espgw_store *tgt)
+{
+	unsigned int i;
+	int t;
+
+	for (i = 0; i < run->n_sas; i++)
+		if (run->sas[i].runtime && espgw_store_sa(tgt, run->sas[i].name) != NULL)
+			run->sas[i].runtime = false;
+	for (i = 0; i < run->n_sps; i++) {
+		t = sp_match(tgt, &run->sps[i]);
+		if (run->sps[i].runtime && t >= 0)
+			run->sps[i].runtime = false;
+	}
+	for (i = 0; i < run->n_routes; i++)
+		if (route_find(tgt, &run->routes[i].dst) != NULL)
+			run->routes[i].runtime = false;
+	for (i = 0; i < run->n_neighs; i++)
+		if (neigh_find(tgt, &run->neighs[i].ip) != NULL)
+			run->neighs[i].runtime = false;
 }

@@ -91,6 +91,7 @@ apply_diff(struct espgw_ctlsrv *srv, const struct ctl_client *c, const struct es
 		snprintf(msg, sizeof(msg), "applying the difference: %s", err.msg);
 		ctl_reply_error(srv, msg);
 	} else {
+		espgw_store_diff_adopt(srv->store, t);
 		srv->st.commits++;
 		reply_sum(srv, &sum, n);
 	}

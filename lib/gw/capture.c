@@ -88,6 +88,24 @@ espgw_gw_capture_teardown(struct espgw_gw *gw)
 		espgw_capture_free(&gw->cap, lcores(gw, c), gw->n_workers);
 }
 
+/*
+ * An SA's capture follows its slot: once the SA is deleted or replaced (a
+ * new slot), the slot is retired and later given to another SA, whose
+ * decrypted packets must never land in this file. A slot is retired for
+ * seconds before it is taken again; this runs every loop.
+ */
+static bool
+capture_sa_gone(const struct espgw_gw *gw)
+{
+	uint32_t target = __atomic_load_n(&gw->cap.target, __ATOMIC_RELAXED);
+	const struct espgw_sa_conf *sa;
+
+	if (target == ESPGW_CAPTURE_OFF || !(target & ESPGW_CAPTURE_SA_FLAG))
+		return false;
+	sa = espgw_store_sa(&gw->store, gw->cap_what + 3); /* "sa NAME" */
+	return sa == NULL || sa->declared || sa->slot != (target & ~ESPGW_CAPTURE_SA_FLAG);
+}
+
 unsigned int
 espgw_gw_capture_poll(struct espgw_gw *gw)
 {
@@ -96,6 +114,10 @@ espgw_gw_capture_poll(struct espgw_gw *gw)
 
 	if (gw->cap_file == NULL)
 		return 0;
+	if (capture_sa_gone(gw)) {
+		capture_end(gw, "SA deleted or replaced");
+		return 1;
+	}
 	n = espgw_capture_file_drain(gw->cap_file, lcores(gw, c), gw->n_workers, gw->cap_limit);
 	if (n < 0)
 		capture_end(gw, "write error");

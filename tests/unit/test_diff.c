@@ -203,6 +203,192 @@ runtime_objects_kept(void **state)
 	espgw_store_fini(&run);
 }
 
+/*
+ * Security review (issue 13): a reload that changes an SA but keeps its keys
+ * must not bring it into service again with a fresh sequence number (outbound:
+ * AES-GCM's nonce is the sequence number, RFC 4106 8.1, so every number sent
+ * again under the same key is a repeated nonce) or a fresh replay window
+ * (inbound: every packet already accepted could be replayed once, RFC 4303
+ * 3.4.3). The diff may refuse, or change the SA in place (sa update): never
+ * delete it and add it back with the same key.
+ */
+static void
+diff_no_fresh_same_key(const char *text)
+{
+	struct espgw_store run, tgt;
+	struct espgw_err err = {{0}};
+	struct espgw_diff_sum sum;
+	const struct espgw_sa_conf *old;
+	struct espgw_req *q;
+	unsigned int n, i;
+
+	load(&run, BASE);
+	load(&tgt, text);
+	if (espgw_store_diff(&run, &tgt, &q, &n, &sum, &err) == 0) {
+		for (i = 0; i < n; i++) {
+			if (q[i].type != ESPGW_REQ_SA_ADD)
+				continue;
+			old = espgw_store_sa(&run, q[i].sa.name);
+			if (old != NULL && !old->declared && old->key_len == q[i].sa.key_len &&
+					memcmp(old->key, q[i].sa.key, old->key_len) == 0 &&
+					memcmp(old->salt, q[i].sa.salt, sizeof(old->salt)) == 0)
+				fail_msg("SA %s deleted and added again with the same key",
+						old->name);
+		}
+		espgw_store_diff_free(q, n);
+	}
+	espgw_store_fini(&tgt);
+	espgw_store_fini(&run);
+}
+
+/* a-out gets a hard lifetime, nothing else: same key, same SPI. */
+static void
+attack_changed_out_same_key(void **state)
+{
+	(void)state;
+	diff_no_fresh_same_key(PORTS
+			"sa add a-out dir out spi 0x1001 mode tunnel local 198.51.100.1 remote "
+			"203.0.113.1 aead aes-gcm-128 key 0x" K1 " salt 0x01020304 lifetime hard "
+			"time 86400\n" SA("a-in", "in", "0x2001", K1) SA(
+					"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
+					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+					    "protect a-out\n"
+					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
+					    "protect a-in\n"
+					    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o "
+					    "protect b-out\n"
+					    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect "
+					    "b-in\n"
+					    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+}
+
+/* a-in gets a larger replay window, nothing else: same key, same SPI. */
+static void
+attack_changed_in_same_key(void **state)
+{
+	(void)state;
+	diff_no_fresh_same_key(PORTS SA("a-out", "out", "0x1001",
+			K1) "sa add a-in dir in spi 0x2001 mode tunnel local 198.51.100.1 remote "
+			    "203.0.113.1 aead aes-gcm-128 key 0x" K1
+			    " salt 0x01020304 replay-window 1024\n" SA(
+					    "b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
+					    K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name "
+						"a-o protect a-out\n"
+						"sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name "
+						"a-i protect a-in\n"
+						"sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name "
+						"b-o protect b-out\n"
+						"sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect "
+						"b-in\n"
+						"route add 0.0.0.0/0 via 198.51.100.254 port "
+						"wan0\n");
+}
+
+/* Diff run -> text, apply every request (none may fail), nothing left to do. */
+static void
+reload_any(struct espgw_store *run, const char *text, struct espgw_diff_sum *sum)
+{
+	struct espgw_store tgt;
+	struct espgw_err err = {{0}};
+	struct espgw_req *q;
+	unsigned int n, i;
+
+	load(&tgt, text);
+	if (espgw_store_diff(run, &tgt, &q, &n, sum, &err) < 0)
+		fail_msg("diff refused: %s", err.msg);
+	for (i = 0; i < n; i++)
+		if (espgw_store_apply(run, &q[i], &err) < 0)
+			fail_msg("request %u of %u: %s", i + 1, n, err.msg);
+	espgw_store_diff_free(q, n);
+	espgw_store_diff_adopt(run, &tgt); /* as reload.c does once applied */
+	assert_int_equal(espgw_store_diff(run, &tgt, &q, &n, &(struct espgw_diff_sum){0}, &err), 0);
+	if (n != 0)
+		fail_msg("%u requests left after the reload (first: %d)", n, q[0].type);
+	espgw_store_fini(&tgt);
+}
+
+/* The unnamed b-in policy (found by its rule) switched to discard: a valid reload. */
+static void
+attack_unnamed_policy_action(void **state)
+{
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+
+	(void)state;
+	load(&run, BASE);
+	reload_any(&run,
+			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(
+					"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
+					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+					    "protect a-out\n"
+					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
+					    "protect a-in\n"
+					    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o "
+					    "protect b-out\n"
+					    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 discard\n"
+					    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n",
+			&sum);
+	espgw_store_fini(&run);
+}
+
+/*
+ * Rekey by reload: b-o switched to a new SA c-out, the old b-out gone from the
+ * file. b-out must be gone from the store, not left behind as a declaration.
+ */
+static void
+attack_rekey_leaves_no_declaration(void **state)
+{
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+
+	(void)state;
+	load(&run, BASE);
+	reload_any(&run,
+			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(
+					"c-out", "out", "0x1003", K2) SA("b-in", "in", "0x2002",
+					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+					    "protect a-out\n"
+					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
+					    "protect a-in\n"
+					    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o "
+					    "protect c-out\n"
+					    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect "
+					    "b-in\n"
+					    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n",
+			&sum);
+	assert_null(espgw_store_sa(&run, "b-out"));
+	espgw_store_fini(&run);
+}
+
+/*
+ * A policy made at run time (an operator's bypass for a test) that the file
+ * then names becomes the file's (README, Reload): a later file without it
+ * removes it instead of keeping it.
+ */
+static void
+attack_adopted_runtime_policy(void **state)
+{
+	struct espgw_store run, made;
+	struct espgw_err err = {{0}};
+	struct espgw_diff_sum sum;
+	struct espgw_req q;
+
+	(void)state;
+	load(&run, BASE);
+	load(&made, PORTS "sp add out src 10.1.0.0/24 dst 10.5.0.0/24 name dbg bypass\n");
+	memset(&q, 0, sizeof(q));
+	q.type = ESPGW_REQ_SP_ADD;
+	q.sp = made.sps[0];
+	q.sp.runtime = true;
+	assert_int_equal(espgw_store_apply(&run, &q, &err), 0);
+	reload_any(&run, BASE "sp add out src 10.1.0.0/24 dst 10.5.0.0/24 name dbg bypass\n", &sum);
+	reload_any(&run, BASE, &sum);
+	assert_int_equal(sum.kept, 0);
+	assert_int_equal(espgw_store_sp_index(&run, "dbg"), -1);
+	espgw_store_fini(&made);
+	espgw_store_fini(&run);
+}
+
 int
 main(void)
 {
@@ -212,6 +398,11 @@ main(void)
 			cmocka_unit_test(route_changed),
 			cmocka_unit_test(restart_needed),
 			cmocka_unit_test(runtime_objects_kept),
+			cmocka_unit_test(attack_changed_out_same_key),
+			cmocka_unit_test(attack_changed_in_same_key),
+			cmocka_unit_test(attack_unnamed_policy_action),
+			cmocka_unit_test(attack_rekey_leaves_no_declaration),
+			cmocka_unit_test(attack_adopted_runtime_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
