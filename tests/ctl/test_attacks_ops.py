@@ -110,7 +110,9 @@ def test_capture_of_deleted_sa_takes_no_other_sa():
     g = Gateway(extra_conf="set max-sa 4\n" + "\n".join(tunnel_conf()) + "\n")
     try:
         path = os.path.join(g.dir, "in3.pcapng")
-        g.ctl.ok("capture in3 %s --count 1000" % path)
+        r = subprocess.run([ESPGWCTL, "-s", g.sock, "capture", "in3", path, "--count", "1000"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
         g.ctl.ok("sa del in3")           # p3in now names a declaration (a new slot)
         victim = live.Key(0x4101, 0x41)
         g.ctl.ok(victim.conf("pad", "in").replace("0x4101", "0x4102"))  # the last slot
