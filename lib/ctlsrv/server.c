@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctlsrv_int.h"
+#include "espgw_clock.h"
 #include "espgw_log.h"
 
 #define READ_SLICE   (64 * 1024) /* per client and poll: one busy client cannot starve others */
@@ -308,15 +309,6 @@ client_serve(struct espgw_ctlsrv *srv, struct ctl_client *c)
 	return alive;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Group commit: a publication rebuilds the SPDs (80 ms at 10,000 child-SA
  * pairs, 1 s at 100,000 here), whatever the number of changes in it. While
@@ -366,7 +358,7 @@ static void
 publish(struct espgw_ctlsrv *srv)
 {
 	struct espgw_err err = {{0}};
-	uint64_t t0 = now_ns();
+	uint64_t t0 = espgw_now_ns();
 	unsigned int i;
 
 	if (!srv->dirty || t0 < srv->retry_ns || publish_defer(srv, t0))
@@ -382,7 +374,7 @@ publish(struct espgw_ctlsrv *srv)
 	srv->retry_ns = 0;
 	srv->dirty = false;
 	srv->dirty_ns = 0;
-	srv->publish_ns = now_ns() - t0;
+	srv->publish_ns = espgw_now_ns() - t0;
 	srv->st.publications++;
 	for (i = 0; i < srv->n_clients; i++)
 		srv->client[i]->held_from = SIZE_MAX;

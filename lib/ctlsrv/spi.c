@@ -16,21 +16,13 @@
 #include <time.h>
 
 #include "ctlsrv_int.h"
+#include "espgw_clock.h"
 #include "espgw_conf.h"
 
 #define SPI_HOLD_MS  60000
 #define SPI_TRIES    64
 #define SPI_FIRST    256 /* 1..255 are reserved by IANA (RFC 4303 2.1) */
 #define SPI_HELD_MAX 65536
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool
 spi_in_use(const struct espgw_store *s, uint32_t spi)
@@ -115,7 +107,7 @@ void
 ctl_spi_alloc(struct espgw_ctlsrv *srv, int argc, char *argv[])
 {
 	struct espgw_err err = {{0}};
-	uint64_t now = mono_ms();
+	uint64_t now = espgw_now_ns() / 1000000;
 	uint32_t lo, hi, spi;
 
 	if (range_parse(argc, argv, &lo, &hi, &err) < 0)

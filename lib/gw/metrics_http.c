@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "espgw_clock.h"
 #include "metrics.h"
 
 #define ACCEPT_SLICE   64 /* the whole backlog at once: a full one drops SYNs (1 s retry) */
@@ -43,15 +44,6 @@ struct espgw_metrics {
 	unsigned int n_clients;
 	struct mx_client *client[ESPGW_METRICS_CLIENTS_MAX];
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* getaddrinfo takes 99999 and binds 34463: the range is checked here. */
 static bool
@@ -200,7 +192,7 @@ client_add(struct espgw_metrics *m, int fd)
 		return;
 	}
 	c->fd = fd;
-	c->deadline_ns = now_ns() + ESPGW_METRICS_DEADLINE_MS * 1000000ull;
+	c->deadline_ns = espgw_now_ns() + ESPGW_METRICS_DEADLINE_MS * 1000000ull;
 	m->client[m->n_clients++] = c;
 	m->st.accepted++;
 }
@@ -384,7 +376,7 @@ client_serve(struct espgw_metrics *m, struct mx_client *c, uint64_t now)
 unsigned int
 espgw_metrics_poll(struct espgw_metrics *m)
 {
-	uint64_t now = now_ns();
+	uint64_t now = espgw_now_ns();
 	unsigned int i = 0, work;
 
 	if (m == NULL)
