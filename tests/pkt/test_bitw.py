@@ -142,6 +142,19 @@ def leaving(bw, b):
     return [f for f in bw["res"].out["wan0"] if spi_of(f, proto, ofs) == b.out_sa.spi]
 
 
+def host_l3(bw, b):
+    """(i, L3 bytes, parsed IP header) of b's first N frames out of wan0: as
+    many as the host sent (and the extension header case), from the host to
+    its peer."""
+    out = leaving(bw, b)
+    assert len(out) == N + extra(b)
+    for i, f in enumerate(out[:N]):
+        l3 = f[14:]
+        hdr = IP(l3) if b.fam == 4 else IPv6(l3)
+        assert (hdr.src, hdr.dst) == (b.own, b.peer)
+        yield i, l3, hdr
+
+
 def spi_of(frame, proto, ofs):
     """The SPI of the IPsec header proto behind the IP header (and IPv6
     extension headers), ofs bytes into it; None for anything else."""
@@ -158,13 +171,7 @@ def test_host_packets_leave_in_transport_ah(bw, k):
     """The host's packets leave with AH behind their own header, one hop
     later; ahcodec verifies every ICV (scapy too for HMAC), sequence 1, 2, 3."""
     b = bw["b"][2 * len(SUITES) + k]
-    out = leaving(bw, b)
-    assert len(out) == N + extra(b)
-    out = out[:N]
-    for i, f in enumerate(out):
-        l3 = f[14:]
-        hdr = IP(l3) if b.fam == 4 else IPv6(l3)
-        assert (hdr.src, hdr.dst) == (b.own, b.peer)
+    for i, l3, hdr in host_l3(bw, b):
         assert (hdr.ttl if b.fam == 4 else hdr.hlim) == 63
         op = ahcodec.open_(b.out_sa, l3, b.fam)
         assert op.ok and op.seq == i + 1 and op.nh == 17
@@ -180,13 +187,7 @@ def test_host_packets_leave_in_transport_esp(bw, k):
     protocol ESP, lengths and checksum right), espcodec and scapy open them to
     the very UDP datagram, sequence numbers 1, 2, 3."""
     b = bw["b"][k]
-    out = leaving(bw, b)
-    assert len(out) == N + extra(b)
-    out = out[:N]
-    for i, f in enumerate(out):
-        l3 = f[14:]
-        hdr = IP(l3) if b.fam == 4 else IPv6(l3)
-        assert (hdr.src, hdr.dst) == (b.own, b.peer)
+    for i, l3, hdr in host_l3(bw, b):
         if b.fam == 4:
             assert hdr.proto == 50 and hdr.ttl == 63 and hdr.len == len(l3)
             assert hdr.chksum == harness.ip_checksum(l3[:20]), "IPv4 checksum"
