@@ -127,6 +127,13 @@ def test_capture_filter(gw):
                         os.path.join(gw.dir, "bad.pcapng"), "--filter", "udp", "frob"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "filter:" in r.stderr, (r.returncode, r.stderr)
+    # Every packet of the port runs the filter: a long one is refused.
+    hosts = " or ".join("portrange %d-%d" % (i, i + 1) for i in range(1, 41))  # 574
+    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0",
+                        os.path.join(gw.dir, "long.pcapng"), "--filter", hosts],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "BPF instructions, at most 256" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(gw.dir, "long.pcapng"))
     path = os.path.join(gw.dir, "f.pcapng")
     espgwctl(gw, "capture", "lan0", path, "--count", "5", "--filter", "udp", "dst", "port", "5001")
     for i in range(20):
