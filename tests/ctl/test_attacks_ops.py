@@ -129,3 +129,23 @@ def test_capture_of_deleted_sa_takes_no_other_sa():
             "the capture of deleted SA in3 took another SA's decrypted packets: %s" % st
     finally:
         g.kill()
+
+
+def test_reload_renamed_sa_no_repeated_nonce(gw):
+    """A reload that renames out3 (out3b: same key, same SPI, p3out follows)
+    deletes out3 and adds out3b: out3b's sequence numbers start again at 1
+    under the key out3 already sent 1..10 with (AES-GCM: repeated nonces,
+    RFC 4106 8.1). Refusing the reload is fine."""
+    send_lan(gw, range(10))
+    assert out_seqs(gw, 10) == list(range(1, 11))
+    conf = tunnel_conf(out_name="out3b")
+    r = reload(gw, conf)
+    if r.returncode == 0:
+        send_lan(gw, range(100, 110))
+        seqs = out_seqs(gw, 10)
+        assert not set(seqs) & set(range(1, 11)), \
+            "sequence numbers %s sent again under out3's key after renaming it: '%s'" % (
+                sorted(set(seqs) & set(range(1, 11))), r.stdout.strip())
+    else:
+        assert "its key is SA out3's" in r.stderr, r.stderr
+    gw.stop()
