@@ -82,7 +82,11 @@ identical_is_noop(void **state)
 	espgw_store_fini(&run);
 }
 
-/* Tunnel a: new key; b-in removed with its policy; c added; b-o switched to c-out. */
+/*
+ * Tunnel a: new key; b-in removed with its policy; c added (a key of its own:
+ * a-out's old K1 would be a key moved to another SA, refused); b-o switched
+ * to c-out.
+ */
 static void
 mixed_change(void **state)
 {
@@ -96,7 +100,7 @@ mixed_change(void **state)
 	};
 	const char *text = PORTS SA("a-out", "out", "0x1001", K2) SA("a-in", "in", "0x2001", K1) SA(
 			"b-out", "out", "0x1002", K1) SA("c-out", "out", "0x1003",
-			K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
+			K3) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
 			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
 			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect c-out\n"
 			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n";
