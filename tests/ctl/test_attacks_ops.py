@@ -5,6 +5,7 @@ a live gateway on net_tap ports inside its own network namespace
 (netns_run.sh), judged by scapy on the wire."""
 
 import os
+import socket
 import subprocess
 import time
 
@@ -148,4 +149,36 @@ def test_reload_renamed_sa_no_repeated_nonce(gw):
                 sorted(set(seqs) & set(range(1, 11))), r.stdout.strip())
     else:
         assert "its key is SA out3's" in r.stderr, r.stderr
+    gw.stop()
+
+
+def test_capture_into_stalling_file_does_not_wedge_the_control_thread(gw):
+    """espgwctl capture's FILE is the client's, passed open: a regular, empty,
+    writable file on a FUSE filesystem (any user may mount one with
+    fusermount; a hung NFS or SMB server is the same) whose writes are never
+    answered. espgw writes the pcapng header (and later the packets) from its
+    control thread: write() blocks, and with it the control socket, ARP,
+    publications and the lifetimes' expiry, for as long as the file's server
+    wishes. espgw must stay responsive (refusing such a file is fine)."""
+    from stallfs import StallFs
+    mnt = os.path.join(gw.dir, "mnt")
+    os.mkdir(mnt)
+    fs = StallFs(mnt)
+    c = live.Ctl(gw.sock)
+    try:
+        fd = os.open(os.path.join(mnt, "f"), os.O_RDWR)
+        socket.send_fds(c.s, [b"capture lan0 %s/f --count 10\n" % mnt.encode()], [fd])
+        os.close(fd)
+        probe = live.Ctl(gw.sock, timeout=5)
+        try:
+            probe.ok("show stats")
+        except socket.timeout:
+            pytest.fail("the control socket no longer answers: espgw's control thread "
+                        "waits in write() on the client's file (%d writes pending)" % fs.writes)
+        finally:
+            probe.close()
+    finally:
+        fs.stop()
+        c.close()
+    gw.ctl.ok("capture stop")
     gw.stop()
