@@ -2,8 +2,11 @@
 /* The control thread's side: the rings drained into a pcapng file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <rte_pcapng.h>
@@ -17,6 +20,37 @@ struct espgw_capture_file {
 	uint64_t written;
 };
 
+/*
+ * The control thread writes the file: on a file system whose writes another
+ * process or host answers (FUSE, which any user may mount; NFS, SMB, 9p,
+ * Ceph, AFS), one never answered would stop the control socket, ARP,
+ * publications and the lifetimes' expiry with it.
+ */
+static bool
+fs_remote(int fd)
+{
+	static const uint32_t magic[] = {
+			0x65735546, /* FUSE_SUPER_MAGIC */
+			0x6969,	    /* NFS_SUPER_MAGIC */
+			0x517b,	    /* SMB_SUPER_MAGIC */
+			0xff534d42, /* CIFS_SUPER_MAGIC */
+			0xfe534d42, /* SMB2_SUPER_MAGIC */
+			0x01021997, /* V9FS_MAGIC */
+			0x00c36400, /* CEPH_SUPER_MAGIC */
+			0x5346414f, /* AFS_SUPER_MAGIC */
+			0x6b414653, /* AFS_FS_MAGIC */
+	};
+	struct statfs sf;
+	unsigned int i;
+
+	if (fstatfs(fd, &sf) < 0)
+		return true;
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((uint32_t)sf.f_type == magic[i])
+			return true;
+	return false;
+}
+
 /* Why fd cannot take a capture; NULL when it can. */
 static const char *
 fd_unfit(int fd)
@@ -28,6 +62,8 @@ fd_unfit(int fd)
 		return "not an open file";
 	if (!S_ISREG(st.st_mode))
 		return "not a regular file";
+	if (fs_remote(fd))
+		return "on a FUSE or network file system (capture to a local one)";
 	if ((fl & O_ACCMODE) == O_RDONLY)
 		return "not open for writing";
 	if (st.st_size != 0 || lseek(fd, 0, SEEK_CUR) != 0)

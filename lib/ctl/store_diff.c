@@ -319,6 +319,36 @@ sas_del(struct diff *d)
 	}
 }
 
+/*
+ * A key the reload takes from one SA (removed, or given a new key) and gives
+ * to an added SA of another name in the same direction: renamed, or keys
+ * swapped between SAs. The added SA would start its sequence numbers
+ * (outbound: AES-GCM nonces sent again) or its replay window (inbound) again
+ * under a key already used: refused like a same-name change.
+ */
+static void
+sa_key_taken(struct diff *d, const struct espgw_sa_conf *t)
+{
+	const struct espgw_sa_conf *r, *now;
+	unsigned int i;
+
+	for (i = 0; i < d->run->n_sas && !d->refused; i++) {
+		r = &d->run->sas[i];
+		if (r->dir != t->dir || strcmp(r->name, t->name) == 0 || !sa_same_key(r, t))
+			continue;
+		now = espgw_store_sa(d->tgt, r->name);
+		if (now == NULL ? sa_kept(d->run, r) : sa_same_key(r, now))
+			continue; /* r keeps its key: not this check's case */
+		d->refused = true;
+		d->err->line = t->line;
+		espgw_store_fail(d->err,
+				"SA %s: its key is SA %s's, which this reload %s: its sequence "
+				"numbers and replay window would start again under that key; give "
+				"it a new key (and SPI)",
+				t->name, r->name, now == NULL ? "removes" : "gives a new key");
+	}
+}
+
 static void
 sas_add(struct diff *d)
 {
@@ -332,8 +362,10 @@ sas_add(struct diff *d)
 			d->sum->added++;
 		if (r != NULL && !sa_same(r, t) && sa_same_key(r, t))
 			sa_update(d, r, t);
-		else if (r == NULL || !sa_same(r, t))
+		else if (r == NULL || !sa_same(r, t)) {
+			sa_key_taken(d, t);
 			sa_add(d, t);
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ a live gateway on net_tap ports inside its own network namespace
 (netns_run.sh), judged by scapy on the wire."""
 
 import os
+import socket
 import subprocess
 import time
 
@@ -129,3 +130,55 @@ def test_capture_of_deleted_sa_takes_no_other_sa():
             "the capture of deleted SA in3 took another SA's decrypted packets: %s" % st
     finally:
         g.kill()
+
+
+def test_reload_renamed_sa_no_repeated_nonce(gw):
+    """A reload that renames out3 (out3b: same key, same SPI, p3out follows)
+    deletes out3 and adds out3b: out3b's sequence numbers start again at 1
+    under the key out3 already sent 1..10 with (AES-GCM: repeated nonces,
+    RFC 4106 8.1). Refusing the reload is fine."""
+    send_lan(gw, range(10))
+    assert out_seqs(gw, 10) == list(range(1, 11))
+    conf = tunnel_conf(out_name="out3b")
+    r = reload(gw, conf)
+    if r.returncode == 0:
+        send_lan(gw, range(100, 110))
+        seqs = out_seqs(gw, 10)
+        assert not set(seqs) & set(range(1, 11)), \
+            "sequence numbers %s sent again under out3's key after renaming it: '%s'" % (
+                sorted(set(seqs) & set(range(1, 11))), r.stdout.strip())
+    else:
+        assert "its key is SA out3's" in r.stderr, r.stderr
+    gw.stop()
+
+
+def test_capture_into_stalling_file_does_not_wedge_the_control_thread(gw):
+    """espgwctl capture's FILE is the client's, passed open: a regular, empty,
+    writable file on a FUSE filesystem (any user may mount one with
+    fusermount; a hung NFS or SMB server is the same) whose writes are never
+    answered. espgw writes the pcapng header (and later the packets) from its
+    control thread: write() blocks, and with it the control socket, ARP,
+    publications and the lifetimes' expiry, for as long as the file's server
+    wishes. espgw must stay responsive (refusing such a file is fine)."""
+    from stallfs import StallFs
+    mnt = os.path.join(gw.dir, "mnt")
+    os.mkdir(mnt)
+    fs = StallFs(mnt)
+    c = live.Ctl(gw.sock)
+    try:
+        fd = os.open(os.path.join(mnt, "f"), os.O_RDWR)
+        socket.send_fds(c.s, [b"capture lan0 %s/f --count 10\n" % mnt.encode()], [fd])
+        os.close(fd)
+        probe = live.Ctl(gw.sock, timeout=5)
+        try:
+            probe.ok("show stats")
+        except socket.timeout:
+            pytest.fail("the control socket no longer answers: espgw's control thread "
+                        "waits in write() on the client's file (%d writes pending)" % fs.writes)
+        finally:
+            probe.close()
+    finally:
+        fs.stop()
+        c.close()
+    gw.ctl.ok("capture stop")
+    gw.stop()

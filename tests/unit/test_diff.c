@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 	"203.0.113.1 aead aes-gcm-128 key 0x" key " salt 0x01020304\n"
 #define K1 "0ab40ab40ab40ab40ab40ab40ab40ab4"
 #define K2 "1ab40ab40ab40ab40ab40ab40ab40ab4"
+#define K3 "2ab40ab40ab40ab40ab40ab40ab40ab4"
+#define K4 "3ab40ab40ab40ab40ab40ab40ab40ab4"
 #define BASE                                                                                      \
 	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(                 \
 			"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",                  \
@@ -79,7 +82,11 @@ identical_is_noop(void **state)
 	espgw_store_fini(&run);
 }
 
-/* Tunnel a: new key; b-in removed with its policy; c added; b-o switched to c-out. */
+/*
+ * Tunnel a: new key; b-in removed with its policy; c added (a key of its own:
+ * a-out's old K1 would be a key moved to another SA, refused); b-o switched
+ * to c-out.
+ */
 static void
 mixed_change(void **state)
 {
@@ -93,7 +100,7 @@ mixed_change(void **state)
 	};
 	const char *text = PORTS SA("a-out", "out", "0x1001", K2) SA("a-in", "in", "0x2001", K1) SA(
 			"b-out", "out", "0x1002", K1) SA("c-out", "out", "0x1003",
-			K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
+			K3) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
 			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
 			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect c-out\n"
 			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n";
@@ -389,6 +396,110 @@ attack_adopted_runtime_policy(void **state)
 	espgw_store_fini(&run);
 }
 
+/*
+ * Security review (attack 13b): the key leaves its SA's name but not the
+ * gateway. A reload that deletes an SA and adds one of another name with the
+ * same key material in the same direction brings that key into service again
+ * with a fresh sequence number (outbound: every number sent again is a
+ * repeated AES-GCM nonce, RFC 4106 8.1) or a fresh replay window (inbound,
+ * same SPI: every packet accepted could be replayed once). The diff may
+ * refuse; it must never emit such an add.
+ */
+#define DISTINCT                                                                                  \
+	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K2) SA(                 \
+			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",                  \
+			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n" \
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"   \
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n" \
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"   \
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n"
+
+static bool
+key_same(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
+{
+	return a->key_len == b->key_len && a->auth_key_len == b->auth_key_len &&
+	       memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0 &&
+	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
+}
+
+static void
+diff_no_moved_key(const char *text)
+{
+	struct espgw_store run, tgt;
+	struct espgw_err err = {{0}};
+	struct espgw_diff_sum sum;
+	const struct espgw_sa_conf *old, *now;
+	struct espgw_req *q;
+	unsigned int n, i, k;
+
+	load(&run, DISTINCT);
+	load(&tgt, text);
+	if (espgw_store_diff(&run, &tgt, &q, &n, &sum, &err) == 0) {
+		for (i = 0; i < n; i++) {
+			if (q[i].type != ESPGW_REQ_SA_ADD)
+				continue;
+			for (k = 0; k < run.n_sas; k++) {
+				old = &run.sas[k];
+				now = espgw_store_sa(&tgt, old->name);
+				if (old->declared || old->dir != q[i].sa.dir ||
+						strcmp(old->name, q[i].sa.name) == 0 ||
+						(now != NULL && key_same(old, now)))
+					continue; /* not removed from under its key */
+				if (key_same(old, &q[i].sa))
+					fail_msg("SA %s removed and its key brought into service "
+						 "again as SA %s with fresh counters",
+							old->name, q[i].sa.name);
+			}
+		}
+		espgw_store_diff_free(q, n);
+	}
+	espgw_store_fini(&tgt);
+	espgw_store_fini(&run);
+}
+
+/* a-out renamed a2-out: same key, same SPI, its policy follows it. */
+static void
+attack_renamed_out_same_key(void **state)
+{
+	(void)state;
+	diff_no_moved_key(PORTS SA("a2-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K2) SA(
+			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",
+			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a2-out\n"
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+}
+
+/* a-in renamed a2-in: same key, same SPI: its replay window starts again. */
+static void
+attack_renamed_in_same_key(void **state)
+{
+	(void)state;
+	diff_no_moved_key(PORTS SA("a-out", "out", "0x1001", K1) SA("a2-in", "in", "0x2001", K2) SA(
+			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",
+			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a2-in\n"
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+}
+
+/* a-out's key goes to b-out (its own key replaced), a-out gets a new one. */
+static void
+attack_key_moved_between_sas(void **state)
+{
+	(void)state;
+	diff_no_moved_key(PORTS SA("a-out", "out", "0x1001", K3) SA("a-in", "in", "0x2001", K2) SA(
+			"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
+			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+}
+
 int
 main(void)
 {
@@ -403,6 +514,9 @@ main(void)
 			cmocka_unit_test(attack_unnamed_policy_action),
 			cmocka_unit_test(attack_rekey_leaves_no_declaration),
 			cmocka_unit_test(attack_adopted_runtime_policy),
+			cmocka_unit_test(attack_renamed_out_same_key),
+			cmocka_unit_test(attack_renamed_in_same_key),
+			cmocka_unit_test(attack_key_moved_between_sas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
