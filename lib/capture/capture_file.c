@@ -21,30 +21,35 @@ struct espgw_capture_file {
 };
 
 /*
- * The control thread writes the file: on a file system whose writes another
- * process or host answers (FUSE, which any user may mount; NFS, SMB, 9p,
- * Ceph, AFS), one never answered would stop the control socket, ARP,
- * publications and the lifetimes' expiry with it.
+ * The control thread writes the file, with root's rights, into a descriptor
+ * a client opened. Only local disk and memory file systems take it: on one
+ * whose writes another process or host answers (FUSE, which any user may
+ * mount; NFS, SMB, 9p, Ceph) a write never answered would stop the control
+ * socket, ARP, publications and the lifetimes' expiry; and a pseudo file
+ * (procfs, sysfs, cgroupfs ...) may judge a write by the writer's rights
+ * instead of the opener's. A list of the accepted, not of the refused.
  */
 static bool
-fs_remote(int fd)
+fs_local(int fd)
 {
 	static const uint32_t magic[] = {
-			0x65735546, /* FUSE_SUPER_MAGIC */
-			0x6969,	    /* NFS_SUPER_MAGIC */
-			0x517b,	    /* SMB_SUPER_MAGIC */
-			0xff534d42, /* CIFS_SUPER_MAGIC */
-			0xfe534d42, /* SMB2_SUPER_MAGIC */
-			0x01021997, /* V9FS_MAGIC */
-			0x00c36400, /* CEPH_SUPER_MAGIC */
-			0x5346414f, /* AFS_SUPER_MAGIC */
-			0x6b414653, /* AFS_FS_MAGIC */
+			0xef53,	    /* ext2, ext3, ext4 */
+			0x58465342, /* xfs */
+			0x9123683e, /* btrfs */
+			0x01021994, /* tmpfs */
+			0x858458f6, /* ramfs */
+			0x794c7630, /* overlayfs */
+			0xf2f52010, /* f2fs */
+			0x2fc12fc1, /* zfs */
+			0x3153464a, /* jfs */
+			0x52654973, /* reiserfs */
+			0xca451a4e, /* bcachefs */
 	};
 	struct statfs sf;
 	unsigned int i;
 
 	if (fstatfs(fd, &sf) < 0)
-		return true;
+		return false;
 	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
 		if ((uint32_t)sf.f_type == magic[i])
 			return true;
@@ -62,8 +67,8 @@ fd_unfit(int fd)
 		return "not an open file";
 	if (!S_ISREG(st.st_mode))
 		return "not a regular file";
-	if (fs_remote(fd))
-		return "on a FUSE or network file system (capture to a local one)";
+	if (!fs_local(fd))
+		return "not on a local disk or tmpfs file system";
 	if ((fl & O_ACCMODE) == O_RDONLY)
 		return "not open for writing";
 	if (st.st_size != 0 || lseek(fd, 0, SEEK_CUR) != 0)

@@ -163,7 +163,10 @@ def test_capture_into_stalling_file_does_not_wedge_the_control_thread(gw):
     from stallfs import StallFs
     mnt = os.path.join(gw.dir, "mnt")
     os.mkdir(mnt)
-    fs = StallFs(mnt)
+    try:
+        fs = StallFs(mnt)
+    except OSError as e:
+        pytest.skip("no FUSE mount here: %s" % e)
     c = live.Ctl(gw.sock)
     try:
         fd = os.open(os.path.join(mnt, "f"), os.O_RDWR)

@@ -176,11 +176,13 @@ def test_capture_file_comes_from_the_client(gw):
         f.write("x")
     ro = os.open(bad, os.O_RDONLY)
     full = os.open(bad, os.O_WRONLY)
+    # A pseudo file the client may write (its own /proc/PID/comm): refused too.
+    comm = os.open("/proc/self/comm", os.O_WRONLY)
     for fd, why in ((wr, "not a regular file"), (ro, "not open for writing"),
-                    (full, "not empty")):
+                    (full, "not empty"), (comm, "not on a local disk or tmpfs file system")):
         r = raw_capture(gw, "capture lan0 " + bad, fd)
         assert not r["ok"] and r["error"] == "cannot capture into %s: %s" % (bad, why), r
-    for fd in (rd, wr, ro, full):
+    for fd in (rd, wr, ro, full, comm):
         os.close(fd)
     with open(bad) as f:
         assert f.read() == "x"
