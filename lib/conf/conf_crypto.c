@@ -23,7 +23,7 @@ espgw_conf_crypto_add(int argc, char *const argv[], struct espgw_req *req, struc
 
 	espgw_req_init(req, ESPGW_REQ_CRYPTO_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "crypto add needs a name");
+		return espgw_err_set(err, "crypto add needs a name");
 	if (espgw_conf_name("crypto", argv[0], req->crypto.name, err) < 0)
 		return -1;
 	if (espgw_conf_opts("crypto add", crypto_opts, ESPGW_CONF_NOPTS(crypto_opts), argc - 1,

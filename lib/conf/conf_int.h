@@ -46,8 +46,6 @@ int espgw_conf_word(const char *what, const char *s, const char *const words[], 
 		struct espgw_err *err);
 /* tok, or "<hex value>" when it could be a key: for echoing tokens in messages. */
 const char *espgw_conf_show(const char *tok);
-int espgw_conf_fail(struct espgw_err *err, const char *fmt, ...)
-		__attribute__((format(printf, 2, 3)));
 
 /*
  * Option tables: "NAME VALUE" (or a bare flag) in any order. Options that share

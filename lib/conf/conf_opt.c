@@ -29,8 +29,8 @@ opt_mark(const char *cmd, const struct espgw_conf_opt *o, const char *given[], u
 
 	if (ESPGW_CONF_SEEN(*seen, o->slot) && !o->repeat) {
 		if (strcmp(prev, o->name) == 0)
-			return espgw_conf_fail(err, "option '%s' given twice", o->name);
-		return espgw_conf_fail(err, "'%s' conflicts with '%s' in %s", o->name, prev, cmd);
+			return espgw_err_set(err, "option '%s' given twice", o->name);
+		return espgw_err_set(err, "'%s' conflicts with '%s' in %s", o->name, prev, cmd);
 	}
 	*seen |= UINT64_C(1) << o->slot;
 	given[o->slot] = o->name;
@@ -50,7 +50,7 @@ espgw_conf_opts(const char *cmd, const struct espgw_conf_opt *opts, unsigned int
 	while (i < argc) {
 		o = opt_find(opts, n_opts, argv[i]);
 		if (o == NULL)
-			return espgw_conf_fail(err, "unknown option '%.40s' for %s",
+			return espgw_err_set(err, "unknown option '%.40s' for %s",
 					espgw_conf_show(argv[i]), cmd);
 		if (opt_mark(cmd, o, given, seen, err) < 0)
 			return -1;
@@ -58,7 +58,7 @@ espgw_conf_opts(const char *cmd, const struct espgw_conf_opt *opts, unsigned int
 		val = NULL;
 		if (!o->flag) {
 			if (i == argc)
-				return espgw_conf_fail(err, "missing value for '%s'", o->name);
+				return espgw_err_set(err, "missing value for '%s'", o->name);
 			val = argv[i++];
 		}
 		if (o->set(obj, val, err) < 0)
@@ -73,5 +73,5 @@ espgw_conf_need(const char *cmd, uint64_t seen, unsigned int slot, const char *w
 {
 	if (ESPGW_CONF_SEEN(seen, slot))
 		return 0;
-	return espgw_conf_fail(err, "%s needs %s", cmd, what);
+	return espgw_err_set(err, "%s needs %s", cmd, what);
 }

@@ -36,7 +36,7 @@ set_addr(void *obj, const char *v, struct espgw_err *err)
 	struct espgw_port_conf *p = obj;
 
 	if (p->n_addr == ESPGW_PORT_ADDR_MAX)
-		return espgw_conf_fail(err, "at most %u addresses per port", ESPGW_PORT_ADDR_MAX);
+		return espgw_err_set(err, "at most %u addresses per port", ESPGW_PORT_ADDR_MAX);
 	if (espgw_conf_prefix("address", v, &p->addr[p->n_addr], err) < 0)
 		return -1;
 	p->n_addr++;
@@ -96,7 +96,7 @@ set_host_if(void *obj, const char *v, struct espgw_err *err)
 	struct espgw_port_conf *p = obj;
 
 	if (strlen(v) >= ESPGW_IFNAME_MAX)
-		return espgw_conf_fail(err, "host-if name is longer than %u characters",
+		return espgw_err_set(err, "host-if name is longer than %u characters",
 				ESPGW_IFNAME_MAX - 1);
 	snprintf(p->host_if, sizeof(p->host_if), "%s", v);
 	return 0;
@@ -120,7 +120,7 @@ espgw_conf_port_add(int argc, char *const argv[], struct espgw_req *req, struct 
 
 	espgw_req_init(req, ESPGW_REQ_PORT_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "port add needs a name");
+		return espgw_err_set(err, "port add needs a name");
 	if (espgw_conf_name("port", argv[0], req->port.name, err) < 0)
 		return -1;
 	if (espgw_conf_opts("port add", port_opts, ESPGW_CONF_NOPTS(port_opts), argc - 1, argv + 1,

@@ -32,7 +32,7 @@ espgw_conf_route_add(int argc, char *const argv[], struct espgw_req *req, struct
 
 	espgw_req_init(req, ESPGW_REQ_ROUTE_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "route add needs a prefix");
+		return espgw_err_set(err, "route add needs a prefix");
 	if (espgw_conf_prefix("route", argv[0], &req->route.dst, err) < 0)
 		return -1;
 	if (espgw_conf_opts("route add", route_opts, ESPGW_CONF_NOPTS(route_opts), argc - 1,
@@ -65,7 +65,7 @@ espgw_conf_neigh_add(int argc, char *const argv[], struct espgw_req *req, struct
 
 	espgw_req_init(req, ESPGW_REQ_NEIGH_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "neighbor add needs an address");
+		return espgw_err_set(err, "neighbor add needs an address");
 	if (espgw_conf_ip("neighbor", argv[0], &req->neigh.ip, err) < 0)
 		return -1;
 	if (espgw_conf_opts("neighbor add", neigh_opts, ESPGW_CONF_NOPTS(neigh_opts), argc - 1,
@@ -81,9 +81,9 @@ static int
 del_one(const char *cmd, int argc, char *const argv[], struct espgw_err *err)
 {
 	if (argc < 1)
-		return espgw_conf_fail(err, "%s needs an address", cmd);
+		return espgw_err_set(err, "%s needs an address", cmd);
 	if (argc > 1)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "unexpected '%.40s' after %s", espgw_conf_show(argv[1]), cmd);
 	return 0;
 }

@@ -119,9 +119,9 @@ set_algo(const char *what, enum espgw_algo_kind kind, const char *v, enum espgw_
 		return 0;
 	for (k = ESPGW_ALGO_KIND_AEAD; k <= ESPGW_ALGO_KIND_AUTH; k++)
 		if (espgw_algo_lookup(v, (enum espgw_algo_kind)k) != ESPGW_ALGO_NONE)
-			return espgw_conf_fail(err, "%s is an algorithm for '%s', not '%s'", v,
+			return espgw_err_set(err, "%s is an algorithm for '%s', not '%s'", v,
 					kinds[k], what);
-	return espgw_conf_fail(err, "unknown %s algorithm '%.40s'", what, espgw_conf_show(v));
+	return espgw_err_set(err, "unknown %s algorithm '%.40s'", what, espgw_conf_show(v));
 }
 
 static int
@@ -169,7 +169,7 @@ set_salt(void *obj, const char *v, struct espgw_err *err)
 	if (espgw_conf_hex("salt", v, sa->salt, sizeof(sa->salt), &len, err) < 0)
 		return -1;
 	if (len != ESPGW_SALT_LEN)
-		return espgw_conf_fail(err, "salt must be %u bytes, got %u", ESPGW_SALT_LEN, len);
+		return espgw_err_set(err, "salt must be %u bytes, got %u", ESPGW_SALT_LEN, len);
 	sa->has_salt = true;
 	return 0;
 }
@@ -229,7 +229,7 @@ set_dscp(void *obj, const char *v, struct espgw_err *err)
 		return 0;
 	}
 	if (espgw_conf_u64("dscp", v, 0, ESPGW_DSCP_MAX, &n, err) < 0)
-		return espgw_conf_fail(err, "dscp must be copy or 0..%u, got %.40s", ESPGW_DSCP_MAX,
+		return espgw_err_set(err, "dscp must be copy or 0..%u, got %.40s", ESPGW_DSCP_MAX,
 				espgw_conf_show(v));
 	sa->dscp_mode = ESPGW_HDR_SET;
 	sa->dscp = (uint8_t)n;
@@ -311,7 +311,7 @@ set_mss(void *obj, const char *v, struct espgw_err *err)
 		return 0;
 	}
 	if (espgw_conf_u64("mss-clamp", v, ESPGW_MSS_MIN, ESPGW_MSS_MAX, &n, err) < 0)
-		return espgw_conf_fail(err, "mss-clamp must be auto or %u..%u, got %.40s",
+		return espgw_err_set(err, "mss-clamp must be auto or %u..%u, got %.40s",
 				ESPGW_MSS_MIN, ESPGW_MSS_MAX, espgw_conf_show(v));
 	sa->mss_clamp = (uint16_t)n;
 	return 0;
@@ -375,8 +375,8 @@ static int
 sa_ah_check(uint64_t seen, struct espgw_err *err)
 {
 	if ((seen & (ESPGW_CONF_BIT(S_AEAD) | ESPGW_CONF_BIT(S_CIPHER))) != 0)
-		return espgw_conf_fail(err, "proto ah authenticates only (RFC 4302): "
-					    "no aead or cipher, use auth");
+		return espgw_err_set(err, "proto ah authenticates only (RFC 4302): "
+					  "no aead or cipher, use auth");
 	return 0;
 }
 
@@ -439,7 +439,7 @@ life_limit(const char *what, const char *val, struct espgw_lifetime *l, struct e
 	if (to == NULL)
 		return 0;
 	if (val == NULL)
-		return espgw_conf_fail(err, "missing value for lifetime %s", what);
+		return espgw_err_set(err, "missing value for lifetime %s", what);
 	return espgw_conf_u64(what, val, 1, UINT64_MAX, to, err) < 0 ? -1 : 2;
 }
 
@@ -460,8 +460,8 @@ lifetimes(int argc, char *const argv[], char *rest[], struct espgw_sa_conf *sa,
 			continue;
 		}
 		if (i + 1 >= argc || espgw_conf_word("lifetime", argv[i + 1], kinds, &k, err) < 0)
-			return espgw_conf_fail(err, "usage: lifetime soft|hard [time SECONDS] "
-						    "[bytes N] [packets N]");
+			return espgw_err_set(err, "usage: lifetime soft|hard [time SECONDS] "
+						  "[bytes N] [packets N]");
 		for (i += 2, used = 0; i < argc; i += 2, used++) {
 			int r = life_limit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &sa->life[k],
 					err);
@@ -471,7 +471,7 @@ lifetimes(int argc, char *const argv[], char *rest[], struct espgw_sa_conf *sa,
 				break;
 		}
 		if (used == 0)
-			return espgw_conf_fail(
+			return espgw_err_set(
 					err, "lifetime %s needs time, bytes or packets", kinds[k]);
 	}
 	return n;
@@ -486,7 +486,7 @@ espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct es
 
 	espgw_req_init(req, ESPGW_REQ_SA_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sa add needs a name");
+		return espgw_err_set(err, "sa add needs a name");
 	if (espgw_conf_name("SA", argv[0], req->sa.name, err) < 0)
 		return -1;
 	n = lifetimes(argc - 1, argv + 1, rest, &req->sa, err);
@@ -504,13 +504,13 @@ espgw_conf_sa_add(int argc, char *const argv[], struct espgw_req *req, struct es
 			(seen & (ESPGW_CONF_BIT(S_TTL) | ESPGW_CONF_BIT(S_DSCP) |
 						ESPGW_CONF_BIT(S_DF) | ESPGW_CONF_BIT(S_FLOW))) !=
 					0)
-		return espgw_conf_fail(err, "ttl, dscp, df and flow-label set a tunnel's outer "
-					    "header: not with mode transport");
+		return espgw_err_set(err, "ttl, dscp, df and flow-label set a tunnel's outer "
+					  "header: not with mode transport");
 	if ((seen & (ESPGW_CONF_BIT(S_SPORT) | ESPGW_CONF_BIT(S_DPORT))) != 0 && !req->sa.encap_udp)
-		return espgw_conf_fail(err, "sport and dport are the UDP ports of encap udp");
+		return espgw_err_set(err, "sport and dport are the UDP ports of encap udp");
 	/* Even "seq 1": an inbound SA has no sending counter to start. */
 	if (ESPGW_CONF_SEEN(seen, S_SEQ) && req->sa.dir == ESPGW_DIR_IN)
-		return espgw_conf_fail(err, "seq is only valid for outbound SAs");
+		return espgw_err_set(err, "seq is only valid for outbound SAs");
 	return 0;
 }
 
@@ -519,9 +519,9 @@ espgw_conf_sa_del(int argc, char *const argv[], struct espgw_req *req, struct es
 {
 	espgw_req_init(req, ESPGW_REQ_SA_DEL);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sa del needs a name");
+		return espgw_err_set(err, "sa del needs a name");
 	if (argc > 1)
-		return espgw_conf_fail(err, "unexpected '%.40s' after sa del NAME",
+		return espgw_err_set(err, "unexpected '%.40s' after sa del NAME",
 				espgw_conf_show(argv[1]));
 	return espgw_conf_name("SA", argv[0], req->name, err);
 }
@@ -546,7 +546,7 @@ espgw_conf_sa_update(int argc, char *const argv[], struct espgw_req *req, struct
 
 	espgw_req_init(req, ESPGW_REQ_SA_UPDATE);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sa update needs a name");
+		return espgw_err_set(err, "sa update needs a name");
 	if (espgw_conf_name("SA", argv[0], u->name, err) < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
@@ -563,7 +563,7 @@ espgw_conf_sa_update(int argc, char *const argv[], struct espgw_req *req, struct
 		u->life[k] = sa.life[k];
 	}
 	if (!u->has_remote && !u->has_dport && !u->has_life[0] && !u->has_life[1])
-		return espgw_conf_fail(err, "sa update needs remote, dport or lifetime");
+		return espgw_err_set(err, "sa update needs remote, dport or lifetime");
 	return 0;
 }
 
@@ -576,7 +576,7 @@ espgw_conf_sa_declare(int argc, char *const argv[], struct espgw_req *req, struc
 
 	espgw_req_init(req, ESPGW_REQ_SA_DECLARE);
 	if (argc != 3 || strcmp(argv[1], "dir") != 0)
-		return espgw_conf_fail(err, "usage: sa declare NAME dir in|out");
+		return espgw_err_set(err, "usage: sa declare NAME dir in|out");
 	if (espgw_conf_name("SA", argv[0], req->sa_decl.name, err) < 0 ||
 			espgw_conf_word("dir", argv[2], dirs, &dir, err) < 0)
 		return -1;

@@ -10,9 +10,9 @@ static int
 one_value(const char *cmd, int argc, char *const argv[], struct espgw_err *err)
 {
 	if (argc < 1)
-		return espgw_conf_fail(err, "missing value for '%s'", cmd);
+		return espgw_err_set(err, "missing value for '%s'", cmd);
 	if (argc > 1)
-		return espgw_conf_fail(err, "unexpected '%.40s' after %s VALUE",
+		return espgw_err_set(err, "unexpected '%.40s' after %s VALUE",
 				espgw_conf_show(argv[1]), cmd);
 	return 0;
 }

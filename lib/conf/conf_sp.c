@@ -55,7 +55,7 @@ set_proto(void *obj, const char *v, struct espgw_err *err)
 		}
 	}
 	if (espgw_conf_u64("proto", v, 0, UINT8_MAX, &n, err) < 0)
-		return espgw_conf_fail(err,
+		return espgw_err_set(err,
 				"invalid proto '%.40s' (expected any, tcp, udp, icmp, icmpv6, esp, "
 				"sctp or 0..255)",
 				espgw_conf_show(v));
@@ -81,8 +81,8 @@ set_range(const char *what, const char *v, uint16_t *lo, uint16_t *hi, struct es
 	if ((size_t)(dash - v) >= sizeof(first) ||
 			espgw_conf_u64(what, first, 0, UINT16_MAX, &a, err) < 0 ||
 			espgw_conf_u64(what, dash + 1, 0, UINT16_MAX, &b, err) < 0)
-		return espgw_conf_fail(err, "invalid %s '%.40s' (expected N or N-M, 0..65535)",
-				what, espgw_conf_show(v));
+		return espgw_err_set(err, "invalid %s '%.40s' (expected N or N-M, 0..65535)", what,
+				espgw_conf_show(v));
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)b;
 	return 0;
@@ -163,7 +163,7 @@ espgw_conf_sp_add(int argc, char *const argv[], struct espgw_req *req, struct es
 
 	espgw_req_init(req, ESPGW_REQ_SP_ADD);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sp add needs in or out");
+		return espgw_err_set(err, "sp add needs in or out");
 	if (espgw_conf_word("direction", argv[0], dirs, &dir, err) < 0)
 		return -1;
 	req->sp.dir = dir == 0 ? ESPGW_DIR_IN : ESPGW_DIR_OUT;
@@ -193,10 +193,10 @@ espgw_conf_sp_del(int argc, char *const argv[], struct espgw_req *req, struct es
 
 	espgw_req_init(req, ESPGW_REQ_SP_DEL);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sp del needs a name, or in|out and the selectors");
+		return espgw_err_set(err, "sp del needs a name, or in|out and the selectors");
 	if (strcmp(argv[0], "in") != 0 && strcmp(argv[0], "out") != 0) {
 		if (argc > 1)
-			return espgw_conf_fail(err, "unexpected '%.40s' after sp del NAME",
+			return espgw_err_set(err, "unexpected '%.40s' after sp del NAME",
 					espgw_conf_show(argv[1]));
 		return espgw_conf_name("policy", argv[0], r->name, err);
 	}
@@ -214,7 +214,7 @@ espgw_conf_sp_set(int argc, char *const argv[], struct espgw_req *req, struct es
 
 	espgw_req_init(req, ESPGW_REQ_SP_SET);
 	if (argc < 1)
-		return espgw_conf_fail(err, "sp set needs a policy name");
+		return espgw_err_set(err, "sp set needs a policy name");
 	if (espgw_conf_name("policy", argv[0], req->sp_set.name, err) < 0)
 		return -1;
 	memset(&sp, 0, sizeof(sp));

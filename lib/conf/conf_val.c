@@ -7,23 +7,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf_int.h"
-
-int
-espgw_conf_fail(struct espgw_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool
 all_digits(const char *s, int (*is)(int))
@@ -72,10 +60,10 @@ espgw_conf_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint
 		struct espgw_err *err)
 {
 	if (parse_u64(s, v) < 0)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "invalid number '%.40s' for %s", espgw_conf_show(s), what);
 	if (*v < min || *v > max)
-		return espgw_conf_fail(err, "%s must be %" PRIu64 "..%" PRIu64 ", got %.40s", what,
+		return espgw_err_set(err, "%s must be %" PRIu64 "..%" PRIu64 ", got %.40s", what,
 				min, max, espgw_conf_show(s));
 	return 0;
 }
@@ -96,18 +84,18 @@ espgw_conf_hex(const char *what, const char *s, uint8_t *out, size_t max, uint8_
 	size_t n, i;
 
 	if (s[0] != '0' || s[1] != 'x')
-		return espgw_conf_fail(err, "%s must be written 0x followed by hex digits", what);
+		return espgw_err_set(err, "%s must be written 0x followed by hex digits", what);
 	s += 2;
 	n = strlen(s);
 	if (n == 0)
-		return espgw_conf_fail(err, "%s is empty", what);
+		return espgw_err_set(err, "%s is empty", what);
 	for (i = 0; i < n; i++)
 		if (hex_nibble(s[i]) < 0)
-			return espgw_conf_fail(err, "invalid hex in %s", what);
+			return espgw_err_set(err, "invalid hex in %s", what);
 	if (n % 2 != 0)
-		return espgw_conf_fail(err, "odd number of hex digits in %s", what);
+		return espgw_err_set(err, "odd number of hex digits in %s", what);
 	if (n / 2 > max)
-		return espgw_conf_fail(err, "%s is longer than %zu bytes", what, max);
+		return espgw_err_set(err, "%s is longer than %zu bytes", what, max);
 	for (i = 0; i < n / 2; i++)
 		out[i] = (uint8_t)(hex_nibble(s[2 * i]) << 4 | hex_nibble(s[2 * i + 1]));
 	*len = (uint8_t)(n / 2);
@@ -118,7 +106,7 @@ int
 espgw_conf_name(const char *what, const char *s, char out[ESPGW_NAME_MAX], struct espgw_err *err)
 {
 	if (!espgw_name_valid(s))
-		return espgw_conf_fail(err,
+		return espgw_err_set(err,
 				"invalid %s name '%.40s' (1..%u characters of A-Z a-z 0-9 _ . -)",
 				what, espgw_conf_show(s), ESPGW_NAME_MAX - 1);
 	snprintf(out, ESPGW_NAME_MAX, "%s", s);
@@ -129,7 +117,7 @@ int
 espgw_conf_dev(const char *s, char out[ESPGW_DEV_MAX], struct espgw_err *err)
 {
 	if (strlen(s) >= ESPGW_DEV_MAX)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "dev name is longer than %u characters", ESPGW_DEV_MAX - 1);
 	snprintf(out, ESPGW_DEV_MAX, "%s", s);
 	return 0;
@@ -139,7 +127,7 @@ int
 espgw_conf_ip(const char *what, const char *s, struct espgw_ip *ip, struct espgw_err *err)
 {
 	if (espgw_ip_parse(s, ip) < 0)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "invalid address '%.60s' for %s", espgw_conf_show(s), what);
 	return 0;
 }
@@ -148,7 +136,7 @@ int
 espgw_conf_prefix(const char *what, const char *s, struct espgw_prefix *p, struct espgw_err *err)
 {
 	if (espgw_prefix_parse(s, p) < 0)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "invalid prefix '%.60s' for %s", espgw_conf_show(s), what);
 	return 0;
 }
@@ -157,7 +145,7 @@ int
 espgw_conf_mac(const char *what, const char *s, uint8_t mac[6], struct espgw_err *err)
 {
 	if (espgw_mac_parse(s, mac) < 0)
-		return espgw_conf_fail(err, "invalid MAC '%.40s' for %s", espgw_conf_show(s), what);
+		return espgw_err_set(err, "invalid MAC '%.40s' for %s", espgw_conf_show(s), what);
 	return 0;
 }
 
@@ -187,6 +175,6 @@ espgw_conf_word(const char *what, const char *s, const char *const words[], int 
 		}
 	}
 	word_list(words, list, sizeof(list));
-	return espgw_conf_fail(
+	return espgw_err_set(
 			err, "invalid %s '%.40s' (expected %s)", what, espgw_conf_show(s), list);
 }

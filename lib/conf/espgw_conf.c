@@ -69,17 +69,17 @@ cmd_find(int argc, char *const argv[], struct espgw_err *err)
 
 	verbs_of(argv[0], verbs, sizeof(verbs));
 	if (verbs[0] == '\0') {
-		espgw_conf_fail(err, "unknown command '%.40s'", espgw_conf_show(argv[0]));
+		espgw_err_set(err, "unknown command '%.40s'", espgw_conf_show(argv[0]));
 		return NULL;
 	}
 	if (argc < 2) {
-		espgw_conf_fail(err, "incomplete command '%s' (expected %s)", argv[0], verbs);
+		espgw_err_set(err, "incomplete command '%s' (expected %s)", argv[0], verbs);
 		return NULL;
 	}
 	for (i = 0; i < N_CMDS; i++)
 		if (strcmp(cmds[i].obj, argv[0]) == 0 && strcmp(cmds[i].verb, argv[1]) == 0)
 			return &cmds[i];
-	espgw_conf_fail(err, "unknown command '%s %.40s' (expected %s)", argv[0],
+	espgw_err_set(err, "unknown command '%s %.40s' (expected %s)", argv[0],
 			espgw_conf_show(argv[1]), verbs);
 	return NULL;
 }
@@ -90,7 +90,7 @@ espgw_conf_parse_cmd(int argc, char *const argv[], struct espgw_req *req, struct
 	const struct conf_cmd *c;
 
 	if (argc < 1)
-		return espgw_conf_fail(err, "empty command");
+		return espgw_err_set(err, "empty command");
 	c = cmd_find(argc, argv, err);
 	if (c == NULL)
 		return -1;
@@ -108,13 +108,13 @@ espgw_conf_split_line(const char *text, char *buf, size_t size, char *argv[], in
 	espgw_conf_lex_init(&lx, text);
 	len = espgw_conf_lex_next(&lx, buf, size, &line);
 	if (len < 0)
-		return espgw_conf_fail(
+		return espgw_err_set(
 				err, "command too long (max %d characters)", ESPGW_CONF_TEXT_MAX);
 	if (len == 0)
 		return 0;
 	argc = espgw_conf_lex_split(buf, argv, max);
 	if (argc < 0)
-		return espgw_conf_fail(err, "too many words (max %d)", max);
+		return espgw_err_set(err, "too many words (max %d)", max);
 	return argc;
 }
 

@@ -16,7 +16,7 @@
 #include "store_int.h"
 
 int
-espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
+espgw_err_set(struct espgw_err *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,7 +29,7 @@ espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
 int
 espgw_store_nomem(struct espgw_err *err)
 {
-	return espgw_store_fail(err, "out of memory");
+	return espgw_err_set(err, "out of memory");
 }
 
 void *
@@ -212,7 +212,7 @@ set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_er
 
 	if (p != ESPGW_CRYPTO_PATH_AUTO && p != ESPGW_CRYPTO_PATH_CRYPTODEV &&
 			p != ESPGW_CRYPTO_PATH_CPU)
-		return espgw_store_fail(err, "crypto-path must be auto, cryptodev or cpu");
+		return espgw_err_set(err, "crypto-path must be auto, cryptodev or cpu");
 	g.crypto_path = p;
 	return global_set(s, &g, err);
 }
@@ -223,7 +223,7 @@ set_burst(struct espgw_store *s, uint16_t burst, struct espgw_err *err)
 	struct espgw_global_conf g = s->global;
 
 	if (burst < 1 || burst > ESPGW_BURST_MAX)
-		return espgw_store_fail(err, "burst must be 1..%u, got %u", ESPGW_BURST_MAX, burst);
+		return espgw_err_set(err, "burst must be 1..%u, got %u", ESPGW_BURST_MAX, burst);
 	g.burst = burst;
 	return global_set(s, &g, err);
 }
@@ -234,7 +234,7 @@ set_nat_keepalive(struct espgw_store *s, uint32_t secs, struct espgw_err *err)
 	struct espgw_global_conf g = s->global;
 
 	if (secs > ESPGW_NAT_KEEPALIVE_MAX)
-		return espgw_store_fail(err, "nat-keepalive must be 0..%u seconds, got %u",
+		return espgw_err_set(err, "nat-keepalive must be 0..%u seconds, got %u",
 				ESPGW_NAT_KEEPALIVE_MAX, secs);
 	g.nat_keepalive = secs;
 	return global_set(s, &g, err);
@@ -247,10 +247,9 @@ set_max_sa(struct espgw_store *s, uint32_t max_sa, struct espgw_err *err)
 	struct espgw_global_conf g = s->global;
 
 	if (max_sa < 1 || max_sa > ESPGW_MAX_SA_MAX)
-		return espgw_store_fail(
-				err, "max-sa must be 1..%u, got %u", ESPGW_MAX_SA_MAX, max_sa);
+		return espgw_err_set(err, "max-sa must be 1..%u, got %u", ESPGW_MAX_SA_MAX, max_sa);
 	if (s->n_slot_allocs != 0)
-		return espgw_store_fail(err, "set max-sa must come before the first sa add");
+		return espgw_err_set(err, "set max-sa must come before the first sa add");
 	g.max_sa = max_sa;
 	return global_set(s, &g, err);
 }
@@ -367,7 +366,7 @@ dispatch(struct espgw_store *s, const struct espgw_req *req, struct espgw_err *e
 	case ESPGW_REQ_SET_NAT_KEEPALIVE:
 		return set_nat_keepalive(s, req->nat_keepalive, err);
 	}
-	return espgw_store_fail(err, "unknown request type %d", (int)req->type);
+	return espgw_err_set(err, "unknown request type %d", (int)req->type);
 }
 
 int

@@ -49,6 +49,10 @@ struct espgw_err {
 	unsigned int line; /* config line of the object at fault; 0: none */
 };
 
+/* Format err->msg; returns -1, so that checks read "return espgw_err_set(err, ...)". */
+int espgw_err_set(struct espgw_err *err, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+
 /* What a change touched (espgw_store.changed): what the data path must rebuild. */
 #define ESPGW_CHG_SA	 (1u << 0) /* SAs installed, deleted or declared */
 #define ESPGW_CHG_SP	 (1u << 1)

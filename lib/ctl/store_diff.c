@@ -82,13 +82,13 @@ ports_check(const struct espgw_store *run, const struct espgw_store *tgt, struct
 		p = espgw_store_port(run, tgt->ports[i].name);
 		if (p == NULL || !port_same(p, &tgt->ports[i])) {
 			err->line = tgt->ports[i].line;
-			return espgw_store_fail(err, "restart needed: port %s %s",
-					tgt->ports[i].name, p == NULL ? "is new" : "changed");
+			return espgw_err_set(err, "restart needed: port %s %s", tgt->ports[i].name,
+					p == NULL ? "is new" : "changed");
 		}
 	}
 	for (i = 0; i < run->n_ports; i++)
 		if (espgw_store_port(tgt, run->ports[i].name) == NULL)
-			return espgw_store_fail(err, "restart needed: port %s is not in the file",
+			return espgw_err_set(err, "restart needed: port %s is not in the file",
 					run->ports[i].name);
 	return 0;
 }
@@ -104,13 +104,13 @@ cryptos_check(const struct espgw_store *run, const struct espgw_store *tgt, stru
 		c = espgw_store_crypto(run, t->name);
 		if (c == NULL || strcmp(c->dev, t->dev) != 0) {
 			err->line = t->line;
-			return espgw_store_fail(err, "restart needed: crypto %s %s", t->name,
+			return espgw_err_set(err, "restart needed: crypto %s %s", t->name,
 					c == NULL ? "is new" : "changed");
 		}
 	}
 	for (i = 0; i < run->n_cryptos; i++)
 		if (espgw_store_crypto(tgt, run->cryptos[i].name) == NULL)
-			return espgw_store_fail(err, "restart needed: crypto %s is not in the file",
+			return espgw_err_set(err, "restart needed: crypto %s is not in the file",
 					run->cryptos[i].name);
 	return 0;
 }
@@ -132,7 +132,7 @@ global_check(const struct espgw_global_conf *run, const struct espgw_global_conf
 		what = "max-sa";
 	if (what == NULL)
 		return 0;
-	return espgw_store_fail(err, "restart needed: set %s differs from the running value", what);
+	return espgw_err_set(err, "restart needed: set %s differs from the running value", what);
 }
 
 /* ---- SAs ---- */
@@ -228,7 +228,7 @@ refuse(struct diff *d, const struct espgw_sa_conf *t, const char *what)
 		return;
 	d->refused = true;
 	d->err->line = t->line;
-	espgw_store_fail(d->err,
+	espgw_err_set(d->err,
 			"SA %s: %s changed but not its key: its sequence numbers and replay "
 			"window would start again under that key; give it a new key (and SPI)",
 			t->name, what);
@@ -341,7 +341,7 @@ sa_key_taken(struct diff *d, const struct espgw_sa_conf *t)
 			continue; /* r keeps its key: not this check's case */
 		d->refused = true;
 		d->err->line = t->line;
-		espgw_store_fail(d->err,
+		espgw_err_set(d->err,
 				"SA %s: its key is SA %s's, which this reload %s: its sequence "
 				"numbers and replay window would start again under that key; give "
 				"it a new key (and SPI)",

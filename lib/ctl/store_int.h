@@ -11,10 +11,6 @@
 
 #include "espgw_store.h"
 
-/* Format err->msg; returns -1 so that checks read "return store_fail(err, ...)". */
-int espgw_store_fail(struct espgw_err *err, const char *fmt, ...)
-		__attribute__((format(printf, 2, 3)));
-
 /*
  * Make room for one more element of size elem in arr (capacity *cap, n used).
  * Returns the array to use from now on (arr itself when there was room), or

@@ -27,20 +27,19 @@ espgw_store_neigh_add(
 
 	espgw_ip_fmt(&c->ip, ip, sizeof(ip));
 	if (c->ip.family == 0)
-		return espgw_store_fail(err, "neighbor needs an address");
+		return espgw_err_set(err, "neighbor needs an address");
 	if (neigh_index(s, &c->ip) >= 0)
-		return espgw_store_fail(err, "neighbor %s already exists", ip);
+		return espgw_err_set(err, "neighbor %s already exists", ip);
 	if (!espgw_store_mac_unicast(c->mac))
-		return espgw_store_fail(err, "lladdr of %s must be a unicast address", ip);
+		return espgw_err_set(err, "lladdr of %s must be a unicast address", ip);
 	p = espgw_store_port_ref(s, c->port, err);
 	if (p == NULL)
 		return -1;
 	if (!espgw_store_port_on_link(p, &c->ip))
-		return espgw_store_fail(
-				err, "neighbor %s is not on a subnet of port %s", ip, p->name);
+		return espgw_err_set(err, "neighbor %s is not on a subnet of port %s", ip, p->name);
 	bad = espgw_store_station_bad(s, p, &c->ip);
 	if (bad != NULL)
-		return espgw_store_fail(err, "neighbor %s is %s, not a neighbor", ip, bad);
+		return espgw_err_set(err, "neighbor %s is %s, not a neighbor", ip, bad);
 	if (espgw_store_arr_insert(s, ESPGW_ARR_NEIGHS, s->n_neighs, c) < 0)
 		return espgw_store_nomem(err);
 	return 0;
@@ -54,7 +53,7 @@ espgw_store_neigh_del(
 	int i = neigh_index(s, &c->ip);
 
 	if (i < 0)
-		return espgw_store_fail(err, "neighbor %s does not exist",
+		return espgw_err_set(err, "neighbor %s does not exist",
 				espgw_ip_fmt(&c->ip, ip, sizeof(ip)));
 	if (espgw_store_arr_remove(s, ESPGW_ARR_NEIGHS, (unsigned int)i) < 0)
 		return espgw_store_nomem(err);

@@ -29,13 +29,13 @@ route_check_via(const struct espgw_store *s, const struct espgw_route_conf *c,
 		return 0;
 	espgw_ip_fmt(&c->via, via, sizeof(via));
 	if (c->via.family != c->dst.ip.family)
-		return espgw_store_fail(err, "via %s is not of the family of %s", via,
+		return espgw_err_set(err, "via %s is not of the family of %s", via,
 				espgw_prefix_fmt(&c->dst, dst, sizeof(dst)));
 	if (!espgw_store_port_on_link(p, &c->via))
-		return espgw_store_fail(err, "via %s is not on a subnet of port %s", via, p->name);
+		return espgw_err_set(err, "via %s is not on a subnet of port %s", via, p->name);
 	bad = espgw_store_station_bad(s, p, &c->via);
 	if (bad != NULL)
-		return espgw_store_fail(err, "via %s is %s, not a next hop", via, bad);
+		return espgw_err_set(err, "via %s is %s, not a next hop", via, bad);
 	return 0;
 }
 
@@ -48,11 +48,11 @@ espgw_store_route_add(
 
 	espgw_prefix_fmt(&c->dst, dst, sizeof(dst));
 	if (c->dst.ip.family == 0)
-		return espgw_store_fail(err, "route needs a destination prefix");
+		return espgw_err_set(err, "route needs a destination prefix");
 	if (!espgw_prefix_is_network(&c->dst))
-		return espgw_store_fail(err, "route %s has host bits set", dst);
+		return espgw_err_set(err, "route %s has host bits set", dst);
 	if (route_index(s, &c->dst) >= 0)
-		return espgw_store_fail(err, "route %s already exists", dst);
+		return espgw_err_set(err, "route %s already exists", dst);
 	p = espgw_store_port_ref(s, c->port, err);
 	if (p == NULL || route_check_via(s, c, p, err) < 0)
 		return -1;
@@ -69,7 +69,7 @@ espgw_store_route_del(
 	int i = route_index(s, &c->dst);
 
 	if (i < 0)
-		return espgw_store_fail(err, "route %s does not exist",
+		return espgw_err_set(err, "route %s does not exist",
 				espgw_prefix_fmt(&c->dst, dst, sizeof(dst)));
 	if (espgw_store_arr_remove(s, ESPGW_ARR_ROUTES, (unsigned int)i) < 0)
 		return espgw_store_nomem(err);

@@ -26,24 +26,24 @@ sa_check_ids(const struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	const struct espgw_sa_conf *old;
 
 	if (!espgw_name_valid(c->name))
-		return espgw_store_fail(err, "invalid SA name");
+		return espgw_err_set(err, "invalid SA name");
 	if (c->dir != ESPGW_DIR_IN && c->dir != ESPGW_DIR_OUT)
-		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
+		return espgw_err_set(err, "SA %s: dir must be in or out", c->name);
 	old = espgw_store_sa(s, c->name);
 	if (old != NULL && !old->declared)
-		return espgw_store_fail(err, "SA %s already exists", c->name);
+		return espgw_err_set(err, "SA %s already exists", c->name);
 	if (old != NULL && old->dir != c->dir)
-		return espgw_store_fail(err, "SA %s was declared %s", c->name, dir_name(old->dir));
+		return espgw_err_set(err, "SA %s was declared %s", c->name, dir_name(old->dir));
 	/* RFC 4303 2.1: SPI 0 is never sent, 1..255 are reserved by IANA. */
 	if (c->spi == 0)
-		return espgw_store_fail(err, "spi 0 is invalid (RFC 4303 2.1)");
+		return espgw_err_set(err, "spi 0 is invalid (RFC 4303 2.1)");
 	if (c->spi <= ESPGW_SPI_RESERVED_MAX)
-		return espgw_store_fail(
+		return espgw_err_set(
 				err, "spi %" PRIu32 " is reserved (1..255, RFC 4303 2.1)", c->spi);
 	i = espgw_store_ix_sa_spi(s, c->dir, c->spi);
 	if (i >= 0)
-		return espgw_store_fail(err, "spi 0x%" PRIx32 " is already used by %s SA %s",
-				c->spi, dir_name(c->dir), s->sas[i].name);
+		return espgw_err_set(err, "spi 0x%" PRIx32 " is already used by %s SA %s", c->spi,
+				dir_name(c->dir), s->sas[i].name);
 	return 0;
 }
 
@@ -53,12 +53,12 @@ check_key(const char *what, const struct espgw_algo_info *a, unsigned int len,
 		struct espgw_err *err)
 {
 	if (a->key_len == 0 && len != 0)
-		return espgw_store_fail(err, "%s takes no %s", a->name, what);
+		return espgw_err_set(err, "%s takes no %s", a->name, what);
 	if (a->key_len != 0 && len == 0)
-		return espgw_store_fail(
+		return espgw_err_set(
 				err, "missing %s for %s (%u bytes)", what, a->name, a->key_len);
 	if (len != a->key_len)
-		return espgw_store_fail(err, "%s must be %u bytes for %s, got %u", what, a->key_len,
+		return espgw_err_set(err, "%s must be %u bytes for %s, got %u", what, a->key_len,
 				a->name, len);
 	return 0;
 }
@@ -67,10 +67,10 @@ static int
 check_salt(const struct espgw_algo_info *a, bool has_salt, struct espgw_err *err)
 {
 	if (a->salt_len != 0 && !has_salt)
-		return espgw_store_fail(err, "%s needs a salt (%u bytes, %s)", a->name, a->salt_len,
+		return espgw_err_set(err, "%s needs a salt (%u bytes, %s)", a->name, a->salt_len,
 				a->rfc);
 	if (a->salt_len == 0 && has_salt)
-		return espgw_store_fail(err, "%s takes no salt", a->name);
+		return espgw_err_set(err, "%s takes no salt", a->name);
 	return 0;
 }
 
@@ -94,11 +94,11 @@ sa_check_aead(const struct espgw_sa_conf *c, struct espgw_err *err)
 	const struct espgw_algo_info *a = algo_of_kind(c->aead, ESPGW_ALGO_KIND_AEAD);
 
 	if (a == NULL)
-		return espgw_store_fail(err, "invalid aead algorithm");
+		return espgw_err_set(err, "invalid aead algorithm");
 	if (c->cipher != ESPGW_ALGO_NONE || c->auth != ESPGW_ALGO_NONE)
-		return espgw_store_fail(err, "aead cannot be combined with cipher or auth");
+		return espgw_err_set(err, "aead cannot be combined with cipher or auth");
 	if (c->auth_key_len != 0)
-		return espgw_store_fail(err, "auth-key is only used with an hmac auth algorithm");
+		return espgw_err_set(err, "auth-key is only used with an hmac auth algorithm");
 	if (check_key("key", a, c->key_len, err) < 0)
 		return -1;
 	return check_salt(a, c->has_salt, err);
@@ -111,20 +111,20 @@ sa_check_cipher_auth(const struct espgw_sa_conf *c, struct espgw_err *err)
 	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
 
 	if (ci == NULL)
-		return espgw_store_fail(err, "invalid cipher algorithm");
+		return espgw_err_set(err, "invalid cipher algorithm");
 	/*
 	 * Confidentiality-only ESP is only a MAY in RFC 4303 (section 5) and is open
 	 * to active attacks; a gateway has no reason to offer it.
 	 */
 	if (c->auth == ESPGW_ALGO_NONE)
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"cipher %s needs an auth algorithm (confidentiality-only ESP is "
 				"refused)",
 				ci->name);
 	if (au == NULL)
-		return espgw_store_fail(err, "invalid auth algorithm");
+		return espgw_err_set(err, "invalid auth algorithm");
 	if (is_gmac(c->auth))
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"%s is integrity-only and cannot be combined with a cipher",
 				au->name);
 	if (check_key("key", ci, c->key_len, err) < 0 || check_salt(ci, c->has_salt, err) < 0)
@@ -139,20 +139,20 @@ sa_check_gmac(const struct espgw_sa_conf *c, struct espgw_err *err)
 	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
 
 	if (au == NULL)
-		return espgw_store_fail(err, "invalid auth algorithm");
+		return espgw_err_set(err, "invalid auth algorithm");
 	if (!is_gmac(c->auth))
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"auth %s needs a cipher (use cipher null for integrity only)",
 				au->name);
 	if (c->auth_key_len != 0)
-		return espgw_store_fail(err, "%s uses key, not auth-key", au->name);
+		return espgw_err_set(err, "%s uses key, not auth-key", au->name);
 	/*
 	 * RFC 4543 3 authenticates SPI, ESN high, ESN low, IV, payload (as Linux
 	 * does); DPDK 22.11's rte_ipsec appends the high bits after the payload
 	 * (the HMAC layout of RFC 4303 2.2.1), so such an SA could not interoperate.
 	 */
 	if (c->esn)
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"SA %s: %s with esn on is not supported (DPDK 22.11 rte_ipsec "
 				"authenticates the ESN high bits in the wrong place, RFC 4543 3)",
 				c->name, au->name);
@@ -171,19 +171,19 @@ sa_check_ah(const struct espgw_sa_conf *c, struct espgw_err *err)
 	const struct espgw_algo_info *au = algo_of_kind(c->auth, ESPGW_ALGO_KIND_AUTH);
 
 	if (c->aead != ESPGW_ALGO_NONE || c->cipher != ESPGW_ALGO_NONE)
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"SA %s: proto ah has no encryption (RFC 4302): "
 				"auth only, no aead or cipher",
 				c->name);
 	if (au == NULL)
-		return espgw_store_fail(err, "SA %s: proto ah needs an auth algorithm", c->name);
+		return espgw_err_set(err, "SA %s: proto ah needs an auth algorithm", c->name);
 	if (!is_gmac(c->auth))
 		return c->key_len != 0 || c->has_salt
-				       ? espgw_store_fail(err, "%s uses auth-key, not key or salt",
+				       ? espgw_err_set(err, "%s uses auth-key, not key or salt",
 							 au->name)
 				       : check_key("auth-key", au, c->auth_key_len, err);
 	if (c->auth_key_len != 0)
-		return espgw_store_fail(err, "%s uses key, not auth-key", au->name);
+		return espgw_err_set(err, "%s uses key, not auth-key", au->name);
 	if (check_key("key", au, c->key_len, err) < 0)
 		return -1;
 	return check_salt(au, c->has_salt, err);
@@ -195,14 +195,14 @@ sa_check_transform(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if (c->proto == ESPGW_SA_AH)
 		return sa_check_ah(c, err);
 	if (c->proto != ESPGW_SA_ESP)
-		return espgw_store_fail(err, "SA %s: proto must be esp or ah", c->name);
+		return espgw_err_set(err, "SA %s: proto must be esp or ah", c->name);
 	if (c->aead != ESPGW_ALGO_NONE)
 		return sa_check_aead(c, err);
 	if (c->cipher != ESPGW_ALGO_NONE)
 		return sa_check_cipher_auth(c, err);
 	if (c->auth != ESPGW_ALGO_NONE)
 		return sa_check_gmac(c, err);
-	return espgw_store_fail(
+	return espgw_err_set(
 			err, "SA %s needs aead, cipher with auth, or auth aes-gmac-N", c->name);
 }
 
@@ -219,12 +219,11 @@ sa_check_bitw(const struct espgw_store *s, const struct espgw_sa_conf *c, struct
 	char buf[ESPGW_IP_STRLEN];
 
 	if (espgw_store_port_of_addr(s, &c->remote) >= 0)
-		return espgw_store_fail(err, "remote %s is an address of the gateway",
+		return espgw_err_set(err, "remote %s is an address of the gateway",
 				espgw_ip_fmt(&c->remote, buf, sizeof(buf)));
 	if (c->encap_udp)
-		return espgw_store_fail(err,
-				"encap udp needs local to be an address of an "
-				"unprotected port (a bump in the wire does not use UDP)");
+		return espgw_err_set(err, "encap udp needs local to be an address of an "
+					  "unprotected port (a bump in the wire does not use UDP)");
 	return 0;
 }
 
@@ -235,14 +234,14 @@ sa_check_local(const struct espgw_store *s, const struct espgw_sa_conf *c, struc
 	int p;
 
 	if (c->local.family == 0 || c->remote.family == 0)
-		return espgw_store_fail(err, "SA %s needs local and remote", c->name);
+		return espgw_err_set(err, "SA %s needs local and remote", c->name);
 	if (c->local.family != c->remote.family)
-		return espgw_store_fail(err, "local and remote must be of the same family");
+		return espgw_err_set(err, "local and remote must be of the same family");
 	p = espgw_store_port_of_addr(s, &c->local);
 	if (p < 0 && c->mode == ESPGW_SA_TRANSPORT)
 		return sa_check_bitw(s, c, err);
 	if (p < 0 || s->ports[p].role != ESPGW_ROLE_UNPROTECTED)
-		return espgw_store_fail(err, "local %s is not an address of an unprotected port",
+		return espgw_err_set(err, "local %s is not an address of an unprotected port",
 				espgw_ip_fmt(&c->local, buf, sizeof(buf)));
 	return 0;
 }
@@ -251,35 +250,34 @@ static int
 sa_check_outer(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
 	if (c->mode != ESPGW_SA_TUNNEL && c->mode != ESPGW_SA_TRANSPORT)
-		return espgw_store_fail(err, "mode must be tunnel or transport");
+		return espgw_err_set(err, "mode must be tunnel or transport");
 	if (c->ttl == 0)
-		return espgw_store_fail(err, "ttl must be 1..255, got 0");
+		return espgw_err_set(err, "ttl must be 1..255, got 0");
 	if ((c->dscp_mode != ESPGW_HDR_COPY && c->dscp_mode != ESPGW_HDR_SET) ||
 			c->dscp > ESPGW_DSCP_MAX)
-		return espgw_store_fail(err, "dscp must be copy or 0..%u", ESPGW_DSCP_MAX);
+		return espgw_err_set(err, "dscp must be copy or 0..%u", ESPGW_DSCP_MAX);
 	if (c->df_mode != ESPGW_HDR_COPY && c->df_mode != ESPGW_HDR_SET &&
 			c->df_mode != ESPGW_HDR_CLEAR)
-		return espgw_store_fail(err, "df must be copy, set or clear");
+		return espgw_err_set(err, "df must be copy, set or clear");
 	if (c->encap_udp && (c->encap_sport == 0 || c->encap_dport == 0))
-		return espgw_store_fail(err, "encap udp ports must be 1..65535");
+		return espgw_err_set(err, "encap udp ports must be 1..65535");
 	/* RFC 3948 2: a NAT rewrites the addresses AH's ICV covers: no AH in UDP. */
 	if (c->encap_udp && c->proto == ESPGW_SA_AH)
-		return espgw_store_fail(
-				err, "encap udp is for ESP: AH cannot cross a NAT (RFC 3948)");
+		return espgw_err_set(err, "encap udp is for ESP: AH cannot cross a NAT (RFC 3948)");
 	/* RFC 3948 2.2: IKE on 500 has no non-ESP marker; ESP in UDP there would take it. */
 	if (c->encap_udp && c->encap_sport == 500)
-		return espgw_store_fail(err, "encap udp sport 500 is IKE's port (RFC 3948 2.2)");
+		return espgw_err_set(err, "encap udp sport 500 is IKE's port (RFC 3948 2.2)");
 	if (c->mss_clamp != 0 && c->mss_clamp != ESPGW_MSS_AUTO &&
 			(c->mss_clamp < ESPGW_MSS_MIN || c->mss_clamp > ESPGW_MSS_MAX))
-		return espgw_store_fail(err, "mss-clamp must be auto or %u..%u, got %u",
-				ESPGW_MSS_MIN, ESPGW_MSS_MAX, c->mss_clamp);
+		return espgw_err_set(err, "mss-clamp must be auto or %u..%u, got %u", ESPGW_MSS_MIN,
+				ESPGW_MSS_MAX, c->mss_clamp);
 	if (!c->has_flow_label)
 		return 0;
 	if (c->flow_label > ESPGW_FLOW_LABEL_MAX)
-		return espgw_store_fail(err, "flow-label must be 0..0x%x, got 0x%" PRIx32,
+		return espgw_err_set(err, "flow-label must be 0..0x%x, got 0x%" PRIx32,
 				ESPGW_FLOW_LABEL_MAX, c->flow_label);
 	if (c->local.family != ESPGW_AF_INET6)
-		return espgw_store_fail(err, "flow-label needs an IPv6 tunnel");
+		return espgw_err_set(err, "flow-label needs an IPv6 tunnel");
 	return 0;
 }
 
@@ -298,15 +296,15 @@ sa_check_natoa(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if (c->natoa_src.family == 0 && c->natoa_dst.family == 0)
 		return 0;
 	if (c->dir != ESPGW_DIR_IN)
-		return espgw_store_fail(err, "nat-oa-src and nat-oa-dst are for inbound SAs: "
-					     "they fix the checksums of what the peer sent "
-					     "(RFC 3948 3.1.2)");
+		return espgw_err_set(err, "nat-oa-src and nat-oa-dst are for inbound SAs: "
+					  "they fix the checksums of what the peer sent "
+					  "(RFC 3948 3.1.2)");
 	if (c->mode != ESPGW_SA_TRANSPORT || !c->encap_udp)
-		return espgw_store_fail(err, "nat-oa-src and nat-oa-dst need mode transport "
-					     "and encap udp (RFC 3948 3.1.2)");
+		return espgw_err_set(err, "nat-oa-src and nat-oa-dst need mode transport "
+					  "and encap udp (RFC 3948 3.1.2)");
 	for (i = 0; i < 2; i++)
 		if (oa[i]->family != 0 && oa[i]->family != c->local.family)
-			return espgw_store_fail(err, "%s %s is not of the SA's family",
+			return espgw_err_set(err, "%s %s is not of the SA's family",
 					i == 0 ? "nat-oa-src" : "nat-oa-dst",
 					espgw_ip_fmt(oa[i], buf, sizeof(buf)));
 	return 0;
@@ -317,16 +315,15 @@ sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
 	if (c->replay_window != 0 && (c->replay_window < ESPGW_REPLAY_MIN ||
 						     c->replay_window > ESPGW_REPLAY_MAX))
-		return espgw_store_fail(err, "replay-window must be 0 or %u..%u, got %" PRIu32,
+		return espgw_err_set(err, "replay-window must be 0 or %u..%u, got %" PRIu32,
 				ESPGW_REPLAY_MIN, ESPGW_REPLAY_MAX, c->replay_window);
 	if (c->dir == ESPGW_DIR_IN && c->seq != 1)
-		return espgw_store_fail(err, "seq is only valid for outbound SAs");
+		return espgw_err_set(err, "seq is only valid for outbound SAs");
 	/* RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is never sent. */
 	if (c->seq == 0 && c->esn)
-		return espgw_store_fail(
-				err, "seq must be 1..%" PRIu64 " with esn, got 0", UINT64_MAX);
+		return espgw_err_set(err, "seq must be 1..%" PRIu64 " with esn, got 0", UINT64_MAX);
 	if (!c->esn && (c->seq == 0 || c->seq > UINT32_MAX))
-		return espgw_store_fail(err, "seq must be 1..%" PRIu32 " without esn, got %" PRIu64,
+		return espgw_err_set(err, "seq must be 1..%" PRIu32 " without esn, got %" PRIu64,
 				UINT32_MAX, c->seq);
 	return 0;
 }
@@ -337,14 +334,14 @@ sa_check_refs(const struct espgw_store *s, const struct espgw_sa_conf *c, struct
 	if (c->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT &&
 			c->crypto_path != ESPGW_CRYPTO_PATH_CRYPTODEV &&
 			c->crypto_path != ESPGW_CRYPTO_PATH_CPU)
-		return espgw_store_fail(err, "crypto-path must be default, cryptodev or cpu");
+		return espgw_err_set(err, "crypto-path must be default, cryptodev or cpu");
 	if (c->match != ESPGW_SAD_MATCH_SPI && c->match != ESPGW_SAD_MATCH_SPI_DST &&
 			c->match != ESPGW_SAD_MATCH_SPI_DST_SRC)
-		return espgw_store_fail(err, "match must be spi, spi-dst or spi-dst-src");
+		return espgw_err_set(err, "match must be spi, spi-dst or spi-dst-src");
 	if (memchr(c->cryptodev, '\0', sizeof(c->cryptodev)) == NULL)
-		return espgw_store_fail(err, "invalid cryptodev name");
+		return espgw_err_set(err, "invalid cryptodev name");
 	if (c->cryptodev[0] != '\0' && espgw_store_crypto(s, c->cryptodev) == NULL)
-		return espgw_store_fail(err, "crypto %s does not exist", c->cryptodev);
+		return espgw_err_set(err, "crypto %s does not exist", c->cryptodev);
 	return 0;
 }
 
@@ -405,7 +402,7 @@ sa_check_life(const struct espgw_sa_conf *c, struct espgw_err *err)
 	if ((s->time && h->time && s->time >= h->time) ||
 			(s->bytes && h->bytes && s->bytes >= h->bytes) ||
 			(s->packets && h->packets && s->packets >= h->packets))
-		return espgw_store_fail(err, "SA %s: each soft lifetime must be below the hard one",
+		return espgw_err_set(err, "SA %s: each soft lifetime must be below the hard one",
 				c->name);
 	return 0;
 }
@@ -422,7 +419,7 @@ slot_take(struct espgw_store *s, struct espgw_sa_conf *sa, struct espgw_err *err
 	int slot = slot_alloc(s);
 
 	if (slot < 0)
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"no SA slot left: %u SAs installed or retiring "
 				"(set max-sa)",
 				s->slot_cap);
@@ -489,18 +486,18 @@ espgw_store_sa_update(struct espgw_store *s, const struct espgw_sa_update *c, st
 	int rc = -1;
 
 	if (i < 0)
-		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, c->name);
+		return espgw_err_set(err, "SA %.*s does not exist", ESPGW_NAME_MAX, c->name);
 	if (s->sas[i].declared)
-		return espgw_store_fail(err, "SA %s is only declared: sa add installs it", c->name);
+		return espgw_err_set(err, "SA %s is only declared: sa add installs it", c->name);
 	/* Its policies' selectors are its endpoints (store_sp.c): they would no longer be. */
 	if (c->has_remote && s->sas[i].mode == ESPGW_SA_TRANSPORT &&
 			!espgw_ip_equal(&c->remote, &s->sas[i].remote))
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"SA %s is a transport SA: its remote is its policies' address; "
 				"add a new SA and policies instead",
 				c->name);
 	if (c->has_dport && !s->sas[i].encap_udp)
-		return espgw_store_fail(err, "SA %s has no encap udp: no dport to change", c->name);
+		return espgw_err_set(err, "SA %s has no encap udp: no dport to change", c->name);
 	sa = s->sas[i];
 	if (c->has_remote)
 		sa.remote = c->remote;
@@ -559,11 +556,11 @@ espgw_store_sa_declare(struct espgw_store *s, const struct espgw_sa_decl *c, str
 	struct espgw_sa_conf sa;
 
 	if (!espgw_name_valid(c->name))
-		return espgw_store_fail(err, "invalid SA name");
+		return espgw_err_set(err, "invalid SA name");
 	if (c->dir != ESPGW_DIR_IN && c->dir != ESPGW_DIR_OUT)
-		return espgw_store_fail(err, "SA %s: dir must be in or out", c->name);
+		return espgw_err_set(err, "SA %s: dir must be in or out", c->name);
 	if (espgw_store_sa(s, c->name) != NULL)
-		return espgw_store_fail(err, "SA %s already exists", c->name);
+		return espgw_err_set(err, "SA %s already exists", c->name);
 	decl_fill(&sa, c->name, c->dir, 0);
 	if (slot_take(s, &sa, err) < 0)
 		return -1;
@@ -599,11 +596,10 @@ espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *er
 	bool used;
 
 	if (i < 0)
-		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, name);
+		return espgw_err_set(err, "SA %.*s does not exist", ESPGW_NAME_MAX, name);
 	used = sa_used(s, name);
 	if (used && s->sas[i].declared)
-		return espgw_store_fail(err,
-				"SA %s is declared for a policy: delete the policy first",
+		return espgw_err_set(err, "SA %s is declared for a policy: delete the policy first",
 				s->sas[i].name);
 	if (slot_drop(s, s->sas[i].slot) < 0)
 		return espgw_store_nomem(err);

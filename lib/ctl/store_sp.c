@@ -20,13 +20,13 @@ static int
 sp_family(struct espgw_sp_conf *sp, struct espgw_err *err)
 {
 	if (sp->src.ip.family == 0 && sp->dst.ip.family == 0)
-		return espgw_store_fail(err, "sp needs src or dst to choose the address family");
+		return espgw_err_set(err, "sp needs src or dst to choose the address family");
 	if (sp->src.ip.family == 0)
 		prefix_any(&sp->src, sp->dst.ip.family);
 	if (sp->dst.ip.family == 0)
 		prefix_any(&sp->dst, sp->src.ip.family);
 	if (sp->src.ip.family != sp->dst.ip.family)
-		return espgw_store_fail(err, "src and dst must be of the same family");
+		return espgw_err_set(err, "src and dst must be of the same family");
 	return 0;
 }
 
@@ -36,9 +36,9 @@ sp_check_prefix(const char *what, const struct espgw_prefix *p, struct espgw_err
 	char buf[ESPGW_IP_STRLEN];
 
 	if (p->len > (p->ip.family == ESPGW_AF_INET ? 32 : 128))
-		return espgw_store_fail(err, "%s prefix length %u is too long", what, p->len);
+		return espgw_err_set(err, "%s prefix length %u is too long", what, p->len);
 	if (!espgw_prefix_is_network(p))
-		return espgw_store_fail(err, "%s %s has host bits set", what,
+		return espgw_err_set(err, "%s %s has host bits set", what,
 				espgw_prefix_fmt(p, buf, sizeof(buf)));
 	return 0;
 }
@@ -53,10 +53,10 @@ static int
 sp_check_range(const char *what, uint16_t lo, uint16_t hi, int16_t proto, struct espgw_err *err)
 {
 	if (lo > hi)
-		return espgw_store_fail(
+		return espgw_err_set(
 				err, "%s %u-%u: the first port is above the last", what, lo, hi);
 	if ((lo != 0 || hi != UINT16_MAX) && !proto_has_ports(proto))
-		return espgw_store_fail(err, "%s needs proto tcp, udp or sctp", what);
+		return espgw_err_set(err, "%s needs proto tcp, udp or sctp", what);
 	return 0;
 }
 
@@ -64,11 +64,11 @@ static int
 sp_check_selectors(const struct espgw_sp_conf *sp, struct espgw_err *err)
 {
 	if (sp->dir != ESPGW_DIR_IN && sp->dir != ESPGW_DIR_OUT)
-		return espgw_store_fail(err, "sp: dir must be in or out");
+		return espgw_err_set(err, "sp: dir must be in or out");
 	if (sp->priority > ESPGW_SP_PRIORITY_MAX)
-		return espgw_store_fail(err, "priority must be 0..%u", ESPGW_SP_PRIORITY_MAX);
+		return espgw_err_set(err, "priority must be 0..%u", ESPGW_SP_PRIORITY_MAX);
 	if (sp->proto < -1 || sp->proto > 255)
-		return espgw_store_fail(err, "proto must be any or 0..255");
+		return espgw_err_set(err, "proto must be any or 0..255");
 	if (sp_check_prefix("src", &sp->src, err) < 0 || sp_check_prefix("dst", &sp->dst, err) < 0)
 		return -1;
 	if (sp_check_range("sport", sp->sport_lo, sp->sport_hi, sp->proto, err) < 0)
@@ -105,7 +105,7 @@ sp_check_transport(const struct espgw_sa_conf *sa, const struct espgw_sp_conf *s
 
 	if (prefix_is_host(&sp->src, src) && prefix_is_host(&sp->dst, dst))
 		return 0;
-	return espgw_store_fail(err,
+	return espgw_err_set(err,
 			"SA %s is a transport SA: its policies need src %s and dst %s (host "
 			"prefixes)",
 			sa->name, espgw_ip_fmt(src, a, sizeof(a)), espgw_ip_fmt(dst, b, sizeof(b)));
@@ -132,14 +132,14 @@ sp_check_protect(const struct espgw_store *s, const struct espgw_sp_conf *sp, st
 	const struct espgw_sa_conf *sa = espgw_store_sa(s, sp->sa);
 
 	if (sa == NULL)
-		return espgw_store_fail(err, "SA %.*s does not exist", ESPGW_NAME_MAX, sp->sa);
+		return espgw_err_set(err, "SA %.*s does not exist", ESPGW_NAME_MAX, sp->sa);
 	if (sa->dir != sp->dir)
-		return espgw_store_fail(err, "SA %s is %s, the policy is %s", sa->name,
+		return espgw_err_set(err, "SA %s is %s, the policy is %s", sa->name,
 				sa->dir == ESPGW_DIR_IN ? "inbound" : "outbound",
 				sp->dir == ESPGW_DIR_IN ? "inbound" : "outbound");
 	/* RFC 4303 2.6: rte_ipsec writes/checks one next header per SA. */
 	if (sa->inner_family != 0 && sa->inner_family != sp->src.ip.family)
-		return espgw_store_fail(err,
+		return espgw_err_set(err,
 				"SA %s already carries %s traffic, it cannot also carry %s",
 				sa->name, family_name(sa->inner_family),
 				family_name(sp->src.ip.family));
@@ -157,15 +157,15 @@ sp_check_action(const struct espgw_store *s, const struct espgw_sp_conf *sp, str
 	case ESPGW_SP_DISCARD:
 		return 0;
 	}
-	return espgw_store_fail(err, "sp: action must be protect, bypass or discard");
+	return espgw_err_set(err, "sp: action must be protect, bypass or discard");
 }
 
 static int
 sp_check_unique(const struct espgw_store *s, const struct espgw_sp_conf *sp, struct espgw_err *err)
 {
 	if (espgw_store_ix_sp_rule(s, sp) >= 0)
-		return espgw_store_fail(err, "an identical policy (same direction, "
-					     "priority and selectors) already exists");
+		return espgw_err_set(err, "an identical policy (same direction, "
+					  "priority and selectors) already exists");
 	return 0;
 }
 
@@ -175,9 +175,9 @@ sp_check_name(const struct espgw_store *s, const struct espgw_sp_conf *sp, struc
 	if (sp->name[0] == '\0')
 		return 0;
 	if (!espgw_name_valid(sp->name))
-		return espgw_store_fail(err, "invalid policy name");
+		return espgw_err_set(err, "invalid policy name");
 	if (espgw_store_sp_index(s, sp->name) >= 0)
-		return espgw_store_fail(err, "policy %s already exists", sp->name);
+		return espgw_err_set(err, "policy %s already exists", sp->name);
 	return 0;
 }
 
@@ -204,7 +204,7 @@ espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct 
 	struct espgw_sp_conf sp = *c;
 
 	if (s->n_sps >= ESPGW_SP_MAX)
-		return espgw_store_fail(err, "too many policies (max %u)", ESPGW_SP_MAX);
+		return espgw_err_set(err, "too many policies (max %u)", ESPGW_SP_MAX);
 	if (sp_family(&sp, err) < 0 || sp_check_selectors(&sp, err) < 0 ||
 			sp_check_name(s, &sp, err) < 0 || sp_check_action(s, &sp, err) < 0 ||
 			sp_check_unique(s, &sp, err) < 0)
@@ -235,7 +235,7 @@ sp_find_rule(const struct espgw_store *s, const struct espgw_sp_conf *c, struct 
 	i = espgw_store_ix_sp_rule(s, &sp);
 	if (i >= 0)
 		return i;
-	return espgw_store_fail(err, "no policy with that direction, priority and selectors");
+	return espgw_err_set(err, "no policy with that direction, priority and selectors");
 }
 
 int
@@ -246,7 +246,7 @@ espgw_store_sp_del(struct espgw_store *s, const struct espgw_sp_ref *c, struct e
 	if (c->name[0] != '\0') {
 		i = espgw_store_sp_index(s, c->name);
 		if (i < 0)
-			return espgw_store_fail(
+			return espgw_err_set(
 					err, "policy %.*s does not exist", ESPGW_NAME_MAX, c->name);
 	} else {
 		i = sp_find_rule(s, &c->sp, err);
@@ -270,7 +270,7 @@ espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct e
 	struct espgw_sp_conf sp;
 
 	if (i < 0)
-		return espgw_store_fail(err, "policy %.*s does not exist", ESPGW_NAME_MAX, c->name);
+		return espgw_err_set(err, "policy %.*s does not exist", ESPGW_NAME_MAX, c->name);
 	sp = s->sps[i];
 	sp.action = c->action;
 	memcpy(sp.sa, c->sa, sizeof(sp.sa));

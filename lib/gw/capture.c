@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,20 +140,10 @@ target_find(const struct espgw_gw *gw, const char *name)
 	return ESPGW_CAPTURE_OFF;
 }
 
-static int __attribute__((format(printf, 2, 3))) refuse(struct espgw_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
 usage(struct espgw_err *err)
 {
-	return refuse(err,
+	return espgw_err_set(err,
 			"usage: capture PORT|SA FILE [--count N] (N 1-%u) [--filter EXPR] | "
 			"capture status|stop",
 			CAPTURE_COUNT_MAX);
@@ -222,13 +211,14 @@ capture_start(struct espgw_gw *gw, int argc, char *argv[], int *fd, struct espgw
 	if (opts_parse(argc, argv, &count, expr, sizeof(expr), err) < 0)
 		return -1;
 	if (gw->cap_file != NULL)
-		return refuse(err, "a capture of %s runs already", gw->cap_what);
+		return espgw_err_set(err, "a capture of %s runs already", gw->cap_what);
 	target = target_find(gw, argv[1]);
 	if (target == ESPGW_CAPTURE_OFF)
-		return refuse(err, "no port or SA %s", argv[1]);
+		return espgw_err_set(err, "no port or SA %s", argv[1]);
 	if (*fd < 0)
-		return refuse(err, "FILE must come open with the request (espgwctl capture passes "
-				   "it)");
+		return espgw_err_set(err,
+				"FILE must come open with the request (espgwctl capture passes "
+				"it)");
 	if (expr[0] != '\0') {
 		gw->cap.filter = espgw_capture_filter_load(expr, err->msg, sizeof(err->msg));
 		if (gw->cap.filter == NULL)
@@ -238,7 +228,7 @@ capture_start(struct espgw_gw *gw, int argc, char *argv[], int *fd, struct espgw
 	*fd = -1; /* owned by cap_file, or closed */
 	if (gw->cap_file == NULL) {
 		filter_free(gw);
-		return refuse(err, "cannot capture into %s: %s", argv[2], why);
+		return espgw_err_set(err, "cannot capture into %s: %s", argv[2], why);
 	}
 	gw->cap_limit = count;
 	gw->cap_written = 0;

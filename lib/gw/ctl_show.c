@@ -4,7 +4,6 @@
  * counters, as flat JSON objects (README "Control socket"). Keys are never
  * shown.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +11,6 @@
 #include <rte_ethdev.h>
 
 #include "ctl.h"
-
-static int __attribute__((format(printf, 2, 3)))
-show_fail(struct espgw_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void
 kip(struct espgw_json *j, const char *key, const struct espgw_ip *ip)
@@ -133,7 +121,7 @@ show_sa(const struct espgw_gw *gw, const char *name, struct espgw_json *j, struc
 	}
 	espgw_json_raw(j, "]", 1);
 	if (name != NULL && n == 0)
-		return show_fail(err, "SA %.31s does not exist", name);
+		return espgw_err_set(err, "SA %.31s does not exist", name);
 	return 0;
 }
 
@@ -193,7 +181,7 @@ show_sp(const struct espgw_gw *gw, const char *name, struct espgw_json *j, struc
 	}
 	espgw_json_raw(j, "]", 1);
 	if (name != NULL && n == 0)
-		return show_fail(err, "policy %.31s does not exist", name);
+		return espgw_err_set(err, "policy %.31s does not exist", name);
 	return 0;
 }
 
@@ -310,7 +298,7 @@ show_stats(const struct espgw_gw *gw, struct espgw_json *j, struct espgw_err *er
 	FILE *f = open_memstream(&buf, &len);
 
 	if (f == NULL)
-		return show_fail(err, "%s", "out of memory");
+		return espgw_err_set(err, "%s", "out of memory");
 	espgw_stats_json(&gw->view, f);
 	fclose(f);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
@@ -368,7 +356,7 @@ espgw_ctl_show(void *arg, const char *kind, const char *name, struct espgw_json 
 	if (strcmp(kind, "sp") == 0)
 		return show_sp(gw, name, j, err);
 	if (name != NULL)
-		return show_fail(err, "show %.16s takes no name", kind);
+		return espgw_err_set(err, "show %.16s takes no name", kind);
 	if (strcmp(kind, "route") == 0)
 		show_route(gw, j);
 	else if (strcmp(kind, "neighbor") == 0)
@@ -382,7 +370,7 @@ espgw_ctl_show(void *arg, const char *kind, const char *name, struct espgw_json 
 	else if (strcmp(kind, "ctl") == 0 && gw->ctlsrv != NULL)
 		show_ctl(gw, j);
 	else
-		return show_fail(err,
+		return espgw_err_set(err,
 				"unknown show '%.16s' (expected "
 				"sa|sp|route|neighbor|port|stats|workers|ctl)",
 				kind);

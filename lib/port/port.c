@@ -5,7 +5,6 @@
  * more than one worker, offloads only where the device reports them, and
  * per-NUMA-socket mbuf pools.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,16 +21,6 @@
 #define POOL_CACHE	 256
 #define WORKER_IN_FLIGHT 2048 /* burst buffers, crypto queue, TX staging per worker */
 #define CTL_RING_SIZE	 1024
-
-static int __attribute__((format(printf, 2, 3))) fail(struct espgw_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The error is about the port configured at pc's line (FILE:LINE in the report). */
 static int
@@ -56,7 +45,8 @@ static int
 port_find(struct espgw_port_info *pi, const struct espgw_port_conf *pc, struct espgw_err *err)
 {
 	if (rte_eth_dev_get_port_by_name(pc->dev, &pi->port_id) != 0)
-		return fail(err, "port %s: no ethdev named '%s' (add it with -a PCI or --vdev)",
+		return espgw_err_set(err,
+				"port %s: no ethdev named '%s' (add it with -a PCI or --vdev)",
 				pc->name, pc->dev);
 	pi->conf = pc;
 	pi->role = pc->role;
@@ -99,7 +89,7 @@ pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *er
 		p->pool[s] = rte_pktmbuf_pool_create(name, pool_size(p, s, n_workers), POOL_CACHE,
 				0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
 		if (p->pool[s] == NULL)
-			return fail(err, "cannot create mbuf pool on socket %d: %s", s,
+			return espgw_err_set(err, "cannot create mbuf pool on socket %d: %s", s,
 					rte_strerror(rte_errno));
 	}
 	return 0;
@@ -168,14 +158,14 @@ queues_setup(struct espgw_port_info *pi, struct rte_mempool *pool, const struct 
 	for (q = 0; q < pi->n_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(pi->port_id, q, rxd, pi->socket, NULL, pool);
 		if (rc < 0)
-			return fail(err, "port %s: RX queue setup failed: %s", pi->conf->name,
-					rte_strerror(-rc));
+			return espgw_err_set(err, "port %s: RX queue setup failed: %s",
+					pi->conf->name, rte_strerror(-rc));
 	}
 	for (q = 0; q < pi->n_txq; q++) {
 		rc = rte_eth_tx_queue_setup(pi->port_id, q, txd, pi->socket, &txc);
 		if (rc < 0)
-			return fail(err, "port %s: TX queue setup failed: %s", pi->conf->name,
-					rte_strerror(-rc));
+			return espgw_err_set(err, "port %s: TX queue setup failed: %s",
+					pi->conf->name, rte_strerror(-rc));
 	}
 	return 0;
 }
@@ -205,8 +195,8 @@ ctl_ring_create(struct espgw_port_info *pi, struct espgw_err *err)
 	pi->ctl_ring = rte_ring_create(
 			name, CTL_RING_SIZE, pi->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (pi->ctl_ring == NULL)
-		return fail(err, "port %s: cannot create the control TX ring: %s", pi->conf->name,
-				rte_strerror(rte_errno));
+		return espgw_err_set(err, "port %s: cannot create the control TX ring: %s",
+				pi->conf->name, rte_strerror(rte_errno));
 	PORT_LOG(INFO,
 			"port %s: no TX queue of its own for the control path: its frames go "
 			"through worker 0's",
@@ -244,10 +234,10 @@ port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n
 	memset(&conf, 0, sizeof(conf));
 	rc = rte_eth_dev_info_get(pi->port_id, &di);
 	if (rc != 0)
-		return fail(err, "port %s: cannot read device info: %s", pi->conf->name,
+		return espgw_err_set(err, "port %s: cannot read device info: %s", pi->conf->name,
 				rte_strerror(-rc));
 	if (di.max_rx_queues < n_workers || di.max_tx_queues < n_workers)
-		return fail(err,
+		return espgw_err_set(err,
 				"port %s: device %s has %u RX/%u TX queues, %u workers need one "
 				"each",
 				pi->conf->name, pi->conf->dev, di.max_rx_queues, di.max_tx_queues,
@@ -257,7 +247,7 @@ port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n
 	conf_offloads(pi, &conf, &di, pool_count(p) == 1);
 	rc = configure_queues(pi, &di, n_workers, &conf);
 	if (rc != 0)
-		return fail(err, "port %s: configure failed: %s", pi->conf->name,
+		return espgw_err_set(err, "port %s: configure failed: %s", pi->conf->name,
 				rte_strerror(-rc));
 	if (pi->ctl_txq == ESPGW_CTL_TXQ_NONE && ctl_ring_create(pi, err) < 0)
 		return -1;
@@ -308,7 +298,7 @@ espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned i
 	memset(p, 0, sizeof(*p));
 	memset(p->port_idx_of, 0xff, sizeof(p->port_idx_of));
 	if (s->n_ports > ESPGW_MAX_PORTS)
-		return fail(err, "too many ports (max %d)", ESPGW_MAX_PORTS);
+		return espgw_err_set(err, "too many ports (max %d)", ESPGW_MAX_PORTS);
 	p->n = s->n_ports;
 	for (i = 0; i < p->n; i++) {
 		if (port_find(&p->port[i], &s->ports[i], err) < 0)
@@ -354,7 +344,7 @@ espgw_ports_start(struct espgw_ports *p, struct espgw_err *err)
 	for (i = 0; i < p->n; i++) {
 		rc = rte_eth_dev_start(p->port[i].port_id);
 		if (rc != 0) {
-			fail(err, "port %s: start failed: %s", p->port[i].conf->name,
+			espgw_err_set(err, "port %s: start failed: %s", p->port[i].conf->name,
 					rte_strerror(-rc));
 			return at_line(err, p->port[i].conf);
 		}
