@@ -519,6 +519,26 @@ neigh_same(const struct espgw_neigh_conf *a, const struct espgw_neigh_conf *b)
 	return b != NULL && memcmp(a->mac, b->mac, 6) == 0 && strcmp(a->port, b->port) == 0;
 }
 
+/*
+ * A running route or neighbour against the file (found: the file has one of
+ * that key; same: identical): counted, and true when it is to be deleted
+ * (removed, or changed: added again by l3_add).
+ */
+static bool
+l3_tally(struct diff *d, bool runtime, bool found, bool same)
+{
+	if (!found && runtime) {
+		d->sum->kept++;
+		return false;
+	}
+	if (same) {
+		d->sum->unchanged++;
+		return false;
+	}
+	*(!found ? &d->sum->removed : &d->sum->changed) += 1;
+	return true;
+}
+
 static void
 l3_del(struct diff *d)
 {
@@ -529,30 +549,16 @@ l3_del(struct diff *d)
 
 	for (i = 0; i < d->run->n_routes; i++) {
 		rt = route_find(d->tgt, &d->run->routes[i].dst);
-		if (rt == NULL && d->run->routes[i].runtime) {
-			d->sum->kept++;
-			continue;
-		}
-		if (route_same(&d->run->routes[i], rt)) {
-			d->sum->unchanged++;
-			continue;
-		}
-		*(rt == NULL ? &d->sum->removed : &d->sum->changed) += 1;
-		if ((q = emit(d, ESPGW_REQ_ROUTE_DEL)) != NULL)
+		if (l3_tally(d, d->run->routes[i].runtime, rt != NULL,
+				    route_same(&d->run->routes[i], rt)) &&
+				(q = emit(d, ESPGW_REQ_ROUTE_DEL)) != NULL)
 			q->route.dst = d->run->routes[i].dst;
 	}
 	for (i = 0; i < d->run->n_neighs; i++) {
 		nb = neigh_find(d->tgt, &d->run->neighs[i].ip);
-		if (nb == NULL && d->run->neighs[i].runtime) {
-			d->sum->kept++;
-			continue;
-		}
-		if (neigh_same(&d->run->neighs[i], nb)) {
-			d->sum->unchanged++;
-			continue;
-		}
-		*(nb == NULL ? &d->sum->removed : &d->sum->changed) += 1;
-		if ((q = emit(d, ESPGW_REQ_NEIGH_DEL)) != NULL)
+		if (l3_tally(d, d->run->neighs[i].runtime, nb != NULL,
+				    neigh_same(&d->run->neighs[i], nb)) &&
+				(q = emit(d, ESPGW_REQ_NEIGH_DEL)) != NULL)
 			q->neigh.ip = d->run->neighs[i].ip;
 	}
 }
