@@ -29,18 +29,28 @@ def ratios(num, den):
     return [a / b if a is not None and b else None for a, b in zip(num, den)]
 
 
+def composed(limits, bypass):
+    """Per-repetition composed limit 1 / (1/crypto + 1/bypass): what a gateway
+    reaches that adds nothing to the crypto device's work and to plain
+    forwarding, both measured in that repetition (issue 14); None where either
+    is missing."""
+    return [1 / (1 / c + 1 / b) if c and b else None for c, b in zip(limits, bypass)]
+
+
 def gbps(mpps, size):
     """Gbit/s of inner IPv4 packets (what the tunnel carries) at mpps."""
     return None if mpps is None else mpps * S.mean_inner(size) * 8 / 1000
 
 
-def build_row(impl, sc, size, runs, limits, secgw_mpps=None, base_mpps=None):
+def build_row(impl, sc, size, runs, limits, secgw_mpps=None, base_mpps=None, bypass=None):
     """One result row from the repetitions of one (implementation, scenario,
     size) point. runs[r] is a runner.measure() dict or None (failed);
     limits[r] the crypto limit (Mops) of repetition r or None; secgw_mpps[r]
     and base_mpps[r] the Mpps of ipsec-secgw and of the baseline espgw
-    (--vs-espgw) in repetition r, None where not measured or failed."""
+    (--vs-espgw) in repetition r, None where not measured or failed;
+    bypass[r] espgw's bypass Mpps at this size (for the composed limit)."""
     mpps = [r["mpps"] if r else None for r in runs]
+    comp = composed(limits, bypass) if bypass else [None] * len(runs)
     return {"impl": impl, "scenario": sc.name, "dir": sc.dir, "transform": sc.transform,
            "path": sc.path, "sas": sc.n_sa, "size": size, "reps": len(runs),
            "failed_reps": sum(1 for r in runs if not r),
@@ -53,6 +63,8 @@ def build_row(impl, sc, size, runs, limits, secgw_mpps=None, base_mpps=None):
            "sa_share": summary([r.get("sa_share") if r else None for r in runs]),
            "limit_mops": summary(limits),
            "ratio_to_limit": summary(ratios(mpps, limits)),
+           "composed_mpps": summary(comp),
+           "ratio_to_composed": summary(ratios(mpps, comp)),
            "vs_secgw": summary(ratios(mpps, secgw_mpps)) if secgw_mpps else None,
            "vs_base": summary(ratios(mpps, base_mpps)) if base_mpps else None,
            "runs": runs}
@@ -76,7 +88,7 @@ def _cpu_cell(x):
 
 COLUMNS = (("scenario", "%-20s"), ("impl", "%-11s"), ("size", "%5s"), ("Mpps", "%14s"),
            ("Gbps", "%7s"), ("cyc/pkt", "%8s"), ("cpu cyc", "%8s"), ("limit Mops", "%10s"),
-           ("ratio", "%6s"),
+           ("ratio", "%6s"), ("comp", "%6s"), ("c.ratio", "%7s"),
            ("vs secgw", "%8s"), ("vs base", "%7s"), ("cpu", "%5s"))
 
 
@@ -85,6 +97,7 @@ def table_line(row):
              _med(row["gbps"], "%.2f"), _med(row["cycles_per_pkt"], "%.0f"),
              _med(row["oncpu_cycles_per_pkt"], "%.0f"),
              _med(row["limit_mops"], "%.3f"), _med(row["ratio_to_limit"], "%.2f"),
+             _med(row.get("composed_mpps"), "%.2f"), _med(row.get("ratio_to_composed"), "%.2f"),
              _med(row["vs_secgw"], "%.2f"), _med(row.get("vs_base"), "%.2f"),
              _cpu_cell(row["cpu_share"]))
     return "  ".join(f % c for (_, f), c in zip(COLUMNS, cells))

@@ -122,6 +122,28 @@ def test_vs_base_and_vs_secgw_ratios():
     assert rows[0]["vs_secgw"]["median"] == pytest.approx(0.6)
 
 
+def test_composed_limit():
+    """comp = 1 / (1/limit + 1/bypass) per repetition, bypass being espgw's
+    bypass Mpps at the same size in that repetition; c.ratio = Mpps / comp.
+    Issue 14's example: 1 / (1/8.8 + 1/10.6) = 4.81, 3.43 Mpps -> 0.71."""
+    out, byp = S.select("out-gcm128")[0], S.select("bypass")[0]
+    points = [(out, "1420"), (byp, "1420"), (out, "64")]
+    res = {("espgw", "out-gcm128", "1420"): _runs(3.43, 3.43, None),
+           ("espgw", "bypass", "1420"): _runs(10.6, None, 10.6),
+           ("espgw", "out-gcm128", "64"): _runs(5.0)}
+    limits = [{("gcm128", "encrypt"): {"1420": 8.8, "64": 17.5}}] * 3
+    rows = bench.rows_of(points, res, limits)
+    e = rows[0]
+    assert e["composed_mpps"]["samples"] == pytest.approx([1 / (1 / 8.8 + 1 / 10.6)] * 2)
+    assert e["ratio_to_composed"]["samples"] == pytest.approx([0.7134], abs=1e-3)
+    assert report.table_line(e).split()[10:12] == ["4.81", "0.71"]
+    # The bypass row has no crypto limit, hence no composed one; nor has a
+    # size the run did not forward in clear.
+    assert rows[1]["composed_mpps"] is None and rows[1]["ratio_to_composed"] is None
+    res[("espgw", "out-gcm128", "64")] = _runs(5.0, 5.0, 5.0)
+    assert bench.rows_of(points, res, limits)[2]["composed_mpps"] is None
+
+
 def test_run_order_interleaves_the_baseline():
     import argparse
 
