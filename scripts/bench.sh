@@ -25,7 +25,10 @@ Bench options (scripts/bench/bench.py --help for all):
   --scenarios PATTERNS  e.g. 'out-gcm128*,bypass' (--list shows them all)
   --sizes LIST          64,imix,1420 by default
   --reps N --warmup S --window S
-  --vs-secgw PATH       also run a built DPDK ipsec-secgw on every point
+  --vs-secgw PATH       also run a built DPDK ipsec-secgw on every point;
+                        --vs-secgw build: build it first, from Debian's
+                        dpdk-doc example source, in build-secgw/ with espgw's
+                        release flags (-O3, -march=native)
   --vs-espgw PATH       also run a baseline espgw (e.g. the previous commit's)
                         on every point, interleaved: rows espgw-base, column
                         'vs base' (espgw / baseline, per-repetition median)
@@ -36,16 +39,23 @@ EOF
 
 ESPGW_BIN=
 BUILD_DIR=$ESPGW_ROOT/build-release
-ARGS=("$@")
+SECGW_DIR=$ESPGW_ROOT/build-secgw
+BUILD_SECGW=
+ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--espgw) ESPGW_BIN=${2:?--espgw needs a PATH}; shift 2 ;;
-	--espgw=*) ESPGW_BIN=${1#--espgw=}; shift ;;
+	--espgw) ESPGW_BIN=${2:?--espgw needs a PATH}; ARGS+=("$1" "$2"); shift 2 ;;
+	--espgw=*) ESPGW_BIN=${1#--espgw=}; ARGS+=("$1"); shift ;;
 	--build-dir) BUILD_DIR=${2:?--build-dir needs a DIR}; shift 2 ;;
 	--build-dir=*) BUILD_DIR=${1#--build-dir=}; shift ;;
+	--vs-secgw=build) BUILD_SECGW=1; shift ;;
+	--vs-secgw)
+		[ "${2:-}" = build ] && BUILD_SECGW=1 || ARGS+=("$1" "${2:?--vs-secgw needs a PATH}")
+		shift 2
+		;;
 	--list) exec "$ESPGW_PYTHON" "$ESPGW_ROOT/scripts/bench/bench.py" --list ;;
 	-h | --help) usage; exit 0 ;;
-	*) shift ;;
+	*) ARGS+=("$1"); shift ;;
 	esac
 done
 
@@ -59,6 +69,26 @@ ensure_matplotlib() {
 	else
 		note "python3-matplotlib missing and not root: no results.png"
 	fi
+}
+
+# build_secgw DIR: DPDK's ipsec-secgw example (Debian's dpdk-doc) built in DIR
+# as espgw's release build is: -O3 (its Makefile's) and -march=native after
+# libdpdk.pc's -march=corei7, which would win otherwise. A pkg-config wrapper
+# appends it to --cflags, so that the example's own Makefile builds it as is.
+build_secgw() {
+	local dir=$1 src=/usr/share/dpdk/examples
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -r "$src/ipsec-secgw" "$src/common" "$dir/"
+	cat >"$dir/pkg-config-native" <<'WRAP'
+#!/bin/sh
+case " $* " in *" --cflags "*) ;; *) exec pkg-config "$@" ;; esac
+out=$(pkg-config "$@") || exit
+printf '%s -march=native\n' "$out"
+WRAP
+	chmod +x "$dir/pkg-config-native"
+	make -s -C "$dir/ipsec-secgw" PKGCONF="$dir/pkg-config-native" shared ||
+		die "building ipsec-secgw in $dir failed"
 }
 
 # build_release DIR: configure DIR for speed once, then build espgw in it.
@@ -77,6 +107,12 @@ if [ -n "$ESPGW_BIN" ]; then
 	ensure_packages "${RUN_PACKAGES[@]}"
 else
 	ensure_packages "${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}"
+fi
+if [ -n "$BUILD_SECGW" ]; then
+	ensure_packages dpdk-doc libdpdk-dev make gcc pkg-config
+	step "Building DPDK's ipsec-secgw in $SECGW_DIR/ (-O3 -march=native)"
+	build_secgw "$SECGW_DIR"
+	ARGS+=(--vs-secgw "$SECGW_DIR/ipsec-secgw/build/ipsec-secgw")
 fi
 ensure_matplotlib
 if [ -z "$ESPGW_BIN" ]; then
