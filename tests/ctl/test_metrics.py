@@ -350,3 +350,33 @@ def test_capture_counters(gw):
     assert len(copies) == 1 and copies[0].labels["worker"] == "0", copies
     assert copies[0].value == st["captured"] >= 5, (copies, st)
     assert fams["espgw_capture_dropped"].samples[0].value == st["capture_dropped"]
+
+
+def test_capture_churn_leaks_nothing(gw):
+    """40 captures under traffic, half stopped at once, half run to their
+    count: the capture pool is whole again, and espgw holds no file more
+    (none of the capture files, unlinked: "(deleted)" would show)."""
+    def fds():
+        """espgw's open files; sockets come and go with the clients."""
+        d = "/proc/%d/fd" % gw.proc.pid
+        return sorted(t for t in (os.readlink(os.path.join(d, f)) for f in os.listdir(d))
+                      if not t.startswith("socket:"))
+
+    before = fds()
+    for k in range(40):
+        path = os.path.join(gw.dir, "churn%d.pcapng" % k)
+        r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0", path,
+                            "--count", "3"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        live.send_lan(gw, range(6))
+        if k % 2:
+            gw.ctl.ok("capture stop")
+        end = time.time() + 10
+        while gw.ctl.ok("capture status")["capture"]["running"] and time.time() < end:
+            time.sleep(0.05)
+        assert not gw.ctl.ok("capture status")["capture"]["running"]
+        os.unlink(path)
+    gw.wan.drain(want=240, timeout=20)
+    pools = {s.labels["pool"]: s.value for s in families(scrape())["espgw_mempool_in_use"].samples}
+    assert pools["espgw_capture"] == 0, pools
+    assert fds() == before, (before, fds())
