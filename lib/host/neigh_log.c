@@ -53,8 +53,9 @@ who(const struct espgw_host *h, const struct espgw_l2_hop *e, char *buf, size_t 
 			[ESPGW_HOP_VIA] = "next hop",
 			[ESPGW_HOP_DYNAMIC] = "host"};
 	char ip[64];
+	const char *kind = e->kind <= ESPGW_HOP_DYNAMIC ? what[e->kind] : NULL;
 
-	snprintf(buf, len, "%s %s on %s", e->kind <= ESPGW_HOP_DYNAMIC ? what[e->kind] : "?",
+	snprintf(buf, len, "%s %s on %s", kind != NULL ? kind : "neighbor",
 			espgw_ip_fmt(&e->ip, ip, sizeof(ip)), h->store->ports[e->port_idx].name);
 	return e->kind == ESPGW_HOP_DYNAMIC ? ESPGW_LOG_DEBUG : level;
 }
