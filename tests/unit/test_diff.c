@@ -405,14 +405,16 @@ attack_adopted_runtime_policy(void **state)
  * same SPI: every packet accepted could be replayed once). The diff may
  * refuse; it must never emit such an add.
  */
-#define DISTINCT                                                                                  \
-	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K2) SA(                 \
-			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",                  \
-			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n" \
-			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"   \
-			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n" \
-			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"   \
+/* Two tunnels a and b; the names of a's SAs and the keys of a's SAs and b-out vary. */
+#define TUNNELS(ao, kao, ai, kai, kbo)                                                             \
+	PORTS SA(ao, "out", "0x1001", kao) SA(ai, "in", "0x2001", kai) SA(                         \
+			"b-out", "out", "0x1002", kbo) SA("b-in", "in", "0x2002",                  \
+			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect " ao "\n" \
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect " ai "\n"  \
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"  \
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"    \
 			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n"
+#define DISTINCT TUNNELS("a-out", K1, "a-in", K2, K3)
 
 static bool
 key_same(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
@@ -463,13 +465,7 @@ static void
 attack_renamed_out_same_key(void **state)
 {
 	(void)state;
-	diff_no_moved_key(PORTS SA("a2-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K2) SA(
-			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",
-			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a2-out\n"
-			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
-			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
-			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
-			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+	diff_no_moved_key(TUNNELS("a2-out", K1, "a-in", K2, K3));
 }
 
 /* a-in renamed a2-in: same key, same SPI: its replay window starts again. */
@@ -477,13 +473,7 @@ static void
 attack_renamed_in_same_key(void **state)
 {
 	(void)state;
-	diff_no_moved_key(PORTS SA("a-out", "out", "0x1001", K1) SA("a2-in", "in", "0x2001", K2) SA(
-			"b-out", "out", "0x1002", K3) SA("b-in", "in", "0x2002",
-			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
-			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a2-in\n"
-			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
-			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
-			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+	diff_no_moved_key(TUNNELS("a-out", K1, "a2-in", K2, K3));
 }
 
 /* a-out's key goes to b-out (its own key replaced), a-out gets a new one. */
@@ -491,13 +481,7 @@ static void
 attack_key_moved_between_sas(void **state)
 {
 	(void)state;
-	diff_no_moved_key(PORTS SA("a-out", "out", "0x1001", K3) SA("a-in", "in", "0x2001", K2) SA(
-			"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
-			K4) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
-			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
-			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"
-			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name b-i protect b-in\n"
-			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n");
+	diff_no_moved_key(TUNNELS("a-out", K3, "a-in", K2, K1));
 }
 
 int
