@@ -263,6 +263,21 @@ class Gateway:
 OUT3, IN3 = Key(0x3001, 0x30), Key(0x4001, 0x40)
 
 
+def espgwctl(gw, *words, cwd=None):
+    """The espgwctl under test ($ESPGWCTL) on gw's socket: its CompletedProcess."""
+    return subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, *words], capture_output=True,
+                          text=True, timeout=30, cwd=cwd)
+
+
+def write_conf(gw, name, text):
+    """A config file in gw's directory, 0600 as espgw wants one with keys."""
+    path = os.path.join(gw.dir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
 def tunnel_conf(out_key=OUT3, in_key=IN3, out_name="out3", in_name="in3"):
     return [out_key.conf(out_name, "out"), in_key.conf(in_name, "in"),
             "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect %s" % out_name,

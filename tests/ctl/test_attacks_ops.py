@@ -6,7 +6,6 @@ a live gateway on net_tap ports inside its own network namespace
 
 import os
 import socket
-import subprocess
 import time
 
 import pytest
@@ -18,7 +17,6 @@ from scapy.layers.l2 import Ether
 import live
 from live import IN3, OUT3, Gateway, send_lan, tunnel_conf
 
-ESPGWCTL = os.environ.get("ESPGWCTL", "")
 
 
 @pytest.fixture
@@ -30,18 +28,9 @@ def gw():
         g.kill()
 
 
-def write(gw, name, text):
-    path = os.path.join(gw.dir, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
-
-
 def reload(gw, lines):
-    path = write(gw, "new.conf", live.BASE + "\n".join(lines) + "\n")
-    return subprocess.run([ESPGWCTL, "-s", gw.sock, "reload", path], capture_output=True,
-                          text=True, timeout=30)
+    path = live.write_conf(gw, "new.conf", live.BASE + "\n".join(lines) + "\n")
+    return live.espgwctl(gw, "reload", path)
 
 
 def out_seqs(gw, n):
@@ -111,8 +100,7 @@ def test_capture_of_deleted_sa_takes_no_other_sa():
     g = Gateway(extra_conf="set max-sa 4\n" + "\n".join(tunnel_conf()) + "\n")
     try:
         path = os.path.join(g.dir, "in3.pcapng")
-        r = subprocess.run([ESPGWCTL, "-s", g.sock, "capture", "in3", path, "--count", "1000"],
-                           capture_output=True, text=True, timeout=30)
+        r = live.espgwctl(g, "capture", "in3", path, "--count", "1000")
         assert r.returncode == 0, r.stderr
         g.ctl.ok("sa del in3")           # p3in now names a declaration (a new slot)
         victim = live.Key(0x4101, 0x41)

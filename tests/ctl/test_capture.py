@@ -34,8 +34,7 @@ def gw():
 
 
 def espgwctl(gw, *words):
-    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "--json", *words],
-                       capture_output=True, text=True, timeout=30)
+    r = live.espgwctl(gw, "--json", *words)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
 
@@ -123,15 +122,13 @@ def test_capture_filter(gw):
     """--filter EXPR (pcap syntax, the rest of the line): only what it takes is
     written; a bad expression is refused with libpcap's reason."""
     gw.ctl.txn(tunnel_conf())
-    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0",
-                        os.path.join(gw.dir, "bad.pcapng"), "--filter", "udp", "frob"],
-                       capture_output=True, text=True, timeout=30)
+    r = live.espgwctl(gw, "capture", "lan0", os.path.join(gw.dir, "bad.pcapng"),
+                      "--filter", "udp", "frob")
     assert r.returncode == 2 and "filter:" in r.stderr, (r.returncode, r.stderr)
     # Every packet of the port runs the filter: a long one is refused.
     hosts = " or ".join("portrange %d-%d" % (i, i + 1) for i in range(1, 41))  # 574
-    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0",
-                        os.path.join(gw.dir, "long.pcapng"), "--filter", hosts],
-                       capture_output=True, text=True, timeout=30)
+    r = live.espgwctl(gw, "capture", "lan0", os.path.join(gw.dir, "long.pcapng"),
+                      "--filter", hosts)
     assert r.returncode == 2 and "BPF instructions, at most 256" in r.stderr, r.stderr
     assert not os.path.exists(os.path.join(gw.dir, "long.pcapng"))
     path = os.path.join(gw.dir, "f.pcapng")
@@ -192,9 +189,7 @@ def test_capture_file_comes_from_the_client(gw):
     os.close(empty)
     assert os.path.getsize(os.path.join(gw.dir, "empty")) == 0
     # A relative FILE: espgwctl creates it where it runs, named absolutely.
-    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "--json", "capture", "lan0",
-                        "rel.pcapng", "--count", "2"], cwd=gw.dir,
-                       capture_output=True, text=True, timeout=30)
+    r = live.espgwctl(gw, "--json", "capture", "lan0", "rel.pcapng", "--count", "2", cwd=gw.dir)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["capture"]["file"] == os.path.join(gw.dir, "rel.pcapng")
     send_lan(gw, range(4))
@@ -214,8 +209,7 @@ def test_capture_refusals_leave_no_file(gw):
     for words, err in ((["lan0", there], "cannot create %s: File exists" % there),
                        (["nosuch", there + "2"], "no port or SA nosuch"),
                        (["lan0", there + "3", "--count", "0"], "usage: capture")):
-        r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", *words],
-                           capture_output=True, text=True, timeout=30)
+        r = live.espgwctl(gw, "capture", *words)
         assert r.returncode == 2 and err in r.stderr, (words, r.returncode, r.stderr)
     with open(there) as f:
         assert f.read() == "keep"

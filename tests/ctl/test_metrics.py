@@ -14,7 +14,6 @@ import random
 import re
 import resource
 import socket
-import subprocess
 import time
 
 import pytest
@@ -335,8 +334,7 @@ def test_bad_address_starts_nothing(addr, why):
 def test_capture_counters(gw):
     """espgwctl capture's copies and capture_dropped, per worker, as capture status sums them."""
     path = os.path.join(gw.dir, "m.pcapng")
-    r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0", path,
-                        "--count", "5"], capture_output=True, text=True, timeout=30)
+    r = live.espgwctl(gw, "capture", "lan0", path, "--count", "5")
     assert r.returncode == 0, r.stderr
     assert families(scrape())["espgw_capture_running"].samples[0].value == 1
     traffic(gw)
@@ -365,8 +363,7 @@ def test_capture_churn_leaks_nothing(gw):
     before = fds()
     for k in range(40):
         path = os.path.join(gw.dir, "churn%d.pcapng" % k)
-        r = subprocess.run([os.environ["ESPGWCTL"], "-s", gw.sock, "capture", "lan0", path,
-                            "--count", "3"], capture_output=True, text=True, timeout=30)
+        r = live.espgwctl(gw, "capture", "lan0", path, "--count", "3")
         assert r.returncode == 0, r.stderr
         live.send_lan(gw, range(6))
         if k % 2:

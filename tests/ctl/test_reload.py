@@ -9,8 +9,6 @@ FILE:LINE; reloading the same file again is a no-op; an SA and a policy
 made through the socket at run time (as an IKE daemon makes them) are kept. Runs inside its own
 network namespace (netns_run.sh)."""
 
-import os
-import subprocess
 
 import pytest
 
@@ -21,7 +19,6 @@ from scapy.layers.l2 import Ether
 import live
 from live import OUT3, Gateway, Key, lan_frame, tunnel_conf
 
-ESPGWCTL = os.environ.get("ESPGWCTL", "")
 OUT4, IN4, OUT5 = Key(0x5001, 0x50), Key(0x6001, 0x60), Key(0x7001, 0x70)
 OUT9 = Key(0x9001, 0x90)
 
@@ -45,17 +42,8 @@ def gw():
         g.kill()
 
 
-def write(gw, name, text):
-    path = os.path.join(gw.dir, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
-
-
 def reload(gw, path):
-    return subprocess.run([ESPGWCTL, "-s", gw.sock, "reload", path], capture_output=True,
-                          text=True, timeout=30)
+    return live.espgwctl(gw, "reload", path)
 
 
 def send(gw, dst, idx):
@@ -99,7 +87,7 @@ def test_reload(gw):
                        "sp add out src 10.1.0.0/24 dst 10.9.0.0/24 name prt9 protect rt9"]
                       )["ok"]
 
-    new = write(gw, "new.conf", live.BASE + "\n".join(NEW) + "\n")
+    new = live.write_conf(gw, "new.conf", live.BASE + "\n".join(NEW) + "\n")
     r = reload(gw, new)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "reload: 2 added, 2 removed, 1 changed, 8 unchanged, 2 kept", r.stdout
@@ -111,11 +99,13 @@ def test_reload(gw):
     assert not gw.ctl.request("show sa in4")["ok"]
 
     # Refused files change nothing and name FILE:LINE.
-    bad = write(gw, "bad.conf", live.BASE + "\n".join(NEW) + "\nsa add x dir sideways\n")
+    bad = live.write_conf(gw, "bad.conf",
+                          live.BASE + "\n".join(NEW) + "\nsa add x dir sideways\n")
     r = reload(gw, bad)
     assert r.returncode == 2 and "bad.conf:%d:" % (len(NEW) + 6) in r.stderr, r.stderr
-    port = write(gw, "port.conf", live.BASE.replace("198.51.100.1/24", "198.51.100.1/24 mtu 1400")
-                 + "\n".join(NEW) + "\n")
+    port = live.write_conf(gw, "port.conf",
+                           live.BASE.replace("198.51.100.1/24", "198.51.100.1/24 mtu 1400")
+                           + "\n".join(NEW) + "\n")
     r = reload(gw, port)
     assert r.returncode == 2, r.stderr
     assert "port.conf:2: restart needed: port wan0 changed" in r.stderr, r.stderr
