@@ -88,21 +88,16 @@ espgw_gw_capture_teardown(struct espgw_gw *gw)
 }
 
 /*
- * An SA's capture follows its slot: once the SA is deleted or replaced (a
- * new slot), the slot is retired and later given to another SA, whose
- * decrypted packets must never land in this file. A slot is retired for
- * seconds before it is taken again; this runs every loop.
+ * An SA's capture follows its slot: once the SA is deleted or replaced, the
+ * slot is retired and later given to another SA, whose decrypted packets must
+ * never land in this file. publish.c says when the slot goes out of service;
+ * the next poll ends the capture (the slot stays retired for seconds).
  */
-static bool
-capture_sa_gone(const struct espgw_gw *gw)
+void
+espgw_gw_capture_slot_gone(struct espgw_gw *gw, uint32_t slot)
 {
-	uint32_t target = __atomic_load_n(&gw->cap.target, __ATOMIC_RELAXED);
-	const struct espgw_sa_conf *sa;
-
-	if (target == ESPGW_CAPTURE_OFF || !(target & ESPGW_CAPTURE_SA_FLAG))
-		return false;
-	sa = espgw_store_sa(&gw->store, gw->cap_what + 3); /* "sa NAME" */
-	return sa == NULL || sa->declared || sa->slot != (target & ~ESPGW_CAPTURE_SA_FLAG);
+	if (gw->cap_file != NULL && gw->cap.target == (slot | ESPGW_CAPTURE_SA_FLAG))
+		gw->cap_sa_gone = true;
 }
 
 unsigned int
@@ -113,7 +108,7 @@ espgw_gw_capture_poll(struct espgw_gw *gw)
 
 	if (gw->cap_file == NULL)
 		return 0;
-	if (capture_sa_gone(gw)) {
+	if (gw->cap_sa_gone) {
 		capture_end(gw, "SA deleted or replaced");
 		return 1;
 	}
@@ -232,6 +227,7 @@ capture_start(struct espgw_gw *gw, int argc, char *argv[], int *fd, struct espgw
 	}
 	gw->cap_limit = count;
 	gw->cap_written = 0;
+	gw->cap_sa_gone = false;
 	snprintf(gw->cap_what, sizeof(gw->cap_what), "%s %s",
 			target & ESPGW_CAPTURE_SA_FLAG ? "sa" : "port", argv[1]);
 	snprintf(gw->cap_path, sizeof(gw->cap_path), "%s", argv[2]);

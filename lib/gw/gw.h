@@ -73,6 +73,7 @@ struct espgw_gw {
 	struct espgw_capture cap;
 	struct espgw_capture_file *cap_file; /* NULL: none running */
 	uint64_t cap_limit, cap_written;
+	bool cap_sa_gone; /* the captured SA's slot went out of service */
 	char cap_what[80];
 	char cap_path[256];
 	volatile bool quit;
@@ -145,6 +146,8 @@ void espgw_gw_teardown(struct espgw_gw *gw);
 /* espgwctl capture (capture.c). */
 int espgw_gw_capture_setup(struct espgw_gw *gw, struct espgw_err *err);
 unsigned int espgw_gw_capture_poll(struct espgw_gw *gw);
+/* publish.c: slot went out of service; a capture of its SA ends. */
+void espgw_gw_capture_slot_gone(struct espgw_gw *gw, uint32_t slot);
 void espgw_gw_capture_teardown(struct espgw_gw *gw);
 /* The control request "capture ..." (espgw_ctlsrv_ops.capture). */
 int espgw_gw_capture_ctl(void *arg, int argc, char *argv[], int fd, struct espgw_json *j,

@@ -290,6 +290,7 @@ sa_unlink(struct espgw_gw *gw, uint32_t i)
 		return;
 	}
 	espgw_sad_sa_unlink(&gw->sad, i);
+	espgw_gw_capture_slot_gone(gw, i);
 	gw->store.slot[i] = ESPGW_SLOT_RETIRING;
 	gw->slot_queued[i] = 1;
 	/* Announced only if it was: an SA added and dropped in one batch was never. */
