@@ -44,10 +44,9 @@ log_take(struct espgw_host *h, uint64_t now)
 	return true;
 }
 
-/* "next hop 198.51.100.254 on wan0" / "neighbor ..." / "host ...", and the level. */
-static unsigned int
-who(const struct espgw_host *h, const struct espgw_l2_hop *e, char *buf, size_t len,
-		unsigned int level)
+/* "next hop 198.51.100.254 on wan0" / "neighbor ..." / "host ..." into buf. */
+static const char *
+who(const struct espgw_host *h, const struct espgw_l2_hop *e, char *buf, size_t len)
 {
 	static const char *const what[] = {[ESPGW_HOP_STATIC] = "neighbor",
 			[ESPGW_HOP_VIA] = "next hop",
@@ -57,7 +56,7 @@ who(const struct espgw_host *h, const struct espgw_l2_hop *e, char *buf, size_t 
 
 	snprintf(buf, len, "%s %s on %s", kind != NULL ? kind : "neighbor",
 			espgw_ip_fmt(&e->ip, ip, sizeof(ip)), h->store->ports[e->port_idx].name);
-	return e->kind == ESPGW_HOP_DYNAMIC ? ESPGW_LOG_DEBUG : level;
+	return buf;
 }
 
 /* Lower case, as "show neighbor" writes it. */
@@ -80,17 +79,32 @@ held_say(struct espgw_host *h)
 	h->log_held = 0;
 }
 
+/*
+ * May a line about e go out at level (debug for an on-link host)? Its level
+ * enabled and a token left; nothing is formatted otherwise.
+ */
+static bool
+line_ok(struct espgw_host *h, const struct espgw_l2_hop *e, unsigned int *level, uint64_t now)
+{
+	if (e->kind == ESPGW_HOP_DYNAMIC)
+		*level = ESPGW_LOG_DEBUG;
+	if (!espgw_log_enabled(ESPGW_LOG_HOST, *level) || !log_take(h, now))
+		return false;
+	held_say(h);
+	return true;
+}
+
 void
 neigh_log_resolved(struct espgw_host *h, const struct espgw_l2_hop *e,
 		const struct rte_ether_addr *mac, uint64_t now)
 {
 	char w[128], m[RTE_ETHER_ADDR_FMT_SIZE];
-	unsigned int lvl = who(h, e, w, sizeof(w), ESPGW_LOG_INFO);
+	unsigned int lvl = ESPGW_LOG_INFO;
 
-	if (!espgw_log_enabled(ESPGW_LOG_HOST, lvl) || !log_take(h, now))
+	if (!line_ok(h, e, &lvl, now))
 		return;
-	held_say(h);
-	espgw_log(ESPGW_LOG_HOST, lvl, "%s resolved: %s", w, mac_fmt(mac, m, sizeof(m)));
+	espgw_log(ESPGW_LOG_HOST, lvl, "%s resolved: %s", who(h, e, w, sizeof(w)),
+			mac_fmt(mac, m, sizeof(m)));
 }
 
 void
@@ -98,13 +112,12 @@ neigh_log_moved(struct espgw_host *h, const struct espgw_l2_hop *e,
 		const struct rte_ether_addr *old, const struct rte_ether_addr *mac, uint64_t now)
 {
 	char w[128], a[RTE_ETHER_ADDR_FMT_SIZE], b[RTE_ETHER_ADDR_FMT_SIZE];
-	unsigned int lvl = who(h, e, w, sizeof(w), ESPGW_LOG_NOTICE);
+	unsigned int lvl = ESPGW_LOG_NOTICE;
 
-	if (!espgw_log_enabled(ESPGW_LOG_HOST, lvl) || !log_take(h, now))
+	if (!line_ok(h, e, &lvl, now))
 		return;
-	held_say(h);
-	espgw_log(ESPGW_LOG_HOST, lvl, "%s moved: %s -> %s", w, mac_fmt(old, a, sizeof(a)),
-			mac_fmt(mac, b, sizeof(b)));
+	espgw_log(ESPGW_LOG_HOST, lvl, "%s moved: %s -> %s", who(h, e, w, sizeof(w)),
+			mac_fmt(old, a, sizeof(a)), mac_fmt(mac, b, sizeof(b)));
 }
 
 void
@@ -112,12 +125,11 @@ neigh_log_failed(struct espgw_host *h, const struct espgw_l2_hop *e, unsigned in
 		unsigned int dropped, uint64_t now)
 {
 	char w[128];
-	unsigned int lvl = who(h, e, w, sizeof(w), ESPGW_LOG_WARNING);
+	unsigned int lvl = ESPGW_LOG_WARNING;
 
-	if (!espgw_log_enabled(ESPGW_LOG_HOST, lvl) || !log_take(h, now))
+	if (!line_ok(h, e, &lvl, now))
 		return;
-	held_say(h);
 	espgw_log(ESPGW_LOG_HOST, lvl,
-			"%s unreachable: no answer to %u requests, %u packets dropped", w, tries,
-			dropped);
+			"%s unreachable: no answer to %u requests, %u packets dropped",
+			who(h, e, w, sizeof(w)), tries, dropped);
 }
