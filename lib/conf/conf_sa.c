@@ -266,9 +266,10 @@ set_flow(void *obj, const char *v, struct espgw_err *err)
 static int
 set_path(void *obj, const char *v, struct espgw_err *err)
 {
-	static const char *const paths[] = {"default", "cryptodev", "cpu", NULL};
+	static const char *const paths[] = {"default", "cryptodev", "cpu", "direct", NULL};
 	static const enum espgw_crypto_path val[] = {ESPGW_CRYPTO_PATH_DEFAULT,
-			ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU};
+			ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU,
+			ESPGW_CRYPTO_PATH_DIRECT};
 	struct espgw_sa_conf *sa = obj;
 	int i;
 

@@ -21,9 +21,10 @@ int
 espgw_conf_set_crypto_path(
 		int argc, char *const argv[], struct espgw_req *req, struct espgw_err *err)
 {
-	static const char *const paths[] = {"auto", "cryptodev", "cpu", NULL};
-	static const enum espgw_crypto_path val[] = {
-			ESPGW_CRYPTO_PATH_AUTO, ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU};
+	static const char *const paths[] = {"auto", "cryptodev", "cpu", "direct", NULL};
+	static const enum espgw_crypto_path val[] = {ESPGW_CRYPTO_PATH_AUTO,
+			ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU,
+			ESPGW_CRYPTO_PATH_DIRECT};
 	int i;
 
 	espgw_req_init(req, ESPGW_REQ_SET_CRYPTO_PATH);

@@ -15,6 +15,7 @@
 
 #include "crypto_int.h"
 #include "espgw_crypto_xform.h"
+#include "espgw_gcm.h"
 #include "espgw_log.h"
 
 int
@@ -122,23 +123,65 @@ path_is_auto(const struct espgw_store *s, const struct espgw_sa_conf *sa)
 	       s->global.crypto_path == ESPGW_CRYPTO_PATH_AUTO;
 }
 
+/*
+ * The direct path calls Intel IPsec-MB itself: under "auto" only where the
+ * SA's device is that library in software anyway, never in place of a
+ * device the operator added for its hardware.
+ */
+static bool
+dev_is_ipsec_mb(uint8_t dev)
+{
+	struct rte_cryptodev_info info;
+
+	rte_cryptodev_info_get(dev, &info);
+	return info.driver_name != NULL &&
+	       (strcmp(info.driver_name, "crypto_aesni_mb") == 0 ||
+			       strcmp(info.driver_name, "crypto_aesni_gcm") == 0);
+}
+
 enum espgw_crypto_path
 espgw_crypto_path_of(const struct espgw_crypto *c, const struct espgw_store *s,
 		const struct espgw_sa_conf *sa)
 {
 	enum espgw_crypto_path p = espgw_crypto_sa_path(s, sa);
+	uint8_t dev = espgw_crypto_dev_for(c, s, sa);
 
-	if (p == ESPGW_CRYPTO_PATH_CPU && path_is_auto(s, sa) &&
-			!dev_has_cpu_crypto(espgw_crypto_dev_for(c, s, sa)))
+	if (p == ESPGW_CRYPTO_PATH_DIRECT && path_is_auto(s, sa) && !dev_is_ipsec_mb(dev))
+		p = espgw_crypto_cpu_unfit(sa, NULL) == NULL ? ESPGW_CRYPTO_PATH_CPU
+							     : ESPGW_CRYPTO_PATH_CRYPTODEV;
+	if (p == ESPGW_CRYPTO_PATH_CPU && path_is_auto(s, sa) && !dev_has_cpu_crypto(dev))
 		return ESPGW_CRYPTO_PATH_CRYPTODEV;
 	return p;
+}
+
+/* As cpu_unfit_check, for the direct path (espgw_crypto_direct_unfit). */
+static int
+direct_unfit_check(
+		const struct espgw_store *s, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	const char *why = espgw_crypto_direct_unfit(sa);
+
+	if (why == NULL)
+		return 0;
+	if (sa->crypto_path == ESPGW_CRYPTO_PATH_DIRECT) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: crypto path direct %s; use crypto-path cpu or cryptodev",
+				sa->name, why);
+		return -1;
+	}
+	if (sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT &&
+			s->global.crypto_path == ESPGW_CRYPTO_PATH_DIRECT)
+		CRYPTO_LOG(NOTICE, "sa %s: crypto path direct %s: this SA uses crypto path %s",
+				sa->name, why,
+				espgw_crypto_cpu_unfit(sa, NULL) == NULL ? "cpu" : "cryptodev");
+	return 0;
 }
 
 static int
 path_check(const struct espgw_crypto *c, uint8_t dev, const struct espgw_store *s,
 		const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
-	if (cpu_unfit_check(s, sa, err) != 0)
+	if (cpu_unfit_check(s, sa, err) != 0 || direct_unfit_check(s, sa, err) != 0)
 		return -1;
 	if (espgw_crypto_path_of(c, s, sa) != ESPGW_CRYPTO_PATH_CPU || dev_has_cpu_crypto(dev))
 		return 0;

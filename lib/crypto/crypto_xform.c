@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "espgw_crypto_xform.h"
+#include "espgw_gcm.h"
 
 #define AEAD_AAD_LEN 8	/* SPI || 32-bit sequence number */
 #define ESN_AAD_LEN  4	/* high-order sequence bits */
@@ -318,7 +319,12 @@ espgw_crypto_sa_path(const struct espgw_store *s, const struct espgw_sa_conf *sa
 	enum espgw_crypto_path p = espgw_store_sa_crypto_path(s, sa);
 	bool inherited = sa->crypto_path == ESPGW_CRYPTO_PATH_DEFAULT;
 
-	if (p == ESPGW_CRYPTO_PATH_AUTO || (p == ESPGW_CRYPTO_PATH_CPU && inherited))
+	if ((p == ESPGW_CRYPTO_PATH_AUTO || (p == ESPGW_CRYPTO_PATH_DIRECT && inherited)) &&
+			espgw_crypto_direct_unfit(sa) == NULL)
+		return ESPGW_CRYPTO_PATH_DIRECT;
+	if (p == ESPGW_CRYPTO_PATH_AUTO ||
+			(inherited && (p == ESPGW_CRYPTO_PATH_CPU ||
+						      p == ESPGW_CRYPTO_PATH_DIRECT)))
 		return espgw_crypto_cpu_unfit(sa, NULL) == NULL ? ESPGW_CRYPTO_PATH_CPU
 								: ESPGW_CRYPTO_PATH_CRYPTODEV;
 	return p;

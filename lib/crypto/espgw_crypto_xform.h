@@ -50,10 +50,12 @@ const char *espgw_crypto_cpu_unfit(const struct espgw_sa_conf *sa, enum espgw_al
 
 /*
  * The crypto path an SA asks for: its own, else the global one ("auto" counts
- * as cpu here; espgw_crypto_path_of() also asks the device). An SA that only
- * inherits "cpu" or "auto" and that the CPU path cannot serve (above) uses
- * the cryptodev; one that names "cpu" itself keeps it, and the capability
- * check refuses it.
+ * as direct, then cpu here; espgw_crypto_path_of() also asks the device). An
+ * SA that only inherits "direct" or "auto" and that the direct path cannot
+ * serve (espgw_crypto_direct_unfit) takes the CPU path; one that only
+ * inherits "cpu", "direct" or "auto" and that the CPU path cannot serve
+ * (above) uses the cryptodev; one that names its path itself keeps it, and
+ * the capability check refuses it.
  */
 enum espgw_crypto_path espgw_crypto_sa_path(
 		const struct espgw_store *s, const struct espgw_sa_conf *sa);

@@ -88,11 +88,19 @@ enum espgw_crypto_path {
 	ESPGW_CRYPTO_PATH_CRYPTODEV, /* asynchronous enqueue/dequeue */
 	ESPGW_CRYPTO_PATH_CPU,	     /* synchronous RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO */
 	/*
-	 * Global only, the default: CPU crypto where the SA's algorithm and its
-	 * device allow it, else cryptodev (the CPU path measured 3-6% faster on
-	 * crypto_aesni_mb at every size, README Performance).
+	 * Global only, the default: the direct path where the SA fits it and
+	 * its device is Intel IPsec-MB in software (the same code, called
+	 * without a crypto op), else CPU crypto where the SA's algorithm and
+	 * its device allow it, else cryptodev (README Performance: each step
+	 * measured faster on crypto_aesni_mb at every size).
 	 */
 	ESPGW_CRYPTO_PATH_AUTO,
+	/*
+	 * Intel IPsec-MB's AES-GCM called by the worker itself, with espgw's own
+	 * ESP framing (lib/esp/esp_gcm.c): ESP tunnel SAs with AES-GCM, no UDP
+	 * encapsulation (espgw_crypto_direct_unfit).
+	 */
+	ESPGW_CRYPTO_PATH_DIRECT,
 };
 
 struct espgw_sa_conf {

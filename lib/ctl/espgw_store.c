@@ -211,8 +211,8 @@ set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_er
 	struct espgw_global_conf g = s->global;
 
 	if (p != ESPGW_CRYPTO_PATH_AUTO && p != ESPGW_CRYPTO_PATH_CRYPTODEV &&
-			p != ESPGW_CRYPTO_PATH_CPU)
-		return espgw_err_set(err, "crypto-path must be auto, cryptodev or cpu");
+			p != ESPGW_CRYPTO_PATH_CPU && p != ESPGW_CRYPTO_PATH_DIRECT)
+		return espgw_err_set(err, "crypto-path must be auto, cryptodev, cpu or direct");
 	g.crypto_path = p;
 	return global_set(s, &g, err);
 }

@@ -333,8 +333,9 @@ sa_check_refs(const struct espgw_store *s, const struct espgw_sa_conf *c, struct
 {
 	if (c->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT &&
 			c->crypto_path != ESPGW_CRYPTO_PATH_CRYPTODEV &&
-			c->crypto_path != ESPGW_CRYPTO_PATH_CPU)
-		return espgw_err_set(err, "crypto-path must be default, cryptodev or cpu");
+			c->crypto_path != ESPGW_CRYPTO_PATH_CPU &&
+			c->crypto_path != ESPGW_CRYPTO_PATH_DIRECT)
+		return espgw_err_set(err, "crypto-path must be default, cryptodev, cpu or direct");
 	if (c->match != ESPGW_SAD_MATCH_SPI && c->match != ESPGW_SAD_MATCH_SPI_DST &&
 			c->match != ESPGW_SAD_MATCH_SPI_DST_SRC)
 		return espgw_err_set(err, "match must be spi, spi-dst or spi-dst-src");

@@ -531,27 +531,16 @@ natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const str
 	}
 }
 
-uint16_t
-espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint16_t n, struct rte_mbuf *done[])
+/*
+ * Decapsulated packets: the window committed (a duplicate within the group
+ * refused), transport's header fixed, RFC 6040 applied; counted and done.
+ */
+static uint16_t
+inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k,
+		struct rte_mbuf *done[])
 {
-	struct natt_note nn[ESPGW_ESP_BURST_MAX];
-	uint16_t i, d = 0, k, nk = 0;
+	uint16_t i, d = 0;
 
-	n = inb_replay_precommit(l, sa, m, n);
-	if (n == 0)
-		return 0;
-	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
-		nk = natt_scan(sa, m, n, nn);
-	/* Transport in UDP (esp_trs_udp.c): rte_ipsec decapsulates IP|ESP only. */
-	if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
-		espgw_trs_udp_inb(m, n);
-	k = rte_ipsec_pkt_process(&sa->ss, m, n);
-	if (unlikely(nk != 0))
-		natt_publish(sa, m, k, nn, nk);
-
-	for (i = k; i < n; i++)
-		espgw_esp_drop(l, sa, &m[i], 1, inb_reject_reason(sa, m[i]));
 	for (i = 0; i < k; i++) {
 		if (!inb_replay_update(sa, m[i])) {
 			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
@@ -567,6 +556,38 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	}
 	espgw_esp_inb_done(l, sa, done, d);
 	return d;
+}
+
+uint16_t
+espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	struct natt_note nn[ESPGW_ESP_BURST_MAX];
+	uint16_t i, k, nk = 0;
+
+	n = inb_replay_precommit(l, sa, m, n);
+	if (n == 0)
+		return 0;
+	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
+		nk = natt_scan(sa, m, n, nn);
+	/* Transport in UDP (esp_trs_udp.c): rte_ipsec decapsulates IP|ESP only. */
+	if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
+		espgw_trs_udp_inb(m, n);
+	k = rte_ipsec_pkt_process(&sa->ss, m, n);
+	if (unlikely(nk != 0))
+		natt_publish(sa, m, k, nn, nk);
+
+	for (i = k; i < n; i++)
+		espgw_esp_drop(l, sa, &m[i], 1, inb_reject_reason(sa, m[i]));
+	return inb_commit(l, sa, m, k, done);
+}
+
+/* The direct path (esp_gcm.c): verified and decapsulated there, then the commit. */
+static uint16_t
+inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n,
+		struct rte_mbuf *done[])
+{
+	return inb_commit(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n), done);
 }
 
 /*
@@ -697,7 +718,10 @@ espgw_esp_inb_owned(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espg
 		k = inb_replay_check(l, g[i].sa, gm, g[i].cnt);
 		if (k == 0)
 			continue;
-		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
+		/* The SA's path, chosen at setup: direct, CPU crypto or cryptodev. */
+		if (g[i].sa->gcm != NULL)
+			n_done += inb_direct(l, g[i].sa, gm, k, done + n_done);
+		else if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
 			n_done += inb_cpu(l, g[i].sa, gm, k, done + n_done);
 		else
 			espgw_esp_lksd(l, g[i].sa, gm, k, inb_prep_why, NULL);

@@ -60,6 +60,21 @@ uint16_t espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa
 uint16_t espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
 
+/* Outbound packets of one SA done: counted (the inner length saved before), appended to done[]. */
+uint16_t espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
+
+/*
+ * The direct path (esp_gcm.c), for SAs with sa->gcm: one SA group per call.
+ * Outbound as espgw_esp_outb_finish's contract. Inbound after the window
+ * check: returns the packets verified and decapsulated, compacted in m[],
+ * the rest dropped and counted; the caller commits the window.
+ */
+uint16_t espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[]);
+uint16_t espgw_esp_gcm_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n);
+
 /* Inbound packets of one SA that leave the module: counted, TCP MSS clamped. */
 void espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n);

@@ -128,8 +128,7 @@ uint16_t
 espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
 {
-	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
-	uint16_t i, k;
+	uint16_t k;
 
 	if (n == 0)
 		return 0;
@@ -142,13 +141,23 @@ espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct 
 		outb_udp6_cksum(m, k);
 	else if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
 		k = espgw_trs_udp_outb(l, sa, m, k);
-	for (i = 0; i < k; i++) {
+	return espgw_esp_outb_count(l, sa, m, k, done);
+}
+
+uint16_t
+espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
 		sc->bytes += *espgw_mbuf_sa(m[i]) & ESP_OUT_LEN_MASK;
 		*espgw_mbuf_sa(m[i]) = sa->idx;
 		done[i] = m[i];
 	}
-	sc->pkts += k;
-	return k;
+	sc->pkts += n;
+	return n;
 }
 
 static uint16_t
@@ -173,6 +182,11 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
 		if (unlikely(g[i].sa->proto == ESPGW_SA_AH)) {
 			n_done += espgw_ah_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			continue;
+		}
+		/* The SA's path, chosen at setup: direct, CPU crypto or cryptodev. */
+		if (g[i].sa->gcm != NULL) {
+			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
 			continue;
 		}
 		if (g[i].sa->transport)

@@ -68,6 +68,21 @@ sa_state(const struct espgw_gw *gw, const struct espgw_sa_conf *sa)
 	return "installed";
 }
 
+/* The path the SA's packets take, as setup chose it ("" for a declaration). */
+static const char *
+sa_path(const struct espgw_gw *gw, const struct espgw_sa_conf *sa)
+{
+	const struct espgw_sa_rt *rt = &gw->sad.sa[sa->slot];
+
+	if (sa->declared || !espgw_sad_live(&gw->sad, sa->slot))
+		return "";
+	if (rt->gcm != NULL)
+		return "direct";
+	if (rt->ah != NULL || rt->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
+		return "cpu";
+	return "cryptodev";
+}
+
 static void
 sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_json *j)
 {
@@ -97,6 +112,7 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	sa_transform(j, sa);
 	espgw_json_ku64(j, "replay_window", sa->dir == ESPGW_DIR_IN ? sa->replay_window : 0);
 	espgw_json_kbool(j, "esn", sa->esn);
+	espgw_json_kstr(j, "crypto_path", sa_path(gw, sa));
 	espgw_json_ku64(j, "packets", c.pkts);
 	espgw_json_ku64(j, "bytes", c.bytes);
 	espgw_json_ku64(j, "errors", c.errors);

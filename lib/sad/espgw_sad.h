@@ -127,6 +127,8 @@ struct espgw_sa_rt {
 	const struct espgw_sa_conf *conf; /* cold */
 	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here (ESP) */
 	struct espgw_ah_sa *ah;		  /* memory owned here (AH) */
+	/* Direct path (ESPGW_CRYPTO_PATH_DIRECT): memory owned here; NULL on the others. */
+	struct espgw_gcm_sa *gcm;
 	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
 

@@ -14,6 +14,7 @@
 #include <rte_malloc.h>
 
 #include "espgw_crypto_xform.h"
+#include "espgw_gcm.h"
 #include "sad_int.h"
 
 #define ESP_MIN_ALIGN  4 /* RFC 4303 2.4: payload ends on a 4-byte boundary */
@@ -382,6 +383,35 @@ ah_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw
 	return ah_seq_check(rt, err);
 }
 
+/*
+ * The direct path's state (espgw_gcm.h): key schedule, functions, and for
+ * an outbound SA the outer header template and its own sequence counter.
+ */
+static int
+gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
+		const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	struct espgw_gcm_sa *g;
+
+	if (espgw_crypto_path_of(p->c, p->s, sa) != ESPGW_CRYPTO_PATH_DIRECT)
+		return 0;
+	g = rte_zmalloc_socket("espgw_gcm_sa", sizeof(*g), RTE_CACHE_LINE_SIZE, p->socket);
+	if (g == NULL || espgw_gcm_sa_init(g, sa) != 0) {
+		rte_free(g);
+		snprintf(err->msg, sizeof(err->msg), "sa %s: crypto path direct: %s", sa->name,
+				g == NULL ? "out of memory"
+					  : "Intel IPsec-MB cannot be initialised");
+		return -1;
+	}
+	RTE_BUILD_BUG_ON(ESPGW_GCM_TMPL_MAX != ESPGW_SA_TMPL_MAX);
+	memcpy(g->tmpl, hdr, hdr_len);
+	g->tmpl_len = hdr_len;
+	g->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
+	rt->gcm = g;
+	return 0;
+}
+
 /* What lib/esp does with UDP itself (RFC 3948): rte_ipsec does a tunnel's outbound header. */
 static uint8_t
 udp_of(const struct espgw_sa_conf *sa)
@@ -468,7 +498,8 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	prm_fill(&prm, rt, hdr, hdr_len, p->n_workers);
 	prm.crypto_xform = &x.xf[0];
 	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0 ||
-			replay_create(rt, p->socket, err) != 0)
+			replay_create(rt, p->socket, err) != 0 ||
+			gcm_create(rt, hdr, hdr_len, p, err) != 0)
 		return -1;
 	return sa->dir == ESPGW_DIR_OUT ? seq_set(rt, p->sqn_ofs, err) : 0;
 }
@@ -487,6 +518,10 @@ espgw_sa_rt_fini(struct espgw_sa_rt *rt)
 	if (rt->ah != NULL) {
 		explicit_bzero(rt->ah, sizeof(*rt->ah));
 		rte_free(rt->ah);
+	}
+	if (rt->gcm != NULL) {
+		explicit_bzero(rt->gcm, sizeof(*rt->gcm)); /* the key schedule */
+		rte_free(rt->gcm);
 	}
 	if (rt->replay != NULL) {
 		explicit_bzero(rt->replay, espgw_replay_size(rt->replay->win));

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "espgw_gcm.h"
 #include "sad_int.h"
 
 static int
@@ -220,6 +221,8 @@ espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot)
 
 	if (rt->ah != NULL)
 		return __atomic_load_n(&rt->ah->seq, __ATOMIC_RELAXED);
+	if (rt->gcm != NULL)
+		return __atomic_load_n(&rt->gcm->seq, __ATOMIC_RELAXED);
 	if (sad->sqn_ofs < 0 || rt->ipsec_sa == NULL)
 		return 0;
 	return __atomic_load_n((const uint64_t *)((const uint8_t *)rt->ipsec_sa + sad->sqn_ofs),
@@ -233,6 +236,8 @@ espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
 
 	if (rt->ah != NULL)
 		__atomic_store_n(&rt->ah->seq, seq, __ATOMIC_RELEASE);
+	else if (rt->gcm != NULL)
+		__atomic_store_n(&rt->gcm->seq, seq, __ATOMIC_RELEASE);
 	else if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
 		__atomic_store_n((uint64_t *)((uint8_t *)rt->ipsec_sa + sad->sqn_ofs), seq,
 				__ATOMIC_RELEASE);

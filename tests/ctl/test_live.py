@@ -37,6 +37,9 @@ def test_add_use_delete(gw):
     out = gw.wan.drain(want=20)
     live.assert_no_clear(out)
     assert sorted(live.decrypt_all(out, [OUT3])) == list(range(100, 120))
+    # AES-GCM tunnel SAs on crypto_aesni_mb: "auto" puts them on the direct path.
+    shown = {s["name"]: s["crypto_path"] for s in gw.ctl.ok("show sa")["sa"]}
+    assert shown["out3"] == shown["in3"] == "direct", shown
 
     # Inbound: what scapy encrypts with in3 is delivered to the LAN host.
     sa = IN3.scapy_sa(live.PEER, live.WAN)

@@ -112,7 +112,9 @@ enum {
 	GMAC128
 };
 
-static const enum espgw_crypto_path paths[] = {ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU};
+/* The direct path takes AES-GCM only: sa_pair runs the other algorithms on cpu there. */
+static const enum espgw_crypto_path paths[] = {
+		ESPGW_CRYPTO_PATH_CRYPTODEV, ESPGW_CRYPTO_PATH_CPU, ESPGW_CRYPTO_PATH_DIRECT};
 
 /* Documentation prefixes (RFC 5737, RFC 3849) for the tunnel, ULAs inside. */
 static const uint8_t gw_a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -273,6 +275,12 @@ out_path(const struct algo_case *a, enum espgw_crypto_path p)
 	return cbc || gmac ? ESPGW_CRYPTO_PATH_CRYPTODEV : p;
 }
 
+static bool
+is_gcm(const struct algo_case *a)
+{
+	return a->aead == ESPGW_ALGO_AES_GCM_128 || a->aead == ESPGW_ALGO_AES_GCM_256;
+}
+
 /* An outbound SA and its inbound twin (the peer's view); returns the outbound index. */
 static unsigned int
 sa_pair(struct fx *f, const struct algo_case *a, int outer, int inner, enum espgw_crypto_path p,
@@ -282,6 +290,8 @@ sa_pair(struct fx *f, const struct algo_case *a, int outer, int inner, enum espg
 	struct espgw_sa_conf *out = &f->sas[o], *in = &f->sas[o + 1];
 
 	assert_true(o + 2 <= MAX_SA);
+	if (p == ESPGW_CRYPTO_PATH_DIRECT && !is_gcm(a))
+		p = ESPGW_CRYPTO_PATH_CPU;
 	snprintf(out->name, sizeof(out->name), "out-%u", spi);
 	out->dir = ESPGW_DIR_OUT;
 	out->spi = spi;
@@ -717,16 +727,22 @@ matrix(void **state, unsigned int a)
 {
 	static const int fams[] = {ESPGW_AF_INET, ESPGW_AF_INET6};
 	struct fx *f = *state;
-	unsigned int o[8], outer, inner, p, n = 0;
+	unsigned int o[4 * RTE_DIM(paths)], outer, inner, p, n = 0;
 
 	for (outer = 0; outer < 2; outer++)
 		for (inner = 0; inner < 2; inner++)
-			for (p = 0; p < 2; p++, n++)
+			for (p = 0; p < RTE_DIM(paths); p++, n++)
 				o[n] = sa_pair(f, &algos[a], fams[outer], fams[inner], paths[p],
 						0x1000 + a * 16 + n);
 	fx_up_ok(f);
-	for (n = 0; n < 8; n++)
+	for (n = 0; n < RTE_DIM(o); n++) {
+		/* Each SA on the path it asked for: the direct one has its own state. */
+		bool direct = f->sas[o[n]].crypto_path == ESPGW_CRYPTO_PATH_DIRECT;
+
+		assert_int_equal(f->sad.sa[o[n]].gcm != NULL, direct);
+		assert_int_equal(f->sad.sa[o[n] + 1].gcm != NULL, direct);
 		roundtrip(f, o[n], f->sas[o[n]].inner_family);
+	}
 	assert_int_equal(drops_total(f), 0);
 }
 
@@ -1788,6 +1804,66 @@ test_cbc_cpu_inherited(void **state)
 	assert_int_equal(drops_total(f), 0);
 }
 
+/* m's bytes in three segments cut at a and b (a < b < pkt_len); m is freed. */
+static struct rte_mbuf *
+chain3(struct rte_mbuf *m, uint32_t a, uint32_t b)
+{
+	static uint8_t buf[RTE_MBUF_DEFAULT_DATAROOM];
+	const uint8_t *p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	uint32_t cut[4] = {0, a, b, m->pkt_len}, i;
+	struct rte_mbuf *head = NULL, *s;
+
+	assert_non_null(p);
+	assert_true(a < b && b < m->pkt_len);
+	for (i = 0; i < 3; i++) {
+		s = rte_pktmbuf_alloc(pool);
+		assert_non_null(s);
+		memcpy(rte_pktmbuf_append(s, (uint16_t)(cut[i + 1] - cut[i])), p + cut[i],
+				cut[i + 1] - cut[i]);
+		if (head == NULL)
+			head = s;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, s), 0);
+	}
+	head->tx_offload = m->tx_offload;
+	rte_pktmbuf_free(m);
+	return head;
+}
+
+/*
+ * The direct path on segmented packets (IPsec-MB's init / update / finalize):
+ * outbound from a chain, the ICV checked by the cryptodev as a bare AES-GCM;
+ * inbound from chains cut inside the payload, the trailer and the ICV.
+ */
+static void
+test_direct_segmented(void **state)
+{
+	static const uint32_t back[] = {40, 17, 8, 1}; /* the second cut, bytes before the end */
+	struct fx *f = *state;
+	unsigned int o = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET6,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x7101);
+	struct rte_mbuf *m[1], *enc[1], *dec[1], *c;
+	uint16_t i;
+
+	fx_up_ok(f);
+	assert_non_null(f->sad.sa[o].gcm);
+	for (i = 0; i < RTE_DIM(back); i++) {
+		m[0] = chain3(frame(ESPGW_AF_INET6, 300, inner_tos(i), true, i), 80, 200);
+		assert_int_equal(encrypt1(f, o, m, 1, enc), 1);
+		assert_int_equal(enc[0]->nb_segs, 3);
+		c = copy(enc[0]); /* the wire checks read one segment */
+		check_encrypted(f, o, c, i, true);
+		rte_pktmbuf_free(c);
+		/* The first segment keeps the inner header (RFC 6040 and the policy read it). */
+		enc[0] = chain3(enc[0], 130, enc[0]->pkt_len - back[i]);
+		assert_int_equal(decrypt(f, enc, 1, dec), 1);
+		assert_int_equal(rte_pktmbuf_linearize(dec[0]), 0);
+		check_inner(dec[0], &saved[i], o + 1);
+		rte_pktmbuf_free(dec[0]);
+	}
+	assert_int_equal(drops_total(f), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -1837,6 +1913,7 @@ main(int argc, char **argv)
 			T(test_cbc_iv_cryptodev),
 			T(test_cbc_cpu_refused),
 			T(test_cbc_cpu_inherited),
+			T(test_direct_segmented),
 	};
 	int rc;
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Every algorithm x tunnel family (4in4, 6in6, 4in6, 6in4) x direction x crypto
-path (cryptodev, cpu). One espgw run per (algorithm group, path) carries all the
+path (cryptodev, cpu, and for AES-GCM direct). One espgw run per (algorithm group, path) carries all the
 SAs of that group at once: an AEAD or GMAC alone, or a cipher with each of the
 four HMACs; the pytest items then judge their own slice of the run."""
 
@@ -13,6 +13,9 @@ from harness import Tunnel
 FAMILIES = {"4in4": (4, 4), "6in6": (6, 6), "4in6": (4, 6), "6in4": (6, 4)}
 GROUPS = espcodec.AEADS + espcodec.GMACS + espcodec.CIPHERS
 PATHS = ["cryptodev", "cpu"]
+# (group, path): every group on both generic paths, AES-GCM on the direct one too.
+CASES = [(g, p) for g in GROUPS for p in PATHS] + \
+    [(g, "direct") for g in ("aes-gcm-128", "aes-gcm-256")]
 SIZES = [0, 1, 17, 100, 1000, 1400]
 _runs = {}
 
@@ -80,8 +83,7 @@ def get_run(group, path):
     return r
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("group,path", CASES)
 def test_run_counters(group, path):
     r = get_run(group, path)
     n_out = sum(len(v) for v in r.plan.esp.values())
@@ -94,9 +96,8 @@ def test_run_counters(group, path):
         assert sa[t.in_name]["errors"] == 0 and sa[t.out_name]["errors"] == 0, (suite, fam)
 
 
-@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("fam", list(FAMILIES))
-@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("group,path", CASES)
 def test_outbound(group, fam, path):
     r = get_run(group, path)
     for suite in group_suites(group):
@@ -115,9 +116,8 @@ def test_outbound(group, fam, path):
                 "%s %s: tshark %s" % (suite, fam, r.tshark[t.out_sa.spi])
 
 
-@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("fam", list(FAMILIES))
-@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("group,path", CASES)
 def test_inbound(group, fam, path):
     r = get_run(group, path)
     for suite in group_suites(group):

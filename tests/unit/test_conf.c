@@ -329,7 +329,7 @@ static const struct bad_case bad_cases[] = {
 	{"flow label too large", SA6_HEAD("x", "out", "0x3001") GCM " flow-label 0x100000",
 		"t.conf:1: flow-label must be 0..1048575, got 0x100000\n"},
 	{"bad crypto-path", SA_HEAD("x", "out", "0x3001") GCM " crypto-path gpu",
-		"t.conf:1: invalid crypto-path 'gpu' (expected default|cryptodev|cpu)\n"},
+		"t.conf:1: invalid crypto-path 'gpu' (expected default|cryptodev|cpu|direct)\n"},
 	{"missing cryptodev", SA_HEAD("x", "out", "0x3001") GCM " cryptodev c9",
 		"t.conf:1: crypto c9 does not exist\n"},
 	{"bad match", SA_HEAD("x", "in", "0x3001") GCM " match dst",
@@ -565,7 +565,7 @@ static const struct bad_case bad_cases[] = {
 	{"set burst missing", "set burst",
 		"t.conf:1: missing value for 'set burst'\n"},
 	{"set crypto-path default", "set crypto-path default",
-		"t.conf:1: invalid crypto-path 'default' (expected auto|cryptodev|cpu)\n"},
+		"t.conf:1: invalid crypto-path 'default' (expected auto|cryptodev|cpu|direct)\n"},
 	{"set unknown", "set mode fast",
 		"t.conf:1: unknown command 'set mode' (expected crypto-path|burst|nat-keepalive|max-sa)\n"},
 	/* commands and the lexer */

@@ -240,7 +240,7 @@ test_other_checks_beyond_parser(void **state)
 	apply_fail(s, &r, "proto must be any or 0..255");
 	espgw_req_init(&r, ESPGW_REQ_SET_CRYPTO_PATH);
 	r.crypto_path = ESPGW_CRYPTO_PATH_DEFAULT;
-	apply_fail(s, &r, "crypto-path must be auto, cryptodev or cpu");
+	apply_fail(s, &r, "crypto-path must be auto, cryptodev, cpu or direct");
 	espgw_req_init(&r, ESPGW_REQ_SET_BURST);
 	r.burst = 0;
 	apply_fail(s, &r, "burst must be 1..256, got 0");

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP tunnel mode with AES-GCM (RFC 4303, RFC 4106) on the direct path: the
+ * worker calls the SA's Intel IPsec-MB functions (lib/crypto/espgw_gcm.h)
+ * per packet and writes or checks the ESP framing itself. rte_ipsec with
+ * rte_cryptodev_sym_cpu_crypto_process costs about as many cycles around
+ * a 64-byte packet's AES-GCM call as the call itself (README, What changed
+ * the numbers), and DPDK has no lighter API to the same library; so this
+ * file does, for the SAs that fit it (espgw_crypto_direct_unfit), what
+ * rte_ipsec does for the others, with the same checks and drop reasons.
+ * Segmented packets are served too, through the library's init / update /
+ * finalize calls.
+ */
+#include <rte_esp.h>
+#include <rte_ip.h>
+
+#include "esp_int.h"
+#include "espgw_gcm.h"
+
+#define ESP_HDR_LEN ((uint32_t)sizeof(struct rte_esp_hdr)) /* SPI, sequence number */
+#define GCM_HDR_LEN (ESP_HDR_LEN + ESPGW_GCM_IV_LEN)
+#define GCM_ICV	    ESPGW_GCM_ICV_LEN
+#define TRAILER_LEN 2  /* pad length, next header (RFC 4303 2) */
+#define GCM_ALIGN   4  /* RFC 4303 2.4: no cipher block, the payload ends on 4 bytes */
+#define GCM_AAD_MAX 12 /* RFC 4106 5: SPI, ESN high bits, sequence number */
+#define GCM_PASS    ESPGW_DROP_MAX
+
+/* RFC 4106 4: the nonce is the salt and the packet's 8-byte IV. */
+static inline void
+gcm_nonce(uint8_t nonce[ESPGW_GCM_NONCE_LEN], const struct espgw_gcm_sa *g, const void *iv)
+{
+	memcpy(nonce, g->salt, ESPGW_GCM_SALT_LEN);
+	memcpy(nonce + ESPGW_GCM_SALT_LEN, iv, ESPGW_GCM_IV_LEN);
+}
+
+/* RFC 4106 5: SPI and the 32-bit sequence number, or with ESN its high half between them. */
+static inline uint32_t
+gcm_aad(uint8_t aad[GCM_AAD_MAX], const struct espgw_gcm_sa *g, uint64_t seq)
+{
+	rte_be32_t hi = rte_cpu_to_be_32((uint32_t)(seq >> 32));
+	rte_be32_t lo = rte_cpu_to_be_32((uint32_t)seq);
+
+	memcpy(aad, &g->spi, sizeof(g->spi));
+	if (!g->esn) {
+		memcpy(aad + 4, &lo, sizeof(lo));
+		return 8;
+	}
+	memcpy(aad + 4, &hi, sizeof(hi));
+	memcpy(aad + 8, &lo, sizeof(lo));
+	return GCM_AAD_MAX;
+}
+
+/*
+ * AES-GCM over len bytes at offset ofs of a segmented packet, in place, the
+ * tag to tag: the library keeps partial blocks between the segments.
+ */
+static void
+gcm_chain(const struct espgw_gcm_sa *g, struct rte_mbuf *m, uint32_t ofs, uint32_t len,
+		const uint8_t *nonce, const uint8_t *aad, uint32_t aad_len, uint8_t *tag)
+{
+	struct gcm_context_data ctx;
+	struct rte_mbuf *s = m;
+	uint8_t *p;
+	uint32_t k;
+
+	g->init(&g->key, &ctx, nonce, aad, aad_len);
+	while (s != NULL && ofs >= s->data_len) {
+		ofs -= s->data_len;
+		s = s->next;
+	}
+	for (; s != NULL && len != 0; s = s->next, ofs = 0) {
+		k = RTE_MIN(len, (uint32_t)s->data_len - ofs);
+		p = rte_pktmbuf_mtod_offset(s, uint8_t *, ofs);
+		g->update(&g->key, &ctx, p, p, k);
+		len -= k;
+	}
+	g->finalize(&g->key, &ctx, tag, GCM_ICV);
+}
+
+static void
+gcm_run(const struct espgw_gcm_sa *g, struct rte_mbuf *m, uint32_t ofs, uint32_t len,
+		const uint8_t *nonce, const uint8_t *aad, uint32_t aad_len, uint8_t *tag)
+{
+	struct gcm_context_data ctx;
+	uint8_t *p;
+
+	if (m->nb_segs != 1) {
+		gcm_chain(g, m, ofs, len, nonce, aad, aad_len, tag);
+		return;
+	}
+	p = rte_pktmbuf_mtod_offset(m, uint8_t *, ofs);
+	g->crypt(&g->key, &ctx, p, p, len, nonce, aad, aad_len, tag, GCM_ICV);
+}
+
+/*
+ * RFC 4303 3.3.3: numbers for n packets at once; *n shrinks to those below
+ * the limit (2^32 without ESN), as rte_ipsec's counter does for the others.
+ */
+static uint64_t
+gcm_seq_take(struct espgw_gcm_sa *g, uint16_t *n)
+{
+	uint64_t k = *n, next, over;
+
+	if (g->atomic) {
+		next = __atomic_add_fetch(&g->seq, k, __ATOMIC_RELAXED);
+	} else {
+		next = g->seq + k;
+		g->seq = next;
+	}
+	if (next > g->sqn_mask) {
+		over = next - g->sqn_mask;
+		*n = over < k ? (uint16_t)(k - over) : 0;
+	}
+	return next - k;
+}
+
+/* The outer header's lengths; the IPv4 id from the sequence number, as rte_ipsec's. */
+static inline void
+outer_lens(uint8_t *h, uint8_t tmpl_len, uint32_t pkt_len, uint64_t seq)
+{
+	struct rte_ipv4_hdr *ip4 = (struct rte_ipv4_hdr *)h;
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)h;
+
+	if (tmpl_len == sizeof(*ip4)) {
+		ip4->total_length = rte_cpu_to_be_16((uint16_t)pkt_len);
+		ip4->packet_id = rte_cpu_to_be_16((uint16_t)seq);
+	} else {
+		ip6->payload_len = rte_cpu_to_be_16((uint16_t)(pkt_len - sizeof(*ip6)));
+	}
+}
+
+/* RFC 4303 2.4: padding 1, 2, 3, ... to the alignment, then the trailer (2.5, 2.6). */
+static inline void
+esp_trailer(uint8_t *t, uint32_t pad, uint8_t nh)
+{
+	uint32_t i;
+
+	for (i = 0; i < pad; i++)
+		t[i] = (uint8_t)(i + 1);
+	t[pad] = (uint8_t)pad;
+	t[pad + 1] = nh;
+}
+
+/*
+ * RFC 4303 3.1.2, 3.3: the inner packet (after its L2 header) becomes outer
+ * header, ESP header, IV, payload, padding, trailer, ICV, encrypted in place.
+ * False when the mbuf has no room (as rte_ipsec, counted as crypto_error).
+ */
+static bool
+gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct rte_mbuf *m,
+		uint64_t seq)
+{
+	uint32_t plen = m->pkt_len - m->l2_len;
+	uint32_t clen = RTE_ALIGN_CEIL(plen + TRAILER_LEN, GCM_ALIGN);
+	uint32_t pad = clen - plen - TRAILER_LEN, hlen = g->tmpl_len + GCM_HDR_LEN, aad_len;
+	uint8_t nonce[ESPGW_GCM_NONCE_LEN], aad[GCM_AAD_MAX], *h, *t;
+	rte_be64_t iv = rte_cpu_to_be_64(seq);
+	rte_be32_t sq = rte_cpu_to_be_32((uint32_t)seq);
+
+	if ((uint32_t)rte_pktmbuf_headroom(m) + m->l2_len < hlen)
+		return false;
+	t = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(pad + TRAILER_LEN + GCM_ICV));
+	if (t == NULL)
+		return false;
+	esp_trailer(t, pad, sa->inner_proto);
+	rte_pktmbuf_adj(m, m->l2_len);
+	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
+	memcpy(h, g->tmpl, g->tmpl_len);
+	outer_lens(h, g->tmpl_len, m->pkt_len, seq);
+	memcpy(h + g->tmpl_len, &g->spi, sizeof(g->spi));
+	memcpy(h + g->tmpl_len + 4, &sq, sizeof(sq));
+	memcpy(h + g->tmpl_len + ESP_HDR_LEN, &iv, sizeof(iv));
+	gcm_nonce(nonce, g, &iv);
+	aad_len = gcm_aad(aad, g, seq);
+	gcm_run(g, m, hlen, clen, nonce, aad, aad_len, t + pad + TRAILER_LEN);
+	m->l2_len = 0;
+	m->l3_len = g->tmpl_len;
+	m->packet_type = g->tmpl_len == sizeof(struct rte_ipv4_hdr) ? RTE_PTYPE_L3_IPV4
+								    : RTE_PTYPE_L3_IPV6;
+	return true;
+}
+
+uint16_t
+espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	struct espgw_gcm_sa *g = sa->gcm;
+	uint16_t i, j = 0, k = n;
+	uint64_t seq = gcm_seq_take(g, &k);
+	uint32_t v;
+
+	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_SQN_OVERFLOW);
+	for (i = 0; i < k; i++) {
+		if (!gcm_outb_one(sa, g, m[i], seq + i)) {
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_CRYPTO_ERROR);
+			continue;
+		}
+		v = *espgw_mbuf_sa(m[i]);
+		sa->outb_fixup(sa, m[i], (uint8_t)(v >> ESP_OUT_TOS_SHIFT),
+				(uint8_t)(v >> ESP_OUT_DF_SHIFT));
+		m[j++] = m[i];
+	}
+	return espgw_esp_outb_count(l, sa, m, j, done);
+}
+
+/* Constant time (no early exit on the first byte that differs). */
+static inline bool
+icv_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* RFC 4303 2.4: pad bytes 1, 2, 3, ...; 2.6: the next header the SA carries. */
+static bool
+gcm_trailer_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m, uint32_t end, uint32_t clen,
+		uint8_t *pad_len)
+{
+	uint8_t buf[UINT8_MAX + TRAILER_LEN];
+	const uint8_t *t = rte_pktmbuf_read(m, end - TRAILER_LEN, TRAILER_LEN, buf);
+	uint32_t i;
+
+	if (t == NULL || t[1] != sa->inner_proto || (uint32_t)t[0] + TRAILER_LEN > clen)
+		return false;
+	*pad_len = t[0];
+	t = rte_pktmbuf_read(m, end - TRAILER_LEN - *pad_len, *pad_len, buf);
+	for (i = 0; t != NULL && i < *pad_len; i++)
+		if (t[i] != i + 1)
+			return false;
+	return t != NULL;
+}
+
+/* Drop len bytes from the end, across segments (rte_pktmbuf_trim takes the last one only). */
+static void
+chain_trim(struct rte_mbuf *m, uint32_t len)
+{
+	uint32_t keep = m->pkt_len - len;
+	struct rte_mbuf *s = m;
+	uint16_t nseg = 1;
+
+	if (rte_pktmbuf_trim(m, (uint16_t)len) == 0)
+		return;
+	m->pkt_len = keep;
+	while (keep > s->data_len) {
+		keep -= s->data_len;
+		s = s->next;
+		nseg++;
+	}
+	s->data_len = (uint16_t)keep;
+	rte_pktmbuf_free(s->next);
+	s->next = NULL;
+	m->nb_segs = nseg;
+}
+
+/*
+ * RFC 4303 3.4.4: verify and decrypt (the window was checked before, the
+ * caller commits it after), check the trailer, take the outer header, ESP
+ * header, IV, padding, trailer and ICV off: the packet starts at the inner
+ * header, as rte_ipsec leaves a tunnel's. Returns GCM_PASS or the reason.
+ */
+static enum espgw_drop
+gcm_inb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct rte_mbuf *m)
+{
+	uint32_t hdr = m->l2_len + m->l3_len;
+	uint32_t clen = m->pkt_len - hdr - GCM_HDR_LEN - GCM_ICV, aad_len;
+	uint8_t nonce[ESPGW_GCM_NONCE_LEN], aad[GCM_AAD_MAX], tag[GCM_ICV], buf[GCM_ICV];
+	const struct rte_esp_hdr *esp;
+	const uint8_t *icv;
+	uint8_t pad_len;
+	uint64_t seq;
+
+	/* The headers leave from the first segment. */
+	if (m->data_len < hdr + GCM_HDR_LEN)
+		return ESPGW_DROP_BAD_LENGTH;
+	esp = rte_pktmbuf_mtod_offset(m, const struct rte_esp_hdr *, hdr);
+	/* The full number the window check inferred (ESN high bits, RFC 4303 A2). */
+	seq = sa->replay != NULL ? *espgw_mbuf_seq(m) : rte_be_to_cpu_32(esp->seq);
+	gcm_nonce(nonce, g, esp + 1);
+	aad_len = gcm_aad(aad, g, seq);
+	gcm_run(g, m, hdr + GCM_HDR_LEN, clen, nonce, aad, aad_len, tag);
+	icv = rte_pktmbuf_read(m, hdr + GCM_HDR_LEN + clen, GCM_ICV, buf);
+	if (icv == NULL || !icv_equal(tag, icv))
+		return ESPGW_DROP_AUTH_FAIL;
+	if (!gcm_trailer_ok(sa, m, hdr + GCM_HDR_LEN + clen, clen, &pad_len))
+		return ESPGW_DROP_BAD_PADDING;
+	rte_pktmbuf_adj(m, (uint16_t)(hdr + GCM_HDR_LEN));
+	chain_trim(m, pad_len + TRAILER_LEN + GCM_ICV);
+	m->l2_len = 0;
+	m->l3_len = 0;
+	m->packet_type = RTE_PTYPE_UNKNOWN;
+	return GCM_PASS;
+}
+
+uint16_t
+espgw_esp_gcm_inb(
+		struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	enum espgw_drop why;
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		why = gcm_inb_one(sa, sa->gcm, m[i]);
+		if (why != GCM_PASS) {
+			espgw_esp_drop(l, sa, &m[i], 1, why);
+			continue;
+		}
+		m[k++] = m[i];
+	}
+	return k;
+}
