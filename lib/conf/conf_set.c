@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * "set crypto-path auto|cryptodev|cpu", "set burst N", "set max-sa N",
+ * "set crypto-path auto|cryptodev|cpu|direct", "set burst N", "set max-sa N",
  * "set nat-keepalive SECONDS": the global settings, one value each.
  */
 #include "conf_int.h"
