@@ -277,6 +277,21 @@ def test_esp_frames_decrypt():
     assert spis == {S.sa_spi("in", i) for i in range(3)}
 
 
+def test_scale_queues_follow_the_owner(tmp_path):
+    """scale.py: queue q carries exactly the SAs i with i mod W == q (inbound,
+    the SA's owner: lib/sad deals the SAs to the workers in turn), every frame once."""
+    import scale
+    files = scale.split_pcaps("in", "64", 2, str(tmp_path))
+    seen = 0
+    for q, path in enumerate(files):
+        frames = pcapgen.read_pcap(path)
+        seen += len(frames)
+        spis = {int.from_bytes(f[34:38], "big") for f in frames}
+        assert spis and all((spi - S.sa_spi("in", 0)) % 2 == q for spi in spis)
+    assert seen == pcapgen.N_FRAMES
+    assert scale.lcores(1).count("@") == 2 and scale.lcores(2).count("@") == 3
+
+
 def test_pcap_roundtrip(tmp_path):
     frames = [b"\x01" * 60, b"\x02" * 100]
     path = str(tmp_path / "x.pcap")

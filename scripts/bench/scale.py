@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Scaling over workers (README, "Two workers"): the 1,000-SA scenarios of the
+benchmark (out-gcm128-1k, in-gcm128-1k; AES-GCM-128, 1,000 SAs and policies,
+consecutive frames of different SAs) with 1 worker and with 2.
+
+The source port is one net_pcap with one RX queue per worker (one rx_pcap
+each, infinite_rx); worker w polls queue w. The frames of SA i go to queue
+i mod W: inbound that is the queue of the SA's owner (lib/sad deals the
+inbound SAs to the workers in turn, in the order they are configured), so
+nothing is handed over; outbound any worker may encrypt for any SA (the
+sequence number is taken with an atomic add). The sink is net_null. The
+main lcore shares CPU 0 with worker 1 and sleeps when idle; with one worker,
+the worker has CPU 1 alone, as in scripts/bench/bench.py.
+
+Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
+each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
+counts take turns (the order reversed every other repetition); "x1" is the
+median of the per-repetition ratios of 2 workers to 1.
+
+    scripts/bench/scale.py --espgw build-release/app/espgw/espgw --sizes 64,1420 --reps 3
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen  # noqa: E402
+import runner  # noqa: E402
+import scenarios as S  # noqa: E402
+
+N_SA = 1000
+TRANSFORM = "gcm128"
+
+
+def lcores(workers):
+    """--lcores: the main lcore on the first CPU, workers from the last CPU down."""
+    cpus = sorted(os.sched_getaffinity(0))
+    w = [cpus[-1 - (i % len(cpus))] for i in range(workers)]
+    return "0@%d," % cpus[0] + ",".join("%d@%d" % (i + 1, c) for i, c in enumerate(w))
+
+
+class Gateway(runner.Gateway):
+    """runner.Gateway with its workers placed by --lcores."""
+
+    def __init__(self, workers, *a, **kw):
+        super().__init__(*a, **kw)
+        i = self.cmd.index("-l")
+        self.cmd[i:i + 2] = ["--lcores", lcores(workers)]
+
+
+def split_pcaps(direction, size, workers, d):
+    """One pcap per queue: the frames of the SAs i with i mod workers == q."""
+    t = S.TRANSFORMS[TRANSFORM]
+    frames = (pcapgen.esp_frames(t, N_SA, size) if direction == "in"
+              else pcapgen.plain_frames(N_SA, size))
+    order, out = pcapgen.sa_order(N_SA), []
+    for q in range(workers):
+        path = os.path.join(d, "%s-%s-w%d-q%d.pcap" % (direction, size, workers, q))
+        pcapgen.write_pcap(path, [f for k, f in enumerate(frames)
+                                  if order[k % N_SA] % workers == q])
+        out.append(path)
+    return out
+
+
+def worker_tids(pid, workers):
+    tids = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            name = f.read().strip()
+        if name.startswith("rte-worker-"):
+            tids[int(name.rsplit("-", 1)[1])] = int(tid)
+    return [tids.get(i + 1) for i in range(workers)]
+
+
+def sample(gw, port, tids):
+    return {"t": time.monotonic(), "opackets": runner.opackets(gw.tel, port),
+            "oncpu": [runner.oncpu_ns(gw.proc.pid, t) for t in tids]}
+
+
+def one(a, direction, workers, files, d):
+    src = "net_pcap0," + ",".join("rx_pcap=%s" % p for p in files) + ",infinite_rx=1"
+    sink = "net_null0,no-rx=1"
+    src_role = "unprotected" if direction == "in" else "protected"
+    devs = {r: ("net_pcap0" if r == src_role else "net_null0")
+            for r in ("protected", "unprotected")}
+    conf_path = os.path.join(d, "scale-%s.conf" % direction)
+    with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(S.espgw_conf(S.Scenario("%s-gcm128-1k" % direction, direction, TRANSFORM,
+                                        a.path, N_SA), devs))
+    vd = [src, sink] if src_role == "protected" else [sink, src]
+    gw = Gateway(workers, "espgw-%s-w%d" % (direction, workers), [a.espgw],
+                 ["-f", conf_path], vd, d)
+    gw.start()
+    try:
+        deadline = time.monotonic() + runner.START_TIMEOUT
+        gw.connect(deadline)
+        port = runner.port_id_of(gw.tel, "net_null0", 0 if src_role == "unprotected" else 1)
+        while not runner.opackets(gw.tel, port):
+            gw.alive()
+            if time.monotonic() > deadline:
+                gw.fail("nothing sent")
+            time.sleep(0.05)
+        time.sleep(a.warmup)
+        tids = worker_tids(gw.proc.pid, workers)
+        s0 = sample(gw, port, tids)
+        time.sleep(a.window)
+        s1 = sample(gw, port, tids)
+        gw.alive()
+        drops = {k: v for k, v in (gw.tel.query("/espgw/drops") or {}).items() if v}
+    finally:
+        gw.stop()
+    dt = s1["t"] - s0["t"]
+    return {"mpps": (s1["opackets"] - s0["opackets"]) / dt / 1e6,
+            "cpu": [(y - x) / (dt * 1e9) for x, y in zip(s0["oncpu"], s1["oncpu"])],
+            "drops": drops}
+
+
+def run(a, d):
+    rows = []
+    for direction in a.dirs.split(","):
+        for size in a.sizes.split(","):
+            files = {w: split_pcaps(direction, size, w, d) for w in (1, 2)}
+            res = {1: [], 2: []}
+            for r in range(a.reps):
+                for w in ((1, 2) if r % 2 == 0 else (2, 1)):
+                    x = one(a, direction, w, files[w], d)
+                    res[w].append(x)
+                    print("  %-3s %5s B  %d worker%s %7.3f Mpps  cpu %s  drops %s" % (
+                        direction, size, w, " " if w == 1 else "s", x["mpps"],
+                        " ".join("%.2f" % c for c in x["cpu"]), x["drops"]), flush=True)
+            rows.append((direction, size, res))
+    print("\n%-4s %6s %12s %12s %6s" % ("dir", "size", "1 worker", "2 workers", "x1"))
+    for direction, size, res in rows:
+        ratio = statistics.median(b["mpps"] / x["mpps"] for x, b in zip(res[1], res[2]))
+        print("%-4s %6s %7.3f Mpps %7.3f Mpps %6.2f" % (
+            direction, size, statistics.median(x["mpps"] for x in res[1]),
+            statistics.median(x["mpps"] for x in res[2]), ratio))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--espgw", required=True)
+    ap.add_argument("--dirs", default="out,in")
+    ap.add_argument("--sizes", default="64,1420")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--window", type=float, default=3.0)
+    ap.add_argument("--path", default="direct", choices=("direct", "cpu", "cryptodev"),
+                    help="crypto path of the SAs (default direct, what auto picks for GCM)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (configuration, pcaps, logs)")
+    a = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="espgw-scale-")
+    print("lcores: 1 worker %s, 2 workers %s; work directory %s%s"
+          % (lcores(1), lcores(2), d, "" if a.keep else " (removed at the end)"))
+    try:
+        run(a, d)
+    finally:
+        if not a.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
