@@ -11,31 +11,68 @@
 
 #include "esp_int.h"
 
-/* Bursts mostly carry a few SAs, often in runs: try the last group first. */
-static uint16_t
-group_of(struct espgw_esp_grp g[], uint16_t *ng, uint16_t last, struct espgw_sa_rt *sa)
+#define GRP_TAB_SIZE 512 /* a power of two above ESPGW_ESP_BURST_MAX: probing ends */
+#define GRP_FREE     UINT16_MAX
+
+/* An SA's slot in the burst's group table: multiplicative hash of the (aligned) pointer. */
+static inline uint32_t
+grp_hash(const struct espgw_sa_rt *sa)
 {
-	uint16_t i;
+	return (uint32_t)(((uintptr_t)sa >> 6) * UINT64_C(0x9E3779B97F4A7C15) >> 55);
+}
+
+/*
+ * The group of sa: the last one first (bursts carry runs of one SA), else the
+ * table (open addressing), so that a burst of many SAs (1,000 tunnels) costs
+ * a probe per packet instead of a search through every group so far.
+ */
+static uint16_t
+group_of(struct espgw_esp_grp g[], uint16_t *ng, uint16_t last, struct espgw_sa_rt *sa,
+		uint16_t tab[GRP_TAB_SIZE])
+{
+	uint32_t h;
 
 	if (*ng != 0 && g[last].sa == sa)
 		return last;
-	for (i = 0; i < *ng; i++)
-		if (g[i].sa == sa)
-			return i;
+	for (h = grp_hash(sa); tab[h] != GRP_FREE; h = (h + 1) & (GRP_TAB_SIZE - 1))
+		if (g[tab[h]].sa == sa)
+			return tab[h];
+	tab[h] = *ng;
 	g[*ng].sa = sa;
 	g[*ng].cnt = 0;
 	return (*ng)++;
+}
+
+/* The whole burst of one SA (one tunnel, an elephant flow): nothing to partition. */
+static bool
+group_single(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
+		struct rte_mbuf *out[], struct espgw_esp_grp g[])
+{
+	uint16_t i;
+
+	for (i = 1; i < n; i++)
+		if (sa[i] != sa[0])
+			return false;
+	memcpy(out, m, n * sizeof(m[0]));
+	g[0].sa = sa[0];
+	g[0].cnt = n;
+	return true;
 }
 
 uint16_t
 espgw_esp_group(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
 		struct rte_mbuf *out[], struct espgw_esp_grp g[])
 {
-	uint16_t gid[ESPGW_ESP_BURST_MAX], pos[ESPGW_ESP_BURST_MAX];
+	uint16_t gid[ESPGW_ESP_BURST_MAX], pos[ESPGW_ESP_BURST_MAX], tab[GRP_TAB_SIZE];
 	uint16_t i, ng = 0, last = 0, sum = 0;
 
+	if (n == 0)
+		return 0;
+	if (group_single(m, sa, n, out, g))
+		return 1;
+	memset(tab, 0xff, sizeof(tab));
 	for (i = 0; i < n; i++) {
-		last = group_of(g, &ng, last, sa[i]);
+		last = group_of(g, &ng, last, sa[i], tab);
 		gid[i] = last;
 		g[last].cnt++;
 	}
