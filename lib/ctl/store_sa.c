@@ -310,6 +310,9 @@ sa_check_natoa(const struct espgw_sa_conf *c, struct espgw_err *err)
 	return 0;
 }
 
+/* The highest "seq" start with ESN (sa_check_seq). */
+#define SEQ_ESN_MAX (UINT64_C(1) << 63)
+
 static int
 sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -319,9 +322,15 @@ sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 				ESPGW_REPLAY_MIN, ESPGW_REPLAY_MAX, c->replay_window);
 	if (c->dir == ESPGW_DIR_IN && c->seq != 1)
 		return espgw_err_set(err, "seq is only valid for outbound SAs");
-	/* RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is never sent. */
-	if (c->seq == 0 && c->esn)
-		return espgw_err_set(err, "seq must be 1..%" PRIu64 " with esn, got 0", UINT64_MAX);
+	/*
+	 * RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is
+	 * never sent. 3.3.3: the counter must not cycle, with ESN neither, and
+	 * rte_ipsec's 64-bit counter (like the direct path's) has no stop: a
+	 * start at most 2^63 leaves it more numbers than an SA can ever send.
+	 */
+	if (c->esn && (c->seq == 0 || c->seq > SEQ_ESN_MAX))
+		return espgw_err_set(err, "seq must be 1..%" PRIu64 " with esn, got %" PRIu64,
+				SEQ_ESN_MAX, c->seq);
 	if (!c->esn && (c->seq == 0 || c->seq > UINT32_MAX))
 		return espgw_err_set(err, "seq must be 1..%" PRIu32 " without esn, got %" PRIu64,
 				UINT32_MAX, c->seq);

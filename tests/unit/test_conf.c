@@ -307,7 +307,11 @@ static const struct bad_case bad_cases[] = {
 	{"seq beyond 32 bits", SA_HEAD("x", "out", "0x3001") GCM " seq 0x100000000",
 		"t.conf:1: seq must be 1..4294967295 without esn, got 4294967296\n"},
 	{"seq zero esn", SA_HEAD("x", "out", "0x3001") GCM " esn on seq 0",
-		"t.conf:1: seq must be 1..18446744073709551615 with esn, got 0\n"},
+		"t.conf:1: seq must be 1..9223372036854775808 with esn, got 0\n"},
+	/* RFC 4303 3.3.3: it would send 2^64 - 1, then 0, 1, ... (the counter cycles). */
+	{"seq near 2^64 esn", SA_HEAD("x", "out", "0x3001") GCM " esn on seq 18446744073709551615",
+		"t.conf:1: seq must be 1..9223372036854775808 with esn, got "
+		"18446744073709551615\n"},
 	{"ttl zero", SA_HEAD("x", "out", "0x3001") GCM " ttl 0",
 		"t.conf:1: ttl must be 1..255, got 0\n"},
 	{"ttl too large", SA_HEAD("x", "out", "0x3001") GCM " ttl 256",
@@ -877,9 +881,9 @@ test_sa_seq_limits(void **state)
 
 	sa = load_sa(state, SA_HEAD("a", "out", "0x3001") GCM " seq 4294967295", "a");
 	assert_int_equal(sa->seq, UINT32_MAX);
-	sa = load_sa(state, SA_HEAD("b", "out", "0x3002") GCM " seq 18446744073709551615 esn on",
+	sa = load_sa(state, SA_HEAD("b", "out", "0x3002") GCM " seq 9223372036854775808 esn on",
 			"b");
-	assert_int_equal(sa->seq, UINT64_MAX);
+	assert_int_equal(sa->seq, UINT64_C(1) << 63);
 }
 
 static void
