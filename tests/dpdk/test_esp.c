@@ -32,6 +32,7 @@
 #include "espgw_crypto.h"
 #include "espgw_crypto_xform.h"
 #include "espgw_esp.h"
+#include "espgw_gcm.h"
 #include "espgw_log.h"
 #include "espgw_sad.h"
 
@@ -1864,6 +1865,181 @@ test_direct_segmented(void **state)
 	assert_int_equal(drops_total(f), 0);
 }
 
+/* ---- crafted trailers: what a peer holding the key can send ---- */
+
+#define N_CRAFT 11
+
+struct craft_res {
+	int why[N_CRAFT]; /* -1: delivered; else the drop reason counted */
+	uint32_t len[N_CRAFT];
+};
+
+static struct craft_res craft_res[RTE_DIM(paths)];
+static unsigned int craft_run;
+
+/*
+ * An ESP packet of SA o (IPv4 outer) whose plaintext (inner packet, padding,
+ * trailer) is pt[0..len), sealed with IPsec-MB under o's key and salt
+ * (RFC 4106): the framing is the test's, not the gateway's.
+ */
+static struct rte_mbuf *
+craft(struct fx *f, unsigned int o, uint32_t seq, const uint8_t *pt, uint16_t len)
+{
+	static struct espgw_gcm_sa g;
+	const struct espgw_sa_conf *sa = &f->sas[o];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t hl = sizeof(struct rte_ipv4_hdr) + ESP_LEN + 8;
+	uint8_t p[FRAME_MAX] = {0}, nonce[12], aad[8];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+	struct gcm_context_data ctx;
+	rte_be32_t spi = rte_cpu_to_be_32(sa->spi), sq = rte_cpu_to_be_32(seq);
+	rte_be64_t iv = rte_cpu_to_be_64(seq);
+	char *d;
+
+	assert_non_null(m);
+	assert_int_equal(espgw_gcm_sa_init(&g, sa), 0);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(hl + len + 16);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ESP;
+	ip->src_addr = sa->local.v4;
+	ip->dst_addr = sa->remote.v4;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	memcpy(p + sizeof(*ip), &spi, 4);
+	memcpy(p + sizeof(*ip) + 4, &sq, 4);
+	memcpy(p + sizeof(*ip) + 8, &iv, 8);
+	memcpy(p + hl, pt, len);
+	memcpy(nonce, sa->salt, 4);
+	memcpy(nonce + 4, &iv, 8);
+	memcpy(aad, &spi, 4);
+	memcpy(aad + 4, &sq, 4);
+	g.crypt(&g.key, &ctx, p + hl, p + hl, len, nonce, aad, sizeof(aad), p + hl + len, 16);
+	d = rte_pktmbuf_append(m, hl + len + 16);
+	assert_non_null(d);
+	memcpy(d, p, hl + len + 16);
+	return m;
+}
+
+/* Inner IPv4/UDP of total length n (>= 20) at pt, then pad 1..pad, pad, nh. */
+static uint16_t
+craft_pt(uint8_t *pt, uint16_t n, uint16_t pad, uint8_t nh)
+{
+	uint16_t i;
+
+	memset(pt, 0x5a, n);
+	if (n >= sizeof(struct rte_ipv4_hdr))
+		ip4_fill((struct rte_ipv4_hdr *)pt, n - sizeof(struct rte_ipv4_hdr), 0, true, 7);
+	for (i = 0; i < pad; i++)
+		pt[n + i] = (uint8_t)(i + 1);
+	pt[n + pad] = (uint8_t)pad;
+	pt[n + pad + 1] = nh;
+	return n + pad + 2;
+}
+
+static void
+crafted(struct fx *f, enum espgw_crypto_path p)
+{
+	unsigned int o = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, p, 0x7201);
+	struct craft_res *r = &craft_res[craft_run++ % RTE_DIM(paths)];
+	uint8_t pt[N_CRAFT][400];
+	uint16_t len[N_CRAFT], c;
+	struct rte_mbuf *m, *dec[1];
+	uint64_t before[ESPGW_DROP_MAX];
+	unsigned int d;
+
+	fx_up_ok(f);
+	len[0] = craft_pt(pt[0], 0, 2, IPPROTO_IPIP); /* zero-length inner packet */
+	len[1] = craft_pt(pt[1], 0, 6, IPPROTO_IPIP); /* padding fills the payload */
+	len[2] = craft_pt(pt[2], 2, 0, IPPROTO_IPIP); /* pad length 200 > payload */
+	pt[2][2] = 200;
+	len[3] = craft_pt(pt[3], 0, 6, IPPROTO_IPIP); /* pad length 7 = clen - 1 */
+	pt[3][6] = 7;
+	len[4] = craft_pt(pt[4], 20, 2, IPPROTO_IPIP); /* pad bytes 1, 3 */
+	pt[4][21] = 3;
+	len[5] = craft_pt(pt[5], 20, 2, IPPROTO_NONE);	 /* RFC 4303 2.6 dummy packet */
+	len[6] = craft_pt(pt[6], 20, 2, IPPROTO_IPV6);	 /* not what the SA carries */
+	len[7] = craft_pt(pt[7], 22, 0, IPPROTO_IPIP);	 /* no padding */
+	len[8] = craft_pt(pt[8], 3, 255, IPPROTO_IPIP);	 /* 255 pad bytes, 3-byte inner */
+	len[9] = craft_pt(pt[9], 20, 2, IPPROTO_IPIP);	 /* honest */
+	len[10] = craft_pt(pt[10], 21, 1, IPPROTO_IPIP); /* pad 1 */
+	for (c = 0; c < N_CRAFT; c++) {
+		memcpy(before, f->st.drop, sizeof(before));
+		m = craft(f, o, c + 1, pt[c], len[c]);
+		r->why[c] = -1;
+		r->len[c] = 0;
+		if (decrypt(f, &m, 1, dec) == 1) {
+			r->len[c] = dec[0]->pkt_len;
+			rte_pktmbuf_free(dec[0]);
+			continue;
+		}
+		for (d = 0; d < ESPGW_DROP_MAX; d++)
+			if (f->st.drop[d] != before[d])
+				r->why[c] = (int)d;
+	}
+}
+
+/*
+ * The same crafted packets on every path, the same verdicts: RFC 4303 2.4
+ * padding (0 to 255 bytes, 1, 2, 3, ...; its length within the payload),
+ * 2.6 next header (the SA's; 59, a dummy packet, is not), an empty inner
+ * packet passes here (what follows judges it).
+ */
+static void
+test_crafted_trailers(void **state)
+{
+	static const int bad = ESPGW_DROP_BAD_PADDING;
+	static const int why[N_CRAFT] = {-1, -1, bad, bad, bad, bad, bad, -1, -1, -1, -1};
+	static const uint32_t len[N_CRAFT] = {0, 0, 0, 0, 0, 0, 0, 22, 3, 20, 21};
+	unsigned int c, p;
+
+	craft_run = 0;
+	two_paths(state, crafted);
+	for (p = 0; p < RTE_DIM(paths); p++)
+		for (c = 0; c < N_CRAFT; c++) {
+			if (craft_res[p].why[c] != why[c] || craft_res[p].len[c] != len[c])
+				print_error("case %u path %u: why %d len %u\n", c, paths[p],
+						craft_res[p].why[c], craft_res[p].len[c]);
+			assert_int_equal(craft_res[p].why[c], why[c]);
+			assert_int_equal(craft_res[p].len[c], len[c]);
+		}
+}
+
+/*
+ * The direct path's own counter: several workers take it atomically (RFC
+ * 4303 3.3.3, as rte_ipsec's SQN_ATOM); what sa_move carries (espgw_sad_sa_seq
+ * and _set) is the number it sends next; the key schedule is wiped on delete.
+ */
+static void
+test_direct_seq_state(void **state)
+{
+	struct fx *f = *state;
+	unsigned int o = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x7401);
+	struct outer_want w = {.ttl = 64, .df = true};
+	struct rte_mbuf *enc[2], *dec[2];
+	uint16_t i;
+
+	f->n_workers = 2;
+	fx_up_ok(f);
+	assert_non_null(f->sad.sa[o].gcm);
+	assert_non_null(f->sad.sa[o + 1].gcm);
+	assert_int_equal(f->sad.sa[o].gcm->atomic, 1);
+	assert_int_equal(f->sad.sa[o + 1].gcm->atomic, 0);
+	assert_int_equal(espgw_sad_sa_seq(&f->sad, o), 1);
+	espgw_sad_sa_seq_set(&f->sad, o, 1000);
+	make_esp(f, o, 2, enc);
+	for (i = 0; i < 2; i++) {
+		w.seq = 1000 + i;
+		check_outer(&f->sas[o], enc[i], &w);
+		check_aead_icv(f, o, enc[i], 1000 + i);
+	}
+	assert_int_equal(espgw_sad_sa_seq(&f->sad, o), 1002);
+	assert_int_equal(decrypt(f, enc, 2, dec), 2);
+	check_inner(dec[0], &saved[0], o + 1);
+	free_all(dec, 2);
+	assert_int_equal(drops_total(f), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -1914,6 +2090,8 @@ main(int argc, char **argv)
 			T(test_cbc_cpu_refused),
 			T(test_cbc_cpu_inherited),
 			T(test_direct_segmented),
+			T(test_crafted_trailers),
+			T(test_direct_seq_state),
 	};
 	int rc;
 
