@@ -1865,6 +1865,37 @@ test_direct_segmented(void **state)
 	assert_int_equal(drops_total(f), 0);
 }
 
+/*
+ * Segmented inbound packets whose first segment ends early (direct path):
+ * right after the IV, the payload all in later segments, the packet
+ * decrypts; inside the IV, the headers are not in the first segment and
+ * the packet drops as bad_length (rte_ipsec would read the IV past the
+ * segment's data and count auth_fail). The first one leaves with an empty
+ * first segment, as rte_ipsec's would: RX (no scatter) and reassembly
+ * (linearized) hand the data path single segments only.
+ */
+static void
+test_direct_segmented_thin(void **state)
+{
+	struct fx *f = *state;
+	unsigned int o = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x7102);
+	uint16_t hl = sizeof(struct rte_ipv4_hdr);
+	struct rte_mbuf *enc[2], *dec[2];
+
+	fx_up_ok(f);
+	make_esp(f, o, 2, enc);
+	enc[0] = chain3(enc[0], hl + ESP_LEN + 8, hl + ESP_LEN + 40);
+	enc[1] = chain3(enc[1], hl + ESP_LEN, hl + ESP_LEN + 40);
+	assert_int_equal(decrypt(f, enc, 2, dec), 1);
+	assert_int_equal(rte_pktmbuf_linearize(dec[0]), 0);
+	check_inner(dec[0], &saved[0], o + 1);
+	rte_pktmbuf_free(dec[0]);
+	assert_int_equal(f->st.drop[ESPGW_DROP_BAD_LENGTH], 1);
+	assert_int_equal(f->cnt[o + 1].errors, 1);
+	assert_int_equal(drops_total(f), 1);
+}
+
 /* ---- crafted trailers: what a peer holding the key can send ---- */
 
 #define N_CRAFT 11
@@ -2090,6 +2121,7 @@ main(int argc, char **argv)
 			T(test_cbc_cpu_refused),
 			T(test_cbc_cpu_inherited),
 			T(test_direct_segmented),
+			T(test_direct_segmented_thin),
 			T(test_crafted_trailers),
 			T(test_direct_seq_state),
 	};
