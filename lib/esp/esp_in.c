@@ -24,6 +24,7 @@
 #include <rte_udp.h>
 
 #include "esp_int.h"
+#include "esp_sad_cache.h"
 
 #define ESP_TRAILER_LEN 2 /* pad length + next header (RFC 4303 2) */
 /* ECN codepoints (RFC 3168 5) */
@@ -118,16 +119,47 @@ inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m, uint32_t spi_of
 }
 
 /*
+ * found[j] for the u keys: from this worker's cache where it has them, the
+ * rest from the SAD in one bulk lookup, then cached (esp_sad_cache.h: the
+ * generation is read before the lookup, so a change meanwhile ages them).
+ */
+static void
+inb_sad_find(struct espgw_esp_lcore *l, const union rte_ipsec_sad_key key[], uint16_t u,
+		void *found[])
+{
+	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
+	uint64_t gen = __atomic_load_n(&l->sad->in_gen, __ATOMIC_ACQUIRE);
+	uint16_t j, miss = 0, mi[ESPGW_ESP_BURST_MAX];
+	void *res[ESPGW_ESP_BURST_MAX];
+
+	for (j = 0; j < u; j++) {
+		found[j] = l->sadc != NULL ? espgw_sad_cache_get(l->sadc, &key[j], gen) : NULL;
+		if (found[j] == NULL) {
+			kp[miss] = &key[j];
+			mi[miss++] = j;
+		}
+	}
+	if (miss == 0)
+		return;
+	rte_ipsec_sad_lookup(l->sad->in, kp, res, miss);
+	for (j = 0; j < miss; j++) {
+		found[mi[j]] = res[j];
+		if (res[j] != NULL && l->sadc != NULL)
+			espgw_sad_cache_put(l->sadc, kp[j], gen, res[j]);
+	}
+}
+
+/*
  * Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and
  * sa[]. A burst carries runs of one SA's packets: each run is looked up once
- * (rte_ipsec_sad takes two hash lookups per key for SPI and destination).
+ * (rte_ipsec_sad takes two hash lookups per key for SPI and destination), and
+ * a key seen before comes from this worker's cache.
  */
 static uint16_t
 inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
 		uint32_t spi_ofs, uint32_t hdr_len)
 {
 	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
-	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
 	void *found[ESPGW_ESP_BURST_MAX];
 	uint16_t i, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
 
@@ -136,11 +168,8 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
 			continue;
 		}
-		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs)) {
-			inb_key(m[i], &key[u], spi_ofs);
-			kp[u] = &key[u];
-			u++;
-		}
+		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs))
+			inb_key(m[i], &key[u++], spi_ofs);
 		uid[k] = u - 1;
 		m[k++] = m[i];
 	}
@@ -148,7 +177,7 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		espgw_esp_drop(l, NULL, m, k, ESPGW_DROP_NO_SA);
 		return 0;
 	}
-	rte_ipsec_sad_lookup(l->sad->in, kp, found, u);
+	inb_sad_find(l, key, u, found);
 	for (i = 0; i < k; i++)
 		sa[i] = found[uid[i]];
 	return k;

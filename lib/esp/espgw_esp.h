@@ -37,9 +37,15 @@ struct espgw_esp_lcore {
 	uint16_t qp;			 /* this worker's queue pair on every device */
 	uint32_t inflight;		 /* ops enqueued and not yet dequeued */
 	struct espgw_lcore_stats *stats; /* this worker's counters */
+	/* This worker's cache of inbound SAD lookups (esp_sad_cache.h); NULL: none. */
+	struct espgw_sad_cache *sadc;
 	/* [sad->n]: TCP MSS clamp per SA (0: none), decided at setup; NULL: no SA clamps. */
 	const uint16_t *mss;
 };
+
+/* A worker's cache of inbound SAD lookups (esp_sad_cache.h), for espgw_esp_lcore.sadc. */
+struct espgw_sad_cache *espgw_sad_cache_create(int socket);
+void espgw_sad_cache_free(struct espgw_sad_cache *c);
 
 /* m[i] goes out through sa[i] (from the outbound SPD). Returns packets done now in done[]. */
 uint16_t espgw_esp_outb(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],

@@ -39,6 +39,12 @@ workers_create(struct espgw_gw *gw, struct espgw_err *err)
 			rte_free(w);
 			goto nomem;
 		}
+		w->esp.sadc = espgw_sad_cache_create(socket);
+		if (w->esp.sadc == NULL) {
+			rte_free(w->stats.sa);
+			rte_free(w);
+			goto nomem;
+		}
 		w->lcore_id = lcore;
 		w->stats.lcore = lcore;
 		w->idx = gw->n_workers;
@@ -482,6 +488,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 		espgw_reasm_free(gw->worker[i]->reasm);
 		espgw_fragstate_free(gw->worker[i]->frags);
 		rte_free(gw->worker[i]->stats.sa);
+		espgw_sad_cache_free(gw->worker[i]->esp.sadc);
 		rte_free(gw->worker[i]);
 	}
 	espgw_reasm_peers_free(gw->reasm_peers);

@@ -37,6 +37,8 @@ sa_key(const struct espgw_sa_conf *sa, union rte_ipsec_sad_key *k)
 		espgw_sad_key_v6(k, spi, sa->local.v6, sa->remote.v6);
 }
 
+static uint64_t in_gen_base;
+
 /* Room for every slot under each key type: one SA may take any type. */
 static int
 in_sad_create(struct espgw_sad *sad, struct espgw_err *err)
@@ -53,11 +55,20 @@ in_sad_create(struct espgw_sad *sad, struct espgw_err *err)
 	/* Named after the SA array: unique while an old SAD still serves beside this one. */
 	snprintf(name, sizeof(name), "espgw_%" PRIxPTR, (uintptr_t)sad->sa);
 	sad->in = rte_ipsec_sad_create(name, &conf);
+	/* Generations of different SADs never meet: a cache entry is of one SAD only. */
+	sad->in_gen = __atomic_add_fetch(&in_gen_base, UINT64_C(1) << 32, __ATOMIC_RELAXED);
 	if (sad->in != NULL)
 		return 0;
 	snprintf(err->msg, sizeof(err->msg), "cannot create the inbound SAD for %u SAs: %s",
 			sad->cap, rte_strerror(rte_errno));
 	return -1;
+}
+
+/* After a change of the inbound SAD: the workers' cached lookups are old (esp_sad_cache.h). */
+static void
+in_changed(struct espgw_sad *sad)
+{
+	__atomic_store_n(&sad->in_gen, sad->in_gen + 1, __ATOMIC_RELEASE);
 }
 
 /* rte_ipsec_sad_add() silently replaces an equal key: refuse a duplicate instead. */
@@ -89,6 +100,7 @@ in_key_add(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_sa_
 		return -1;
 	}
 	rc = rte_ipsec_sad_add(sad->in, k, sa_key_type(sa), rt);
+	in_changed(sad); /* a more specific key may take packets from another SA */
 	if (rc != 0) {
 		snprintf(err->msg, sizeof(err->msg), "sa %s: cannot add to the inbound SAD: %s",
 				sa->name, rte_strerror(-rc));
@@ -202,6 +214,7 @@ espgw_sad_sa_unlink(struct espgw_sad *sad, uint32_t slot)
 	sa = sad->sa[slot].conf;
 	sa_key(sa, &k);
 	rte_ipsec_sad_del(sad->in, &k, sa_key_type(sa));
+	in_changed(sad);
 }
 
 int
@@ -261,6 +274,7 @@ in_sa_rekey(struct espgw_sad *sad, struct espgw_sa_rt *rt, const struct espgw_sa
 	if (in_key_add(sad, rt, c, &k, err) != 0)
 		return -1;
 	rte_ipsec_sad_del(sad->in, &old, sa_key_type(c));
+	in_changed(sad);
 	return 0;
 }
 

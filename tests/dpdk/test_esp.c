@@ -149,6 +149,8 @@ fx_reset(struct fx *f)
 
 /* Mbufs free when the test began: a failed test's leak does not fail the next ones. */
 static unsigned int pool_free_at_start;
+/* The inbound lookup cache a worker has: every test's lookups go through it. */
+static struct espgw_sad_cache *sadc;
 
 static int
 fx_setup(void **state)
@@ -174,6 +176,7 @@ fx_up(struct fx *f, struct espgw_err *err)
 	f->l.crypto = &f->c;
 	f->l.qp = 0;
 	f->l.stats = &f->st;
+	f->l.sadc = sadc;
 	f->up = true;
 	return 0;
 }
@@ -1436,6 +1439,35 @@ test_sad_duplicate(void **state)
 	fx_up_ok(f);
 }
 
+/*
+ * The worker's lookup cache follows the SAD: an SA taken out is not found
+ * from the cache (no_sa), put back it is again, and a key another SA of the
+ * same SPI takes (more specific) is that SA's at once.
+ */
+static void
+test_sad_cache(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4401);
+	struct rte_mbuf *enc[2], *dec[2];
+	struct espgw_err err = {{0}};
+
+	fx_up_ok(f);
+	make_esp(f, a, 2, enc);
+	assert_int_equal(decrypt(f, enc, 2, dec), 2); /* looked up, cached */
+	free_all(dec, 2);
+	espgw_sad_sa_unlink(&f->sad, a + 1);
+	make_esp(f, a, 2, enc);
+	assert_int_equal(decrypt(f, enc, 2, dec), 0);
+	assert_int_equal(f->st.drop[ESPGW_DROP_NO_SA], 2);
+	assert_int_equal(espgw_sad_sa_relink(&f->sad, a + 1, &err), 0);
+	make_esp(f, a, 2, enc);
+	assert_int_equal(decrypt(f, enc, 2, dec), 2);
+	check_inner(dec[1], &saved[1], a + 1);
+	free_all(dec, 2);
+	assert_int_equal(drops_total(f), 2);
+}
+
 /* A rebuilt SAD lives beside the old one until the workers have left it (RCU). */
 static void
 test_two_sads(void **state)
@@ -2113,6 +2145,7 @@ main(int argc, char **argv)
 			T(test_sad_match),
 			T(test_sad_duplicate),
 			T(test_two_sads),
+			T(test_sad_cache),
 			T(test_cross_pmd),
 			T(test_capability_errors),
 			T(test_two_workers),
@@ -2134,11 +2167,13 @@ main(int argc, char **argv)
 	}
 	pool = rte_pktmbuf_pool_create(
 			"test_esp", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL || espgw_mbuf_sa_register() != 0) {
+	sadc = espgw_sad_cache_create(SOCKET_ID_ANY);
+	if (pool == NULL || sadc == NULL || espgw_mbuf_sa_register() != 0) {
 		fprintf(stderr, "mbuf pool or dynfield failed\n");
 		return 1;
 	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	espgw_sad_cache_free(sadc);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return rc;
