@@ -40,8 +40,6 @@ espgw_crypto_direct_unfit(const struct espgw_sa_conf *sa)
 		return "takes AES-GCM only";
 	if (sa->mode != ESPGW_SA_TUNNEL)
 		return "takes tunnel mode only";
-	if (sa->encap_udp)
-		return "takes no UDP encapsulation";
 	return NULL;
 }
 

@@ -22,7 +22,7 @@
 #define ESPGW_GCM_IV_LEN    8  /* RFC 4106 3.1 */
 #define ESPGW_GCM_SALT_LEN  4  /* RFC 4106 4 */
 #define ESPGW_GCM_NONCE_LEN 12 /* salt || IV */
-#define ESPGW_GCM_TMPL_MAX  40
+#define ESPGW_GCM_TMPL_MAX  48 /* IPv6 and, for ESP in UDP (RFC 3948), UDP */
 
 /*
  * One direct SA's state. The fields a packet reads first share one cache
@@ -39,8 +39,10 @@ struct espgw_gcm_sa {
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint8_t esn;			  /* RFC 4303 2.2.1: high 32 bits in the AAD (RFC 4106 5) */
 	uint8_t atomic;			  /* outbound: several workers take numbers */
-	uint8_t tmpl_len;		  /* outbound: 20 or 40 */
-	uint8_t tmpl[ESPGW_GCM_TMPL_MAX]; /* outbound: the outer header, next header ESP */
+	uint8_t tmpl_len;		  /* outbound: ip_len, plus 8 with UDP */
+	uint8_t ip_len;			  /* outbound: 20 (IPv4) or 40 (IPv6) */
+	uint8_t udp6;			  /* outbound IPv6 in UDP: the checksum after the crypto */
+	uint8_t tmpl[ESPGW_GCM_TMPL_MAX]; /* outbound: outer header (UDP), next ESP */
 	struct gcm_key_data key __rte_aligned(64);
 };
 

@@ -97,8 +97,8 @@ enum espgw_crypto_path {
 	ESPGW_CRYPTO_PATH_AUTO,
 	/*
 	 * Intel IPsec-MB's AES-GCM called by the worker itself, with espgw's own
-	 * ESP framing (lib/esp/esp_gcm.c): ESP tunnel SAs with AES-GCM, no UDP
-	 * encapsulation (espgw_crypto_direct_unfit).
+	 * ESP framing (lib/esp/esp_gcm.c): ESP tunnel SAs with AES-GCM, in UDP
+	 * or not (espgw_crypto_direct_unfit).
 	 */
 	ESPGW_CRYPTO_PATH_DIRECT,
 };

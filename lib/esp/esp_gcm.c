@@ -9,10 +9,13 @@
  * file does, for the SAs that fit it (espgw_crypto_direct_unfit), what
  * rte_ipsec does for the others, with the same checks and drop reasons.
  * Segmented packets are served too, through the library's init / update /
- * finalize calls.
+ * finalize calls, and ESP in UDP (RFC 3948): the UDP header is part of the
+ * SA's template, its length written per packet, its checksum over IPv6
+ * computed after the crypto (espgw_esp_udp6_cksum).
  */
 #include <rte_esp.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "esp_int.h"
 #include "espgw_gcm.h"
@@ -114,19 +117,25 @@ gcm_seq_take(struct espgw_gcm_sa *g, uint16_t *n)
 	return next - k;
 }
 
-/* The outer header's lengths; the IPv4 id from the sequence number, as rte_ipsec's. */
+/*
+ * The outer header's lengths (and UDP's, RFC 3948 2.1); the IPv4 id from the
+ * sequence number, as rte_ipsec's.
+ */
 static inline void
-outer_lens(uint8_t *h, uint8_t tmpl_len, uint32_t pkt_len, uint64_t seq)
+outer_lens(uint8_t *h, const struct espgw_gcm_sa *g, uint32_t pkt_len, uint64_t seq)
 {
 	struct rte_ipv4_hdr *ip4 = (struct rte_ipv4_hdr *)h;
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)h;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(h + g->ip_len);
 
-	if (tmpl_len == sizeof(*ip4)) {
+	if (g->ip_len == sizeof(*ip4)) {
 		ip4->total_length = rte_cpu_to_be_16((uint16_t)pkt_len);
 		ip4->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	} else {
 		ip6->payload_len = rte_cpu_to_be_16((uint16_t)(pkt_len - sizeof(*ip6)));
 	}
+	if (g->tmpl_len != g->ip_len)
+		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(pkt_len - g->ip_len));
 }
 
 /* RFC 4303 2.4: padding 1, 2, 3, ... to the alignment, then the trailer (2.5, 2.6). */
@@ -166,7 +175,7 @@ gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct 
 	rte_pktmbuf_adj(m, m->l2_len);
 	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
 	memcpy(h, g->tmpl, g->tmpl_len);
-	outer_lens(h, g->tmpl_len, m->pkt_len, seq);
+	outer_lens(h, g, m->pkt_len, seq);
 	memcpy(h + g->tmpl_len, &g->spi, sizeof(g->spi));
 	memcpy(h + g->tmpl_len + 4, &sq, sizeof(sq));
 	memcpy(h + g->tmpl_len + ESP_HDR_LEN, &iv, sizeof(iv));
@@ -175,8 +184,8 @@ gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct 
 	gcm_run(g, m, hlen, clen, nonce, aad, aad_len, t + pad + TRAILER_LEN);
 	m->l2_len = 0;
 	m->l3_len = g->tmpl_len;
-	m->packet_type = g->tmpl_len == sizeof(struct rte_ipv4_hdr) ? RTE_PTYPE_L3_IPV4
-								    : RTE_PTYPE_L3_IPV6;
+	m->packet_type = g->ip_len == sizeof(struct rte_ipv4_hdr) ? RTE_PTYPE_L3_IPV4
+								  : RTE_PTYPE_L3_IPV6;
 	return true;
 }
 
@@ -200,6 +209,8 @@ espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte
 				(uint8_t)(v >> ESP_OUT_DF_SHIFT));
 		m[j++] = m[i];
 	}
+	if (g->udp6)
+		espgw_esp_udp6_cksum(m, j);
 	return espgw_esp_outb_count(l, sa, m, j, done);
 }
 

@@ -611,12 +611,25 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 	return inb_commit(l, sa, m, k, done);
 }
 
-/* The direct path (esp_gcm.c): verified and decapsulated there, then the commit. */
+/*
+ * The direct path (esp_gcm.c): verified and decapsulated there, then the
+ * commit. ESP in UDP from elsewhere is noted as on the other paths
+ * (natt_scan) and published for what passed the commit too: a replayed copy
+ * verifies as well as its original, only the window refuses it.
+ */
 static uint16_t
 inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n,
 		struct rte_mbuf *done[])
 {
-	return inb_commit(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n), done);
+	struct natt_note nn[ESPGW_ESP_BURST_MAX];
+	uint16_t d, nk = 0;
+
+	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
+		nk = natt_scan(sa, m, n, nn);
+	d = inb_commit(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n), done);
+	if (unlikely(nk != 0))
+		natt_publish(sa, done, d, nn, nk);
+	return d;
 }
 
 /*

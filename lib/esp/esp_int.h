@@ -60,6 +60,13 @@ uint16_t espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa
 uint16_t espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
 
+/*
+ * Outbound ESP in UDP over IPv6 (RFC 8200 8.1: a checksum, where RFC 3948
+ * 2.1 gives IPv4 0): the UDP checksum of packets that start at the outer
+ * header, after the crypto.
+ */
+void espgw_esp_udp6_cksum(struct rte_mbuf *m[], uint16_t n);
+
 /* Outbound packets of one SA done: counted (the inner length saved before), appended to done[]. */
 uint16_t espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);

@@ -109,8 +109,8 @@ outb_cpu(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[]
  * wants one over IPv6): the UDP checksum over the encrypted packet, after
  * the crypto, per SA group of encap IPv6 SAs only.
  */
-static void
-outb_udp6_cksum(struct rte_mbuf *m[], uint16_t n)
+void
+espgw_esp_udp6_cksum(struct rte_mbuf *m[], uint16_t n)
 {
 	struct rte_ipv6_hdr *ip;
 	struct rte_udp_hdr *udp;
@@ -138,7 +138,7 @@ espgw_esp_outb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct 
 	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_CRYPTO_ERROR);
 	/* Per SA group, chosen at setup: SAs without UDP of their own pay one test. */
 	if (sa->udp == ESPGW_SA_UDP_TUN6)
-		outb_udp6_cksum(m, k);
+		espgw_esp_udp6_cksum(m, k);
 	else if (unlikely(sa->udp != ESPGW_SA_UDP_NONE))
 		k = espgw_trs_udp_outb(l, sa, m, k);
 	return espgw_esp_outb_count(l, sa, m, k, done);

@@ -12,6 +12,7 @@
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_udp.h>
 
 #include "espgw_crypto_xform.h"
 #include "espgw_gcm.h"
@@ -384,6 +385,24 @@ ah_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw
 }
 
 /*
+ * RFC 3948 2.1: ESP in UDP from our port to the peer's, the checksum 0 over
+ * IPv4; over IPv6 (RFC 8200 8.1 wants one) lib/esp computes it after the
+ * crypto. The length is the packet's.
+ */
+static void
+gcm_udp_tmpl(struct espgw_gcm_sa *g, const struct espgw_sa_conf *sa)
+{
+	struct rte_udp_hdr u = {
+			.src_port = rte_cpu_to_be_16(sa->encap_sport),
+			.dst_port = rte_cpu_to_be_16(sa->encap_dport),
+	};
+
+	memcpy(g->tmpl + g->ip_len, &u, sizeof(u));
+	g->tmpl_len = (uint8_t)(g->ip_len + sizeof(u));
+	g->udp6 = sa->local.family == ESPGW_AF_INET6;
+}
+
+/*
  * The direct path's state (espgw_gcm.h): key schedule, functions, and for
  * an outbound SA the outer header template and its own sequence counter.
  */
@@ -404,9 +423,12 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 					  : "Intel IPsec-MB cannot be initialised");
 		return -1;
 	}
-	RTE_BUILD_BUG_ON(ESPGW_GCM_TMPL_MAX != ESPGW_SA_TMPL_MAX);
+	RTE_BUILD_BUG_ON(ESPGW_GCM_TMPL_MAX < ESPGW_SA_TMPL_MAX + sizeof(struct rte_udp_hdr));
 	memcpy(g->tmpl, hdr, hdr_len);
+	g->ip_len = hdr_len;
 	g->tmpl_len = hdr_len;
+	if (sa->dir == ESPGW_DIR_OUT && sa->encap_udp)
+		gcm_udp_tmpl(g, sa);
 	g->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
 	rt->gcm = g;
 	return 0;
