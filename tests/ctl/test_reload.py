@@ -12,7 +12,7 @@ network namespace (netns_run.sh)."""
 
 import pytest
 
-from scapy.layers.inet import IP
+from scapy.layers.inet import IP, UDP
 from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
 
@@ -21,6 +21,7 @@ from live import OUT3, Gateway, Key, lan_frame, tunnel_conf
 
 OUT4, IN4, OUT5 = Key(0x5001, 0x50), Key(0x6001, 0x60), Key(0x7001, 0x70)
 OUT9 = Key(0x9001, 0x90)
+IN4X = Key(IN4.spi, 0x61)  # in4 under a new key, same SPI
 
 OLD = tunnel_conf() + [
     OUT4.conf("out4", "out"), IN4.conf("in4", "in"),
@@ -121,4 +122,34 @@ def test_reload(gw):
     assert esp_out(gw, 5, [OUT9]) == {OUT9.spi: list(range(1, 6))}
     for k in (OUT3, OUT4, OUT5, OUT9):
         assert k.key.hex() not in gw.logs()
+    gw.stop()
+
+
+def inbound_ok(gw, key, seq, src="10.4.0.10"):
+    """One ESP frame from the peer under key: decrypted and forwarded to the LAN?"""
+    inner = IP(src=src, dst=live.HOST) / UDP(sport=5000, dport=4000) / \
+        (live.MARKER + seq.to_bytes(4, "big"))
+    sa = key.scapy_sa(live.PEER, live.WAN)
+    gw.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) / sa.encrypt(inner, seq_num=seq))
+    return bool(gw.lan.drain(settle=0.3))
+
+
+def test_reload_inbound_sa_not_found_stale(gw):
+    """The workers' cache of inbound SAD lookups (lib/esp/esp_sad_cache.h) across
+    reloads: in4, found (and cached) before, is taken under its new key once a
+    reload changed its key (same SPI and addresses), and not at all once a
+    reload removed it; the old key is refused from the first packet after."""
+    assert [inbound_ok(gw, IN4, s) for s in (1, 2, 3)] == [True] * 3
+    changed = [IN4X.conf("in4", "in") if line.startswith("sa add in4 ") else line
+               for line in OLD]
+    r = reload(gw, live.write_conf(gw, "in4x.conf", live.BASE + "\n".join(changed) + "\n"))
+    assert r.returncode == 0, r.stderr
+    assert not inbound_ok(gw, IN4, 4)
+    assert inbound_ok(gw, IN4X, 1)
+    r = reload(gw, live.write_conf(gw, "new.conf", live.BASE + "\n".join(NEW) + "\n"))
+    assert r.returncode == 0, r.stderr
+    assert not inbound_ok(gw, IN4X, 2)
+    assert not inbound_ok(gw, IN4, 5)
+    # Tunnel 3's inbound SA, left alone, still finds its packets.
+    assert inbound_ok(gw, live.IN3, 1, src=live.REMOTE)
     gw.stop()

@@ -35,6 +35,7 @@
 #include "espgw_gcm.h"
 #include "espgw_log.h"
 #include "espgw_sad.h"
+#include "esp_int.h"
 
 #define MAX_SA	  64
 #define MAX_PKT	  64
@@ -1468,6 +1469,191 @@ test_sad_cache(void **state)
 	assert_int_equal(drops_total(f), 2);
 }
 
+/* Packets of SA o sent from src (0: as sent): the SA index of what decrypted, or -1. */
+static int
+sad_cache_probe(struct fx *f, unsigned int o, uint32_t src)
+{
+	struct rte_mbuf *enc[1], *dec[1];
+	int idx;
+
+	make_esp(f, o, 1, enc);
+	outer4_rewrite(enc[0], src, 0);
+	if (decrypt(f, enc, 1, dec) != 1)
+		return -1;
+	idx = (int)*espgw_mbuf_sa(dec[0]);
+	rte_pktmbuf_free(dec[0]);
+	return idx;
+}
+
+/* The store's SAs from idx on are not in the SAD at setup: tests add them later. */
+static void
+sa_add_later(struct fx *f, unsigned int idx)
+{
+	struct espgw_err err = {{0}};
+
+	assert_int_equal(espgw_sad_sa_add(&f->sad, &f->sas[idx], &err), 0);
+}
+
+/*
+ * An SA added later with the same SPI and a more specific match (spi-dst-src
+ * over spi) takes its key at once: the cached lookup of that key is old.
+ */
+static void
+test_sad_cache_more_specific(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4501);
+	unsigned int b = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4501);
+	uint32_t other = IP4(203, 0, 113, 7);
+
+	f->sas[a + 1].match = ESPGW_SAD_MATCH_SPI;
+	f->sas[b + 1].match = ESPGW_SAD_MATCH_SPI_DST_SRC;
+	f->s.n_sas = b;
+	fx_up_ok(f);
+	assert_int_equal(sad_cache_probe(f, a, 0), (int)a + 1); /* cached under its full key */
+	assert_int_equal(sad_cache_probe(f, a, other), (int)a + 1);
+	sa_add_later(f, b);
+	sa_add_later(f, b + 1);
+	assert_int_equal(sad_cache_probe(f, b, 0), (int)b + 1);
+	/* SA a still has every other source. */
+	assert_int_equal(sad_cache_probe(f, a, other), (int)a + 1);
+	assert_int_equal(drops_total(f), 0);
+}
+
+/*
+ * A slot freed and reused by an SA of another SPI: the old SA's key, cached
+ * with that slot, finds nothing (no_sa), not the new SA (auth_fail).
+ */
+static void
+test_sad_cache_slot_reuse(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4601);
+	unsigned int b = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4602);
+
+	f->s.n_sas = b;
+	fx_up_ok(f);
+	assert_int_equal(sad_cache_probe(f, a, 0), (int)a + 1);
+	espgw_sad_sa_unlink(&f->sad, a + 1);
+	espgw_sad_sa_free(&f->sad, a + 1);
+	f->sas[b + 1].slot = a + 1;
+	sa_add_later(f, b);
+	sa_add_later(f, b + 1);
+	assert_int_equal(sad_cache_probe(f, a, 0), -1);
+	assert_int_equal(f->st.drop[ESPGW_DROP_NO_SA], 1);
+	assert_int_equal(sad_cache_probe(f, b, 0), (int)a + 1);
+	assert_int_equal(drops_total(f), 1);
+}
+
+/* sa update of an inbound spi-dst-src SA's remote: the old source's cached key is gone. */
+static void
+test_sad_cache_rekey(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4701);
+	uint32_t moved = IP4(203, 0, 113, 9);
+	struct espgw_sa_conf c;
+	struct espgw_err err = {{0}};
+
+	f->sas[a + 1].match = ESPGW_SAD_MATCH_SPI_DST_SRC;
+	fx_up_ok(f);
+	assert_int_equal(sad_cache_probe(f, a, 0), (int)a + 1);
+	assert_int_equal(sad_cache_probe(f, a, moved), -1);
+	c = f->sas[a + 1];
+	c.remote.v4 = moved;
+	assert_int_equal(espgw_sad_sa_update(&f->sad, &c, &err), 0);
+	assert_int_equal(sad_cache_probe(f, a, moved), (int)a + 1);
+	assert_int_equal(sad_cache_probe(f, a, 0), -1);
+	assert_int_equal(f->st.drop[ESPGW_DROP_NO_SA], 2);
+	assert_int_equal(drops_total(f), 2);
+}
+
+/* Stable partition by SA, the plain way: the oracle of espgw_esp_group. */
+static uint16_t
+group_ref(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
+		struct rte_mbuf *out[], struct espgw_esp_grp g[])
+{
+	uint16_t i, j, ng = 0, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ng && g[j].sa != sa[i]; j++)
+			;
+		if (j < ng)
+			continue;
+		g[ng].sa = sa[i];
+		g[ng].cnt = 0;
+		for (j = i; j < n; j++)
+			if (sa[j] == sa[i]) {
+				out[k++] = m[j];
+				g[ng].cnt++;
+			}
+		ng++;
+	}
+	return ng;
+}
+
+static void
+group_check(struct espgw_sa_rt *const sa[], uint16_t n)
+{
+	struct rte_mbuf *m[ESPGW_ESP_BURST_MAX], *out[ESPGW_ESP_BURST_MAX],
+			*want[ESPGW_ESP_BURST_MAX];
+	struct espgw_esp_grp g[ESPGW_ESP_BURST_MAX], gw[ESPGW_ESP_BURST_MAX];
+	uint16_t i, ng;
+
+	for (i = 0; i < ESPGW_ESP_BURST_MAX; i++) /* never read: only their order counts */
+		m[i] = (struct rte_mbuf *)(uintptr_t)(0x1000 + 8 * i);
+	ng = group_ref(m, sa, n, want, gw);
+	assert_int_equal(espgw_esp_group(m, sa, n, out, g), ng);
+	assert_memory_equal(out, want, n * sizeof(out[0]));
+	for (i = 0; i < ng; i++) {
+		assert_ptr_equal(g[i].sa, gw[i].sa);
+		assert_int_equal(g[i].cnt, gw[i].cnt);
+	}
+}
+
+/* The group table's hash, for SA addresses that all probe from one slot. */
+#define GRP_TAB_LAST 510
+static uint32_t
+group_hash_of(uintptr_t p)
+{
+	return (uint32_t)((p >> 6) * UINT64_C(0x9E3779B97F4A7C15) >> 55);
+}
+
+/*
+ * Bursts of 256 packets: 256 SAs whose addresses hash alike (one probe run
+ * through the whole table), NULL SAs among them, runs and interleavings.
+ */
+static void
+test_group_burst_max(void **state)
+{
+	struct espgw_sa_rt *sa[ESPGW_ESP_BURST_MAX], *pool_sa[ESPGW_ESP_BURST_MAX];
+	uintptr_t p = (uintptr_t)1 << 20;
+	uint16_t i, k = 0;
+
+	(void)state;
+	/* From the table's last slots on: the run wraps round to slot 0, NULL's. */
+	for (; k < ESPGW_ESP_BURST_MAX; p += 64)
+		if (group_hash_of(p) == GRP_TAB_LAST)
+			pool_sa[k++] = (struct espgw_sa_rt *)p;
+	pool_sa[5] = NULL; /* NULL hashes to slot 0 */
+	for (i = 0; i < ESPGW_ESP_BURST_MAX; i++)
+		sa[i] = pool_sa[i];
+	group_check(sa, ESPGW_ESP_BURST_MAX);
+	for (i = 0; i < ESPGW_ESP_BURST_MAX; i++)
+		sa[i] = pool_sa[(i * 97) % ESPGW_ESP_BURST_MAX];
+	group_check(sa, ESPGW_ESP_BURST_MAX);
+	for (i = 0; i < ESPGW_ESP_BURST_MAX; i++)
+		sa[i] = i % 3 == 0 ? NULL : pool_sa[(i * 7 + i / 5) % 17];
+	group_check(sa, ESPGW_ESP_BURST_MAX);
+	for (i = 0; i < ESPGW_ESP_BURST_MAX; i++)
+		sa[i] = NULL;
+	group_check(sa, ESPGW_ESP_BURST_MAX);
+	sa[255] = pool_sa[1];
+	group_check(sa, ESPGW_ESP_BURST_MAX);
+	group_check(sa, 1);
+	group_check(sa, 0);
+}
+
 /* A rebuilt SAD lives beside the old one until the workers have left it (RCU). */
 static void
 test_two_sads(void **state)
@@ -2146,6 +2332,10 @@ main(int argc, char **argv)
 			T(test_sad_duplicate),
 			T(test_two_sads),
 			T(test_sad_cache),
+			T(test_sad_cache_more_specific),
+			T(test_sad_cache_slot_reuse),
+			T(test_sad_cache_rekey),
+			T(test_group_burst_max),
 			T(test_cross_pmd),
 			T(test_capability_errors),
 			T(test_two_workers),
