@@ -136,6 +136,7 @@ def _all_scenarios():
     # single-SA tunnel row of its direction.
     for d in ("out", "in"):
         out.append(Scenario("%s-gcm128-natt-cpu" % d, d, "gcm128", "cpu", 1, True))
+        out.append(Scenario("%s-gcm128-natt-direct" % d, d, "gcm128", "direct", 1, True))
         out.append(Scenario("%s-gcm128-trs-cpu" % d, d, "gcm128", "cpu", 1, transport=True))
         out.append(Scenario("%s-ah-sha256-cpu" % d, d, "ah-sha256", "cpu", 1))
     out.append(Scenario("bypass", "bypass", None, None, 1))
