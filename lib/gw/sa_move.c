@@ -120,13 +120,17 @@ espgw_gw_sa_move_back(struct espgw_gw *gw, uint32_t slot)
 	__atomic_store_n(&rt->state, st, __ATOMIC_RELEASE);
 }
 
-/* Lifetimes, an inbound SA's remote, the inner family: changed in the slot. */
+/*
+ * Lifetimes, an inbound SA's remote and NAT-T port (RFC 7296 2.23: the
+ * mapping the key manager applied, which the workers no longer report), the
+ * inner family: changed in the slot.
+ */
 int
 espgw_gw_sa_update(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
 {
 	const struct espgw_sa_conf *cur = &gw->sad.conf[sa->slot];
 
-	if (espgw_ip_equal(&cur->remote, &sa->remote) &&
+	if (espgw_ip_equal(&cur->remote, &sa->remote) && cur->encap_dport == sa->encap_dport &&
 			memcmp(cur->life, sa->life, sizeof(cur->life)) == 0 &&
 			cur->inner_family == sa->inner_family)
 		return 0;

@@ -369,3 +369,55 @@ def test_nat_mapping_not_hidden_by_a_duplicate():
     # event is the last genuine port.
     assert ports and 50000 not in ports and ports[-1] == 41000 + n - 1, \
         "nat-mapping events %s: rebindings hidden by a replayed copy" % ports
+
+
+def test_nat_mapping_follows_dport_update():
+    """Live: the key manager applies a NAT rebinding with `sa update nin dport
+    41000` (README: `sa update NAME remote IP dport N` applies it). The peer's
+    packets from 41000 are then from the SA's own port: no nat-mapping event.
+    When its NAT moves it back to 4500, that is a change and must be reported.
+    espgw_gw_sa_update returned early when only the dport changed (it compared
+    remote, lifetimes and inner family), so the worker kept the old port:
+    every packet from the configured port was reported, and the move back to
+    the old one was hidden."""
+    if in_netns("test_nat_mapping_follows_dport_update"):
+        return
+    sys.path.insert(0, os.path.join(harness.SRC, "tests", "ctl"))
+    import live
+    from scapy.layers.ipsec import ESP
+    from scapy.layers.l2 import Ether
+    k = live.Key(0x4781, 0x4b)
+    conf = "\n".join([k.conf("nin", "in") + " encap udp",
+                      "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect nin", ""])
+    g = live.Gateway(extra_conf=conf)
+    sa = k.scapy_sa(live.PEER, live.WAN)
+    seq = [0]
+
+    def send(port, n):
+        for _ in range(n):
+            seq[0] += 1
+            sa.seq_num = seq[0]
+            inner = IP(src=live.REMOTE, dst=live.HOST) / UDP(sport=4000, dport=5000) / \
+                Raw(b"x" * 32)
+            esp = bytes(sa.encrypt(inner)[ESP])
+            g.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) /
+                       IP(src=live.PEER, dst=live.WAN, proto=17) /
+                       UDP(sport=port, dport=NATT, chksum=0) / Raw(esp))
+            time.sleep(0.02)
+    try:
+        mon = live.Ctl(g.sock)
+        assert mon.request("monitor")["ok"]
+        g.ctl.ok("sa update nin dport 41000")
+        send(41000, 5)
+        after_update = nat_mapping_events(mon)  # quiet 1 s: past the event rate limit
+        time.sleep(0.5)
+        send(NATT, 5)
+        moved_back = nat_mapping_events(mon)
+        lan = g.lan.drain(settle=0.3)
+        g.stop()
+    finally:
+        g.kill()
+    assert len(lan) == 10, "the packets were not decrypted (%d): the probe is wrong" % len(lan)
+    assert not after_update, "packets from the SA's updated dport reported: %s" % after_update
+    assert [e["dport"] for e in moved_back] == [NATT], \
+        "the move back to 4500 not reported: %s" % moved_back
