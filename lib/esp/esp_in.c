@@ -560,21 +560,30 @@ natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const str
 	}
 }
 
-/*
- * Decapsulated packets: the window committed (a duplicate within the group
- * refused), transport's header fixed, RFC 6040 applied; counted and done.
- */
+/* RFC 4303 3.4.3: the window committed, a duplicate within the group refused; compacts m. */
 static uint16_t
-inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k,
-		struct rte_mbuf *done[])
+inb_window(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k)
 {
-	uint16_t i, d = 0;
+	uint16_t i, j = 0;
 
 	for (i = 0; i < k; i++) {
 		if (!inb_replay_update(sa, m[i])) {
 			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
 			continue;
 		}
+		m[j++] = m[i];
+	}
+	return j;
+}
+
+/* Committed packets: transport's header fixed, RFC 6040 applied; counted and done. */
+static uint16_t
+inb_deliver(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k,
+		struct rte_mbuf *done[])
+{
+	uint16_t i, d = 0;
+
+	for (i = 0; i < k; i++) {
 		if (sa->transport)
 			inb_trs_done(sa, m[i]);
 		if (espgw_esp_inb_ecn(sa, m[i]) != 0) {
@@ -585,6 +594,14 @@ inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 	}
 	espgw_esp_inb_done(l, sa, done, d);
 	return d;
+}
+
+/* Decapsulated packets: the window committed, then delivered. */
+static uint16_t
+inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k,
+		struct rte_mbuf *done[])
+{
+	return inb_deliver(l, sa, m, inb_window(l, sa, m, k), done);
 }
 
 uint16_t
@@ -614,22 +631,23 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 /*
  * The direct path (esp_gcm.c): verified and decapsulated there, then the
  * commit. ESP in UDP from elsewhere is noted as on the other paths
- * (natt_scan) and published for what passed the commit too: a replayed copy
- * verifies as well as its original, only the window refuses it.
+ * (natt_scan) and published for what the window then took: a replayed copy
+ * verifies as well as its original, only the window refuses it. As on the
+ * other paths, a packet RFC 6040 4.2 drops after that still authenticated.
  */
 static uint16_t
 inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n,
 		struct rte_mbuf *done[])
 {
 	struct natt_note nn[ESPGW_ESP_BURST_MAX];
-	uint16_t d, nk = 0;
+	uint16_t k, nk = 0;
 
 	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
 		nk = natt_scan(sa, m, n, nn);
-	d = inb_commit(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n), done);
+	k = inb_window(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n));
 	if (unlikely(nk != 0))
-		natt_publish(sa, done, d, nn, nk);
-	return d;
+		natt_publish(sa, m, k, nn, nk);
+	return inb_deliver(l, sa, m, k, done);
 }
 
 /*

@@ -421,3 +421,44 @@ def test_nat_mapping_follows_dport_update():
     assert not after_update, "packets from the SA's updated dport reported: %s" % after_update
     assert [e["dport"] for e in moved_back] == [NATT], \
         "the move back to 4500 not reported: %s" % moved_back
+
+
+@pytest.mark.parametrize("path", ["cpu", "direct"])
+def test_nat_mapping_of_ecn_dropped_packet(path):
+    """Live: the peer's NAT moves it to port 41000; its packets there carry
+    outer CE over a Not-ECT inner packet (RFC 6040 4.2: dropped after
+    decapsulation, as ecn_invalid). Each authenticated and took its number
+    in the window, so the new mapping is shown (RFC 7296 2.23) by the CPU
+    path; the direct path must do the same (it published over what
+    inb_commit kept, after the ECN drop, and reported nothing)."""
+    if in_netns("test_nat_mapping_of_ecn_dropped_packet[%s]" % path):
+        return
+    sys.path.insert(0, os.path.join(harness.SRC, "tests", "ctl"))
+    import live
+    from scapy.layers.ipsec import ESP
+    from scapy.layers.l2 import Ether
+    k = live.Key(0x4783, 0x4d)
+    conf = "\n".join([k.conf("nin", "in") + " encap udp",
+                      "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect nin",
+                      "set crypto-path " + path, ""])
+    g = live.Gateway(extra_conf=conf)
+    sa = k.scapy_sa(live.PEER, live.WAN)
+    try:
+        mon = live.Ctl(g.sock)
+        assert mon.request("monitor")["ok"]
+        for i in range(5):
+            sa.seq_num = i + 1
+            inner = IP(src=live.REMOTE, dst=live.HOST, tos=0) / \
+                UDP(sport=4000, dport=5000) / Raw(b"x" * 32)
+            esp = bytes(sa.encrypt(inner)[ESP])
+            g.wan.send(Ether(src=live.NH_MAC, dst=live.WAN_MAC) /
+                       IP(src=live.PEER, dst=live.WAN, proto=17, tos=3) /
+                       UDP(sport=41000, dport=NATT, chksum=0) / Raw(esp))
+            time.sleep(0.02)
+        events = nat_mapping_events(mon)
+        drops = g.drops()
+        g.stop()
+    finally:
+        g.kill()
+    assert drops.get("ecn_invalid", 0) == 5, drops
+    assert [e["dport"] for e in events] == [41000], "nat-mapping events %s" % events
