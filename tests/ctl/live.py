@@ -39,6 +39,9 @@ neighbor add 198.51.100.254 lladdr %s port wan0
 neighbor add 10.1.0.10 lladdr %s port lan0
 route add 0.0.0.0/0 via 198.51.100.254 port wan0
 """ % (LAN_MAC, WAN_MAC, NH_MAC, HOST_MAC)
+# meson's pkt-*-cpu runs (tests/pkt/harness.py base_conf): the CPU path for live gateways too.
+if os.environ.get("ESPGW_TEST_CRYPTO_PATH"):
+    BASE += "set crypto-path %s\n" % os.environ["ESPGW_TEST_CRYPTO_PATH"]
 
 
 class Key:
