@@ -33,7 +33,7 @@
 
 struct espgw_sad_cache_ent {
 	union rte_ipsec_sad_key key;
-	uint64_t gen; /* 0: never filled (generations start at 1) */
+	uint64_t gen; /* 0: never filled (a SAD's generations start at 2^32 or above) */
 	struct espgw_sa_rt *sa;
 } __rte_cache_aligned;
 

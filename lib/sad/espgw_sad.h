@@ -161,9 +161,9 @@ struct espgw_sad {
 	unsigned int n;		    /* slots below n may be live */
 	struct rte_ipsec_sad *in;   /* inbound lookup, safe to change under readers */
 	/*
-	 * Bumped by the control path after each change of in (1 from the start):
-	 * the workers' lookup caches hold entries of the current one only
-	 * (lib/esp/esp_sad_cache.h).
+	 * Bumped by the control path after each change of in (each SAD starts
+	 * at a new multiple of 2^32): the workers' lookup caches hold entries
+	 * of the current one only (lib/esp/esp_sad_cache.h).
 	 */
 	uint64_t in_gen;
 	struct espgw_crypto *crypto;
