@@ -310,8 +310,15 @@ sa_check_natoa(const struct espgw_sa_conf *c, struct espgw_err *err)
 	return 0;
 }
 
-/* The highest "seq" start with ESN (sa_check_seq). */
+/* The highest "seq" start of an ESP SA with ESN (sa_check_seq). */
 #define SEQ_ESN_MAX (UINT64_C(1) << 63)
+
+static uint64_t
+seq_esn_max(const struct espgw_sa_conf *c)
+{
+	/* AH's own counter (lib/esp/ah_out.c) stops at 2^64 - 1 itself. */
+	return c->proto == ESPGW_SA_AH ? UINT64_MAX : SEQ_ESN_MAX;
+}
 
 static int
 sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
@@ -326,11 +333,11 @@ sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 	 * RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is
 	 * never sent. 3.3.3: the counter must not cycle, with ESN neither, and
 	 * rte_ipsec's 64-bit counter (like the direct path's) has no stop: a
-	 * start at most 2^63 leaves it more numbers than an SA can ever send.
+	 * start at most 2^63 leaves an ESP SA more numbers than it can ever send.
 	 */
-	if (c->esn && (c->seq == 0 || c->seq > SEQ_ESN_MAX))
+	if (c->esn && (c->seq == 0 || c->seq > seq_esn_max(c)))
 		return espgw_err_set(err, "seq must be 1..%" PRIu64 " with esn, got %" PRIu64,
-				SEQ_ESN_MAX, c->seq);
+				seq_esn_max(c), c->seq);
 	if (!c->esn && (c->seq == 0 || c->seq > UINT32_MAX))
 		return espgw_err_set(err, "seq must be 1..%" PRIu32 " without esn, got %" PRIu64,
 				UINT32_MAX, c->seq);

@@ -884,6 +884,12 @@ test_sa_seq_limits(void **state)
 	sa = load_sa(state, SA_HEAD("b", "out", "0x3002") GCM " seq 9223372036854775808 esn on",
 			"b");
 	assert_int_equal(sa->seq, UINT64_C(1) << 63);
+	/* AH's own counter stops at 2^64 - 1: the whole range. */
+	sa = load_sa(state,
+			SA_HEAD("c", "out", "0x3003") "proto ah auth hmac-sha256-128 auth-key " K32
+						      " seq 18446744073709551615 esn on",
+			"c");
+	assert_int_equal(sa->seq, UINT64_MAX);
 }
 
 static void
