@@ -13,6 +13,12 @@ sequence number is taken with an atomic add). The sink is net_null. The
 main lcore shares CPU 0 with worker 1 and sleeps when idle; with one worker,
 the worker has CPU 1 alone, as in scripts/bench/bench.py.
 
+--sas 1 measures one SA (the elephant flow) on two workers as espgw runs it
+today: its frames dealt to the queues in turn; outbound both workers encrypt
+for it, sequence numbers from one atomic counter (their order on the wire is
+not kept across the workers), inbound the SA's owner decrypts and the other
+worker hands its packets over.
+
 Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
 each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
 counts take turns (the order reversed every other repetition); "x1" is the
@@ -34,7 +40,6 @@ import pcapgen  # noqa: E402
 import runner  # noqa: E402
 import scenarios as S  # noqa: E402
 
-N_SA = 1000
 TRANSFORM = "gcm128"
 
 
@@ -54,16 +59,17 @@ class Gateway(runner.Gateway):
         self.cmd[i:i + 2] = ["--lcores", lcores(workers)]
 
 
-def split_pcaps(direction, size, workers, d):
-    """One pcap per queue: the frames of the SAs i with i mod workers == q."""
+def split_pcaps(direction, size, workers, d, n_sa=1000):
+    """One pcap per queue: the frames of the SAs i with i mod workers == q, or
+    with fewer SAs than workers, frame k on queue k mod workers."""
     t = S.TRANSFORMS[TRANSFORM]
-    frames = (pcapgen.esp_frames(t, N_SA, size) if direction == "in"
-              else pcapgen.plain_frames(N_SA, size))
-    order, out = pcapgen.sa_order(N_SA), []
+    frames = (pcapgen.esp_frames(t, n_sa, size) if direction == "in"
+              else pcapgen.plain_frames(n_sa, size))
+    order, out = pcapgen.sa_order(n_sa), []
     for q in range(workers):
         path = os.path.join(d, "%s-%s-w%d-q%d.pcap" % (direction, size, workers, q))
         pcapgen.write_pcap(path, [f for k, f in enumerate(frames)
-                                  if order[k % N_SA] % workers == q])
+                                  if (order[k % n_sa] if n_sa >= workers else k) % workers == q])
         out.append(path)
     return out
 
@@ -91,8 +97,8 @@ def one(a, direction, workers, files, d):
             for r in ("protected", "unprotected")}
     conf_path = os.path.join(d, "scale-%s.conf" % direction)
     with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        f.write(S.espgw_conf(S.Scenario("%s-gcm128-1k" % direction, direction, TRANSFORM,
-                                        a.path, N_SA), devs))
+        f.write(S.espgw_conf(S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM,
+                                        a.path, a.sas), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
     gw = Gateway(workers, "espgw-%s-w%d" % (direction, workers), [a.espgw],
                  ["-f", conf_path], vd, d)
@@ -125,7 +131,7 @@ def run(a, d):
     rows = []
     for direction in a.dirs.split(","):
         for size in a.sizes.split(","):
-            files = {w: split_pcaps(direction, size, w, d) for w in (1, 2)}
+            files = {w: split_pcaps(direction, size, w, d, a.sas) for w in (1, 2)}
             res = {1: [], 2: []}
             for r in range(a.reps):
                 for w in ((1, 2) if r % 2 == 0 else (2, 1)):
@@ -147,6 +153,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--espgw", required=True)
     ap.add_argument("--dirs", default="out,in")
+    ap.add_argument("--sas", type=int, default=1000,
+                    help="SAs and policies (default 1000; 1: one SA over both workers)")
     ap.add_argument("--sizes", default="64,1420")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=float, default=1.0)

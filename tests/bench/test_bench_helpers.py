@@ -282,7 +282,7 @@ def test_scale_queues_follow_the_owner(tmp_path):
     """scale.py: queue q carries exactly the SAs i with i mod W == q (inbound,
     the SA's owner: lib/sad deals the SAs to the workers in turn), every frame once."""
     import scale
-    files = scale.split_pcaps("in", "64", 2, str(tmp_path))
+    files = scale.split_pcaps("in", "64", 2, str(tmp_path), 1000)
     seen = 0
     for q, path in enumerate(files):
         frames = pcapgen.read_pcap(path)
