@@ -55,15 +55,6 @@ def lcores():
     return "0@%d," % cpus[0] + ",".join("%d@%d" % (i + 1, c) for i, c in enumerate(w))
 
 
-class Gateway(runner.Gateway):
-    """runner.Gateway with two workers placed by --lcores."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        i = self.cmd.index("-l")
-        self.cmd[i:i + 2] = ["--lcores", lcores()]
-
-
 def conf(devs, path):
     return S.espgw_conf(S.Scenario("in-gcm128-2sa", "in", TRANSFORM, path, WORKERS), devs)
 
@@ -82,16 +73,6 @@ def pcaps(size, d):
     return out
 
 
-def worker_tids(pid):
-    tids = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-            name = f.read().strip()
-        if name.startswith("rte-worker-"):
-            tids[int(name.rsplit("-", 1)[1])] = int(tid)
-    return [tids.get(i + 1) for i in range(WORKERS)]
-
-
 def sample(gw, port, tids):
     return {"t": time.monotonic(), "opackets": runner.opackets(gw.tel, port),
             "oncpu": [runner.oncpu_ns(gw.proc.pid, t) for t in tids],
@@ -107,7 +88,8 @@ def one(binary, mode, files, d, a):
     conf_path = os.path.join(d, "handoff.conf")
     with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(conf({"protected": "net_null0", "unprotected": "net_pcap1"}, a.path))
-    gw = Gateway("espgw-%s" % mode, [binary], ["-f", conf_path], [lan, wan], d)
+    gw = runner.Gateway("espgw-%s" % mode, [binary], ["-f", conf_path], [lan, wan], d,
+                        lcores=lcores())
     gw.start()
     try:
         deadline = time.monotonic() + runner.START_TIMEOUT
@@ -119,7 +101,7 @@ def one(binary, mode, files, d, a):
                 gw.fail("nothing received")
             time.sleep(0.05)
         time.sleep(a.warmup)
-        tids = worker_tids(gw.proc.pid)
+        tids = runner.worker_tids(gw.proc.pid, WORKERS)
         s0 = sample(gw, port, tids)
         time.sleep(a.window)
         s1 = sample(gw, port, tids)

@@ -58,8 +58,9 @@ class Gateway:
         self.name = name
         self.prefix = "espgw-bench-%s" % uuid.uuid4().hex[:10]
         self.main_works = lcores == str(WORKER_LCORE)
-        eal = ["-l", lcores] + EAL_MEM + ["--file-prefix", self.prefix,
-                                         "--log-level=lib.eal:debug"]
+        # "0@0,1@1": lcores placed on CPUs (--lcores), else a plain list (-l).
+        eal = ["--lcores" if "@" in lcores else "-l", lcores] + EAL_MEM + [
+            "--file-prefix", self.prefix, "--log-level=lib.eal:debug"]
         for v in vdev_list:
             eal += ["--vdev", v]
         self.cmd = list(cmd_prefix) + eal + list(extra_eal) + ["--"] + list(app_args)
@@ -148,6 +149,17 @@ def worker_tid(pid):
     except OSError:
         pass
     return None
+
+
+def worker_tids(pid, workers):
+    """Thread ids of EAL's worker threads for lcores 1..workers (None where not found)."""
+    tids = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            name = f.read().strip()
+        if name.startswith("rte-worker-"):
+            tids[int(name.rsplit("-", 1)[1])] = int(tid)
+    return [tids.get(i + 1) for i in range(workers)]
 
 
 def oncpu_ns(pid, tid):

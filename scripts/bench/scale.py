@@ -50,15 +50,6 @@ def lcores(workers):
     return "0@%d," % cpus[0] + ",".join("%d@%d" % (i + 1, c) for i, c in enumerate(w))
 
 
-class Gateway(runner.Gateway):
-    """runner.Gateway with its workers placed by --lcores."""
-
-    def __init__(self, workers, *a, **kw):
-        super().__init__(*a, **kw)
-        i = self.cmd.index("-l")
-        self.cmd[i:i + 2] = ["--lcores", lcores(workers)]
-
-
 def split_pcaps(direction, size, workers, d, n_sa=1000):
     """One pcap per queue: the frames of the SAs i with i mod workers == q, or
     with fewer SAs than workers, frame k on queue k mod workers."""
@@ -72,16 +63,6 @@ def split_pcaps(direction, size, workers, d, n_sa=1000):
                                   if (order[k % n_sa] if n_sa >= workers else k) % workers == q])
         out.append(path)
     return out
-
-
-def worker_tids(pid, workers):
-    tids = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-            name = f.read().strip()
-        if name.startswith("rte-worker-"):
-            tids[int(name.rsplit("-", 1)[1])] = int(tid)
-    return [tids.get(i + 1) for i in range(workers)]
 
 
 def sample(gw, port, tids):
@@ -100,8 +81,8 @@ def one(a, direction, workers, files, d):
         f.write(S.espgw_conf(S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM,
                                         a.path, a.sas), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
-    gw = Gateway(workers, "espgw-%s-w%d" % (direction, workers), [a.espgw],
-                 ["-f", conf_path], vd, d)
+    gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw], ["-f", conf_path],
+                        vd, d, lcores=lcores(workers))
     gw.start()
     try:
         deadline = time.monotonic() + runner.START_TIMEOUT
@@ -113,7 +94,7 @@ def one(a, direction, workers, files, d):
                 gw.fail("nothing sent")
             time.sleep(0.05)
         time.sleep(a.warmup)
-        tids = worker_tids(gw.proc.pid, workers)
+        tids = runner.worker_tids(gw.proc.pid, workers)
         s0 = sample(gw, port, tids)
         time.sleep(a.window)
         s1 = sample(gw, port, tids)
