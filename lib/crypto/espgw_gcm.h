@@ -43,6 +43,7 @@ struct espgw_gcm_sa {
 	uint8_t ip_len;			  /* outbound: 20 (IPv4) or 40 (IPv6) */
 	uint8_t udp6;			  /* outbound IPv6 in UDP: the checksum after the crypto */
 	uint8_t tmpl[ESPGW_GCM_TMPL_MAX]; /* outbound: outer header (UDP), next ESP */
+	uint32_t ptype;			  /* outbound: the result's packet_type (outer family) */
 	struct gcm_key_data key __rte_aligned(64);
 };
 

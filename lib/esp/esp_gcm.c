@@ -184,8 +184,7 @@ gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct 
 	gcm_run(g, m, hlen, clen, nonce, aad, aad_len, t + pad + TRAILER_LEN);
 	m->l2_len = 0;
 	m->l3_len = g->tmpl_len;
-	m->packet_type = g->ip_len == sizeof(struct rte_ipv4_hdr) ? RTE_PTYPE_L3_IPV4
-								  : RTE_PTYPE_L3_IPV6;
+	m->packet_type = g->ptype;
 	return true;
 }
 

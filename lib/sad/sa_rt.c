@@ -427,6 +427,7 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 	memcpy(g->tmpl, hdr, hdr_len);
 	g->ip_len = hdr_len;
 	g->tmpl_len = hdr_len;
+	g->ptype = rt->outer_family == ESPGW_AF_INET ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
 	if (sa->dir == ESPGW_DIR_OUT && sa->encap_udp)
 		gcm_udp_tmpl(g, sa);
 	g->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
