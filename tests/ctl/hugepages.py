@@ -6,6 +6,14 @@ import os
 import subprocess
 
 NR = "/proc/sys/vm/nr_hugepages"
+# --base-virtaddr for a primary that a secondary process attaches to. The
+# secondary maps the primary's memory at the same addresses; EAL's default
+# hint (4 GiB) lies in AddressSanitizer's shadow, so an ASan-built espgw gets
+# memory next to the shared libraries instead, where a secondary's own
+# randomised layout sometimes already holds one: dpdk-dumpcap then crashes or
+# hangs on the shared memory lock (seen in build-san runs). 32 TiB is user
+# memory for ASan and far from where Linux puts libraries, stacks and heaps.
+BASE_VA = "0x200000000000"
 MNT = "/dev/hugepages"
 
 

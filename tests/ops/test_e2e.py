@@ -27,6 +27,7 @@ import time
 
 import pytest
 
+from hugepages import BASE_VA
 from proclog import ProcLog
 from prom import Prometheus
 from staged import Staged
@@ -111,9 +112,9 @@ class Service(ProcLog):
             f.write("ESPGW_CONF=%s/espgw.conf\n" % d)
             f.write("ESPGW_CTL_SOCKET=%s/run/espgw.sock\n" % d)
             f.write("ESPGW_HUGEPAGES=512M\n")
-            f.write('ESPGW_EAL_OPTS="-l 0,1 --no-pci --file-prefix %s '
+            f.write('ESPGW_EAL_OPTS="-l 0,1 --no-pci --file-prefix %s --base-virtaddr %s '
                     '--vdev net_tap0,iface=%s --vdev net_tap1,iface=%s"\n'
-                    % (self.prefix(), LAN, WAN))
+                    % (self.prefix(), BASE_VA, LAN, WAN))
             f.write('ESPGW_OPTS="--strict-perms --metrics %s"\n' % METRICS)
         env.update(env_file(default))
         self.env = dict(os.environ, **env)
