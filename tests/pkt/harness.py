@@ -358,6 +358,47 @@ def run(conf_lines, lan=(), wan=(), mem=512, timeout=15, start_timeout=60, binar
         return Result(out, st, d)
 
 
+def two_workers():
+    """EAL arguments for the main lcore and two workers, the workers on two
+    CPUs when there are two (the main lcore sleeps when idle)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    w = cpus[1:3] if len(cpus) >= 3 else cpus[:2] if len(cpus) == 2 else cpus * 2
+    return ["--lcores", "0@%d,1@%d,2@%d" % (cpus[0], w[0], w[1])]
+
+
+def run_two_queues(conf_lines, lan=((), ()), wan=((), ()), mem=512, timeout=60,
+                   start_timeout=60, extra_eal=()):
+    """espgw with two workers; lan0 and wan0 have two queues each, worker q
+    polls queue q, and lan[q] / wan[q] are the frames in on queue q.
+    Returns (Result(out={"lan0": [...], "wan0": [...]}: both TX queues, queue
+    0's frames first), the log)."""
+    n_in = sum(len(q) for q in lan) + sum(len(q) for q in wan)
+    with Workdir() as d:
+        f = {}
+        for port, queues in (("lan", lan), ("wan", wan)):
+            for q in (0, 1):
+                f["%s_in%d" % (port, q)] = os.path.join(d, "%s_in%d" % (port, q))
+                f["%s_out%d" % (port, q)] = os.path.join(d, "%s_out%d" % (port, q))
+                write_pcap(f["%s_in%d" % (port, q)], list(queues[q]))
+        vdevs = ["net_pcap%d,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s"
+                 % (i, f[port + "_in0"], f[port + "_in1"], f[port + "_out0"], f[port + "_out1"])
+                 for i, port in enumerate(("lan", "wan"))]
+        gw = Gateway(d, conf_lines, vdevs, mem=mem, lcores=two_workers(),
+                     extra_eal=list(extra_eal))
+        try:
+            gw.wait_telemetry(start_timeout)
+            gw.wait_processed(n_in, timeout=timeout)
+            st = gw.stop()
+            with open(gw.log.name) as lf:
+                log = lf.read()
+        finally:
+            gw.kill()
+        out = {port + "0": read_pcap(f[port + "_out0"]) + read_pcap(f[port + "_out1"])
+               for port in ("lan", "wan")}
+        assert st["totals"]["rx"] == n_in
+        return Result(out, st, d), log
+
+
 def assert_drops(stats, **expected):
     """Every drop reason exactly as expected (absent = 0)."""
     for k in expected:
