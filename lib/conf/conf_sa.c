@@ -32,6 +32,7 @@ enum {
 	S_DF,
 	S_FLOW,
 	S_PATH,
+	S_ORDER,
 	S_CDEV,
 	S_MATCH,
 	S_MSS,
@@ -280,6 +281,20 @@ set_path(void *obj, const char *v, struct espgw_err *err)
 }
 
 static int
+set_order(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const orders[] = {"worker", "strict", NULL};
+	static const enum espgw_seq_order val[] = {ESPGW_SEQ_ORDER_WORKER, ESPGW_SEQ_ORDER_STRICT};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("seq-order", v, orders, &i, err) < 0)
+		return -1;
+	sa->seq_order = val[i];
+	return 0;
+}
+
+static int
 set_cdev(void *obj, const char *v, struct espgw_err *err)
 {
 	return espgw_conf_name("crypto", v, ((struct espgw_sa_conf *)obj)->cryptodev, err);
@@ -401,6 +416,7 @@ static const struct espgw_conf_opt sa_opts[] = {
 		{"df", set_df, S_DF, false, false},
 		{"flow-label", set_flow, S_FLOW, false, false},
 		{"crypto-path", set_path, S_PATH, false, false},
+		{"seq-order", set_order, S_ORDER, false, false},
 		{"cryptodev", set_cdev, S_CDEV, false, false},
 		{"match", set_match, S_MATCH, false, false},
 		{"mss-clamp", set_mss, S_MSS, false, false},

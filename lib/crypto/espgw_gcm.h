@@ -39,6 +39,7 @@ struct espgw_gcm_sa {
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint8_t esn;			  /* RFC 4303 2.2.1: high 32 bits in the AAD (RFC 4106 5) */
 	uint8_t atomic;			  /* outbound: several workers take numbers */
+	uint8_t ordered;		  /* outbound seq-order strict (espgw_sa_rt.order) */
 	uint8_t tmpl_len;		  /* outbound: ip_len, plus 8 with UDP */
 	uint8_t ip_len;			  /* outbound: 20 (IPv4) or 40 (IPv6) */
 	uint8_t udp6;			  /* outbound IPv6 in UDP: the checksum after the crypto */

@@ -103,6 +103,19 @@ enum espgw_crypto_path {
 	ESPGW_CRYPTO_PATH_DIRECT,
 };
 
+/*
+ * The order an outbound SA's packets leave in when several workers encrypt
+ * for it ("seq-order"). WORKER (default): each worker sends what it
+ * encrypted on its own TX queues, sequence numbers in order per worker but
+ * not across them. STRICT: every worker may encrypt, and the packets leave
+ * through the SA's owner in sequence number order (lib/dp/order.c); direct
+ * path only.
+ */
+enum espgw_seq_order {
+	ESPGW_SEQ_ORDER_WORKER,
+	ESPGW_SEQ_ORDER_STRICT,
+};
+
 struct espgw_sa_conf {
 	char name[ESPGW_NAME_MAX];
 	enum espgw_dir dir;
@@ -130,6 +143,7 @@ struct espgw_sa_conf {
 	bool has_flow_label;	     /* IPv6 outer: fixed flow label */
 	uint32_t flow_label;
 	enum espgw_crypto_path crypto_path;
+	enum espgw_seq_order seq_order; /* outbound only */
 	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
 	enum espgw_sad_match match;	/* inbound only */
 	/*

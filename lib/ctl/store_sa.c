@@ -329,6 +329,10 @@ sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 				ESPGW_REPLAY_MIN, ESPGW_REPLAY_MAX, c->replay_window);
 	if (c->dir == ESPGW_DIR_IN && c->seq != 1)
 		return espgw_err_set(err, "seq is only valid for outbound SAs");
+	if (c->seq_order != ESPGW_SEQ_ORDER_WORKER && c->seq_order != ESPGW_SEQ_ORDER_STRICT)
+		return espgw_err_set(err, "seq-order must be worker or strict");
+	if (c->dir == ESPGW_DIR_IN && c->seq_order != ESPGW_SEQ_ORDER_WORKER)
+		return espgw_err_set(err, "seq-order is only valid for outbound SAs");
 	/*
 	 * RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is
 	 * never sent. 3.3.3: the counter must not cycle, with ESN neither, and

@@ -88,7 +88,8 @@ espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum
 	s->absorbed = s->c[ESPGW_DP_REASM_MERGED] - s->c[ESPGW_DP_REASSEMBLED] +
 		      s->c[ESPGW_DP_NAT_KEEPALIVE];
 	s->pending = s->c[ESPGW_DP_REASM_FRAGS] - s->c[ESPGW_DP_REASM_MERGED] -
-		     s->c[ESPGW_DP_REASM_FREED] + in_rings(s->c);
+		     s->c[ESPGW_DP_REASM_FREED] + in_rings(s->c) + s->c[ESPGW_DP_ORDER_IN] -
+		     s->c[ESPGW_DP_ORDER_OUT];
 }
 
 void

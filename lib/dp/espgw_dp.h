@@ -84,14 +84,15 @@ struct espgw_txbuf {
 /*
  * What the workers count beyond struct espgw_lcore_stats: packets they made
  * (fragments, the control path's injected packets) or merged (reassembly),
- * the expired packets passed on for an ICMP error, and the ESP packets one
- * worker handed to another (the SA's owner). With them every packet is
- * accounted for over the sum of the workers (struct espgw_dp_sum):
+ * the expired packets passed on for an ICMP error, the ESP packets one
+ * worker handed to another (the SA's owner) and those waiting in an owner's
+ * order windows (order.c). With them every packet is accounted for over the
+ * sum of the workers (struct espgw_dp_sum):
  *   rx + created = tx + drops + to_ctl + absorbed + pending
  * and per worker: rx + created + handed_in = tx + drops + to_ctl + absorbed +
- * pending + handed_out, with that worker's reassembly table as its pending.
- * The counters up to ACQUIRE_LOST are the worker's own (w->dp); the REASM_* ones
- * are kept by its reassembly table.
+ * pending + handed_out, with that worker's reassembly table and windows
+ * (order_in - order_out) as its pending. The counters before REASM_FRAGS are
+ * the worker's own (w->dp); the REASM_* ones are kept by its reassembly table.
  */
 #define ESPGW_DP_COUNTER_LIST(X)                                                                  \
 	X(INJECTED, "injected", "packets from the control path into the outbound path")           \
@@ -105,6 +106,9 @@ struct espgw_txbuf {
 			"dropped)")                                                               \
 	X(ACQUIRE_LOST, "acquire_lost",                                                           \
 			"requests for a declared SA lost (the control path's ring was full)")     \
+	X(ORDER_IN, "order_in", "packets of seq-order strict SAs put in their owner's window")    \
+	X(ORDER_OUT, "order_out",                                                                 \
+			"of them: taken out in sequence number order (or dropped at stop)")       \
 	X(NAT_KEEPALIVE, "nat_keepalives",                                                        \
 			"NAT keepalives received (RFC 3948 2.3: one 0xff byte in UDP), absorbed") \
 	X(REASM_FRAGS, "reasm_fragments", "outer ESP fragments taken for reassembly")             \
@@ -176,6 +180,10 @@ struct espgw_worker {
 	unsigned int idx;
 	struct espgw_rxq rxq[ESPGW_MAX_PORTS];
 	struct espgw_txbuf tx[ESPGW_MAX_PORTS];
+	/* seq-order strict (order.c): the other workers' packets of its SAs to the owner. */
+	struct espgw_handoff ord;
+	uint16_t *ord_cnt; /* [max-sa + 1] by slot: numbers this batch will take (order.c) */
+	uint16_t ord_pend[RTE_MAX_LCORE]; /* by owner: packets this batch puts in its ring */
 } __rte_cache_aligned;
 
 /* rte_eal_remote_launch entry point; arg is a struct espgw_worker. */
@@ -190,7 +198,8 @@ void espgw_worker_drain_ctl(struct espgw_worker *w);
 
 /*
  * The hand-off rings between the n workers (none for one worker), ring_size
- * slots each (a power of two), on the socket of the worker that polls them.
+ * slots each (a power of two), on the socket of the worker that polls them:
+ * one set for inbound ESP (ho), one for seq-order strict SAs (ord).
  */
 int espgw_handoff_create(struct espgw_worker *const w[], unsigned int n, unsigned int ring_size,
 		struct espgw_err *err);
@@ -202,6 +211,11 @@ void espgw_handoff_free(struct espgw_worker *const w[], unsigned int n);
  * errors of the SA).
  */
 void espgw_worker_drain_handoff(struct espgw_worker *w);
+/*
+ * The same for the order rings to w and the order windows of the SAs w
+ * owns (order.c): freed and counted (shutdown drops, errors of the SA).
+ */
+void espgw_worker_drain_order(struct espgw_worker *w, const struct espgw_sad *sad);
 
 /* Sum over the workers (reassembly tables and hand-off rings included). */
 void espgw_dp_sum(struct espgw_worker *const w[], unsigned int n, struct espgw_dp_sum *s);

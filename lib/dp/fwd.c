@@ -312,15 +312,15 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 /*
  * ESP results of outbound SAs: the outer destination is the SA's peer, so
  * each run of one SA's packets is routed once, from the SA, without reading
- * the packets (their headers went cold in the crypto device).
+ * the packets (their headers went cold in the crypto device). hop[run[i]]
+ * is m[i]'s.
  */
-void
-stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+static void
+esp_hops(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const struct espgw_l2_hop *hop[],
+		uint16_t run[])
 {
-	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
 	const struct espgw_ip *peer;
 	struct dst_split s;
-	uint16_t run[ESPGW_BURST_MAX];
 	uint32_t sa, prev = UINT32_MAX;
 	uint16_t i, nr = 0;
 
@@ -335,8 +335,45 @@ stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		run[i] = nr - 1;
 	}
 	split_lookup(w, &s, hop, nr);
+}
+
+void
+stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+	uint16_t run[ESPGW_BURST_MAX];
+	uint16_t i;
+
+	esp_hops(w, m, n, hop, run);
 	for (i = 0; i < n; i++)
 		forward_one(w, m[i], hop[run[i]]);
+}
+
+void
+stage_forward_esp_ready(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX];
+	uint16_t run[ESPGW_BURST_MAX];
+	const struct espgw_l2_hop *h;
+	uint16_t i;
+
+	esp_hops(w, m, n, hop, run);
+	for (i = 0; i < n; i++) {
+		h = hop[run[i]];
+		if (h != NULL && !h->local && hop_verdict(m[i], h) == ESPGW_DROP_MAX &&
+				l2_write(m[i], h) == 0) {
+			m[i]->port = h->port_idx;
+			continue;
+		}
+		forward_one(w, m[i], h);
+		m[i] = NULL;
+	}
+}
+
+void
+stage_tx_put(struct espgw_worker *w, struct rte_mbuf *m)
+{
+	tx_enqueue(w, m, m->port);
 }
 
 void

@@ -13,6 +13,7 @@
  * owner takes them every loop and runs the same replay check, decryption and
  * commit as for its own. A ring never blocks: full means dropped and counted.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@
 
 /* Ring memory from the malloc heap: n * (n - 1) memzones could run out. */
 static struct rte_ring *
-ring_create(unsigned int from, unsigned int to, unsigned int size, int socket)
+ring_create(const char *kind, unsigned int from, unsigned int to, unsigned int size, int socket)
 {
 	char name[RTE_RING_NAMESIZE];
 	ssize_t sz = rte_ring_get_memsize(size);
@@ -35,7 +36,7 @@ ring_create(unsigned int from, unsigned int to, unsigned int size, int socket)
 	r = rte_zmalloc_socket("espgw_handoff", (size_t)sz, RTE_CACHE_LINE_SIZE, socket);
 	if (r == NULL)
 		return NULL;
-	snprintf(name, sizeof(name), "espgw_ho%u_%u", from, to);
+	snprintf(name, sizeof(name), "espgw_%s%u_%u", kind, from, to);
 	if (rte_ring_init(r, name, size, RING_F_SP_ENQ | RING_F_SC_DEQ) == 0)
 		return r;
 	rte_free(r);
@@ -43,13 +44,45 @@ ring_create(unsigned int from, unsigned int to, unsigned int size, int socket)
 }
 
 static int
-ends_alloc(struct espgw_worker *w, unsigned int n)
+ends_alloc(struct espgw_handoff *h, const struct espgw_worker *w, unsigned int n)
 {
-	w->ho.to = rte_zmalloc_socket("espgw_handoff", (2 * n - 1) * sizeof(*w->ho.to), 0,
+	h->to = rte_zmalloc_socket("espgw_handoff", (2 * n - 1) * sizeof(*h->to), 0,
 			(int)rte_lcore_to_socket_id(w->lcore_id));
-	if (w->ho.to == NULL)
+	if (h->to == NULL)
 		return -1;
-	w->ho.from = w->ho.to + n;
+	h->from = h->to + n;
+	return 0;
+}
+
+/* The set of rings at offset ofs in each worker (ho, or ord for order.c). */
+static inline struct espgw_handoff *
+ends(struct espgw_worker *w, size_t ofs)
+{
+	return (struct espgw_handoff *)((uint8_t *)w + ofs);
+}
+
+static int
+rings_create(struct espgw_worker *const w[], unsigned int n, unsigned int ring_size, size_t ofs,
+		const char *kind)
+{
+	unsigned int i, j;
+	struct rte_ring *r;
+
+	for (j = 0; j < n; j++)
+		if (ends_alloc(ends(w[j], ofs), w[j], n) != 0)
+			return -1;
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < n; i++) {
+			if (i == j)
+				continue;
+			r = ring_create(kind, i, j, ring_size,
+					(int)rte_lcore_to_socket_id(w[j]->lcore_id));
+			if (r == NULL)
+				return -1;
+			ends(w[i], ofs)->to[j] = r;
+			ends(w[j], ofs)->from[ends(w[j], ofs)->n_from++] = r;
+		}
+	}
 	return 0;
 }
 
@@ -57,41 +90,36 @@ int
 espgw_handoff_create(struct espgw_worker *const w[], unsigned int n, unsigned int ring_size,
 		struct espgw_err *err)
 {
-	unsigned int i, j;
-	struct rte_ring *r;
-
-	for (j = 0; n > 1 && j < n; j++)
-		if (ends_alloc(w[j], n) != 0)
-			goto nomem;
-	for (j = 0; n > 1 && j < n; j++) {
-		for (i = 0; i < n; i++) {
-			if (i == j)
-				continue;
-			r = ring_create(i, j, ring_size,
-					(int)rte_lcore_to_socket_id(w[j]->lcore_id));
-			if (r == NULL)
-				goto nomem;
-			w[i]->ho.to[j] = r;
-			w[j]->ho.from[w[j]->ho.n_from++] = r;
-		}
-	}
-	return 0;
-nomem:
+	if (n < 2)
+		return 0;
+	if (rings_create(w, n, ring_size, offsetof(struct espgw_worker, ho), "ho") == 0 &&
+			rings_create(w, n, ring_size, offsetof(struct espgw_worker, ord), "or") ==
+					0)
+		return 0;
 	snprintf(err->msg, sizeof(err->msg), "out of memory for the hand-off rings of %u workers",
 			n);
 	return -1;
 }
 
+static void
+rings_free(struct espgw_handoff *h)
+{
+	unsigned int k;
+
+	for (k = 0; k < h->n_from; k++)
+		rte_free(h->from[k]);
+	rte_free(h->to);
+	memset(h, 0, sizeof(*h));
+}
+
 void
 espgw_handoff_free(struct espgw_worker *const w[], unsigned int n)
 {
-	unsigned int i, k;
+	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < w[i]->ho.n_from; k++)
-			rte_free(w[i]->ho.from[k]);
-		rte_free(w[i]->ho.to);
-		memset(&w[i]->ho, 0, sizeof(w[i]->ho));
+		rings_free(&w[i]->ho);
+		rings_free(&w[i]->ord);
 	}
 }
 

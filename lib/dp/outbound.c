@@ -26,9 +26,10 @@ protect(struct espgw_worker *w, struct batch *b)
 
 	if (b->n == 0)
 		return;
+	b->n = stage_order_admit(w, b->m, b->sa, b->n);
 	k = espgw_esp_outb(&w->esp, b->m, b->sa, b->n, done);
 	b->n = 0;
-	stage_forward_esp(w, done, k);
+	stage_order_out(w, done, k);
 }
 
 /* Fragments may not fit: what is batched goes first, so the order holds. */

@@ -99,6 +99,16 @@ void stage_inbound_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t 
 void stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
 /* ESP results of outbound SAs (lib/esp's contract): routed by their SA's peer. */
 void stage_forward_esp(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/*
+ * The same for packets whose order on the wire is decided later (order.c):
+ * each one that can leave through its next hop as it is gets its link-layer
+ * header and its port's index in m->port, and stays in m[]; any other one
+ * (for the gateway, a next hop to resolve, too big, no route) goes its usual
+ * way at once and m[i] becomes NULL.
+ */
+void stage_forward_esp_ready(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* A frame stage_forward_esp_ready made ready, onto this worker's TX queue of m->port. */
+void stage_tx_put(struct espgw_worker *w, struct rte_mbuf *m);
 /* Route lookup of each packet's L3 destination (L3 at offset m->l2_len). */
 void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct espgw_l2_hop *hop[],
 		uint16_t n);
@@ -106,6 +116,18 @@ void stage_lookup(struct espgw_worker *w, struct rte_mbuf *m[], const struct esp
 void stage_lookup_src(struct espgw_worker *w, struct rte_mbuf *m[],
 		const struct espgw_l2_hop *hop[], uint16_t n);
 void stage_tx_flush(struct espgw_worker *w);
+
+/*
+ * seq-order strict (order.c). Before the numbers are taken: the packets
+ * (m[i] for sa[i]) of ordered SAs that their owner's window or the ring to
+ * it has no room for are dropped (order_full); returns the rest, compacted.
+ */
+uint16_t stage_order_admit(
+		struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n);
+/* ESP results (as stage_forward_esp): ordered SAs' packets to their owner's window. */
+void stage_order_out(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n);
+/* The owner: what the other workers encrypted for its ordered SAs, sent in order. */
+uint16_t stage_order_poll(struct espgw_worker *w);
 /* Does hop leave by an unprotected port (the IPsec boundary's outer side)? */
 static inline bool
 stage_hop_unprotected(const struct espgw_l2_hop *hop)

@@ -115,8 +115,8 @@ poll_all(struct espgw_worker *w)
 	/* Reassembly gives up on old packets here, so silence cannot keep them. */
 	if (w->reasm != NULL)
 		espgw_reasm_tick(w->reasm, w->now);
-	return poll_rx(w) + poll_crypto(w) + stage_handoff_poll(w) + poll_ctl_tx(w) +
-	       poll_inject(w);
+	return poll_rx(w) + poll_crypto(w) + stage_handoff_poll(w) + stage_order_poll(w) +
+	       poll_ctl_tx(w) + poll_inject(w);
 }
 
 void

@@ -188,15 +188,49 @@ gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct 
 	return true;
 }
 
+/* gcm_outb_one's room: headroom for the headers, tailroom for trailer and ICV. */
+static inline bool
+gcm_outb_fits(const struct espgw_gcm_sa *g, struct rte_mbuf *m)
+{
+	uint32_t plen = m->pkt_len - m->l2_len;
+	uint32_t tail = RTE_ALIGN_CEIL(plen + TRAILER_LEN, GCM_ALIGN) - plen + GCM_ICV;
+
+	return (uint32_t)rte_pktmbuf_headroom(m) + m->l2_len >= g->tmpl_len + GCM_HDR_LEN &&
+	       rte_pktmbuf_tailroom(rte_pktmbuf_lastseg(m)) >= tail;
+}
+
+/*
+ * seq-order strict: the owner sends number s only after every lower one
+ * (lib/dp/order.c), so a number taken must never be lost on the way. What
+ * could not be framed is dropped before the numbers are taken.
+ */
+static uint16_t
+gcm_outb_fit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)
+{
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (gcm_outb_fits(sa->gcm, m[i]))
+			m[k++] = m[i];
+		else
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_CRYPTO_ERROR);
+	}
+	return k;
+}
+
 uint16_t
 espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[])
 {
 	struct espgw_gcm_sa *g = sa->gcm;
-	uint16_t i, j = 0, k = n;
-	uint64_t seq = gcm_seq_take(g, &k);
+	uint16_t i, j = 0, k;
+	uint64_t seq;
 	uint32_t v;
 
+	if (unlikely(g->ordered))
+		n = gcm_outb_fit(l, sa, m, n);
+	k = n;
+	seq = gcm_seq_take(g, &k);
 	espgw_esp_drop(l, sa, m + k, n - k, ESPGW_DROP_SQN_OVERFLOW);
 	for (i = 0; i < k; i++) {
 		if (!gcm_outb_one(sa, g, m[i], seq + i)) {
@@ -206,6 +240,8 @@ espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte
 		v = *espgw_mbuf_sa(m[i]);
 		sa->outb_fixup(sa, m[i], (uint8_t)(v >> ESP_OUT_TOS_SHIFT),
 				(uint8_t)(v >> ESP_OUT_DF_SHIFT));
+		if (unlikely(g->ordered))
+			*espgw_mbuf_seq(m[i]) = seq + i; /* its place in the owner's window */
 		m[j++] = m[i];
 	}
 	if (g->udp6)

@@ -113,6 +113,10 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 	espgw_json_ku64(j, "replay_window", sa->dir == ESPGW_DIR_IN ? sa->replay_window : 0);
 	espgw_json_kbool(j, "esn", sa->esn);
 	espgw_json_kstr(j, "crypto_path", sa_path(gw, sa));
+	espgw_json_kstr(j, "seq_order",
+			sa->dir == ESPGW_DIR_IN			  ? ""
+			: sa->seq_order == ESPGW_SEQ_ORDER_STRICT ? "strict"
+								  : "worker");
 	espgw_json_ku64(j, "packets", c.pkts);
 	espgw_json_ku64(j, "bytes", c.bytes);
 	espgw_json_ku64(j, "errors", c.errors);

@@ -40,7 +40,11 @@ workers_create(struct espgw_gw *gw, struct espgw_err *err)
 			goto nomem;
 		}
 		w->esp.sadc = espgw_sad_cache_create(socket);
-		if (w->esp.sadc == NULL) {
+		w->ord_cnt = rte_zmalloc_socket("espgw_ord_cnt",
+				(w->stats.n_sa + 1) * sizeof(*w->ord_cnt), 0, socket);
+		if (w->esp.sadc == NULL || w->ord_cnt == NULL) {
+			espgw_sad_cache_free(w->esp.sadc);
+			rte_free(w->ord_cnt);
 			rte_free(w->stats.sa);
 			rte_free(w);
 			goto nomem;
@@ -193,8 +197,10 @@ handoff_setup(struct espgw_gw *gw, struct espgw_err *err)
 		return -1;
 	for (i = 0; gw->n_workers > 1 && i < gw->sad.n; i++) {
 		sa = &gw->sad.sa[i];
-		if (espgw_sad_live(&gw->sad, i) && sa->dir == ESPGW_DIR_IN)
-			DP_LOG(INFO, "map: sa %s (inbound) -> worker %u (lcore %u)", sa->conf->name,
+		if (espgw_sad_live(&gw->sad, i) && (sa->dir == ESPGW_DIR_IN || sa->order != NULL))
+			DP_LOG(INFO, "map: sa %s (%s) -> worker %u (lcore %u)", sa->conf->name,
+					sa->dir == ESPGW_DIR_IN ? "inbound"
+								: "outbound, seq-order strict",
 					sa->owner, gw->worker[sa->owner]->lcore_id);
 	}
 	return 0;
@@ -435,8 +441,11 @@ espgw_gw_quiesce(struct espgw_gw *gw)
 		espgw_host_if_close(gw->host);
 	if (gw->n_workers != 0 && gw->ctl != NULL) /* worker 0 mapped: setup completed */
 		espgw_worker_drain_ctl(gw->worker[0]);
-	for (i = 0; i < gw->n_workers; i++)
+	for (i = 0; i < gw->n_workers; i++) {
 		espgw_worker_drain_handoff(gw->worker[i]);
+		if (gw->sad_ready)
+			espgw_worker_drain_order(gw->worker[i], &gw->sad);
+	}
 	inject_drain(gw->inject);
 	gw->inject = NULL;
 	if (gw->ports_ready)
@@ -489,6 +498,7 @@ espgw_gw_teardown(struct espgw_gw *gw)
 		espgw_fragstate_free(gw->worker[i]->frags);
 		rte_free(gw->worker[i]->stats.sa);
 		espgw_sad_cache_free(gw->worker[i]->esp.sadc);
+		rte_free(gw->worker[i]->ord_cnt);
 		rte_free(gw->worker[i]);
 	}
 	espgw_reasm_peers_free(gw->reasm_peers);

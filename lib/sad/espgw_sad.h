@@ -61,6 +61,28 @@ espgw_ah_nh_ok(const struct espgw_ah_sa *ah, uint8_t nh)
 	return (ah->nh_ok[nh >> 3] >> (nh & 7)) & 1;
 }
 
+/*
+ * An outbound SA with "seq-order strict" on more than one worker: every
+ * worker may encrypt for it, its owner sends its packets in sequence number
+ * order (lib/dp/order.c says how). slot[] is the owner's window: the packet
+ * numbered s waits in slot[s & mask] until every lower number has gone.
+ * A worker takes numbers only while they stay below next + span, so the
+ * window never holds two packets for one slot.
+ */
+#define ESPGW_ORDER_SPAN  2048 /* numbers taken ahead of the owner's next */
+#define ESPGW_ORDER_BURST 256  /* the most numbers a worker takes at once (a batch) */
+/* In slot[]: a number whose packet went elsewhere, passed over (lib/dp/order.c). */
+#define ESPGW_ORDER_SKIP ((struct rte_mbuf *)1)
+
+struct espgw_order_sa {
+	/* The next number the owner sends: written by the owner, read by all. */
+	uint64_t next __rte_cache_aligned;
+	uint32_t mask;	 /* slots - 1 */
+	uint32_t held;	 /* packets in slot[] (the owner's) */
+	uint8_t touched; /* the owner's: in this call's list of windows to drain */
+	struct rte_mbuf *slot[] __rte_cache_aligned;
+};
+
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
 	uint32_t idx;		     /* index in store->sas (and in per-lcore SA counters) */
@@ -103,6 +125,7 @@ struct espgw_sa_rt {
 	/*
 	 * Inbound: the only worker (index) that checks and commits the replay
 	 * windows; the others hand it the SA's packets (lib/dp/handoff.c).
+	 * Outbound with order: the worker that sends its packets (order.c).
 	 */
 	uint16_t owner;
 	struct espgw_ip peer; /* the remote tunnel endpoint: outbound packets are routed to it */
@@ -129,6 +152,8 @@ struct espgw_sa_rt {
 	struct espgw_ah_sa *ah;		  /* memory owned here (AH) */
 	/* Direct path (ESPGW_CRYPTO_PATH_DIRECT): memory owned here; NULL on the others. */
 	struct espgw_gcm_sa *gcm;
+	/* seq-order strict with several workers: memory owned here; NULL otherwise. */
+	struct espgw_order_sa *order;
 	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
 
@@ -186,6 +211,11 @@ struct espgw_sad {
 	 * never looked up (written by the control path, read as it is).
 	 */
 	uint32_t n_bitw_in;
+	/*
+	 * SAs with an order window (espgw_order_sa) installed: while there are
+	 * none, the workers skip lib/dp/order.c (written by the control path).
+	 */
+	uint32_t n_order;
 };
 
 #define ESPGW_NATT_PORTS_BYTES (65536 / 8)

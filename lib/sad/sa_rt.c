@@ -435,6 +435,42 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 	return 0;
 }
 
+/*
+ * seq-order strict (espgw_req.h): with one worker the order is the
+ * worker's own and nothing is needed. The window has room for the span
+ * plus what each worker may take at once after reading an older next
+ * (a burst each).
+ */
+static int
+order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *sa = rt->conf;
+	uint32_t slots;
+
+	if (sa->seq_order != ESPGW_SEQ_ORDER_STRICT || p->n_workers < 2)
+		return 0;
+	if (rt->gcm == NULL) {
+		snprintf(err->msg, sizeof(err->msg),
+				"sa %s: seq-order strict needs the direct path (crypto-path "
+				"direct: "
+				"an ESP tunnel SA with AES-GCM on Intel IPsec-MB)",
+				sa->name);
+		return -1;
+	}
+	slots = rte_align32pow2(ESPGW_ORDER_SPAN + p->n_workers * ESPGW_ORDER_BURST);
+	rt->order = rte_zmalloc_socket("espgw_order", sizeof(*rt->order) + slots * sizeof(void *),
+			RTE_CACHE_LINE_SIZE, p->socket);
+	if (rt->order == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "sa %s: out of memory for its order window",
+				sa->name);
+		return -1;
+	}
+	rt->order->mask = slots - 1;
+	rt->order->next = rt->gcm->seq;
+	rt->gcm->ordered = 1;
+	return 0;
+}
+
 /* What lib/esp does with UDP itself (RFC 3948): rte_ipsec does a tunnel's outbound header. */
 static uint8_t
 udp_of(const struct espgw_sa_conf *sa)
@@ -522,9 +558,28 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	prm.crypto_xform = &x.xf[0];
 	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0 ||
 			replay_create(rt, p->socket, err) != 0 ||
-			gcm_create(rt, hdr, hdr_len, p, err) != 0)
+			gcm_create(rt, hdr, hdr_len, p, err) != 0 || order_create(rt, p, err) != 0)
 		return -1;
 	return sa->dir == ESPGW_DIR_OUT ? seq_set(rt, p->sqn_ofs, err) : 0;
+}
+
+/*
+ * Nothing is held by then (the owner sent every number taken before the SA
+ * was retired, lib/gw/publish.c; at stop espgw_worker_drain_order counted
+ * what was left), but a packet left is freed, never leaked.
+ */
+static void
+order_free(struct espgw_order_sa *o)
+{
+	uint32_t i;
+
+	for (i = 0; o->held != 0 && i <= o->mask; i++)
+		if (o->slot[i] != NULL) {
+			if (o->slot[i] != ESPGW_ORDER_SKIP)
+				rte_pktmbuf_free(o->slot[i]);
+			o->held--;
+		}
+	rte_free(o);
 }
 
 void
@@ -550,5 +605,7 @@ espgw_sa_rt_fini(struct espgw_sa_rt *rt)
 		explicit_bzero(rt->replay, espgw_replay_size(rt->replay->win));
 		rte_free(rt->replay);
 	}
+	if (rt->order != NULL)
+		order_free(rt->order);
 	memset(rt, 0, sizeof(*rt));
 }

@@ -122,7 +122,8 @@ in_sa_link(struct espgw_sad *sad, struct espgw_sa_rt *rt, struct espgw_err *err)
  * DESIGN.md, SA ownership: each inbound SA has one owner worker, so that its
  * replay windows (RFC 4303 3.4.3) have one writer and need no atomics. Dealt
  * in turn over the inbound SAs only (configurations list SAs in out/in
- * pairs: every other SA would put them all on one of two workers).
+ * pairs: every other SA would put them all on one of two workers), and the
+ * outbound SAs with seq-order strict (their sender, lib/dp/order.c).
  */
 static uint16_t
 owner_next(struct espgw_sad *sad)
@@ -190,13 +191,15 @@ espgw_sad_sa_add(struct espgw_sad *sad, const struct espgw_sa_conf *c, struct es
 		explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
 		return -1;
 	}
-	if (rt->dir == ESPGW_DIR_IN)
+	if (rt->dir == ESPGW_DIR_IN || rt->order != NULL)
 		rt->owner = owner_next(sad);
 	/* Workers may see the port before the SA: its ESP then drops as no_sa, as before. */
 	if (c->encap_udp)
 		espgw_sad_natt_port_ref(sad, c->encap_sport, true);
 	if (rt->bitw && rt->dir == ESPGW_DIR_IN)
 		__atomic_fetch_add(&sad->n_bitw_in, 1, __ATOMIC_RELEASE);
+	if (rt->order != NULL)
+		__atomic_fetch_add(&sad->n_order, 1, __ATOMIC_RELEASE);
 	sad->live[slot] = 1;
 	sad->n = RTE_MAX(sad->n, slot + 1);
 	return 0;
@@ -251,6 +254,9 @@ espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
 		__atomic_store_n(&rt->ah->seq, seq, __ATOMIC_RELEASE);
 	else if (rt->gcm != NULL)
 		__atomic_store_n(&rt->gcm->seq, seq, __ATOMIC_RELEASE);
+	/* Before the SA is in service (sa update): its window starts there. */
+	if (rt->order != NULL)
+		__atomic_store_n(&rt->order->next, seq, __ATOMIC_RELEASE);
 	else if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
 		__atomic_store_n((uint64_t *)((uint8_t *)rt->ipsec_sa + sad->sqn_ofs), seq,
 				__ATOMIC_RELEASE);
@@ -324,6 +330,8 @@ espgw_sad_sa_free(struct espgw_sad *sad, uint32_t slot)
 		espgw_sad_natt_port_ref(sad, sad->conf[slot].encap_sport, false);
 	if (sad->sa[slot].bitw && sad->sa[slot].dir == ESPGW_DIR_IN)
 		__atomic_fetch_sub(&sad->n_bitw_in, 1, __ATOMIC_RELEASE);
+	if (sad->sa[slot].order != NULL)
+		__atomic_fetch_sub(&sad->n_order, 1, __ATOMIC_RELEASE);
 	espgw_sa_rt_fini(&sad->sa[slot]);
 	explicit_bzero(&sad->conf[slot], sizeof(sad->conf[slot]));
 	sad->live[slot] = 0;

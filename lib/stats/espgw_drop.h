@@ -125,7 +125,10 @@
 			"clear from the unprotected side with a source of the protected side "   \
 			"(RFC 3704 reverse path)")                                               \
 	X(NATT_NO_ROOM, "natt_no_room",                                                          \
-			"no headroom for the UDP header of transport ESP in UDP (RFC 3948 2.1)")
+			"no headroom for the UDP header of transport ESP in UDP (RFC 3948 2.1)") \
+	X(ORDER_FULL, "order_full",                                                              \
+			"seq-order strict SA: no room in its owner's window or in the ring to "  \
+			"it (dropped before it took a sequence number)")
 
 enum espgw_drop {
 #define X(id, name, help) ESPGW_DROP_##id,

@@ -13,11 +13,13 @@ sequence number is taken with an atomic add). The sink is net_null. The
 main lcore shares CPU 0 with worker 1 and sleeps when idle; with one worker,
 the worker has CPU 1 alone, as in scripts/bench/bench.py.
 
---sas 1 measures one SA (the elephant flow) on two workers as espgw runs it
-today: its frames dealt to the queues in turn; outbound both workers encrypt
-for it, sequence numbers from one atomic counter (their order on the wire is
-not kept across the workers), inbound the SA's owner decrypts and the other
-worker hands its packets over.
+--sas 1 measures one SA (the elephant flow) on two workers: its frames dealt
+to the queues in turn; outbound both workers encrypt for it, sequence numbers
+from one atomic counter: with seq-order worker (the default) each worker
+sends on its own TX queue (the order on the wire is not kept across the
+workers), with --seq-order strict the SA's owner sends all of them in order
+(lib/dp/order.c); inbound the SA's owner decrypts and the other worker hands
+its packets over.
 
 Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
 each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
@@ -79,7 +81,7 @@ def one(a, direction, workers, files, d):
     conf_path = os.path.join(d, "scale-%s.conf" % direction)
     with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(S.espgw_conf(S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM,
-                                        a.path, a.sas), devs))
+                                        a.path, a.sas, seq_order=a.seq_order), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
     gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw], ["-f", conf_path],
                         vd, d, lcores=lcores(workers))
@@ -142,6 +144,8 @@ def main():
     ap.add_argument("--window", type=float, default=3.0)
     ap.add_argument("--path", default="direct", choices=("direct", "cpu", "cryptodev"),
                     help="crypto path of the SAs (default direct, what auto picks for GCM)")
+    ap.add_argument("--seq-order", default="", choices=("", "worker", "strict"),
+                    help="seq-order of the outbound SAs (default: espgw's, worker)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()

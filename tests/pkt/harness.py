@@ -371,7 +371,7 @@ def run_two_queues(conf_lines, lan=((), ()), wan=((), ()), mem=512, timeout=60,
     """espgw with two workers; lan0 and wan0 have two queues each, worker q
     polls queue q, and lan[q] / wan[q] are the frames in on queue q.
     Returns (Result(out={"lan0": [...], "wan0": [...]}: both TX queues, queue
-    0's frames first), the log)."""
+    0's frames first; "lan0.q0" ... "wan0.q1": each queue's), the log)."""
     n_in = sum(len(q) for q in lan) + sum(len(q) for q in wan)
     with Workdir() as d:
         f = {}
@@ -393,8 +393,10 @@ def run_two_queues(conf_lines, lan=((), ()), wan=((), ()), mem=512, timeout=60,
                 log = lf.read()
         finally:
             gw.kill()
-        out = {port + "0": read_pcap(f[port + "_out0"]) + read_pcap(f[port + "_out1"])
-               for port in ("lan", "wan")}
+        out = {"%s0.q%d" % (port, q): read_pcap(f["%s_out%d" % (port, q)])
+               for port in ("lan", "wan") for q in (0, 1)}
+        for port in ("lan", "wan"):
+            out[port + "0"] = out[port + "0.q0"] + out[port + "0.q1"]
         assert st["totals"]["rx"] == n_in
         return Result(out, st, d), log
 
