@@ -81,3 +81,54 @@ def test_no_route():
     r, _ = run(t, n, conf=conf)
     harness.assert_drops(r.stats, no_route=2 * n)
     assert r.stats["dataplane"]["pending"] == 0
+
+
+def test_unresolved_neighbor():
+    """The next hop is unknown: each packet waits in the control path for
+    ARP (a skip token in the window), none wedges the window."""
+    n = 200
+    t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
+    conf = [l for l in harness.base_conf(crypto_path="direct")
+            if not l.startswith("neighbor add %s " % harness.NH4)]
+    r, _ = run(t, n, conf=conf, timeout=90)
+    assert r.stats["dataplane"]["pending"] == 0
+
+
+def test_encap_udp_in_order():
+    """ESP in UDP on the direct path: ordered as plain ESP."""
+    n = 1000
+    t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict encap udp",
+               in_opts="encap udp")
+    r, _ = run(t, n)
+    harness.assert_drops(r.stats)
+    frames = one_queue(r)
+    seqs = [struct.unpack("!I", f[14 + 20 + 8 + 4:14 + 20 + 8 + 8])[0] for f in frames]
+    assert seqs == list(range(1, 2 * n + 1))
+
+
+@pytest.mark.parametrize("mode, algo, why", [
+    ("transport", None, "seq-order strict needs the direct path"),
+    ("tunnel", "ah", "seq-order strict needs the direct path"),
+])
+def test_refused(mode, algo, why):
+    t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
+    conf = t.conf()
+    conf[0] = conf[0].replace("mode tunnel", "mode " + mode)
+    if mode == "transport":
+        conf = conf[:2] + ["sp add out priority 10 src %s/32 dst %s/32 protect %s"
+                           % (t.local, t.peer, t.out_name)]
+    if algo == "ah":
+        conf[0] = conf[0].split(" aead ")[0] + " proto ah auth hmac-sha256-128 auth-key 0x" + \
+            "11" * 32 + " seq-order strict"
+    with pytest.raises(harness.GatewayError) as e:
+        harness.run_two_queues(harness.base_conf(crypto_path="direct") + conf,
+                               start_timeout=30)
+    assert why in str(e.value), str(e.value)[-2000:]
+
+
+def test_check_refuses_cpu_path():
+    """espgw --check passes what espgw then refuses to start with two workers."""
+    t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict crypto-path cpu")
+    with harness.Workdir() as d:
+        r = harness.check_conf(harness.base_conf() + t.conf(), d)
+    assert r.returncode != 0 and "direct path" in r.stderr, r
