@@ -542,8 +542,9 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	rt->inner_proto = espgw_sa_inner_proto(sa);
 	lens_init(rt, sa);
 	rt->proto = (uint8_t)sa->proto;
+	/* AH has no direct path: seq-order strict is refused, never ignored (order_create). */
 	if (sa->proto == ESPGW_SA_AH)
-		return ah_rt_init(rt, p, err);
+		return ah_rt_init(rt, p, err) != 0 ? -1 : order_create(rt, p, err);
 	if (espgw_crypto_xforms_build(&x, sa, err) != 0)
 		return -1;
 	if (sa->dir == ESPGW_DIR_OUT && rt->transport) {
