@@ -48,7 +48,11 @@ struct room {
 
 /*
  * Room for one more number of sa taken by this worker now (c of them so
- * far in this batch), and for another worker's SA in the ring to it.
+ * far in this batch), and for another worker's SA in the ring to it. Less
+ * than a burst of room counts as none: a worker that ran ahead waits until
+ * the owner sent a burst's worth, then hands over whole bursts, instead of
+ * a few packets a loop that keep both cores trading cache lines (measured:
+ * scripts/bench/scale.py --sas 1 --seq-order strict, README).
  */
 static bool
 order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa, uint32_t c)
@@ -59,9 +63,13 @@ order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa,
 		next = __atomic_load_n(&sa->order->next, __ATOMIC_ACQUIRE);
 		taken = __atomic_load_n(&sa->gcm->seq, __ATOMIC_RELAXED);
 		r->sa = sa;
-		r->limit = taken > next + ESPGW_ORDER_SPAN ? 0 : next + ESPGW_ORDER_SPAN - taken;
+		r->limit = taken + w->burst > next + ESPGW_ORDER_SPAN
+					   ? 0
+					   : next + ESPGW_ORDER_SPAN - taken;
 		r->ring = sa->owner == w->idx ? UINT32_MAX
 					      : rte_ring_free_count(w->ord.to[sa->owner]);
+		if (r->ring < w->burst)
+			r->ring = 0;
 	}
 	return c <= r->limit && w->ord_pend[sa->owner] < r->ring;
 }
