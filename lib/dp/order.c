@@ -44,6 +44,7 @@ struct room {
 	const struct espgw_sa_rt *sa;
 	uint64_t limit; /* next + span - taken */
 	uint32_t ring;	/* free slots in the ring to its owner (only grows meanwhile) */
+	bool spent;	/* its numbers are used up: each packet takes none (sqn_overflow) */
 };
 
 /*
@@ -63,6 +64,12 @@ order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa,
 		next = __atomic_load_n(&sa->order->next, __ATOMIC_ACQUIRE);
 		taken = __atomic_load_n(&sa->gcm->seq, __ATOMIC_RELAXED);
 		r->sa = sa;
+		/*
+		 * RFC 4303 3.3.3: past the last number esp_gcm.c drops every
+		 * packet as sqn_overflow, no number taken, nothing for the
+		 * window: the reason the key manager rekeys on, not order_full.
+		 */
+		r->spent = taken >= sa->gcm->sqn_mask;
 		r->limit = taken + w->burst > next + ESPGW_ORDER_SPAN
 					   ? 0
 					   : next + ESPGW_ORDER_SPAN - taken;
@@ -71,7 +78,7 @@ order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa,
 		if (r->ring < w->burst)
 			r->ring = 0;
 	}
-	return c <= r->limit && w->ord_pend[sa->owner] < r->ring;
+	return r->spent || (c <= r->limit && w->ord_pend[sa->owner] < r->ring);
 }
 
 uint16_t
@@ -88,8 +95,8 @@ stage_order_admit(
 			m[k] = m[i];
 			sa[k++] = sa[i];
 		} else if (order_room(w, &r, sa[i], (uint32_t)w->ord_cnt[sa[i]->idx] + 1)) {
-			w->ord_cnt[sa[i]->idx]++;
-			if (sa[i]->owner != w->idx)
+			w->ord_cnt[sa[i]->idx] += !r.spent;
+			if (sa[i]->owner != w->idx && !r.spent)
 				w->ord_pend[sa[i]->owner]++;
 			m[k] = m[i];
 			sa[k++] = sa[i];
