@@ -126,6 +126,8 @@ def test_refused(mode, algo, why):
     assert why in str(e.value), str(e.value)[-2000:]
 
 
+@pytest.mark.xfail(strict=True, reason="the refusal is in the data path (order_create), "
+                   "after --check's store-level checks: not fixed")
 def test_check_refuses_cpu_path():
     """espgw --check passes what espgw then refuses to start with two workers."""
     t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict crypto-path cpu")
