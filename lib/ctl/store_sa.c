@@ -320,6 +320,33 @@ seq_esn_max(const struct espgw_sa_conf *c)
 	return c->proto == ESPGW_SA_AH ? UINT64_MAX : SEQ_ESN_MAX;
 }
 
+/*
+ * seq-order strict runs on the direct path only (lib/dp/order.c): what the
+ * SA's own lines rule out is refused here, for every worker count and by
+ * espgw --check; what depends on the crypto device or on set crypto-path is
+ * refused when the data path is set up (lib/sad/sa_rt.c).
+ */
+static int
+sa_check_order(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->seq_order != ESPGW_SEQ_ORDER_WORKER && c->seq_order != ESPGW_SEQ_ORDER_STRICT)
+		return espgw_err_set(err, "seq-order must be worker or strict");
+	if (c->dir == ESPGW_DIR_IN && c->seq_order != ESPGW_SEQ_ORDER_WORKER)
+		return espgw_err_set(err, "seq-order is only valid for outbound SAs");
+	if (c->seq_order != ESPGW_SEQ_ORDER_STRICT)
+		return 0;
+	if (c->crypto_path == ESPGW_CRYPTO_PATH_CPU ||
+			c->crypto_path == ESPGW_CRYPTO_PATH_CRYPTODEV)
+		return espgw_err_set(err,
+				"seq-order strict needs the direct path, not crypto-path %s",
+				c->crypto_path == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev");
+	if (c->proto != ESPGW_SA_ESP || c->mode != ESPGW_SA_TUNNEL ||
+			(c->aead != ESPGW_ALGO_AES_GCM_128 && c->aead != ESPGW_ALGO_AES_GCM_256))
+		return espgw_err_set(err, "seq-order strict needs the direct path (crypto-path "
+					  "direct: an ESP tunnel SA with AES-GCM)");
+	return 0;
+}
+
 static int
 sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -329,10 +356,6 @@ sa_check_seq(const struct espgw_sa_conf *c, struct espgw_err *err)
 				ESPGW_REPLAY_MIN, ESPGW_REPLAY_MAX, c->replay_window);
 	if (c->dir == ESPGW_DIR_IN && c->seq != 1)
 		return espgw_err_set(err, "seq is only valid for outbound SAs");
-	if (c->seq_order != ESPGW_SEQ_ORDER_WORKER && c->seq_order != ESPGW_SEQ_ORDER_STRICT)
-		return espgw_err_set(err, "seq-order must be worker or strict");
-	if (c->dir == ESPGW_DIR_IN && c->seq_order != ESPGW_SEQ_ORDER_WORKER)
-		return espgw_err_set(err, "seq-order is only valid for outbound SAs");
 	/*
 	 * RFC 4303 2.2 / 2.2.1: 32-bit counter unless ESN; sequence number 0 is
 	 * never sent. 3.3.3: the counter must not cycle, with ESN neither, and
@@ -472,8 +495,8 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
 			sa_check_natoa(c, err) < 0 || sa_check_seq(c, err) < 0 ||
-			sa_check_refs(s, c, err) < 0 || sa_check_life(c, err) < 0 ||
-			espgw_store_sa_policies_fit(s, c, err) < 0)
+			sa_check_order(c, err) < 0 || sa_check_refs(s, c, err) < 0 ||
+			sa_check_life(c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;

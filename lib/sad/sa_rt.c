@@ -436,10 +436,11 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 }
 
 /*
- * seq-order strict (espgw_req.h): with one worker the order is the
- * worker's own and nothing is needed. The window has room for the span
- * plus what each worker may take at once after reading an older next
- * (a burst each).
+ * seq-order strict (espgw_req.h): refused off the direct path whatever the
+ * worker count, so that a configuration that starts on one worker starts
+ * on two; with one worker the order is the worker's own and nothing more is
+ * needed. The window has room for the span plus what each worker may take
+ * at once after reading an older next (a burst each).
  */
 static int
 order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
@@ -447,7 +448,7 @@ order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct esp
 	const struct espgw_sa_conf *sa = rt->conf;
 	uint32_t slots;
 
-	if (sa->seq_order != ESPGW_SEQ_ORDER_STRICT || p->n_workers < 2)
+	if (sa->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return 0;
 	if (rt->gcm == NULL) {
 		snprintf(err->msg, sizeof(err->msg),
@@ -457,6 +458,8 @@ order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct esp
 				sa->name);
 		return -1;
 	}
+	if (p->n_workers < 2)
+		return 0;
 	slots = rte_align32pow2(ESPGW_ORDER_SPAN + p->n_workers * ESPGW_ORDER_BURST);
 	rt->order = rte_zmalloc_socket("espgw_order", sizeof(*rt->order) + slots * sizeof(void *),
 			RTE_CACHE_LINE_SIZE, p->socket);

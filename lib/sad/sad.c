@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
@@ -230,6 +231,30 @@ espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
 	return in_sa_link(sad, rt, err);
 }
 
+/*
+ * An SA with an order window whose counter is set (sa update, and its roll
+ * back), while no worker takes numbers of it (frozen, lib/gw/sa_move.c): the
+ * owner still sends what was taken before, and alone writes next until it has
+ * sent every number taken (next == the counter). Then the window starts at
+ * seq. The wait is a few of the owner's loops; it is bounded so that a
+ * stopped owner cannot hang the control path (the window then starts at seq
+ * all the same).
+ */
+#define ORDER_DRAIN_US 1000000
+
+static void
+order_restart(struct espgw_sa_rt *rt, uint64_t seq)
+{
+	unsigned int us;
+
+	for (us = 0; us < ORDER_DRAIN_US &&
+			__atomic_load_n(&rt->order->next, __ATOMIC_ACQUIRE) !=
+					__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE);
+			us += 10)
+		rte_delay_us_sleep(10);
+	__atomic_store_n(&rt->order->next, seq, __ATOMIC_RELEASE);
+}
+
 uint64_t
 espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot)
 {
@@ -250,13 +275,12 @@ espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
 {
 	struct espgw_sa_rt *rt = &sad->sa[slot];
 
+	if (rt->order != NULL)
+		order_restart(rt, seq);
 	if (rt->ah != NULL)
 		__atomic_store_n(&rt->ah->seq, seq, __ATOMIC_RELEASE);
 	else if (rt->gcm != NULL)
 		__atomic_store_n(&rt->gcm->seq, seq, __ATOMIC_RELEASE);
-	/* Before the SA is in service (sa update): its window starts there. */
-	if (rt->order != NULL)
-		__atomic_store_n(&rt->order->next, seq, __ATOMIC_RELEASE);
 	else if (sad->sqn_ofs >= 0 && rt->ipsec_sa != NULL)
 		__atomic_store_n((uint64_t *)((uint8_t *)rt->ipsec_sa + sad->sqn_ofs), seq,
 				__ATOMIC_RELEASE);

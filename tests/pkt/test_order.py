@@ -139,6 +139,15 @@ def test_refused_without_direct(extra, why):
     assert why in str(e.value)
 
 
+def test_refused_inherited_one_worker():
+    """set crypto-path cpu takes the SA off the direct path: refused at start
+    with one worker too, so a configuration that starts on one starts on two."""
+    t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
+    with pytest.raises(harness.GatewayError) as e:
+        harness.run(harness.base_conf(crypto_path="cpu") + t.conf())
+    assert "seq-order strict needs the direct path" in str(e.value)
+
+
 def test_refused_inbound():
     t = Tunnel(3, "aes-gcm-128", 4, 4, in_opts="seq-order strict")
     with harness.Workdir() as d:

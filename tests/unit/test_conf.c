@@ -334,6 +334,17 @@ static const struct bad_case bad_cases[] = {
 		"t.conf:1: flow-label must be 0..1048575, got 0x100000\n"},
 	{"bad crypto-path", SA_HEAD("x", "out", "0x3001") GCM " crypto-path gpu",
 		"t.conf:1: invalid crypto-path 'gpu' (expected default|cryptodev|cpu|direct)\n"},
+	{"bad seq-order", SA_HEAD("x", "out", "0x3001") GCM " seq-order any",
+		"t.conf:1: invalid seq-order 'any' (expected worker|strict)\n"},
+	{"seq-order inbound", SA_HEAD("x", "in", "0x3001") GCM " seq-order strict",
+		"t.conf:1: seq-order is only valid for outbound SAs\n"},
+	{"seq-order strict on cpu", SA_HEAD("x", "out", "0x3001") GCM " seq-order strict crypto-path cpu",
+		"t.conf:1: seq-order strict needs the direct path, not crypto-path cpu\n"},
+	{"seq-order strict transport",
+		"sa add x dir out spi 0x3001 mode transport local 198.51.100.1 remote 203.0.113.1 " GCM
+		" seq-order strict",
+		"t.conf:1: seq-order strict needs the direct path (crypto-path direct: an ESP tunnel "
+		"SA with AES-GCM)\n"},
 	{"missing cryptodev", SA_HEAD("x", "out", "0x3001") GCM " cryptodev c9",
 		"t.conf:1: crypto c9 does not exist\n"},
 	{"bad match", SA_HEAD("x", "in", "0x3001") GCM " match dst",
