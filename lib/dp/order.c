@@ -49,11 +49,7 @@ struct room {
 
 /*
  * Room for one more number of sa taken by this worker now (c of them so
- * far in this batch), and for another worker's SA in the ring to it. Less
- * than a burst of room counts as none: a worker that ran ahead waits until
- * the owner sent a burst's worth, then hands over whole bursts, instead of
- * a few packets a loop that keep both cores trading cache lines (measured:
- * scripts/bench/scale.py --sas 1 --seq-order strict, README).
+ * far in this batch), and for another worker's SA in the ring to it.
  */
 static bool
 order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa, uint32_t c)
@@ -70,13 +66,9 @@ order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa,
 		 * window: the reason the key manager rekeys on, not order_full.
 		 */
 		r->spent = taken >= sa->gcm->sqn_mask;
-		r->limit = taken + w->burst > next + ESPGW_ORDER_SPAN
-					   ? 0
-					   : next + ESPGW_ORDER_SPAN - taken;
+		r->limit = taken > next + ESPGW_ORDER_SPAN ? 0 : next + ESPGW_ORDER_SPAN - taken;
 		r->ring = sa->owner == w->idx ? UINT32_MAX
 					      : rte_ring_free_count(w->ord.to[sa->owner]);
-		if (r->ring < w->burst)
-			r->ring = 0;
 	}
 	return r->spent || (c <= r->limit && w->ord_pend[sa->owner] < r->ring);
 }

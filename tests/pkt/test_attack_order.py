@@ -61,7 +61,7 @@ def test_sqn_overflow_reason():
 
 def test_esn_crossing():
     """ESN: the low 32 bits wrap inside the window (skip tokens carry 31 bits)."""
-    n = 960  # within the ring to the owner less a burst (test_order.LIGHT)
+    n = 960  # within the ring to the owner: nothing dropped (test_order.LIGHT)
     t = Tunnel(3, "aes-gcm-128", 4, 4, esn=True, out_opts="seq-order strict seq 0xfffffe00")
     r, _ = run(t, n)
     harness.assert_drops(r.stats)
@@ -74,7 +74,7 @@ def test_esn_crossing():
 def test_no_route():
     """The peer has no route: every number taken is passed over (a skip
     token), none waited for: all dropped as no_route, nothing held."""
-    n = 960  # within the ring to the owner less a burst (test_order.LIGHT)
+    n = 960  # within the ring to the owner: nothing dropped (test_order.LIGHT)
     t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
     conf = [l for l in harness.base_conf(crypto_path="direct")
             if not l.startswith("route add 0.0.0.0/0")]
@@ -96,7 +96,7 @@ def test_unresolved_neighbor():
 
 def test_encap_udp_in_order():
     """ESP in UDP on the direct path: ordered as plain ESP."""
-    n = 960  # within the ring to the owner less a burst (test_order.LIGHT)
+    n = 960  # within the ring to the owner: nothing dropped (test_order.LIGHT)
     t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict encap udp",
                in_opts="encap udp")
     r, _ = run(t, n)

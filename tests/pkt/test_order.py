@@ -27,10 +27,9 @@ from harness import Tunnel
 
 FLOWS = (1000, 2000)  # the UDP source port of queue 0's flow and queue 1's
 # Packets per queue. LIGHT: both workers' numbers together stay within the
-# window's span less a burst (ESPGW_ORDER_SPAN 2048 - 32) and one worker's
-# within the ring to the owner less a burst (1,023 - 32): a worker admits
-# nothing with less than a burst of room (lib/dp/order.c), so nothing can be
-# dropped, whatever the timing. HEAVY:
+# window's span (ESPGW_ORDER_SPAN, 2048) and one worker's within the ring to
+# the owner (1,023), with a burst to spare, so nothing can be dropped,
+# whatever the timing. HEAVY:
 # the pcap queues are read as fast as the workers can, the owner sends
 # everything and falls behind: the other worker's surplus must drop as
 # order_full before it takes a number, so what leaves is still numbered
