@@ -235,7 +235,8 @@ espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
  * An SA with an order window whose counter is set (sa update, and its roll
  * back), while no worker takes numbers of it (frozen, lib/gw/sa_move.c): the
  * owner still sends what was taken before, and alone writes next until it has
- * sent every number taken (next == the counter). Then the window starts at
+ * sent every number taken (next == the counter, or the SA's last number:
+ * what lay beyond was dropped as sqn_overflow). Then the window starts at
  * seq. The wait is a few of the owner's loops; it is bounded so that a
  * stopped owner cannot hang the control path (the window then starts at seq
  * all the same).
@@ -245,11 +246,12 @@ espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
 static void
 order_restart(struct espgw_sa_rt *rt, uint64_t seq)
 {
+	uint64_t taken = RTE_MIN(
+			__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE), rt->gcm->sqn_mask);
 	unsigned int us;
 
 	for (us = 0; us < ORDER_DRAIN_US &&
-			__atomic_load_n(&rt->order->next, __ATOMIC_ACQUIRE) !=
-					__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&rt->order->next, __ATOMIC_ACQUIRE) < taken;
 			us += 10)
 		rte_delay_us_sleep(10);
 	__atomic_store_n(&rt->order->next, seq, __ATOMIC_RELEASE);
