@@ -453,8 +453,8 @@ order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct esp
 	if (rt->gcm == NULL) {
 		snprintf(err->msg, sizeof(err->msg),
 				"sa %s: seq-order strict needs the direct path (crypto-path "
-				"direct: "
-				"an ESP tunnel SA with AES-GCM on Intel IPsec-MB)",
+				"direct: an "
+				"ESP tunnel SA with AES-GCM on Intel IPsec-MB)",
 				sa->name);
 		return -1;
 	}

@@ -690,18 +690,27 @@ def tshark_icv(frames, uats, workdir=None, udp=False):
 
 
 # ---------------------------------------------------------------- bookkeeping
-def esp_spi(frame):
-    """SPI of an ESP-in-IP Ethernet frame, or None for anything else."""
+def esp_of(frame):
+    """The ESP bytes of an ESP-in-IP Ethernet frame, or None for anything else."""
     if len(frame) < 14 + 20:
         return None
     et = struct.unpack("!H", frame[12:14])[0]
     if et == 0x0800 and frame[14 + 9] == 50:
-        off = 14 + (frame[14] & 0xf) * 4
-    elif et == 0x86dd and frame[14 + 6] == 50:
-        off = 14 + 40
-    else:
-        return None
-    return struct.unpack("!I", frame[off:off + 4])[0]
+        return frame[14 + (frame[14] & 0xf) * 4:]
+    if et == 0x86dd and frame[14 + 6] == 50:
+        return frame[14 + 40:]
+    return None
+
+
+def esp_spi(frame):
+    """SPI of an ESP-in-IP Ethernet frame, or None for anything else."""
+    esp = esp_of(frame)
+    return None if esp is None else struct.unpack("!I", esp[:4])[0]
+
+
+def esp_seq(frame):
+    """The 32-bit sequence number field of an ESP-in-IP Ethernet frame (RFC 4303 2.2)."""
+    return struct.unpack("!I", esp_of(frame)[4:8])[0]
 
 
 def split_esp(frames):

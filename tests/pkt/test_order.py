@@ -54,16 +54,11 @@ def res(request):
     return dict(t=t, r=r, log=log, n=request.param)
 
 
-def esp_of(frame):
-    off = 14 + (frame[14] & 0xf) * 4
-    return frame[off:]
-
-
 def opened(res):
     """(seq, sport, k) of every ESP frame out of wan0, in the order sent."""
     t, rows = res["t"], []
     for f in res["r"].out["wan0"]:
-        o = t.out_sa.open(esp_of(f))
+        o = t.out_sa.open(harness.esp_of(f))
         inner = o.payload
         ihl = (inner[0] & 0xf) * 4
         sport = struct.unpack("!H", inner[ihl:ihl + 2])[0]

@@ -28,7 +28,6 @@ the wire is each worker's own: README, "Two workers").
 """
 
 import collections
-import struct
 
 import pytest
 
@@ -144,12 +143,6 @@ def elephant(request):
     return dict(t=t, r=r)
 
 
-def esp_seq(frame):
-    """The sequence number of an ESP-in-IPv4 frame (RFC 4303 2.2)."""
-    off = 14 + (frame[14] & 0xf) * 4
-    return struct.unpack("!I", frame[off + 4:off + 8])[0]
-
-
 def test_elephant_numbers_whole(elephant):
     """Both workers encrypted for the one SA; its numbers are 1..2N once each."""
     r, t = elephant["r"], elephant["t"]
@@ -157,10 +150,10 @@ def test_elephant_numbers_whole(elephant):
     assert [x["sa"][t.out_name] for x in r.stats["workers"]] == [ELEPHANT, ELEPHANT]
     by_spi, clear = harness.split_esp(r.out["wan0"])
     assert clear == [] and list(by_spi) == [t.out_sa.spi]
-    seqs = [esp_seq(f) for f in by_spi[t.out_sa.spi]]
+    seqs = [harness.esp_seq(f) for f in by_spi[t.out_sa.spi]]
     twice = [s for s, c in collections.Counter(seqs).items() if c > 1]
     assert not twice, "%d numbers sent twice, e.g. %s" % (len(twice), sorted(twice)[:10])
     assert sorted(seqs) == list(range(1, 2 * ELEPHANT + 1))
     frames = by_spi[t.out_sa.spi]
     for f in frames[::len(frames) // SAMPLE]:
-        assert harness.Decap(f, t).seq == esp_seq(f)
+        assert harness.Decap(f, t).seq == harness.esp_seq(f)
