@@ -45,9 +45,14 @@ counters_carry(struct espgw_gw *gw, uint32_t from, uint32_t to)
 static void
 state_carry(struct espgw_gw *gw, uint32_t from, uint32_t to)
 {
-	/* seq-order strict: the same sender, so that the SA's ESP stays on one TX queue. */
+	/*
+	 * seq-order strict: the same sender, so that the SA's ESP stays on one
+	 * TX queue, and the new SA's first number only after the old one's last
+	 * has gone to it (frames of the old one may still be in the rings).
+	 */
 	if (gw->sad.sa[from].order != NULL && gw->sad.sa[to].order != NULL)
 		gw->sad.sa[to].owner = gw->sad.sa[from].owner;
+	espgw_sad_order_drain(&gw->sad, from);
 	espgw_sad_sa_seq_set(&gw->sad, to, espgw_sad_sa_seq(&gw->sad, from));
 	counters_carry(gw, from, to);
 	espgw_gw_watch_carry(gw, from, to);

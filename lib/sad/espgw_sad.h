@@ -264,6 +264,11 @@ int espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *
 uint64_t espgw_sad_sa_seq(const struct espgw_sad *sad, uint32_t slot);
 void espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq);
 /*
+ * seq-order strict: wait (bounded, 1 s) until the SA's owner has sent every
+ * number taken of it. Called while no worker takes numbers of it (frozen).
+ */
+void espgw_sad_order_drain(const struct espgw_sad *sad, uint32_t slot);
+/*
  * Inbound: the SA in its slot takes c's remote address and lifetimes (the
  * SAD key follows the remote when the SA matches on the source); 0, or -1
  * with err and nothing changed.

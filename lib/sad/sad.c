@@ -239,22 +239,32 @@ espgw_sad_sa_relink(struct espgw_sad *sad, uint32_t slot, struct espgw_err *err)
  * what lay beyond was dropped as sqn_overflow). Then the window starts at
  * seq. The wait is a few of the owner's loops; it is bounded so that a
  * stopped owner cannot hang the control path (the window then starts at seq
- * all the same).
+ * all the same). An SA moved to a new slot waits the same way before the new
+ * one takes over (lib/gw/sa_move.c): the old one's last frames first.
  */
 #define ORDER_DRAIN_US 1000000
 
-static void
-order_restart(struct espgw_sa_rt *rt, uint64_t seq)
+void
+espgw_sad_order_drain(const struct espgw_sad *sad, uint32_t slot)
 {
-	uint64_t taken = RTE_MIN(
-			__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE), rt->gcm->sqn_mask);
+	const struct espgw_sa_rt *rt = &sad->sa[slot];
+	uint64_t taken;
 	unsigned int us;
 
+	if (rt->order == NULL)
+		return;
+	taken = RTE_MIN(__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE), rt->gcm->sqn_mask);
 	for (us = 0; us < ORDER_DRAIN_US &&
 			__atomic_load_n(&rt->order->next, __ATOMIC_ACQUIRE) < taken;
 			us += 10)
 		rte_delay_us_sleep(10);
-	__atomic_store_n(&rt->order->next, seq, __ATOMIC_RELEASE);
+}
+
+static void
+order_restart(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
+{
+	espgw_sad_order_drain(sad, slot);
+	__atomic_store_n(&sad->sa[slot].order->next, seq, __ATOMIC_RELEASE);
 }
 
 uint64_t
@@ -278,7 +288,7 @@ espgw_sad_sa_seq_set(struct espgw_sad *sad, uint32_t slot, uint64_t seq)
 	struct espgw_sa_rt *rt = &sad->sa[slot];
 
 	if (rt->order != NULL)
-		order_restart(rt, seq);
+		order_restart(sad, slot, seq);
 	if (rt->ah != NULL)
 		__atomic_store_n(&rt->ah->seq, seq, __ATOMIC_RELEASE);
 	else if (rt->gcm != NULL)
