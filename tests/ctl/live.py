@@ -184,6 +184,7 @@ class Gateway:
 
     def __init__(self, extra_conf="", lcores="0,1", ctl_group=None, binary=None, env=None,
                  base=None, args=(), eal=()):
+        """lcores: "-l" list, or a list of EAL arguments (harness.two_workers())."""
         self.dir = tempfile.mkdtemp(prefix="espgw-ctl-")
         self.sock = os.path.join(self.dir, "ctl.sock")
         self.json = os.path.join(self.dir, "stats.json")
@@ -193,7 +194,8 @@ class Gateway:
             f.write((BASE if base is None else base) + extra_conf)
         os.chmod(conf, 0o600)
         self.log = open(os.path.join(self.dir, "log"), "w")
-        self.cmd = [binary or ESPGW, "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
+        lcore_args = list(lcores) if isinstance(lcores, (list, tuple)) else ["-l", lcores]
+        self.cmd = [binary or ESPGW, *lcore_args, "--no-huge", "-m", "512", "--no-pci",
                     "--file-prefix", "espgw-ctl-%d" % os.getpid(), "--log-level=*:warning",
                     *eal, "--vdev", "net_tap0,iface=eglan", "--vdev", "net_tap1,iface=egwan",
                     "--", "-f", conf, "--ctl-socket", self.sock, "--stats-json", self.json]
