@@ -9,7 +9,10 @@
  * the make-before-break rekey:
  *   1. new SAs come into service in their slots (an inbound one is found by
  *      SPI at once: the peer may use it as soon as it is installed);
- *   2. deleted SAs leave the inbound SAD (no new packet finds them);
+ *   2. deleted SAs leave the inbound SAD (no new packet finds them); once
+ *      every SA of the batch has its runtime, the outbound SAs that sa update
+ *      gave a new slot move there (lib/gw/sa_move.c), last: a batch refused
+ *      before rolls back with nothing moved;
  *   3. the SPDs are rebuilt from the store (a policy whose SA is gone now
  *      says no_sa_yet) and published with the per-SA tables as one version;
  *   4. rte_rcu_qsbr_synchronize(): no worker holds the old version;
@@ -43,6 +46,7 @@
 #define EV_DELETED   2
 #define EV_UPDATED   4
 #define EV_DROPPED   8	  /* added and taken out before published: nothing to announce */
+#define EV_MOVE	     16	  /* not an event: the SA moves in from moved_from (sa_move_in) */
 #define RETIRE_MS    3000 /* above FRAGSTATE_MS (gw.c): a first fragment's verdict names a slot */
 #define TCP_IP4_HDRS 40	  /* IPv4 + TCP headers without options: MSS = MTU - 40 */
 #define TCP_IP6_HDRS 60	  /* IPv6 + TCP */
@@ -282,6 +286,7 @@ static void
 sa_unlink(struct espgw_gw *gw, uint32_t i)
 {
 	slot_unused_release(gw, i);
+	gw->slot_ev[i] &= (uint8_t)~EV_MOVE;
 	if (!espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) || gw->slot_queued[i])
 		return;
 	if (retire_push(gw, i, UINT64_MAX) < 0) {
@@ -347,7 +352,24 @@ sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *er
 	sa_log(gw, sa, sa->declared ? "declared" : "in service");
 	if (!sa->declared) /* a declaration is no SA: no event */
 		gw->slot_ev[sa->slot] |= EV_ADDED;
-	return sa->moved_from != 0 ? sa_moved(gw, sa, err) : 0;
+	if (sa->moved_from != 0)
+		gw->slot_ev[sa->slot] |= EV_MOVE;
+	return 0;
+}
+
+/*
+ * Once every SA of the batch has its runtime: the moves of sa update. Last,
+ * so that a batch refused in step 2 (a later SA that cannot be brought
+ * into service) rolls back before any SA was moved: no packet left for the
+ * peer address of a transaction that failed.
+ */
+static int
+sa_move_in(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	if (sa == NULL || sa->moved_from == 0 || !(gw->slot_ev[sa->slot] & EV_MOVE))
+		return 0;
+	gw->slot_ev[sa->slot] &= (uint8_t)~EV_MOVE;
+	return sa_moved(gw, sa, err);
 }
 
 /* Steps 1 and 2 over every slot: when the store could not list what changed. */
@@ -361,6 +383,9 @@ sas_reconcile_all(struct espgw_gw *gw, struct espgw_err *err)
 		sa_unlink(gw, i);
 	for (i = 0; i < gw->store.n_sas; i++)
 		if (sa_add(gw, &gw->store.sas[i], err) != 0)
+			return -1;
+	for (i = 0; i < gw->store.n_sas; i++)
+		if (sa_move_in(gw, &gw->store.sas[i], err) != 0)
 			return -1;
 	return 0;
 }
@@ -383,6 +408,9 @@ sas_reconcile(struct espgw_gw *gw, struct espgw_err *err)
 		if (sa != NULL && sa_add(gw, sa, err) != 0)
 			return -1;
 	}
+	for (i = 0; i < n; i++)
+		if (sa_move_in(gw, espgw_store_sa_of_slot(&gw->store, d[i]), err) != 0)
+			return -1;
 	return 0;
 }
 

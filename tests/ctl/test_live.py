@@ -409,6 +409,45 @@ def test_update_rolled_back(gw):
     gw.stop()
 
 
+def test_rolled_back_update_never_shows(gw):
+    """A transaction with an sa update that a later command makes fail when
+    brought into service, twenty times under a steady stream: no packet ever
+    leaves for the address the failed update named (the moves come last, after
+    every SA of the batch is in service), and the numbers go on without a
+    gap."""
+    gw.ctl.txn(tunnel_conf())
+    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
+           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
+           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    frames = [bytes(live.lan_frame(i)) for i in range(20000)]
+    stop, sent = threading.Event(), []
+
+    def stream():
+        for k in range(0, len(frames), 16):
+            if stop.is_set():
+                break
+            for f in frames[k:k + 16]:
+                gw.lan.send(f)
+            sent.append(k + 16)
+            time.sleep(0.0005)
+
+    sender = threading.Thread(target=stream)
+    sender.start()
+    try:
+        for _ in range(20):
+            r = gw.ctl.txn(["sa update out3 remote " + NEW_PEER, bad])
+            assert r["ok"] is False and "crypto path cpu" in r["error"], r
+    finally:
+        stop.set()
+        sender.join()
+    n = sent[-1] if sent else 0
+    out = gw.wan.drain(want=n, timeout=20)
+    assert {Ether(f)[IP].dst for f in out} == {live.PEER}
+    assert [Ether(f)[ESP].seq for f in out] == list(range(1, len(out) + 1))
+    assert sorted(live.decrypt_all(out, [OUT3])) == list(range(n))
+    gw.stop()
+
+
 def test_failed_publication_retried():
     """A publication that fails after its transaction was accepted (the SPD
     build out of memory: espgw-fault fails rte_acl_build while a flag file
