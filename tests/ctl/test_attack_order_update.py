@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Reproducers of the review of 50031b2 / 7dadf78 (ordered SAs moved by sa
+update, the moves of sa update done last in a publication). Each test's
+docstring says what it proves. Runs inside its own network namespace
+(netns_run.sh)."""
+
+import time
+
+from scapy.layers.inet import IP
+from scapy.layers.ipsec import ESP
+from scapy.layers.l2 import Ether
+
+import live
+from live import IN3, OUT3, Gateway, send_lan
+
+PEER2, PEER3 = "203.0.113.9", "203.0.113.17"
+
+
+def esp_seqs(frames, key=OUT3):
+    """(seq, outer dst) of each frame; every one must be ESP of key that scapy decrypts."""
+    live.assert_no_clear(frames)
+    live.decrypt_all(frames, [key])
+    return [(Ether(f)[ESP].seq, Ether(f)[IP].dst) for f in frames]
+
+
+def added_and_updated(gw):
+    """out3 added and its remote updated in one transaction, 10 packets sent."""
+    r = gw.ctl.txn([OUT3.conf("out3", "out"), "sa update out3 remote " + PEER2,
+                    IN3.conf("in3", "in"),
+                    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name p3out protect out3",
+                    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 name p3in protect in3"])
+    assert r["ok"], r
+    send_lan(gw, range(10))
+    first = esp_seqs(gw.wan.drain(want=10))
+    assert first == [(s, PEER2) for s in range(1, 11)], first
+
+
+def test_update_after_add_in_one_transaction_reuses_seq(gw):
+    """AES-GCM nonce reuse. 'sa add out3' and 'sa update out3 remote P2' in one
+    transaction: the store gives the update moved_from = the add's slot + 1
+    (store_sa.c espgw_store_sa_update), the data path never brings that slot
+    into service, so espgw_gw_sa_move returns 0 at once (nothing to carry)
+    WITHOUT espgw_store_sa_moved: moved_from stays set in the store after the
+    publication. The SA sends 1..10 from its slot. A later 'sa update out3
+    remote P3' keeps the stale moved_from (it is only set when 0), the new
+    slot's move again finds its source not live and does nothing: the new
+    slot starts at sequence number 1 under the key that already sent 1..10."""
+    added_and_updated(gw)
+    r = gw.ctl.request("sa update out3 remote " + PEER3)
+    assert r["ok"], r
+    send_lan(gw, range(10, 20))
+    after = esp_seqs(gw.wan.drain(want=10))
+    assert [d for _, d in after] == [PEER3] * 10, after
+    seqs = [s for s, _ in after]
+    assert seqs == list(range(11, 21)), \
+        "sequence numbers (GCM nonces) sent again under the same key: %s" % seqs
+    gw.stop()
+
+
+def test_update_after_add_then_slot_reused_wedges_update():
+    """The same stale moved_from, once its slot is taken by another SA (set
+    max-sa 4: slots are dealt round-robin, so the fourth SA gets the slot the
+    add took and the update gave up): a later 'sa update out3 remote' is
+    refused ('the SA it replaces (slot 0) is not in service': move_source
+    compares the other SA's name), and so is every one after: the key manager
+    can never move the SA to its peer's new address."""
+    g = Gateway(extra_conf="set max-sa 5\n")
+    try:
+        added_and_updated(g)  # slots 0 (given up), 1 (out3), 2 (in3)
+        g.ctl.ok(live.Key(0x3006, 0x56).conf("f1", "out", remote=PEER3))  # slot 3
+        g.ctl.ok(live.Key(0x3007, 0x57).conf("f2", "out", remote=PEER3))  # slot 4
+        g.ctl.ok(live.Key(0x3005, 0x55).conf("other", "out", remote=PEER3))  # slot 0
+        g.ctl.ok("sa del f1")
+        time.sleep(3.5)  # slot 3 retired (RETIRE_MS), free for the update
+        r = g.ctl.request("sa update out3 remote " + PEER3)
+        assert r["ok"], r
+        send_lan(g, range(10, 20))
+        after = esp_seqs(g.wan.drain(want=10))
+        assert [s for s, _ in after] == list(range(11, 21)), after
+        g.stop()
+    finally:
+        g.kill()
+
+
+def test_update_after_add_then_moved_onto_itself():
+    """The same stale moved_from, when the next update's new slot is the very
+    slot moved_from names (set max-sa 3: round-robin wraps to it): the move's
+    source is the new SA itself (live, same name and SPI: move_source agrees),
+    sa_move.c freezes it, carries its own fresh number 1 to itself and marks
+    it MOVED to itself: every packet of the policy follows the loop
+    (outbound.c sa_follow, MOVE_HOPS) and is dropped as sa_updating, for good;
+    the old slot, whose numbers were 1..10, is retired, so its number is
+    lost too."""
+    g = Gateway(extra_conf="set max-sa 3\n")
+    try:
+        added_and_updated(g)
+        r = g.ctl.request("sa update out3 remote " + PEER3)
+        assert r["ok"], r
+        d0 = g.drops()
+        send_lan(g, range(10, 20))
+        after = esp_seqs(g.wan.drain(want=10))
+        assert [s for s, _ in after] == list(range(11, 21)), (after, g.drops_since(d0),
+                                                              g.ctl.ok("show sa out3"))
+        g.stop()
+    finally:
+        g.kill()
