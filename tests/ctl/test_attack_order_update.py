@@ -135,3 +135,54 @@ def test_update_after_add_announced_as_added(gw):
     assert r["ok"], r
     assert monitor_events(mon) == [("sa-added", "out5")]
     gw.stop()
+
+
+def nonces(frames, key):
+    """The sequence numbers (with key's salt, the GCM nonces) of frames, each decrypted with key."""
+    live.assert_no_clear(frames)
+    sa = key.scapy_sa(live.WAN, live.PEER)
+    for f in frames:
+        sa.decrypt(Ether(f)[IP])
+    return [Ether(f)[ESP].seq for f in frames]
+
+
+def test_delete_and_readd_same_key_in_one_transaction(gw):
+    """AES-GCM nonce reuse through the socket, which reload refuses
+    (store_diff.c refuse / sa_key_taken: 'its sequence numbers ... would start
+    again under that key'): 'sa del out3' and 'sa add out3' with the same
+    key and salt in one transaction are accepted, and the new SA sends
+    1, 2, 3... again under the key that already sent them. The store knows
+    both SAs within the transaction (store_sa.c espgw_store_sa_add checks no
+    key against the SAs in service or deleted in the same transaction)."""
+    assert gw.ctl.txn(live.tunnel_conf())["ok"]
+    send_lan(gw, range(5))
+    first = nonces(gw.wan.drain(want=5), OUT3)
+    assert first == [1, 2, 3, 4, 5], first
+    r = gw.ctl.txn(["sa del out3", OUT3.conf("out3", "out")])
+    if r["ok"]:
+        send_lan(gw, range(5, 10))
+        again = nonces(gw.wan.drain(want=5), OUT3)
+        assert not set(again) & set(first), \
+            "GCM nonces sent twice under one key: %s then %s" % (first, again)
+    gw.stop()
+
+
+def test_second_sa_with_same_key(gw):
+    """AES-GCM nonce reuse: an SA added with another SPI but the key and salt
+    of an SA in service is accepted; its numbers start at 1, so the same
+    (key, nonce) pairs go out twice (the SPI is only in the AAD: the
+    keystream is the same). Neither the socket nor reload (sa_key_taken skips
+    an SA that keeps its key) compares the new SA's key with the SAs in
+    service."""
+    assert gw.ctl.txn(live.tunnel_conf())["ok"]
+    send_lan(gw, range(5))
+    first = nonces(gw.wan.drain(want=5), OUT3)
+    twin = live.Key(0x3009, 0x30)
+    assert (twin.key, twin.salt) == (OUT3.key, OUT3.salt)
+    r = gw.ctl.txn([twin.conf("twin", "out"), "sp set p3out protect twin"])
+    if r["ok"]:
+        send_lan(gw, range(5, 10))
+        again = nonces(gw.wan.drain(want=5), twin)
+        assert not set(again) & set(first), \
+            "GCM nonces sent twice under one key: %s then %s" % (first, again)
+    gw.stop()
