@@ -186,3 +186,54 @@ def test_second_sa_with_same_key(gw):
         assert not set(again) & set(first), \
             "GCM nonces sent twice under one key: %s then %s" % (first, again)
     gw.stop()
+
+
+def test_ordered_sa_update_mixes_under_traffic():
+    """HOLDS on 7dadf78 (ASan too): an ordered SA (seq-order strict) encrypted
+    by two workers while transactions go on back to back: one update of its
+    remote, three in one transaction, one refused when a later SA is brought
+    into service (rolled back), remote + lifetime, remote + sp set. Every
+    frame decrypts, the numbers run 1, 2, 3... in wire order (no number twice,
+    none out of order, no gap: what was lost was dropped before its number, as
+    sa_updating), and at the stop the workers balance and no frame is left in
+    a window (the pools balance: Gateway.stop)."""
+    import harness
+    from test_order_live import Stream, check_workers, judge, strict_conf
+    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
+           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
+           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    gw = Gateway(lcores=harness.two_workers())
+    try:
+        assert gw.ctl.txn(strict_conf())["ok"]
+        n = 8000
+        d0 = gw.drops()
+        sender = Stream(gw, n, burst=32, gap=0.002)
+        sender.start()
+        peers = [live.PEER, PEER2]
+        k = 0
+        try:
+            while sender.is_alive():
+                k += 1
+                p, q = peers[k % 2], peers[(k + 1) % 2]
+                lines = [["sa update out3 remote " + p],
+                         ["sa update out3 remote " + p, "sa update out3 remote " + q,
+                          "sa update out3 remote " + p],
+                         ["sa update out3 remote " + q, bad],
+                         ["sa update out3 remote " + p,
+                          "sa update out3 lifetime soft packets %d" % (10**6 + k)],
+                         ["sa update out3 remote " + p, "sp set p3out protect out3"]][k % 5]
+                r = gw.ctl.txn(lines)
+                assert r["ok"] == (k % 5 != 2), (lines, r)
+        finally:
+            sender.join()
+        out = gw.wan.drain(want=n, timeout=20)
+        seqs, seen, _ = judge(out, [OUT3])
+        s = seqs[OUT3.spi]
+        assert s == list(range(1, len(s) + 1)), \
+            [(a, b) for a, b in zip(s, s[1:]) if b != a + 1][:10]
+        lost = gw.drops_since(d0)
+        assert set(lost) <= {"sa_updating"} and lost.get("sa_updating", 0) == n - len(seen), lost
+        st = gw.stop()
+        check_workers(st, "out3", len(seen))
+    finally:
+        gw.kill()
