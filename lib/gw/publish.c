@@ -326,13 +326,20 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 {
 	uint32_t from = sa->moved_from - 1;
 
+	/*
+	 * Added and updated in one batch: the add's slot never ran, nothing was
+	 * sent under the key. An add to announce, nothing to carry; and the
+	 * store forgets the source, which a later update would otherwise find
+	 * again (and move the SA from a slot since reused, or onto itself).
+	 */
+	if (from >= gw->sad.cap || !espgw_sad_live(&gw->sad, from)) {
+		espgw_store_sa_moved(&gw->store, sa->slot);
+		return 0;
+	}
 	if (espgw_gw_sa_move(gw, sa, err) != 0)
 		return -1;
-	if (from < gw->sad.cap) {
-		gw->slot_ev[sa->slot] =
-				gw->slot_ev[from] & (EV_ADDED | EV_DROPPED) ? EV_ADDED : EV_UPDATED;
-		gw->slot_ev[from] = 0;
-	}
+	gw->slot_ev[sa->slot] = gw->slot_ev[from] & (EV_ADDED | EV_DROPPED) ? EV_ADDED : EV_UPDATED;
+	gw->slot_ev[from] = 0;
 	return 0;
 }
 

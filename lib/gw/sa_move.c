@@ -81,14 +81,10 @@ espgw_gw_sa_move(struct espgw_gw *gw, const struct espgw_sa_conf *to, struct esp
 	 * runtime: nothing sent under its key, nothing to carry. Otherwise the
 	 * store names the slot in service when the update was applied, which
 	 * stays so until this move: anything else would start the key's
-	 * sequence numbers again. Refused, never guessed. Either way the
-	 * store forgets the source: a later update must not find it again
-	 * (it would move the SA from a slot since reused, or onto itself).
+	 * sequence numbers again. Refused, never guessed.
 	 */
-	if (!espgw_sad_live(&gw->sad, from)) {
-		espgw_store_sa_moved(&gw->store, to->slot);
+	if (!espgw_sad_live(&gw->sad, from))
 		return 0;
-	}
 	if (!move_source(gw, from, to)) {
 		snprintf(err->msg, sizeof(err->msg),
 				"sa %s: the SA it replaces (slot %u) is not in service: not moved",
