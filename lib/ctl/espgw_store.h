@@ -157,6 +157,8 @@ const uint32_t *espgw_store_dirty(const struct espgw_store *s, unsigned int *n, 
 void espgw_store_dirty_clear(struct espgw_store *s);
 /* The data path moved the SA in slot (sa update): a later update moves it from there. */
 void espgw_store_sa_moved(struct espgw_store *s, uint32_t slot);
+/* a and b hold the same key material (keys and salt); never true of a declaration. */
+bool espgw_store_sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b);
 /* The SA (declared or installed) that has slot; NULL when none. */
 const struct espgw_sa_conf *espgw_store_sa_of_slot(const struct espgw_store *s, uint32_t slot);
 

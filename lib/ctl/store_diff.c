@@ -168,24 +168,6 @@ sa_same(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
 	return same;
 }
 
-/*
- * The same key material (keys and salt). Such an SA must never come back
- * with a fresh sequence number (AES-GCM's nonce is the sequence number, RFC
- * 4106 8.1: a number sent again under the key is a repeated nonce) or a fresh
- * replay window (RFC 4303 3.4.3: every packet accepted could be replayed
- * once), which a delete and add would give it.
- */
-static bool
-sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
-{
-	if (a->declared || b->declared || a->key_len + a->auth_key_len == 0)
-		return false;
-	return a->key_len == b->key_len && a->auth_key_len == b->auth_key_len &&
-	       a->has_salt == b->has_salt && memcmp(a->key, b->key, a->key_len) == 0 &&
-	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0 &&
-	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
-}
-
 /* Only what "sa update" changes in service differs: the peer, its port, the lifetimes. */
 static bool
 sa_updatable(const struct espgw_sa_conf *r, const struct espgw_sa_conf *t)
@@ -307,7 +289,7 @@ sas_del(struct diff *d)
 			d->sum->unchanged++;
 		else
 			d->sum->changed++;
-		if (t != NULL && !sa_same(r, t) && sa_same_key(r, t)) {
+		if (t != NULL && !sa_same(r, t) && espgw_store_sa_same_key(r, t)) {
 			if (!sa_updatable(r, t))
 				refuse(d, t, "its configuration");
 			continue; /* sa update in place (sas_add) */
@@ -334,10 +316,11 @@ sa_key_taken(struct diff *d, const struct espgw_sa_conf *t)
 
 	for (i = 0; i < d->run->n_sas && !d->refused; i++) {
 		r = &d->run->sas[i];
-		if (r->dir != t->dir || strcmp(r->name, t->name) == 0 || !sa_same_key(r, t))
+		if (r->dir != t->dir || strcmp(r->name, t->name) == 0 ||
+				!espgw_store_sa_same_key(r, t))
 			continue;
 		now = espgw_store_sa(d->tgt, r->name);
-		if (now == NULL ? sa_kept(d->run, r) : sa_same_key(r, now))
+		if (now == NULL ? sa_kept(d->run, r) : espgw_store_sa_same_key(r, now))
 			continue; /* r keeps its key: not this check's case */
 		d->refused = true;
 		d->err->line = t->line;
@@ -360,7 +343,7 @@ sas_add(struct diff *d)
 		r = espgw_store_sa(d->run, t->name);
 		if (r == NULL)
 			d->sum->added++;
-		if (r != NULL && !sa_same(r, t) && sa_same_key(r, t))
+		if (r != NULL && !sa_same(r, t) && espgw_store_sa_same_key(r, t))
 			sa_update(d, r, t);
 		else if (r == NULL || !sa_same(r, t)) {
 			sa_key_taken(d, t);

@@ -583,6 +583,24 @@ espgw_store_sa_moved(struct espgw_store *s, uint32_t slot)
 		s->sas[i].moved_from = 0;
 }
 
+/*
+ * The same key material (keys and salt). Such an SA must never come back
+ * with a fresh sequence number (AES-GCM's nonce is the sequence number, RFC
+ * 4106 8.1: a number sent again under the key is a repeated nonce) or a fresh
+ * replay window (RFC 4303 3.4.3: every packet accepted could be replayed
+ * once), which a delete and add would give it.
+ */
+bool
+espgw_store_sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
+{
+	if (a->declared || b->declared || a->key_len + a->auth_key_len == 0)
+		return false;
+	return a->key_len == b->key_len && a->auth_key_len == b->auth_key_len &&
+	       a->has_salt == b->has_salt && memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0 &&
+	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
+}
+
 /* A declaration named like c (dir and inner family as given). */
 static void
 decl_fill(struct espgw_sa_conf *sa, const char *name, enum espgw_dir dir, uint8_t family)

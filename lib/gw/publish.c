@@ -343,6 +343,50 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 	return 0;
 }
 
+/* Did the SA in slot send anything (its counters, carried along by moves)? */
+static bool
+slot_sent(const struct espgw_gw *gw, uint32_t slot)
+{
+	return espgw_stats_sa(&gw->view, slot).pkts != 0;
+}
+
+/*
+ * A new outbound SA (not one moved by sa update, which carries its number
+ * on) must not start a key's sequence numbers again: with AES-GCM the number
+ * is the nonce (RFC 4106 8.1). Refused when another live slot has the same
+ * key and is in the store (in service, or added in this batch: both would
+ * start at 1) or sent under it (deleted in this batch, or retiring). A slot
+ * of a rolled-back batch never sent: retrying that batch is no conflict.
+ * Live changes only: a reload refuses keys moved between names itself
+ * (store_diff.c), and at start nothing has been sent.
+ */
+static int
+sa_key_fresh(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *o;
+	uint32_t i;
+
+	if (!gw->running || sa->dir != ESPGW_DIR_OUT ||
+			(sa->moved_from != 0 && espgw_sad_live(&gw->sad, sa->moved_from - 1)))
+		return 0;
+	for (i = 0; i < gw->sad.n; i++) {
+		o = &gw->sad.conf[i];
+		if (i == sa->slot || !espgw_sad_live(&gw->sad, i) || o->dir != ESPGW_DIR_OUT ||
+				!espgw_store_sa_same_key(o, sa))
+			continue;
+		if (slot_in_store(&gw->store, i) || slot_sent(gw, i)) {
+			snprintf(err->msg, sizeof(err->msg),
+					"sa %s: its key is SA %s's, in service or used: its "
+					"sequence "
+					"numbers would start again under that key (AES-GCM nonces "
+					"sent twice); give it a new key",
+					sa->name, o->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Step 2: every SA of the store has a runtime in its slot: a new one, or
  * the one a rollback brought back (unlinked in step 1, not yet freed).
@@ -352,6 +396,8 @@ sa_add(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *er
 {
 	if (espgw_sad_live(&gw->sad, sa->slot))
 		return sa_keep(gw, sa, err);
+	if (sa_key_fresh(gw, sa, err) != 0)
+		return -1;
 	if (espgw_sad_sa_add(&gw->sad, sa, err) != 0)
 		return -1;
 	sa_tables_fill(gw, sa->slot);
