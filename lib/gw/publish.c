@@ -332,7 +332,7 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 	 * store forgets the source, which a later update would otherwise find
 	 * again (and move the SA from a slot since reused, or onto itself).
 	 */
-	if (from >= gw->sad.cap || !espgw_sad_live(&gw->sad, from)) {
+	if (!espgw_sad_live(&gw->sad, from)) {
 		espgw_store_sa_moved(&gw->store, sa->slot);
 		return 0;
 	}
@@ -350,6 +350,10 @@ slot_sent(const struct espgw_gw *gw, uint32_t slot)
 	return espgw_stats_sa(&gw->view, slot).pkts != 0;
 }
 
+#define KEY_TAKEN                                                                    \
+	"sa %s: its key is SA %s's, in service or used: its sequence numbers would " \
+	"start again under that key (AES-GCM nonces sent twice); give it a new key"
+
 /*
  * A new outbound SA (not one moved by sa update, which carries its number
  * on) must not start a key's sequence numbers again: with AES-GCM the number
@@ -357,8 +361,8 @@ slot_sent(const struct espgw_gw *gw, uint32_t slot)
  * key and is in the store (in service, or added in this batch: both would
  * start at 1) or sent under it (deleted in this batch, or retiring). A slot
  * of a rolled-back batch never sent: retrying that batch is no conflict.
- * Live changes only: a reload refuses keys moved between names itself
- * (store_diff.c), and at start nothing has been sent.
+ * Only in a running gateway (socket, reload): the SAs it starts with are not
+ * compared with each other (README, Known limits).
  */
 static int
 sa_key_fresh(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
@@ -375,12 +379,7 @@ sa_key_fresh(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct e
 				!espgw_store_sa_same_key(o, sa))
 			continue;
 		if (slot_in_store(&gw->store, i) || slot_sent(gw, i)) {
-			snprintf(err->msg, sizeof(err->msg),
-					"sa %s: its key is SA %s's, in service or used: its "
-					"sequence "
-					"numbers would start again under that key (AES-GCM nonces "
-					"sent twice); give it a new key",
-					sa->name, o->name);
+			snprintf(err->msg, sizeof(err->msg), KEY_TAKEN, sa->name, o->name);
 			return -1;
 		}
 	}
