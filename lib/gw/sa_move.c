@@ -77,14 +77,12 @@ espgw_gw_sa_move(struct espgw_gw *gw, const struct espgw_sa_conf *to, struct esp
 	uint8_t was = f->state;
 
 	/*
-	 * An SA installed in the same transaction as its update never had a
-	 * runtime: nothing sent under its key, nothing to carry. Otherwise the
-	 * store names the slot in service when the update was applied, which
-	 * stays so until this move: anything else would start the key's
-	 * sequence numbers again. Refused, never guessed.
+	 * A source that never ran (added in the same batch) is the caller's
+	 * (publish.c sa_moved: an add). Otherwise the store names the slot in
+	 * service when the update was applied, which stays so until this move:
+	 * anything else would start the key's sequence numbers again. Refused,
+	 * never guessed.
 	 */
-	if (!espgw_sad_live(&gw->sad, from))
-		return 0;
 	if (!move_source(gw, from, to)) {
 		snprintf(err->msg, sizeof(err->msg),
 				"sa %s: the SA it replaces (slot %u) is not in service: not moved",
