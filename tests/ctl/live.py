@@ -44,6 +44,14 @@ if os.environ.get("ESPGW_TEST_CRYPTO_PATH"):
     BASE += "set crypto-path %s\n" % os.environ["ESPGW_TEST_CRYPTO_PATH"]
 
 
+# An SA the store accepts and the data path refuses when it is brought into
+# service (AES-CBC on the CPU path): the transaction fails after its earlier
+# commands were applied, and is rolled back.
+REFUSED_SA = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
+              "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
+              % (WAN, PEER, "11" * 16, "22" * 32))
+
+
 class Key:
     """An AES-GCM-128 SA's material, as the config takes it and scapy wants it."""
 

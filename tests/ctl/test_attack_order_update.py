@@ -6,8 +6,6 @@ docstring says what it proves. Runs inside its own network namespace
 
 import time
 
-import pytest
-
 from scapy.layers.inet import IP
 from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
@@ -149,13 +147,11 @@ def nonces(frames, key):
 
 
 def test_delete_and_readd_same_key_in_one_transaction(gw):
-    """AES-GCM nonce reuse through the socket, which reload refuses
-    (store_diff.c refuse / sa_key_taken: 'its sequence numbers ... would start
-    again under that key'): 'sa del out3' and 'sa add out3' with the same
-    key and salt in one transaction are accepted, and the new SA sends
-    1, 2, 3... again under the key that already sent them. The store knows
-    both SAs within the transaction (store_sa.c espgw_store_sa_add checks no
-    key against the SAs in service or deleted in the same transaction)."""
+    """AES-GCM nonce reuse through the socket (as reload refuses it,
+    store_diff.c sa_key_taken): 'sa del out3' and 'sa add out3' with the same
+    key and salt in one transaction would send 1, 2, 3... again under the key
+    that already sent them. Refused (lib/gw/publish.c sa_key_fresh: the
+    deleted slot sent under the key), and out3 goes on."""
     assert gw.ctl.txn(live.tunnel_conf())["ok"]
     send_lan(gw, range(5))
     first = nonces(gw.wan.drain(want=5), OUT3)
@@ -169,15 +165,14 @@ def test_delete_and_readd_same_key_in_one_transaction(gw):
 
 
 def test_second_sa_with_same_key(gw):
-    """AES-GCM nonce reuse: an SA added with another SPI but the key and salt
-    of an SA in service is accepted; its numbers start at 1, so the same
-    (key, nonce) pairs go out twice (the SPI is only in the AAD: the
-    keystream is the same). Neither the socket nor reload (sa_key_taken skips
-    an SA that keeps its key) compares the new SA's key with the SAs in
-    service."""
+    """AES-GCM nonce reuse: an SA with another SPI but the key and salt of an
+    SA in service would start at 1, so the same (key, nonce) pairs would go
+    out twice (the SPI is only in the AAD: the keystream is the same).
+    Refused: beside the SA in service, in one transaction with it, and while
+    the deleted one's slot is not yet freed."""
     assert gw.ctl.txn(live.tunnel_conf())["ok"]
     send_lan(gw, range(5))
-    first = nonces(gw.wan.drain(want=5), OUT3)
+    nonces(gw.wan.drain(want=5), OUT3)
     twin = live.Key(0x3009, 0x30)
     assert (twin.key, twin.salt) == (OUT3.key, OUT3.salt)
     r = gw.ctl.txn([twin.conf("twin", "out"), "sp set p3out protect twin"])
@@ -203,9 +198,7 @@ def test_ordered_sa_update_mixes_under_traffic():
     a window (the pools balance: Gateway.stop)."""
     import harness
     from test_order_live import Stream, check_workers, judge, strict_conf
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
     gw = Gateway(lcores=harness.two_workers())
     try:
         assert gw.ctl.txn(strict_conf())["ok"]

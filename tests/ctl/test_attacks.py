@@ -50,9 +50,7 @@ def test_failed_transaction_keeps_sas_and_counters(gw):
 
     # Valid for the store, refused when brought into service (after out3
     # and in3 were taken out): everything must come back as it was.
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
     r = gw.ctl.txn(["sa del out3", "sa del in3", bad])
     assert r["ok"] is False and "crypto path cpu" in r["error"], r
     time.sleep(4)  # past the 3 s after which deleted SAs are freed

@@ -241,9 +241,7 @@ def test_random_changes_under_traffic(gw):
                   "sp add out src 10.1.0.0/24 dst 10.%d.0.0/24 name po%d protect o%d" % (3 + k, k, k),
                   "sp add in src 10.%d.0.0/24 dst 10.1.0.0/24 name pi%d protect i%d" % (3 + k, k, k)]
     assert gw.ctl.txn(setup)["ok"]
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
 
     def op(updated):
         k, d = rnd.randrange(4), rnd.choice("oi")
@@ -348,9 +346,7 @@ def test_policy_added_later_sets_inner_family(monkeypatch):
         g.kill()
 
 
-BAD_DP = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-          "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-          % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+BAD_DP = live.REFUSED_SA
 
 
 def test_inbound_update_sequences_leave_no_stale_key(gw):

@@ -377,9 +377,7 @@ def test_update_rolled_back(gw):
     gw.ctl.txn(conf)
     send_lan(gw, range(5))
     first = gw.wan.drain(want=5)
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
     r = gw.ctl.txn(["sa update out3 remote " + NEW_PEER, "sa update in3 remote " + NEW_PEER,
                     bad])
     assert r["ok"] is False and "crypto path cpu" in r["error"], r
@@ -416,9 +414,7 @@ def test_rolled_back_update_never_shows(gw):
     every SA of the batch is in service), and the numbers go on without a
     gap."""
     gw.ctl.txn(tunnel_conf())
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
     frames = [bytes(live.lan_frame(i)) for i in range(20000)]
     stop, sent = threading.Event(), []
 

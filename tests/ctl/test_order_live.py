@@ -134,9 +134,7 @@ def test_update_under_traffic(gw2):
     d0 = gw.drops()
     sender = Stream(gw, n)
     sender.start()
-    bad = ("sa add bad dir out spi 0x5001 mode tunnel local %s remote %s cipher aes-cbc-128 "
-           "key 0x%s auth hmac-sha256-128 auth-key 0x%s crypto-path cpu"
-           % (live.WAN, live.PEER, "11" * 16, "22" * 32))
+    bad = live.REFUSED_SA
     try:
         sender.at(1000)
         gw.ctl.ok("sa update out3 remote " + NEW_PEER)
