@@ -33,6 +33,7 @@ enum {
 	S_FLOW,
 	S_PATH,
 	S_ORDER,
+	S_DECRYPT,
 	S_CDEV,
 	S_MATCH,
 	S_MSS,
@@ -295,6 +296,20 @@ set_order(void *obj, const char *v, struct espgw_err *err)
 }
 
 static int
+set_decrypt(void *obj, const char *v, struct espgw_err *err)
+{
+	static const char *const who[] = {"owner", "any", NULL};
+	static const enum espgw_decrypt val[] = {ESPGW_DECRYPT_OWNER, ESPGW_DECRYPT_ANY};
+	struct espgw_sa_conf *sa = obj;
+	int i;
+
+	if (espgw_conf_word("decrypt", v, who, &i, err) < 0)
+		return -1;
+	sa->decrypt = val[i];
+	return 0;
+}
+
+static int
 set_cdev(void *obj, const char *v, struct espgw_err *err)
 {
 	return espgw_conf_name("crypto", v, ((struct espgw_sa_conf *)obj)->cryptodev, err);
@@ -417,6 +432,7 @@ static const struct espgw_conf_opt sa_opts[] = {
 		{"flow-label", set_flow, S_FLOW, false, false},
 		{"crypto-path", set_path, S_PATH, false, false},
 		{"seq-order", set_order, S_ORDER, false, false},
+		{"decrypt", set_decrypt, S_DECRYPT, false, false},
 		{"cryptodev", set_cdev, S_CDEV, false, false},
 		{"match", set_match, S_MATCH, false, false},
 		{"mss-clamp", set_mss, S_MSS, false, false},

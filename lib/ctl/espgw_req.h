@@ -116,6 +116,19 @@ enum espgw_seq_order {
 	ESPGW_SEQ_ORDER_STRICT,
 };
 
+/*
+ * Which workers decrypt an inbound SA's packets ("decrypt"). OWNER
+ * (default): its owner; the others hand it what they receive
+ * (lib/dp/handoff.c), and its replay window has one writer. ANY: the worker
+ * that receives a packet decrypts it, with a replay window shared by atomic
+ * operations (lib/sad/replay.h); for one SA whose packets arrive on several
+ * queues (the elephant flow). Direct path only.
+ */
+enum espgw_decrypt {
+	ESPGW_DECRYPT_OWNER,
+	ESPGW_DECRYPT_ANY,
+};
+
 struct espgw_sa_conf {
 	char name[ESPGW_NAME_MAX];
 	enum espgw_dir dir;
@@ -144,6 +157,7 @@ struct espgw_sa_conf {
 	uint32_t flow_label;
 	enum espgw_crypto_path crypto_path;
 	enum espgw_seq_order seq_order; /* outbound only */
+	enum espgw_decrypt decrypt;	/* inbound only */
 	char cryptodev[ESPGW_NAME_MAX]; /* crypto object name; "" = default */
 	enum espgw_sad_match match;	/* inbound only */
 	/*

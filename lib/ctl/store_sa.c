@@ -326,6 +326,23 @@ seq_esn_max(const struct espgw_sa_conf *c)
  * espgw --check; what depends on the crypto device or on set crypto-path is
  * refused when the data path is set up (lib/sad/sa_rt.c).
  */
+/* What needs the direct path (crypto-path direct: an ESP tunnel SA with AES-GCM). */
+static int
+sa_check_direct(const struct espgw_sa_conf *c, const char *what, struct espgw_err *err)
+{
+	if (c->crypto_path == ESPGW_CRYPTO_PATH_CPU ||
+			c->crypto_path == ESPGW_CRYPTO_PATH_CRYPTODEV)
+		return espgw_err_set(err, "%s needs the direct path, not crypto-path %s", what,
+				c->crypto_path == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev");
+	if (c->proto != ESPGW_SA_ESP || c->mode != ESPGW_SA_TUNNEL ||
+			(c->aead != ESPGW_ALGO_AES_GCM_128 && c->aead != ESPGW_ALGO_AES_GCM_256))
+		return espgw_err_set(err,
+				"%s needs the direct path (crypto-path direct: an ESP tunnel "
+				"SA with AES-GCM)",
+				what);
+	return 0;
+}
+
 static int
 sa_check_order(const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -335,16 +352,20 @@ sa_check_order(const struct espgw_sa_conf *c, struct espgw_err *err)
 		return espgw_err_set(err, "seq-order is only valid for outbound SAs");
 	if (c->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return 0;
-	if (c->crypto_path == ESPGW_CRYPTO_PATH_CPU ||
-			c->crypto_path == ESPGW_CRYPTO_PATH_CRYPTODEV)
-		return espgw_err_set(err,
-				"seq-order strict needs the direct path, not crypto-path %s",
-				c->crypto_path == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev");
-	if (c->proto != ESPGW_SA_ESP || c->mode != ESPGW_SA_TUNNEL ||
-			(c->aead != ESPGW_ALGO_AES_GCM_128 && c->aead != ESPGW_ALGO_AES_GCM_256))
-		return espgw_err_set(err, "seq-order strict needs the direct path (crypto-path "
-					  "direct: an ESP tunnel SA with AES-GCM)");
-	return 0;
+	return sa_check_direct(c, "seq-order strict", err);
+}
+
+/* decrypt any: inbound, and on the direct path only, as seq-order strict (why: replay.h). */
+static int
+sa_check_decrypt(const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	if (c->decrypt != ESPGW_DECRYPT_OWNER && c->decrypt != ESPGW_DECRYPT_ANY)
+		return espgw_err_set(err, "decrypt must be owner or any");
+	if (c->dir == ESPGW_DIR_OUT && c->decrypt != ESPGW_DECRYPT_OWNER)
+		return espgw_err_set(err, "decrypt is only valid for inbound SAs");
+	if (c->decrypt != ESPGW_DECRYPT_ANY)
+		return 0;
+	return sa_check_direct(c, "decrypt any", err);
 }
 
 static int
@@ -495,8 +516,9 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
 			sa_check_natoa(c, err) < 0 || sa_check_seq(c, err) < 0 ||
-			sa_check_order(c, err) < 0 || sa_check_refs(s, c, err) < 0 ||
-			sa_check_life(c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
+			sa_check_order(c, err) < 0 || sa_check_decrypt(c, err) < 0 ||
+			sa_check_refs(s, c, err) < 0 || sa_check_life(c, err) < 0 ||
+			espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;

@@ -12,6 +12,8 @@
  * owns (decided at setup, lib/sad) go to that worker through a ring; the
  * owner takes them every loop and runs the same replay check, decryption and
  * commit as for its own. A ring never blocks: full means dropped and counted.
+ * An SA with "decrypt any" has a window every worker may commit (atomics,
+ * lib/sad/replay.h): its packets stay with the worker that received them.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -152,7 +154,7 @@ stage_handoff(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *
 			hand_run(w, m + s, sa + s, i - s);
 			s = i;
 		}
-		if (sa[i]->owner == w->idx) {
+		if (sa[i]->owner == w->idx || sa[i]->decrypt_any) {
 			m[k] = m[i];
 			sa[k++] = sa[i];
 			s = i + 1;

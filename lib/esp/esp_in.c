@@ -486,8 +486,9 @@ inb_trs_done(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
 /*
  * RFC 3948, RFC 7296 2.23: ESP in UDP from another address or port than the
  * SA's peer (a NAT mapping changed). Read before decapsulation, published
- * only for a packet that then passed (the ICV verified): the owner worker
- * writes, the control path reports it, the SA itself does not change.
+ * only for a packet that then passed (the ICV verified): the worker that
+ * committed it writes (the owner, or with decrypt any any worker), the
+ * control path reports it, the SA itself does not change.
  */
 struct natt_note {
 	const struct rte_mbuf *m;
@@ -549,15 +550,51 @@ natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const str
 		uint16_t nk)
 {
 	const struct natt_note *p = natt_passed(m, k, nn, nk);
+	uint32_t gen;
 
-	if (p != NULL) {
-		/* A sequence lock: odd while written (one writer, the owner). */
-		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		sa->natt_seen = p->ip;
-		sa->natt_seen_port = p->port;
-		__atomic_store_n(&sa->natt_gen, sa->natt_gen + 1, __ATOMIC_RELEASE);
+	if (p == NULL)
+		return;
+	/*
+	 * A sequence lock: odd while written. With decrypt any several workers
+	 * may write: the one that makes it odd writes, another one then skips
+	 * its note (the writer's is as recent).
+	 */
+	gen = __atomic_load_n(&sa->natt_gen, __ATOMIC_RELAXED);
+	if ((gen & 1) != 0 || !__atomic_compare_exchange_n(&sa->natt_gen, &gen, gen + 1, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	sa->natt_seen = p->ip;
+	sa->natt_seen_port = p->port;
+	__atomic_store_n(&sa->natt_gen, gen + 2, __ATOMIC_RELEASE);
+}
+
+/*
+ * decrypt any (replay.h, shared): the group committed at once, one
+ * compare-and-swap per window block rather than one a packet, since every
+ * worker writes these lines.
+ */
+static uint16_t
+inb_window_shared(
+		struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k)
+{
+	uint64_t seq[ESPGW_ESP_BURST_MAX];
+	bool ok[ESPGW_ESP_BURST_MAX];
+	uint16_t i, j = 0;
+
+	if (k == 0)
+		return 0;
+	for (i = 0; i < k; i++)
+		seq[i] = *espgw_mbuf_seq(m[i]);
+	espgw_replay_update_burst(sa->replay, seq, k, ok);
+	for (i = 0; i < k; i++) {
+		if (!ok[i]) {
+			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
+			continue;
+		}
+		m[j++] = m[i];
 	}
+	return j;
 }
 
 /* RFC 4303 3.4.3: the window committed, a duplicate within the group refused; compacts m. */
@@ -565,6 +602,9 @@ static uint16_t
 inb_window(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k)
 {
 	uint16_t i, j = 0;
+
+	if (unlikely(sa->replay != NULL && sa->replay->shared))
+		return inb_window_shared(l, sa, m, k);
 
 	for (i = 0; i < k; i++) {
 		if (!inb_replay_update(sa, m[i])) {

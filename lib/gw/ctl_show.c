@@ -117,6 +117,10 @@ sa_one(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_j
 			sa->dir == ESPGW_DIR_IN			  ? ""
 			: sa->seq_order == ESPGW_SEQ_ORDER_STRICT ? "strict"
 								  : "worker");
+	espgw_json_kstr(j, "decrypt",
+			sa->dir == ESPGW_DIR_OUT	   ? ""
+			: sa->decrypt == ESPGW_DECRYPT_ANY ? "any"
+							   : "owner");
 	espgw_json_ku64(j, "packets", c.pkts);
 	espgw_json_ku64(j, "bytes", c.bytes);
 	espgw_json_ku64(j, "errors", c.errors);

@@ -199,8 +199,9 @@ handoff_setup(struct espgw_gw *gw, struct espgw_err *err)
 		sa = &gw->sad.sa[i];
 		if (espgw_sad_live(&gw->sad, i) && (sa->dir == ESPGW_DIR_IN || sa->order != NULL))
 			DP_LOG(INFO, "map: sa %s (%s) -> worker %u (lcore %u)", sa->conf->name,
-					sa->dir == ESPGW_DIR_IN ? "inbound"
-								: "outbound, seq-order strict",
+					sa->decrypt_any		  ? "inbound, decrypt any"
+					: sa->dir == ESPGW_DIR_IN ? "inbound"
+								  : "outbound, seq-order strict",
 					sa->owner, gw->worker[sa->owner]->lcore_id);
 	}
 	return 0;

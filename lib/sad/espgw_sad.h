@@ -128,6 +128,12 @@ struct espgw_sa_rt {
 	 * Outbound with order: the worker that sends its packets (order.c).
 	 */
 	uint16_t owner;
+	/*
+	 * Inbound "decrypt any" with several workers: every worker checks and
+	 * commits the SA's packets it receives, on a shared window (replay.h);
+	 * nothing is handed to the owner.
+	 */
+	uint8_t decrypt_any;
 	struct espgw_ip peer; /* the remote tunnel endpoint: outbound packets are routed to it */
 	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
 	struct espgw_replay *replay;

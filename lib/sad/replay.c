@@ -9,12 +9,16 @@
 
 #define BLOCK_BITS  64
 #define BLOCK_SHIFT 6
+/* Shared: a block is a 32-bit tag (seq >> 5, low half) above 32 bits of bitmap. */
+#define TAG_BITS  32
+#define TAG_SHIFT 5
 
 /* Blocks for win packets: whole blocks plus a spare one, a power of two (RFC 6479 2). */
 static uint32_t
-blocks_for(uint32_t win)
+blocks_for(uint32_t win, bool shared)
 {
-	uint32_t need = (win + BLOCK_BITS - 1) / BLOCK_BITS + 1, n = 1;
+	uint32_t bits = shared ? TAG_BITS : BLOCK_BITS;
+	uint32_t need = (win + bits - 1) / bits + 1, n = 1;
 
 	while (n < need)
 		n <<= 1;
@@ -22,18 +26,25 @@ blocks_for(uint32_t win)
 }
 
 size_t
-espgw_replay_size(uint32_t win)
+espgw_replay_size(uint32_t win, bool shared)
 {
-	return sizeof(struct espgw_replay) + blocks_for(win) * sizeof(uint64_t);
+	return sizeof(struct espgw_replay) + blocks_for(win, shared) * sizeof(uint64_t);
+}
+
+size_t
+espgw_replay_bytes(const struct espgw_replay *r)
+{
+	return sizeof(*r) + ((size_t)r->mask + 1) * sizeof(uint64_t);
 }
 
 void
-espgw_replay_init(struct espgw_replay *r, uint32_t win, bool esn)
+espgw_replay_init(struct espgw_replay *r, uint32_t win, bool esn, bool shared)
 {
-	memset(r, 0, espgw_replay_size(win));
+	memset(r, 0, espgw_replay_size(win, shared));
 	r->win = win;
-	r->mask = blocks_for(win) - 1;
+	r->mask = blocks_for(win, shared) - 1;
 	r->esn = esn;
+	r->shared = shared;
 }
 
 /*
@@ -47,7 +58,8 @@ espgw_replay_init(struct espgw_replay *r, uint32_t win, bool esn)
 uint64_t
 espgw_replay_seq(const struct espgw_replay *r, uint32_t seq_lo)
 {
-	uint32_t tl = (uint32_t)r->top, th = (uint32_t)(r->top >> 32);
+	uint64_t top = __atomic_load_n(&r->top, __ATOMIC_RELAXED);
+	uint32_t tl = (uint32_t)top, th = (uint32_t)(top >> 32);
 	uint32_t bl = tl - r->win + 1;
 
 	if (!r->esn)
@@ -57,6 +69,13 @@ espgw_replay_seq(const struct espgw_replay *r, uint32_t seq_lo)
 	else if (th != 0)
 		th -= seq_lo >= bl;
 	return (uint64_t)th << 32 | seq_lo;
+}
+
+/* The one-writer window stays the straight path (pure C: no rte_branch_prediction.h). */
+static inline bool
+unlikely_shared(const struct espgw_replay *r)
+{
+	return __builtin_expect(r->shared, 0);
 }
 
 static uint32_t
@@ -71,8 +90,8 @@ bit_of(uint64_t seq)
 	return UINT64_C(1) << (seq & (BLOCK_BITS - 1));
 }
 
-enum espgw_replay_verdict
-espgw_replay_check(const struct espgw_replay *r, uint64_t seq)
+static enum espgw_replay_verdict
+check_one(const struct espgw_replay *r, uint64_t seq)
 {
 	if (espgw_replay_is_old(r->top, r->win, seq))
 		return ESPGW_REPLAY_OLD;
@@ -95,8 +114,8 @@ advance(struct espgw_replay *r, uint64_t seq)
 	r->top = seq;
 }
 
-enum espgw_replay_verdict
-espgw_replay_update(struct espgw_replay *r, uint64_t seq)
+static enum espgw_replay_verdict
+update_one(struct espgw_replay *r, uint64_t seq)
 {
 	uint64_t *b, bit = bit_of(seq);
 
@@ -109,4 +128,147 @@ espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 		return ESPGW_REPLAY_SEEN;
 	*b |= bit;
 	return ESPGW_REPLAY_OK;
+}
+
+/*
+ * Shared windows (replay.h). How far w's block is ahead of seq's: behind, it
+ * is a block the window has left (nothing of seq's is in it); ahead, the
+ * window has passed seq. Tags compare modulo 2^32 blocks (2^37 numbers): an
+ * authenticated sender never jumps that far.
+ */
+static int32_t
+tag_ahead(uint64_t w, uint64_t seq)
+{
+	return (int32_t)((uint32_t)(w >> TAG_BITS) - (uint32_t)(seq >> TAG_SHIFT));
+}
+
+static uint64_t
+tag_of(uint64_t seq)
+{
+	return (uint64_t)(uint32_t)(seq >> TAG_SHIFT) << TAG_BITS;
+}
+
+static uint64_t
+bit32(uint64_t seq)
+{
+	return UINT64_C(1) << (seq & (TAG_BITS - 1));
+}
+
+static uint32_t
+tag_idx(const struct espgw_replay *r, uint64_t seq)
+{
+	return (uint32_t)(seq >> TAG_SHIFT) & r->mask;
+}
+
+static enum espgw_replay_verdict
+check_shared(const struct espgw_replay *r, uint64_t seq)
+{
+	uint64_t w;
+
+	if (espgw_replay_is_old(__atomic_load_n(&r->top, __ATOMIC_ACQUIRE), r->win, seq))
+		return ESPGW_REPLAY_OLD;
+	w = __atomic_load_n(&r->block[tag_idx(r, seq)], __ATOMIC_ACQUIRE);
+	if (tag_ahead(w, seq) > 0)
+		return ESPGW_REPLAY_OLD;
+	return tag_ahead(w, seq) == 0 && (w & bit32(seq)) != 0 ? ESPGW_REPLAY_SEEN
+							       : ESPGW_REPLAY_OK;
+}
+
+/* Raise the top to seq unless another worker raised it further. */
+static void
+top_raise(struct espgw_replay *r, uint64_t seq)
+{
+	uint64_t top = __atomic_load_n(&r->top, __ATOMIC_RELAXED);
+
+	while (seq > top && !__atomic_compare_exchange_n(&r->top, &top, seq, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * seq[0..n) all in one block, in arrival order: the word's new bits decided
+ * for the run, then one compare-and-swap; a lost race decides them again on
+ * what won it (and on the top then). above: the highest number the burst
+ * took so far, a top not yet published. Returns the highest number taken,
+ * 0 when none.
+ */
+static uint64_t
+commit_run(struct espgw_replay *r, const uint64_t seq[], uint16_t n, bool ok[], uint64_t above)
+{
+	uint64_t *p = &r->block[tag_idx(r, seq[0])];
+	uint64_t w = __atomic_load_n(p, __ATOMIC_ACQUIRE), have, top, hi;
+	int32_t ahead;
+	uint16_t i;
+
+	do {
+		ahead = tag_ahead(w, seq[0]);
+		have = ahead == 0 ? w : tag_of(seq[0]);
+		top = __atomic_load_n(&r->top, __ATOMIC_ACQUIRE);
+		top = above > top ? above : top;
+		for (i = 0, hi = 0; i < n; i++) {
+			ok[i] = ahead <= 0 &&
+				!espgw_replay_is_old(hi > top ? hi : top, r->win, seq[i]) &&
+				(have & bit32(seq[i])) == 0;
+			have |= ok[i] ? bit32(seq[i]) : 0;
+			hi = ok[i] && seq[i] > hi ? seq[i] : hi;
+		}
+		if (hi == 0)
+			return 0;
+	} while (!__atomic_compare_exchange_n(
+			p, &w, have, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return hi;
+}
+
+/* Runs of one block, each committed at once; the top raised once. */
+static void
+update_burst_shared(struct espgw_replay *r, const uint64_t seq[], uint16_t n, bool ok[])
+{
+	uint64_t hi = 0, h;
+	uint16_t i, s;
+
+	for (s = 0; s < n; s = i) {
+		for (i = s + 1; i < n && (seq[i] >> TAG_SHIFT) == (seq[s] >> TAG_SHIFT); i++)
+			;
+		h = commit_run(r, seq + s, i - s, ok + s, hi);
+		hi = h > hi ? h : hi;
+	}
+	if (hi != 0)
+		top_raise(r, hi);
+}
+
+/* One number: a run of one; a refusal is old or seen for good (tags only grow). */
+static enum espgw_replay_verdict
+update_shared(struct espgw_replay *r, uint64_t seq)
+{
+	bool ok;
+
+	update_burst_shared(r, &seq, 1, &ok);
+	if (ok)
+		return ESPGW_REPLAY_OK;
+	return check_shared(r, seq) == ESPGW_REPLAY_SEEN ? ESPGW_REPLAY_SEEN : ESPGW_REPLAY_OLD;
+}
+
+void
+espgw_replay_update_burst(struct espgw_replay *r, const uint64_t seq[], uint16_t n, bool ok[])
+{
+	uint16_t i;
+
+	if (unlikely_shared(r)) {
+		update_burst_shared(r, seq, n, ok);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		ok[i] = update_one(r, seq[i]) == ESPGW_REPLAY_OK;
+}
+
+enum espgw_replay_verdict
+espgw_replay_check(const struct espgw_replay *r, uint64_t seq)
+{
+	return unlikely_shared(r) ? check_shared(r, seq) : check_one(r, seq);
+}
+
+enum espgw_replay_verdict
+espgw_replay_update(struct espgw_replay *r, uint64_t seq)
+{
+	return unlikely_shared(r) ? update_shared(r, seq) : update_one(r, seq);
 }

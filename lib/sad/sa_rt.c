@@ -263,24 +263,28 @@ seq_set(struct espgw_sa_rt *rt, long sqn_ofs, struct espgw_err *err)
  * espgw's own anti-replay window (replay.h says why). With ESN, rte_ipsec
  * raises the window to at least 64 (lib/ipsec/sa.c, ipsec_sa_size) even when
  * anti-replay is off, and infers the ICV's high bits with that W: use the
- * same W, so that both infer the same number (RFC 4303 A2).
+ * same W, so that both infer the same number (RFC 4303 A2). decrypt any on
+ * several workers: the shared window (its packets stay where they arrive).
  */
 static int
-replay_create(struct espgw_sa_rt *rt, int socket, struct espgw_err *err)
+replay_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw_err *err)
 {
 	const struct espgw_sa_conf *sa = rt->conf;
 	uint32_t win = sa->esn ? RTE_MAX(sa->replay_window, ESN_MIN_WINDOW) : sa->replay_window;
+	bool shared = sa->decrypt == ESPGW_DECRYPT_ANY && p->n_workers > 1;
+	int socket = p->socket;
 
+	rt->decrypt_any = shared;
 	if (sa->dir != ESPGW_DIR_IN || win == 0)
 		return 0;
-	rt->replay = rte_malloc_socket(
-			"espgw_replay", espgw_replay_size(win), RTE_CACHE_LINE_SIZE, socket);
+	rt->replay = rte_malloc_socket("espgw_replay", espgw_replay_size(win, shared),
+			RTE_CACHE_LINE_SIZE, socket);
 	if (rt->replay == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "sa %s: no memory for the replay window",
 				sa->name);
 		return -1;
 	}
-	espgw_replay_init(rt->replay, win, sa->esn);
+	espgw_replay_init(rt->replay, win, sa->esn, shared);
 	return 0;
 }
 
@@ -378,8 +382,7 @@ ah_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct espgw
 	struct espgw_crypto_xforms x;
 
 	if (espgw_crypto_xforms_build(&x, rt->conf, err) != 0 || ah_create(rt, p, err) != 0 ||
-			sym_session_create(rt, &x, p, err) != 0 ||
-			replay_create(rt, p->socket, err) != 0)
+			sym_session_create(rt, &x, p, err) != 0 || replay_create(rt, p, err) != 0)
 		return -1;
 	return ah_seq_check(rt, err);
 }
@@ -433,6 +436,23 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 	g->atomic = sa->dir == ESPGW_DIR_OUT && p->n_workers > 1;
 	rt->gcm = g;
 	return 0;
+}
+
+/*
+ * decrypt any (espgw_req.h): refused off the direct path whatever the worker
+ * count, as seq-order strict; the other paths commit rte_ipsec's window too,
+ * which has one writer.
+ */
+static int
+decrypt_check(const struct espgw_sa_rt *rt, struct espgw_err *err)
+{
+	if (rt->conf->decrypt != ESPGW_DECRYPT_ANY || rt->gcm != NULL)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+			"sa %s: decrypt any needs the direct path (crypto-path direct: an ESP "
+			"tunnel SA with AES-GCM on Intel IPsec-MB)",
+			rt->conf->name);
+	return -1;
 }
 
 /*
@@ -561,8 +581,9 @@ espgw_sa_rt_init(struct espgw_sa_rt *rt, const struct espgw_sa_conf *sa,
 	prm_fill(&prm, rt, hdr, hdr_len, p->n_workers);
 	prm.crypto_xform = &x.xf[0];
 	if (ipsec_sa_create(rt, &prm, p->socket, err) != 0 || session_create(rt, &x, p, err) != 0 ||
-			replay_create(rt, p->socket, err) != 0 ||
-			gcm_create(rt, hdr, hdr_len, p, err) != 0 || order_create(rt, p, err) != 0)
+			replay_create(rt, p, err) != 0 ||
+			gcm_create(rt, hdr, hdr_len, p, err) != 0 ||
+			order_create(rt, p, err) != 0 || decrypt_check(rt, err) != 0)
 		return -1;
 	return sa->dir == ESPGW_DIR_OUT ? seq_set(rt, p->sqn_ofs, err) : 0;
 }
@@ -606,7 +627,7 @@ espgw_sa_rt_fini(struct espgw_sa_rt *rt)
 		rte_free(rt->gcm);
 	}
 	if (rt->replay != NULL) {
-		explicit_bzero(rt->replay, espgw_replay_size(rt->replay->win));
+		explicit_bzero(rt->replay, espgw_replay_bytes(rt->replay));
 		rte_free(rt->replay);
 	}
 	if (rt->order != NULL)

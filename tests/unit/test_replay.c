@@ -7,8 +7,15 @@
  * ESN rules RFC 4303 Appendix A2.1; the inferred numbers are also compared
  * with an independent formulation (the unique number with the wire's low bits
  * in [T-W+1, T-W+2^32]).
+ *
+ * Every table runs twice: on the one-writer window and on the shared one
+ * ("decrypt any", tagged blocks and atomics). The shared window is also
+ * compared with the one-writer window on random streams, and run by four
+ * threads that each receive every number (late copies included): each
+ * number must be accepted exactly once over all of them.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,14 +36,23 @@ struct step {
 	enum espgw_replay_verdict want;
 };
 
+/* The kind of window the tables run on (main runs them on each). */
+static bool shared;
+
+static struct espgw_replay *
+win_of(uint32_t w, bool esn, bool sh)
+{
+	struct espgw_replay *r = malloc(espgw_replay_size(w, sh));
+
+	assert_non_null(r);
+	espgw_replay_init(r, w, esn, sh);
+	return r;
+}
+
 static struct espgw_replay *
 win_new(uint32_t w, bool esn)
 {
-	struct espgw_replay *r = malloc(espgw_replay_size(w));
-
-	assert_non_null(r);
-	espgw_replay_init(r, w, esn);
-	return r;
+	return win_of(w, esn, shared);
 }
 
 /* One received packet: check, and if that passes, update (the ICV verified). */
@@ -71,11 +87,16 @@ test_sizes(void **state)
 {
 	(void)state;
 	/* window in whole 64-bit blocks, plus one, rounded up to a power of two */
-	assert_int_equal(espgw_replay_size(64), sizeof(struct espgw_replay) + 2 * 8);
-	assert_int_equal(espgw_replay_size(65), sizeof(struct espgw_replay) + 4 * 8);
-	assert_int_equal(espgw_replay_size(192), sizeof(struct espgw_replay) + 4 * 8);
-	assert_int_equal(espgw_replay_size(193), sizeof(struct espgw_replay) + 8 * 8);
-	assert_int_equal(espgw_replay_size(65536), sizeof(struct espgw_replay) + 2048 * 8);
+	assert_int_equal(espgw_replay_size(64, false), sizeof(struct espgw_replay) + 2 * 8);
+	assert_int_equal(espgw_replay_size(65, false), sizeof(struct espgw_replay) + 4 * 8);
+	assert_int_equal(espgw_replay_size(192, false), sizeof(struct espgw_replay) + 4 * 8);
+	assert_int_equal(espgw_replay_size(193, false), sizeof(struct espgw_replay) + 8 * 8);
+	assert_int_equal(espgw_replay_size(65536, false), sizeof(struct espgw_replay) + 2048 * 8);
+	/* shared: 32 numbers a block */
+	assert_int_equal(espgw_replay_size(64, true), sizeof(struct espgw_replay) + 4 * 8);
+	assert_int_equal(espgw_replay_size(96, true), sizeof(struct espgw_replay) + 4 * 8);
+	assert_int_equal(espgw_replay_size(97, true), sizeof(struct espgw_replay) + 8 * 8);
+	assert_int_equal(espgw_replay_size(65536, true), sizeof(struct espgw_replay) + 4096 * 8);
 }
 
 static void
@@ -392,6 +413,228 @@ test_esn_window(void **state)
 	free(r);
 }
 
+/* A small deterministic generator (xorshift64*), so that a failure repeats. */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * UINT64_C(2685821657736338717);
+}
+
+/*
+ * One thread at a time, the shared window gives the one-writer window's
+ * verdicts, one by one and in bursts of 1 to 32 (checked, then committed).
+ */
+static void
+test_shared_same_verdicts(void **state)
+{
+	static const uint32_t wins[] = {8, 32, 64, 100, 1024};
+	uint64_t x = 88172645463325252ULL, front, seq;
+	unsigned int w, i;
+
+	(void)state;
+	for (w = 0; w < sizeof(wins) / sizeof(wins[0]); w++) {
+		struct espgw_replay *a = win_of(wins[w], false, false);
+		struct espgw_replay *b = win_of(wins[w], false, true);
+		struct espgw_replay *c = win_of(wins[w], false, true);
+		uint64_t burst[32], pass[32];
+		enum espgw_replay_verdict want[32];
+		bool ok[32];
+		uint16_t nb = 0, k, j, np;
+
+		for (i = 0, front = 1; i < 200000; i++) {
+			uint64_t d = rnd(&x);
+
+			/* mostly near the front, now and then far behind or a jump ahead */
+			front += d % 4 == 0 ? d % 3 : 0;
+			front += d % 997 == 0 ? 3 * wins[w] : 0;
+			seq = front - (d >> 8) % (2 * wins[w] + 2);
+			if (seq > front)
+				seq = 0;
+			want[nb] = receive(a, seq);
+			if (want[nb] != receive(b, seq) || a->top != b->top)
+				fail_msg("W %u step %u seq %" PRIu64, wins[w], i, seq);
+			burst[nb++] = seq;
+			if (nb < 1 + d % 32)
+				continue;
+			for (j = 0, k = 0; j < nb; j++)
+				if (espgw_replay_check(c, burst[j]) == OK)
+					pass[k++] = burst[j];
+			espgw_replay_update_burst(c, pass, k, ok);
+			for (j = 0, np = k, k = 0; j < nb; j++) {
+				bool got = espgw_replay_check(c, burst[j]) != OK && k < np &&
+					   pass[k] == burst[j] && ok[k];
+				k += k < np && pass[k] == burst[j];
+				if (got != (want[j] == OK))
+					fail_msg("W %u burst ending at step %u: seq %" PRIu64
+						 " taken %d, one by one %d",
+							wins[w], i, burst[j], got, want[j]);
+			}
+			if (c->top != a->top)
+				fail_msg("W %u step %u: top %" PRIu64 ", one by one %" PRIu64,
+						wins[w], i, c->top, a->top);
+			nb = 0;
+		}
+		free(a);
+		free(b);
+		free(c);
+	}
+}
+
+/* A burst committed at once refuses what an earlier packet of it left behind (W 32). */
+static void
+test_shared_burst_window(void **state)
+{
+	static const struct {
+		uint64_t seq[4];
+		uint16_t n;
+		bool ok[4];
+	} b[] = {
+			{{100}, 1, {true}},
+			{{200, 150, 199}, 3, {true, false, true}}, /* 150: 200 - 150 >= W */
+			{{240, 230, 208, 240}, 4, {true, true, false, false}}, /* one block */
+			{{230, 231, 300, 231}, 4, {false, true, true, false}},
+	};
+	struct espgw_replay *r = win_of(32, false, true);
+	bool ok[4];
+	unsigned int i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		espgw_replay_update_burst(r, b[i].seq, b[i].n, ok);
+		for (j = 0; j < b[i].n; j++)
+			if (ok[j] != b[i].ok[j])
+				fail_msg("burst %u: seq %" PRIu64 " taken %d, want %d", i,
+						b[i].seq[j], ok[j], b[i].ok[j]);
+	}
+	assert_int_equal(r->top, 300);
+	free(r);
+}
+
+#define THREADS	    4
+#define THREAD_SEQS 300000
+#define JITTER	    16 /* how far a thread's copy of a number may move */
+
+struct racer {
+	struct espgw_replay *r;
+	uint32_t *accepted; /* [THREAD_SEQS + 1]: how often each number passed */
+	uint64_t base;	    /* numbers base + 1 .. base + THREAD_SEQS */
+	uint64_t seed;
+	bool burst; /* committed in bursts (espgw_replay_update_burst), else one by one */
+};
+
+#define MIN_U32(a, b) ((a) < (b) ? (a) : (b))
+
+static void
+taken(struct racer *t, uint64_t seq)
+{
+	__atomic_fetch_add(&t->accepted[seq - t->base], 1, __ATOMIC_RELAXED);
+}
+
+/* As lib/esp does with a burst of one SA: each checked, then the rest committed at once. */
+static void
+take_burst(struct racer *t, const uint64_t *seq, uint16_t n)
+{
+	uint64_t pass[32];
+	bool ok[32];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (espgw_replay_check(t->r, seq[i]) == OK)
+			pass[k++] = seq[i];
+	espgw_replay_update_burst(t->r, pass, k, ok);
+	for (i = 0; i < k; i++)
+		if (ok[i])
+			taken(t, pass[i]);
+}
+
+/*
+ * Every number, in order but for swaps within JITTER, as a worker would see
+ * its copies. Each number is then accepted exactly once: the first thread to
+ * reach it finds it neither seen nor old (a number W or more above it was
+ * taken only by a thread that had passed it already).
+ */
+static void *
+race(void *arg)
+{
+	struct racer *t = arg;
+	uint64_t *seq = malloc(THREAD_SEQS * sizeof(*seq)), x = t->seed, tmp;
+	uint32_t i, j;
+
+	for (i = 0; i < THREAD_SEQS; i++)
+		seq[i] = t->base + i + 1;
+	/* Shuffled within blocks of JITTER: no copy moves JITTER places or more. */
+	for (i = 0; i < THREAD_SEQS; i++) {
+		j = i - i % JITTER + (uint32_t)(rnd(&x) % (i % JITTER + 1));
+		tmp = seq[i], seq[i] = seq[j], seq[j] = tmp;
+	}
+	for (i = 0; i < THREAD_SEQS; i += t->burst ? j : 1) {
+		j = MIN_U32(THREAD_SEQS - i, 1 + (uint32_t)(rnd(&x) % 32));
+		if (t->burst)
+			take_burst(t, seq + i, (uint16_t)j);
+		else if (receive(t->r, seq[i]) == OK)
+			taken(t, seq[i]);
+	}
+	free(seq);
+	return NULL;
+}
+
+/*
+ * Four workers, each with every number, two committing one by one and two in
+ * bursts: each number accepted once, whoever wins; the top at the end.
+ */
+static void
+race_once(uint32_t win, bool esn, uint64_t base)
+{
+	struct espgw_replay *r = win_of(win, esn, true);
+	uint32_t *acc = calloc(THREAD_SEQS + 1, sizeof(*acc)), i;
+	struct racer t[THREADS];
+	pthread_t th[THREADS];
+
+	assert_non_null(acc);
+	r->top = base;
+	for (i = 0; i < THREADS; i++) {
+		t[i] = (struct racer){r, acc, base, 0x9e3779b97f4a7c15ULL * (i + 1), i % 2 == 1};
+		assert_int_equal(pthread_create(&th[i], NULL, race, &t[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	for (i = 1; i <= THREAD_SEQS; i++)
+		if (acc[i] != 1)
+			fail_msg("W %u base 0x%" PRIx64 ": seq 0x%" PRIx64 " accepted %u times",
+					win, base, base + i, acc[i]);
+	assert_int_equal(r->top, base + THREAD_SEQS);
+	free(acc);
+	free(r);
+}
+
+static void
+test_shared_threads(void **state)
+{
+	(void)state;
+	race_once(64, false, 0);
+	race_once(1024, false, 0);
+	race_once(64, true, P32 - THREAD_SEQS / 2); /* the blocks' tags across 2^32 */
+}
+
+static int
+on_one(void **state)
+{
+	(void)state;
+	shared = false;
+	return 0;
+}
+
+static int
+on_shared(void **state)
+{
+	(void)state;
+	shared = true;
+	return 0;
+}
+
 int
 main(void)
 {
@@ -409,5 +652,13 @@ main(void)
 			cmocka_unit_test(test_esn_window),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest concurrent[] = {
+			cmocka_unit_test(test_shared_same_verdicts),
+			cmocka_unit_test(test_shared_burst_window),
+			cmocka_unit_test(test_shared_threads),
+	};
+
+	return cmocka_run_group_tests_name("one writer", tests, on_one, NULL) |
+	       cmocka_run_group_tests_name("shared", tests, on_shared, NULL) |
+	       cmocka_run_group_tests(concurrent, NULL, NULL);
 }
