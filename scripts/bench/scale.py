@@ -19,7 +19,10 @@ from one atomic counter: with seq-order worker (the default) each worker
 sends on its own TX queue (the order on the wire is not kept across the
 workers), with --seq-order strict the SA's owner sends all of them in order
 (lib/dp/order.c); inbound the SA's owner decrypts and the other worker hands
-its packets over.
+its packets over, or with --decrypt any each worker decrypts what its queue
+brings (one replay window shared by atomics; the benchmark's SAs have
+replay-window 0, since the looped pcaps repeat their numbers: the window's
+cost is measured by scripts/bench/replay_race.c).
 
 Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
 each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
@@ -81,7 +84,8 @@ def one(a, direction, workers, files, d):
     conf_path = os.path.join(d, "scale-%s.conf" % direction)
     with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(S.espgw_conf(S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM,
-                                        a.path, a.sas, seq_order=a.seq_order), devs))
+                                        a.path, a.sas, seq_order=a.seq_order,
+                                        decrypt=a.decrypt), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
     gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw], ["-f", conf_path],
                         vd, d, lcores=lcores(workers))
@@ -146,6 +150,8 @@ def main():
                     help="crypto path of the SAs (default direct, what auto picks for GCM)")
     ap.add_argument("--seq-order", default="", choices=("", "worker", "strict"),
                     help="seq-order of the outbound SAs (default: espgw's, worker)")
+    ap.add_argument("--decrypt", default="", choices=("", "owner", "any"),
+                    help="decrypt of the inbound SAs (default: espgw's, owner)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()

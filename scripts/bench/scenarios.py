@@ -100,6 +100,7 @@ class Scenario:
     encap: bool = False       # ESP in UDP (RFC 3948, "encap udp"): espgw only
     transport: bool = False   # mode transport, bump in the wire for HOST <-> PEER
     seq_order: str = ""       # outbound "seq-order" of the SAs (espgw only; "": the default)
+    decrypt: str = ""         # inbound "decrypt" of the SAs (espgw only; "": the default)
 
     @property
     def espgw_only(self):
@@ -249,6 +250,7 @@ def _espgw_sa(sc, t, i):
     extra = " replay-window 0" if sc.dir == "in" else ""
     extra += " encap udp" if sc.encap else ""
     extra += " seq-order " + sc.seq_order if sc.seq_order and sc.dir == "out" else ""
+    extra += " decrypt " + sc.decrypt if sc.decrypt and sc.dir == "in" else ""
     # Transport: a bump in the wire for the LAN host, its own header.
     mode, local = ("transport", HOST) if sc.transport else ("tunnel", WAN_IP)
     return "sa add %s%d dir %s spi %d mode %s local %s remote %s %s%s" % (
