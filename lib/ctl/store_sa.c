@@ -507,6 +507,44 @@ slot_drop(struct espgw_store *s, uint32_t slot)
 			s, slot, s->retire_slots ? ESPGW_SLOT_RETIRING : ESPGW_SLOT_FREE);
 }
 
+/*
+ * Two SAs of one store that may not share their key material: each counts
+ * its sequence numbers from 1, so with a transform whose nonce is the salt
+ * and the sequence number (AES-GCM, ChaCha20-Poly1305, AES-CTR, AES-GMAC:
+ * the ones with a salt) the same nonces would go out under one key (RFC 4106
+ * 8.1): from us for two outbound SAs, from the peer for two inbound ones,
+ * from both ends for an outbound and an inbound SA keyed alike. Two outbound
+ * SAs never share keys, whatever the transform (as publish.c's check of a
+ * running espgw). HMAC keys used both ways (AH) are no nonce and stay allowed.
+ */
+static bool
+key_clash(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
+{
+	if (!espgw_store_sa_same_key(a, b))
+		return false;
+	return a->has_salt || (a->dir == ESPGW_DIR_OUT && b->dir == ESPGW_DIR_OUT);
+}
+
+/*
+ * Refused in the config espgw starts with, espgw --check, reload and the
+ * control socket alike; a running espgw also remembers the keys of outbound
+ * SAs deleted in the last seconds (publish.c).
+ */
+static int
+sa_check_key(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (key_clash(&s->sas[i], c))
+			return espgw_err_set(err,
+					"SA %s: its key is SA %s's: two SAs under one key both "
+					"count their sequence numbers from 1 (AES-GCM: the same "
+					"nonces, RFC 4106 8.1); give each SA its own key",
+					c->name, s->sas[i].name);
+	return 0;
+}
+
 int
 espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
@@ -518,7 +556,7 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 			sa_check_natoa(c, err) < 0 || sa_check_seq(c, err) < 0 ||
 			sa_check_order(c, err) < 0 || sa_check_decrypt(c, err) < 0 ||
 			sa_check_refs(s, c, err) < 0 || sa_check_life(c, err) < 0 ||
-			espgw_store_sa_policies_fit(s, c, err) < 0)
+			sa_check_key(s, c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;
 	/* Set by the first policy that protects with this SA (see espgw_req.h). */
 	sa.inner_family = i < 0 ? 0 : s->sas[i].inner_family;

@@ -168,8 +168,9 @@ def test_second_sa_with_same_key(gw):
     """AES-GCM nonce reuse: an SA with another SPI but the key and salt of an
     SA in service would start at 1, so the same (key, nonce) pairs would go
     out twice (the SPI is only in the AAD: the keystream is the same).
-    Refused: beside the SA in service, in one transaction with it, and while
-    the deleted one's slot is not yet freed."""
+    Refused: beside the SA in service and in one transaction with it (by the
+    store, lib/ctl/store_sa.c sa_check_key), and while the deleted one's slot
+    is not yet freed (lib/gw/publish.c sa_key_fresh)."""
     assert gw.ctl.txn(live.tunnel_conf())["ok"]
     send_lan(gw, range(5))
     nonces(gw.wan.drain(want=5), OUT3)
@@ -180,7 +181,7 @@ def test_second_sa_with_same_key(gw):
     # Nor in one transaction with the SA it copies, nor once that one is gone.
     r = gw.ctl.txn([OUT3.conf("o1", "out").replace("0x3001", "0x3011"),
                     OUT3.conf("o2", "out").replace("0x3001", "0x3012")])
-    assert r["ok"] is False and "give it a new key" in r["error"], r
+    assert r["ok"] is False and "its key is SA out3's" in r["error"], r
     gw.ctl.ok("sa del out3")
     r = gw.ctl.txn([twin.conf("twin", "out")])
     assert r["ok"] is False and "its key is SA out3's" in r["error"], r

@@ -39,8 +39,9 @@ KEY_BA = "0x7b0a7b0a7b0a7b0a7b0a7b0a7b0a7b0a"
 
 def transport_rules(me, peer, out_name, out_spi, out_key, in_name, in_spi, in_key,
                     port=VX_PORT):
+    # One key for both pairs, a salt each: two outbound SAs never share both.
     sa = ("sa add {n} dir {d} spi {spi} mode transport local {me} remote {peer} "
-          "aead aes-gcm-128 key {k} salt 0x00c0ffee")
+          "aead aes-gcm-128 key {k} salt %s" % ("0x00c0ffee" if port == VX_PORT else "0x00c0ff66"))
     plen = 32 if ":" not in me else 128
     return "\n".join([
         "# UDP port %d between the host interfaces, in transport-mode ESP." % port,

@@ -45,7 +45,9 @@ static const char base_conf[] =
 #define K48 K32 H16
 #define K64 K48 H16
 #define GCM "aead aes-gcm-128 key " K16 " salt 0x01020304"
-#define CBC "cipher aes-cbc-128 key " K16 " auth hmac-sha256-128 auth-key " K32
+/* Another salt: no two SAs of one store share key and salt (sa_check_key). */
+#define GCM_SALT(salt) "aead aes-gcm-128 key " K16 " salt " salt
+#define CBC	       "cipher aes-cbc-128 key " K16 " auth hmac-sha256-128 auth-key " K32
 
 /* Load text into s as fname; *out gets everything printed (caller frees). */
 static int
@@ -345,6 +347,27 @@ static const struct bad_case bad_cases[] = {
 		" seq-order strict",
 		"t.conf:1: seq-order strict needs the direct path (crypto-path direct: an ESP tunnel "
 		"SA with AES-GCM)\n"},
+	{"bad decrypt", SA_HEAD("x", "in", "0x3001") GCM " decrypt all",
+		"t.conf:1: invalid decrypt 'all' (expected owner|any)\n"},
+	{"decrypt outbound", SA_HEAD("x", "out", "0x3001") GCM " decrypt any",
+		"t.conf:1: decrypt is only valid for inbound SAs\n"},
+	{"decrypt any on cpu", SA_HEAD("x", "in", "0x3001") GCM " decrypt any crypto-path cpu",
+		"t.conf:1: decrypt any needs the direct path, not crypto-path cpu\n"},
+	{"decrypt any transport",
+		"sa add x dir in spi 0x3001 mode transport local 198.51.100.1 remote 203.0.113.1 " GCM
+		" decrypt any",
+		"t.conf:1: decrypt any needs the direct path (crypto-path direct: an ESP tunnel "
+		"SA with AES-GCM)\n"},
+	{"key of another SA",
+		SA_HEAD("x", "out", "0x3001") "aead aes-gcm-128 key "
+		"0x000102030405060708090a0b0c0d0e0f salt 0xa0a1a2a3",
+		"t.conf:1: SA x: its key is SA o4's: two SAs under one key both count their sequence "
+		"numbers from 1 (AES-GCM: the same nonces, RFC 4106 8.1); give each SA its own key\n"},
+	{"inbound key of an outbound SA",
+		SA_HEAD("x", "in", "0x3001") "aead aes-gcm-128 key "
+		"0x000102030405060708090a0b0c0d0e0f salt 0xa0a1a2a3",
+		"t.conf:1: SA x: its key is SA o4's: two SAs under one key both count their sequence "
+		"numbers from 1 (AES-GCM: the same nonces, RFC 4106 8.1); give each SA its own key\n"},
 	{"missing cryptodev", SA_HEAD("x", "out", "0x3001") GCM " cryptodev c9",
 		"t.conf:1: crypto c9 does not exist\n"},
 	{"bad match", SA_HEAD("x", "in", "0x3001") GCM " match dst",
@@ -729,11 +752,15 @@ test_sa_mss_clamp(void **state)
 
 	sa = load_sa(state, SA_HEAD("m1", "out", "0x3001") GCM " mss-clamp 1360", "m1");
 	assert_int_equal(sa->mss_clamp, 1360);
-	sa = load_sa(state, SA_HEAD("m2", "in", "0x3002") GCM " mss-clamp auto", "m2");
+	sa = load_sa(state, SA_HEAD("m2", "in", "0x3002") GCM_SALT("0x00003002") " mss-clamp auto",
+			"m2");
 	assert_int_equal(sa->mss_clamp, ESPGW_MSS_AUTO);
-	sa = load_sa(state, SA6_HEAD("m3", "out", "0x3003") "mss-clamp 0x40 " GCM, "m3");
+	sa = load_sa(state,
+			SA6_HEAD("m3", "out", "0x3003") "mss-clamp 0x40 " GCM_SALT("0x00003003"),
+			"m3");
 	assert_int_equal(sa->mss_clamp, 64);
-	sa = load_sa(state, SA_HEAD("m4", "out", "0x3004") GCM " mss-clamp 9176", "m4");
+	sa = load_sa(state, SA_HEAD("m4", "out", "0x3004") GCM_SALT("0x00003004") " mss-clamp 9176",
+			"m4");
 	assert_int_equal(sa->mss_clamp, ESPGW_MSS_MAX);
 }
 
@@ -785,7 +812,9 @@ test_sa_inbound_options(void **state)
 	assert_int_equal(sa->dscp_mode, ESPGW_HDR_COPY);
 	assert_int_equal(sa->match, ESPGW_SAD_MATCH_SPI_DST_SRC);
 	assert_int_equal(sa->crypto_path, ESPGW_CRYPTO_PATH_CRYPTODEV);
-	sa = load_sa(state, SA_HEAD("in3", "in", "0x3003") GCM " match spi-dst replay-window 65536",
+	sa = load_sa(state,
+			SA_HEAD("in3", "in", "0x3003") GCM_SALT("0x00003003") " match spi-dst "
+									      "replay-window 65536",
 			"in3");
 	assert_int_equal(sa->match, ESPGW_SAD_MATCH_SPI_DST);
 	assert_int_equal(sa->replay_window, 65536);
@@ -832,7 +861,7 @@ test_sa_transforms(void **state)
 
 	sa = load_sa(state,
 			SA_HEAD("cc", "out", "0x3005") "aead chacha20-poly1305 key " K32
-						       " salt 0x01020304",
+						       " salt 0x01020305",
 			"cc");
 	assert_int_equal(sa->aead, ESPGW_ALGO_CHACHA20_POLY1305);
 
@@ -892,7 +921,9 @@ test_sa_seq_limits(void **state)
 
 	sa = load_sa(state, SA_HEAD("a", "out", "0x3001") GCM " seq 4294967295", "a");
 	assert_int_equal(sa->seq, UINT32_MAX);
-	sa = load_sa(state, SA_HEAD("b", "out", "0x3002") GCM " seq 9223372036854775808 esn on",
+	sa = load_sa(state,
+			SA_HEAD("b", "out", "0x3002")
+					GCM_SALT("0x00003002") " seq 9223372036854775808 esn on",
 			"b");
 	assert_int_equal(sa->seq, UINT64_C(1) << 63);
 	/* AH's own counter stops at 2^64 - 1: the whole range. */

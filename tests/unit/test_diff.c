@@ -28,10 +28,15 @@
 #define K2 "1ab40ab40ab40ab40ab40ab40ab40ab4"
 #define K3 "2ab40ab40ab40ab40ab40ab40ab40ab4"
 #define K4 "3ab40ab40ab40ab40ab40ab40ab40ab4"
+/* b-out's: two outbound SAs of one store never share a key (sa_check_key). */
+#define K5 "4ab40ab40ab40ab40ab40ab40ab40ab4"
+/* a-in's and b-in's: no two SAs of one store share a key. */
+#define K6 "5ab40ab40ab40ab40ab40ab40ab40ab4"
+#define K7 "6ab40ab40ab40ab40ab40ab40ab40ab4"
 #define BASE                                                                                      \
-	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(                 \
-			"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",                  \
-			K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n" \
+	PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K6) SA(                 \
+			"b-out", "out", "0x1002", K5) SA("b-in", "in", "0x2002",                  \
+			K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n" \
 			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"   \
 			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n" \
 			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect b-in\n"            \
@@ -98,8 +103,8 @@ mixed_change(void **state)
 			ESPGW_REQ_SA_ADD, /* c-out */
 			ESPGW_REQ_SP_SET, /* b-o: protect c-out */
 	};
-	const char *text = PORTS SA("a-out", "out", "0x1001", K2) SA("a-in", "in", "0x2001", K1) SA(
-			"b-out", "out", "0x1002", K1) SA("c-out", "out", "0x1003",
+	const char *text = PORTS SA("a-out", "out", "0x1001", K2) SA("a-in", "in", "0x2001", K6) SA(
+			"b-out", "out", "0x1002", K5) SA("c-out", "out", "0x1003",
 			K3) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"
 			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect a-in\n"
 			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect c-out\n"
@@ -256,9 +261,9 @@ attack_changed_out_same_key(void **state)
 	diff_no_fresh_same_key(PORTS
 			"sa add a-out dir out spi 0x1001 mode tunnel local 198.51.100.1 remote "
 			"203.0.113.1 aead aes-gcm-128 key 0x" K1 " salt 0x01020304 lifetime hard "
-			"time 86400\n" SA("a-in", "in", "0x2001", K1) SA(
-					"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
-					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+			"time 86400\n" SA("a-in", "in", "0x2001", K6) SA(
+					"b-out", "out", "0x1002", K5) SA("b-in", "in", "0x2002",
+					K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
 					    "protect a-out\n"
 					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
 					    "protect a-in\n"
@@ -276,10 +281,10 @@ attack_changed_in_same_key(void **state)
 	(void)state;
 	diff_no_fresh_same_key(PORTS SA("a-out", "out", "0x1001",
 			K1) "sa add a-in dir in spi 0x2001 mode tunnel local 198.51.100.1 remote "
-			    "203.0.113.1 aead aes-gcm-128 key 0x" K1
+			    "203.0.113.1 aead aes-gcm-128 key 0x" K6
 			    " salt 0x01020304 replay-window 1024\n" SA(
-					    "b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
-					    K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name "
+					    "b-out", "out", "0x1002", K5) SA("b-in", "in", "0x2002",
+					    K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name "
 						"a-o protect a-out\n"
 						"sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name "
 						"a-i protect a-in\n"
@@ -324,9 +329,9 @@ attack_unnamed_policy_action(void **state)
 	(void)state;
 	load(&run, BASE);
 	reload_any(&run,
-			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(
-					"b-out", "out", "0x1002", K1) SA("b-in", "in", "0x2002",
-					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K6) SA(
+					"b-out", "out", "0x1002", K5) SA("b-in", "in", "0x2002",
+					K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
 					    "protect a-out\n"
 					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
 					    "protect a-in\n"
@@ -351,9 +356,9 @@ attack_rekey_leaves_no_declaration(void **state)
 	(void)state;
 	load(&run, BASE);
 	reload_any(&run,
-			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K1) SA(
+			PORTS SA("a-out", "out", "0x1001", K1) SA("a-in", "in", "0x2001", K6) SA(
 					"c-out", "out", "0x1003", K2) SA("b-in", "in", "0x2002",
-					K1) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
+					K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o "
 					    "protect a-out\n"
 					    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i "
 					    "protect a-in\n"

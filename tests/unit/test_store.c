@@ -94,7 +94,10 @@ add_wan(struct espgw_store *s)
 	apply_ok(s, &r);
 }
 
-/* A valid outbound AES-GCM-128 SA request with a recognisable key. */
+/*
+ * A valid outbound AES-GCM-128 SA request with a recognisable key; the salt
+ * holds the SPI, since two outbound SAs never share key and salt.
+ */
 static void
 sa_req(struct espgw_req *r, const char *name, enum espgw_dir dir, uint32_t spi)
 {
@@ -107,7 +110,7 @@ sa_req(struct espgw_req *r, const char *name, enum espgw_dir dir, uint32_t spi)
 	r->sa.aead = ESPGW_ALGO_AES_GCM_128;
 	memset(r->sa.key, 0xa5, 16);
 	r->sa.key_len = 16;
-	memset(r->sa.salt, 0x5a, 4);
+	memcpy(r->sa.salt, &spi, sizeof(spi));
 	r->sa.has_salt = true;
 }
 
