@@ -149,3 +149,16 @@ def test_esn_jump_owner_control():
     conf = harness.base_conf(crypto_path="direct") + t.conf()
     r, log = harness.run_two_queues(conf, wan=(q0, ()))
     assert len(r.out["lan0"]) == len(seqs)
+
+
+def test_check_refuses_inherited_cpu():
+    """espgw --check must refuse what start refuses (test_decrypt_any's
+    test_refused_inherited): decrypt any under the file's own
+    "set crypto-path cpu" (or cryptodev). --check exits 0 today."""
+    t = Tunnel(42, "aes-gcm-128", 4, 4, in_opts="decrypt any")
+    for cp in ("cpu", "cryptodev"):
+        with harness.Workdir() as d:
+            r = harness.check_conf(harness.base_conf(crypto_path=cp) + t.conf(), d)
+        assert r.returncode == 2 and "decrypt any" in r.stderr, \
+            "espgw --check with set crypto-path %s: exit %d, stderr %r" % (
+                cp, r.returncode, r.stderr)
