@@ -162,3 +162,25 @@ def test_check_refuses_inherited_cpu():
         assert r.returncode == 2 and "decrypt any" in r.stderr, \
             "espgw --check with set crypto-path %s: exit %d, stderr %r" % (
                 cp, r.returncode, r.stderr)
+
+
+def test_natt_decrypt_any_each_number_once():
+    """Held: encap udp + decrypt any, two workers; queue 0 from the peer's
+    4500, queue 1 the same ESP in UDP from other source ports, last first.
+    Each number delivered once, every other copy a replay drop."""
+    import collections
+    import test_attack_natt as NT
+    n = 4096
+    t = Tunnel(64, "aes-gcm-128", 4, 4, out_opts="encap udp",
+               in_opts="encap udp replay-window %d decrypt any" % n)
+    q0, q1 = [], []
+    for seq in range(1, n + 1):
+        esp = t.in_sa.seal(inner(t, seq), 4, seq)
+        q0.append(NT.frame(t, esp))
+        q1.append(NT.frame(t, esp, sport=10000 + seq % 5000))
+    conf = harness.base_conf(crypto_path="direct") + t.conf()
+    r, log = harness.run_two_queues(conf, wan=(q0, q1[::-1]))
+    seen = collections.Counter(seq_of(f) for f in r.out["lan0"])
+    assert max(seen.values()) == 1 and sorted(seen) == list(range(1, n + 1)), \
+        "twice: %s, delivered %d" % ([s for s, c in seen.items() if c > 1][:10], len(seen))
+    harness.assert_drops(r.stats, replay=n)
