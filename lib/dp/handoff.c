@@ -150,7 +150,7 @@ stage_handoff(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *
 	uint16_t i, k = 0, s = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s < i && sa[i]->owner != sa[s]->owner) {
+		if (s < i && (sa[i]->owner != sa[s]->owner || sa[i]->decrypt_any)) {
 			hand_run(w, m + s, sa + s, i - s);
 			s = i;
 		}
