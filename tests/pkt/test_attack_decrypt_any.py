@@ -184,3 +184,20 @@ def test_natt_decrypt_any_each_number_once():
     assert max(seen.values()) == 1 and sorted(seen) == list(range(1, n + 1)), \
         "twice: %s, delivered %d" % ([s for s, c in seen.items() if c > 1][:10], len(seen))
     harness.assert_drops(r.stats, replay=n)
+
+
+def test_window0_and_one_worker_held():
+    """Held: decrypt any with replay-window 0 on two workers (no window: both
+    copies delivered, as without decrypt any) and decrypt any on one worker
+    (the one-writer window: each number once)."""
+    n = 512
+    t = Tunnel(65, "aes-gcm-128", 4, 4, in_opts="replay-window 0 decrypt any")
+    q0 = [frame(t.in_sa.seal(inner(t, s), 4, s), t.peer, t.local) for s in range(1, n + 1)]
+    conf = harness.base_conf(crypto_path="direct") + t.conf()
+    r, log = harness.run_two_queues(conf, wan=(q0, q0[::-1]))
+    assert len(r.out["lan0"]) == 2 * n and not r.drops(), r.drops()
+    t = Tunnel(66, "aes-gcm-128", 4, 4, in_opts="replay-window 1024 decrypt any")
+    q0 = [frame(t.in_sa.seal(inner(t, s), 4, s), t.peer, t.local) for s in range(1, n + 1)]
+    r = harness.run(harness.base_conf(crypto_path="direct") + t.conf(), wan=q0 + q0[::-1])
+    assert sorted(seq_of(f) for f in r.out["lan0"]) == list(range(1, n + 1))
+    harness.assert_drops(r.stats, replay=n)
