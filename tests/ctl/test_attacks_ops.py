@@ -110,7 +110,8 @@ def test_capture_of_deleted_sa_takes_no_other_sa():
         assert r.returncode == 0, r.stderr
         g.ctl.ok("sa del in3")           # p3in now names a declaration (a new slot)
         victim = live.Key(0x4101, 0x41)
-        g.ctl.ok(victim.conf("pad", "in").replace("0x4101", "0x4102"))  # the last slot
+        # the last slot, under a key of its own (no two SAs share one)
+        g.ctl.ok(live.Key(0x4102, 0x42).conf("pad", "in"))
         time.sleep(3.5)                  # in3's old slots retired, free again
         g.ctl.ok(victim.conf("victim", "in"))  # wraps around into a free slot
         sa = victim.scapy_sa(live.PEER, live.WAN)

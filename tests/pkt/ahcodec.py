@@ -41,7 +41,11 @@ V6_EXT = {0, 43, 44, 60}  # hop-by-hop, routing, fragment, destination options
 
 
 def key_of(spi, n):
-    return bytes((spi * 7 + i * 13) & 0xff for i in range(n))
+    """Key bytes for an SPI. The top byte of the SPI counts too, so that an
+    inbound and an outbound SA (SPIs apart by 0x10000000 and more) never get
+    one key (espgw refuses two SAs keyed alike); SPIs below 2^24 keep the
+    keys they always had."""
+    return bytes((spi * 7 + i * 13 + (spi >> 24) * (i + 1)) & 0xff for i in range(n))
 
 
 class AhSA:
