@@ -321,19 +321,21 @@ seq_esn_max(const struct espgw_sa_conf *c)
 }
 
 /*
- * seq-order strict runs on the direct path only (lib/dp/order.c): what the
- * SA's own lines rule out is refused here, for every worker count and by
- * espgw --check; what depends on the crypto device or on set crypto-path is
- * refused when the data path is set up (lib/sad/sa_rt.c).
+ * seq-order strict (lib/dp/order.c) and decrypt any (lib/sad/replay.h) run
+ * on the direct path only: what the SA's lines and a set crypto-path before
+ * them rule out is refused here, for every worker count and by espgw
+ * --check; what depends on the crypto device (or on a set crypto-path after
+ * the SA) is refused when the data path is set up (lib/sad/sa_rt.c).
  */
-/* What needs the direct path (crypto-path direct: an ESP tunnel SA with AES-GCM). */
 static int
-sa_check_direct(const struct espgw_sa_conf *c, const char *what, struct espgw_err *err)
+sa_check_direct(const struct espgw_store *s, const struct espgw_sa_conf *c, const char *what,
+		struct espgw_err *err)
 {
-	if (c->crypto_path == ESPGW_CRYPTO_PATH_CPU ||
-			c->crypto_path == ESPGW_CRYPTO_PATH_CRYPTODEV)
+	enum espgw_crypto_path p = espgw_store_sa_crypto_path(s, c);
+
+	if (p == ESPGW_CRYPTO_PATH_CPU || p == ESPGW_CRYPTO_PATH_CRYPTODEV)
 		return espgw_err_set(err, "%s needs the direct path, not crypto-path %s", what,
-				c->crypto_path == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev");
+				p == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev");
 	if (c->proto != ESPGW_SA_ESP || c->mode != ESPGW_SA_TUNNEL ||
 			(c->aead != ESPGW_ALGO_AES_GCM_128 && c->aead != ESPGW_ALGO_AES_GCM_256))
 		return espgw_err_set(err,
@@ -344,7 +346,7 @@ sa_check_direct(const struct espgw_sa_conf *c, const char *what, struct espgw_er
 }
 
 static int
-sa_check_order(const struct espgw_sa_conf *c, struct espgw_err *err)
+sa_check_order(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
 	if (c->seq_order != ESPGW_SEQ_ORDER_WORKER && c->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return espgw_err_set(err, "seq-order must be worker or strict");
@@ -352,12 +354,12 @@ sa_check_order(const struct espgw_sa_conf *c, struct espgw_err *err)
 		return espgw_err_set(err, "seq-order is only valid for outbound SAs");
 	if (c->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return 0;
-	return sa_check_direct(c, "seq-order strict", err);
+	return sa_check_direct(s, c, "seq-order strict", err);
 }
 
 /* decrypt any: inbound, and on the direct path only, as seq-order strict (why: replay.h). */
 static int
-sa_check_decrypt(const struct espgw_sa_conf *c, struct espgw_err *err)
+sa_check_decrypt(const struct espgw_store *s, const struct espgw_sa_conf *c, struct espgw_err *err)
 {
 	if (c->decrypt != ESPGW_DECRYPT_OWNER && c->decrypt != ESPGW_DECRYPT_ANY)
 		return espgw_err_set(err, "decrypt must be owner or any");
@@ -365,7 +367,7 @@ sa_check_decrypt(const struct espgw_sa_conf *c, struct espgw_err *err)
 		return espgw_err_set(err, "decrypt is only valid for inbound SAs");
 	if (c->decrypt != ESPGW_DECRYPT_ANY)
 		return 0;
-	return sa_check_direct(c, "decrypt any", err);
+	return sa_check_direct(s, c, "decrypt any", err);
 }
 
 static int
@@ -554,7 +556,7 @@ espgw_store_sa_add(struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 	if (sa_check_ids(s, c, err) < 0 || sa_check_transform(c, err) < 0 ||
 			sa_check_local(s, c, err) < 0 || sa_check_outer(c, err) < 0 ||
 			sa_check_natoa(c, err) < 0 || sa_check_seq(c, err) < 0 ||
-			sa_check_order(c, err) < 0 || sa_check_decrypt(c, err) < 0 ||
+			sa_check_order(s, c, err) < 0 || sa_check_decrypt(s, c, err) < 0 ||
 			sa_check_refs(s, c, err) < 0 || sa_check_life(c, err) < 0 ||
 			sa_check_key(s, c, err) < 0 || espgw_store_sa_policies_fit(s, c, err) < 0)
 		return -1;

@@ -174,15 +174,46 @@ check_shared(const struct espgw_replay *r, uint64_t seq)
 							       : ESPGW_REPLAY_OK;
 }
 
-/* Raise the top to seq unless another worker raised it further. */
+/*
+ * Block blk's word gets blk's tag and no bits if its tag is behind blk (a
+ * block the window has left: every number in it is old). RFC 6479's clear of
+ * the blocks the top enters, by compare-and-swap: a tag never goes back, so
+ * a word a committer has moved to blk (or beyond) keeps its bits.
+ */
+static void
+retag(struct espgw_replay *r, uint64_t blk)
+{
+	uint64_t *p = &r->block[(uint32_t)blk & r->mask];
+	uint64_t w = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (tag_ahead(w, blk << TAG_SHIFT) < 0 &&
+			!__atomic_compare_exchange_n(p, &w, tag_of(blk << TAG_SHIFT), false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * Raise the top to seq unless another worker raised it further, then retag
+ * the blocks it entered (all of them after a jump past the ring): no word
+ * stays more than a ring behind the top, so tags, compared modulo 2^32
+ * blocks, never read a block the window left long ago as one ahead of it.
+ */
 static void
 top_raise(struct espgw_replay *r, uint64_t seq)
 {
-	uint64_t top = __atomic_load_n(&r->top, __ATOMIC_RELAXED);
+	uint64_t top = __atomic_load_n(&r->top, __ATOMIC_RELAXED), b, from;
 
-	while (seq > top && !__atomic_compare_exchange_n(&r->top, &top, seq, true, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED))
-		;
+	do {
+		if (seq <= top)
+			return;
+	} while (!__atomic_compare_exchange_n(
+			&r->top, &top, seq, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	from = top >> TAG_SHIFT;
+	b = seq >> TAG_SHIFT;
+	if (b - from > (uint64_t)r->mask + 1)
+		from = b - r->mask - 1;
+	for (; b > from; b--)
+		retag(r, b);
 }
 
 /*

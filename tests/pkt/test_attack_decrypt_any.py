@@ -10,7 +10,18 @@ freed: an mbuf leak per packet, counted nowhere. Three inbound SAs on two
 workers: in60 (decrypt any) -> worker 0, in61 -> worker 1, in62 -> worker 0.
 Worker 1 receives in62, in60, in62, in60, ...: each in62 packet is pending
 for worker 0 when the in60 packet behind it (owner 0, decrypt any) is kept.
-No key is needed: any ESP with in62's and in60's SPIs (bad ICVs) leaks.
+No key is needed: any ESP with in62's and in60's SPIs (bad ICVs) leaked.
+Fixed (3d31dd1): a kept packet hands the pending run over first.
+
+test_esn_stale_tag_blocks_sa: with ESN an authenticated sender's jumps left
+window words untouched for more than 2^31 blocks; their tags, compared
+modulo 2^32 blocks, then read as ahead and refused 3/4 of the new numbers.
+Fixed: raising the top retags the blocks it enters (lib/sad/replay.c retag;
+tests/unit/test_replay_attack.c is the same case on the window alone).
+
+test_check_refuses_inherited_cpu: espgw --check accepted decrypt any under
+the file's own "set crypto-path cpu", which start refuses. Fixed: the store
+checks the SA's effective crypto path (lib/ctl/store_sa.c sa_check_direct).
 """
 
 import harness
@@ -131,8 +142,9 @@ def esn_jump_stream(t):
 
 def test_esn_stale_tag_blocks_sa():
     """Authenticated peer, ESN, decrypt any on two workers (all on queue 0):
-    every number it sent is new and must be delivered. The shared window's
-    stale tags (tag_ahead modulo 2^32 blocks) refuse 3/4 of what follows."""
+    every number it sent is new and must be delivered. Before the retag the
+    shared window's stale tags (tag_ahead modulo 2^32 blocks) refused 3/4 of
+    what follows."""
     t = Tunnel(63, "aes-gcm-128", 4, 4, esn=True, in_opts="replay-window 64 decrypt any")
     seqs, q0 = esn_jump_stream(t)
     conf = harness.base_conf(crypto_path="direct") + t.conf()
@@ -154,7 +166,7 @@ def test_esn_jump_owner_control():
 def test_check_refuses_inherited_cpu():
     """espgw --check must refuse what start refuses (test_decrypt_any's
     test_refused_inherited): decrypt any under the file's own
-    "set crypto-path cpu" (or cryptodev). --check exits 0 today."""
+    "set crypto-path cpu" (or cryptodev); it exited 0 before the fix."""
     t = Tunnel(42, "aes-gcm-128", 4, 4, in_opts="decrypt any")
     for cp in ("cpu", "cryptodev"):
         with harness.Workdir() as d:

@@ -13,7 +13,9 @@
  * 1..3 hold tags more than 2^31 blocks behind, which tag_ahead reads as
  * *ahead*: every later number of those slots, new and above the top, is
  * refused as old, for the next 2^31 blocks (2^36 numbers): 3/4 of the SA's
- * traffic gone for good. The one-writer window accepts every number.
+ * traffic gone for good. The one-writer window accepts every number. Fixed:
+ * raising the top retags the blocks it enters (replay.c retag), so no word
+ * stays more than a ring behind the top.
  */
 #include <inttypes.h>
 #include <setjmp.h>
