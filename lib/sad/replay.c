@@ -133,8 +133,9 @@ update_one(struct espgw_replay *r, uint64_t seq)
 /*
  * Shared windows (replay.h). How far w's block is ahead of seq's: behind, it
  * is a block the window has left (nothing of seq's is in it); ahead, the
- * window has passed seq. Tags compare modulo 2^32 blocks (2^37 numbers): an
- * authenticated sender never jumps that far.
+ * window has passed seq. Tags compare modulo 2^32 blocks (2^37 numbers):
+ * right as long as no word stays that far behind, which top_raise's retag
+ * sees to (an ESN sender may jump by nearly 2^32 numbers a packet).
  */
 static int32_t
 tag_ahead(uint64_t w, uint64_t seq)
