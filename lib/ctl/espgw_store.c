@@ -213,6 +213,8 @@ set_crypto_path(struct espgw_store *s, enum espgw_crypto_path p, struct espgw_er
 	if (p != ESPGW_CRYPTO_PATH_AUTO && p != ESPGW_CRYPTO_PATH_CRYPTODEV &&
 			p != ESPGW_CRYPTO_PATH_CPU && p != ESPGW_CRYPTO_PATH_DIRECT)
 		return espgw_err_set(err, "crypto-path must be auto, cryptodev, cpu or direct");
+	if (espgw_store_sas_fit_path(s, p, err) < 0)
+		return -1;
 	g.crypto_path = p;
 	return global_set(s, &g, err);
 }

@@ -157,8 +157,16 @@ const uint32_t *espgw_store_dirty(const struct espgw_store *s, unsigned int *n, 
 void espgw_store_dirty_clear(struct espgw_store *s);
 /* The data path moved the SA in slot (sa update): a later update moves it from there. */
 void espgw_store_sa_moved(struct espgw_store *s, uint32_t slot);
-/* a and b hold the same key material (keys and salt); never true of a declaration. */
+/*
+ * a and b hold the same key material (with a salt: the cipher or AEAD key
+ * and the salt; without: every key); never true of a declaration.
+ */
 bool espgw_store_sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b);
+/* -1 when set crypto-path p would take an SA that needs the direct path off it. */
+int espgw_store_sas_fit_path(
+		const struct espgw_store *s, enum espgw_crypto_path p, struct espgw_err *err);
+/* sa may not take the key of used, an SA that ran (store_sa.c says why). */
+bool espgw_store_sa_key_reused(const struct espgw_sa_conf *used, const struct espgw_sa_conf *sa);
 /* The SA (declared or installed) that has slot; NULL when none. */
 const struct espgw_sa_conf *espgw_store_sa_of_slot(const struct espgw_store *s, uint32_t slot);
 

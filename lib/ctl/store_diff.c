@@ -303,10 +303,11 @@ sas_del(struct diff *d)
 
 /*
  * A key the reload takes from one SA (removed, or given a new key) and gives
- * to an added SA of another name in the same direction: renamed, or keys
- * swapped between SAs. The added SA would start its sequence numbers
- * (outbound: AES-GCM nonces sent again) or its replay window (inbound) again
- * under a key already used: refused like a same-name change.
+ * to an added SA of another name: renamed, or keys swapped between SAs, in
+ * the same direction or (with a salt) the other. The added SA would start
+ * its sequence numbers (outbound: AES-GCM nonces sent again) or its replay
+ * window (inbound) again under a key already used: refused like a same-name
+ * change.
  */
 static void
 sa_key_taken(struct diff *d, const struct espgw_sa_conf *t)
@@ -316,8 +317,7 @@ sa_key_taken(struct diff *d, const struct espgw_sa_conf *t)
 
 	for (i = 0; i < d->run->n_sas && !d->refused; i++) {
 		r = &d->run->sas[i];
-		if (r->dir != t->dir || strcmp(r->name, t->name) == 0 ||
-				!espgw_store_sa_same_key(r, t))
+		if (strcmp(r->name, t->name) == 0 || !espgw_store_sa_key_reused(r, t))
 			continue;
 		now = espgw_store_sa(d->tgt, r->name);
 		if (now == NULL ? sa_kept(d->run, r) : espgw_store_sa_same_key(r, now))

@@ -322,10 +322,10 @@ seq_esn_max(const struct espgw_sa_conf *c)
 
 /*
  * seq-order strict (lib/dp/order.c) and decrypt any (lib/sad/replay.h) run
- * on the direct path only: what the SA's lines and a set crypto-path before
- * them rule out is refused here, for every worker count and by espgw
- * --check; what depends on the crypto device (or on a set crypto-path after
- * the SA) is refused when the data path is set up (lib/sad/sa_rt.c).
+ * on the direct path only: what the SA's lines and set crypto-path rule out
+ * is refused here (a set after the SA: espgw_store_sas_fit_path), for every
+ * worker count and by espgw --check; what depends on the crypto device is
+ * refused when the data path is set up (lib/sad/sa_rt.c).
  */
 static int
 sa_check_direct(const struct espgw_store *s, const struct espgw_sa_conf *c, const char *what,
@@ -355,6 +355,35 @@ sa_check_order(const struct espgw_store *s, const struct espgw_sa_conf *c, struc
 	if (c->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return 0;
 	return sa_check_direct(s, c, "seq-order strict", err);
+}
+
+/*
+ * A set crypto-path after the SAs: one that takes an SA with seq-order
+ * strict or decrypt any off the direct path is refused too, so that
+ * espgw --check refuses what start would.
+ */
+int
+espgw_store_sas_fit_path(
+		const struct espgw_store *s, enum espgw_crypto_path p, struct espgw_err *err)
+{
+	const struct espgw_sa_conf *c;
+	unsigned int i;
+
+	if (p != ESPGW_CRYPTO_PATH_CPU && p != ESPGW_CRYPTO_PATH_CRYPTODEV)
+		return 0;
+	for (i = 0; i < s->n_sas; i++) {
+		c = &s->sas[i];
+		if (c->declared || c->crypto_path != ESPGW_CRYPTO_PATH_DEFAULT)
+			continue;
+		if (c->seq_order == ESPGW_SEQ_ORDER_STRICT || c->decrypt == ESPGW_DECRYPT_ANY)
+			return espgw_err_set(err,
+					"crypto-path %s: SA %s has %s, which needs the direct "
+					"path",
+					p == ESPGW_CRYPTO_PATH_CPU ? "cpu" : "cryptodev", c->name,
+					c->decrypt == ESPGW_DECRYPT_ANY ? "decrypt any"
+									: "seq-order strict");
+	}
+	return 0;
 }
 
 /* decrypt any: inbound, and on the direct path only, as seq-order strict (why: replay.h). */
@@ -524,7 +553,7 @@ key_clash(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
 {
 	if (!espgw_store_sa_same_key(a, b))
 		return false;
-	return a->has_salt || (a->dir == ESPGW_DIR_OUT && b->dir == ESPGW_DIR_OUT);
+	return b->has_salt || (a->dir == ESPGW_DIR_OUT && b->dir == ESPGW_DIR_OUT);
 }
 
 /*
@@ -646,21 +675,39 @@ espgw_store_sa_moved(struct espgw_store *s, uint32_t slot)
 }
 
 /*
- * The same key material (keys and salt). Such an SA must never come back
- * with a fresh sequence number (AES-GCM's nonce is the sequence number, RFC
- * 4106 8.1: a number sent again under the key is a repeated nonce) or a fresh
- * replay window (RFC 4303 3.4.3: every packet accepted could be replayed
- * once), which a delete and add would give it.
+ * The same key material. Such an SA must never come back with a fresh
+ * sequence number (AES-GCM's nonce is the sequence number, RFC 4106 8.1: a
+ * number sent again under the key is a repeated nonce) or a fresh replay
+ * window (RFC 4303 3.4.3: every packet accepted could be replayed once),
+ * which a delete and add would give it. With a salt (AES-GCM, ChaCha20,
+ * AES-CTR, AES-GMAC) the keystream is the AES or ChaCha20 key and the salt
+ * with the sequence number, whatever the transform and the HMAC key: those
+ * two alone decide (an AES-CTR SA and an AES-GCM SA with one key and salt
+ * share counter blocks, RFC 3686 4 and RFC 4106 3.1). Without, every key.
  */
 bool
 espgw_store_sa_same_key(const struct espgw_sa_conf *a, const struct espgw_sa_conf *b)
 {
 	if (a->declared || b->declared || a->key_len + a->auth_key_len == 0)
 		return false;
+	if (a->has_salt || b->has_salt)
+		return a->has_salt && b->has_salt && a->key_len == b->key_len &&
+		       memcmp(a->key, b->key, a->key_len) == 0 &&
+		       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
 	return a->key_len == b->key_len && a->auth_key_len == b->auth_key_len &&
-	       a->has_salt == b->has_salt && memcmp(a->key, b->key, a->key_len) == 0 &&
-	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0 &&
-	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
+	       memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->auth_key, b->auth_key, a->auth_key_len) == 0;
+}
+
+/*
+ * A key used before may not serve a new SA: of the same direction (its
+ * numbers or its replay window would start again), nor, with a salt, of the
+ * other (the peer sent or will send the same nonces).
+ */
+bool
+espgw_store_sa_key_reused(const struct espgw_sa_conf *used, const struct espgw_sa_conf *sa)
+{
+	return espgw_store_sa_same_key(used, sa) && (sa->has_salt || used->dir == sa->dir);
 }
 
 /* A declaration named like c (dir and inner family as given). */

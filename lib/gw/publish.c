@@ -343,26 +343,27 @@ sa_moved(struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *
 	return 0;
 }
 
-/* Did the SA in slot send anything (its counters, carried along by moves)? */
+/* Did the SA in slot send or take anything (its counters, carried along by moves)? */
 static bool
 slot_sent(const struct espgw_gw *gw, uint32_t slot)
 {
 	return espgw_stats_sa(&gw->view, slot).pkts != 0;
 }
 
-#define KEY_TAKEN                                                                    \
-	"sa %s: its key is SA %s's, in service or used: its sequence numbers would " \
-	"start again under that key (AES-GCM nonces sent twice); give it a new key"
+#define KEY_TAKEN                                                                        \
+	"sa %s: its key is SA %s's, which ran under it: its sequence numbers or replay " \
+	"window would start again under that key (AES-GCM: the same nonces); give it a " \
+	"new key"
 
 /*
- * A new outbound SA (not one moved by sa update, which carries its number
- * on) must not start a key's sequence numbers again: with AES-GCM the number
- * is the nonce (RFC 4106 8.1). Refused when another live slot has the same
- * key and is in the store (in service, or added in this batch: both would
- * start at 1) or sent under it (deleted in this batch, or retiring). A slot
- * of a rolled-back batch never sent: retrying that batch is no conflict.
- * Only in a running gateway (socket, reload): the SAs it starts with are not
- * compared with each other (README, Known limits).
+ * A new SA (not one moved by sa update, which carries its number on) must
+ * not start a key's sequence numbers or replay window again
+ * (espgw_store_sa_key_reused; with AES-GCM the number is the nonce, RFC 4106
+ * 8.1). The store refuses the key of an SA it holds (store_sa.c
+ * sa_check_key); here, the live slots it no longer holds, deleted in this
+ * batch or retiring, that ran under the key (sent or took packets). A slot
+ * of a rolled-back batch never ran: retrying that batch is no conflict.
+ * Only in a running gateway: at start every slot is the store's.
  */
 static int
 sa_key_fresh(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct espgw_err *err)
@@ -370,18 +371,15 @@ sa_key_fresh(const struct espgw_gw *gw, const struct espgw_sa_conf *sa, struct e
 	const struct espgw_sa_conf *o;
 	uint32_t i;
 
-	if (!gw->running || sa->dir != ESPGW_DIR_OUT ||
-			(sa->moved_from != 0 && espgw_sad_live(&gw->sad, sa->moved_from - 1)))
+	if (!gw->running || (sa->moved_from != 0 && espgw_sad_live(&gw->sad, sa->moved_from - 1)))
 		return 0;
 	for (i = 0; i < gw->sad.n; i++) {
 		o = &gw->sad.conf[i];
-		if (i == sa->slot || !espgw_sad_live(&gw->sad, i) || o->dir != ESPGW_DIR_OUT ||
-				!espgw_store_sa_same_key(o, sa))
+		if (i == sa->slot || !espgw_sad_live(&gw->sad, i) || slot_in_store(&gw->store, i) ||
+				!slot_sent(gw, i) || !espgw_store_sa_key_reused(o, sa))
 			continue;
-		if (slot_in_store(&gw->store, i) || slot_sent(gw, i)) {
-			snprintf(err->msg, sizeof(err->msg), KEY_TAKEN, sa->name, o->name);
-			return -1;
-		}
+		snprintf(err->msg, sizeof(err->msg), KEY_TAKEN, sa->name, o->name);
+		return -1;
 	}
 	return 0;
 }

@@ -9,6 +9,9 @@ outbound SA only with outbound slots (o->dir != ESPGW_DIR_OUT: skipped),
 though in3's slot is still live and took packets under the key. x3 then
 sends salt|1..5 under the key: the nonces the peer already used (RFC 4106
 8.1), the "from both ends" case key_clash refuses within one store.
+Fixed: sa_key_fresh compares a new SA of either direction with every live
+slot that ran under the key and is no longer the store's
+(espgw_store_sa_key_reused: the same direction, or with a salt the other).
 Runs inside its own network namespace (netns_run.sh)."""
 
 from scapy.layers.inet import IP, UDP
@@ -48,4 +51,29 @@ def test_inbound_key_reused_outbound(gw):
             "deletes in3 and sent sequence numbers %s: the nonces salt|1..5 the peer "
             "already sent under that key" % seqs)
     assert "its key is SA in3's" in r["error"], r
+    gw.stop()
+
+
+def test_inbound_readded_same_key_keeps_replays_out(gw):
+    """'sa del in3' and 'sa add in3' with in3's key in one transaction would
+    give in3 a fresh replay window under the key the peer already used: the
+    peer's captured packets 1..5 would be accepted once more (RFC 4303
+    3.4.3). Refused (lib/gw/publish.c sa_key_fresh: in3's slot took packets
+    under the key), and a replayed packet stays a replay drop."""
+    assert gw.ctl.txn(live.tunnel_conf())["ok"]
+    sa = IN3.scapy_sa(live.PEER, live.WAN)
+    frames = []
+    for i in range(5):
+        inner = IP(src="10.3.0.5", dst=live.HOST) / UDP(sport=1, dport=2) / Raw(b"peer%d" % i)
+        frames.append(Ether(src=live.NH_MAC, dst=live.WAN_MAC) /
+                      sa.encrypt(inner, seq_num=i + 1))
+    for f in frames:
+        gw.wan.send(f)
+    assert len(gw.lan.drain(want=5)) == 5, "in3 did not deliver the peer's packets"
+    r = gw.ctl.txn(["sa del in3", IN3.conf("in3", "in")])
+    assert r["ok"] is False and "its key is SA in3's" in r["error"], r
+    d0 = gw.drops()
+    gw.wan.send(frames[0])
+    assert gw.lan.drain(settle=0.5) == [], "a replayed packet of in3 was delivered again"
+    assert gw.drops_since(d0).get("replay", 0) == 1, gw.drops_since(d0)
     gw.stop()

@@ -13,7 +13,13 @@ counter blocks: XOR of the two ciphertexts is XOR of the two plaintexts.
 
 test_gcm_and_ctr_same_key: o72 (AES-GCM-128) and o73 (AES-CTR-128 + HMAC),
 one key and salt: GCM block j uses counter j + 2, CTR block j counter j + 1.
+
+Fixed: with a salt the cipher or AEAD key and the salt alone are compared
+(espgw_store_sa_same_key), whatever the transform and the HMAC key. espgw
+now refuses both configurations; if one ever starts again, the frames are
+checked for the shared keystream as before.
 """
+
 
 import harness
 from espcodec import EspSA
@@ -46,7 +52,15 @@ def run(a, b):
     conf = harness.base_conf() + a.conf() + b.conf()
     pa = a.lan_pkt(size=200)
     pb = b.lan_pkt(size=200)
-    r = harness.run(conf, lan=[harness.lan_frame(pa), harness.lan_frame(pb)])
+    try:
+        r = harness.run(conf, lan=[harness.lan_frame(pa), harness.lan_frame(pb)])
+    except harness.GatewayError as e:
+        assert "SA %s: its key is SA %s's" % (b.out_name, a.out_name) in str(e), e
+        return None
+    return body_pair(r, a, b)
+
+
+def body_pair(r, a, b):
     by_spi, clear = harness.split_esp(r.out["wan0"])
     assert not clear, "clear frames on the WAN"
     return body(by_spi[a.out_sa.spi][0], a), body(by_spi[b.out_sa.spi][0], b)
@@ -55,7 +69,10 @@ def run(a, b):
 def test_ctr_same_cipher_key_other_hmac_key():
     a = tunnel(70, "aes-ctr-128+hmac-sha256-128", auth_key=b"\x01" * 32)
     b = tunnel(71, "aes-ctr-128+hmac-sha256-128", auth_key=b"\x02" * 32)
-    (sa_, iva, cta, pta), (sb, ivb, ctb, ptb) = run(a, b)
+    got = run(a, b)
+    if got is None:
+        return  # refused at start
+    (sa_, iva, cta, pta), (sb, ivb, ctb, ptb) = got
     n = min(len(cta), len(ctb))
     same = xor(cta[:n], ctb[:n]) == xor(pta[:n], ptb[:n])
     assert not same, ("o70 and o71 sent seq %d / %d, IV %s / %s under one AES-CTR keystream: "
@@ -66,7 +83,10 @@ def test_ctr_same_cipher_key_other_hmac_key():
 def test_gcm_and_ctr_same_key():
     a = tunnel(72, "aes-gcm-128")
     b = tunnel(73, "aes-ctr-128+hmac-sha256-128", auth_key=b"\x01" * 32)
-    (sa_, iva, cta, pta), (sb, ivb, ctb, ptb) = run(a, b)
+    got = run(a, b)
+    if got is None:
+        return  # refused at start
+    (sa_, iva, cta, pta), (sb, ivb, ctb, ptb) = got
     # GCM block j = CTR block j + 1 (same IV): skip CTR's first 16 bytes.
     n = min(len(cta), len(ctb) - 16)
     same = xor(cta[:n], ctb[16:16 + n]) == xor(pta[:n], ptb[16:16 + n])
