@@ -4,7 +4,8 @@ crypto-path cpu|cryptodev): only a set crypto-path BEFORE the SA is seen
 (lib/ctl/store_sa.c sa_check_direct reads the store's global as it is when
 the SA is added). The same line after the SA: --check exits 0, start refuses
 (lib/sad/sa_rt.c), so a config that passed --check does not start (a reload
-validated with --check, or a restart after one, takes the gateway down)."""
+validated with --check, or a restart after one, takes the gateway down).
+Fixed: set crypto-path checks the SAs already given (espgw_store_sas_fit_path)."""
 
 import harness
 from harness import Tunnel

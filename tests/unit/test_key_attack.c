@@ -26,6 +26,11 @@
  *
  * Controls (hold): in/out CBC+HMAC and AH HMAC pairs with one key are
  * accepted; GCM vs AH GMAC with one key and salt are refused.
+ *
+ * Fixed (c937826): with a salt only the cipher or AEAD key and the salt are
+ * compared (espgw_store_sa_same_key), and a key given by reload or the
+ * socket to an SA of the other direction counts when it has a salt
+ * (espgw_store_sa_key_reused).
  */
 #include <setjmp.h>
 #include <stdarg.h>
