@@ -355,10 +355,18 @@ def test_capture_churn_leaks_nothing(gw):
     count: the capture pool is whole again, and espgw holds no file more
     (none of the capture files, unlinked: "(deleted)" would show)."""
     def fds():
-        """espgw's open files; sockets come and go with the clients."""
+        """espgw's open files; sockets come and go with the clients (one may
+        close between the listing and its readlink)."""
         d = "/proc/%d/fd" % gw.proc.pid
-        return sorted(t for t in (os.readlink(os.path.join(d, f)) for f in os.listdir(d))
-                      if not t.startswith("socket:"))
+        out = []
+        for f in os.listdir(d):
+            try:
+                t = os.readlink(os.path.join(d, f))
+            except FileNotFoundError:
+                continue
+            if not t.startswith("socket:"):
+                out.append(t)
+        return sorted(out)
 
     before, sent = fds(), 0
     for k in range(40):
