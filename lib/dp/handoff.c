@@ -139,10 +139,18 @@ hand_run(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *const
 		drop_sa(w, m[i], ESPGW_DROP_HANDOFF_FULL, sa[i]->idx);
 }
 
+/* What this worker decrypts itself: its own SAs' packets, and any decrypt-any SA's. */
+static inline bool
+kept(const struct espgw_worker *w, const struct espgw_sa_rt *sa)
+{
+	return sa->owner == w->idx || sa->decrypt_any;
+}
+
 /*
  * Bursts carry runs of one SA: consecutive packets for the same owner go in
  * one enqueue, and the order of each SA's packets is kept. A run is handed
- * over before anything is written over its slots (k <= s).
+ * over before anything is written over its slots (k <= s): before a packet
+ * of another owner, and before a kept one, whatever its SA's owner.
  */
 uint16_t
 stage_handoff(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
@@ -150,11 +158,11 @@ stage_handoff(struct espgw_worker *w, struct rte_mbuf *m[], struct espgw_sa_rt *
 	uint16_t i, k = 0, s = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s < i && (sa[i]->owner != sa[s]->owner || sa[i]->decrypt_any)) {
+		if (s < i && (kept(w, sa[i]) || sa[i]->owner != sa[s]->owner)) {
 			hand_run(w, m + s, sa + s, i - s);
 			s = i;
 		}
-		if (sa[i]->owner == w->idx || sa[i]->decrypt_any) {
+		if (kept(w, sa[i])) {
 			m[k] = m[i];
 			sa[k++] = sa[i];
 			s = i + 1;

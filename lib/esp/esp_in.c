@@ -603,7 +603,7 @@ inb_window(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 {
 	uint16_t i, j = 0;
 
-	if (unlikely(sa->replay != NULL && sa->replay->shared))
+	if (unlikely(sa->decrypt_any && sa->replay != NULL))
 		return inb_window_shared(l, sa, m, k);
 
 	for (i = 0; i < k; i++) {
