@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The store's hashed lookups: SAs by name, by (direction, SPI) and by slot, policies
+ * The store's hashed lookups: SAs by name, by (direction, SPI), by slot and by
+ * key material (store_sa.c sa_check_key), policies
  * by name, by rule (direction, priority, selectors) and by the SA they
  * protect with. Without them every "sa add" and "sp add" scans every SA and
  * policy (uniqueness, references), and an IKE responder installing thousands
@@ -21,9 +22,10 @@
 
 #include "store_int.h"
 
-#define KEY_MAX 64 /* the longest key: a policy's rule (52 bytes) */
+#define KEY_MAX 104 /* the longest key: an SA's keys (98 bytes) */
 
-enum ix_map { IX_NAME, IX_UNIQ, IX_REF, IX_MAPS };
+/* IX_KEY: SAs only (a policy has none there). */
+enum ix_map { IX_NAME, IX_UNIQ, IX_REF, IX_KEY, IX_MAPS };
 enum ix_arr { IX_SAS, IX_SPS, IX_ARRS };
 
 struct ix_ent {
@@ -103,10 +105,35 @@ key_spi(struct key *k, enum espgw_dir dir, uint32_t spi)
 	key_put(k, &spi, sizeof(spi));
 }
 
+/*
+ * An SA's key material as espgw_store_sa_same_key compares it: with a salt
+ * the cipher or AEAD key and the salt, in any direction; without, every key
+ * and the direction (only two outbound ones may not share it).
+ */
+static void
+key_material(struct key *k, const struct espgw_sa_conf *sa)
+{
+	uint8_t d = (uint8_t)sa->dir, tag = sa->has_salt ? 'S' : 'K';
+
+	if (sa->declared || sa->key_len + sa->auth_key_len == 0)
+		return;
+	key_put(k, &tag, 1);
+	key_put(k, &sa->key_len, 1);
+	key_put(k, sa->key, sa->key_len);
+	if (sa->has_salt) {
+		key_put(k, sa->salt, sizeof(sa->salt));
+		return;
+	}
+	key_put(k, &d, 1);
+	key_put(k, sa->auth_key, sa->auth_key_len);
+}
+
 static void
 sa_key(const struct espgw_sa_conf *sa, int m, struct key *k)
 {
-	if (m == IX_NAME)
+	if (m == IX_KEY)
+		key_material(k, sa);
+	else if (m == IX_NAME)
 		key_name(k, sa->name);
 	else if (m == IX_UNIQ && !sa->declared)
 		key_spi(k, sa->dir, sa->spi);
@@ -427,6 +454,15 @@ espgw_store_ix_sp_using(const struct espgw_store *s, const char *sa)
 
 	key_name(&k, sa);
 	return k.len != 0 ? find(s, IX_SPS, IX_REF, &k) : -1;
+}
+
+int
+espgw_store_ix_sa_key(const struct espgw_store *s, const struct espgw_sa_conf *sa)
+{
+	struct key k = {.len = 0};
+
+	key_material(&k, sa);
+	return k.len != 0 ? find(s, IX_SAS, IX_KEY, &k) : -1;
 }
 
 int

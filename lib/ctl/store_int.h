@@ -58,6 +58,8 @@ int espgw_store_ix_sa_name(const struct espgw_store *s, const char *name);
 int espgw_store_ix_sa_spi(const struct espgw_store *s, enum espgw_dir dir, uint32_t spi);
 int espgw_store_ix_sp_name(const struct espgw_store *s, const char *name);
 int espgw_store_ix_sa_slot(const struct espgw_store *s, uint32_t slot);
+/* An SA with sa's key material (as store_sa.c compares it: key_material); -1 if none. */
+int espgw_store_ix_sa_key(const struct espgw_store *s, const struct espgw_sa_conf *sa);
 /* A policy with sp's direction, priority and selectors. */
 int espgw_store_ix_sp_rule(const struct espgw_store *s, const struct espgw_sp_conf *sp);
 /* A protect policy that names SA sa. */
