@@ -155,7 +155,10 @@ tables_take(struct espgw_worker *w, const struct espgw_tables *t)
  * "stats clear", done by the only writer of these counters between two
  * iterations (a clear from the control lcore could be undone by a
  * concurrent increment). Packets in flight at that moment (crypto, rings)
- * are counted on one side of the clear only.
+ * are counted on one side of the clear only. The SAs' counters stay: they
+ * are what the lifetimes count (RFC 4301 4.4.2.1) and what shows that an
+ * SA ran under its key (lib/gw/publish.c sa_key_fresh): a clear must not
+ * stretch a hard limit or let a used key in again.
  */
 static void
 stats_clear(struct espgw_worker *w)
@@ -164,7 +167,6 @@ stats_clear(struct espgw_worker *w)
 
 	l->rx = l->tx = l->to_ctl = l->ctl_tx = l->ctl_tx_lost = l->busy_cycles = 0;
 	memset(l->drop, 0, sizeof(l->drop));
-	memset(l->sa, 0, (l->n_sa + 1) * sizeof(l->sa[0]));
 	memset(w->dp, 0, sizeof(w->dp));
 	w->clear_seen = *w->clear_req;
 }
