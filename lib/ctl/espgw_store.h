@@ -96,6 +96,12 @@ struct espgw_store {
 	 * config checker, the loader before start) they are free at once.
 	 */
 	bool retire_slots;
+	/*
+	 * Accept SAs keyed alike (sa_check_key off). Set by no config and no
+	 * request: only tests/fuzz/fuzz_pkt.c, whose sealer is an outbound twin
+	 * of an inbound SA, so that fuzzed packets pass its ICV.
+	 */
+	bool key_twins_ok;
 	unsigned int changed; /* ESPGW_CHG_*, set by every change; cleared by the publisher */
 	uint64_t route_gen;   /* bumped by every change of the routes, undone ones too */
 	/* Undo log while journaling (espgw_store_mark): one entry per elementary change. */

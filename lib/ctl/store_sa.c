@@ -570,7 +570,7 @@ sa_check_key(const struct espgw_store *s, const struct espgw_sa_conf *c, struct 
 {
 	int i;
 
-	if (!c->has_salt && c->dir != ESPGW_DIR_OUT)
+	if (s->key_twins_ok || (!c->has_salt && c->dir != ESPGW_DIR_OUT))
 		return 0;
 	i = espgw_store_ix_sa_key(s, c);
 	if (i < 0 || !key_clash(&s->sas[i], c))

@@ -184,6 +184,7 @@ gw_build(void)
 	unsigned int i;
 
 	espgw_store_init(&gw.store);
+	gw.store.key_twins_ok = true; /* t1 and t6: i1's and i6's keys (pkt.conf) */
 	if (espgw_conf_load_file(conf_path(), &gw.store, stderr) != 0)
 		die("fuzz_pkt: %s does not load", conf_path());
 	if (espgw_gw_setup(&gw, &err) < 0 || espgw_crypto_start(&gw.crypto, &err) < 0 ||
