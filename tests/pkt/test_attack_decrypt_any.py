@@ -17,7 +17,7 @@ test_esn_stale_tag_blocks_sa: with ESN an authenticated sender's jumps left
 window words untouched for more than 2^31 blocks; their tags, compared
 modulo 2^32 blocks, then read as ahead and refused 3/4 of the new numbers.
 Fixed: raising the top retags the blocks it enters (lib/sad/replay.c retag;
-tests/unit/test_replay_attack.c is the same case on the window alone).
+tests/unit/test_replay.c stale_tag_esn is the same case on the window alone).
 
 test_check_refuses_inherited_cpu: espgw --check accepted decrypt any under
 the file's own "set crypto-path cpu", which start refuses. Fixed: the store
