@@ -238,7 +238,14 @@ struct espgw_sp_conf {
 	uint16_t dport_lo, dport_hi;
 	enum espgw_sp_action action;
 	char sa[ESPGW_NAME_MAX]; /* for ESPGW_SP_PROTECT */
-	bool runtime;		 /* made through the control socket: a reload leaves it alone */
+	/*
+	 * Inbound only, set by the store alone (never by a request or a config
+	 * line): the SA this policy protected with before its last "sp set" to
+	 * another SA, still accepted until it is deleted (the rekey overlap,
+	 * RFC 7296 2.8; store_sp.c).
+	 */
+	char prev_sa[ESPGW_NAME_MAX];
+	bool runtime; /* made through the control socket: a reload leaves it alone */
 };
 
 struct espgw_route_conf {

@@ -360,6 +360,9 @@ sp_same(const struct espgw_sp_conf *a, const struct espgw_sp_conf *b)
 	struct espgw_sp_conf x = *a, y = *b;
 
 	x.runtime = y.runtime = false;
+	/* The store's own: a file never names it, a running policy keeps it. */
+	memset(x.prev_sa, 0, sizeof(x.prev_sa));
+	memset(y.prev_sa, 0, sizeof(y.prev_sa));
 	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 

@@ -2,8 +2,8 @@
 /*
  * The store's hashed lookups: SAs by name, by (direction, SPI), by slot and by
  * key material (store_sa.c sa_check_key), policies
- * by name, by rule (direction, priority, selectors) and by the SA they
- * protect with. Without them every "sa add" and "sp add" scans every SA and
+ * by name, by rule (direction, priority, selectors), by the SA they
+ * protect with and by the SA they protected with before (store_sp.c). Without them every "sa add" and "sp add" scans every SA and
  * policy (uniqueness, references), and an IKE responder installing thousands
  * of CHILD_SAs per second over 100,000 installed ones spends its time in
  * strcmp.
@@ -24,8 +24,9 @@
 
 #define KEY_MAX 104 /* the longest key: an SA's keys (98 bytes) */
 
-/* IX_KEY: SAs only (a policy has none there). */
+/* The fourth map: an SA's key material; an inbound policy's previous SA (store_sp.c). */
 enum ix_map { IX_NAME, IX_UNIQ, IX_REF, IX_KEY, IX_MAPS };
+#define IX_PREV IX_KEY
 enum ix_arr { IX_SAS, IX_SPS, IX_ARRS };
 
 struct ix_ent {
@@ -150,6 +151,8 @@ sp_key(const struct espgw_sp_conf *sp, int m, struct key *k)
 		key_rule(k, sp);
 	else if (m == IX_REF && sp->action == ESPGW_SP_PROTECT)
 		key_name(k, sp->sa);
+	else if (m == IX_PREV)
+		key_name(k, sp->prev_sa);
 }
 
 /* The key of element pos in map m; false when the element has none there. */
@@ -454,6 +457,15 @@ espgw_store_ix_sp_using(const struct espgw_store *s, const char *sa)
 
 	key_name(&k, sa);
 	return k.len != 0 ? find(s, IX_SPS, IX_REF, &k) : -1;
+}
+
+int
+espgw_store_ix_sp_prev(const struct espgw_store *s, const char *sa)
+{
+	struct key k = {.len = 0};
+
+	key_name(&k, sa);
+	return k.len != 0 ? find(s, IX_SPS, IX_PREV, &k) : -1;
 }
 
 int

@@ -64,6 +64,8 @@ int espgw_store_ix_sa_key(const struct espgw_store *s, const struct espgw_sa_con
 int espgw_store_ix_sp_rule(const struct espgw_store *s, const struct espgw_sp_conf *sp);
 /* A protect policy that names SA sa. */
 int espgw_store_ix_sp_using(const struct espgw_store *s, const char *sa);
+/* An inbound policy whose previous SA (espgw_sp_conf.prev_sa) is sa. */
+int espgw_store_ix_sp_prev(const struct espgw_store *s, const char *sa);
 
 /* Slot slot's SA or state changed: the data path must look at it (espgw_store_dirty). */
 void espgw_store_slot_dirty(struct espgw_store *s, uint32_t slot);
@@ -111,6 +113,8 @@ int espgw_store_sa_declare(
 int espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct espgw_err *err);
 int espgw_store_sp_del(struct espgw_store *s, const struct espgw_sp_ref *c, struct espgw_err *err);
 int espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct espgw_err *err);
+/* SA name is deleted: policies stop accepting it as their previous SA (-1: out of memory). */
+int espgw_store_sp_prev_forget(struct espgw_store *s, const char *name);
 int espgw_store_route_del(
 		struct espgw_store *s, const struct espgw_route_conf *c, struct espgw_err *err);
 int espgw_store_neigh_del(

@@ -778,7 +778,7 @@ espgw_store_sa_del(struct espgw_store *s, const char *name, struct espgw_err *er
 	if (used && s->sas[i].declared)
 		return espgw_err_set(err, "SA %s is declared for a policy: delete the policy first",
 				s->sas[i].name);
-	if (slot_drop(s, s->sas[i].slot) < 0)
+	if (slot_drop(s, s->sas[i].slot) < 0 || espgw_store_sp_prev_forget(s, name) < 0)
 		return espgw_store_nomem(err);
 	/* A policy still protects with it: it becomes a declaration, the policy drops. */
 	if (used)

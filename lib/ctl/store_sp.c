@@ -211,6 +211,7 @@ espgw_store_sp_add(struct espgw_store *s, const struct espgw_sp_conf *c, struct 
 		return -1;
 	if (sp.action != ESPGW_SP_PROTECT)
 		memset(sp.sa, 0, sizeof(sp.sa));
+	memset(sp.prev_sa, 0, sizeof(sp.prev_sa)); /* the store's alone */
 	if (sa_bind_family(s, &sp, err) < 0)
 		return -1;
 	if (espgw_store_arr_insert(s, ESPGW_ARR_SPS, s->n_sps, &sp) < 0)
@@ -259,9 +260,54 @@ espgw_store_sp_del(struct espgw_store *s, const struct espgw_sp_ref *c, struct e
 }
 
 /*
+ * What an inbound policy switched from "protect old" to "protect new" still
+ * accepts: old, while it is installed. RFC 7296 2.8: after a CHILD_SA rekey
+ * the peer may still send on the old SA until it is deleted, and its packets
+ * in flight must not drop as unmatched. Nothing more than before the switch
+ * gets in: the old SA under this policy's selectors, as it was. One SA only
+ * (the one just before); a declaration carries no traffic; outbound, the
+ * switch is all there is (espgw_spd.h, pairs).
+ */
+static void
+sp_prev(const struct espgw_store *s, const struct espgw_sp_conf *was, struct espgw_sp_conf *sp)
+{
+	const struct espgw_sa_conf *old;
+
+	if (sp->action != ESPGW_SP_PROTECT || sp->dir != ESPGW_DIR_IN) {
+		memset(sp->prev_sa, 0, sizeof(sp->prev_sa));
+		return;
+	}
+	if (was->action != ESPGW_SP_PROTECT || strcmp(was->sa, sp->sa) == 0)
+		return; /* the same SA: what it accepted before stays */
+	old = espgw_store_sa(s, was->sa);
+	memset(sp->prev_sa, 0, sizeof(sp->prev_sa));
+	if (old != NULL && !old->declared)
+		memcpy(sp->prev_sa, was->sa, sizeof(sp->prev_sa));
+}
+
+/*
+ * SA name goes away: no policy accepts it as its previous SA any more, and
+ * an SA added later under the same name is not taken for it.
+ */
+int
+espgw_store_sp_prev_forget(struct espgw_store *s, const char *name)
+{
+	struct espgw_sp_conf sp;
+	int i;
+
+	while ((i = espgw_store_ix_sp_prev(s, name)) >= 0) {
+		sp = s->sps[i];
+		memset(sp.prev_sa, 0, sizeof(sp.prev_sa));
+		if (espgw_store_arr_set(s, ESPGW_ARR_SPS, (unsigned int)i, &sp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * One step from one action or SA to another: the make-before-break rekey
- * switches the outbound policy to the new SA while both exist, and the
- * workers see either the old SA or the new one, never no policy.
+ * switches the policies to the new SAs while both exist, and the workers see
+ * either the old SA or the new one, never no policy (inbound both: sp_prev).
  */
 int
 espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct espgw_err *err)
@@ -278,6 +324,7 @@ espgw_store_sp_set(struct espgw_store *s, const struct espgw_sp_set *c, struct e
 		memset(sp.sa, 0, sizeof(sp.sa));
 	if (sp_check_action(s, &sp, err) < 0 || sa_bind_family(s, &sp, err) < 0)
 		return -1;
+	sp_prev(s, &s->sps[i], &sp);
 	if (espgw_store_arr_set(s, ESPGW_ARR_SPS, (unsigned int)i, &sp) < 0)
 		return espgw_store_nomem(err);
 	return 0;

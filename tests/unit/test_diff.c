@@ -372,6 +372,44 @@ attack_rekey_leaves_no_declaration(void **state)
 	espgw_store_fini(&run);
 }
 
+/* BASE with a-i switched to a new inbound SA c-in; a-in kept or not. */
+#define REKEYED_IN(keep_a_in)                                                                      \
+	PORTS SA("a-out", "out", "0x1001", K1)                                                     \
+	keep_a_in SA("c-in", "in", "0x2003", K3) SA("b-out", "out", "0x1002", K5) SA("b-in", "in", \
+			"0x2002",                                                                  \
+			K7) "sp add out src 10.1.0.0/24 dst 10.2.0.0/24 name a-o protect a-out\n"  \
+			    "sp add in src 10.2.0.0/24 dst 10.1.0.0/24 name a-i protect c-in\n"    \
+			    "sp add out src 10.1.0.0/24 dst 10.3.0.0/24 name b-o protect b-out\n"  \
+			    "sp add in src 10.3.0.0/24 dst 10.1.0.0/24 protect b-in\n"             \
+			    "route add 0.0.0.0/0 via 198.51.100.254 port wan0\n"
+
+/*
+ * The inbound rekey by reload: a-i switched to c-in while a-in stays keeps
+ * accepting a-in (store_sp.c sp_prev, as "sp set" does); the same file again
+ * is no change and keeps it; a file without a-in deletes it and the policy
+ * forgets it.
+ */
+static void
+reload_inbound_rekey_keeps_prev(void **state)
+{
+	struct espgw_diff_sum sum;
+	struct espgw_store run;
+	int i;
+
+	(void)state;
+	load(&run, BASE);
+	reload_any(&run, REKEYED_IN(SA("a-in", "in", "0x2001", K6)), &sum);
+	i = espgw_store_sp_index(&run, "a-i");
+	assert_string_equal(run.sps[i].prev_sa, "a-in");
+	reload_any(&run, REKEYED_IN(SA("a-in", "in", "0x2001", K6)), &sum);
+	assert_int_equal(sum.added + sum.removed + sum.changed, 0);
+	assert_string_equal(run.sps[i].prev_sa, "a-in");
+	reload_any(&run, REKEYED_IN(""), &sum);
+	assert_null(espgw_store_sa(&run, "a-in"));
+	assert_string_equal(run.sps[espgw_store_sp_index(&run, "a-i")].prev_sa, "");
+	espgw_store_fini(&run);
+}
+
 /*
  * A policy made at run time (an operator's bypass for a test) that the file
  * then names becomes the file's (README, Reload): a later file without it
@@ -502,6 +540,7 @@ main(void)
 			cmocka_unit_test(attack_changed_in_same_key),
 			cmocka_unit_test(attack_unnamed_policy_action),
 			cmocka_unit_test(attack_rekey_leaves_no_declaration),
+			cmocka_unit_test(reload_inbound_rekey_keeps_prev),
 			cmocka_unit_test(attack_adopted_runtime_policy),
 			cmocka_unit_test(attack_renamed_out_same_key),
 			cmocka_unit_test(attack_renamed_in_same_key),

@@ -557,6 +557,125 @@ test_sp_del_set(void **state)
 	assert_int_equal(s->n_sps, 0);
 }
 
+static void
+sp_set_req(struct espgw_req *r, const char *name, enum espgw_sp_action action, const char *sa)
+{
+	espgw_req_init(r, ESPGW_REQ_SP_SET);
+	strcpy(r->sp_set.name, name);
+	r->sp_set.action = action;
+	strcpy(r->sp_set.sa, sa);
+}
+
+static void
+sa_del_req(struct espgw_req *r, const char *name)
+{
+	espgw_req_init(r, ESPGW_REQ_SA_DEL);
+	strcpy(r->name, name);
+}
+
+static const char *
+prev_of(const struct espgw_store *s, const char *sp)
+{
+	int i = espgw_store_sp_index(s, sp);
+
+	assert_true(i >= 0);
+	return s->sps[i].prev_sa;
+}
+
+/*
+ * An inbound policy switched by "sp set" from one SA to another keeps
+ * accepting the one before until it is deleted (store_sp.c sp_prev): set by
+ * the store alone, one SA deep, forgotten with the SA (a later SA of the
+ * same name is not it), restored by a rollback, never outbound.
+ */
+static void
+test_sp_prev(void **state)
+{
+	struct espgw_store *s = *state;
+	struct snap before, after;
+	struct espgw_req r;
+	unsigned int mark;
+
+	sa_req(&r, "a", ESPGW_DIR_IN, 0x2001);
+	apply_ok(s, &r);
+	sa_req(&r, "b", ESPGW_DIR_IN, 0x2002);
+	apply_ok(s, &r);
+	sa_req(&r, "c", ESPGW_DIR_IN, 0x2003);
+	apply_ok(s, &r);
+	sp_req(&r, "pi", "10.2.0.0/24", "a");
+	r.sp.dir = ESPGW_DIR_IN;
+	strcpy(r.sp.prev_sa, "c"); /* a request cannot set it */
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "b");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "a");
+	assert_int_equal(espgw_store_ix_sp_prev(s, "a"), espgw_store_sp_index(s, "pi"));
+	apply_ok(s, &r); /* the same SA again: still a */
+	assert_string_equal(prev_of(s, "pi"), "a");
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "c");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "b");
+	assert_int_equal(espgw_store_ix_sp_prev(s, "a"), -1);
+
+	/* Undone exactly, the index too. */
+	snap_take(s, &before);
+	mark = espgw_store_mark(s);
+	sa_del_req(&r, "b");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "a");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "c");
+	espgw_store_rollback(s, mark);
+	espgw_store_commit(s);
+	snap_take(s, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(espgw_store_ix_sp_prev(s, "b"), espgw_store_sp_index(s, "pi"));
+
+	/* Deleted, then added again under its name: not the SA that ran. */
+	sa_del_req(&r, "b");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+	assert_int_equal(espgw_store_ix_sp_prev(s, "b"), -1);
+	sa_req(&r, "b", ESPGW_DIR_IN, 0x2004);
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+
+	/* Bypass or discard accepts no SA; nor does a declaration carry one. */
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "b");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "c");
+	sp_set_req(&r, "pi", ESPGW_SP_BYPASS, "");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "a");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+	espgw_req_init(&r, ESPGW_REQ_SA_DECLARE);
+	strcpy(r.sa_decl.name, "d");
+	r.sa_decl.dir = ESPGW_DIR_IN;
+	apply_ok(s, &r);
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "d");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "a");
+	sp_set_req(&r, "pi", ESPGW_SP_PROTECT, "c");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "pi"), "");
+
+	/* Outbound: the switch is all there is. */
+	sa_req(&r, "o1", ESPGW_DIR_OUT, 0x3001);
+	apply_ok(s, &r);
+	sa_req(&r, "o2", ESPGW_DIR_OUT, 0x3002);
+	apply_ok(s, &r);
+	sp_req(&r, "po", "10.3.0.0/24", "o1");
+	apply_ok(s, &r);
+	sp_set_req(&r, "po", ESPGW_SP_PROTECT, "o2");
+	apply_ok(s, &r);
+	assert_string_equal(prev_of(s, "po"), "");
+}
+
 /* What the index must answer, found the slow way. */
 static int
 scan_sa(const struct espgw_store *s, const char *name)
@@ -711,6 +830,7 @@ main(void)
 			cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_declare, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_sp_del_set, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_sp_prev, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_index_random, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_grow, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_wipe_on_fini, setup, teardown),
