@@ -187,6 +187,12 @@ sp_one(const struct espgw_sp_conf *sp, struct espgw_json *j)
 		espgw_json_str(j, sp->sa);
 	else
 		espgw_json_raw(j, "null", 4);
+	/* Inbound: the SA before the last "sp set", accepted too until deleted (store_sp.c). */
+	espgw_json_key(j, "prev_sa");
+	if (sp->prev_sa[0] != '\0')
+		espgw_json_str(j, sp->prev_sa);
+	else
+		espgw_json_raw(j, "null", 4);
 	espgw_json_raw(j, "}", 1);
 }
 

@@ -34,7 +34,13 @@ struct espgw_spd {
 	struct rte_acl_ctx *acl6;
 	unsigned int n4, n6;
 	bool ports; /* some rule selects ports (or ICMP type / code) */
+	/* By rank, for rules that accept two SAs: {current, previous} results; NULL if none. */
+	uint32_t (*pair)[2];
+	uint32_t n_pair; /* entries of pair (the direction's rules) */
 };
+
+_Static_assert(ESPGW_MAX_SA_MAX < ESPGW_SPD_PAIR_BASE, "slot results below the pairs");
+_Static_assert(ESPGW_SPD_PAIR_BASE + ESPGW_SP_MAX < ESPGW_SPD_SPECIAL, "pairs are protect results");
 
 /* Names of ACL contexts must be unique process-wide (rte_acl_create returns an
  * existing context of the same name); the sequence makes them so. */
@@ -117,11 +123,65 @@ sp_family(const struct espgw_sp_conf *sp)
 	return a != 0 ? a : b;
 }
 
+/* One rule of the direction: its store index and precedence key. */
+struct rank {
+	uint32_t prio;
+	unsigned int idx;
+};
+
+/* Control-side build state: the rules of one direction in precedence order. */
+struct build {
+	const struct espgw_store *s;
+	struct espgw_spd *spd;
+	int socket;
+	struct rank *order; /* best first */
+	unsigned int n;
+	unsigned int n4, n6;
+	bool ports;
+};
+
+/* The installed inbound SA a policy accepts besides its own (store_sp.c sp_prev); -1 if none. */
 static int
-sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t *res,
-		struct espgw_err *err)
+sp_prev_slot(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t cur)
 {
 	int i;
+
+	if (sp->dir != ESPGW_DIR_IN || sp->prev_sa[0] == '\0')
+		return -1;
+	i = espgw_store_sa_index(s, sp->prev_sa);
+	if (i < 0 || s->sas[i].dir != ESPGW_DIR_IN || s->sas[i].declared || s->sas[i].slot == cur)
+		return -1;
+	return (int)s->sas[i].slot;
+}
+
+/* Rank r accepts slots cur and prev: its pair entry, the array made at the first one. */
+static int
+pair_put(struct build *b, unsigned int r, uint32_t cur, uint32_t prev, uint32_t *res,
+		struct espgw_err *err)
+{
+	struct espgw_spd *spd = b->spd;
+
+	if (spd->pair == NULL) {
+		spd->pair = rte_zmalloc_socket(
+				"espgw_spd_pair", b->n * sizeof(*spd->pair), 0, b->socket);
+		if (spd->pair == NULL) {
+			err_set(err, "out of memory", "");
+			return -1;
+		}
+		spd->n_pair = b->n;
+	}
+	spd->pair[r][0] = cur + 1;
+	spd->pair[r][1] = prev + 1;
+	*res = ESPGW_SPD_PAIR_BASE + r;
+	return 0;
+}
+
+static int
+sp_result(struct build *b, unsigned int r, uint32_t *res, struct espgw_err *err)
+{
+	const struct espgw_store *s = b->s;
+	const struct espgw_sp_conf *sp = &s->sps[b->order[r].idx];
+	int i, prev;
 
 	switch (sp->action) {
 	case ESPGW_SP_BYPASS:
@@ -142,7 +202,8 @@ sp_result(const struct espgw_store *s, const struct espgw_sp_conf *sp, uint32_t 
 		return -1;
 	}
 	*res = s->sas[i].slot + 1; /* declared too: the worker sees its state (espgw_sad.h) */
-	return 0;
+	prev = sp_prev_slot(s, sp, s->sas[i].slot);
+	return prev < 0 ? 0 : pair_put(b, r, s->sas[i].slot, (uint32_t)prev, res, err);
 }
 
 /* Host-order value of the 32-bit word w of a prefix, host bits cleared. */
@@ -210,21 +271,6 @@ add_rule6(struct rte_acl_ctx *ctx, const struct espgw_sp_conf *sp, struct rte_ac
 	}
 	return rte_acl_add_rules(ctx, (const struct rte_acl_rule *)&r, 1);
 }
-
-/* One rule of the direction: its store index and precedence key. */
-struct rank {
-	uint32_t prio;
-	unsigned int idx;
-};
-
-/* Control-side build state: the rules of one direction in precedence order. */
-struct build {
-	const struct espgw_store *s;
-	struct rank *order; /* best first */
-	unsigned int n;
-	unsigned int n4, n6;
-	bool ports;
-};
 
 static int
 rank_cmp(const void *a, const void *b)
@@ -355,7 +401,7 @@ dst_first(const struct build *b, int family)
 
 /* Add every rule of the family to ctx, priorities by rank, then build. */
 static int
-ctx_fill(struct rte_acl_ctx *ctx, const struct build *b, int family, struct espgw_err *err)
+ctx_fill(struct rte_acl_ctx *ctx, struct build *b, int family, struct espgw_err *err)
 {
 	struct rte_acl_config cfg = {.num_categories = 1};
 	struct rte_acl_rule_data d = {.category_mask = 1};
@@ -369,7 +415,7 @@ ctx_fill(struct rte_acl_ctx *ctx, const struct build *b, int family, struct espg
 		fam = sp_family(sp);
 		if (fam != 0 && fam != family)
 			continue;
-		if (sp_result(b->s, sp, &d.userdata, err) < 0)
+		if (sp_result(b, r, &d.userdata, err) < 0)
 			return -1;
 		d.priority = (int32_t)(RTE_ACL_MAX_PRIORITY - r);
 		rc = family == ESPGW_AF_INET ? add_rule4(ctx, sp, d, swap)
@@ -391,7 +437,7 @@ ctx_fill(struct rte_acl_ctx *ctx, const struct build *b, int family, struct espg
 }
 
 static int
-family_build(struct espgw_spd *spd, const struct build *b, int family, int socket, const char *tag,
+family_build(struct espgw_spd *spd, struct build *b, int family, int socket, const char *tag,
 		struct espgw_err *err)
 {
 	bool v4 = family == ESPGW_AF_INET;
@@ -414,7 +460,7 @@ struct espgw_spd *
 espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
 		struct espgw_err *err)
 {
-	struct build b = {.s = s};
+	struct build b = {.s = s, .socket = socket};
 	struct espgw_spd *spd;
 
 	spd = rte_zmalloc_socket("espgw_spd", sizeof(*spd), 0, socket);
@@ -422,6 +468,7 @@ espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, con
 		err_set(err, "out of memory", "");
 		return NULL;
 	}
+	b.spd = spd;
 	if (build_order(&b, dir, err) < 0 ||
 			family_build(spd, &b, ESPGW_AF_INET, socket, tag, err) < 0 ||
 			family_build(spd, &b, ESPGW_AF_INET6, socket, tag, err) < 0) {
@@ -449,7 +496,25 @@ espgw_spd_free(struct espgw_spd *spd)
 		return;
 	rte_acl_free(spd->acl4);
 	rte_acl_free(spd->acl6);
+	rte_free(spd->pair);
 	rte_free(spd);
+}
+
+bool
+espgw_spd_has_pairs(const struct espgw_spd *spd)
+{
+	return spd->pair != NULL;
+}
+
+uint32_t
+espgw_spd_pair_resolve(const struct espgw_spd *spd, uint32_t res, uint32_t slot)
+{
+	const uint32_t *p;
+
+	if (res < ESPGW_SPD_PAIR_BASE || res - ESPGW_SPD_PAIR_BASE >= spd->n_pair)
+		return res;
+	p = spd->pair[res - ESPGW_SPD_PAIR_BASE];
+	return p[1] == slot + 1 ? p[1] : p[0];
 }
 
 void

@@ -29,6 +29,15 @@
 #define ESPGW_SPD_SA_INDEX(r)	((r)-1)
 
 /*
+ * An inbound policy that "sp set" switched from one SA to another accepts
+ * both while the old one is installed (store_sp.c sp_prev): its rule's
+ * result is ESPGW_SPD_PAIR_BASE + its rank, a protect result that names no
+ * slot. espgw_spd_pair_resolve() turns it into the result of the SA that the
+ * packet came through, when that is one of the two, else of the current SA.
+ */
+#define ESPGW_SPD_PAIR_BASE (1u << 23)
+
+/*
  * Keys: fields in network byte order; ports 0 when the protocol has none and
  * in non-initial fragments; ICMP/ICMPv6 carry the type in sport and the code
  * in dport (RFC 4301 4.4.1.1).
@@ -90,6 +99,17 @@ void espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key
  * non-initial one) get another rule than its packet's (RFC 4301 7).
  */
 bool espgw_spd_uses_ports(const struct espgw_spd *spd);
+
+/* Does some rule accept two SAs (ESPGW_SPD_PAIR_BASE)? */
+bool espgw_spd_has_pairs(const struct espgw_spd *spd);
+
+/*
+ * A result for a packet that came through the SA in slot: a pair result
+ * becomes slot + 1 when slot is one of its two SAs, else its current SA's
+ * result (the packet then drops as policy_mismatch); any other result is
+ * given back unchanged.
+ */
+uint32_t espgw_spd_pair_resolve(const struct espgw_spd *spd, uint32_t res, uint32_t slot);
 
 /* Number of rules of each family (for logs and tests). */
 unsigned int espgw_spd_rules4(const struct espgw_spd *spd);
