@@ -438,6 +438,17 @@ gcm_create(struct espgw_sa_rt *rt, const uint8_t *hdr, uint8_t hdr_len,
 	return 0;
 }
 
+/* A setting of the SA that only the direct path (espgw_gcm.h) implements. */
+static int
+direct_needed(const struct espgw_sa_rt *rt, const char *what, struct espgw_err *err)
+{
+	snprintf(err->msg, sizeof(err->msg),
+			"sa %s: %s needs the direct path (crypto-path direct: an ESP tunnel SA "
+			"with AES-GCM on Intel IPsec-MB)",
+			rt->conf->name, what);
+	return -1;
+}
+
 /*
  * decrypt any (espgw_req.h): refused off the direct path whatever the worker
  * count, as seq-order strict; the other paths commit rte_ipsec's window too,
@@ -448,11 +459,7 @@ decrypt_check(const struct espgw_sa_rt *rt, struct espgw_err *err)
 {
 	if (rt->conf->decrypt != ESPGW_DECRYPT_ANY || rt->gcm != NULL)
 		return 0;
-	snprintf(err->msg, sizeof(err->msg),
-			"sa %s: decrypt any needs the direct path (crypto-path direct: an ESP "
-			"tunnel SA with AES-GCM on Intel IPsec-MB)",
-			rt->conf->name);
-	return -1;
+	return direct_needed(rt, "decrypt any", err);
 }
 
 /*
@@ -470,14 +477,8 @@ order_create(struct espgw_sa_rt *rt, const struct espgw_sa_rt_prm *p, struct esp
 
 	if (sa->seq_order != ESPGW_SEQ_ORDER_STRICT)
 		return 0;
-	if (rt->gcm == NULL) {
-		snprintf(err->msg, sizeof(err->msg),
-				"sa %s: seq-order strict needs the direct path (crypto-path "
-				"direct: an "
-				"ESP tunnel SA with AES-GCM on Intel IPsec-MB)",
-				sa->name);
-		return -1;
-	}
+	if (rt->gcm == NULL)
+		return direct_needed(rt, "seq-order strict", err);
 	if (p->n_workers < 2)
 		return 0;
 	slots = rte_align32pow2(ESPGW_ORDER_SPAN + p->n_workers * ESPGW_ORDER_BURST);
