@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The store's hashed lookups: SAs by name, by (direction, SPI), by slot and by
- * key material (store_sa.c sa_check_key), policies
- * by name, by rule (direction, priority, selectors), by the SA they
- * protect with and by the SA they protected with before (store_sp.c). Without them every "sa add" and "sp add" scans every SA and
+ * key material (store_sa.c sa_check_key), policies by name, by rule
+ * (direction, priority, selectors), by the SA they protect with and by the
+ * SA they protected with before (store_sp.c). Without them every "sa add"
+ * and "sp add" scans every SA and
  * policy (uniqueness, references), and an IKE responder installing thousands
  * of CHILD_SAs per second over 100,000 installed ones spends its time in
  * strcmp.

@@ -272,17 +272,6 @@ stage_order_out(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 }
 
 /*
- * A burst from each ring a loop, as from each RX queue, and up to three
- * more while the ring holds two bursts beyond the one taken: the owner then
- * sends what the other worker already paid for (encrypted, numbered) before
- * it takes more of its own, and a ring kept filled cannot stall the other
- * worker. Taking 4 bursts always made the SA slower, 1.09x one worker
- * instead of 1.60x at 64 B (scripts/bench/scale.py --sas 1 --seq-order
- * strict): a ring kept near empty moves its lines between the two cores at
- * every burst.
- */
-#define ORDER_POLL_MAX 4
-/*
  * The other worker wrote the frames' lines (the SA and number in the second,
  * what TX reads in the first): asked for all at once, their misses overlap
  * instead of coming one after another as the window takes them.
@@ -318,6 +307,18 @@ ring_take(struct espgw_worker *w, struct rte_ring *r, unsigned int *left)
 	windows_send(w, list, nl);
 	return n;
 }
+
+/*
+ * A burst from each ring a loop, as from each RX queue, and up to three
+ * more while the ring holds two bursts beyond the one taken: the owner then
+ * sends what the other worker already paid for (encrypted, numbered) before
+ * it takes more of its own, and a ring kept filled cannot stall the other
+ * worker. Taking 4 bursts always made the SA slower, 1.09x one worker
+ * instead of 1.60x at 64 B (scripts/bench/scale.py --sas 1 --seq-order
+ * strict): a ring kept near empty moves its lines between the two cores at
+ * every burst.
+ */
+#define ORDER_POLL_MAX 4
 
 uint16_t
 stage_order_poll(struct espgw_worker *w)
