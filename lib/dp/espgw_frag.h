@@ -120,7 +120,8 @@ void espgw_reasm_peers_set(struct espgw_reasm *r, const struct espgw_reasm_peers
 
 /*
  * Is the parsed packet (pkt_parse: l2_len, l3_len, packet_type, proto) a
- * fragment of an ESP packet? IPv6: the fragment header must follow the fixed
+ * fragment of an ESP packet? IPv4: by the packet type pkt_parse set (the
+ * header is not read again). IPv6: the fragment header must follow the fixed
  * header directly, as rte_ip_frag requires.
  */
 bool espgw_reasm_is_esp_frag(const struct rte_mbuf *m, uint8_t proto);

@@ -134,7 +134,12 @@ ipv4_check(struct rte_mbuf *m, uint16_t l2, uint8_t *proto)
 		rte_pktmbuf_trim(m, (uint16_t)(avail - tot));
 	pkt_lens_set(m, l2, ihl);
 	*proto = ip->next_proto_id;
-	m->packet_type = RTE_PTYPE_L3_IPV4;
+	/* Said here, where the header is at hand: reassembly asks of every ESP packet. */
+	m->packet_type = RTE_PTYPE_L3_IPV4 |
+			 ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
+								  RTE_IPV4_HDR_MF_FLAG)) != 0
+							 ? RTE_PTYPE_L4_FRAG
+							 : 0);
 	return ESPGW_DROP_MAX;
 }
 

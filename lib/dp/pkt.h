@@ -29,8 +29,8 @@ enum pkt_class {
 /*
  * Parse Ethernet + IPv4/IPv6 at offset 0 (l2 = 14) or, with l2 = 0, a bare L3
  * packet. Sets m->l2_len, m->l3_len (IPv6: including extension headers before
- * the upper protocol), m->packet_type (RTE_PTYPE_L3_IPV4 / RTE_PTYPE_L3_IPV6)
- * and *proto (upper protocol: 50 for ESP). PKT_BAD sets *why: bad_l3
+ * the upper protocol), m->packet_type (RTE_PTYPE_L3_IPV4, with
+ * RTE_PTYPE_L4_FRAG for an IPv4 fragment / RTE_PTYPE_L3_IPV6) and *proto (upper protocol: 50 for ESP). PKT_BAD sets *why: bad_l3
  * (malformed), bad_cksum (RFC 1812 5.2.2: the device's RX checksum verdict
  * when a frame has one, else computed), source_route (IPv4 LSRR/SSRR, IPv6
  * routing header type 0 with segments left).

@@ -215,7 +215,7 @@ espgw_reasm_is_esp_frag(const struct rte_mbuf *m, uint8_t proto)
 
 	if (RTE_ETH_IS_IPV4_HDR(m->packet_type))
 		return proto == ESP_PROTO &&
-		       rte_ipv4_frag_pkt_is_fragmented((const struct rte_ipv4_hdr *)l3);
+		       (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_FRAG;
 	if (proto != IPPROTO_FRAGMENT || m->l3_len != sizeof(struct rte_ipv6_hdr) ||
 			m->data_len < m->l2_len + m->l3_len + sizeof(*f))
 		return false;
