@@ -313,7 +313,8 @@ frag4_frame(uint16_t id, uint16_t off, uint16_t len, bool mf, uint8_t proto)
 	/* Beyond one default buffer only in a big one (a jumbo frame a device scattered). */
 	m = mbuf_of(len > 2000 ? pool : small, b, (uint16_t)(ETH + 20 + len), ETH);
 	m->l3_len = 20;
-	m->packet_type = RTE_PTYPE_L3_IPV4;
+	/* As pkt_parse leaves it: a fragment is marked in the packet type. */
+	m->packet_type = RTE_PTYPE_L3_IPV4 | (mf || off != 0 ? RTE_PTYPE_L4_FRAG : 0);
 	return m;
 }
 
