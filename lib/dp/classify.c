@@ -75,26 +75,18 @@ keys_extract(struct keys *k, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
 	}
 }
 
-/*
- * A decrypted packet under a policy that accepts two SAs (a rekey's overlap,
- * espgw_spd.h) gets the result of the SA it came through, before a first
- * fragment's verdict is kept: the kept verdict then names a slot as every
- * other does, whatever SPD version its later fragments meet.
- */
-static uint32_t
-pair_resolve(const struct espgw_spd *spd, uint32_t res, struct rte_mbuf *m)
-{
-	if (res < ESPGW_SPD_PAIR_BASE || !ESPGW_SPD_IS_PROTECT(res))
-		return res;
-	return espgw_spd_pair_resolve(spd, res, *espgw_mbuf_sa(m));
-}
-
 void
 classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_fragstate_dir dir,
 		struct rte_mbuf *m[], uint32_t res[], uint16_t n)
 {
 	uint32_t r4[ESPGW_BURST_MAX], r6[ESPGW_BURST_MAX];
 	bool frags = w->frags != NULL && espgw_spd_uses_ports(spd);
+	/*
+	 * A decrypted packet under a policy that accepts two SAs (a rekey's
+	 * overlap, espgw_spd.h) gets the result of the SA it came through before
+	 * a first fragment's verdict is kept: the kept verdict then names a slot
+	 * as every other does, whatever SPD version its later fragments meet.
+	 */
 	bool pairs = dir == ESPGW_FS_INNER && espgw_spd_has_pairs(spd);
 	struct keys k;
 	uint16_t i, n4 = 0, n6 = 0;
@@ -108,14 +100,14 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 		if (res[i] == CLASSIFY_V4) {
 			res[i] = r4[n4];
 			if (unlikely(pairs))
-				res[i] = pair_resolve(spd, res[i], m[i]);
+				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
 			if (unlikely(frags && k.k4[n4].frag != ESPGW_SPD_FRAG_NONE))
 				res[i] = frag_verdict4(w, dir, &k.k4[n4], res[i]);
 			n4++;
 		} else if (res[i] == CLASSIFY_V6) {
 			res[i] = r6[n6];
 			if (unlikely(pairs))
-				res[i] = pair_resolve(spd, res[i], m[i]);
+				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
 			if (unlikely(frags && k.k6[n6].frag != ESPGW_SPD_FRAG_NONE))
 				res[i] = frag_verdict6(w, dir, &k.k6[n6], res[i]);
 			n6++;

@@ -272,6 +272,15 @@ class Gateway:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def deliver(gw, frames, settle=0.5):
+    """Send frames into the WAN tap: how many came out of the LAN, and the drops since."""
+    d0 = gw.drops()
+    for f in frames:
+        gw.wan.send(f)
+    got = gw.lan.drain(want=len(frames), settle=settle)
+    return len(got), gw.drops_since(d0)
+
+
 # The tunnel most tests install: an outbound and an inbound SA to 10.3.0.0/24, named policies.
 OUT3, IN3 = Key(0x3001, 0x30), Key(0x4001, 0x40)
 

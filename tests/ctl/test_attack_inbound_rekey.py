@@ -21,7 +21,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 import live
-from live import IN3, OUT3, Key, tunnel_conf  # noqa: F401 (OUT3: tunnel_conf's)
+from live import IN3, Key, deliver, tunnel_conf
 
 OUT4, IN4 = Key(0x3004, 0x50), Key(0x4004, 0x60)
 IN5 = Key(0x4005, 0x70)
@@ -34,14 +34,6 @@ def peer_frames(key, seqs, tag, src="10.3.0.5"):
     return [Ether(src=live.NH_MAC, dst=live.WAN_MAC) /
             sa.encrypt(IP(src=src, dst=live.HOST) / UDP(sport=1, dport=2) / Raw(tag + b"%d" % i),
                        seq_num=i) for i in seqs]
-
-
-def deliver(gw, frames):
-    d0 = gw.drops()
-    for f in frames:
-        gw.wan.send(f)
-    got = gw.lan.drain(want=len(frames), settle=0.5)
-    return len(got), gw.drops_since(d0)
 
 
 def prev_of(gw, policy):

@@ -14,7 +14,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 import live
-from live import IN3, OUT3, Key, tunnel_conf  # noqa: F401
+from live import IN3, Key, deliver, tunnel_conf
 
 OUT4, IN4 = Key(0x3004, 0x50), Key(0x4004, 0x60)
 IN5 = Key(0x4005, 0x70)   # another peer's SA, for 10.5.0.0/24
@@ -37,14 +37,6 @@ def frags(src, ident, tag):
     f = fragment(inner(src, ident, tag), fragsize=600)
     assert len(f) >= 2
     return f
-
-
-def deliver(gw, frames):
-    d0 = gw.drops()
-    for f in frames:
-        gw.wan.send(f)
-    got = gw.lan.drain(want=len(frames), settle=0.5)
-    return len(got), gw.drops_since(d0)
 
 
 def rekeyed(gw, extra=()):
