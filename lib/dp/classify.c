@@ -14,29 +14,40 @@
 
 #define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
 
+/* Decrypted fragments are kept per SA they came through (espgw_fragstate.h says why). */
+static uint32_t
+frag_sa(enum espgw_fragstate_dir dir, struct rte_mbuf *m)
+{
+	return dir == ESPGW_FS_INNER ? *espgw_mbuf_sa(m) : 0;
+}
+
 /*
  * RFC 4301 7.3: a fragment's verdict is its first fragment's (see
  * espgw_fragstate.h). Only against an SPD that selects ports: without port
  * selectors a fragment matches what its packet matches.
  */
 static uint32_t
-frag_verdict4(struct espgw_worker *w, enum espgw_fragstate_dir dir, const struct espgw_spd_key4 *k,
-		uint32_t res)
+frag_verdict4(struct espgw_worker *w, enum espgw_fragstate_dir dir, struct rte_mbuf *m,
+		const struct espgw_spd_key4 *k, uint32_t res)
 {
+	uint32_t sa = frag_sa(dir, m);
+
 	if (k->frag == ESPGW_SPD_FRAG_FIRST)
-		espgw_fragstate_put4(w->frags, dir, k, res, w->now);
-	else if (!espgw_fragstate_get4(w->frags, dir, k, w->now, &res))
+		espgw_fragstate_put4(w->frags, dir, sa, k, res, w->now);
+	else if (!espgw_fragstate_get4(w->frags, dir, sa, k, w->now, &res))
 		return CLASSIFY_NO_FIRST;
 	return res;
 }
 
 static uint32_t
-frag_verdict6(struct espgw_worker *w, enum espgw_fragstate_dir dir, const struct espgw_spd_key6 *k,
-		uint32_t res)
+frag_verdict6(struct espgw_worker *w, enum espgw_fragstate_dir dir, struct rte_mbuf *m,
+		const struct espgw_spd_key6 *k, uint32_t res)
 {
+	uint32_t sa = frag_sa(dir, m);
+
 	if (k->frag == ESPGW_SPD_FRAG_FIRST)
-		espgw_fragstate_put6(w->frags, dir, k, res, w->now);
-	else if (!espgw_fragstate_get6(w->frags, dir, k, w->now, &res))
+		espgw_fragstate_put6(w->frags, dir, sa, k, res, w->now);
+	else if (!espgw_fragstate_get6(w->frags, dir, sa, k, w->now, &res))
 		return CLASSIFY_NO_FIRST;
 	return res;
 }
@@ -102,14 +113,14 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 			if (unlikely(pairs))
 				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
 			if (unlikely(frags && k.k4[n4].frag != ESPGW_SPD_FRAG_NONE))
-				res[i] = frag_verdict4(w, dir, &k.k4[n4], res[i]);
+				res[i] = frag_verdict4(w, dir, m[i], &k.k4[n4], res[i]);
 			n4++;
 		} else if (res[i] == CLASSIFY_V6) {
 			res[i] = r6[n6];
 			if (unlikely(pairs))
 				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
 			if (unlikely(frags && k.k6[n6].frag != ESPGW_SPD_FRAG_NONE))
-				res[i] = frag_verdict6(w, dir, &k.k6[n6], res[i]);
+				res[i] = frag_verdict6(w, dir, m[i], &k.k6[n6], res[i]);
 			n6++;
 		}
 	}

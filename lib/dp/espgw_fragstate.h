@@ -22,6 +22,14 @@
  * that disagree (a spoofer's and a host's) leave no verdict for either: the
  * later fragments are dropped rather than given a verdict that may be the
  * spoofer's.
+ *
+ * What came out of a tunnel is keyed by the SA it came through too: any peer
+ * chooses its inner addresses and identification, so without the SA another
+ * peer's first fragment with the same key would turn a datagram's verdict into
+ * a conflict, and the real peer's later fragments would drop. With it each
+ * SA's fragments only meet their own; a later fragment through another SA
+ * finds no verdict (the policy check would refuse it anyway: a verdict names
+ * the SA of its first fragment).
  */
 #ifndef ESPGW_FRAGSTATE_H
 #define ESPGW_FRAGSTATE_H
@@ -45,15 +53,18 @@ struct espgw_fragstate;
 struct espgw_fragstate *espgw_fragstate_create(uint32_t entries, uint32_t timeout_ms, int socket);
 void espgw_fragstate_free(struct espgw_fragstate *fs);
 
-/* The first fragment's verdict (an SPD result), at time now (TSC cycles). */
-void espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+/*
+ * The first fragment's verdict (an SPD result), at time now (TSC cycles);
+ * sa: the SA slot it came through (ESPGW_FS_INNER), else 0.
+ */
+void espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key4 *k, uint32_t verdict, uint64_t now);
-void espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+void espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key6 *k, uint32_t verdict, uint64_t now);
 /* A later fragment's verdict: false when there is none. */
 bool espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
-		const struct espgw_spd_key4 *k, uint64_t now, uint32_t *verdict);
+		uint32_t sa, const struct espgw_spd_key4 *k, uint64_t now, uint32_t *verdict);
 bool espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
-		const struct espgw_spd_key6 *k, uint64_t now, uint32_t *verdict);
+		uint32_t sa, const struct espgw_spd_key6 *k, uint64_t now, uint32_t *verdict);
 
 #endif

@@ -16,6 +16,7 @@ struct fs_key {
 	uint8_t family;
 	uint8_t proto; /* IPv4 only: RFC 8200 4.5 leaves it out of IPv6's key */
 	uint8_t pad;
+	uint32_t sa; /* ESPGW_FS_INNER: the SA slot it came through (espgw_fragstate.h) */
 	uint32_t id;
 	uint8_t src[16];
 	uint8_t dst[16];
@@ -27,6 +28,9 @@ struct fs_entry {
 	bool conflict;	  /* two first fragments disagreed: no verdict */
 	uint64_t expires; /* TSC; 0: empty */
 } __rte_aligned(64);
+
+/* One cache line an entry. */
+_Static_assert(sizeof(struct fs_entry) == 64, "fs_entry grew past a cache line");
 
 struct espgw_fragstate {
 	uint32_t mask; /* entries per direction - 1 */
@@ -57,10 +61,11 @@ espgw_fragstate_free(struct espgw_fragstate *fs)
 }
 
 static void
-key4(struct fs_key *fk, enum espgw_fragstate_dir dir, const struct espgw_spd_key4 *k)
+key4(struct fs_key *fk, enum espgw_fragstate_dir dir, uint32_t sa, const struct espgw_spd_key4 *k)
 {
 	memset(fk, 0, sizeof(*fk));
 	fk->dir = (uint8_t)dir;
+	fk->sa = sa;
 	fk->family = 4;
 	fk->proto = k->proto;
 	fk->id = k->frag_id;
@@ -69,10 +74,11 @@ key4(struct fs_key *fk, enum espgw_fragstate_dir dir, const struct espgw_spd_key
 }
 
 static void
-key6(struct fs_key *fk, enum espgw_fragstate_dir dir, const struct espgw_spd_key6 *k)
+key6(struct fs_key *fk, enum espgw_fragstate_dir dir, uint32_t sa, const struct espgw_spd_key6 *k)
 {
 	memset(fk, 0, sizeof(*fk));
 	fk->dir = (uint8_t)dir;
+	fk->sa = sa;
 	fk->family = 6;
 	fk->id = k->frag_id;
 	memcpy(fk->src, k->src, 16);
@@ -122,41 +128,41 @@ get(const struct espgw_fragstate *fs, const struct fs_key *fk, uint64_t now, uin
 }
 
 void
-espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key4 *k, uint32_t verdict, uint64_t now)
 {
 	struct fs_key fk;
 
-	key4(&fk, dir, k);
+	key4(&fk, dir, sa, k);
 	put(fs, &fk, verdict, now);
 }
 
 void
-espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key6 *k, uint32_t verdict, uint64_t now)
 {
 	struct fs_key fk;
 
-	key6(&fk, dir, k);
+	key6(&fk, dir, sa, k);
 	put(fs, &fk, verdict, now);
 }
 
 bool
-espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key4 *k, uint64_t now, uint32_t *verdict)
 {
 	struct fs_key fk;
 
-	key4(&fk, dir, k);
+	key4(&fk, dir, sa, k);
 	return get(fs, &fk, now, verdict);
 }
 
 bool
-espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir,
+espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key6 *k, uint64_t now, uint32_t *verdict)
 {
 	struct fs_key fk;
 
-	key6(&fk, dir, k);
+	key6(&fk, dir, sa, k);
 	return get(fs, &fk, now, verdict);
 }

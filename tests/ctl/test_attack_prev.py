@@ -64,15 +64,38 @@ def test_fragments_of_both_sas_and_a_foreign_one(gw):
     n, d = deliver(gw, esp(IN4, f[:1], 10))
     assert n == 1, d
     n, d = deliver(gw, esp(IN5, f[1:], 1))
-    assert n == 0 and d.get("policy_mismatch") == len(f) - 1, d
-    # ...and through in3, the old SA: its first fragment's verdict is in4's.
+    assert n == 0 and d.get("frag_no_first") == len(f) - 1, d
+    # ...and through in3, the old SA: verdicts are kept per SA (in4's here).
     n, d = deliver(gw, esp(IN3, f[1:], 20))
-    assert n == 0, d
+    assert n == 0 and d.get("frag_no_first") == len(f) - 1, d
     # in5's own first fragment under p3in's selectors: dropped, and its kept
     # verdict is p3in's current SA, never in5.
     f = frags("10.3.0.5", 0x4444, b"imp")
     n, d = deliver(gw, esp(IN5, f, 10))
     assert n == 0 and d.get("policy_mismatch") == len(f), d
+    gw.stop()
+
+
+def test_foreign_first_fragment_leaves_the_verdict(gw):
+    """The kept-verdict denial of service the attack round noted: another
+    peer (in5) sends a first fragment with the real datagram's addresses and
+    identification, to a port that another rule (discard) covers. Keyed by
+    addresses and identification alone, the two first fragments disagreed, no
+    verdict was left, and the real peer's later fragments dropped as
+    frag_no_first. Kept per SA, they pass, whichever first fragment came first."""
+    assert gw.ctl.txn(tunnel_conf() + [
+        IN5.conf("in5", "in"), "sp add in src 10.5.0.0/24 dst 10.1.0.0/24 name p5in protect in5",
+        "sp add in priority 5 src 10.3.0.0/24 dst 10.1.0.0/24 proto udp dport 7 name p3port discard"])["ok"]
+    for ident, seq, real_first in ((0x7777, 1, True), (0x7778, 20, False)):
+        f = frags("10.3.0.5", ident, b"real")
+        spoof = fragment(IP(src="10.3.0.5", dst=live.HOST, id=ident) / UDP(sport=1, dport=7) /
+                         Raw(b"s" * 1200), fragsize=600)[0]
+        first = [(IN3, f[:1], 1), (IN5, [spoof], 0)]   # and how many come out
+        for key, pkts, out in first if real_first else first[::-1]:
+            n, d = deliver(gw, esp(key, pkts, seq))
+            assert n == out, d
+        n, d = deliver(gw, esp(IN3, f[1:], seq + 1))
+        assert n == len(f) - 1, d
     gw.stop()
 
 
