@@ -14,11 +14,15 @@
 
 #define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
 
-/* Decrypted fragments are kept per SA they came through (espgw_fragstate.h says why). */
+/*
+ * Decrypted fragments are kept per SA they came through, also when routed back
+ * out of the WAN (espgw_fragstate.h says why; stage_outbound_again marks clear
+ * ones STAGE_NO_SA).
+ */
 static uint32_t
 frag_sa(enum espgw_fragstate_dir dir, struct rte_mbuf *m)
 {
-	return dir == ESPGW_FS_INNER ? *espgw_mbuf_sa(m) : 0;
+	return dir == ESPGW_FS_INNER || dir == ESPGW_FS_AGAIN ? *espgw_mbuf_sa(m) : 0;
 }
 
 /*

@@ -23,13 +23,17 @@
  * later fragments are dropped rather than given a verdict that may be the
  * spoofer's.
  *
- * What came out of a tunnel is keyed by the SA it came through too: any peer
- * chooses its inner addresses and identification, so without the SA another
- * peer's first fragment with the same key would turn a datagram's verdict into
- * a conflict, and the real peer's later fragments would drop. With it each
- * SA's fragments only meet their own; a later fragment through another SA
- * finds no verdict (the policy check would refuse it anyway: a verdict names
- * the SA of its first fragment).
+ * What came out of a tunnel is keyed by the SA it came through too, in
+ * ESPGW_FS_INNER and in ESPGW_FS_AGAIN (where clear packets have a key of
+ * their own): any peer chooses its inner addresses and identification, so
+ * without the SA another peer's first fragment with the same key, or a clear
+ * one let in by a bypass, would turn a datagram's verdict into a conflict,
+ * and the real peer's later fragments would drop. With it each SA's
+ * fragments only meet their own; a later fragment through another SA finds
+ * no verdict (the inbound policy check would refuse it anyway: a verdict
+ * names the SA of its first fragment). What the key cannot stop is a flood:
+ * a table of bounded size loses entries to many first fragments, from
+ * anyone (README, Known limits).
  */
 #ifndef ESPGW_FRAGSTATE_H
 #define ESPGW_FRAGSTATE_H
@@ -55,7 +59,8 @@ void espgw_fragstate_free(struct espgw_fragstate *fs);
 
 /*
  * The first fragment's verdict (an SPD result), at time now (TSC cycles);
- * sa: the SA slot it came through (ESPGW_FS_INNER), else 0.
+ * sa: the SA slot it came through (ESPGW_FS_INNER, ESPGW_FS_AGAIN: clear
+ * packets there have STAGE_NO_SA), else 0.
  */
 void espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, uint32_t sa,
 		const struct espgw_spd_key4 *k, uint32_t verdict, uint64_t now);

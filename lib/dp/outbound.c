@@ -288,11 +288,16 @@ stage_outbound_again(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (m[i]->l2_len == 0) {
-			if (rte_pktmbuf_prepend(m[i], RTE_ETHER_HDR_LEN) == NULL) {
-				drop(w, m[i], ESPGW_DROP_BAD_L3); /* no headroom: not with our pools */
-				continue;
-			}
+		if (m[i]->l2_len != 0) {
+			/*
+			 * Fragment verdicts are kept by the SA a packet came
+			 * through, clear ones apart (espgw_fragstate.h).
+			 */
+			*espgw_mbuf_sa(m[i]) = STAGE_NO_SA;
+		} else if (rte_pktmbuf_prepend(m[i], RTE_ETHER_HDR_LEN) == NULL) {
+			drop(w, m[i], ESPGW_DROP_BAD_L3); /* no headroom: not with our pools */
+			continue;
+		} else {
 			/* Out of a tunnel, not off a link: the control path must not answer "its link". */
 			m[i]->port = RTE_MBUF_PORT_INVALID;
 		}
