@@ -2,7 +2,8 @@
 /*
  * DPDK-level tests of fragmentation before encryption (espgw_frag4), the
  * reassembly of outer ESP fragments (espgw_reasm_*) and TCP MSS clamping
- * (espgw_mss_clamp), on an EAL without hugepages or NICs.
+ * (espgw_mss_clamp), and the kept verdicts of stateful fragment checking
+ * (espgw_fragstate_*), on an EAL without hugepages or NICs.
  *
  * Judges: the wire rules themselves, checked here with this file's own code:
  * RFC 791 3.2 (fragment offsets in 8-byte units, MF on all but the last,
@@ -32,6 +33,7 @@
 #include "espgw_drop.h"
 #include "espgw_esp.h"
 #include "espgw_frag.h"
+#include "espgw_fragstate.h"
 #include "inet_sum.h"
 
 #define ETH	 14
@@ -1063,6 +1065,88 @@ test_mss_malformed(void **state)
 	}
 }
 
+/*
+ * Kept fragment verdicts (RFC 4301 7.3, espgw_fragstate.h): one datagram's
+ * key through two SAs is two entries, so another SA's first fragment can
+ * neither void nor lend a verdict; the same SA's disagreeing first fragments
+ * leave none; directions are apart; state ends with its timeout.
+ */
+#define FS_MS	 100
+#define FS_SA	 3
+#define FS_OTHER 4
+#define FS_NO_SA UINT32_MAX /* what stage_outbound_again gives clear packets */
+#define FS_GOOD	 0x11
+#define FS_BAD	 0x22
+
+static bool
+fs_has(const struct espgw_fragstate *fs, enum espgw_fragstate_dir d, uint32_t sa,
+		const struct espgw_spd_key4 *k4, const struct espgw_spd_key6 *k6, uint64_t now,
+		uint32_t *v)
+{
+	return k4 != NULL ? espgw_fragstate_get4(fs, d, sa, k4, now, v)
+			  : espgw_fragstate_get6(fs, d, sa, k6, now, v);
+}
+
+static void
+fs_put(struct espgw_fragstate *fs, enum espgw_fragstate_dir d, uint32_t sa,
+		const struct espgw_spd_key4 *k4, const struct espgw_spd_key6 *k6, uint32_t v,
+		uint64_t now)
+{
+	if (k4 != NULL)
+		espgw_fragstate_put4(fs, d, sa, k4, v, now);
+	else
+		espgw_fragstate_put6(fs, d, sa, k6, v, now);
+}
+
+static void
+fs_check(const struct espgw_spd_key4 *k4, const struct espgw_spd_key6 *k6)
+{
+	struct espgw_fragstate *fs = espgw_fragstate_create(64, FS_MS, SOCKET_ID_ANY);
+	uint64_t now = rte_get_tsc_cycles(), ttl = rte_get_tsc_hz() / 1000 * FS_MS;
+	uint32_t v = 0;
+
+	assert_non_null(fs);
+	fs_put(fs, ESPGW_FS_INNER, FS_SA, k4, k6, FS_GOOD, now);
+	assert_true(fs_has(fs, ESPGW_FS_INNER, FS_SA, k4, k6, now, &v));
+	assert_int_equal(v, FS_GOOD);
+	/* Another SA: no verdict to take, and its own disagreeing one voids nothing. */
+	assert_false(fs_has(fs, ESPGW_FS_INNER, FS_OTHER, k4, k6, now, &v));
+	fs_put(fs, ESPGW_FS_INNER, FS_OTHER, k4, k6, FS_BAD, now);
+	assert_true(fs_has(fs, ESPGW_FS_INNER, FS_SA, k4, k6, now, &v));
+	assert_int_equal(v, FS_GOOD);
+	assert_true(fs_has(fs, ESPGW_FS_INNER, FS_OTHER, k4, k6, now, &v));
+	assert_int_equal(v, FS_BAD);
+	/* Back out of the WAN: decrypted and clear apart; other directions apart. */
+	fs_put(fs, ESPGW_FS_AGAIN, FS_NO_SA, k4, k6, FS_BAD, now);
+	assert_false(fs_has(fs, ESPGW_FS_AGAIN, FS_SA, k4, k6, now, &v));
+	assert_false(fs_has(fs, ESPGW_FS_IN, 0, k4, k6, now, &v));
+	assert_false(fs_has(fs, ESPGW_FS_OUT, 0, k4, k6, now, &v));
+	/* One SA, two first fragments that disagree: no verdict for either. */
+	fs_put(fs, ESPGW_FS_INNER, FS_SA, k4, k6, FS_BAD, now);
+	assert_false(fs_has(fs, ESPGW_FS_INNER, FS_SA, k4, k6, now, &v));
+	/* The timeout. */
+	assert_true(fs_has(fs, ESPGW_FS_AGAIN, FS_NO_SA, k4, k6, now + ttl - 1, &v));
+	assert_false(fs_has(fs, ESPGW_FS_AGAIN, FS_NO_SA, k4, k6, now + ttl, &v));
+	espgw_fragstate_free(fs);
+}
+
+static void
+test_fragstate_per_sa(void **state)
+{
+	struct espgw_spd_key4 k4 = {.proto = 17, .frag = ESPGW_SPD_FRAG_FIRST, .frag_id = 0x7777};
+	struct espgw_spd_key6 k6 = {.proto = 17, .frag = ESPGW_SPD_FRAG_FIRST, .frag_id = 0x7777};
+
+	(void)state;
+	k4.src = htonl(0x0a030005);
+	k4.dst = htonl(0x0a01000a);
+	k6.src[0] = 0x20;
+	k6.src[15] = 5;
+	k6.dst[0] = 0x20;
+	k6.dst[15] = 10;
+	fs_check(&k4, NULL);
+	fs_check(NULL, &k6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1112,6 +1196,9 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_mss_clamp),
 			cmocka_unit_test(test_mss_malformed),
 	};
+	const struct CMUnitTest fstate[] = {
+			cmocka_unit_test(test_fragstate_per_sa),
+	};
 	int fails;
 
 	if (rte_eal_init(argc, argv) < 0) {
@@ -1126,5 +1213,6 @@ main(int argc, char **argv)
 	fails = cmocka_run_group_tests_name("fragmentation", frag, NULL, NULL);
 	fails += cmocka_run_group_tests_name("reassembly", reasm, NULL, NULL);
 	fails += cmocka_run_group_tests_name("mss clamp", mss, NULL, NULL);
+	fails += cmocka_run_group_tests_name("fragment state", fstate, NULL, NULL);
 	return fails != 0;
 }
