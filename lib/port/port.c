@@ -4,6 +4,15 @@
  * worker plus the control path's TX queue, RSS over IP/UDP/TCP when there is
  * more than one worker, offloads only where the device reports them, and
  * per-NUMA-socket mbuf pools.
+ *
+ * The pools hand out the buffer freed last first (DPDK's "stack" handler)
+ * unless the platform or the EAL's --mbuf-pool-ops-name names one. Workers
+ * free buffers another worker received (the hand-off, seq-order strict: the
+ * owner transmits them), so the per-lcore caches flow into the common pool on
+ * one core and out of it on another; the default ring handler is FIFO, and
+ * hands out the buffer that waited longest, cold in every cache (with a
+ * driver that copies frames in, such as net_pcap, a write to cold memory per
+ * byte received). LIFO hands out the one still warm.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +20,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_ring.h>
 
 #include "espgw_log.h"
@@ -21,6 +31,7 @@
 #define POOL_CACHE	 256
 #define WORKER_IN_FLIGHT 2048 /* burst buffers, crypto queue, TX staging per worker */
 #define CTL_RING_SIZE	 1024
+#define POOL_OPS	 "stack" /* LIFO: see the top of this file */
 
 /* The error is about the port configured at pc's line (FILE:LINE in the report). */
 static int
@@ -74,6 +85,34 @@ pool_size(const struct espgw_ports *p, int socket, unsigned int n_workers)
 	return n;
 }
 
+/* The handler the file's header prefers: NULL (DPDK's choice) when someone named one. */
+static const char *
+pool_ops(void)
+{
+	if (rte_mbuf_user_mempool_ops() != NULL || rte_mbuf_platform_mempool_ops() != NULL)
+		return NULL;
+	return POOL_OPS;
+}
+
+static struct rte_mempool *
+pool_create(const char *name, unsigned int n, int socket)
+{
+	const char *ops = pool_ops();
+	struct rte_mempool *mp = NULL;
+
+	if (ops != NULL)
+		mp = rte_pktmbuf_pool_create_by_ops(
+				name, n, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket, ops);
+	/* Without the handler's driver (a build without it): DPDK's default. */
+	if (mp == NULL)
+		mp = rte_pktmbuf_pool_create(
+				name, n, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (mp != NULL)
+		PORT_LOG(INFO, "mbuf pool %s: %u buffers, handler %s", name, n,
+				rte_mempool_get_ops(mp->ops_index)->name);
+	return mp;
+}
+
 static int
 pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *err)
 {
@@ -86,8 +125,7 @@ pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *er
 		if (p->pool[s] != NULL)
 			continue;
 		snprintf(name, sizeof(name), "espgw_mbuf_s%d", s);
-		p->pool[s] = rte_pktmbuf_pool_create(name, pool_size(p, s, n_workers), POOL_CACHE,
-				0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		p->pool[s] = pool_create(name, pool_size(p, s, n_workers), s);
 		if (p->pool[s] == NULL)
 			return espgw_err_set(err, "cannot create mbuf pool on socket %d: %s", s,
 					rte_strerror(rte_errno));
