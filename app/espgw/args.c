@@ -7,6 +7,7 @@
 #include <rte_log.h>
 
 #include "args.h"
+#include "espgw_port.h"
 
 enum {
 	OPT_CHECK = 256,
@@ -18,6 +19,7 @@ enum {
 	OPT_CTL_SOCKET,
 	OPT_CTL_GROUP,
 	OPT_METRICS,
+	OPT_MBUF_POOLS,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +32,7 @@ static const struct option longopts[] = {
 		{"ctl-socket", required_argument, NULL, OPT_CTL_SOCKET},
 		{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
 		{"metrics", required_argument, NULL, OPT_METRICS},
+		{"mbuf-pools", required_argument, NULL, OPT_MBUF_POOLS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -68,17 +71,37 @@ espgw_args_usage(FILE *f, const char *prog)
 			"http://ADDR:PORT/metrics\n"
 			"                            (e.g. 127.0.0.1:9477, [::1]:9477; default: "
 			"off)\n"
-			"  -h, --help                show this help and exit\n"
-			"      --version             print the version and exit\n"
-			"\n"
-			"The main lcore runs the control loop; every other lcore in the EAL core "
-			"list\n"
-			"(-l) is a worker with one RX/TX queue per port and one crypto queue "
-			"pair.\n"
-			"Exit status: 0 clean stop, 1 EAL or runtime error, 2 configuration "
-			"invalid or\n"
-			"not runnable here (device missing, algorithm refused): FILE:LINE: "
-			"message.\n",
+			"      --mbuf-pools shared|worker\n"
+			"                            packet buffers: one pool per socket, or one "
+			"per\n"
+			"                            worker (default: worker with 2 to " RTE_STR(
+					ESPGW_MBUF_POOLS_WORKER_AUTO_MAX) " workers)\n"
+									  "  -h, --help            "
+									  "    show this help and "
+									  "exit\n"
+									  "      --version         "
+									  "    print the version "
+									  "and exit\n"
+									  "\n"
+									  "The main lcore runs the "
+									  "control loop; every "
+									  "other lcore in the EAL "
+									  "core "
+									  "list\n"
+									  "(-l) is a worker with "
+									  "one RX/TX queue per "
+									  "port and one crypto "
+									  "queue "
+									  "pair.\n"
+									  "Exit status: 0 clean "
+									  "stop, 1 EAL or runtime "
+									  "error, 2 configuration "
+									  "invalid or\n"
+									  "not runnable here "
+									  "(device missing, "
+									  "algorithm refused): "
+									  "FILE:LINE: "
+									  "message.\n",
 			prog);
 }
 
@@ -126,6 +149,17 @@ uint_parse(const char *s, unsigned int *out)
 	return 0;
 }
 
+/* The values of enum espgw_mbuf_pools (espgw_port.h) an operator names; -1 otherwise. */
+static int
+pools_parse(const char *s)
+{
+	if (strcmp(s, "shared") == 0)
+		return ESPGW_MBUF_POOLS_SHARED;
+	if (strcmp(s, "worker") == 0)
+		return ESPGW_MBUF_POOLS_WORKER;
+	return -1;
+}
+
 static int
 bad(const char *what, const char *val)
 {
@@ -162,6 +196,9 @@ one_opt(int c, struct espgw_args *a)
 	case OPT_METRICS:
 		a->metrics = optarg;
 		return 0;
+	case OPT_MBUF_POOLS:
+		a->mbuf_pools = pools_parse(optarg);
+		return a->mbuf_pools > 0 ? 0 : bad("--mbuf-pools", optarg);
 	case OPT_LOG_LEVEL:
 		a->log_level = level_parse(optarg);
 		return a->log_level > 0 ? 0 : bad("--log-level", optarg);

@@ -161,6 +161,7 @@ run(struct espgw_gw *gw, const struct espgw_args *a, const char *prefix)
 	struct espgw_err err = {{0}};
 	int rc = 0;
 
+	gw->mbuf_pools = (enum espgw_mbuf_pools)a->mbuf_pools;
 	if (espgw_gw_setup(gw, &err) < 0 || espgw_gw_start(gw, &err) < 0 ||
 			ctl_start(gw, a, prefix, &err) < 0 || metrics_start(gw, a, &err) < 0) {
 		setup_error(a->config, &err);

@@ -336,7 +336,7 @@ espgw_gw_setup(struct espgw_gw *gw, struct espgw_err *err)
 		snprintf(err->msg, sizeof(err->msg), "cannot register the mbuf SA field");
 		return -1;
 	}
-	if (espgw_ports_setup(&gw->ports, &gw->store, gw->n_workers, err) < 0)
+	if (espgw_ports_setup(&gw->ports, &gw->store, gw->n_workers, gw->mbuf_pools, err) < 0)
 		return -1;
 	gw->ports_ready = true;
 	if (espgw_crypto_setup(&gw->crypto, &gw->store, gw->n_workers, socket, err) < 0)

@@ -67,6 +67,7 @@ struct espgw_gw {
 	struct espgw_worker *worker[RTE_MAX_LCORE];
 	const struct espgw_lcore_stats *lc[RTE_MAX_LCORE];
 	unsigned int n_workers;
+	enum espgw_mbuf_pools mbuf_pools; /* --mbuf-pools, set before espgw_gw_setup */
 	struct espgw_stats_view view;
 	struct espgw_pools pools; /* mempool use at start and after the stop (leak check) */
 	/* espgwctl capture (capture.c): at most one at a time. */

@@ -23,6 +23,14 @@
 #define ESPGW_MAX_PORTS	   32
 #define ESPGW_CTL_TXQ_NONE UINT16_MAX
 
+/* --mbuf-pools: which pool each RX queue receives into (see port.c). */
+enum espgw_mbuf_pools {
+	ESPGW_MBUF_POOLS_AUTO, /* worker with 2 to ESPGW_MBUF_POOLS_WORKER_AUTO_MAX workers, else shared */
+	ESPGW_MBUF_POOLS_SHARED, /* one pool per socket for every queue */
+	ESPGW_MBUF_POOLS_WORKER, /* one per worker and socket; the control path's apart */
+};
+#define ESPGW_MBUF_POOLS_WORKER_AUTO_MAX 4
+
 /* What the rest of espgw knows about one port, indexed like store->ports. */
 struct espgw_port_info {
 	uint16_t port_id; /* ethdev id */
@@ -46,13 +54,15 @@ struct espgw_port_info {
 struct espgw_ports {
 	struct espgw_port_info port[ESPGW_MAX_PORTS];
 	unsigned int n;
-	struct rte_mempool *pool[RTE_MAX_NUMA_NODES]; /* per socket, NULL where unused */
-	uint16_t port_idx_of[RTE_MAX_ETHPORTS];	      /* ethdev id -> index, UINT16_MAX if none */
+	/* per socket, NULL where unused: every queue's, or with worker pools the control path's */
+	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
+	enum espgw_mbuf_pools pools;		/* as chosen: SHARED or WORKER */
+	uint16_t port_idx_of[RTE_MAX_ETHPORTS]; /* ethdev id -> index, UINT16_MAX if none */
 };
 
 /* Find ethdevs, size and create pools, configure queues (not started). */
 int espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned int n_workers,
-		struct espgw_err *err);
+		enum espgw_mbuf_pools pools, struct espgw_err *err);
 int espgw_ports_start(struct espgw_ports *p, struct espgw_err *err);
 /*
  * Stop and close every port (net_pcap output is flushed, mbufs the device

@@ -13,6 +13,20 @@
  * hands out the buffer that waited longest, cold in every cache (with a
  * driver that copies frames in, such as net_pcap, a write to cold memory per
  * byte received). LIFO hands out the one still warm.
+ *
+ * With 2 to ESPGW_MBUF_POOLS_WORKER_AUTO_MAX workers (or --mbuf-pools worker),
+ * each worker receives into a pool of its own: a buffer another worker
+ * frees goes back to the pool it came from, so a frame's lines are only
+ * ever written by the core that received it, and the core that sends it
+ * (the SA's owner) only reads them. One common pool hands the owner's
+ * frees to the other worker's receive, a core change per line and frame
+ * (seq-order strict at 64 B, 2 / 1 workers, alternating: shared 1.54-1.57,
+ * per worker 1.59-1.71 in the VM's fast periods; README, The buffer pool).
+ * Each such pool is sized so that its worker never runs dry while its
+ * buffers sit in queues it does not drain: every TX queue of its socket's
+ * ports may hold them (an owner sends them), which makes the memory grow
+ * with the square of the workers; hence shared above the limit. Several
+ * pools on one TX queue rule out the device's fast free.
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,19 +84,46 @@ port_find(struct espgw_port_info *pi, const struct espgw_port_conf *pc, struct e
 }
 
 static unsigned int
-pool_size(const struct espgw_ports *p, int socket, unsigned int n_workers)
+rxd_of(const struct espgw_port_conf *pc)
 {
-	unsigned int i, n = n_workers * WORKER_IN_FLIGHT;
+	return pc->rx_desc ? pc->rx_desc : DEFAULT_RXD;
+}
 
-	for (i = 0; i < p->n; i++) {
-		const struct espgw_port_conf *pc = p->port[i].conf;
+static unsigned int
+txd_of(const struct espgw_port_conf *pc)
+{
+	return pc->tx_desc ? pc->tx_desc : DEFAULT_TXD;
+}
 
-		if (p->port[i].socket != socket)
-			continue;
-		n += n_workers * ((pc->rx_desc ? pc->rx_desc : DEFAULT_RXD) +
-						 (pc->tx_desc ? pc->tx_desc : DEFAULT_TXD));
-	}
+/* The descriptors of the socket's ports: rx_q RX and tx_q TX queues each. */
+static unsigned int
+descs(const struct espgw_ports *p, int socket, unsigned int rx_q, unsigned int tx_q)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		if (p->port[i].socket == socket)
+			n += rx_q * rxd_of(p->port[i].conf) + tx_q * txd_of(p->port[i].conf);
 	return n;
+}
+
+/* One pool for every queue: each worker's share. */
+static unsigned int
+shared_pool_size(const struct espgw_ports *p, int socket, unsigned int n_workers)
+{
+	return n_workers * WORKER_IN_FLIGHT + descs(p, socket, n_workers, n_workers);
+}
+
+/*
+ * A worker's own pool (rx_q 1), or the control path's (rx_q 0): its RX
+ * queues, what it has in flight, every TX queue (workers' and the control
+ * path's) and every lcore's cache (a cache flushes above 1.5 x its size).
+ */
+static unsigned int
+own_pool_size(const struct espgw_ports *p, int socket, unsigned int n_workers, unsigned int rx_q)
+{
+	return WORKER_IN_FLIGHT + descs(p, socket, rx_q, n_workers + 1) +
+	       (n_workers + 1) * POOL_CACHE * 3 / 2;
 }
 
 /* The handler the file's header prefers: NULL (DPDK's choice) when someone named one. */
@@ -116,7 +157,7 @@ pool_create(const char *name, unsigned int n, int socket)
 static int
 pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *err)
 {
-	unsigned int i;
+	unsigned int i, n;
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	for (i = 0; i < p->n; i++) {
@@ -125,12 +166,43 @@ pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *er
 		if (p->pool[s] != NULL)
 			continue;
 		snprintf(name, sizeof(name), "espgw_mbuf_s%d", s);
-		p->pool[s] = pool_create(name, pool_size(p, s, n_workers), s);
+		n = p->pools == ESPGW_MBUF_POOLS_WORKER ? own_pool_size(p, s, n_workers, 0)
+							: shared_pool_size(p, s, n_workers);
+		p->pool[s] = pool_create(name, n, s);
 		if (p->pool[s] == NULL)
 			return espgw_err_set(err, "cannot create mbuf pool on socket %d: %s", s,
 					rte_strerror(rte_errno));
 	}
 	return 0;
+}
+
+/* The pool RX queue q (worker q's) of a port on socket s receives into. */
+static struct rte_mempool *
+rx_pool(const struct espgw_ports *p, int s, uint16_t q, unsigned int n_workers,
+		struct espgw_err *err)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+
+	if (p->pools != ESPGW_MBUF_POOLS_WORKER)
+		return p->pool[s];
+	snprintf(name, sizeof(name), "espgw_mbuf_s%d_w%u", s, q);
+	mp = rte_mempool_lookup(name);
+	if (mp == NULL)
+		mp = pool_create(name, own_pool_size(p, s, n_workers, 1), s);
+	if (mp == NULL)
+		espgw_err_set(err, "cannot create mbuf pool %s: %s", name, rte_strerror(rte_errno));
+	return mp;
+}
+
+static enum espgw_mbuf_pools
+pools_choose(enum espgw_mbuf_pools asked, unsigned int n_workers)
+{
+	if (asked != ESPGW_MBUF_POOLS_AUTO)
+		return asked;
+	return n_workers >= 2 && n_workers <= ESPGW_MBUF_POOLS_WORKER_AUTO_MAX
+			       ? ESPGW_MBUF_POOLS_WORKER
+			       : ESPGW_MBUF_POOLS_SHARED;
 }
 
 static unsigned int
@@ -179,9 +251,10 @@ conf_offloads(struct espgw_port_info *pi, struct rte_eth_conf *conf,
 }
 
 static int
-queues_setup(struct espgw_port_info *pi, struct rte_mempool *pool, const struct rte_eth_conf *conf,
-		struct espgw_err *err)
+queues_setup(const struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n_workers,
+		const struct rte_eth_conf *conf, struct espgw_err *err)
 {
+	struct rte_mempool *pool;
 	uint16_t rxd = pi->conf->rx_desc ? pi->conf->rx_desc : DEFAULT_RXD;
 	uint16_t txd = pi->conf->tx_desc ? pi->conf->tx_desc : DEFAULT_TXD;
 	struct rte_eth_txconf txc;
@@ -194,6 +267,9 @@ queues_setup(struct espgw_port_info *pi, struct rte_mempool *pool, const struct 
 	txc = di.default_txconf;
 	txc.offloads = conf->txmode.offloads;
 	for (q = 0; q < pi->n_rxq; q++) {
+		pool = rx_pool(p, pi->socket, q, n_workers, err);
+		if (pool == NULL)
+			return -1;
 		rc = rte_eth_rx_queue_setup(pi->port_id, q, rxd, pi->socket, NULL, pool);
 		if (rc < 0)
 			return espgw_err_set(err, "port %s: RX queue setup failed: %s",
@@ -282,14 +358,14 @@ port_configure(struct espgw_ports *p, struct espgw_port_info *pi, unsigned int n
 				n_workers);
 	pi->n_rxq = (uint16_t)n_workers;
 	conf_rss(&conf, &di, n_workers);
-	conf_offloads(pi, &conf, &di, pool_count(p) == 1);
+	conf_offloads(pi, &conf, &di, pool_count(p) == 1 && p->pools == ESPGW_MBUF_POOLS_SHARED);
 	rc = configure_queues(pi, &di, n_workers, &conf);
 	if (rc != 0)
 		return espgw_err_set(err, "port %s: configure failed: %s", pi->conf->name,
 				rte_strerror(-rc));
 	if (pi->ctl_txq == ESPGW_CTL_TXQ_NONE && ctl_ring_create(pi, err) < 0)
 		return -1;
-	return queues_setup(pi, p->pool[pi->socket], &conf, err);
+	return queues_setup(p, pi, n_workers, &conf, err);
 }
 
 /*
@@ -329,11 +405,12 @@ port_l2_setup(struct espgw_port_info *pi)
 
 int
 espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned int n_workers,
-		struct espgw_err *err)
+		enum espgw_mbuf_pools pools, struct espgw_err *err)
 {
 	unsigned int i;
 
 	memset(p, 0, sizeof(*p));
+	p->pools = pools_choose(pools, n_workers);
 	memset(p->port_idx_of, 0xff, sizeof(p->port_idx_of));
 	if (s->n_ports > ESPGW_MAX_PORTS)
 		return espgw_err_set(err, "too many ports (max %d)", ESPGW_MAX_PORTS);

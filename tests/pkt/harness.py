@@ -134,8 +134,9 @@ class Gateway:
     """One espgw process. Only the PID started here is ever signalled."""
 
     def __init__(self, workdir, conf_lines, vdevs, name="gw", mem=512, lcores="0,1",
-                 extra_eal=(), binary=None, env=None, wrap=()):
+                 extra_eal=(), binary=None, env=None, wrap=(), extra_args=()):
         """binary: another espgw build (ESPGW_FAULT); env: extra environment;
+        extra_args: espgw's own options after -f CONFIG;
         wrap: a command that execs espgw, keeping its PID ("ip netns exec NS");
         lcores: "-l" list, or a list of EAL arguments (["--lcores", "0@0,1@1"])."""
         self.workdir, self.name = workdir, name
@@ -152,7 +153,7 @@ class Gateway:
         for v in vdevs:
             args += ["--vdev", v]
         args += list(extra_eal)
-        args += ["--", "-f", self.conf, "--stats-json", self.json]
+        args += ["--", "-f", self.conf, "--stats-json", self.json] + list(extra_args)
         self.cmd = args
         self.log = open(os.path.join(workdir, name + ".log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
@@ -367,7 +368,7 @@ def two_workers():
 
 
 def run_two_queues(conf_lines, lan=((), ()), wan=((), ()), mem=512, timeout=60,
-                   start_timeout=60, extra_eal=()):
+                   start_timeout=60, extra_eal=(), extra_args=()):
     """espgw with two workers; lan0 and wan0 have two queues each, worker q
     polls queue q, and lan[q] / wan[q] are the frames in on queue q.
     Returns (Result(out={"lan0": [...], "wan0": [...]}: both TX queues, queue
@@ -384,7 +385,7 @@ def run_two_queues(conf_lines, lan=((), ()), wan=((), ()), mem=512, timeout=60,
                  % (i, f[port + "_in0"], f[port + "_in1"], f[port + "_out0"], f[port + "_out1"])
                  for i, port in enumerate(("lan", "wan"))]
         gw = Gateway(d, conf_lines, vdevs, mem=mem, lcores=two_workers(),
-                     extra_eal=list(extra_eal))
+                     extra_eal=list(extra_eal), extra_args=list(extra_args))
         try:
             gw.wait_telemetry(start_timeout)
             gw.wait_processed(n_in, timeout=timeout)

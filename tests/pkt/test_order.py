@@ -17,6 +17,7 @@ direct path, and on an inbound SA.
 """
 
 import collections
+import re
 import struct
 
 import pytest
@@ -36,6 +37,10 @@ FLOWS = (1000, 2000)  # the UDP source port of queue 0's flow and queue 1's
 # 1, 2, 3, ... with no gap.
 LIGHT, HEAVY = 960, 16384
 SAMPLE = 64
+# The packet buffers (--mbuf-pools, README "The buffer pool"): two workers get
+# a pool each by default (the owner only reads the other worker's frames and
+# frees them back to its pool); the heavy run again with one shared pool.
+RUNS = [(LIGHT, None), (HEAVY, None), (HEAVY, "shared")]
 
 
 def lan_queues(t, n):
@@ -45,13 +50,27 @@ def lan_queues(t, n):
                   for k in range(n)] for sport in FLOWS)
 
 
-@pytest.fixture(scope="module", params=[LIGHT, HEAVY], ids=["light", "heavy"])
+@pytest.fixture(scope="module", params=RUNS, ids=["light", "heavy", "heavy-shared-pool"])
 def res(request):
+    n, pools = request.param
     t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
     conf = harness.base_conf(crypto_path="direct") + t.conf()
-    r, log = harness.run_two_queues(conf, lan=lan_queues(t, request.param),
-                                    extra_eal=["--log-level=espgw.dp:info"])
-    return dict(t=t, r=r, log=log, n=request.param)
+    r, log = harness.run_two_queues(
+            conf, lan=lan_queues(t, n),
+            extra_eal=["--log-level=espgw.dp:info", "--log-level=espgw.port:info"],
+            extra_args=["--mbuf-pools", pools] if pools else [])
+    return dict(t=t, r=r, log=log, n=n, pools=pools)
+
+
+def test_pools(res):
+    """Two workers: each receives into a pool of its own, the control path's
+    apart; --mbuf-pools shared: one pool for all. None is left in use
+    (harness.run_two_queues checks every pool)."""
+    names = set(re.findall(r"mbuf pool (espgw_mbuf_\S+): \d+ buffers", res["log"]))
+    if res["pools"] == "shared":
+        assert names == {"espgw_mbuf_s0"}, names
+    else:
+        assert names == {"espgw_mbuf_s0", "espgw_mbuf_s0_w0", "espgw_mbuf_s0_w1"}, names
 
 
 def opened(res):

@@ -9,7 +9,7 @@ import pytest
 from smoke_util import VERSION, run, runtime_dir
 
 OPTIONS = ["-f", "--check", "--stats-interval", "--stats-json", "--log-level", "--strict-perms",
-           "--help", "--version"]
+           "--mbuf-pools", "--help", "--version"]
 
 
 def mentions(text, opt):
@@ -46,3 +46,12 @@ def test_unknown_option_fails(prefix):
              "-f", "x.conf", "--no-such-option"])
     assert r.returncode > 0, "exit status %d" % r.returncode
     assert r.stderr.strip(), "an unknown option must be reported on stderr"
+
+
+def test_bad_mbuf_pools_fails(prefix):
+    """--mbuf-pools takes shared or worker; anything else stops before the EAL."""
+    r = run(["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "--",
+             "-f", "x.conf", "--mbuf-pools", "per-core"])
+    assert r.returncode == 2, "exit status %d" % r.returncode
+    assert "invalid --mbuf-pools 'per-core'" in r.stderr, r.stderr
+    assert not os.path.exists(runtime_dir(prefix)), "a bad option initialised the EAL"
