@@ -74,34 +74,34 @@ espgw_args_usage(FILE *f, const char *prog)
 			"      --mbuf-pools shared|worker\n"
 			"                            packet buffers: one pool per socket, or one "
 			"per\n"
-			"                            worker (default: worker with 2 to " RTE_STR(
-					ESPGW_MBUF_POOLS_WORKER_AUTO_MAX) " workers)\n"
-									  "  -h, --help            "
-									  "    show this help and "
-									  "exit\n"
-									  "      --version         "
-									  "    print the version "
-									  "and exit\n"
-									  "\n"
-									  "The main lcore runs the "
-									  "control loop; every "
-									  "other lcore in the EAL "
-									  "core "
-									  "list\n"
-									  "(-l) is a worker with "
-									  "one RX/TX queue per "
-									  "port and one crypto "
-									  "queue "
-									  "pair.\n"
-									  "Exit status: 0 clean "
-									  "stop, 1 EAL or runtime "
-									  "error, 2 configuration "
-									  "invalid or\n"
-									  "not runnable here "
-									  "(device missing, "
-									  "algorithm refused): "
-									  "FILE:LINE: "
-									  "message.\n",
+			"                            worker (default: shared; worker needs more\n"
+			"                            memory, see README)\n"
+			"  -h, --help            "
+			"    show this help and "
+			"exit\n"
+			"      --version         "
+			"    print the version "
+			"and exit\n"
+			"\n"
+			"The main lcore runs the "
+			"control loop; every "
+			"other lcore in the EAL "
+			"core "
+			"list\n"
+			"(-l) is a worker with "
+			"one RX/TX queue per "
+			"port and one crypto "
+			"queue "
+			"pair.\n"
+			"Exit status: 0 clean "
+			"stop, 1 EAL or runtime "
+			"error, 2 configuration "
+			"invalid or\n"
+			"not runnable here "
+			"(device missing, "
+			"algorithm refused): "
+			"FILE:LINE: "
+			"message.\n",
 			prog);
 }
 
@@ -198,7 +198,7 @@ one_opt(int c, struct espgw_args *a)
 		return 0;
 	case OPT_MBUF_POOLS:
 		a->mbuf_pools = pools_parse(optarg);
-		return a->mbuf_pools > 0 ? 0 : bad("--mbuf-pools", optarg);
+		return a->mbuf_pools >= 0 ? 0 : bad("--mbuf-pools", optarg);
 	case OPT_LOG_LEVEL:
 		a->log_level = level_parse(optarg);
 		return a->log_level > 0 ? 0 : bad("--log-level", optarg);

@@ -18,7 +18,7 @@ struct espgw_args {
 	const char *ctl_socket; /* --ctl-socket PATH ("none": no socket); NULL: the default */
 	const char *ctl_group;	/* --ctl-group NAME; NULL: root only */
 	const char *metrics;	/* --metrics ADDR:PORT: Prometheus endpoint; NULL: none */
-	int mbuf_pools;		/* --mbuf-pools: enum espgw_mbuf_pools (0: chosen by workers) */
+	int mbuf_pools;		/* --mbuf-pools: enum espgw_mbuf_pools (0: shared) */
 };
 
 /*

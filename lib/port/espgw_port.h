@@ -25,11 +25,9 @@
 
 /* --mbuf-pools: which pool each RX queue receives into (see port.c). */
 enum espgw_mbuf_pools {
-	ESPGW_MBUF_POOLS_AUTO, /* worker with 2 to ESPGW_MBUF_POOLS_WORKER_AUTO_MAX workers, else shared */
-	ESPGW_MBUF_POOLS_SHARED, /* one pool per socket for every queue */
+	ESPGW_MBUF_POOLS_SHARED, /* one pool per socket for every queue (the default) */
 	ESPGW_MBUF_POOLS_WORKER, /* one per worker and socket; the control path's apart */
 };
-#define ESPGW_MBUF_POOLS_WORKER_AUTO_MAX 4
 
 /* What the rest of espgw knows about one port, indexed like store->ports. */
 struct espgw_port_info {
@@ -56,7 +54,7 @@ struct espgw_ports {
 	unsigned int n;
 	/* per socket, NULL where unused: every queue's, or with worker pools the control path's */
 	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
-	enum espgw_mbuf_pools pools;		/* as chosen: SHARED or WORKER */
+	enum espgw_mbuf_pools pools;		/* --mbuf-pools */
 	uint16_t port_idx_of[RTE_MAX_ETHPORTS]; /* ethdev id -> index, UINT16_MAX if none */
 };
 

@@ -14,19 +14,20 @@
  * driver that copies frames in, such as net_pcap, a write to cold memory per
  * byte received). LIFO hands out the one still warm.
  *
- * With 2 to ESPGW_MBUF_POOLS_WORKER_AUTO_MAX workers (or --mbuf-pools worker),
- * each worker receives into a pool of its own: a buffer another worker
- * frees goes back to the pool it came from, so a frame's lines are only
- * ever written by the core that received it, and the core that sends it
- * (the SA's owner) only reads them. One common pool hands the owner's
- * frees to the other worker's receive, a core change per line and frame
- * (seq-order strict at 64 B, 2 / 1 workers, alternating: shared 1.54-1.57,
- * per worker 1.59-1.71 in the VM's fast periods; README, The buffer pool).
- * Each such pool is sized so that its worker never runs dry while its
- * buffers sit in queues it does not drain: every TX queue of its socket's
- * ports may hold them (an owner sends them), which makes the memory grow
- * with the square of the workers; hence shared above the limit. Several
- * pools on one TX queue rule out the device's fast free.
+ * With --mbuf-pools worker each worker receives into a pool of its own: a
+ * buffer another worker frees goes back to the pool it came from, so a
+ * frame's lines are only ever written by the core that received it, and the
+ * core that sends it (the SA's owner) only reads them. One common pool hands
+ * the owner's frees to the other worker's receive, a core change per line
+ * and frame (seq-order strict at 64 B, 2 / 1 workers, alternating: shared
+ * 1.54-1.57, per worker 1.58-1.71 in the VM's fast periods; README, The
+ * buffer pool). Each such pool is sized so that its worker never runs dry
+ * while its buffers sit in queues it does not drain: every TX queue of its
+ * socket's ports may hold them (an owner sends them), so the memory grows
+ * with the square of the workers (2.6 x the shared pool's buffers with 2
+ * workers, 3.2 x with 4). That is why it is asked for, not the default: a
+ * configuration sized for the shared pool may not start with it. Several
+ * pools on one TX queue also rule out the device's fast free.
  */
 #include <stdio.h>
 #include <string.h>
@@ -193,16 +194,6 @@ rx_pool(const struct espgw_ports *p, int s, uint16_t q, unsigned int n_workers,
 	if (mp == NULL)
 		espgw_err_set(err, "cannot create mbuf pool %s: %s", name, rte_strerror(rte_errno));
 	return mp;
-}
-
-static enum espgw_mbuf_pools
-pools_choose(enum espgw_mbuf_pools asked, unsigned int n_workers)
-{
-	if (asked != ESPGW_MBUF_POOLS_AUTO)
-		return asked;
-	return n_workers >= 2 && n_workers <= ESPGW_MBUF_POOLS_WORKER_AUTO_MAX
-			       ? ESPGW_MBUF_POOLS_WORKER
-			       : ESPGW_MBUF_POOLS_SHARED;
 }
 
 static unsigned int
@@ -410,7 +401,7 @@ espgw_ports_setup(struct espgw_ports *p, const struct espgw_store *s, unsigned i
 	unsigned int i;
 
 	memset(p, 0, sizeof(*p));
-	p->pools = pools_choose(pools, n_workers);
+	p->pools = pools;
 	memset(p->port_idx_of, 0xff, sizeof(p->port_idx_of));
 	if (s->n_ports > ESPGW_MAX_PORTS)
 		return espgw_err_set(err, "too many ports (max %d)", ESPGW_MAX_PORTS);

@@ -87,8 +87,9 @@ def one(a, direction, workers, files, d):
                                         a.path, a.sas, seq_order=a.seq_order,
                                         decrypt=a.decrypt), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
-    gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw], ["-f", conf_path],
-                        vd, d, lcores=lcores(workers))
+    pools = ["--mbuf-pools", a.mbuf_pools] if a.mbuf_pools else []
+    gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw],
+                        ["-f", conf_path] + pools, vd, d, lcores=lcores(workers))
     gw.start()
     try:
         deadline = time.monotonic() + runner.START_TIMEOUT
@@ -152,6 +153,8 @@ def main():
                     help="seq-order of the outbound SAs (default: espgw's, worker)")
     ap.add_argument("--decrypt", default="", choices=("", "owner", "any"),
                     help="decrypt of the inbound SAs (default: espgw's, owner)")
+    ap.add_argument("--mbuf-pools", default="", choices=("", "shared", "worker"),
+                    help="espgw's --mbuf-pools (default: espgw's, shared)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()
