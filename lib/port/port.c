@@ -246,8 +246,8 @@ queues_setup(const struct espgw_ports *p, struct espgw_port_info *pi, unsigned i
 		const struct rte_eth_conf *conf, struct espgw_err *err)
 {
 	struct rte_mempool *pool;
-	uint16_t rxd = pi->conf->rx_desc ? pi->conf->rx_desc : DEFAULT_RXD;
-	uint16_t txd = pi->conf->tx_desc ? pi->conf->tx_desc : DEFAULT_TXD;
+	uint16_t rxd = (uint16_t)rxd_of(pi->conf);
+	uint16_t txd = (uint16_t)txd_of(pi->conf);
 	struct rte_eth_txconf txc;
 	struct rte_eth_dev_info di;
 	uint16_t q;
