@@ -51,7 +51,8 @@ def lan_queues(t, n):
                   for k in range(n)] for sport in FLOWS)
 
 
-@pytest.fixture(scope="module", params=RUNS, ids=["light-worker-pools", "heavy-worker-pools", "heavy"])
+@pytest.fixture(scope="module", params=RUNS,
+                ids=["light-worker-pools", "heavy-worker-pools", "heavy"])
 def res(request):
     n, pools = request.param
     t = Tunnel(3, "aes-gcm-128", 4, 4, out_opts="seq-order strict")
