@@ -136,8 +136,9 @@ pool_ops(void)
 	return POOL_OPS;
 }
 
+/* The pool, or NULL with err set. */
 static struct rte_mempool *
-pool_create(const char *name, unsigned int n, int socket)
+pool_create(const char *name, unsigned int n, int socket, struct espgw_err *err)
 {
 	const char *ops = pool_ops();
 	struct rte_mempool *mp = NULL;
@@ -149,9 +150,13 @@ pool_create(const char *name, unsigned int n, int socket)
 	if (mp == NULL)
 		mp = rte_pktmbuf_pool_create(
 				name, n, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (mp != NULL)
-		PORT_LOG(INFO, "mbuf pool %s: %u buffers, handler %s", name, n,
-				rte_mempool_get_ops(mp->ops_index)->name);
+	if (mp == NULL) {
+		espgw_err_set(err, "cannot create mbuf pool %s (socket %d): %s", name, socket,
+				rte_strerror(rte_errno));
+		return NULL;
+	}
+	PORT_LOG(INFO, "mbuf pool %s: %u buffers, handler %s", name, n,
+			rte_mempool_get_ops(mp->ops_index)->name);
 	return mp;
 }
 
@@ -169,10 +174,9 @@ pools_create(struct espgw_ports *p, unsigned int n_workers, struct espgw_err *er
 		snprintf(name, sizeof(name), "espgw_mbuf_s%d", s);
 		n = p->pools == ESPGW_MBUF_POOLS_WORKER ? own_pool_size(p, s, n_workers, 0)
 							: shared_pool_size(p, s, n_workers);
-		p->pool[s] = pool_create(name, n, s);
+		p->pool[s] = pool_create(name, n, s, err);
 		if (p->pool[s] == NULL)
-			return espgw_err_set(err, "cannot create mbuf pool on socket %d: %s", s,
-					rte_strerror(rte_errno));
+			return -1;
 	}
 	return 0;
 }
@@ -188,12 +192,8 @@ rx_pool(const struct espgw_ports *p, int s, uint16_t q, unsigned int n_workers,
 	if (p->pools != ESPGW_MBUF_POOLS_WORKER)
 		return p->pool[s];
 	snprintf(name, sizeof(name), "espgw_mbuf_s%d_w%u", s, q);
-	mp = rte_mempool_lookup(name);
-	if (mp == NULL)
-		mp = pool_create(name, own_pool_size(p, s, n_workers, 1), s);
-	if (mp == NULL)
-		espgw_err_set(err, "cannot create mbuf pool %s: %s", name, rte_strerror(rte_errno));
-	return mp;
+	mp = rte_mempool_lookup(name); /* made for the same queue of another port */
+	return mp != NULL ? mp : pool_create(name, own_pool_size(p, s, n_workers, 1), s, err);
 }
 
 static unsigned int

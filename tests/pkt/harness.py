@@ -709,6 +709,20 @@ def esp_spi(frame):
     return None if esp is None else struct.unpack("!I", esp[:4])[0]
 
 
+def esp_udp_rows(t, frames):
+    """(seq, sport, k) of each of frames, ESP of t's outbound SA carrying an
+    IPv4 UDP datagram whose payload starts with a 32-bit k (the numbered
+    flows of the ordering tests)."""
+    rows = []
+    for f in frames:
+        o = t.out_sa.open(esp_of(f))
+        inner = o.payload
+        ihl = (inner[0] & 0xf) * 4
+        rows.append((o.seq, struct.unpack("!H", inner[ihl:ihl + 2])[0],
+                     struct.unpack("!I", inner[ihl + 8:ihl + 12])[0]))
+    return rows
+
+
 def esp_seq(frame):
     """The 32-bit sequence number field of an ESP-in-IP Ethernet frame (RFC 4303 2.2)."""
     return struct.unpack("!I", esp_of(frame)[4:8])[0]

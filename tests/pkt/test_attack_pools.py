@@ -20,7 +20,6 @@ pool's use after the stop with its use at the start).
 
 import collections
 import os
-import socket
 import struct
 import time
 
@@ -114,18 +113,6 @@ def udp_frame(t, sport, k):
                              UDP(sport=sport, dport=5001) / struct.pack("!I", k))
 
 
-def opened(t, frames):
-    """(seq, sport, k) of each of frames (ESP of t's outbound SA)."""
-    rows = []
-    for f in frames:
-        o = t.out_sa.open(harness.esp_of(f))
-        inner = o.payload
-        ihl = (inner[0] & 0xf) * 4
-        rows.append((o.seq, struct.unpack("!H", inner[ihl:ihl + 2])[0],
-                     struct.unpack("!I", inner[ihl + 8:ihl + 12])[0]))
-    return rows
-
-
 def test_strict_windows_of_several_sas():
     """Four seq-order strict SAs, their owners dealt over both workers, each
     worker's queue carrying all four interleaved: every worker's buffers wait
@@ -155,7 +142,7 @@ def test_strict_windows_of_several_sas():
     owners = set()
     for t in tuns:
         frames = by_spi[t.out_sa.spi]
-        rows = opened(t, frames)
+        rows = harness.esp_udp_rows(t, frames)
         seqs = [s for s, _, _ in rows]
         assert seqs == list(range(1, len(seqs) + 1)), t.out_name
         flows = collections.defaultdict(list)

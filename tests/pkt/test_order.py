@@ -77,14 +77,7 @@ def test_pools(res):
 
 def opened(res):
     """(seq, sport, k) of every ESP frame out of wan0, in the order sent."""
-    t, rows = res["t"], []
-    for f in res["r"].out["wan0"]:
-        o = t.out_sa.open(harness.esp_of(f))
-        inner = o.payload
-        ihl = (inner[0] & 0xf) * 4
-        sport = struct.unpack("!H", inner[ihl:ihl + 2])[0]
-        rows.append((o.seq, sport, struct.unpack("!I", inner[ihl + 8:ihl + 12])[0]))
-    return rows
+    return harness.esp_udp_rows(res["t"], res["r"].out["wan0"])
 
 
 def test_counters(res):
