@@ -6,9 +6,10 @@
  *
  * While a packet is inside this module the SA mbuf field (espgw_mbuf_sa)
  * carries what must travel with it through the cryptodev: outbound, the inner
- * length, TOS and DF captured before rte_ipsec overwrites the headers;
- * inbound, the SA index plus the outer header's ECN field (RFC 6040
- * decapsulation needs it after the outer header is gone). Inbound packets
+ * length, TOS and DF captured before rte_ipsec overwrites the headers (the
+ * direct path reads them as it frames each packet, and keeps them in a
+ * register); inbound, the SA index plus the outer header's ECN field (RFC
+ * 6040 decapsulation needs it after the outer header is gone). Inbound packets
  * leave with the plain SA index there, as the header promises. Inbound, the
  * sequence number field (espgw_mbuf_seq) carries the full number the replay
  * check used, for the window update after decryption.
@@ -16,11 +17,42 @@
 #ifndef ESPGW_ESP_INT_H
 #define ESPGW_ESP_INT_H
 
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
 #include "espgw_esp.h"
 
 #define ESP_OUT_LEN_MASK  0xffffu
 #define ESP_OUT_TOS_SHIFT 16
 #define ESP_OUT_DF_SHIFT  24
+
+/*
+ * What the fixup and the byte counter need from the inner header, read
+ * before the packet becomes an ESP packet: its length, TOS and DF. RFC 4301
+ * 5.1.2.1: an IPv6 inner packet is never fragmented on the way, so it counts
+ * as DF.
+ */
+static inline uint32_t
+espgw_esp_outb_meta(struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = (m->pkt_len - m->l2_len) & ESP_OUT_LEN_MASK;
+	uint32_t tos, df;
+
+	if ((p[0] >> 4) == IPVERSION) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
+
+		tos = ip->type_of_service;
+		df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	} else {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)p;
+
+		tos = (rte_be_to_cpu_32(ip->vtc_flow) >> RTE_IPV6_HDR_TC_SHIFT) & 0xff;
+		df = 1;
+	}
+	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
+	return len | tos << ESP_OUT_TOS_SHIFT | df << ESP_OUT_DF_SHIFT;
+}
 
 struct espgw_esp_grp {
 	struct espgw_sa_rt *sa;

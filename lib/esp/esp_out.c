@@ -12,31 +12,14 @@
 
 #include "esp_int.h"
 
-/*
- * What the fixup and the byte counter need from the inner header, read before
- * rte_ipsec turns the packet into an ESP packet. RFC 4301 5.1.2.1: an IPv6
- * inner packet is never fragmented on the way, so it counts as DF.
- */
+/* Before rte_ipsec turns the packets into ESP packets (espgw_esp_outb_meta). */
 static void
-outb_meta_save(struct rte_mbuf *m)
+outb_meta_save_all(struct rte_mbuf *m[], uint16_t n)
 {
-	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint32_t len = (m->pkt_len - m->l2_len) & ESP_OUT_LEN_MASK;
-	uint32_t tos, df;
+	uint16_t i;
 
-	if ((p[0] >> 4) == IPVERSION) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
-
-		tos = ip->type_of_service;
-		df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
-	} else {
-		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)p;
-
-		tos = (rte_be_to_cpu_32(ip->vtc_flow) >> RTE_IPV6_HDR_TC_SHIFT) & 0xff;
-		df = 1;
-	}
-	m->ol_flags &= ~(RTE_MBUF_F_RX_SEC_OFFLOAD | RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED);
-	*espgw_mbuf_sa(m) = len | tos << ESP_OUT_TOS_SHIFT | df << ESP_OUT_DF_SHIFT;
+	for (i = 0; i < n; i++)
+		*espgw_mbuf_sa(m[i]) = espgw_esp_outb_meta(m[i]);
 }
 
 /*
@@ -169,8 +152,6 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 	struct rte_mbuf **gm = sorted;
 	uint16_t i, ng, n_done = 0;
 
-	for (i = 0; i < n; i++)
-		outb_meta_save(m[i]);
 	ng = espgw_esp_group(m, sa, n, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
 		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT) {
@@ -180,15 +161,17 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
 		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
 			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
-		if (unlikely(g[i].sa->proto == ESPGW_SA_AH)) {
-			n_done += espgw_ah_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
-			continue;
-		}
-		/* The SA's path, chosen at setup: direct, CPU crypto or cryptodev. */
+		/* The direct path reads them as it frames each packet. */
 		if (g[i].sa->gcm != NULL) {
 			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
 			continue;
 		}
+		outb_meta_save_all(gm, g[i].cnt);
+		if (unlikely(g[i].sa->proto == ESPGW_SA_AH)) {
+			n_done += espgw_ah_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			continue;
+		}
+		/* The SA's path, chosen at setup: CPU crypto or cryptodev. */
 		if (g[i].sa->transport)
 			outb_trs_strip_l2(gm, g[i].cnt);
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
