@@ -133,15 +133,25 @@ espgw_esp_lksd(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbu
 }
 
 void
-espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint16_t n)
+espgw_esp_inb_counted(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, uint64_t bytes)
 {
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
-	uint16_t i;
 
-	for (i = 0; i < n; i++)
-		sc->bytes += m[i]->pkt_len;
+	sc->bytes += bytes;
 	sc->pkts += n;
 	if (l->mss != NULL && l->mss[sa->idx] != 0)
 		espgw_mss_clamp_burst(m, n, l->mss[sa->idx]);
+}
+
+void
+espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		bytes += m[i]->pkt_len;
+	espgw_esp_inb_counted(l, sa, m, n, bytes);
 }

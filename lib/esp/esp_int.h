@@ -117,6 +117,9 @@ uint16_t espgw_esp_gcm_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, st
 /* Inbound packets of one SA that leave the module: counted, TCP MSS clamped. */
 void espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
 		struct rte_mbuf *m[], uint16_t n);
+/* The same, their bytes summed by the caller in a pass it made anyway. */
+void espgw_esp_inb_counted(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n, uint64_t bytes);
 /* The inbound mark (SA index and outer ECN) and, after decapsulation, RFC 6040 on it. */
 void espgw_esp_inb_mark(struct rte_mbuf *m, const struct espgw_sa_rt *sa);
 int espgw_esp_inb_ecn(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
