@@ -353,6 +353,12 @@ gcm_inb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct r
 	return GCM_PASS;
 }
 
+enum espgw_drop
+espgw_esp_gcm_inb_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m)
+{
+	return gcm_inb_one(sa, sa->gcm, m);
+}
+
 uint16_t
 espgw_esp_gcm_inb(
 		struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t n)

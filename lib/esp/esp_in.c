@@ -647,9 +647,21 @@ inb_deliver(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *
 	return d;
 }
 
+/* RFC 4303 3.4.3: a verified packet's number committed, then the packet delivered. */
+static inline void
+inb_commit_one(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m,
+		struct rte_mbuf *done[], uint16_t *d, uint64_t *bytes)
+{
+	if (!inb_replay_update(sa, m)) {
+		espgw_esp_drop(l, sa, &m, 1, ESPGW_DROP_REPLAY);
+		return;
+	}
+	inb_deliver_one(l, sa, m, done, d, bytes);
+}
+
 /*
- * Decapsulated packets: the window committed, then delivered, in one pass
- * (each packet's lines read once after decryption, not once per step:
+ * Decapsulated packets: each one's number committed and the packet delivered
+ * in one pass (its lines read once after decryption, not once per step:
  * scripts/bench, in-gcm128-direct). A window shared between workers
  * (decrypt any) takes the group at once.
  */
@@ -662,13 +674,8 @@ inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 
 	if (unlikely(sa->decrypt_any && sa->replay != NULL))
 		return inb_deliver(l, sa, m, inb_window_shared(l, sa, m, k), done);
-	for (i = 0; i < k; i++) {
-		if (!inb_replay_update(sa, m[i])) {
-			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_REPLAY);
-			continue;
-		}
-		inb_deliver_one(l, sa, m[i], done, &d, &bytes);
-	}
+	for (i = 0; i < k; i++)
+		inb_commit_one(l, sa, m[i], done, &d, &bytes);
 	espgw_esp_inb_counted(l, sa, done, d, bytes);
 	return d;
 }
@@ -698,6 +705,31 @@ espgw_esp_inb_finish(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct r
 }
 
 /*
+ * Each packet verified and decapsulated (esp_gcm.c), its number committed
+ * (RFC 4303 3.4.3: only once its ICV verified) and delivered before the next
+ * one: the group's lines are read in one pass after the window check.
+ */
+static uint16_t
+inb_direct_one_pass(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
+		uint16_t n, struct rte_mbuf *done[])
+{
+	enum espgw_drop why;
+	uint64_t bytes = 0;
+	uint16_t i, d = 0;
+
+	for (i = 0; i < n; i++) {
+		why = espgw_esp_gcm_inb_one(sa, m[i]);
+		if (why != ESPGW_DROP_MAX) {
+			espgw_esp_drop(l, sa, &m[i], 1, why);
+			continue;
+		}
+		inb_commit_one(l, sa, m[i], done, &d, &bytes);
+	}
+	espgw_esp_inb_counted(l, sa, done, d, bytes);
+	return d;
+}
+
+/*
  * The direct path (esp_gcm.c): verified and decapsulated there, then the
  * commit. ESP in UDP from elsewhere is noted as on the other paths
  * (natt_scan) and published for what the window then took: a replayed copy
@@ -713,11 +745,11 @@ inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 
 	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
 		nk = natt_scan(sa, m, n, nn);
-	k = espgw_esp_gcm_inb(l, sa, m, n);
-	if (likely(nk == 0))
-		return inb_commit(l, sa, m, k, done);
-	k = inb_window(l, sa, m, k);
-	natt_publish(sa, m, k, nn, nk);
+	if (likely(nk == 0 && !(sa->decrypt_any && sa->replay != NULL)))
+		return inb_direct_one_pass(l, sa, m, n, done);
+	k = inb_window(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n));
+	if (nk != 0)
+		natt_publish(sa, m, k, nn, nk);
 	return inb_deliver(l, sa, m, k, done);
 }
 

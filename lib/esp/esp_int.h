@@ -107,12 +107,15 @@ uint16_t espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_r
  * The direct path (esp_gcm.c), for SAs with sa->gcm: one SA group per call.
  * Outbound as espgw_esp_outb_finish's contract. Inbound after the window
  * check: returns the packets verified and decapsulated, compacted in m[],
- * the rest dropped and counted; the caller commits the window.
+ * the rest dropped and counted; the caller commits the window. Or one
+ * packet: ESPGW_DROP_MAX when it verified and was decapsulated, else the
+ * reason to drop it (not counted).
  */
 uint16_t espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n, struct rte_mbuf *done[]);
 uint16_t espgw_esp_gcm_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n);
+enum espgw_drop espgw_esp_gcm_inb_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m);
 
 /* Inbound packets of one SA that leave the module: counted, TCP MSS clamped. */
 void espgw_esp_inb_done(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa,
