@@ -32,6 +32,8 @@ Bench options (scripts/bench/bench.py --help for all):
   --vs-espgw PATH       also run a baseline espgw (e.g. the previous commit's)
                         on every point, interleaved: rows espgw-base, column
                         'vs base' (espgw / baseline, per-repetition median)
+  --hugepages           2 MiB pages instead of --no-huge, as in production
+                        (reserve 600 first: echo 600 > /proc/sys/vm/nr_hugepages)
   --smoke               every scenario once for ~1 s (the test suite's mode)
   --out DIR             where results.{txt,json,png} and the logs go
 EOF

@@ -56,8 +56,16 @@ def parse_args(argv):
                    help="keep-it-working mode: each scenario once, at one size (the sizes "
                    "rotate over the scenarios), 1 s window, no speed asserted")
     p.add_argument("--out", help="output directory (default: a new one under /tmp)")
+    p.add_argument("--hugepages", action="store_true",
+                   help="run the gateways and crypto-perf on 2 MiB hugepages instead of "
+                   "--no-huge (reserve %d first, as root: echo %d > /proc/sys/vm/nr_hugepages)"
+                   % (runner.HUGE_PAGES_NEEDED, runner.HUGE_PAGES_NEEDED))
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     a = p.parse_args(argv)
+    if a.hugepages and not a.list and runner.hugepages_free() < runner.HUGE_PAGES_NEEDED:
+        p.error("--hugepages: %d free 2 MiB pages, %d needed (as root: echo %d > "
+                "/proc/sys/vm/nr_hugepages; mount -t hugetlbfs none /dev/hugepages)"
+                % (runner.hugepages_free(), runner.HUGE_PAGES_NEEDED, runner.HUGE_PAGES_NEEDED))
     if a.smoke:
         a.reps, a.warmup, a.window = 1, 0.3, 1.0
         a.cperf_ops = min(a.cperf_ops, 100000)
@@ -341,6 +349,8 @@ def main(argv):
     except ValueError as e:
         print("bench: %s" % e, file=sys.stderr)
         return 2
+    if a.hugepages:
+        runner.use_hugepages()
     b = Bench(a)
     points = points_of(scens, sizes, a.smoke)
     print("==> %d points x %d rep(s), output in %s" % (len(points), a.reps, b.out), flush=True)
