@@ -161,7 +161,11 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
 		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
 			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
-		/* The direct path reads them as it frames each packet. */
+		/*
+		 * The SA's path, chosen at setup. The direct path reads each
+		 * packet's length, TOS and DF as it frames it; the others save
+		 * them first, before rte_ipsec or AH rewrites the headers.
+		 */
 		if (g[i].sa->gcm != NULL) {
 			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
 			continue;
@@ -171,7 +175,7 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 			n_done += espgw_ah_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
 			continue;
 		}
-		/* The SA's path, chosen at setup: CPU crypto or cryptodev. */
+		/* CPU crypto or cryptodev. */
 		if (g[i].sa->transport)
 			outb_trs_strip_l2(gm, g[i].cnt);
 		if (g[i].sa->ss.type == RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO)
