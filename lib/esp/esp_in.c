@@ -569,6 +569,13 @@ natt_publish(struct espgw_sa_rt *sa, struct rte_mbuf *m[], uint16_t k, const str
 	__atomic_store_n(&sa->natt_gen, gen + 2, __ATOMIC_RELEASE);
 }
 
+/* decrypt any with a window: every worker commits to the one window (replay.h, shared). */
+static inline bool
+inb_window_is_shared(const struct espgw_sa_rt *sa)
+{
+	return sa->decrypt_any && sa->replay != NULL;
+}
+
 /*
  * decrypt any (replay.h, shared): the group committed at once, one
  * compare-and-swap per window block rather than one a packet, since every
@@ -603,7 +610,7 @@ inb_window(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 {
 	uint16_t i, j = 0;
 
-	if (unlikely(sa->decrypt_any && sa->replay != NULL))
+	if (unlikely(inb_window_is_shared(sa)))
 		return inb_window_shared(l, sa, m, k);
 
 	for (i = 0; i < k; i++) {
@@ -672,7 +679,7 @@ inb_commit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 	uint64_t bytes = 0;
 	uint16_t i, d = 0;
 
-	if (unlikely(sa->decrypt_any && sa->replay != NULL))
+	if (unlikely(inb_window_is_shared(sa)))
 		return inb_deliver(l, sa, m, inb_window_shared(l, sa, m, k), done);
 	for (i = 0; i < k; i++)
 		inb_commit_one(l, sa, m[i], done, &d, &bytes);
@@ -745,7 +752,7 @@ inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 
 	if (sa->encap && n <= ESPGW_ESP_BURST_MAX)
 		nk = natt_scan(sa, m, n, nn);
-	if (likely(nk == 0 && !(sa->decrypt_any && sa->replay != NULL)))
+	if (likely(nk == 0 && !inb_window_is_shared(sa)))
 		return inb_direct_one_pass(l, sa, m, n, done);
 	k = inb_window(l, sa, m, espgw_esp_gcm_inb(l, sa, m, n));
 	if (nk != 0)

@@ -529,6 +529,17 @@ def wan_frame(pkt):
     return Ether(src=NH6_MAC if pkt.version == 6 else NH4_MAC, dst=WAN_MAC) / pkt
 
 
+def with_ecn(pkt, ecn):
+    """pkt with its ECN field set to ecn (checksum recomputed)."""
+    p = pkt.__class__(bytes(pkt))
+    if p.version == 4:
+        p.tos = (p.tos & 0xfc) | ecn
+        del p.chksum
+    else:
+        p.tc = (p.tc & 0xfc) | ecn
+    return p.__class__(bytes(p))
+
+
 def ttl_dec(pkt):
     """The bytes of an IP packet one router hop later (TTL/hop limit - 1)."""
     p = pkt.__class__(bytes(pkt))

@@ -282,16 +282,6 @@ def in_tunnels():
     }
 
 
-def with_ecn(pkt, ecn):
-    p = pkt.__class__(bytes(pkt))
-    if p.version == 4:
-        p.tos = (p.tos & 0xfc) | ecn
-        del p.chksum
-    else:
-        p.tc = (p.tc & 0xfc) | ecn
-    return p.__class__(bytes(p))
-
-
 def esp_frame(t, inner, seq, outer_ecn=NOT_ECT, sport=None, forge=False, dscp=26):
     """A WAN frame: inner in ESP of t's inbound SA (espcodec seals), outer
     TOS dscp|outer_ecn, in UDP when the SA is encap udp (from sport)."""
@@ -361,7 +351,7 @@ def add_burst(p, t, name, base, counts, drops, natt_note=False, exact=False):
         if exact and what == "replay":
             f = first[seq]
         if what == "ok":
-            out = with_ecn(inner, ecn_out[(ei, eo)])
+            out = harness.with_ecn(inner, ecn_out[(ei, eo)])
             p.wan_in(f, out)
             counts[name]["pkts"] += 1
             counts[name]["bytes"] += len(bytes(out))

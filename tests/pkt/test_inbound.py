@@ -88,7 +88,7 @@ def build():
         for i, (ei, eo) in enumerate(sorted(ECN_DECAP)):
             pk = t.wan_pkt("udp", 40 + i, **tos_kw(t.inner, (46 << 2) | ei))
             want = ECN_DECAP[(ei, eo)]
-            out = None if want is None else with_ecn(pk, want)
+            out = None if want is None else harness.with_ecn(pk, want)
             p.wan_in(t.encap(pk, i + 1, outer_tos=(10 << 2) | eo), out)
             drops["ecn_invalid"] += want is None
         # ECN decapsulation is part of ESP processing: a drop there is no SA "pkt".
@@ -104,17 +104,6 @@ def build():
 
 def tos_kw(family, tos):
     return dict(tos=tos) if family == 4 else dict(tc=tos)
-
-
-def with_ecn(pkt, ecn):
-    """pkt with its ECN field set to ecn (checksum recomputed)."""
-    p = pkt.__class__(bytes(pkt))
-    if p.version == 4:
-        p.tos = (p.tos & 0xfc) | ecn
-        del p.chksum
-    else:
-        p.tc = (p.tc & 0xfc) | ecn
-    return p.__class__(bytes(p))
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +161,7 @@ def test_ecn_decapsulation(inb, name):
     for i, key in enumerate(sorted(ECN_DECAP)):
         if ECN_DECAP[key] is not None:
             pk = t.wan_pkt("udp", 40 + i, **tos_kw(t.inner, (46 << 2) | key[0]))
-            want.append(harness.ttl_dec(with_ecn(pk, ECN_DECAP[key])))
+            want.append(harness.ttl_dec(harness.with_ecn(pk, ECN_DECAP[key])))
     assert mine == want
 
 
