@@ -79,7 +79,6 @@ espgw_gcm_sa_init(struct espgw_gcm_sa *g, const struct espgw_sa_conf *sa)
 	memcpy(g->salt, sa->salt, sizeof(g->salt));
 	g->spi = rte_cpu_to_be_32(sa->spi);
 	g->esn = sa->esn;
-	g->sqn_mask = sa->esn ? UINT64_MAX : UINT32_MAX;
 	g->seq = sa->seq != 0 ? sa->seq : 1;
 	return 0;
 }

@@ -10,6 +10,8 @@
 #ifndef ESPGW_GCM_H
 #define ESPGW_GCM_H
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
@@ -25,18 +27,18 @@
 #define ESPGW_GCM_TMPL_MAX  48 /* IPv6 and, for ESP in UDP (RFC 3948), UDP */
 
 /*
- * One direct SA's state. The fields a packet reads first share one cache
- * line; the key schedule follows, aligned as IPsec-MB wants it.
+ * One direct SA's state. Its first line holds all a packet of an IPv4
+ * tunnel (ESP in UDP or not) reads besides the key schedule: with many SAs
+ * each packet finds its SA cold, and a line is a miss. The library's calls
+ * for segmented packets follow; the key schedule starts on the third line,
+ * aligned as IPsec-MB wants it.
  */
 struct espgw_gcm_sa {
 	aes_gcm_enc_dec_t crypt; /* one-shot: encrypt (outbound) or decrypt */
-	aes_gcm_init_t init;	 /* segmented packets: init, update, finalize */
-	aes_gcm_enc_dec_update_t update;
-	aes_gcm_enc_dec_finalize_t finalize;
-	uint64_t seq;	   /* outbound: the next number to send */
-	uint64_t sqn_mask; /* RFC 4303 2.2.1: UINT32_MAX, or UINT64_MAX with ESN */
-	rte_be32_t spi;	   /* network order, as on the wire */
+	uint64_t seq;		 /* outbound: the next number to send */
+	rte_be32_t spi;		 /* network order, as on the wire */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
+	uint32_t ptype;			  /* outbound: the result's packet_type (outer family) */
 	uint8_t esn;			  /* RFC 4303 2.2.1: high 32 bits in the AAD (RFC 4106 5) */
 	uint8_t atomic;			  /* outbound: several workers take numbers */
 	uint8_t ordered;		  /* outbound seq-order strict (espgw_sa_rt.order) */
@@ -44,9 +46,22 @@ struct espgw_gcm_sa {
 	uint8_t ip_len;			  /* outbound: 20 (IPv4) or 40 (IPv6) */
 	uint8_t udp6;			  /* outbound IPv6 in UDP: the checksum after the crypto */
 	uint8_t tmpl[ESPGW_GCM_TMPL_MAX]; /* outbound: outer header (UDP), next ESP */
-	uint32_t ptype;			  /* outbound: the result's packet_type (outer family) */
+	aes_gcm_init_t init;		  /* segmented packets: init, update, finalize */
+	aes_gcm_enc_dec_update_t update;
+	aes_gcm_enc_dec_finalize_t finalize;
 	struct gcm_key_data key __rte_aligned(64);
 };
+
+/* The first line ends after an IPv4 header and a UDP header of the template. */
+static_assert(offsetof(struct espgw_gcm_sa, tmpl) + 28 <= RTE_CACHE_LINE_SIZE,
+		"espgw_gcm_sa: an IPv4 tunnel's state must fit its first cache line");
+
+/* RFC 4303 2.2.1: the last sequence number, 2^32 - 1, or 2^64 - 1 with ESN. */
+static inline uint64_t
+espgw_gcm_sqn_max(const struct espgw_gcm_sa *g)
+{
+	return g->esn ? UINT64_MAX : UINT32_MAX;
+}
 
 /*
  * Why the direct path cannot serve sa (a phrase that follows "on crypto path

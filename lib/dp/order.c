@@ -66,7 +66,7 @@ order_room(struct espgw_worker *w, struct room *r, const struct espgw_sa_rt *sa,
 		 * packet as sqn_overflow, no number taken, nothing for the
 		 * window: the reason the key manager rekeys on, not order_full.
 		 */
-		r->spent = taken >= sa->gcm->sqn_mask;
+		r->spent = taken >= espgw_gcm_sqn_max(sa->gcm);
 		r->limit = taken > next + ESPGW_ORDER_SPAN ? 0 : next + ESPGW_ORDER_SPAN - taken;
 		r->ring = sa->owner == w->idx ? UINT32_MAX
 					      : rte_ring_free_count(w->ord.to[sa->owner]);

@@ -102,7 +102,7 @@ gcm_run(const struct espgw_gcm_sa *g, struct rte_mbuf *m, uint32_t ofs, uint32_t
 static uint64_t
 gcm_seq_take(struct espgw_gcm_sa *g, uint16_t *n)
 {
-	uint64_t k = *n, next, over;
+	uint64_t k = *n, next, over, max = espgw_gcm_sqn_max(g);
 
 	if (g->atomic) {
 		next = __atomic_add_fetch(&g->seq, k, __ATOMIC_RELAXED);
@@ -110,8 +110,8 @@ gcm_seq_take(struct espgw_gcm_sa *g, uint16_t *n)
 		next = g->seq + k;
 		g->seq = next;
 	}
-	if (next > g->sqn_mask) {
-		over = next - g->sqn_mask;
+	if (next > max) {
+		over = next - max;
 		*n = over < k ? (uint16_t)(k - over) : 0;
 	}
 	return next - k;

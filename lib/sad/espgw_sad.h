@@ -8,7 +8,9 @@
 #ifndef ESPGW_SAD_H
 #define ESPGW_SAD_H
 
+#include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -85,18 +87,18 @@ struct espgw_order_sa {
 
 struct espgw_sa_rt {
 	struct rte_ipsec_session ss; /* first: crypto ops lead back to it (espgw_sa_rt_of) */
-	uint32_t idx;		     /* index in store->sas (and in per-lcore SA counters) */
-	uint8_t dir;		     /* enum espgw_dir */
-	uint8_t outer_family;	     /* ESPGW_AF_INET / ESPGW_AF_INET6 */
-	uint8_t inner_proto;	     /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
-	uint8_t transport;	     /* mode transport: the packet's own header (RFC 4303 3.1.1) */
-	uint8_t encap;		     /* encap udp: ESP in UDP (RFC 3948) */
-	rte_be16_t natt_sport;	     /* encap udp: the only UDP port its ESP arrives on */
-	uint8_t esp_align;	     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
-	uint8_t esp_iv_len;	     /* IV bytes on the wire */
-	uint8_t esp_icv_len;	     /* ICV bytes on the wire */
-	uint8_t sqh_len;	     /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
-	uint8_t outer_tos;	     /* outbound: the template's TOS / traffic class */
+	/*
+	 * The second line: everything an outbound packet reads of its SA on the
+	 * direct path, from the policy verdict to the outer header's fields
+	 * (lib/dp/outbound.c, lib/esp/esp_out.c, esp_gcm.c). With many SAs each
+	 * packet finds its SA cold; one line is one miss (out-gcm128-1k-direct,
+	 * README What changed the numbers). ESPGW_SA_RT_HOT_END checks it.
+	 */
+	uint32_t idx;	      /* index in store->sas (and in per-lcore SA counters) */
+	uint8_t dir;	      /* enum espgw_dir */
+	uint8_t outer_family; /* ESPGW_AF_INET / ESPGW_AF_INET6 */
+	uint8_t inner_proto;  /* ESP next header carried: IPPROTO_IPIP / IPPROTO_IPV6 */
+	uint8_t transport;    /* mode transport: the packet's own header (RFC 4303 3.1.1) */
 	/*
 	 * enum espgw_sa_state: workers use an SA only while LIVE. A declared
 	 * SA's slot has no transform (its traffic drops as no_sa_yet and asks
@@ -105,20 +107,12 @@ struct espgw_sa_rt {
 	 */
 	uint8_t state;
 	uint8_t proto; /* enum espgw_sa_proto: a packet of the other protocol never uses the SA */
-	uint8_t bitw;  /* transport for a host behind us (espgw_sa_conf.bitw) */
 	/*
 	 * enum espgw_sa_udp, chosen at setup: the UDP work lib/esp does itself
 	 * around rte_ipsec for this SA (none for most; esp_trs_udp.c says why).
 	 */
 	uint8_t udp;
-	/*
-	 * Inbound transport in UDP with nat-oa (RFC 3948 3.1.2): which of the
-	 * packet's addresses replace an original one in its TCP/UDP checksum
-	 * (ESPGW_NATOA_SRC, _DST), and the folded sum of the complemented
-	 * original addresses (RFC 1624 3: HC' = ~(~HC + ~m + m')).
-	 */
-	uint8_t natoa;
-	uint16_t natoa_neg;
+	uint8_t outer_tos; /* outbound: the template's TOS / traffic class */
 	/* Outbound IPv4: one's complement sum of the template words fixed per SA (RFC 1071). */
 	uint32_t outer_csum;
 	rte_be16_t outer_frag; /* outbound IPv4: the template's flags and fragment offset */
@@ -128,18 +122,39 @@ struct espgw_sa_rt {
 	 * Outbound with order: the worker that sends its packets (order.c).
 	 */
 	uint16_t owner;
+	struct espgw_ip peer; /* the remote tunnel endpoint: outbound packets are routed to it */
+	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
+	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
+			uint8_t inner_df);
+	/* Direct path (ESPGW_CRYPTO_PATH_DIRECT): memory owned here; NULL on the others. */
+	struct espgw_gcm_sa *gcm;
+	/* seq-order strict with several workers: memory owned here; NULL otherwise. */
+	struct espgw_order_sa *order;
+#define ESPGW_SA_RT_HOT_END (offsetof(struct espgw_sa_rt, order) + sizeof(void *))
+
+	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
+	struct espgw_replay *replay;
 	/*
 	 * Inbound "decrypt any" with several workers: every worker checks and
 	 * commits the SA's packets it receives, on a shared window (replay.h);
 	 * nothing is handed to the owner.
 	 */
 	uint8_t decrypt_any;
-	struct espgw_ip peer; /* the remote tunnel endpoint: outbound packets are routed to it */
-	/* Inbound: espgw's anti-replay window (replay.h), NULL when off; own cache lines. */
-	struct espgw_replay *replay;
-	/* Outbound: per-packet outer fields the template cannot know (DSCP/ECN/DF, checksum). */
-	void (*outb_fixup)(const struct espgw_sa_rt *sa, struct rte_mbuf *m, uint8_t inner_tos,
-			uint8_t inner_df);
+	uint8_t encap;	       /* encap udp: ESP in UDP (RFC 3948) */
+	rte_be16_t natt_sport; /* encap udp: the only UDP port its ESP arrives on */
+	uint8_t esp_align;     /* ESP payload alignment, RFC 4303 2.4 (4 or cipher block) */
+	uint8_t esp_iv_len;    /* IV bytes on the wire */
+	uint8_t esp_icv_len;   /* ICV bytes on the wire */
+	uint8_t sqh_len;       /* 4 with ESN: high sequence bits rte_ipsec adds for the ICV */
+	uint8_t bitw;	       /* transport for a host behind us (espgw_sa_conf.bitw) */
+	/*
+	 * Inbound transport in UDP with nat-oa (RFC 3948 3.1.2): which of the
+	 * packet's addresses replace an original one in its TCP/UDP checksum
+	 * (ESPGW_NATOA_SRC, _DST), and the folded sum of the complemented
+	 * original addresses (RFC 1624 3: HC' = ~(~HC + ~m + m')).
+	 */
+	uint8_t natoa;
+	uint16_t natoa_neg;
 	uint64_t acquire_tsc; /* declared: when a worker last asked for the SA (rate limit) */
 	uint32_t moved_to;    /* MOVED: the slot of the SA that replaced this one */
 	/*
@@ -156,12 +171,13 @@ struct espgw_sa_rt {
 	const struct espgw_sa_conf *conf; /* cold */
 	struct rte_ipsec_sa *ipsec_sa;	  /* memory owned here (ESP) */
 	struct espgw_ah_sa *ah;		  /* memory owned here (AH) */
-	/* Direct path (ESPGW_CRYPTO_PATH_DIRECT): memory owned here; NULL on the others. */
-	struct espgw_gcm_sa *gcm;
-	/* seq-order strict with several workers: memory owned here; NULL otherwise. */
-	struct espgw_order_sa *order;
 	uint32_t ipsec_sa_size;
 } __rte_cache_aligned;
+
+/* The outbound hot fields share the line after the session (see above). */
+static_assert(offsetof(struct espgw_sa_rt, idx) == RTE_CACHE_LINE_SIZE &&
+				ESPGW_SA_RT_HOT_END <= 2 * RTE_CACHE_LINE_SIZE,
+		"espgw_sa_rt: the outbound hot fields must fill one cache line");
 
 /*
  * The SAs live in slots (espgw_sa_conf.slot, given by the store): an SA's

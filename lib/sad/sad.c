@@ -253,7 +253,8 @@ espgw_sad_order_drain(const struct espgw_sad *sad, uint32_t slot)
 
 	if (rt->order == NULL)
 		return;
-	taken = RTE_MIN(__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE), rt->gcm->sqn_mask);
+	taken = RTE_MIN(__atomic_load_n(&rt->gcm->seq, __ATOMIC_ACQUIRE),
+			espgw_gcm_sqn_max(rt->gcm));
 	for (us = 0; us < ORDER_DRAIN_US &&
 			__atomic_load_n(&rt->order->next, __ATOMIC_ACQUIRE) < taken;
 			us += 10)
