@@ -309,17 +309,26 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		stage_outbound_again(w, again, na);
 }
 
+/* Two SAs' peers: the same address (the SAs of one peer gateway). */
+static inline bool
+same_peer(const struct espgw_ip *a, const struct espgw_ip *b)
+{
+	return b != NULL && a->family == b->family &&
+	       same_dst(a->bytes, b->bytes, a->family == ESPGW_AF_INET);
+}
+
 /*
  * ESP results of outbound SAs: the outer destination is the SA's peer, so
- * each run of one SA's packets is routed once, from the SA, without reading
- * the packets (their headers went cold in the crypto device). hop[run[i]]
- * is m[i]'s.
+ * each run of one peer's packets is routed once, from the SA, without
+ * reading the packets (their headers went cold in the crypto device); the
+ * SAs of one peer gateway, one after the other, make one run (1,000 SAs to
+ * one peer: a lookup a burst, not one a packet). hop[run[i]] is m[i]'s.
  */
 static void
 esp_hops(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const struct espgw_l2_hop *hop[],
 		uint16_t run[])
 {
-	const struct espgw_ip *peer;
+	const struct espgw_ip *peer, *last = NULL;
 	struct dst_split s;
 	uint32_t sa, prev = UINT32_MAX;
 	uint16_t i, nr = 0;
@@ -329,7 +338,9 @@ esp_hops(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const struct 
 		sa = *espgw_mbuf_sa(m[i]);
 		if (sa != prev) {
 			peer = &w->t->sad->sa[sa].peer;
-			split_add(&s, nr++, peer->family == ESPGW_AF_INET, peer->bytes);
+			if (!same_peer(peer, last))
+				split_add(&s, nr++, peer->family == ESPGW_AF_INET, peer->bytes);
+			last = peer;
 		}
 		prev = sa;
 		run[i] = nr - 1;
