@@ -540,6 +540,19 @@ def with_ecn(pkt, ecn):
     return p.__class__(bytes(p))
 
 
+def lan_pattern(tunnels, pattern):
+    """(sent, frames): a LAN frame for each key of pattern (one packet of that
+    tunnel, sizes 20, 21, ...) and, per key, its inner packets one hop later
+    in order (what the tunnel's ESP must carry)."""
+    sent = {k: [] for k in tunnels}
+    frames = []
+    for i, k in enumerate(pattern):
+        p = tunnels[k].lan_pkt(size=20 + i)
+        sent[k].append(ttl_dec(p))
+        frames.append(lan_frame(p))
+    return sent, frames
+
+
 def ttl_dec(pkt):
     """The bytes of an IP packet one router hop later (TTL/hop limit - 1)."""
     p = pkt.__class__(bytes(pkt))

@@ -50,12 +50,7 @@ def test_runs_follow_the_peer(path):
         conf += t.conf()
     conf += ["route add %s/32 via %s port wan0" % (PEER_B, NH_B),
              "neighbor add %s lladdr %s port wan0" % (NH_B, NH_B_MAC)]
-    sent = {k: [] for k in T}
-    lan = []
-    for i, k in enumerate(PATTERN):
-        p = T[k].lan_pkt(size=20 + i)
-        sent[k].append(harness.ttl_dec(p))
-        lan.append(harness.lan_frame(p))
+    sent, lan = harness.lan_pattern(T, PATTERN)
     res = harness.run(conf, lan=lan)
     by_spi, clear = harness.split_esp(res.out["wan0"])
     assert clear == [] and res.out["lan0"] == []
