@@ -309,14 +309,6 @@ stage_forward_inner(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n)
 		stage_outbound_again(w, again, na);
 }
 
-/* Two SAs' peers: the same address (the SAs of one peer gateway). */
-static inline bool
-same_peer(const struct espgw_ip *a, const struct espgw_ip *b)
-{
-	return b != NULL && a->family == b->family &&
-	       same_dst(a->bytes, b->bytes, a->family == ESPGW_AF_INET);
-}
-
 /*
  * ESP results of outbound SAs: the outer destination is the SA's peer, so
  * each run of one peer's packets is routed once, from the SA, without
@@ -338,7 +330,7 @@ esp_hops(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const struct 
 		sa = *espgw_mbuf_sa(m[i]);
 		if (sa != prev) {
 			peer = &w->t->sad->sa[sa].peer;
-			if (!same_peer(peer, last))
+			if (last == NULL || !espgw_ip_equal(peer, last))
 				split_add(&s, nr++, peer->family == ESPGW_AF_INET, peer->bytes);
 			last = peer;
 		}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Attack on esp_hops' runs of one peer (lib/dp/fwd.c same_peer) with
+"""Attack on esp_hops' runs of one peer (lib/dp/fwd.c esp_hops, espgw_ip_equal) with
 peers changing live: two outbound SAs interleaved frame by frame, their
 remotes flipped between two peers behind different next hops by `sa update`
 (MOVED slots) while traffic flows. Every ESP frame must go to the next hop

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Attack on esp_hops' runs of one peer (lib/dp/fwd.c same_peer): peers that
+"""Attack on esp_hops' runs of one peer (lib/dp/fwd.c esp_hops, espgw_ip_equal): peers that
 look alike but are not the same, interleaved SA by SA in each burst, each
 behind its own next hop. A run merged across them sends ESP to another
 peer's next hop.
