@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SPD build (control) and classification (data) on rte_acl: one context per
- * family, built from the store's rules of one direction.
+ * family, built from the store's rules of one direction. A family of up to
+ * ESPGW_SPD_SCAN_MAX rules is classified by a scan instead (spd_scan.h).
  *
  * rte_acl compares input bytes most significant first: rule values are host
  * order numbers, the keys hold network order (as the packet does). The store
@@ -20,6 +21,7 @@
 #include <rte_malloc.h>
 
 #include "espgw_spd.h"
+#include "spd_scan.h"
 
 /* IPv4 key fields; proto alone in the first input byte, then 4-byte groups. */
 enum { F4_PROTO, F4_SRC, F4_DST, F4_SPORT, F4_DPORT, F4_NUM };
@@ -37,6 +39,9 @@ struct espgw_spd {
 	/* By rank, for rules that accept two SAs: {current, previous} results; NULL if none. */
 	uint32_t (*pair)[2];
 	uint32_t n_pair; /* entries of pair (the direction's rules) */
+	/* Small families: their rules best first, classified by scan (spd_scan.h); else NULL. */
+	struct spd_scan4 *scan4;
+	struct spd_scan6 *scan6;
 };
 
 _Static_assert(ESPGW_MAX_SA_MAX < ESPGW_SPD_PAIR_BASE, "slot results below the pairs");
@@ -134,6 +139,7 @@ struct build {
 	const struct espgw_store *s;
 	struct espgw_spd *spd;
 	int socket;
+	unsigned int scan_max;
 	struct rank *order; /* best first */
 	unsigned int n;
 	unsigned int n4, n6;
@@ -436,6 +442,43 @@ ctx_fill(struct rte_acl_ctx *ctx, struct build *b, int family, struct espgw_err 
 	return 0;
 }
 
+/* The family's rules best first for the scan, results as ctx_fill gives them. */
+static int
+scan_fill(struct build *b, int family, unsigned int n, struct espgw_err *err)
+{
+	bool v4 = family == ESPGW_AF_INET;
+	const struct espgw_sp_conf *sp;
+	unsigned int r, j = 0;
+	uint32_t res;
+	void *t;
+	int fam;
+
+	t = rte_zmalloc_socket("espgw_spd_scan",
+			n * (v4 ? sizeof(struct spd_scan4) : sizeof(struct spd_scan6)),
+			RTE_CACHE_LINE_SIZE, b->socket);
+	if (t == NULL) {
+		err_set(err, "out of memory", "");
+		return -1;
+	}
+	if (v4)
+		b->spd->scan4 = t;
+	else
+		b->spd->scan6 = t;
+	for (r = 0; r < b->n; r++) {
+		sp = &b->s->sps[b->order[r].idx];
+		fam = sp_family(sp);
+		if (fam != 0 && fam != family)
+			continue;
+		if (sp_result(b, r, &res, err) < 0)
+			return -1;
+		if (v4)
+			spd_scan_set4(&b->spd->scan4[j++], sp, res);
+		else
+			spd_scan_set6(&b->spd->scan6[j++], sp, res);
+	}
+	return 0;
+}
+
 static int
 family_build(struct espgw_spd *spd, struct build *b, int family, int socket, const char *tag,
 		struct espgw_err *err)
@@ -453,14 +496,16 @@ family_build(struct espgw_spd *spd, struct build *b, int family, int socket, con
 		spd->acl4 = ctx;
 	else
 		spd->acl6 = ctx;
-	return ctx_fill(ctx, b, family, err);
+	if (ctx_fill(ctx, b, family, err) < 0)
+		return -1;
+	return n <= b->scan_max ? scan_fill(b, family, n, err) : 0;
 }
 
 struct espgw_spd *
-espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
-		struct espgw_err *err)
+espgw_spd_build_scan(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
+		unsigned int scan_max, struct espgw_err *err)
 {
-	struct build b = {.s = s, .socket = socket};
+	struct build b = {.s = s, .socket = socket, .scan_max = scan_max};
 	struct espgw_spd *spd;
 
 	spd = rte_zmalloc_socket("espgw_spd", sizeof(*spd), 0, socket);
@@ -483,6 +528,13 @@ espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, con
 	return spd;
 }
 
+struct espgw_spd *
+espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
+		struct espgw_err *err)
+{
+	return espgw_spd_build_scan(s, dir, socket, tag, ESPGW_SPD_SCAN_MAX, err);
+}
+
 bool
 espgw_spd_uses_ports(const struct espgw_spd *spd)
 {
@@ -496,6 +548,8 @@ espgw_spd_free(struct espgw_spd *spd)
 		return;
 	rte_acl_free(spd->acl4);
 	rte_acl_free(spd->acl6);
+	rte_free(spd->scan4);
+	rte_free(spd->scan6);
 	rte_free(spd->pair);
 	rte_free(spd);
 }
@@ -521,6 +575,10 @@ void
 espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[], uint32_t res[],
 		uint32_t n)
 {
+	if (spd->scan4 != NULL) {
+		spd_scan_classify4(spd->scan4, spd->n4, k, res, n);
+		return;
+	}
 	if (spd->acl4 == NULL) {
 		memset(res, 0, n * sizeof(res[0]));
 		return;
@@ -532,6 +590,10 @@ void
 espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[], uint32_t res[],
 		uint32_t n)
 {
+	if (spd->scan6 != NULL) {
+		spd_scan_classify6(spd->scan6, spd->n6, k, res, n);
+		return;
+	}
 	if (spd->acl6 == NULL) {
 		memset(res, 0, n * sizeof(res[0]));
 		return;

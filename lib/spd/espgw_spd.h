@@ -79,6 +79,14 @@ struct espgw_spd;
  */
 struct espgw_spd *espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket,
 		const char *tag, struct espgw_err *err);
+/*
+ * Up to this many rules of a family are classified by a scan of the rules
+ * instead of rte_acl's trie (spd_scan.h); the rte_acl context is built too.
+ */
+#define ESPGW_SPD_SCAN_MAX 8
+/* espgw_spd_build with another limit (0: rte_acl alone; tests compare the two). */
+struct espgw_spd *espgw_spd_build_scan(const struct espgw_store *s, enum espgw_dir dir, int socket,
+		const char *tag, unsigned int scan_max, struct espgw_err *err);
 void espgw_spd_free(struct espgw_spd *spd);
 
 /*

@@ -3,6 +3,9 @@
  * SPD tests on a real EAL: rule precedence (priorities, ties, overlaps, port
  * ranges on network-order keys) for both families, selector extraction from
  * crafted headers, and a 10,000-rule build. The store is filled by hand.
+ * The rule tests run twice: on rte_acl alone and with every rule set
+ * classified by scan (spd_scan.h); test_scan_vs_acl compares the two on
+ * random small rule sets and keys at their boundaries.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -50,6 +53,8 @@ struct key_case {
 };
 
 static struct espgw_store store;
+/* The scan limit build() uses: set by each group's setup (ACL alone, or scan). */
+static unsigned int scan_max;
 
 /* The store is filled through its elementary changes: its lookups are indexed. */
 static void
@@ -108,7 +113,8 @@ static struct espgw_spd *
 build(enum espgw_dir dir, const char *tag)
 {
 	struct espgw_err err = {{0}};
-	struct espgw_spd *spd = espgw_spd_build(&store, dir, SOCKET_ID_ANY, tag, &err);
+	struct espgw_spd *spd =
+			espgw_spd_build_scan(&store, dir, SOCKET_ID_ANY, tag, scan_max, &err);
 
 	if (spd == NULL)
 		fail_msg("spd build: %s", err.msg);
@@ -380,7 +386,7 @@ expect_build_error(enum espgw_dir dir)
 {
 	struct espgw_err err = {{0}};
 
-	assert_null(espgw_spd_build(&store, dir, SOCKET_ID_ANY, "bad", &err));
+	assert_null(espgw_spd_build_scan(&store, dir, SOCKET_ID_ANY, "bad", scan_max, &err));
 	assert_true(err.msg[0] != '\0');
 }
 
@@ -527,6 +533,190 @@ test_scale(void **state)
 		bad += res[j] != want[j];
 	assert_int_equal(bad, 0);
 	espgw_spd_free(spd);
+}
+
+/* ---- the scan against rte_acl ---- */
+
+#define DIFF_SETS 400
+#define DIFF_KEYS 64
+
+static const uint16_t diff_ports[] = {0, 1, 53, 500, 1023, 1024, 4096, 4500, 65534, 65535};
+static const int16_t diff_protos[] = {-1, -1, 1, 6, 17, 58};
+
+/* A random prefix of family fam near one of a few bases, so that rules overlap. */
+static void
+diff_prefix(struct espgw_prefix *p, int fam, uint32_t *seed)
+{
+	static const uint8_t base4[][4] = {{10, 0, 0, 0}, {10, 0, 1, 0}, {10, 1, 0, 0}};
+	static const uint8_t base6[][4] = {{0x20, 0x01, 0x0d, 0xb8}, {0x20, 0x01, 0x0d, 0xb9}};
+	unsigned int i, size = fam == ESPGW_AF_INET ? 4 : 16;
+
+	memset(p, 0, sizeof(*p));
+	if (fam == 0 || lcg(seed) % 6 == 0)
+		return; /* any address */
+	p->ip.family = (uint8_t)fam;
+	memcpy(p->ip.bytes, fam == ESPGW_AF_INET ? base4[lcg(seed) % 3] : base6[lcg(seed) % 2], 4);
+	for (i = 4; i < size; i++)
+		p->ip.bytes[i] = lcg(seed) % 4 == 0 ? (uint8_t)lcg(seed) : 0;
+	p->ip.bytes[lcg(seed) % size] ^= (uint8_t)(1u << lcg(seed) % 8);
+	p->len = (uint8_t)(lcg(seed) % (8 * size + 1));
+}
+
+static void
+diff_range(uint16_t *lo, uint16_t *hi, uint32_t *seed)
+{
+	uint16_t a = diff_ports[lcg(seed) % RTE_DIM(diff_ports)];
+	uint16_t b = diff_ports[lcg(seed) % RTE_DIM(diff_ports)];
+
+	if (lcg(seed) % 2 == 0) {
+		*lo = 0;
+		*hi = 65535;
+		return;
+	}
+	*lo = RTE_MIN(a, b);
+	*hi = RTE_MAX(a, b);
+}
+
+static void
+diff_rule(struct espgw_sp_conf *sp, uint32_t *seed)
+{
+	static const int fams[] = {ESPGW_AF_INET, ESPGW_AF_INET6, 0};
+	static const char *const sas[] = {"out-a", "out-b", "out-v6"};
+	int fam = fams[lcg(seed) % 3];
+
+	memset(sp, 0, sizeof(*sp));
+	sp->dir = OUT;
+	sp->priority = lcg(seed) % 6; /* ties on purpose: definition order breaks them */
+	diff_prefix(&sp->src, fam, seed);
+	diff_prefix(&sp->dst, fam, seed);
+	sp->proto = diff_protos[lcg(seed) % RTE_DIM(diff_protos)];
+	diff_range(&sp->sport_lo, &sp->sport_hi, seed);
+	diff_range(&sp->dport_lo, &sp->dport_hi, seed);
+	sp->action = (enum espgw_sp_action)(lcg(seed) % 3);
+	if (sp->action == PROT)
+		snprintf(sp->sa, sizeof(sp->sa), "%s", sas[lcg(seed) % 3]);
+}
+
+/* An address inside p, or just outside it: the bit before its boundary flipped. */
+static void
+diff_addr(uint8_t *a, const struct espgw_prefix *p, unsigned int size, uint32_t *seed)
+{
+	unsigned int i, bit;
+	uint8_t keep; /* the prefix's bits in byte i */
+
+	for (i = 0; i < size; i++) {
+		bit = 8 * i;
+		keep = p->ip.family != 0 && bit < p->len
+				       ? (uint8_t)(0xff00u >> RTE_MIN(8u, p->len - bit))
+				       : 0;
+		a[i] = (uint8_t)((p->ip.bytes[i] & keep) | ((uint8_t)lcg(seed) & ~keep));
+	}
+	if (p->len > 0 && lcg(seed) % 4 == 0) {
+		bit = p->len - 1u - (lcg(seed) % 2 ? 0 : lcg(seed) % p->len);
+		a[bit / 8] ^= (uint8_t)(0x80u >> bit % 8);
+	}
+}
+
+static uint16_t
+diff_port(uint16_t lo, uint16_t hi, uint32_t *seed)
+{
+	switch (lcg(seed) % 5) {
+	case 0:
+		return (uint16_t)(lo - 1u);
+	case 1:
+		return lo;
+	case 2:
+		return hi;
+	case 3:
+		return (uint16_t)(hi + 1u);
+	default:
+		return (uint16_t)lcg(seed);
+	}
+}
+
+/* Keys near the set's rules (one chosen at random each), in both families. */
+static void
+diff_keys(const struct espgw_sp_conf *sps, unsigned int n, struct espgw_spd_key4 *k4,
+		struct espgw_spd_key6 *k6, uint32_t *seed)
+{
+	const struct espgw_sp_conf *sp;
+	unsigned int j;
+	uint8_t a[16];
+
+	for (j = 0; j < DIFF_KEYS; j++) {
+		sp = &sps[lcg(seed) % n];
+		memset(&k4[j], 0, sizeof(k4[j]));
+		memset(&k6[j], 0, sizeof(k6[j]));
+		k4[j].proto = k6[j].proto =
+				lcg(seed) % 4 == 0 || sp->proto < 0
+						? (uint8_t)diff_protos[2 + lcg(seed) % 4]
+						: (uint8_t)sp->proto;
+		k4[j].sport = k6[j].sport = htons(diff_port(sp->sport_lo, sp->sport_hi, seed));
+		k4[j].dport = k6[j].dport = htons(diff_port(sp->dport_lo, sp->dport_hi, seed));
+		diff_addr(a, &sp->src, 4, seed);
+		memcpy(&k4[j].src, a, 4);
+		diff_addr(a, &sp->dst, 4, seed);
+		memcpy(&k4[j].dst, a, 4);
+		diff_addr(k6[j].src, &sp->src, 16, seed);
+		diff_addr(k6[j].dst, &sp->dst, 16, seed);
+	}
+}
+
+/* Both builds of the store's rules give every key the same result. */
+static void
+diff_compare(const struct espgw_sp_conf *sps, unsigned int n, uint32_t *seed, unsigned int set)
+{
+	static struct espgw_spd_key4 k4[DIFF_KEYS];
+	static struct espgw_spd_key6 k6[DIFF_KEYS];
+	const struct espgw_spd_key4 *p4[DIFF_KEYS];
+	const struct espgw_spd_key6 *p6[DIFF_KEYS];
+	uint32_t a4[DIFF_KEYS], s4[DIFF_KEYS], a6[DIFF_KEYS], s6[DIFF_KEYS];
+	struct espgw_spd *acl, *scan;
+	unsigned int j;
+
+	scan_max = 0;
+	acl = build(OUT, "diff-acl");
+	scan_max = 64;
+	scan = build(OUT, "diff-scan");
+	diff_keys(sps, n, k4, k6, seed);
+	for (j = 0; j < DIFF_KEYS; j++) {
+		p4[j] = &k4[j];
+		p6[j] = &k6[j];
+	}
+	espgw_spd_classify4(acl, p4, a4, DIFF_KEYS);
+	espgw_spd_classify4(scan, p4, s4, DIFF_KEYS);
+	espgw_spd_classify6(acl, p6, a6, DIFF_KEYS);
+	espgw_spd_classify6(scan, p6, s6, DIFF_KEYS);
+	for (j = 0; j < DIFF_KEYS; j++) {
+		if (a4[j] != s4[j] || a6[j] != s6[j])
+			fail_msg("set %u (%u rules) key %u: IPv4 acl %#x scan %#x, IPv6 acl %#x "
+				 "scan "
+				 "%#x",
+					set, n, j, a4[j], s4[j], a6[j], s6[j]);
+	}
+	espgw_spd_free(acl);
+	espgw_spd_free(scan);
+}
+
+static void
+test_scan_vs_acl(void **state)
+{
+	struct espgw_sp_conf sps[12];
+	uint32_t seed = 7, set, n, i;
+
+	(void)state;
+	for (set = 0; set < DIFF_SETS; set++) {
+		sas_default();
+		n = 1 + lcg(&seed) % RTE_DIM(sps);
+		for (i = 0; i < n; i++) {
+			diff_rule(&sps[i], &seed);
+			assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps,
+							 &sps[i]),
+					0);
+		}
+		diff_compare(sps, n, &seed, set);
+	}
+	scan_max = ESPGW_SPD_SCAN_MAX;
 }
 
 /* ---- selector extraction from raw headers ---- */
@@ -779,21 +969,54 @@ test_packet_policy(void **state)
 	espgw_spd_free(spd);
 }
 
+static int
+acl_only(void **state)
+{
+	(void)state;
+	scan_max = 0;
+	return 0;
+}
+
+static int
+scan_all(void **state)
+{
+	(void)state;
+	scan_max = 64;
+	return 0;
+}
+
+static int
+scan_default(void **state)
+{
+	(void)state;
+	scan_max = ESPGW_SPD_SCAN_MAX;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	/* The rule tests on rte_acl alone, then with every rule set scanned. */
 	const struct CMUnitTest tests[] = {
-			cmocka_unit_test(test_classify4),
-			cmocka_unit_test(test_classify6),
-			cmocka_unit_test(test_both_families),
-			cmocka_unit_test(test_direction),
-			cmocka_unit_test(test_no_rules),
-			cmocka_unit_test(test_errors),
-			cmocka_unit_test(test_coexist),
-			cmocka_unit_test(test_extract4),
-			cmocka_unit_test(test_extract6),
-			cmocka_unit_test(test_packet_policy),
-			cmocka_unit_test(test_scale),
+			cmocka_unit_test_setup(test_classify4, acl_only),
+			cmocka_unit_test_setup(test_classify6, acl_only),
+			cmocka_unit_test_setup(test_both_families, acl_only),
+			cmocka_unit_test_setup(test_direction, acl_only),
+			cmocka_unit_test_setup(test_no_rules, acl_only),
+			cmocka_unit_test_setup(test_errors, acl_only),
+			cmocka_unit_test_setup(test_coexist, acl_only),
+			cmocka_unit_test_setup(test_classify4, scan_all),
+			cmocka_unit_test_setup(test_classify6, scan_all),
+			cmocka_unit_test_setup(test_both_families, scan_all),
+			cmocka_unit_test_setup(test_direction, scan_all),
+			cmocka_unit_test_setup(test_no_rules, scan_all),
+			cmocka_unit_test_setup(test_errors, scan_all),
+			cmocka_unit_test_setup(test_coexist, scan_all),
+			cmocka_unit_test_setup(test_scan_vs_acl, scan_default),
+			cmocka_unit_test_setup(test_extract4, scan_default),
+			cmocka_unit_test_setup(test_extract6, scan_default),
+			cmocka_unit_test_setup(test_packet_policy, scan_default),
+			cmocka_unit_test_setup(test_scale, scan_default),
 	};
 	int rc;
 
