@@ -969,6 +969,213 @@ test_packet_policy(void **state)
 	espgw_spd_free(spd);
 }
 
+/* ---- attack (helper-47): the scan at the edges rte_acl draws ---- */
+
+/*
+ * Eight IPv4 rules (a family the default limit scans): prefix lengths /0 /1
+ * /31 /32, protocols 0 and 255 exactly, port ranges that are one port at 0
+ * or 65535, a tie. The same wants hold on rte_acl alone (acl_only).
+ */
+static const struct sp_spec atk_rules4[] = {
+		{OUT, 1, "10.0.0.0/31", "0.0.0.0/0", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 2, "128.0.0.0/1", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL},
+		{OUT, 3, "0.0.0.0/0", "192.0.2.1/32", 0, ANYP, ANYP, PROT, "out-a"},
+		{OUT, 4, "0.0.0.0/0", "192.0.2.1/32", 255, ANYP, ANYP, PROT, "out-b"},
+		{OUT, 5, "0.0.0.0/0", "198.51.100.0/24", 17, 0, 0, 65535, 65535, PROT, "out-c"},
+		/* Tie with the rule above: defined later, it never wins. */
+		{OUT, 5, "0.0.0.0/0", "198.51.100.0/24", 17, 0, 0, 65535, 65535, BYPASS, NULL},
+		/* Ports 0 (a non-initial fragment's) are in a range from 0. */
+		{OUT, 6, "0.0.0.0/0", "198.51.100.0/24", 17, 0, 1, 0, 0, DROP, NULL},
+		{OUT, 7, "0.0.0.0/1", "203.0.113.0/31", -1, ANYP, ANYP, PROT, "out-a"},
+};
+
+static const struct key_case atk_keys4[] = {
+		{"10.0.0.0", "1.1.1.1", 6, 1, 2, DISC},
+		{"10.0.0.1", "1.1.1.1", 0, 0, 0, DISC},
+		{"10.0.0.2", "1.1.1.1", 6, 1, 2, NONE},
+		{"128.0.0.0", "1.1.1.1", 6, 1, 2, BYP},
+		{"255.255.255.255", "1.1.1.1", 6, 1, 2, BYP},
+		{"127.255.255.255", "1.1.1.1", 6, 1, 2, NONE},
+		{"1.2.3.4", "192.0.2.1", 0, 0, 0, SA(0)},
+		{"1.2.3.4", "192.0.2.1", 255, 0, 0, SA(1)},
+		{"1.2.3.4", "192.0.2.1", 1, 0, 0, NONE},
+		{"1.2.3.4", "192.0.2.1", 254, 0, 0, NONE},
+		{"1.2.3.4", "192.0.2.0", 0, 0, 0, NONE},
+		{"1.2.3.4", "192.0.2.3", 255, 0, 0, NONE},
+		{"1.2.3.4", "198.51.100.9", 17, 0, 65535, SA(2)},
+		{"1.2.3.4", "198.51.100.9", 17, 1, 65535, NONE},
+		{"1.2.3.4", "198.51.100.9", 17, 0, 65534, NONE},
+		{"1.2.3.4", "198.51.100.9", 6, 0, 65535, NONE},
+		{"1.2.3.4", "198.51.100.9", 17, 0, 0, DISC},
+		{"1.2.3.4", "198.51.100.9", 17, 1, 0, DISC},
+		{"1.2.3.4", "198.51.100.9", 17, 2, 0, NONE},
+		{"1.2.3.4", "198.51.100.9", 17, 65535, 0, NONE},
+		{"1.2.3.4", "198.51.100.9", 17, 0, 1, NONE},
+		{"1.2.3.4", "203.0.113.1", 50, 0, 0, SA(0)},
+		{"127.0.0.1", "203.0.113.0", 6, 1, 2, SA(0)},
+		{"1.2.3.4", "203.0.113.2", 50, 0, 0, NONE},
+};
+
+/* Eight IPv6 rules: /0 /1 /63 /64 /65 /127 /128, protocol 0, a tie. */
+static const struct sp_spec atk_rules6[] = {
+		{OUT, 1, "2001:db8::/127", "::/0", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 2, "::/0", "2001:db8:0:1::/64", -1, ANYP, ANYP, PROT, "out-v6"},
+		{OUT, 3, "::/0", "2001:db8:0:2::/63", -1, ANYP, ANYP, BYPASS, NULL},
+		{OUT, 4, "::/0", "2001:db8:0:8:8000::/65", -1, ANYP, ANYP, DROP, NULL},
+		{OUT, 5, "::/0", "2001:db8:0:9::1/128", 58, ANYP, ANYP, BYPASS, NULL},
+		{OUT, 6, "8000::/1", "::/0", -1, ANYP, ANYP, PROT, "out-v6"},
+		{OUT, 7, "::/0", "::/0", 0, ANYP, ANYP, DROP, NULL},
+		{OUT, 7, "::/0", "::/0", 0, ANYP, ANYP, BYPASS, NULL},
+};
+
+static const struct key_case atk_keys6[] = {
+		{"2001:db8::", "::1", 6, 1, 2, DISC},
+		{"2001:db8::1", "::1", 6, 1, 2, DISC},
+		{"2001:db8::2", "::1", 6, 1, 2, NONE},
+		{"1::", "2001:db8:0:1:ffff:ffff:ffff:ffff", 6, 1, 2, SA(4)},
+		{"1::", "2001:db8:0:1::", 6, 1, 2, SA(4)},
+		{"1::", "2001:db8:0:0:ffff:ffff:ffff:ffff", 6, 1, 2, NONE},
+		{"1::", "2001:db8:0:2::1", 6, 1, 2, BYP},
+		{"1::", "2001:db8:0:3:ffff:ffff:ffff:ffff", 6, 1, 2, BYP},
+		{"1::", "2001:db8:0:4::", 6, 1, 2, NONE},
+		{"1::", "2001:db8:0:8:8000::1", 6, 1, 2, DISC},
+		{"1::", "2001:db8:0:8:ffff:ffff:ffff:ffff", 6, 1, 2, DISC},
+		{"1::", "2001:db8:0:8:7fff:ffff:ffff:ffff", 6, 1, 2, NONE},
+		{"1::", "2001:db8:0:9::1", 58, 128, 0, BYP},
+		{"1::", "2001:db8:0:9::2", 58, 128, 0, NONE},
+		{"1::", "2001:db8:0:9::1", 17, 1, 2, NONE},
+		{"1::", "2001:db8:0:9::", 58, 128, 0, NONE},
+		{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1", 6, 1, 2, SA(4)},
+		{"8000::", "::1", 6, 1, 2, SA(4)},
+		{"7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1", 6, 1, 2, NONE},
+		{"7fff::", "::1", 0, 0, 0, DISC},
+		{"7fff::", "::1", 1, 0, 0, NONE},
+};
+
+/* Each key's result by scan equals rte_acl's and the want. */
+static void
+atk_check_both(const struct key_case *c4, size_t n4, const struct key_case *c6, size_t n6)
+{
+	struct espgw_spd *spd;
+	unsigned int save = scan_max;
+
+	scan_max = 0;
+	spd = build(OUT, "atk-acl");
+	check4(spd, c4, n4);
+	check6(spd, c6, n6);
+	espgw_spd_free(spd);
+	scan_max = ESPGW_SPD_SCAN_MAX;
+	spd = build(OUT, "atk-scan");
+	check4(spd, c4, n4);
+	check6(spd, c6, n6);
+	espgw_spd_free(spd);
+	scan_max = save;
+}
+
+static void
+test_attack_spd_scan_edges(void **state)
+{
+	(void)state;
+	sas_default();
+	sps_add(atk_rules4, RTE_DIM(atk_rules4));
+	sps_add(atk_rules6, RTE_DIM(atk_rules6));
+	assert_int_equal(RTE_DIM(atk_rules4), ESPGW_SPD_SCAN_MAX);
+	assert_int_equal(RTE_DIM(atk_rules6), ESPGW_SPD_SCAN_MAX);
+	atk_check_both(atk_keys4, RTE_DIM(atk_keys4), atk_keys6, RTE_DIM(atk_keys6));
+}
+
+/*
+ * The limit crossed both ways as "sp add" / "sp del" do: 8 rules (scan), a
+ * ninth (rte_acl), the ninth gone (scan again). The ninth is a catch-all
+ * bypass behind a protect rule: no key of the protect rule may move to it.
+ */
+static void
+test_attack_spd_scan_limit(void **state)
+{
+	static const struct sp_spec nine = {
+			OUT, 100, "0.0.0.0/0", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL};
+	static const struct key_case k4[] = {
+			{"1.2.3.4", "192.0.2.1", 0, 0, 0, SA(0)},
+			{"1.2.3.4", "198.51.100.9", 17, 0, 65535, SA(2)},
+			{"1.2.3.4", "198.51.100.9", 17, 2, 0, BYP},
+			{"10.0.0.1", "1.1.1.1", 6, 1, 2, DISC},
+			{"10.0.0.2", "1.1.1.1", 6, 1, 2, BYP},
+	};
+	static const struct key_case k4_8[] = {
+			{"1.2.3.4", "192.0.2.1", 0, 0, 0, SA(0)},
+			{"1.2.3.4", "198.51.100.9", 17, 0, 65535, SA(2)},
+			{"1.2.3.4", "198.51.100.9", 17, 2, 0, NONE},
+			{"10.0.0.1", "1.1.1.1", 6, 1, 2, DISC},
+			{"10.0.0.2", "1.1.1.1", 6, 1, 2, NONE},
+	};
+	struct espgw_spd *a, *b, *c;
+
+	(void)state;
+	sas_default();
+	sps_add(atk_rules4, RTE_DIM(atk_rules4));
+	a = build(OUT, "lim8");
+	sp_add(&nine);
+	b = build(OUT, "lim9");
+	assert_int_equal(espgw_spd_rules4(b), ESPGW_SPD_SCAN_MAX + 1);
+	assert_int_equal(espgw_store_arr_remove(&store, ESPGW_ARR_SPS, store.n_sps - 1), 0);
+	c = build(OUT, "lim8b");
+	/* The three coexist as an RCU swap leaves them: each keeps its own verdicts. */
+	check4(a, k4_8, RTE_DIM(k4_8));
+	check4(b, k4, RTE_DIM(k4));
+	check4(c, k4_8, RTE_DIM(k4_8));
+	espgw_spd_free(a);
+	check4(b, k4, RTE_DIM(k4));
+	espgw_spd_free(b);
+	check4(c, k4_8, RTE_DIM(k4_8));
+	espgw_spd_free(c);
+}
+
+/*
+ * Rekey pairs through the scan: an inbound IPv4 policy that accepts its SA
+ * and the previous one ranks second overall, behind an IPv6 rule: its result
+ * is PAIR_BASE + its rank among all the direction's rules (not its index in
+ * the IPv4 scan), and resolves to the SA the packet came through.
+ */
+static void
+test_attack_spd_scan_pair(void **state)
+{
+	static const struct sp_spec in[] = {
+			{IN, 1, "2001:db8:3::/48", "2001:db8:1::/48", -1, ANYP, ANYP, DROP, NULL},
+			{IN, 5, "10.0.3.0/24", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-b"},
+			{IN, 9, "0.0.0.0/0", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL},
+	};
+	static const struct key_case k[] = {
+			{"10.0.3.1", "10.0.1.1", 17, 1, 2, ESPGW_SPD_PAIR_BASE + 1},
+			{"10.0.4.1", "10.0.1.1", 17, 1, 2, BYP},
+	};
+	struct espgw_sp_conf sp;
+	struct espgw_spd *spd;
+	unsigned int pass, i;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		sas_default();
+		sa_add("in-b", IN); /* slot 5; in-a (slot 3) the previous one */
+		sps_add(in, RTE_DIM(in));
+		for (i = 0; i < store.n_sps; i++) {
+			if (strcmp(store.sps[i].sa, "in-b") != 0)
+				continue;
+			sp = store.sps[i];
+			snprintf(sp.prev_sa, sizeof(sp.prev_sa), "in-a");
+			assert_int_equal(espgw_store_arr_set(&store, ESPGW_ARR_SPS, i, &sp), 0);
+		}
+		scan_max = pass == 0 ? 0 : ESPGW_SPD_SCAN_MAX;
+		spd = build(IN, pass == 0 ? "pair-acl" : "pair-scan");
+		assert_true(espgw_spd_has_pairs(spd));
+		check4(spd, k, RTE_DIM(k));
+		assert_int_equal(espgw_spd_pair_resolve(spd, ESPGW_SPD_PAIR_BASE + 1, 3), SA(3));
+		assert_int_equal(espgw_spd_pair_resolve(spd, ESPGW_SPD_PAIR_BASE + 1, 5), SA(5));
+		assert_int_equal(espgw_spd_pair_resolve(spd, ESPGW_SPD_PAIR_BASE + 1, 0), SA(5));
+		espgw_spd_free(spd);
+	}
+	scan_max = ESPGW_SPD_SCAN_MAX;
+}
+
 static int
 acl_only(void **state)
 {
@@ -1017,6 +1224,9 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup(test_extract6, scan_default),
 			cmocka_unit_test_setup(test_packet_policy, scan_default),
 			cmocka_unit_test_setup(test_scale, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_scan_edges, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_scan_limit, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_scan_pair, scan_default),
 	};
 	int rc;
 
