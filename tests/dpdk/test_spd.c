@@ -541,7 +541,7 @@ test_scale(void **state)
 #define DIFF_KEYS 64
 
 static const uint16_t diff_ports[] = {0, 1, 53, 500, 1023, 1024, 4096, 4500, 65534, 65535};
-static const int16_t diff_protos[] = {-1, -1, 1, 6, 17, 58};
+static const int16_t diff_protos[] = {-1, -1, 0, 1, 6, 17, 58, 255};
 
 /* A random prefix of family fam near one of a few bases, so that rules overlap. */
 static void
@@ -649,7 +649,9 @@ diff_keys(const struct espgw_sp_conf *sps, unsigned int n, struct espgw_spd_key4
 		memset(&k6[j], 0, sizeof(k6[j]));
 		k4[j].proto = k6[j].proto =
 				lcg(seed) % 4 == 0 || sp->proto < 0
-						? (uint8_t)diff_protos[2 + lcg(seed) % 4]
+						? (uint8_t)diff_protos[2 +
+								       lcg(seed) % (RTE_DIM(diff_protos) -
+												   2)]
 						: (uint8_t)sp->proto;
 		k4[j].sport = k6[j].sport = htons(diff_port(sp->sport_lo, sp->sport_hi, seed));
 		k4[j].dport = k6[j].dport = htons(diff_port(sp->dport_lo, sp->dport_hi, seed));
