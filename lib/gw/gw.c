@@ -281,6 +281,15 @@ watch_setup(struct espgw_gw *gw, struct espgw_err *err)
 	return 0;
 }
 
+/* How each SPD classifies (README: How the data path works, Classification). */
+static void
+spd_log(const char *dir, const struct espgw_spd *spd)
+{
+	GW_LOG(INFO, "spd %s: %u IPv4 rules (%s), %u IPv6 rules (%s)", dir, espgw_spd_rules4(spd),
+			espgw_spd_classifier4(spd), espgw_spd_rules6(spd),
+			espgw_spd_classifier6(spd));
+}
+
 static int
 tables_build(struct espgw_gw *gw, struct espgw_err *err)
 {
@@ -292,6 +301,8 @@ tables_build(struct espgw_gw *gw, struct espgw_err *err)
 	gw->spd_in = espgw_spd_build(&gw->store, ESPGW_DIR_IN, socket, "in", err);
 	if (gw->spd_in == NULL)
 		return -1;
+	spd_log("out", gw->spd_out);
+	spd_log("in", gw->spd_in);
 	gw->route = espgw_route_build(&gw->store, &gw->ports, socket, err);
 	if (gw->route == NULL)
 		return -1;

@@ -2,7 +2,8 @@
 /*
  * SPD build (control) and classification (data) on rte_acl: one context per
  * family, built from the store's rules of one direction. A family of up to
- * ESPGW_SPD_SCAN_MAX rules is classified by a scan instead (spd_scan.h).
+ * ESPGW_SPD_SCAN_MAX rules is classified by a scan instead (spd_scan.h), a
+ * larger IPv4 one by a scan of buckets where its rules allow (spd_bucket.h).
  *
  * rte_acl compares input bytes most significant first: rule values are host
  * order numbers, the keys hold network order (as the packet does). The store
@@ -21,6 +22,7 @@
 #include <rte_malloc.h>
 
 #include "espgw_spd.h"
+#include "spd_bucket.h"
 #include "spd_scan.h"
 
 /* IPv4 key fields; proto alone in the first input byte, then 4-byte groups. */
@@ -42,6 +44,7 @@ struct espgw_spd {
 	/* Small families: their rules best first, classified by scan (spd_scan.h); else NULL. */
 	struct spd_scan4 *scan4;
 	struct spd_scan6 *scan6;
+	struct spd_bucket4 *bucket4; /* larger IPv4 families where it fits (spd_bucket.h) */
 };
 
 _Static_assert(ESPGW_MAX_SA_MAX < ESPGW_SPD_PAIR_BASE, "slot results below the pairs");
@@ -140,6 +143,7 @@ struct build {
 	struct espgw_spd *spd;
 	int socket;
 	unsigned int scan_max;
+	bool buckets;
 	struct rank *order; /* best first */
 	unsigned int n;
 	unsigned int n4, n6;
@@ -444,14 +448,33 @@ ctx_fill(struct rte_acl_ctx *ctx, struct build *b, int family, struct espgw_err 
 
 /* The family's rules best first for the scan, results as ctx_fill gives them. */
 static int
-scan_fill(struct build *b, int family, unsigned int n, struct espgw_err *err)
+scan_fill(struct build *b, int family, void *t, struct espgw_err *err)
 {
-	bool v4 = family == ESPGW_AF_INET;
 	const struct espgw_sp_conf *sp;
 	unsigned int r, j = 0;
 	uint32_t res;
-	void *t;
 	int fam;
+
+	for (r = 0; r < b->n; r++) {
+		sp = &b->s->sps[b->order[r].idx];
+		fam = sp_family(sp);
+		if (fam != 0 && fam != family)
+			continue;
+		if (sp_result(b, r, &res, err) < 0)
+			return -1;
+		if (family == ESPGW_AF_INET)
+			spd_scan_set4((struct spd_scan4 *)t + j++, sp, res);
+		else
+			spd_scan_set6((struct spd_scan6 *)t + j++, sp, res);
+	}
+	return 0;
+}
+
+static int
+scan_build(struct build *b, int family, unsigned int n, struct espgw_err *err)
+{
+	bool v4 = family == ESPGW_AF_INET;
+	void *t;
 
 	t = rte_zmalloc_socket("espgw_spd_scan",
 			n * (v4 ? sizeof(struct spd_scan4) : sizeof(struct spd_scan6)),
@@ -464,19 +487,28 @@ scan_fill(struct build *b, int family, unsigned int n, struct espgw_err *err)
 		b->spd->scan4 = t;
 	else
 		b->spd->scan6 = t;
-	for (r = 0; r < b->n; r++) {
-		sp = &b->s->sps[b->order[r].idx];
-		fam = sp_family(sp);
-		if (fam != 0 && fam != family)
-			continue;
-		if (sp_result(b, r, &res, err) < 0)
-			return -1;
-		if (v4)
-			spd_scan_set4(&b->spd->scan4[j++], sp, res);
-		else
-			spd_scan_set6(&b->spd->scan6[j++], sp, res);
+	return scan_fill(b, family, t, err);
+}
+
+/* Buckets for a larger IPv4 family when its rules fit them; else rte_acl stays. */
+static int
+bucket_build(struct build *b, unsigned int n, struct espgw_err *err)
+{
+	struct spd_scan4 *t;
+	int rc;
+
+	if (n > SPD_BUCKET_RULES)
+		return 0;
+	t = calloc(n, sizeof(*t));
+	if (t == NULL) {
+		err_set(err, "out of memory", "");
+		return -1;
 	}
-	return 0;
+	rc = scan_fill(b, ESPGW_AF_INET, t, err);
+	if (rc == 0)
+		b->spd->bucket4 = spd_bucket4_build(t, n, b->socket);
+	free(t);
+	return rc;
 }
 
 static int
@@ -498,14 +530,16 @@ family_build(struct espgw_spd *spd, struct build *b, int family, int socket, con
 		spd->acl6 = ctx;
 	if (ctx_fill(ctx, b, family, err) < 0)
 		return -1;
-	return n <= b->scan_max ? scan_fill(b, family, n, err) : 0;
+	if (n <= b->scan_max)
+		return scan_build(b, family, n, err);
+	return v4 && b->buckets ? bucket_build(b, n, err) : 0;
 }
 
 struct espgw_spd *
-espgw_spd_build_scan(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
-		unsigned int scan_max, struct espgw_err *err)
+espgw_spd_build_with(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
+		unsigned int scan_max, bool buckets, struct espgw_err *err)
 {
-	struct build b = {.s = s, .socket = socket, .scan_max = scan_max};
+	struct build b = {.s = s, .socket = socket, .scan_max = scan_max, .buckets = buckets};
 	struct espgw_spd *spd;
 
 	spd = rte_zmalloc_socket("espgw_spd", sizeof(*spd), 0, socket);
@@ -532,7 +566,7 @@ struct espgw_spd *
 espgw_spd_build(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
 		struct espgw_err *err)
 {
-	return espgw_spd_build_scan(s, dir, socket, tag, ESPGW_SPD_SCAN_MAX, err);
+	return espgw_spd_build_with(s, dir, socket, tag, ESPGW_SPD_SCAN_MAX, true, err);
 }
 
 bool
@@ -550,6 +584,7 @@ espgw_spd_free(struct espgw_spd *spd)
 	rte_acl_free(spd->acl6);
 	rte_free(spd->scan4);
 	rte_free(spd->scan6);
+	spd_bucket4_free(spd->bucket4);
 	rte_free(spd->pair);
 	rte_free(spd);
 }
@@ -579,6 +614,10 @@ espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[
 		spd_scan_classify4(spd->scan4, spd->n4, k, res, n);
 		return;
 	}
+	if (spd->bucket4 != NULL) {
+		spd_bucket4_classify(spd->bucket4, k, res, n);
+		return;
+	}
 	if (spd->acl4 == NULL) {
 		memset(res, 0, n * sizeof(res[0]));
 		return;
@@ -599,6 +638,24 @@ espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[
 		return;
 	}
 	rte_acl_classify(spd->acl6, (const uint8_t **)k, res, n, 1);
+}
+
+const char *
+espgw_spd_classifier4(const struct espgw_spd *spd)
+{
+	if (spd->scan4 != NULL)
+		return "scan";
+	if (spd->bucket4 != NULL)
+		return spd->bucket4->by_src ? "buckets by source" : "buckets by destination";
+	return spd->acl4 != NULL ? "rte_acl" : "none";
+}
+
+const char *
+espgw_spd_classifier6(const struct espgw_spd *spd)
+{
+	if (spd->scan6 != NULL)
+		return "scan";
+	return spd->acl6 != NULL ? "rte_acl" : "none";
 }
 
 unsigned int

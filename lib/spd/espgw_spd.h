@@ -81,12 +81,17 @@ struct espgw_spd *espgw_spd_build(const struct espgw_store *s, enum espgw_dir di
 		const char *tag, struct espgw_err *err);
 /*
  * Up to this many rules of a family are classified by a scan of the rules
- * instead of rte_acl's trie (spd_scan.h); the rte_acl context is built too.
+ * instead of rte_acl's trie (spd_scan.h); a larger IPv4 family by a scan of
+ * buckets where its rules allow (spd_bucket.h). The rte_acl context is
+ * built too.
  */
 #define ESPGW_SPD_SCAN_MAX 8
-/* espgw_spd_build with another limit (0: rte_acl alone; tests compare the two). */
-struct espgw_spd *espgw_spd_build_scan(const struct espgw_store *s, enum espgw_dir dir, int socket,
-		const char *tag, unsigned int scan_max, struct espgw_err *err);
+/*
+ * espgw_spd_build with other choices: the scan's limit, buckets or not
+ * (0 and false: rte_acl alone; the tests compare them).
+ */
+struct espgw_spd *espgw_spd_build_with(const struct espgw_store *s, enum espgw_dir dir, int socket,
+		const char *tag, unsigned int scan_max, bool buckets, struct espgw_err *err);
 void espgw_spd_free(struct espgw_spd *spd);
 
 /*
@@ -118,6 +123,10 @@ bool espgw_spd_has_pairs(const struct espgw_spd *spd);
  * given back unchanged.
  */
 uint32_t espgw_spd_pair_resolve(const struct espgw_spd *spd, uint32_t res, uint32_t slot);
+
+/* How a family is classified: "scan", "buckets by source|destination", "rte_acl", "none". */
+const char *espgw_spd_classifier4(const struct espgw_spd *spd);
+const char *espgw_spd_classifier6(const struct espgw_spd *spd);
 
 /* Number of rules of each family (for logs and tests). */
 unsigned int espgw_spd_rules4(const struct espgw_spd *spd);

@@ -94,8 +94,8 @@ ports_match(const struct spd_scan_l4 *t, uint16_t sp, uint16_t dp)
 	return sp >= t->sport_lo && sp <= t->sport_hi && dp >= t->dport_lo && dp <= t->dport_hi;
 }
 
-static uint32_t
-match4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd_key4 *k)
+uint32_t
+spd_scan_match4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd_key4 *k)
 {
 	uint32_t s = rte_be_to_cpu_32(k->src), d = rte_be_to_cpu_32(k->dst), i;
 	uint16_t sp = rte_be_to_cpu_16(k->sport), dp = rte_be_to_cpu_16(k->dport);
@@ -145,7 +145,7 @@ spd_scan_classify4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd
 	uint32_t i;
 
 	for (i = 0; i < nk; i++)
-		res[i] = match4(r, n, k[i]);
+		res[i] = spd_scan_match4(r, n, k[i]);
 }
 
 void

@@ -41,6 +41,9 @@ struct spd_scan6 {
 void spd_scan_set4(struct spd_scan4 *r, const struct espgw_sp_conf *sp, uint32_t res);
 void spd_scan_set6(struct spd_scan6 *r, const struct espgw_sp_conf *sp, uint32_t res);
 
+/* The result of the first of the n rules (best first) that k matches, else NO_MATCH. */
+uint32_t spd_scan_match4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd_key4 *k);
+
 /* res[i]: the result of the first of the n rules (best first) k[i] matches, else NO_MATCH. */
 void spd_scan_classify4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd_key4 *k[],
 		uint32_t res[], uint32_t nk);

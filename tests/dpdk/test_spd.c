@@ -53,8 +53,9 @@ struct key_case {
 };
 
 static struct espgw_store store;
-/* The scan limit build() uses: set by each group's setup (ACL alone, or scan). */
+/* What build() uses: set by each group's setup (rte_acl alone, scan, buckets). */
 static unsigned int scan_max;
+static bool buckets;
 
 /* The store is filled through its elementary changes: its lookups are indexed. */
 static void
@@ -113,8 +114,8 @@ static struct espgw_spd *
 build(enum espgw_dir dir, const char *tag)
 {
 	struct espgw_err err = {{0}};
-	struct espgw_spd *spd =
-			espgw_spd_build_scan(&store, dir, SOCKET_ID_ANY, tag, scan_max, &err);
+	struct espgw_spd *spd = espgw_spd_build_with(
+			&store, dir, SOCKET_ID_ANY, tag, scan_max, buckets, &err);
 
 	if (spd == NULL)
 		fail_msg("spd build: %s", err.msg);
@@ -386,7 +387,8 @@ expect_build_error(enum espgw_dir dir)
 {
 	struct espgw_err err = {{0}};
 
-	assert_null(espgw_spd_build_scan(&store, dir, SOCKET_ID_ANY, "bad", scan_max, &err));
+	assert_null(espgw_spd_build_with(
+			&store, dir, SOCKET_ID_ANY, "bad", scan_max, buckets, &err));
 	assert_true(err.msg[0] != '\0');
 }
 
@@ -521,7 +523,8 @@ test_scale(void **state)
 	spd = build(OUT, "scale");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	print_message("%u rules built in %.2f s\n", espgw_spd_rules4(spd), secs);
+	print_message("%u rules built in %.2f s (%s)\n", espgw_spd_rules4(spd), secs,
+			espgw_spd_classifier4(spd));
 	assert_int_equal(espgw_spd_rules4(spd), SCALE_RULES + 2);
 	assert_true(secs < 10.0);
 	for (j = 0; j < SCALE_KEYS; j++) {
@@ -537,8 +540,9 @@ test_scale(void **state)
 
 /* ---- the scan against rte_acl ---- */
 
-#define DIFF_SETS 400
-#define DIFF_KEYS 64
+#define DIFF_SETS      400
+#define DIFF_KEYS      64
+#define DIFF_RULES_MAX 64 /* the scan's limit when a test scans every set */
 
 static const uint16_t diff_ports[] = {0, 1, 53, 500, 1023, 1024, 4096, 4500, 65534, 65535};
 static const int16_t diff_protos[] = {-1, -1, 0, 1, 6, 17, 58, 255};
@@ -665,46 +669,70 @@ diff_keys(const struct espgw_sp_conf *sps, unsigned int n, struct espgw_spd_key4
 }
 
 /* Both builds of the store's rules give every key the same result. */
+/* The results of one build for the keys of both families. */
 static void
-diff_compare(const struct espgw_sp_conf *sps, unsigned int n, uint32_t *seed, unsigned int set)
+diff_run(unsigned int max, bool bkt, const char *tag, const struct espgw_spd_key4 *p4[],
+		const struct espgw_spd_key6 *p6[], uint32_t r4[], uint32_t r6[], unsigned int *used)
+{
+	struct espgw_spd *spd;
+
+	scan_max = max;
+	buckets = bkt;
+	spd = build(OUT, tag);
+	espgw_spd_classify4(spd, p4, r4, DIFF_KEYS);
+	espgw_spd_classify6(spd, p6, r6, DIFF_KEYS);
+	if (used != NULL)
+		*used += strncmp(espgw_spd_classifier4(spd), "buckets", 7) == 0;
+	espgw_spd_free(spd);
+}
+
+/*
+ * rte_acl alone, the scan and the buckets give every key the same result;
+ * *bucketed counts the sets whose IPv4 rules went to buckets.
+ */
+static void
+diff_compare(const struct espgw_sp_conf *sps, unsigned int n, uint32_t *seed, unsigned int set,
+		unsigned int *bucketed)
 {
 	static struct espgw_spd_key4 k4[DIFF_KEYS];
 	static struct espgw_spd_key6 k6[DIFF_KEYS];
 	const struct espgw_spd_key4 *p4[DIFF_KEYS];
 	const struct espgw_spd_key6 *p6[DIFF_KEYS];
-	uint32_t a4[DIFF_KEYS], s4[DIFF_KEYS], a6[DIFF_KEYS], s6[DIFF_KEYS];
-	struct espgw_spd *acl, *scan;
-	unsigned int j;
+	uint32_t r4[3][DIFF_KEYS], r6[3][DIFF_KEYS];
+	unsigned int j, v;
 
-	scan_max = 0;
-	acl = build(OUT, "diff-acl");
-	scan_max = 64;
-	scan = build(OUT, "diff-scan");
 	diff_keys(sps, n, k4, k6, seed);
 	for (j = 0; j < DIFF_KEYS; j++) {
 		p4[j] = &k4[j];
 		p6[j] = &k6[j];
 	}
-	espgw_spd_classify4(acl, p4, a4, DIFF_KEYS);
-	espgw_spd_classify4(scan, p4, s4, DIFF_KEYS);
-	espgw_spd_classify6(acl, p6, a6, DIFF_KEYS);
-	espgw_spd_classify6(scan, p6, s6, DIFF_KEYS);
-	for (j = 0; j < DIFF_KEYS; j++) {
-		if (a4[j] != s4[j] || a6[j] != s6[j])
-			fail_msg("set %u (%u rules) key %u: IPv4 acl %#x scan %#x, IPv6 acl %#x "
-				 "scan "
-				 "%#x",
-					set, n, j, a4[j], s4[j], a6[j], s6[j]);
-	}
-	espgw_spd_free(acl);
-	espgw_spd_free(scan);
+	diff_run(0, false, "diff-acl", p4, p6, r4[0], r6[0], NULL);
+	diff_run(DIFF_RULES_MAX, false, "diff-scan", p4, p6, r4[1], r6[1], NULL);
+	diff_run(0, true, "diff-bucket", p4, p6, r4[2], r6[2], bucketed);
+	for (j = 0; j < DIFF_KEYS; j++)
+		for (v = 1; v < 3; v++)
+			if (r4[0][j] != r4[v][j] || r6[0][j] != r6[v][j])
+				fail_msg("set %u (%u rules) key %u: IPv4 acl %#x %s %#x, IPv6 acl "
+					 "%#x %s %#x",
+						set, n, j, r4[0][j], v == 1 ? "scan" : "buckets",
+						r4[v][j], r6[0][j], v == 1 ? "scan" : "buckets",
+						r6[v][j]);
+	scan_max = ESPGW_SPD_SCAN_MAX;
+	buckets = true;
+}
+
+static void
+diff_insert(const struct espgw_sp_conf *sp)
+{
+	assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, sp), 0);
 }
 
 static void
 test_scan_vs_acl(void **state)
 {
-	struct espgw_sp_conf sps[12];
+	static struct espgw_sp_conf sps[12];
 	uint32_t seed = 7, set, n, i;
+	unsigned int bucketed = 0;
 
 	(void)state;
 	for (set = 0; set < DIFF_SETS; set++) {
@@ -712,13 +740,57 @@ test_scan_vs_acl(void **state)
 		n = 1 + lcg(&seed) % RTE_DIM(sps);
 		for (i = 0; i < n; i++) {
 			diff_rule(&sps[i], &seed);
-			assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps,
-							 &sps[i]),
-					0);
+			diff_insert(&sps[i]);
 		}
-		diff_compare(sps, n, &seed, set);
+		diff_compare(sps, n, &seed, set, &bucketed);
 	}
-	scan_max = ESPGW_SPD_SCAN_MAX;
+}
+
+/*
+ * A tunnel's policy: one of a few own subnets against one of many peer
+ * subnets (/16 holding /24s holding /32s, so that buckets nest), now and
+ * then a rule for any destination, ports and protocols as diff_rule's.
+ */
+static void
+tunnel_rule(struct espgw_sp_conf *sp, uint32_t *seed)
+{
+	static const uint8_t lens[] = {16, 24, 24, 24, 32};
+	uint32_t own = 0x0a010000u | (lcg(seed) % 3) << 8, peer;
+
+	diff_rule(sp, seed);
+	peer = 0x0a400000u | (lcg(seed) % 4) << 16 | (lcg(seed) % 16) << 8 | lcg(seed) % 4;
+	memset(&sp->src, 0, sizeof(sp->src));
+	memset(&sp->dst, 0, sizeof(sp->dst));
+	sp->src.ip.family = ESPGW_AF_INET;
+	sp->src.ip.v4 = htonl(own);
+	sp->src.len = 24;
+	if (lcg(seed) % 10 == 0)
+		return; /* any destination: in every bucket */
+	sp->dst.ip.family = ESPGW_AF_INET;
+	sp->dst.len = lens[lcg(seed) % RTE_DIM(lens)];
+	sp->dst.ip.v4 = htonl(peer & (uint32_t)(UINT64_MAX << (32 - sp->dst.len)));
+}
+
+static void
+test_buckets_vs_acl(void **state)
+{
+	static struct espgw_sp_conf sps[DIFF_RULES_MAX];
+	uint32_t seed = 11, set, n, i;
+	unsigned int bucketed = 0;
+
+	(void)state;
+	for (set = 0; set < DIFF_SETS / 4; set++) {
+		sas_default();
+		n = 9 + lcg(&seed) % (RTE_DIM(sps) - 8);
+		for (i = 0; i < n; i++) {
+			tunnel_rule(&sps[i], &seed);
+			diff_insert(&sps[i]);
+		}
+		diff_compare(sps, n, &seed, set, &bucketed);
+	}
+	/* Not a comparison of rte_acl with itself: most sets fit the buckets. */
+	print_message("%u of %u sets in buckets\n", bucketed, DIFF_SETS / 4);
+	assert_true(bucketed >= DIFF_SETS / 8);
 }
 
 /* ---- selector extraction from raw headers ---- */
@@ -1062,6 +1134,7 @@ atk_check_both(const struct key_case *c4, size_t n4, const struct key_case *c6, 
 	unsigned int save = scan_max;
 
 	scan_max = 0;
+	buckets = false;
 	spd = build(OUT, "atk-acl");
 	check4(spd, c4, n4);
 	check6(spd, c6, n6);
@@ -1072,6 +1145,7 @@ atk_check_both(const struct key_case *c4, size_t n4, const struct key_case *c6, 
 	check6(spd, c6, n6);
 	espgw_spd_free(spd);
 	scan_max = save;
+	buckets = true;
 }
 
 static void
@@ -1167,6 +1241,7 @@ test_attack_spd_scan_pair(void **state)
 			assert_int_equal(espgw_store_arr_set(&store, ESPGW_ARR_SPS, i, &sp), 0);
 		}
 		scan_max = pass == 0 ? 0 : ESPGW_SPD_SCAN_MAX;
+		buckets = pass != 0;
 		spd = build(IN, pass == 0 ? "pair-acl" : "pair-scan");
 		assert_true(espgw_spd_has_pairs(spd));
 		check4(spd, k, RTE_DIM(k));
@@ -1176,6 +1251,7 @@ test_attack_spd_scan_pair(void **state)
 		espgw_spd_free(spd);
 	}
 	scan_max = ESPGW_SPD_SCAN_MAX;
+	buckets = true;
 }
 
 static int
@@ -1183,6 +1259,7 @@ acl_only(void **state)
 {
 	(void)state;
 	scan_max = 0;
+	buckets = false;
 	return 0;
 }
 
@@ -1190,7 +1267,17 @@ static int
 scan_all(void **state)
 {
 	(void)state;
-	scan_max = 64;
+	scan_max = DIFF_RULES_MAX;
+	buckets = false;
+	return 0;
+}
+
+static int
+buckets_all(void **state)
+{
+	(void)state;
+	scan_max = 0;
+	buckets = true;
 	return 0;
 }
 
@@ -1199,13 +1286,14 @@ scan_default(void **state)
 {
 	(void)state;
 	scan_max = ESPGW_SPD_SCAN_MAX;
+	buckets = true;
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	/* The rule tests on rte_acl alone, then with every rule set scanned. */
+	/* The rule tests on rte_acl alone, with every rule set scanned, and in buckets. */
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test_setup(test_classify4, acl_only),
 			cmocka_unit_test_setup(test_classify6, acl_only),
@@ -1221,10 +1309,17 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup(test_no_rules, scan_all),
 			cmocka_unit_test_setup(test_errors, scan_all),
 			cmocka_unit_test_setup(test_coexist, scan_all),
+			cmocka_unit_test_setup(test_classify4, buckets_all),
+			cmocka_unit_test_setup(test_both_families, buckets_all),
+			cmocka_unit_test_setup(test_direction, buckets_all),
+			cmocka_unit_test_setup(test_errors, buckets_all),
+			cmocka_unit_test_setup(test_coexist, buckets_all),
+			cmocka_unit_test_setup(test_buckets_vs_acl, scan_default),
 			cmocka_unit_test_setup(test_scan_vs_acl, scan_default),
 			cmocka_unit_test_setup(test_extract4, scan_default),
 			cmocka_unit_test_setup(test_extract6, scan_default),
 			cmocka_unit_test_setup(test_packet_policy, scan_default),
+			cmocka_unit_test_setup(test_scale, acl_only),
 			cmocka_unit_test_setup(test_scale, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_edges, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_limit, scan_default),
