@@ -1254,6 +1254,235 @@ test_attack_spd_scan_pair(void **state)
 	buckets = true;
 }
 
+/*
+ * attack (helper-48): buckets against rte_acl on nested sets. Each set
+ * draws a palette of 3 to 5 prefix lengths among /0 /1 /8 /16 /24 /31 /32
+ * and a few 32-bit "chains" (0.0.0.0, 255.255.255.255 and random ones):
+ * every prefix is a chain cut at a palette length, on either side, so that
+ * /1 holds /8 holds ... /32, identical prefixes take ties and different
+ * priorities, and the bucketed side may switch from set to set.
+ */
+static uint32_t
+atk_u32(uint32_t *seed)
+{
+	return lcg(seed) << 16 ^ lcg(seed);
+}
+
+static void
+atk_nest_prefix(struct espgw_prefix *p, const uint32_t *chain, unsigned int n_chain,
+		const uint8_t *lens, unsigned int n_lens, uint32_t *seed)
+{
+	uint32_t a = chain[lcg(seed) % n_chain];
+
+	memset(p, 0, sizeof(*p));
+	p->len = lens[lcg(seed) % n_lens];
+	if (p->len == 0 && lcg(seed) % 2 == 0)
+		return; /* "any" */
+	p->ip.family = ESPGW_AF_INET;
+	if (lcg(seed) % 8 == 0)
+		a ^= 1u << (lcg(seed) % 32); /* a sibling or a cousin */
+	p->ip.v4 = htonl(a);		     /* host bits set on purpose: the build clears them */
+}
+
+static void
+test_attack_spd_bucket_nest(void **state)
+{
+	static const uint8_t all_lens[] = {0, 1, 8, 16, 24, 31, 32};
+	static struct espgw_sp_conf sps[40];
+	uint32_t seed = 48, set, n, i, chain[6], n_chain;
+	uint8_t lens[5], side_lens[5];
+	unsigned int n_lens, bucketed = 0, sets = 600;
+
+	(void)state;
+	for (set = 0; set < sets; set++) {
+		sas_default();
+		n_chain = 1 + lcg(&seed) % RTE_DIM(chain);
+		chain[0] = 0;
+		chain[1 % n_chain] = UINT32_MAX;
+		for (i = 2; i < n_chain; i++)
+			chain[i] = atk_u32(&seed);
+		n_lens = 3 + lcg(&seed) % 3;
+		for (i = 0; i < n_lens; i++)
+			lens[i] = all_lens[lcg(&seed) % RTE_DIM(all_lens)];
+		for (i = 0; i < 5; i++)
+			side_lens[i] = all_lens[lcg(&seed) % RTE_DIM(all_lens)];
+		n = 9 + lcg(&seed) % (RTE_DIM(sps) - 8);
+		for (i = 0; i < n; i++) {
+			diff_rule(&sps[i], &seed);
+			if (sps[i].action == PROT)
+				snprintf(sps[i].sa, sizeof(sps[i].sa), "out-%c",
+						'a' + lcg(&seed) % 3);
+			atk_nest_prefix(&sps[i].src, chain, n_chain, set % 2 ? lens : side_lens,
+					set % 2 ? n_lens : 2, &seed);
+			atk_nest_prefix(&sps[i].dst, chain, n_chain, set % 2 ? side_lens : lens,
+					set % 2 ? 2 : n_lens, &seed);
+			diff_insert(&sps[i]);
+		}
+		diff_compare(sps, n, &seed, set, &bucketed);
+	}
+	print_message("%u of %u sets in buckets\n", bucketed, sets);
+	assert_true(bucketed >= sets / 4);
+}
+
+/*
+ * attack (helper-48): the bucket limit at 8 and 9 rules. c protect rules
+ * (dport 1000 + i) on one chain of sources, /8 /16 /24 /32 of 10.1.1.1
+ * (four lengths besides "any"), behind them a catch-all bypass that every
+ * bucket holds; three other tunnels around, one to 10.2.0.0/24 too. c = 7:
+ * the bucket of 10.1.1.1/32 holds 8 rules, that of 10.2.0.0/24 9 (buckets
+ * by source); c = 8: 9 on either side (rte_acl). A rule lost from a bucket
+ * sends its protect-class traffic out in clear.
+ */
+static void
+atk_nine(unsigned int c, const char *want_cls)
+{
+	static const char *const src[] = {
+			"10.1.1.1/32", "10.1.0.0/16", "10.1.1.0/24", "10.0.0.0/8"};
+	static const char *const other[][2] = {{"10.9.1.0/24", "10.8.1.0/24"},
+			{"10.9.2.0/24", "10.8.2.0/24"}, {"10.9.3.0/24", "10.2.0.0/24"}};
+	static const char *const sa[] = {"out-a", "out-b", "out-c"};
+	struct sp_spec r = {OUT, 0, NULL, "10.2.0.0/24", 17, ANYP, 0, 0, PROT, NULL};
+	const struct sp_spec any = {
+			OUT, 1000, "0.0.0.0/0", "0.0.0.0/0", -1, ANYP, ANYP, BYPASS, NULL};
+	struct key_case k[32];
+	struct espgw_spd *spd;
+	unsigned int i, n = 0;
+
+	sas_default();
+	for (i = 0; i < c; i++) {
+		r.prio = 10 + i % 3; /* ties too: definition order */
+		r.src = src[i % 4];
+		r.dp_lo = r.dp_hi = (uint16_t)(1000 + i);
+		r.sa = sa[i % 3];
+		sp_add(&r);
+		k[n++] = (struct key_case){
+				"10.1.1.1", "10.2.0.9", 17, 7, (uint16_t)(1000 + i), SA(i % 3)};
+		/* Outside the /32 and /24: only the /16 and /8 rules hold. */
+		k[n++] = (struct key_case){"10.1.7.1", "10.2.0.9", 17, 7, (uint16_t)(1000 + i),
+				i % 4 == 1 || i % 4 == 3 ? SA(i % 3) : BYP};
+	}
+	for (i = 0; i < RTE_DIM(other); i++) {
+		r.prio = 5;
+		r.src = other[i][0];
+		r.dst = other[i][1];
+		r.dp_lo = 0;
+		r.dp_hi = 65535;
+		r.sa = sa[i];
+		sp_add(&r);
+		k[n++] = (struct key_case){"10.9.1.1", "10.8.1.1", 17, 1, 2, SA(0)};
+		r.dst = "10.2.0.0/24";
+	}
+	sp_add(&any);
+	k[n++] = (struct key_case){"10.1.1.1", "10.2.0.9", 17, 7, (uint16_t)(1000 + c), BYP};
+	k[n++] = (struct key_case){"10.1.1.1", "10.2.1.9", 17, 7, 1000, BYP};
+	k[n++] = (struct key_case){"10.9.2.1", "10.8.2.200", 17, 1, 2, SA(1)};
+	k[n++] = (struct key_case){"10.9.3.1", "10.2.0.200", 17, 1, 2, SA(2)};
+	k[n++] = (struct key_case){"10.9.3.1", "10.8.2.200", 17, 1, 2, BYP};
+	spd = build(OUT, "atk-nine");
+	print_message("%u chain rules: %s\n", c, espgw_spd_classifier4(spd));
+	assert_int_equal(strncmp(espgw_spd_classifier4(spd), want_cls, strlen(want_cls)), 0);
+	check4(spd, k, n);
+	espgw_spd_free(spd);
+}
+
+static void
+test_attack_spd_bucket_nine(void **state)
+{
+	(void)state;
+	atk_nine(7, "buckets by source");
+	atk_nine(8, "rte_acl");
+}
+
+/*
+ * attack (helper-48): at most 4 prefix lengths on the bucketed side ("any"
+ * aside). Destinations /1 /8 /31 /32 of 255.255.255.255 and of 0.0.0.0
+ * (network addresses at both ends, the /1s split the space) with the /32s
+ * four to a table of 8 slots: buckets; a fifth length (/16): rte_acl, the
+ * sources all one /24 so that neither side fits; five lengths without the
+ * catch-all (no "any" on the side either): rte_acl. Keys at each boundary,
+ * in each build: the same verdicts.
+ */
+static void
+atk_lens(bool fifth, bool catch_all)
+{
+	static const struct sp_spec r[] = {
+			{OUT, 10, "10.1.0.0/24", "255.255.255.255/32", -1, ANYP, ANYP, PROT,
+					"out-a"},
+			{OUT, 10, "10.1.0.0/24", "0.0.0.0/32", -1, ANYP, ANYP, PROT, "out-a"},
+			{OUT, 10, "10.1.0.0/24", "10.2.0.1/32", -1, ANYP, ANYP, PROT, "out-a"},
+			{OUT, 10, "10.1.0.0/24", "10.2.0.2/32", -1, ANYP, ANYP, PROT, "out-a"},
+			{OUT, 20, "10.1.0.0/24", "255.255.255.254/31", -1, ANYP, ANYP, DROP, NULL},
+			{OUT, 20, "10.1.0.0/24", "0.0.0.0/31", -1, ANYP, ANYP, DROP, NULL},
+			/* Better than the /31s and /32s under them, by port: */
+			{OUT, 5, "10.1.0.0/24", "255.0.0.0/8", 17, ANYP, 53, 53, PROT, "out-b"},
+			{OUT, 5, "10.1.0.0/24", "0.0.0.0/8", 17, ANYP, 53, 53, PROT, "out-b"},
+			{OUT, 30, "10.1.0.0/24", "128.0.0.0/1", -1, ANYP, ANYP, PROT, "out-c"},
+			{OUT, 30, "10.1.0.0/24", "0.0.0.0/1", -1, ANYP, ANYP, BYPASS, NULL},
+			{OUT, 1000, NULL, NULL, -1, ANYP, ANYP, BYPASS, NULL},
+	};
+	static const struct sp_spec five = {
+			OUT, 1, "10.1.0.0/24", "10.2.0.0/16", 6, ANYP, ANYP, DROP, NULL};
+	static const struct key_case k[] = {
+			{"10.1.0.1", "255.255.255.255", 6, 1, 2, SA(0)},
+			{"10.1.0.1", "255.255.255.254", 6, 1, 2, DISC},
+			{"10.1.0.1", "255.255.255.253", 6, 1, 2, SA(2)},
+			{"10.1.0.1", "255.255.255.255", 17, 1, 53, SA(1)},
+			{"10.1.0.1", "255.1.2.3", 17, 1, 53, SA(1)},
+			{"10.1.0.1", "254.255.255.255", 17, 1, 53, SA(2)},
+			{"10.1.0.1", "128.0.0.0", 17, 1, 2, SA(2)},
+			{"10.1.0.1", "127.255.255.255", 17, 1, 2, BYP},
+			{"10.1.0.1", "0.0.0.0", 6, 1, 2, SA(0)},
+			{"10.1.0.1", "0.0.0.1", 6, 1, 2, DISC},
+			{"10.1.0.1", "0.0.0.2", 6, 1, 2, BYP},
+			{"10.1.0.1", "0.0.0.0", 17, 1, 53, SA(1)},
+			{"10.1.0.1", "0.255.255.255", 17, 1, 53, SA(1)},
+			{"10.1.0.1", "1.0.0.0", 17, 1, 53, BYP},
+			{"10.1.0.1", "10.2.0.1", 17, 1, 2, SA(0)},
+			{"10.1.0.1", "10.2.0.2", 17, 1, 2, SA(0)},
+			{"10.1.0.1", "10.2.0.3", 17, 1, 2, BYP},
+			{"10.1.0.1", "10.2.0.0", 17, 1, 2, BYP},
+			{"10.1.1.1", "10.2.0.1", 17, 1, 2, BYP},
+			{"10.1.1.1", "255.255.255.255", 17, 1, 2, BYP},
+			{"10.1.0.1", "10.2.0.3", 6, 1, 2, BYP},
+	};
+	static const struct key_case k5[] = {
+			{"10.1.0.1", "10.2.0.3", 6, 1, 2, DISC},
+			{"10.1.0.1", "10.2.0.1", 6, 1, 2, DISC},
+			{"10.1.0.1", "10.3.0.1", 6, 1, 2, BYP},
+	};
+	struct key_case kk[RTE_DIM(k)];
+	struct espgw_spd *spd;
+	size_t i;
+
+	sas_default();
+	sps_add(r, RTE_DIM(r) - !catch_all);
+	if (fifth)
+		sp_add(&five);
+	spd = build(OUT, "atk-lens");
+	print_message("%s lengths%s: %s\n", fifth ? "5" : "4", catch_all ? "" : ", no any",
+			espgw_spd_classifier4(spd));
+	assert_string_equal(
+			espgw_spd_classifier4(spd), fifth ? "rte_acl" : "buckets by destination");
+	for (i = 0; i < RTE_DIM(k); i++) {
+		kk[i] = k[i];
+		if (!catch_all && strcmp(k[i].src, "10.1.1.1") == 0)
+			kk[i].want = NONE; /* the catch-all's */
+	}
+	check4(spd, kk, fifth ? RTE_DIM(k) - 1 : RTE_DIM(k));
+	if (fifth)
+		check4(spd, k5, RTE_DIM(k5));
+	espgw_spd_free(spd);
+}
+
+static void
+test_attack_spd_bucket_lens(void **state)
+{
+	(void)state;
+	atk_lens(false, true);
+	atk_lens(true, true);
+	atk_lens(true, false);
+}
+
 static int
 acl_only(void **state)
 {
@@ -1324,6 +1553,9 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup(test_attack_spd_scan_edges, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_limit, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_pair, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_bucket_nine, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_bucket_lens, scan_default),
+			cmocka_unit_test_setup(test_attack_spd_bucket_nest, scan_default),
 	};
 	int rc;
 
