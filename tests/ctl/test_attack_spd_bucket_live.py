@@ -11,18 +11,11 @@ rule, a stale or a half-built SPD lets protect-class traffic out on the WAN
 in clear, or clear traffic of the tunnel in on the LAN. Run inside a network
 namespace (netns_run.sh)."""
 
-import threading
-import time
 
 import pytest
-from scapy.layers.inet import IP, UDP
-from scapy.layers.ipsec import ESP
-from scapy.layers.l2 import Ether
-from scapy.packet import Raw
 
 import live
-
-BYPASS_MARK = b"ESPGW-BYPASS-OK!"
+import spd_churn
 
 FILLERS = 10
 RULES = [
@@ -45,12 +38,6 @@ LENS_DEL = ["sp del lo%d" % i for i in range(len(LENS))] + \
            ["sp del li%d" % i for i in range(len(LENS))]
 
 
-def wan_clear(i, src, mark):
-    """A clear frame from the WAN next hop to the LAN host."""
-    return Ether(src=live.NH_MAC, dst=live.WAN_MAC) / IP(src=src, dst=live.HOST) / \
-        UDP(sport=4000, dport=5000) / Raw(mark + i.to_bytes(4, "big") + bytes(32))
-
-
 @pytest.fixture(params=["one", "two"])
 def gw(request):
     import harness
@@ -68,52 +55,8 @@ def test_live_bucket_acl_switch(gw):
     log = gw.logs_all()
     assert "spd out: %d IPv4 rules (buckets by destination)" % (FILLERS + 3) in log, log
     assert "spd in: %d IPv4 rules (buckets by source)" % (FILLERS + 3) in log, log
-    stop = threading.Event()
-    sent = [0]
-
-    def sender():
-        i = 0
-        while not stop.is_set():
-            for _ in range(4):
-                gw.lan.send(live.lan_frame(i, dst="10.3.0.%d" % (10 if i % 2 else 200)))
-                # Tunnel traffic in clear (must drop), and bypass traffic (must pass).
-                gw.wan.send(wan_clear(i, "10.3.0.%d" % (10 if i % 2 else 200), live.MARKER))
-                gw.wan.send(wan_clear(i, "10.9.0.10", BYPASS_MARK))
-                i += 1
-            time.sleep(0.001)
-        sent[0] = i
-
-    t = threading.Thread(target=sender)
-    t.start()
-    wan, lan = [], []
     # S1 -> S2 -> S1 -> S0 -> S1 ...
     steps = [LENS_ADD, LENS_DEL, ["sp del to", "sp del ti"], NESTED]
-    try:
-        for r in range(60):
-            for s in steps:
-                res = gw.ctl.txn(s)
-                assert res["ok"], res
-                wan += gw.wan.drain(settle=0.0, timeout=0.01)
-                lan += gw.lan.drain(settle=0.0, timeout=0.01)
-    finally:
-        stop.set()
-        t.join()
-    wan += gw.wan.drain()
-    lan += gw.lan.drain()
-    live.assert_no_clear(wan)
-    for f in lan:
-        assert live.MARKER not in f, "the tunnel's clear traffic in on the LAN: %r" % Ether(f)
-    assert sent[0] > 40, sent[0]
-    passed = sum(1 for f in lan if BYPASS_MARK in f)
-    assert passed > sent[0] // 2, (passed, sent[0])
-    sa = live.OUT3.scapy_sa(live.WAN, live.PEER)
-    n = 0
-    for f in wan:
-        eth = Ether(f)
-        if IP not in eth or eth[IP].proto != 50:
-            continue
-        assert eth[IP][ESP].spi == live.OUT3.spi
-        sa.decrypt(eth[IP])
-        n += 1
-    assert n > sent[0] // 4, (n, sent[0])
+    wan, lan, sent = spd_churn.churn(gw, steps, 60)
+    spd_churn.check(wan, lan, sent, 4)
     gw.stop()

@@ -1483,40 +1483,41 @@ test_attack_spd_bucket_lens(void **state)
 	atk_lens(true, false);
 }
 
+/* The group setups: which classifiers build() lets the SPD use. */
+static int
+use(unsigned int max, bool bkt)
+{
+	scan_max = max;
+	buckets = bkt;
+	return 0;
+}
+
 static int
 acl_only(void **state)
 {
 	(void)state;
-	scan_max = 0;
-	buckets = false;
-	return 0;
+	return use(0, false);
 }
 
 static int
 scan_all(void **state)
 {
 	(void)state;
-	scan_max = DIFF_RULES_MAX;
-	buckets = false;
-	return 0;
+	return use(DIFF_RULES_MAX, false);
 }
 
 static int
 buckets_all(void **state)
 {
 	(void)state;
-	scan_max = 0;
-	buckets = true;
-	return 0;
+	return use(0, true);
 }
 
 static int
 scan_default(void **state)
 {
 	(void)state;
-	scan_max = ESPGW_SPD_SCAN_MAX;
-	buckets = true;
-	return 0;
+	return use(ESPGW_SPD_SCAN_MAX, true);
 }
 
 int
