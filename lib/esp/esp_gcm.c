@@ -152,19 +152,21 @@ esp_trailer(uint8_t *t, uint32_t pad, uint8_t nh)
 
 /*
  * RFC 4303 3.1.2, 3.3: the inner packet (after its L2 header) becomes outer
- * header, ESP header, IV, payload, padding, trailer, ICV, encrypted in place.
- * False when the mbuf has no room (as rte_ipsec, counted as crypto_error).
+ * header, ESP header, IV, payload, padding, trailer and room for the ICV; j
+ * gets what gcm_outb_seal needs to encrypt it in place (RFC 4106 3.1: the IV
+ * is the sequence number, as rte_ipsec's). False when the mbuf has no room
+ * (as rte_ipsec, counted as crypto_error).
  */
 static bool
-gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct rte_mbuf *m,
-		uint64_t seq)
+gcm_outb_frame(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct rte_mbuf *m,
+		uint64_t seq, struct espgw_gcm_job *j)
 {
 	uint32_t plen = m->pkt_len - m->l2_len;
 	uint32_t clen = RTE_ALIGN_CEIL(plen + TRAILER_LEN, GCM_ALIGN);
-	uint32_t pad = clen - plen - TRAILER_LEN, hlen = g->tmpl_len + GCM_HDR_LEN, aad_len;
-	uint8_t nonce[ESPGW_GCM_NONCE_LEN], aad[GCM_AAD_MAX], *h, *t;
+	uint32_t pad = clen - plen - TRAILER_LEN, hlen = g->tmpl_len + GCM_HDR_LEN;
 	rte_be64_t iv = rte_cpu_to_be_64(seq);
 	rte_be32_t sq = rte_cpu_to_be_32((uint32_t)seq);
+	uint8_t *h, *t;
 
 	if ((uint32_t)rte_pktmbuf_headroom(m) + m->l2_len < hlen)
 		return false;
@@ -179,16 +181,58 @@ gcm_outb_one(const struct espgw_sa_rt *sa, const struct espgw_gcm_sa *g, struct 
 	memcpy(h + g->tmpl_len, &g->spi, sizeof(g->spi));
 	memcpy(h + g->tmpl_len + 4, &sq, sizeof(sq));
 	memcpy(h + g->tmpl_len + ESP_HDR_LEN, &iv, sizeof(iv));
-	gcm_nonce(nonce, g, &iv);
-	aad_len = gcm_aad(aad, g, seq);
-	gcm_run(g, m, hlen, clen, nonce, aad, aad_len, t + pad + TRAILER_LEN);
 	m->l2_len = 0;
 	m->l3_len = g->tmpl_len;
 	m->packet_type = g->ptype;
+	j->g = g;
+	j->m = m;
+	j->tag = t + pad + TRAILER_LEN;
+	gcm_nonce(j->nonce, g, &iv);
+	j->aad_len = gcm_aad(j->aad, g, seq);
 	return true;
 }
 
-/* gcm_outb_one's room: headroom for the headers, tailroom for trailer and ICV. */
+/* Encrypts what gcm_outb_frame framed: from the IV's end to the ICV. */
+static void
+gcm_outb_seal(const struct espgw_gcm_job *j)
+{
+	uint32_t hlen = j->g->tmpl_len + GCM_HDR_LEN;
+
+	gcm_run(j->g, j->m, hlen, j->m->pkt_len - hlen - GCM_ICV, j->nonce, j->aad, j->aad_len,
+			j->tag);
+}
+
+void
+espgw_esp_gcm_outb_flush(struct espgw_gcm_lag *lag)
+{
+	if (lag->pending)
+		gcm_outb_seal(&lag->job[lag->cur]);
+	lag->pending = false;
+}
+
+/*
+ * The packet framed last is encrypted after the next one is framed. Its
+ * trailer, nonce and AAD were written while framing, and IPsec-MB reads them
+ * with (masked) vector loads that no store forwards: read right away, each
+ * call waits until those stores reach the cache. In a bare loop of
+ * IMB_AES128_GCM_ENC over 48-byte payloads that wait is 121 against 79
+ * cycles a packet; around the framing much of it overlapped already, and
+ * espgw_esp_outb over bursts of 32 went from 134 to 131 cycles a packet at
+ * 64 B with one SA, 152 to 150 with 32 SAs, 401 to 392 at 1420 B.
+ */
+static bool
+gcm_outb_lagged(struct espgw_gcm_lag *lag, const struct espgw_sa_rt *sa, struct rte_mbuf *m,
+		uint64_t seq)
+{
+	if (!gcm_outb_frame(sa, sa->gcm, m, seq, &lag->job[lag->cur ^ 1]))
+		return false;
+	espgw_esp_gcm_outb_flush(lag);
+	lag->cur ^= 1;
+	lag->pending = true;
+	return true;
+}
+
+/* gcm_outb_frame's room: headroom for the headers, tailroom for trailer and ICV. */
 static inline bool
 gcm_outb_fits(const struct espgw_gcm_sa *g, struct rte_mbuf *m)
 {
@@ -220,7 +264,7 @@ gcm_outb_fit(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf 
 
 uint16_t
 espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint16_t n, struct rte_mbuf *done[])
+		uint16_t n, struct rte_mbuf *done[], struct espgw_gcm_lag *lag)
 {
 	struct espgw_sa_counters *sc = &l->stats->sa[sa->idx];
 	struct espgw_gcm_sa *g = sa->gcm;
@@ -241,7 +285,7 @@ espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte
 	 */
 	for (i = 0; i < k; i++) {
 		v = espgw_esp_outb_meta(m[i]);
-		if (!gcm_outb_one(sa, g, m[i], seq + i)) {
+		if (!gcm_outb_lagged(lag, sa, m[i], seq + i)) {
 			espgw_esp_drop(l, sa, &m[i], 1, ESPGW_DROP_CRYPTO_ERROR);
 			continue;
 		}
@@ -253,8 +297,11 @@ espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte
 			*espgw_mbuf_seq(m[i]) = seq + i; /* its place in the owner's window */
 		done[j++] = m[i];
 	}
-	if (g->udp6)
+	/* The UDP checksum over IPv6 covers the ciphertext. */
+	if (g->udp6) {
+		espgw_esp_gcm_outb_flush(lag);
 		espgw_esp_udp6_cksum(done, j);
+	}
 	sc->bytes += bytes;
 	sc->pkts += j;
 	return j;

@@ -2289,6 +2289,53 @@ test_direct_seq_state(void **state)
 	assert_int_equal(drops_total(f), 0);
 }
 
+/*
+ * The direct path encrypts each packet one packet late, across SA groups
+ * (struct espgw_gcm_lag): a burst of two direct SAs and a CPU-path one,
+ * interleaved, with packets that cannot be framed (no headroom) in the
+ * middle, twice in a row, and last. Every other packet leaves encrypted
+ * (decrypts to what went in), the unframed ones are dropped as
+ * crypto_error, and nothing is left unencrypted at the burst's end.
+ */
+static void
+test_direct_lag(void **state)
+{
+	struct fx *f = *state;
+	unsigned int sa[3], idx[24], i, k, n_ok = 0;
+	struct rte_mbuf *m[24], *enc[24], *dec[24];
+	bool bare[24] = {false};
+
+	sa[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4101);
+	sa[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4102);
+	sa[2] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_CPU,
+			0x4103);
+	fx_up_ok(f);
+	bare[5] = bare[6] = bare[23] = bare[12] = true;
+	for (i = 0; i < 24; i++) {
+		idx[i] = sa[(i / 2 + i) % 3];
+		m[i] = frame(f->sas[idx[i]].inner_family, (uint16_t)(i * 17 % 200), 0, true,
+				(uint16_t)i);
+		if (bare[i]) { /* the frame moved to the buffer's start: no room for headers */
+			memmove(m[i]->buf_addr, rte_pktmbuf_mtod(m[i], void *), m[i]->data_len);
+			m[i]->data_off = 0;
+		}
+		n_ok += !bare[i];
+	}
+	assert_int_equal(encrypt(f, idx, m, 24, enc), n_ok);
+	assert_int_equal(f->st.drop[ESPGW_DROP_CRYPTO_ERROR], 24 - n_ok);
+	assert_int_equal(drops_total(f), 24 - n_ok);
+	assert_int_equal(decrypt(f, enc, (uint16_t)n_ok, dec), n_ok);
+	for (i = 0; i < n_ok; i++) {
+		k = tag_of(dec[i]);
+		assert_false(bare[k]);
+		check_inner(dec[i], &saved[k], idx[k] + 1);
+	}
+	free_all(dec, n_ok);
+	assert_int_equal(drops_total(f), 24 - n_ok);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -2347,6 +2394,7 @@ main(int argc, char **argv)
 			T(test_direct_segmented_thin),
 			T(test_crafted_trailers),
 			T(test_direct_seq_state),
+			T(test_direct_lag),
 	};
 	int rc;
 
