@@ -217,8 +217,8 @@ espgw_esp_gcm_outb_flush(struct espgw_gcm_lag *lag)
  * call waits until those stores reach the cache. In a bare loop of
  * IMB_AES128_GCM_ENC over 48-byte payloads that wait is 121 against 79
  * cycles a packet; around the framing much of it overlapped already, and
- * espgw_esp_outb over bursts of 32 went from 134 to 131 cycles a packet at
- * 64 B with one SA, 152 to 150 with 32 SAs, 401 to 392 at 1420 B.
+ * espgw_esp_outb went from 137 to 133 cycles a packet at 64 B with one SA,
+ * 155 to 153 with 32, 403 to 395 at 1420 B (scripts/bench/esp_stage.sh).
  */
 static bool
 gcm_outb_lagged(struct espgw_gcm_lag *lag, const struct espgw_sa_rt *sa, struct rte_mbuf *m,
