@@ -150,40 +150,6 @@ inb_sad_find(struct espgw_esp_lcore *l, const union rte_ipsec_sad_key key[], uin
 }
 
 /*
- * Drops what cannot be an ESP packet of a known SA; keeps the rest in m[] and
- * sa[]. A burst carries runs of one SA's packets: each run is looked up once
- * (rte_ipsec_sad takes two hash lookups per key for SPI and destination), and
- * a key seen before comes from this worker's cache.
- */
-static uint16_t
-inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
-		uint32_t spi_ofs, uint32_t hdr_len)
-{
-	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
-	void *found[ESPGW_ESP_BURST_MAX];
-	uint16_t i, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
-
-	for (i = 0; i < n; i++) {
-		if (!inb_headers_ok(m[i], hdr_len)) {
-			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
-			continue;
-		}
-		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs))
-			inb_key(m[i], &key[u++], spi_ofs);
-		uid[k] = u - 1;
-		m[k++] = m[i];
-	}
-	if (l->sad->in == NULL || k == 0) {
-		espgw_esp_drop(l, NULL, m, k, ESPGW_DROP_NO_SA);
-		return 0;
-	}
-	inb_sad_find(l, key, u, found);
-	for (i = 0; i < k; i++)
-		sa[i] = found[uid[i]];
-	return k;
-}
-
-/*
  * Came in UDP (lib/dp/inbound.c marks it) exactly when the SA is encap udp
  * (RFC 3948), and then to the SA's own port: another SA's NAT-T port is not
  * this one's.
@@ -202,31 +168,102 @@ inb_encap_ok(const struct espgw_sa_rt *sa, const struct rte_mbuf *m)
 	return udp->dst_port == sa->natt_sport;
 }
 
+/* One packet of a known SA: dropped and counted unless it may be ESP of it; marked if so. */
+static inline bool
+inb_check_one(struct espgw_esp_lcore *l, struct rte_mbuf *m, struct espgw_sa_rt *sa)
+{
+	enum espgw_drop why;
+
+	if (sa == NULL) {
+		espgw_esp_drop(l, NULL, &m, 1, ESPGW_DROP_NO_SA);
+		return false;
+	}
+	if (unlikely(sa->state != ESPGW_SA_LIVE))
+		/* Out of service (hard lifetime, RFC 4301 4.4.2.1) until deleted. */
+		why = ESPGW_DROP_SA_EXPIRED;
+	else if (unlikely(sa->proto != ESPGW_SA_ESP))
+		/* RFC 4301 4.1: an SA is of one protocol; an AH SA's SPI in ESP is not it. */
+		why = ESPGW_DROP_AH_PROTO_MISMATCH;
+	else if (unlikely(!inb_encap_ok(sa, m)))
+		why = ESPGW_DROP_ENCAP_MISMATCH;
+	else if (!inb_len_ok(sa, m))
+		why = ESPGW_DROP_BAD_LENGTH;
+	else
+		why = ESPGW_DROP_MAX;
+	if (why != ESPGW_DROP_MAX) {
+		espgw_esp_drop(l, sa, &m, 1, why);
+		return false;
+	}
+	espgw_esp_inb_mark(m, sa);
+	return true;
+}
+
 static uint16_t
 inb_check(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n)
 {
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (sa[i] == NULL) {
-			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_NO_SA);
-		} else if (unlikely(sa[i]->state != ESPGW_SA_LIVE)) {
-			/* Out of service (hard lifetime, RFC 4301 4.4.2.1) until deleted. */
-			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_SA_EXPIRED);
-		} else if (unlikely(sa[i]->proto != ESPGW_SA_ESP)) {
-			/* RFC 4301 4.1: an SA is of one protocol; an AH SA's SPI in ESP is not it. */
-			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_AH_PROTO_MISMATCH);
-		} else if (unlikely(!inb_encap_ok(sa[i], m[i]))) {
-			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_ENCAP_MISMATCH);
-		} else if (!inb_len_ok(sa[i], m[i])) {
-			espgw_esp_drop(l, sa[i], &m[i], 1, ESPGW_DROP_BAD_LENGTH);
-		} else {
-			espgw_esp_inb_mark(m[i], sa[i]);
-			sa[k] = sa[i];
-			m[k++] = m[i];
-		}
+		if (!inb_check_one(l, m[i], sa[i]))
+			continue;
+		sa[k] = sa[i];
+		m[k++] = m[i];
 	}
 	return k;
+}
+
+/*
+ * A bump-in-the-wire SA is its host's (espgw_esp_inb_bitw): found by its SPI
+ * alone (match spi), it is no SA of ESP or AH to the gateway itself: ESP's
+ * ICV does not cover the destination, and a copy sent to the gateway would
+ * spend the host's sequence numbers (AH's covers it: such a copy would cost
+ * a verification and fail).
+ */
+static inline struct espgw_sa_rt *
+inb_not_host(struct espgw_sa_rt *sa)
+{
+	return sa != NULL && unlikely(sa->bitw) ? NULL : sa;
+}
+
+/*
+ * Drops what cannot be an ESP (esp) or AH packet of a known SA; keeps the
+ * rest in m[] and sa[], ESP also checked (inb_check_one) in the same pass.
+ * A burst carries runs of one SA's packets: each run is looked up once
+ * (rte_ipsec_sad takes two hash lookups per key for SPI and destination), and
+ * a key seen before comes from this worker's cache.
+ */
+static inline uint16_t
+inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
+		uint32_t spi_ofs, uint32_t hdr_len, bool esp)
+{
+	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
+	void *found[ESPGW_ESP_BURST_MAX];
+	uint16_t i, j = 0, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
+	struct espgw_sa_rt *s;
+
+	for (i = 0; i < n; i++) {
+		if (!inb_headers_ok(m[i], hdr_len)) {
+			espgw_esp_drop(l, NULL, &m[i], 1, ESPGW_DROP_BAD_LENGTH);
+			continue;
+		}
+		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs))
+			inb_key(m[i], &key[u++], spi_ofs);
+		uid[k] = u - 1;
+		m[k++] = m[i];
+	}
+	if (l->sad->in == NULL || k == 0) {
+		espgw_esp_drop(l, NULL, m, k, ESPGW_DROP_NO_SA);
+		return 0;
+	}
+	inb_sad_find(l, key, u, found);
+	for (i = 0; i < k; i++) {
+		s = inb_not_host(found[uid[i]]);
+		if (esp && !inb_check_one(l, m[i], s))
+			continue;
+		sa[j] = s;
+		m[j++] = m[i];
+	}
+	return j;
 }
 
 /*
@@ -760,31 +797,11 @@ inb_direct(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m
 	return inb_deliver(l, sa, m, k, done);
 }
 
-/*
- * A bump-in-the-wire SA is its host's (espgw_esp_inb_bitw): found by its SPI
- * alone (match spi), it is no SA of ESP or AH to the gateway itself: ESP's
- * ICV does not cover the destination, and a copy sent to the gateway would
- * spend the host's sequence numbers (AH's covers it: such a copy would cost
- * a verification and fail).
- */
-static void
-inb_not_hosts(struct espgw_sa_rt *sa[], uint16_t k)
-{
-	uint16_t i;
-
-	for (i = 0; i < k; i++)
-		if (sa[i] != NULL && unlikely(sa[i]->bitw))
-			sa[i] = NULL;
-}
-
 uint16_t
 espgw_esp_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)
 {
-	uint16_t k = inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr));
-
-	inb_not_hosts(sa, k);
-	return inb_check(l, m, sa, k);
+	return inb_lookup(l, m, sa, n, ESP_SPI_OFS, sizeof(struct rte_esp_hdr), true);
 }
 
 /* The packet's destination is ip (the SA's local: a host behind us, RFC 4301 3.3). */
@@ -863,9 +880,8 @@ uint16_t
 espgw_ah_inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[],
 		uint16_t n)
 {
-	uint16_t k = inb_lookup(l, m, sa, n, AH_SPI_OFS, ESPGW_AH_HDR_LEN);
+	uint16_t k = inb_lookup(l, m, sa, n, AH_SPI_OFS, ESPGW_AH_HDR_LEN, false);
 
-	inb_not_hosts(sa, k);
 	return espgw_ah_inb_check(l, m, sa, k);
 }
 
