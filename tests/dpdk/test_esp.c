@@ -2468,6 +2468,328 @@ bench_all(unsigned int bursts)
 	}
 }
 
+/* ---- attacks on the one-packet-late direct path (struct espgw_gcm_lag) ---- */
+
+/* An SA pair as sa_pair's, ESP in UDP outbound (4500 to 4500); the inbound twin takes plain ESP. */
+static unsigned int
+lag_natt_pair(struct fx *f, const struct algo_case *a, int outer, int inner, uint32_t spi)
+{
+	unsigned int o = sa_pair(f, a, outer, inner, ESPGW_CRYPTO_PATH_DIRECT, spi);
+
+	f->sas[o].encap_udp = true;
+	f->sas[o].encap_sport = 4500;
+	f->sas[o].encap_dport = 4500;
+	return o;
+}
+
+/* Outer header length of an ESP packet leaving: IPv4 or IPv6, UDP behind it or not. */
+static uint16_t
+lag_outer_len(const uint8_t *p, bool *udp)
+{
+	bool v4 = (p[0] >> 4) == 4;
+
+	*udp = v4 ? p[9] == IPPROTO_UDP : p[6] == IPPROTO_UDP;
+	return (uint16_t)((v4 ? 20 : 40) + (*udp ? 8 : 0));
+}
+
+/*
+ * RFC 768 / RFC 8200 8.1, computed here and not by DPDK: the one's
+ * complement sum over the IPv6 pseudo-header and the whole datagram,
+ * checksum field included, is 0xffff, and the field is not 0.
+ */
+static void
+lag_check_udp6(const uint8_t *ip, uint32_t pkt_len)
+{
+	uint32_t ulen = pkt_len - 40, s = ulen + IPPROTO_UDP, i;
+	const uint8_t *u = ip + 40;
+
+	assert_int_equal(rte_be_to_cpu_16(*(const rte_be16_t *)(u + 4)), ulen);
+	assert_int_not_equal(*(const rte_be16_t *)(u + 6), 0);
+	for (i = 8; i < 40; i += 2)
+		s += (uint32_t)ip[i] << 8 | ip[i + 1];
+	for (i = 0; i + 1 < ulen; i += 2)
+		s += (uint32_t)u[i] << 8 | u[i + 1];
+	if (ulen & 1)
+		s += (uint32_t)u[ulen - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	assert_int_equal(s, 0xffff);
+}
+
+/* ESP in UDP made plain ESP (the UDP header out), as the receiving gateway's RX would see it. */
+static void
+lag_strip_udp(struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	bool v4 = (p[0] >> 4) == 4;
+	uint16_t hl = v4 ? 20 : 40;
+
+	memmove(p + 8, p, hl);
+	p = (uint8_t *)rte_pktmbuf_adj(m, 8);
+	if (v4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+
+		ip->next_proto_id = IPPROTO_ESP;
+		ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->total_length) - 8);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)p;
+
+		ip->proto = IPPROTO_ESP;
+		ip->payload_len = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->payload_len) - 8);
+	}
+}
+
+/*
+ * One ESP packet out of the burst, judged on the wire: linear, its UDP
+ * header right (IPv4: checksum 0, RFC 3948 2.1; IPv6: a valid checksum over
+ * the ciphertext), its SPI one of sas[], the sequence numbers of each SA
+ * rising (seq_next: the lowest one the next may carry), no inner packet of that SA readable where the
+ * ciphertext starts (not sent in clear), the ICV verified by the cryptodev
+ * as a bare AEAD for AES-GCM and ChaCha20-Poly1305. Left as plain ESP (UDP
+ * stripped) for decrypt. idx[t]: the SA of the frame saved[(base + t) %
+ * MAX_PKT]. Returns the index in sas[].
+ */
+static unsigned int
+lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned int n_sas,
+		uint32_t seq_next[], const unsigned int idx[], unsigned int n_pkts, unsigned int base)
+{
+	const struct rte_esp_hdr *esp;
+	const uint8_t *p, *ct;
+	unsigned int k, t;
+	uint16_t hl;
+	bool udp;
+
+	assert_int_equal(rte_pktmbuf_linearize(m), 0);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	hl = lag_outer_len(p, &udp);
+	esp = (const struct rte_esp_hdr *)(p + hl);
+	for (k = 0; k < n_sas && f->sas[sas[k]].spi != rte_be_to_cpu_32(esp->spi); k++)
+		;
+	assert_true(k < n_sas);
+	assert_int_equal(udp, f->sas[sas[k]].encap_udp);
+	/* A frame that failed after the group took its numbers leaves a gap (as rte_ipsec's). */
+	assert_true(rte_be_to_cpu_32(esp->seq) >= seq_next[k]);
+	seq_next[k] = rte_be_to_cpu_32(esp->seq) + 1;
+	if (udp && (p[0] >> 4) == 4)
+		assert_int_equal(((const struct rte_udp_hdr *)(p + 20))->dgram_cksum, 0);
+	else if (udp)
+		lag_check_udp6(p, m->pkt_len);
+	ct = (const uint8_t *)(esp + 1) + f->sad.sa[sas[k]].esp_iv_len;
+	for (t = 0; t < n_pkts; t++)
+		if (idx[t] == sas[k])
+			assert_memory_not_equal(ct, saved[(base + t) % MAX_PKT].b,
+					RTE_MIN(saved[(base + t) % MAX_PKT].len, 20u));
+	if (udp)
+		lag_strip_udp(m);
+	if (f->sas[sas[k]].aead != ESPGW_ALGO_NONE)
+		check_aead_icv(f, sas[k], m, seq_next[k] - 1);
+	return k;
+}
+
+/* A frame with no headroom left: the direct path cannot frame it (dropped, crypto_error). */
+static void
+lag_bare(struct rte_mbuf *m)
+{
+	memmove(m->buf_addr, rte_pktmbuf_mtod(m, void *), m->data_len);
+	m->data_off = 0;
+}
+
+/*
+ * One burst through every outbound path at once: direct AES-GCM SAs over
+ * IPv4 and IPv6, in UDP over both (IPv6: the checksum after the crypto),
+ * AES-GCM on the cryptodev, ChaCha20-Poly1305 on CPU crypto, AES-CBC on the
+ * cryptodev; a direct SA whose packets all fail framing (a group that
+ * frames nothing while one is pending), a direct SA with one packet, frames
+ * without headroom first in the burst, last in the burst, first and last in
+ * their group, back to back; segmented packets among the direct ones. Every
+ * other packet leaves sealed (lag_judge) and decrypts to what went in, the
+ * unframed are dropped as crypto_error, nothing else is.
+ */
+static void
+test_attack_lag_mix(void **state)
+{
+	/* SA of each packet, by letter; '*' after it: no headroom; '+': three segments. */
+	static const char plan[] = "A*BCA+B+EFGDBAC*HB*C+AEEFDGA+BBB*CAFFEGDB+CACAGB*A*BACBAEF"
+				   "CBA+CAB+GA*";
+	struct fx *f = *state;
+	unsigned int sas[8], idx[MAX_PKT], i, k, n = 0, n_ok = 0, n_bare = 0;
+	struct rte_mbuf *m[MAX_PKT], *enc[MAX_PKT], *dec[MAX_PKT];
+	uint32_t seq_next[8];
+	unsigned int got[8] = {0};
+	bool bare;
+
+	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4201);
+	sas[1] = lag_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4202);
+	sas[2] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6, 0x4203);
+	sas[3] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4204);
+	sas[4] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET,
+			ESPGW_CRYPTO_PATH_CRYPTODEV, 0x4205);
+	sas[5] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET6, ESPGW_AF_INET6, ESPGW_CRYPTO_PATH_CPU,
+			0x4206);
+	sas[6] = sa_pair(f, &algos[CBC_SHA256], ESPGW_AF_INET, ESPGW_AF_INET,
+			ESPGW_CRYPTO_PATH_CPU, 0x4207);
+	sas[7] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET6,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x4208);
+	for (k = 0; k < 8; k++)
+		f->sas[sas[k] + 1].encap_udp = false;
+	fx_up_ok(f);
+	for (k = 0; k < 8; k++) {
+		seq_next[k] = 1;
+		/* The paths asked for: A, B, C, D, H direct, the others not. */
+		assert_int_equal(f->sad.sa[sas[k]].gcm != NULL, k <= 3 || k == 7);
+	}
+	assert_int_equal(f->sad.sa[sas[1]].gcm->udp6, 1);
+	assert_int_equal(f->sad.sa[sas[3]].gcm->udp6, 1);
+	assert_int_equal(f->sad.sa[sas[2]].gcm->udp6, 0);
+	for (i = 0; plan[i] != '\0'; i++) {
+		if (plan[i] == '*' || plan[i] == '+')
+			continue;
+		assert_true(n < MAX_PKT);
+		k = (unsigned int)(plan[i] - 'A');
+		idx[n] = sas[k];
+		bare = plan[i + 1] == '*' || k == 3; /* D frames nothing */
+		m[n] = frame(f->sas[sas[k]].inner_family, (uint16_t)(100 + n * 7 % 150), 0, true,
+				(uint16_t)n);
+		if (plan[i + 1] == '+')
+			m[n] = chain3(m[n], 40, 90);
+		if (bare)
+			lag_bare(m[n]);
+		n_bare += bare;
+		n++;
+	}
+	n_ok = n - n_bare;
+	assert_int_equal(encrypt(f, idx, m, (uint16_t)n, enc), n_ok);
+	assert_int_equal(f->st.drop[ESPGW_DROP_CRYPTO_ERROR], n_bare);
+	assert_int_equal(drops_total(f), n_bare);
+	for (i = 0; i < n_ok; i++)
+		got[lag_judge(f, enc[i], sas, 8, seq_next, idx, n, 0)]++;
+	/* Each SA sent exactly its framed packets, and counted them. */
+	for (k = 0; k < 8; k++) {
+		unsigned int want = 0;
+
+		for (i = 0; i < n; i++)
+			want += idx[i] == sas[k] && k != 3;
+		for (i = 0; plan[i] != '\0'; i++)
+			want -= plan[i] == (char)('A' + k) && plan[i + 1] == '*';
+		assert_int_equal(got[k], want);
+		assert_int_equal(f->cnt[sas[k]].pkts, want);
+		/* No number beyond the packets the SA was given. */
+		assert_true(seq_next[k] - 1 <= f->cnt[sas[k]].pkts + f->cnt[sas[k]].errors);
+	}
+	assert_int_equal(decrypt(f, enc, (uint16_t)n_ok, dec), n_ok);
+	for (i = 0; i < n_ok; i++) {
+		assert_int_equal(rte_pktmbuf_linearize(dec[i]), 0);
+		k = tag_of(dec[i]);
+		check_inner(dec[i], &saved[k], idx[k] + 1);
+	}
+	free_all(dec, n_ok);
+	assert_int_equal(drops_total(f), n_bare);
+}
+
+/*
+ * Sequence numbers running out (RFC 4303 3.3.3, no ESN) on a direct SA
+ * between two others: its group takes fewer numbers than packets, then
+ * none at all, while the packet framed before it waits to be sealed. The
+ * packet pending across the group that frames nothing, and the one left at
+ * the burst's end, leave sealed; the rest are dropped as sqn_overflow.
+ */
+static void
+test_attack_lag_seq_overflow(void **state)
+{
+	static const char *const bursts[] = {"AABBBBUAU", "UBABAA", "BBA"};
+	struct fx *f = *state;
+	unsigned int sas[3], idx[16], i, b, k, n, n_ok, n_tot = 0, ok_tot = 0;
+	struct rte_mbuf *m[16], *enc[16], *dec[16];
+	uint32_t seq_next[3] = {1, 0xfffffffd, 1};
+
+	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4301);
+	sas[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x4302);
+	f->sas[sas[1]].seq = 0xfffffffd; /* two numbers left: UINT32_MAX is never sent */
+	sas[2] = lag_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4303);
+	f->sas[sas[2] + 1].encap_udp = false;
+	fx_up_ok(f);
+	for (b = 0; b < RTE_DIM(bursts); b++) {
+		for (n = 0; bursts[b][n] != '\0'; n++) {
+			k = bursts[b][n] == 'A' ? 0 : bursts[b][n] == 'B' ? 1 : 2;
+			idx[n] = sas[k];
+			m[n] = frame(f->sas[sas[k]].inner_family, (uint16_t)(20 + n * 11), 0, true,
+					(uint16_t)n);
+		}
+		n_tot += n;
+		n_ok = encrypt(f, idx, m, (uint16_t)n, enc);
+		ok_tot += n_ok;
+		assert_int_equal(f->st.drop[ESPGW_DROP_SQN_OVERFLOW], n_tot - ok_tot);
+		for (i = 0; i < n_ok; i++)
+			lag_judge(f, enc[i], sas, 3, seq_next, idx, n, 0);
+		assert_int_equal(decrypt(f, enc, (uint16_t)n_ok, dec), n_ok);
+		for (i = 0; i < n_ok; i++) {
+			k = tag_of(dec[i]);
+			check_inner(dec[i], &saved[k], idx[k] + 1);
+		}
+		free_all(dec, n_ok);
+	}
+	/* B sent its last two numbers in the first burst, nothing after. */
+	assert_int_equal(seq_next[1], 0xffffffff);
+	assert_int_equal(f->cnt[sas[1]].pkts, 2);
+	assert_int_equal(ok_tot, n_tot - 6);
+	assert_int_equal(drops_total(f), 6);
+}
+
+/*
+ * More than ESPGW_ESP_BURST_MAX packets in one call (espgw_esp_outb cuts
+ * them into bursts, each with its own lag): two direct SAs, one in UDP over
+ * IPv6, and a ChaCha20-Poly1305 one on CPU crypto, interleaved, with frames
+ * that cannot be framed around the cut. Every packet leaves sealed, the
+ * last of each burst too.
+ */
+static void
+test_attack_lag_chunks(void **state)
+{
+#define LAG_N 300
+	struct fx *f = *state;
+	static struct rte_mbuf *m[LAG_N], *done[LAG_N];
+	static struct espgw_sa_rt *rt[LAG_N];
+	static unsigned int idx[LAG_N];
+	unsigned int sas[3], i, k, n_bare = 0;
+	uint32_t seq_next[3] = {1, 1, 1};
+	uint16_t n_out;
+
+	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4401);
+	sas[1] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4402);
+	sas[2] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_CPU,
+			0x4403);
+	fx_up_ok(f);
+	for (i = 0; i < LAG_N; i++) {
+		k = (i * 5 + i / 7) % 3;
+		idx[i] = sas[k];
+		rt[i] = &f->sad.sa[sas[k]];
+		m[i] = frame(f->sas[sas[k]].inner_family, (uint16_t)(i % 97), 0, true,
+				(uint16_t)i);
+		if (k != 2 && (i == 0 || i == 254 || i == 256 || i == 257 || i == LAG_N - 1)) {
+			lag_bare(m[i]);
+			n_bare++;
+		}
+	}
+	n_out = espgw_esp_outb(&f->l, m, rt, LAG_N, done);
+	assert_int_equal(n_out, LAG_N - n_bare);
+	assert_int_equal(f->l.inflight, 0);
+	assert_int_equal(f->st.drop[ESPGW_DROP_CRYPTO_ERROR], n_bare);
+	for (i = 0; i < n_out; i++) {
+		/* saved[] keeps the last MAX_PKT frames: the clear check sees those. */
+		lag_judge(f, done[i], sas, 3, seq_next, idx + LAG_N - MAX_PKT, MAX_PKT,
+				LAG_N - MAX_PKT);
+		rte_pktmbuf_free(done[i]);
+	}
+	assert_int_equal(drops_total(f), n_bare);
+#undef LAG_N
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -2527,6 +2849,9 @@ main(int argc, char **argv)
 			T(test_crafted_trailers),
 			T(test_direct_seq_state),
 			T(test_direct_lag),
+			T(test_attack_lag_mix),
+			T(test_attack_lag_seq_overflow),
+			T(test_attack_lag_chunks),
 	};
 	bool bench = argc > 1 && strcmp(argv[1], "--bench") == 0;
 	int rc = 0;
