@@ -2553,7 +2553,8 @@ lag_strip_udp(struct rte_mbuf *m)
  */
 static unsigned int
 lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned int n_sas,
-		uint32_t seq_next[], const unsigned int idx[], unsigned int n_pkts, unsigned int base)
+		uint32_t seq_next[], const unsigned int idx[], unsigned int n_pkts,
+		unsigned int base)
 {
 	const struct rte_esp_hdr *esp;
 	const uint8_t *p, *ct;
@@ -2629,8 +2630,8 @@ test_attack_lag_mix(void **state)
 			ESPGW_CRYPTO_PATH_CRYPTODEV, 0x4205);
 	sas[5] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET6, ESPGW_AF_INET6, ESPGW_CRYPTO_PATH_CPU,
 			0x4206);
-	sas[6] = sa_pair(f, &algos[CBC_SHA256], ESPGW_AF_INET, ESPGW_AF_INET,
-			ESPGW_CRYPTO_PATH_CPU, 0x4207);
+	sas[6] = sa_pair(f, &algos[CBC_SHA256], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_CPU,
+			0x4207);
 	sas[7] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET6,
 			ESPGW_CRYPTO_PATH_DIRECT, 0x4208);
 	for (k = 0; k < 8; k++)
@@ -2707,8 +2708,8 @@ test_attack_lag_seq_overflow(void **state)
 
 	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
 			0x4301);
-	sas[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6,
-			ESPGW_CRYPTO_PATH_DIRECT, 0x4302);
+	sas[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6, ESPGW_CRYPTO_PATH_DIRECT,
+			0x4302);
 	f->sas[sas[1]].seq = 0xfffffffd; /* two numbers left: UINT32_MAX is never sent */
 	sas[2] = lag_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4303);
 	f->sas[sas[2] + 1].encap_udp = false;
@@ -2769,8 +2770,7 @@ test_attack_lag_chunks(void **state)
 		k = (i * 5 + i / 7) % 3;
 		idx[i] = sas[k];
 		rt[i] = &f->sad.sa[sas[k]];
-		m[i] = frame(f->sas[sas[k]].inner_family, (uint16_t)(i % 97), 0, true,
-				(uint16_t)i);
+		m[i] = frame(f->sas[sas[k]].inner_family, (uint16_t)(i % 97), 0, true, (uint16_t)i);
 		if (k != 2 && (i == 0 || i == 254 || i == 256 || i == 257 || i == LAG_N - 1)) {
 			lag_bare(m[i]);
 			n_bare++;
