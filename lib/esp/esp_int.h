@@ -21,7 +21,6 @@
 #include <rte_mbuf.h>
 
 #include "espgw_esp.h"
-#include "espgw_gcm.h"
 
 #define ESP_OUT_LEN_MASK  0xffffu
 #define ESP_OUT_TOS_SHIFT 16
@@ -105,27 +104,6 @@ uint16_t espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_r
 		struct rte_mbuf *m[], uint16_t n, struct rte_mbuf *done[]);
 
 /*
- * Outbound, each packet is encrypted one packet late, after the next one is
- * framed, across SA groups: lag carries the last one from group to group,
- * and espgw_esp_gcm_outb_flush encrypts it before the burst leaves (esp_gcm.c
- * says why). Set pending false once per burst.
- */
-struct espgw_gcm_job {
-	const struct espgw_gcm_sa *g;
-	struct rte_mbuf *m;
-	uint8_t *tag;
-	uint32_t aad_len;
-	uint8_t nonce[ESPGW_GCM_NONCE_LEN];
-	uint8_t aad[12]; /* RFC 4106 5: SPI, ESN high bits, sequence number */
-};
-
-struct espgw_gcm_lag {
-	struct espgw_gcm_job job[2]; /* job[cur]: framed, not encrypted yet when pending */
-	uint8_t cur;
-	bool pending;
-};
-
-/*
  * The direct path (esp_gcm.c), for SAs with sa->gcm: one SA group per call.
  * Outbound as espgw_esp_outb_finish's contract. Inbound after the window
  * check: returns the packets verified and decapsulated, compacted in m[],
@@ -134,8 +112,7 @@ struct espgw_gcm_lag {
  * reason to drop it (not counted).
  */
 uint16_t espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint16_t n, struct rte_mbuf *done[], struct espgw_gcm_lag *lag);
-void espgw_esp_gcm_outb_flush(struct espgw_gcm_lag *lag);
+		uint16_t n, struct rte_mbuf *done[]);
 uint16_t espgw_esp_gcm_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n);
 enum espgw_drop espgw_esp_gcm_inb_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m);

@@ -150,11 +150,8 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 	struct rte_mbuf *sorted[ESPGW_ESP_BURST_MAX];
 	struct espgw_esp_grp g[ESPGW_ESP_BURST_MAX];
 	struct rte_mbuf **gm = sorted;
-	struct espgw_gcm_lag lag;
 	uint16_t i, ng, n_done = 0;
 
-	lag.pending = false;
-	lag.cur = 0;
 	ng = espgw_esp_group(m, sa, n, sorted, g);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
 		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT) {
@@ -170,7 +167,7 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		 * them first, before rte_ipsec or AH rewrites the headers.
 		 */
 		if (g[i].sa->gcm != NULL) {
-			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done, &lag);
+			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
 			continue;
 		}
 		outb_meta_save_all(gm, g[i].cnt);
@@ -186,7 +183,6 @@ outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		else
 			espgw_esp_lksd(l, g[i].sa, gm, g[i].cnt, outb_prep_why, outb_fixup_all);
 	}
-	espgw_esp_gcm_outb_flush(&lag);
 	return n_done;
 }
 

@@ -2292,15 +2292,16 @@ test_direct_seq_state(void **state)
 }
 
 /*
- * The direct path encrypts each packet one packet late, across SA groups
- * (struct espgw_gcm_lag): a burst of two direct SAs and a CPU-path one,
- * interleaved, with packets that cannot be framed (no headroom) in the
- * middle, twice in a row, and last. Every other packet leaves encrypted
- * (decrypts to what went in), the unframed ones are dropped as
- * crypto_error, and nothing is left unencrypted at the burst's end.
+ * A burst of two direct SAs and a CPU-path one, interleaved, with packets
+ * that cannot be framed (no headroom) in the middle, twice in a row, and
+ * last. Every other packet leaves encrypted (decrypts to what went in), the
+ * unframed ones are dropped as crypto_error. Written for a version of the
+ * direct path that encrypted each packet one packet late across the SA
+ * groups (README, The store buffer): it failed if a framing failure lost the
+ * packet waiting to be encrypted.
  */
 static void
-test_direct_lag(void **state)
+test_direct_mixed_burst(void **state)
 {
 	struct fx *f = *state;
 	unsigned int sa[3], idx[24], i, k, n_ok = 0;
@@ -2468,11 +2469,20 @@ bench_all(unsigned int bursts)
 	}
 }
 
-/* ---- attacks on the one-packet-late direct path (struct espgw_gcm_lag) ---- */
+/*
+ * ---- attacks on the outbound paths of one burst ----
+ *
+ * Written (helper-49) against a version of the direct path that encrypted
+ * each packet one packet late, across the SA groups of a burst, and sealed
+ * the last at the burst's end (README, The store buffer): a packet left
+ * unsealed would have been a valid-looking ESP header over the clear inner
+ * packet. They hold any outbound change: every packet of every path, mixed
+ * in one burst, leaves sealed.
+ */
 
 /* An SA pair as sa_pair's, ESP in UDP outbound (4500 to 4500); the inbound twin takes plain ESP. */
 static unsigned int
-lag_natt_pair(struct fx *f, const struct algo_case *a, int outer, int inner, uint32_t spi)
+outb_natt_pair(struct fx *f, const struct algo_case *a, int outer, int inner, uint32_t spi)
 {
 	unsigned int o = sa_pair(f, a, outer, inner, ESPGW_CRYPTO_PATH_DIRECT, spi);
 
@@ -2484,7 +2494,7 @@ lag_natt_pair(struct fx *f, const struct algo_case *a, int outer, int inner, uin
 
 /* Outer header length of an ESP packet leaving: IPv4 or IPv6, UDP behind it or not. */
 static uint16_t
-lag_outer_len(const uint8_t *p, bool *udp)
+outb_outer_len(const uint8_t *p, bool *udp)
 {
 	bool v4 = (p[0] >> 4) == 4;
 
@@ -2498,7 +2508,7 @@ lag_outer_len(const uint8_t *p, bool *udp)
  * checksum field included, is 0xffff, and the field is not 0.
  */
 static void
-lag_check_udp6(const uint8_t *ip, uint32_t pkt_len)
+outb_check_udp6(const uint8_t *ip, uint32_t pkt_len)
 {
 	uint32_t ulen = pkt_len - 40, s = ulen + IPPROTO_UDP, i;
 	const uint8_t *u = ip + 40;
@@ -2518,7 +2528,7 @@ lag_check_udp6(const uint8_t *ip, uint32_t pkt_len)
 
 /* ESP in UDP made plain ESP (the UDP header out), as the receiving gateway's RX would see it. */
 static void
-lag_strip_udp(struct rte_mbuf *m)
+outb_strip_udp(struct rte_mbuf *m)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	bool v4 = (p[0] >> 4) == 4;
@@ -2552,7 +2562,7 @@ lag_strip_udp(struct rte_mbuf *m)
  * MAX_PKT]. Returns the index in sas[].
  */
 static unsigned int
-lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned int n_sas,
+outb_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned int n_sas,
 		uint32_t seq_next[], const unsigned int idx[], unsigned int n_pkts,
 		unsigned int base)
 {
@@ -2564,7 +2574,7 @@ lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned i
 
 	assert_int_equal(rte_pktmbuf_linearize(m), 0);
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
-	hl = lag_outer_len(p, &udp);
+	hl = outb_outer_len(p, &udp);
 	esp = (const struct rte_esp_hdr *)(p + hl);
 	for (k = 0; k < n_sas && f->sas[sas[k]].spi != rte_be_to_cpu_32(esp->spi); k++)
 		;
@@ -2576,14 +2586,14 @@ lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned i
 	if (udp && (p[0] >> 4) == 4)
 		assert_int_equal(((const struct rte_udp_hdr *)(p + 20))->dgram_cksum, 0);
 	else if (udp)
-		lag_check_udp6(p, m->pkt_len);
+		outb_check_udp6(p, m->pkt_len);
 	ct = (const uint8_t *)(esp + 1) + f->sad.sa[sas[k]].esp_iv_len;
 	for (t = 0; t < n_pkts; t++)
 		if (idx[t] == sas[k])
 			assert_memory_not_equal(ct, saved[(base + t) % MAX_PKT].b,
 					RTE_MIN(saved[(base + t) % MAX_PKT].len, 20u));
 	if (udp)
-		lag_strip_udp(m);
+		outb_strip_udp(m);
 	if (f->sas[sas[k]].aead != ESPGW_ALGO_NONE)
 		check_aead_icv(f, sas[k], m, seq_next[k] - 1);
 	return k;
@@ -2591,7 +2601,7 @@ lag_judge(struct fx *f, struct rte_mbuf *m, const unsigned int sas[], unsigned i
 
 /* A frame with no headroom left: the direct path cannot frame it (dropped, crypto_error). */
 static void
-lag_bare(struct rte_mbuf *m)
+outb_bare(struct rte_mbuf *m)
 {
 	memmove(m->buf_addr, rte_pktmbuf_mtod(m, void *), m->data_len);
 	m->data_off = 0;
@@ -2602,14 +2612,14 @@ lag_bare(struct rte_mbuf *m)
  * IPv4 and IPv6, in UDP over both (IPv6: the checksum after the crypto),
  * AES-GCM on the cryptodev, ChaCha20-Poly1305 on CPU crypto, AES-CBC on the
  * cryptodev; a direct SA whose packets all fail framing (a group that
- * frames nothing while one is pending), a direct SA with one packet, frames
+ * frames nothing), a direct SA with one packet, frames
  * without headroom first in the burst, last in the burst, first and last in
  * their group, back to back; segmented packets among the direct ones. Every
- * other packet leaves sealed (lag_judge) and decrypts to what went in, the
+ * other packet leaves sealed (outb_judge) and decrypts to what went in, the
  * unframed are dropped as crypto_error, nothing else is.
  */
 static void
-test_attack_lag_mix(void **state)
+test_attack_outb_mix(void **state)
 {
 	/* SA of each packet, by letter; '*' after it: no headroom; '+': three segments. */
 	static const char plan[] = "A*BCA+B+EFGDBAC*HB*C+AEEFDGA+BBB*CAFFEGDB+CACAGB*A*BACBAEF"
@@ -2623,9 +2633,9 @@ test_attack_lag_mix(void **state)
 
 	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
 			0x4201);
-	sas[1] = lag_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4202);
-	sas[2] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6, 0x4203);
-	sas[3] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4204);
+	sas[1] = outb_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4202);
+	sas[2] = outb_natt_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6, 0x4203);
+	sas[3] = outb_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4204);
 	sas[4] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET,
 			ESPGW_CRYPTO_PATH_CRYPTODEV, 0x4205);
 	sas[5] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET6, ESPGW_AF_INET6, ESPGW_CRYPTO_PATH_CPU,
@@ -2657,7 +2667,7 @@ test_attack_lag_mix(void **state)
 		if (plan[i + 1] == '+')
 			m[n] = chain3(m[n], 40, 90);
 		if (bare)
-			lag_bare(m[n]);
+			outb_bare(m[n]);
 		n_bare += bare;
 		n++;
 	}
@@ -2666,7 +2676,7 @@ test_attack_lag_mix(void **state)
 	assert_int_equal(f->st.drop[ESPGW_DROP_CRYPTO_ERROR], n_bare);
 	assert_int_equal(drops_total(f), n_bare);
 	for (i = 0; i < n_ok; i++)
-		got[lag_judge(f, enc[i], sas, 8, seq_next, idx, n, 0)]++;
+		got[outb_judge(f, enc[i], sas, 8, seq_next, idx, n, 0)]++;
 	/* Each SA sent exactly its framed packets, and counted them. */
 	for (k = 0; k < 8; k++) {
 		unsigned int want = 0;
@@ -2693,12 +2703,11 @@ test_attack_lag_mix(void **state)
 /*
  * Sequence numbers running out (RFC 4303 3.3.3, no ESN) on a direct SA
  * between two others: its group takes fewer numbers than packets, then
- * none at all, while the packet framed before it waits to be sealed. The
- * packet pending across the group that frames nothing, and the one left at
- * the burst's end, leave sealed; the rest are dropped as sqn_overflow.
+ * none at all. The packets around the group that frames nothing, and the
+ * one at the burst's end, leave sealed; the rest are dropped as sqn_overflow.
  */
 static void
-test_attack_lag_seq_overflow(void **state)
+test_attack_outb_seq_overflow(void **state)
 {
 	static const char *const bursts[] = {"AABBBBUAU", "UBABAA", "BBA"};
 	struct fx *f = *state;
@@ -2711,7 +2720,7 @@ test_attack_lag_seq_overflow(void **state)
 	sas[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6, ESPGW_CRYPTO_PATH_DIRECT,
 			0x4302);
 	f->sas[sas[1]].seq = 0xfffffffd; /* two numbers left: UINT32_MAX is never sent */
-	sas[2] = lag_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4303);
+	sas[2] = outb_natt_pair(f, &algos[GCM128], ESPGW_AF_INET6, ESPGW_AF_INET, 0x4303);
 	f->sas[sas[2] + 1].encap_udp = false;
 	fx_up_ok(f);
 	for (b = 0; b < RTE_DIM(bursts); b++) {
@@ -2726,7 +2735,7 @@ test_attack_lag_seq_overflow(void **state)
 		ok_tot += n_ok;
 		assert_int_equal(f->st.drop[ESPGW_DROP_SQN_OVERFLOW], n_tot - ok_tot);
 		for (i = 0; i < n_ok; i++)
-			lag_judge(f, enc[i], sas, 3, seq_next, idx, n, 0);
+			outb_judge(f, enc[i], sas, 3, seq_next, idx, n, 0);
 		assert_int_equal(decrypt(f, enc, (uint16_t)n_ok, dec), n_ok);
 		for (i = 0; i < n_ok; i++) {
 			k = tag_of(dec[i]);
@@ -2743,51 +2752,51 @@ test_attack_lag_seq_overflow(void **state)
 
 /*
  * More than ESPGW_ESP_BURST_MAX packets in one call (espgw_esp_outb cuts
- * them into bursts, each with its own lag): two direct SAs, one in UDP over
+ * them into bursts): two direct SAs, one in UDP over
  * IPv6, and a ChaCha20-Poly1305 one on CPU crypto, interleaved, with frames
  * that cannot be framed around the cut. Every packet leaves sealed, the
  * last of each burst too.
  */
 static void
-test_attack_lag_chunks(void **state)
+test_attack_outb_chunks(void **state)
 {
-#define LAG_N 300
+#define OUTB_N 300
 	struct fx *f = *state;
-	static struct rte_mbuf *m[LAG_N], *done[LAG_N];
-	static struct espgw_sa_rt *rt[LAG_N];
-	static unsigned int idx[LAG_N];
+	static struct rte_mbuf *m[OUTB_N], *done[OUTB_N];
+	static struct espgw_sa_rt *rt[OUTB_N];
+	static unsigned int idx[OUTB_N];
 	unsigned int sas[3], i, k, n_bare = 0;
 	uint32_t seq_next[3] = {1, 1, 1};
 	uint16_t n_out;
 
 	sas[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
 			0x4401);
-	sas[1] = lag_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4402);
+	sas[1] = outb_natt_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET6, 0x4402);
 	sas[2] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_CPU,
 			0x4403);
 	fx_up_ok(f);
-	for (i = 0; i < LAG_N; i++) {
+	for (i = 0; i < OUTB_N; i++) {
 		k = (i * 5 + i / 7) % 3;
 		idx[i] = sas[k];
 		rt[i] = &f->sad.sa[sas[k]];
 		m[i] = frame(f->sas[sas[k]].inner_family, (uint16_t)(i % 97), 0, true, (uint16_t)i);
-		if (k != 2 && (i == 0 || i == 254 || i == 256 || i == 257 || i == LAG_N - 1)) {
-			lag_bare(m[i]);
+		if (k != 2 && (i == 0 || i == 254 || i == 256 || i == 257 || i == OUTB_N - 1)) {
+			outb_bare(m[i]);
 			n_bare++;
 		}
 	}
-	n_out = espgw_esp_outb(&f->l, m, rt, LAG_N, done);
-	assert_int_equal(n_out, LAG_N - n_bare);
+	n_out = espgw_esp_outb(&f->l, m, rt, OUTB_N, done);
+	assert_int_equal(n_out, OUTB_N - n_bare);
 	assert_int_equal(f->l.inflight, 0);
 	assert_int_equal(f->st.drop[ESPGW_DROP_CRYPTO_ERROR], n_bare);
 	for (i = 0; i < n_out; i++) {
 		/* saved[] keeps the last MAX_PKT frames: the clear check sees those. */
-		lag_judge(f, done[i], sas, 3, seq_next, idx + LAG_N - MAX_PKT, MAX_PKT,
-				LAG_N - MAX_PKT);
+		outb_judge(f, done[i], sas, 3, seq_next, idx + OUTB_N - MAX_PKT, MAX_PKT,
+				OUTB_N - MAX_PKT);
 		rte_pktmbuf_free(done[i]);
 	}
 	assert_int_equal(drops_total(f), n_bare);
-#undef LAG_N
+#undef OUTB_N
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2848,10 +2857,10 @@ main(int argc, char **argv)
 			T(test_direct_segmented_thin),
 			T(test_crafted_trailers),
 			T(test_direct_seq_state),
-			T(test_direct_lag),
-			T(test_attack_lag_mix),
-			T(test_attack_lag_seq_overflow),
-			T(test_attack_lag_chunks),
+			T(test_direct_mixed_burst),
+			T(test_attack_outb_mix),
+			T(test_attack_outb_seq_overflow),
+			T(test_attack_outb_chunks),
 	};
 	bool bench = argc > 1 && strcmp(argv[1], "--bench") == 0;
 	int rc = 0;

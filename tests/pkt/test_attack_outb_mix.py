@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The direct path's AES-GCM one packet late (struct espgw_gcm_lag, lib/esp
-esp_gcm.c and esp_out.c) under attack: the packet framed last is sealed only
-after the next one is framed, across SA groups of a burst, and at the end of
-the burst; for ESP in UDP over IPv6 before the UDP checksum. A packet that
-left unsealed would be a valid-looking ESP header over the CLEAR inner
-packet. Every LAN packet here carries a marker in its payload: no frame out
-of wan0 but AH may show it.
+"""Every outbound path in one burst, under attack. Written (helper-49) against
+a version of the direct path that encrypted each AES-GCM packet one packet
+late, across the SA groups of a burst, and the last at the burst's end
+(README, The store buffer): a packet left unsealed would have been a
+valid-looking ESP header over the CLEAR inner packet. Kept for any change to
+the outbound paths. Every LAN packet here carries a marker in its payload: no
+frame out of wan0 but AH may show it.
 
 test_mixed_paths: one espgw run, one worker, the LAN traffic interleaved so
 that each RX burst holds packets of every kind of SA at once: direct AES-GCM
