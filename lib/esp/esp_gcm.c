@@ -32,9 +32,9 @@
  * A nonce or AAD written in one 16-byte store, just before the call that
  * reads it: IPsec-MB reads them with vector loads, which a store covering all
  * of the bytes read can forward; written in pieces (4 and 8 bytes), each call
- * waited until those stores reached the cache. espgw_esp_inb went from 157
- * to 145 cycles a packet at 64 B with one SA, espgw_esp_outb from 137 to
- * 129 (scripts/bench/esp_stage.sh, README "The store buffer").
+ * waited until those stores reached the cache. espgw_esp_outb went from 138
+ * to 123 cycles a packet at 64 B with one SA, espgw_esp_inb from 158 to 145
+ * (scripts/bench/esp_stage.sh, README "The store buffer").
  */
 typedef uint64_t gcm_block __attribute__((vector_size(16), aligned(16)));
 
