@@ -29,6 +29,7 @@ import uuid
 
 from scapy.layers.inet import IP, UDP, TCP, ICMP
 from scapy.layers.inet6 import IPv6
+from scapy.layers.ipsec import ESP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -474,6 +475,18 @@ class Tunnel:
         if self.outer == 4:
             return IP(src=self.peer, dst=self.local, ttl=ttl, proto=50, tos=tos)
         return IPv6(src=self.peer, dst=self.local, hlim=ttl, nh=50, tc=tos)
+
+    def scapy_open_natt(self, esp):
+        """scapy's plaintext of an outbound ESP-in-UDP payload (esp: from the SPI
+        on): scapy has no ESP in UDP, so the same ESP goes in the outbound
+        header without its UDP header."""
+        o = copy.deepcopy(self.outer_hdr())
+        if self.outer == 4:
+            o.src, o.dst, o.proto = self.local, self.peer, 50
+        else:
+            o.src, o.dst, o.nh = self.local, self.peer, 50
+        bare = o.__class__(bytes(o / ESP(esp)))
+        return bytes(self.out_sa.scapy_sa(tunnel_header=self.outer_hdr()).decrypt(bare))
 
     def encap(self, inner, seq, oracle="scapy", outer_tos=0, **kw):
         """A WAN frame carrying inner in ESP of the inbound SA: scapy encrypts
