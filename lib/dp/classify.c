@@ -2,6 +2,7 @@
 /*
  * SPD classification of a mixed-family burst: extract 5-tuple keys, classify
  * each family in one rte_acl call, and give the results back in burst order.
+ * IPv4 against a scan (spd_scan.h) goes in one pass, without a key.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "classify.h"
+#include "spd_scan.h"
 
 #define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
 
@@ -56,6 +58,51 @@ frag_verdict6(struct espgw_worker *w, enum espgw_fragstate_dir dir, struct rte_m
 	return res;
 }
 
+/* What classify_burst decides once a burst. */
+struct burst {
+	struct espgw_worker *w;
+	const struct espgw_spd *spd;
+	enum espgw_fragstate_dir dir;
+	bool frags; /* fragments get their first fragment's verdict */
+	bool pairs; /* some rule accepts two SAs */
+	bool scan4; /* IPv4 in one pass (classify4_one), against r4 */
+	const struct spd_scan4 *r4;
+	uint32_t n_r4;
+};
+
+/*
+ * A result for packet m: the SA it came through when its rule accepts two (a
+ * rekey's overlap, espgw_spd.h), before a first fragment's verdict is kept:
+ * the kept verdict then names a slot as every other does, whatever SPD
+ * version its later fragments meet.
+ */
+static inline uint32_t
+pair_of(const struct burst *b, struct rte_mbuf *m, uint32_t res)
+{
+	return unlikely(b->pairs) ? espgw_spd_pair_resolve(b->spd, res, *espgw_mbuf_sa(m)) : res;
+}
+
+/*
+ * An IPv4 packet against a scan's rules in one pass: its selectors go from
+ * the header to the rules in registers (espgw_spd_sel.h says why), for the
+ * result a key of them gets on the other path.
+ */
+static inline uint32_t
+classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_t len)
+{
+	struct espgw_spd_key4 k;
+	struct espgw_spd_sel4 s;
+	uint32_t res;
+
+	if (espgw_spd_sel4_get(l3, len, &s) < 0)
+		return CLASSIFY_BAD;
+	res = pair_of(b, m, spd_scan_match4_sel(b->r4, b->n_r4, &s));
+	if (likely(!b->frags || s.frag == ESPGW_SPD_FRAG_NONE))
+		return res;
+	espgw_spd_key4_set(&k, &s); /* the fragment state keeps keys */
+	return frag_verdict4(b->w, b->dir, m, &k, res);
+}
+
 /* Keys of the burst by family (k4[i4[j]] is the key of m[j] when res[j] is CLASSIFY_V4). */
 struct keys {
 	struct espgw_spd_key4 k4[ESPGW_BURST_MAX];
@@ -65,8 +112,10 @@ struct keys {
 	uint16_t n4, n6;
 };
 
+/* res[i]: IPv4 classified in one pass where it can be; else CLASSIFY_V4 or V6 with a key, or BAD. */
 static void
-keys_extract(struct keys *k, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
+keys_extract(const struct burst *b, struct keys *k, struct rte_mbuf *m[], uint32_t res[],
+		uint16_t n)
 {
 	uint16_t i;
 
@@ -77,7 +126,9 @@ keys_extract(struct keys *k, struct rte_mbuf *m[], uint32_t res[], uint16_t n)
 
 		res[i] = CLASSIFY_BAD;
 		if (RTE_ETH_IS_IPV4_HDR(m[i]->packet_type)) {
-			if (espgw_spd_key4_extract(l3, len, &k->k4[k->n4]) == 0) {
+			if (b->scan4) {
+				res[i] = classify4_one(b, m[i], l3, len);
+			} else if (espgw_spd_key4_extract(l3, len, &k->k4[k->n4]) == 0) {
 				k->p4[k->n4] = &k->k4[k->n4];
 				k->n4++;
 				res[i] = CLASSIFY_V4;
@@ -95,35 +146,33 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 		struct rte_mbuf *m[], uint32_t res[], uint16_t n)
 {
 	uint32_t r4[ESPGW_BURST_MAX], r6[ESPGW_BURST_MAX];
-	bool frags = w->frags != NULL && espgw_spd_uses_ports(spd);
-	/*
-	 * A decrypted packet under a policy that accepts two SAs (a rekey's
-	 * overlap, espgw_spd.h) gets the result of the SA it came through before
-	 * a first fragment's verdict is kept: the kept verdict then names a slot
-	 * as every other does, whatever SPD version its later fragments meet.
-	 */
-	bool pairs = dir == ESPGW_FS_INNER && espgw_spd_has_pairs(spd);
+	struct burst b = {
+			.w = w,
+			.spd = spd,
+			.dir = dir,
+			.frags = w->frags != NULL && espgw_spd_uses_ports(spd),
+			.pairs = dir == ESPGW_FS_INNER && espgw_spd_has_pairs(spd),
+	};
 	struct keys k;
 	uint16_t i, n4 = 0, n6 = 0;
 
-	keys_extract(&k, m, res, n);
+	b.scan4 = espgw_spd_scan4(spd, &b.r4, &b.n_r4);
+	keys_extract(&b, &k, m, res, n);
+	if (k.n4 == 0 && k.n6 == 0)
+		return; /* all IPv4 in one pass, or malformed */
 	if (k.n4)
 		espgw_spd_classify4(spd, k.p4, r4, k.n4);
 	if (k.n6)
 		espgw_spd_classify6(spd, k.p6, r6, k.n6);
 	for (i = 0; i < n; i++) {
 		if (res[i] == CLASSIFY_V4) {
-			res[i] = r4[n4];
-			if (unlikely(pairs))
-				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
-			if (unlikely(frags && k.k4[n4].frag != ESPGW_SPD_FRAG_NONE))
+			res[i] = pair_of(&b, m[i], r4[n4]);
+			if (unlikely(b.frags && k.k4[n4].frag != ESPGW_SPD_FRAG_NONE))
 				res[i] = frag_verdict4(w, dir, m[i], &k.k4[n4], res[i]);
 			n4++;
 		} else if (res[i] == CLASSIFY_V6) {
-			res[i] = r6[n6];
-			if (unlikely(pairs))
-				res[i] = espgw_spd_pair_resolve(spd, res[i], *espgw_mbuf_sa(m[i]));
-			if (unlikely(frags && k.k6[n6].frag != ESPGW_SPD_FRAG_NONE))
+			res[i] = pair_of(&b, m[i], r6[n6]);
+			if (unlikely(b.frags && k.k6[n6].frag != ESPGW_SPD_FRAG_NONE))
 				res[i] = frag_verdict6(w, dir, m[i], &k.k6[n6], res[i]);
 			n6++;
 		}

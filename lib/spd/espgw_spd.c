@@ -625,6 +625,16 @@ espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[
 	rte_acl_classify(spd->acl4, (const uint8_t **)k, res, n, 1);
 }
 
+bool
+espgw_spd_scan4(const struct espgw_spd *spd, const struct spd_scan4 **r, uint32_t *n)
+{
+	if (spd->scan4 == NULL && (spd->bucket4 != NULL || spd->acl4 != NULL))
+		return false;
+	*r = spd->scan4;
+	*n = spd->scan4 != NULL ? spd->n4 : 0;
+	return true;
+}
+
 void
 espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[], uint32_t res[],
 		uint32_t n)

@@ -101,6 +101,15 @@ void espgw_spd_free(struct espgw_spd *spd);
 int espgw_spd_key4_extract(const void *ip4, uint32_t len, struct espgw_spd_key4 *k);
 int espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k);
 
+struct spd_scan4;
+/*
+ * Is IPv4 classified by a scan (spd_scan.h), or has it no rule? Then *r and
+ * *n are its rules (none: NULL and 0): lib/dp/classify.c matches packets
+ * against them in one pass, without a key (espgw_spd_sel.h says why). False
+ * for rte_acl and buckets: they classify keys.
+ */
+bool espgw_spd_scan4(const struct espgw_spd *spd, const struct spd_scan4 **r, uint32_t *n);
+
 /* Classify n keys of one family; res[i] gets one of the results above. */
 void espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[],
 		uint32_t res[], uint32_t n);

@@ -1,96 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SPD selectors from a packet (RFC 4301 4.4.1.1): addresses, next layer
- * protocol and ports, every read bounded by the bytes present and by the
- * header's own length field (bytes past it are link padding, not payload).
- *
- * Selector choices:
- * - Non-initial fragments carry no ports: sport = dport = 0 (RFC 4301 7.1 calls
- *   them OPAQUE; a policy that needs ports does not match them).
- * - ICMP and ICMPv6: RFC 4301 4.4.1.1 uses the message type and code in place
- *   of ports; here the type goes in sport and the code in dport, so
- *   "sport 8 dport 0" selects echo requests.
- * - IPv6: hop-by-hop, routing, destination options and fragment headers are
- *   walked to the upper protocol; ESP, AH and no-next-header stop the walk and
- *   are the protocol (ports 0).
+ * SPD keys from a packet: IPv4's from its selectors (espgw_spd_sel.h, which
+ * says what they are); IPv6's here: hop-by-hop, routing, destination options
+ * and fragment headers are walked to the upper protocol; ESP, AH and
+ * no-next-header stop the walk and are the protocol (ports 0).
  */
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
-#include "espgw_spd.h"
+#include "espgw_spd_sel.h"
 
 #define PROTO_HOPOPTS  0
-#define PROTO_ICMP     1
-#define PROTO_TCP      6
-#define PROTO_UDP      17
 #define PROTO_ROUTING  43
 #define PROTO_FRAGMENT 44
-#define PROTO_ICMPV6   58
 #define PROTO_DSTOPTS  60
-#define PROTO_SCTP     132
 
 /* Most IPv6 extension headers walked; a longer chain is refused. */
 #define EXT_MAX 8
 
-/* Ports (or ICMP type/code) from the first bytes of the upper-layer header. */
-static int
-l4_ports(const uint8_t *l4, uint32_t len, uint8_t proto, uint16_t *sport, uint16_t *dport)
-{
-	switch (proto) {
-	case PROTO_TCP:
-	case PROTO_UDP:
-	case PROTO_SCTP:
-		if (len < 4)
-			return -1;
-		memcpy(sport, l4, 2);
-		memcpy(dport, l4 + 2, 2);
-		return 0;
-	case PROTO_ICMP:
-	case PROTO_ICMPV6:
-		if (len < 2)
-			return -1;
-		*sport = rte_cpu_to_be_16(l4[0]);
-		*dport = rte_cpu_to_be_16(l4[1]);
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 int
 espgw_spd_key4_extract(const void *ip4, uint32_t len, struct espgw_spd_key4 *k)
 {
-	const struct rte_ipv4_hdr *h = ip4;
-	uint16_t sport = 0, dport = 0;
-	uint32_t hl, tot;
+	struct espgw_spd_sel4 s;
 
-	if (len < sizeof(*h) || (h->version_ihl >> 4) != 4)
+	if (espgw_spd_sel4_get(ip4, len, &s) < 0)
 		return -1;
-	hl = (uint32_t)(h->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-	tot = rte_be_to_cpu_16(h->total_length);
-	if (hl < sizeof(*h) || tot < hl)
-		return -1;
-	if (tot < len)
-		len = tot;
-	if (hl > len)
-		return -1;
-	memset(k, 0, sizeof(*k));
-	k->proto = h->next_proto_id;
-	k->src = h->src_addr;
-	k->dst = h->dst_addr;
-	k->frag_id = h->packet_id;
-	if ((rte_be_to_cpu_16(h->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) != 0) {
-		k->frag = ESPGW_SPD_FRAG_LATER;
-		return 0; /* non-initial fragment: ports OPAQUE */
-	}
-	if ((rte_be_to_cpu_16(h->fragment_offset) & RTE_IPV4_HDR_MF_FLAG) != 0)
-		k->frag = ESPGW_SPD_FRAG_FIRST;
-	if (l4_ports((const uint8_t *)ip4 + hl, len - hl, k->proto, &sport, &dport) < 0)
-		return -1;
-	k->sport = sport;
-	k->dport = dport;
+	espgw_spd_key4_set(k, &s);
 	return 0;
 }
 
@@ -138,8 +75,7 @@ espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k)
 {
 	const struct rte_ipv6_hdr *h = ip6;
 	const uint8_t *p = ip6;
-	uint16_t sport = 0, dport = 0;
-	uint32_t off = sizeof(*h), i;
+	uint32_t off = sizeof(*h), i, ports = 0;
 	uint8_t nh = h->proto;
 	int rc = 1;
 
@@ -157,9 +93,8 @@ espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k)
 		return -1; /* truncated, or a chain longer than EXT_MAX */
 	if (rc == 2)
 		return 0; /* non-initial fragment: ports OPAQUE */
-	if (l4_ports(p + off, len - off, nh, &sport, &dport) < 0)
+	if (espgw_spd_l4_ports(p + off, len - off, nh, &ports) < 0)
 		return -1;
-	k->sport = sport;
-	k->dport = dport;
+	memcpy(&k->sport, &ports, sizeof(ports)); /* sport, then dport */
 	return 0;
 }

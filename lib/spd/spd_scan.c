@@ -80,35 +80,11 @@ spd_scan_set6(struct spd_scan6 *r, const struct espgw_sp_conf *sp, uint32_t res)
 	l4_set(&r->l4, sp, res);
 }
 
-/* Non-zero when the protocol differs (under the rule's mask). */
-static inline uint32_t
-proto_miss(const struct spd_scan_l4 *t, uint8_t proto)
-{
-	return (uint32_t)((proto & t->proto_mask) ^ t->proto);
-}
-
-/* Host-order ports in the rule's ranges (RFC 4301 4.4.1.1: ranges, inclusive). */
-static inline bool
-ports_match(const struct spd_scan_l4 *t, uint16_t sp, uint16_t dp)
-{
-	return sp >= t->sport_lo && sp <= t->sport_hi && dp >= t->dport_lo && dp <= t->dport_hi;
-}
-
 uint32_t
 spd_scan_match4(const struct spd_scan4 *r, uint32_t n, const struct espgw_spd_key4 *k)
 {
-	uint32_t s = rte_be_to_cpu_32(k->src), d = rte_be_to_cpu_32(k->dst), i;
-	uint16_t sp = rte_be_to_cpu_16(k->sport), dp = rte_be_to_cpu_16(k->dport);
-
-	for (i = 0; i < n; i++, r++) {
-		/* One test of the three masked fields: most rules fail here. */
-		if (((s & r->src_mask) ^ r->src) | ((d & r->dst_mask) ^ r->dst) |
-				proto_miss(&r->l4, k->proto))
-			continue;
-		if (ports_match(&r->l4, sp, dp))
-			return r->l4.res;
-	}
-	return ESPGW_SPD_NO_MATCH;
+	return spd_scan_match4_host(r, n, rte_be_to_cpu_32(k->src), rte_be_to_cpu_32(k->dst),
+			k->proto, rte_be_to_cpu_16(k->sport), rte_be_to_cpu_16(k->dport));
 }
 
 static uint64_t
@@ -130,9 +106,9 @@ match6(const struct spd_scan6 *r, uint32_t n, const struct espgw_spd_key6 *k)
 	for (i = 0; i < n; i++, r++) {
 		if (addr_miss(k->src, r->src, r->src_mask) |
 				addr_miss(k->dst, r->dst, r->dst_mask) |
-				proto_miss(&r->l4, k->proto))
+				spd_scan_proto_miss(&r->l4, k->proto))
 			continue;
-		if (ports_match(&r->l4, sp, dp))
+		if (spd_scan_ports_match(&r->l4, sp, dp))
 			return r->l4.res;
 	}
 	return ESPGW_SPD_NO_MATCH;

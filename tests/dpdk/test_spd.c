@@ -22,6 +22,7 @@
 #include <rte_memory.h>
 
 #include "espgw_spd.h"
+#include "spd_scan.h"
 #include "store_int.h"
 
 #define ANYP   0, 65535
@@ -668,7 +669,36 @@ diff_keys(const struct espgw_sp_conf *sps, unsigned int n, struct espgw_spd_key4
 	}
 }
 
-/* Both builds of the store's rules give every key the same result. */
+/* Keys that the one-pass matcher (spd_scan_match4_sel) was held to. */
+static unsigned int one_pass_checked;
+
+/*
+ * The data path matches an IPv4 packet's selectors against a scan's rules
+ * without a key (lib/dp/classify.c, espgw_spd_sel.h): the same result as
+ * the key's, for each key.
+ */
+static void
+diff_one_pass(const struct espgw_spd *spd, const struct espgw_spd_key4 *p4[], const uint32_t r4[])
+{
+	const struct spd_scan4 *r;
+	struct espgw_spd_sel4 s;
+	uint32_t n, j;
+
+	if (!espgw_spd_scan4(spd, &r, &n))
+		return;
+	for (j = 0; j < DIFF_KEYS; j++) {
+		memset(&s, 0, sizeof(s));
+		s.src = p4[j]->src;
+		s.dst = p4[j]->dst;
+		s.proto = p4[j]->proto;
+		memcpy(&s.ports, &p4[j]->sport, sizeof(s.ports)); /* sport, then dport */
+		if (spd_scan_match4_sel(r, n, &s) != r4[j])
+			fail_msg("key %u: one pass %#x, key %#x", j, spd_scan_match4_sel(r, n, &s),
+					r4[j]);
+		one_pass_checked++;
+	}
+}
+
 /* The results of one build for the keys of both families. */
 static void
 diff_run(unsigned int max, bool bkt, const char *tag, const struct espgw_spd_key4 *p4[],
@@ -681,6 +711,7 @@ diff_run(unsigned int max, bool bkt, const char *tag, const struct espgw_spd_key
 	spd = build(OUT, tag);
 	espgw_spd_classify4(spd, p4, r4, DIFF_KEYS);
 	espgw_spd_classify6(spd, p6, r6, DIFF_KEYS);
+	diff_one_pass(spd, p4, r4);
 	if (used != NULL)
 		*used += strncmp(espgw_spd_classifier4(spd), "buckets", 7) == 0;
 	espgw_spd_free(spd);
@@ -744,6 +775,7 @@ test_scan_vs_acl(void **state)
 		}
 		diff_compare(sps, n, &seed, set, &bucketed);
 	}
+	assert_true(one_pass_checked >= DIFF_SETS * DIFF_KEYS); /* every set's scan build */
 }
 
 /*
