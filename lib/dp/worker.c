@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
+#include "burst_cycles.h"
 #include "espgw_log.h"
 #include "stage.h"
 
@@ -176,7 +177,8 @@ espgw_worker_main(void *arg)
 {
 	struct espgw_worker *w = arg;
 	const struct espgw_tables *t;
-	uint64_t t0;
+	uint64_t t0, t1;
+	uint16_t n;
 
 	DP_LOG(INFO, "worker %u on lcore %u: %u RX queues, TX queue %u", w->idx, w->lcore_id,
 			w->n_rxq, w->txq);
@@ -196,11 +198,16 @@ espgw_worker_main(void *arg)
 		w->cap_target = w->cap != NULL ? espgw_capture_want(w->cap) : ESPGW_CAPTURE_OFF;
 		t0 = rte_rdtsc();
 		w->now = t0;
-		if (poll_all(w) == 0)
+		n = poll_all(w);
+		if (n == 0)
 			continue;
 		stage_tx_flush(w);
-		w->stats.busy_cycles += rte_rdtsc() - t0;
+		t1 = rte_rdtsc();
+		w->stats.busy_cycles += t1 - t0;
+		if (n == w->burst)
+			burst_cycles_add(t1 - t0, n);
 	}
+	burst_cycles_log(w->idx);
 	/* Finish what the device still holds, then send what is staged. */
 	while (w->esp.inflight != 0 && poll_crypto(w) != 0)
 		stage_tx_flush(w);

@@ -152,9 +152,11 @@ class Bench:
             print("    %-11s FAILED: %s" % (impl, e), flush=True)
             return None
         self.tsc_hz = self.tsc_hz or r.get("tsc_hz")
-        print("    %-11s %8.3f Mpps  %s cyc/pkt  cpu %s" % (
+        bc = r.get("burst_cycles")
+        print("    %-11s %8.3f Mpps  %s cyc/pkt  cpu %s%s" % (
             impl, r["mpps"], _fmt(r.get("cycles_per_pkt"), "%.0f"),
-            _fmt(r.get("cpu_share"), "%.2f")), flush=True)
+            _fmt(r.get("cpu_share"), "%.2f"),
+            "  full bursts min %d p10 %d" % (bc["min"], bc["p10"]) if bc else ""), flush=True)
         return r
 
 

@@ -50,6 +50,8 @@ def use_hugepages():
     """Run every EAL process (gateways, crypto-perf) on hugepages."""
     EAL_MEM[:] = EAL_MEM_HUGE
 LCORES = "0,1"
+BURST_CYCLES = re.compile(
+    r"cycles a packet over (\d+) full bursts: min (\d+) p10 (\d+) median (\d+)")
 WORKER_LCORE = 1
 START_TIMEOUT = 60.0
 
@@ -128,6 +130,20 @@ class Gateway:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(runtime_dir(self.prefix), ignore_errors=True)
+
+    def burst_cycles(self):
+        """{min, p10, median, bursts}: the worker's cycles a packet over full
+        bursts, logged at its end by a -Dburst_cycles=true build
+        (lib/dp/burst_cycles.h); None from other builds."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                m = BURST_CYCLES.search(f.read())
+        except OSError:
+            return None
+        if not m:
+            return None
+        return {"bursts": int(m.group(1)), "min": int(m.group(2)), "p10": int(m.group(3)),
+                "median": int(m.group(4))}
 
     def tsc_hz(self):
         """TSC frequency EAL measured (its debug log line), or None."""
@@ -255,6 +271,9 @@ def measure(gw, sink_dev, sink_fallback, warmup, window, espgw):
         gw.stop()
     r = rates(s0, s1, gw.tsc_hz())
     r["tsc_hz"] = gw.tsc_hz()
+    bc = gw.burst_cycles()
+    if bc:
+        r["burst_cycles"] = bc
     if isinstance(drops, dict):
         r["drop_reasons"] = {k: v for k, v in drops.items() if v}
     return r
