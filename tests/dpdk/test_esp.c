@@ -11,6 +11,7 @@
  * decrypts what crypto_aesni_mb encrypted, as an oracle for the crypto itself;
  * AES-ECB on the bare device is the oracle for the AES-CBC IVs (RFC 3602 3).
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -2799,6 +2800,204 @@ test_attack_outb_chunks(void **state)
 #undef OUTB_N
 }
 
+/* ---- attacks (helper-50): the direct path's nonce/AAD store and the folded inbound checks ---- */
+
+/*
+ * The inbound checks folded into the SAD lookup's last pass (inb_lookup,
+ * inb_check_one, inb_not_host): one burst of every kind of ESP the checks
+ * refuse, between and beside good packets of three SAs (direct AES-GCM
+ * plain and in UDP, ChaCha20-Poly1305 on CPU crypto over IPv6), neighbours
+ * sharing a SAD key with a packet that fails, in several orders. Each letter
+ * of a plan is a packet:
+ *   A  good, SA a (direct, plain)      N  good, SA n (direct, encap udp 4500)
+ *   C  good, SA c (CPU, IPv6 outer)    u  SA a's packet under an unknown SPI
+ *   X  SA x, out of service (expired)  H  SA h, whose runtime says AH
+ *   W  SA w, a bump-in-the-wire SA      n  SA n's packet without UDP
+ *   a  SA a's packet in UDP to 4500    p  SA n's packet in UDP to 4501
+ *   t  SA a's packet one byte short    h  SA a's packet cut inside the ESP header
+ * Every good packet is delivered once, decrypted to what went in; every
+ * other is dropped under its own reason and counted on its SA (or none);
+ * no mbuf is left behind (fx_teardown).
+ */
+enum { IM_A, IM_N, IM_C, IM_X, IM_H, IM_W, IM_NSA };
+
+struct im_kind {
+	char c;
+	unsigned int sa;     /* IM_* the packet is made with */
+	enum espgw_drop why; /* ESPGW_DROP_MAX: delivered */
+	int counted;	     /* IM_* whose errors count it, -1 none */
+};
+
+static const struct im_kind im_kinds[] = {
+		{'A', IM_A, ESPGW_DROP_MAX, -1},
+		{'N', IM_N, ESPGW_DROP_MAX, -1},
+		{'C', IM_C, ESPGW_DROP_MAX, -1},
+		{'u', IM_A, ESPGW_DROP_NO_SA, -1},
+		{'X', IM_X, ESPGW_DROP_SA_EXPIRED, IM_X},
+		{'H', IM_H, ESPGW_DROP_AH_PROTO_MISMATCH, IM_H},
+		{'W', IM_W, ESPGW_DROP_NO_SA, -1},
+		{'n', IM_N, ESPGW_DROP_ENCAP_MISMATCH, IM_N},
+		{'a', IM_A, ESPGW_DROP_ENCAP_MISMATCH, IM_A},
+		{'p', IM_N, ESPGW_DROP_ENCAP_MISMATCH, IM_N},
+		{'t', IM_A, ESPGW_DROP_BAD_LENGTH, IM_A},
+		{'h', IM_A, ESPGW_DROP_BAD_LENGTH, -1},
+};
+
+static const struct im_kind *
+im_kind_of(char c)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(im_kinds); i++)
+		if (im_kinds[i].c == c)
+			return &im_kinds[i];
+	fail_msg("no kind %c", c);
+	return NULL;
+}
+
+/* ESP in UDP (RFC 3948 2.1) to dport, from an IPv4 ESP packet (IP header first). */
+static void
+im_udp_wrap(struct rte_mbuf *m, uint16_t dport)
+{
+	struct rte_ipv4_hdr *ip, hdr;
+	struct rte_udp_hdr *udp;
+
+	memcpy(&hdr, rte_pktmbuf_mtod(m, const void *), sizeof(hdr));
+	assert_non_null(rte_pktmbuf_prepend(m, sizeof(struct rte_udp_hdr)));
+	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	*ip = hdr;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = RTE_BE16(4500);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(m->pkt_len - sizeof(*ip)));
+	udp->dgram_cksum = 0;
+}
+
+/* The packet of kind k, tag t, as lib/dp/inbound.c hands it to espgw_esp_inb. */
+static struct rte_mbuf *
+im_packet(struct fx *f, const unsigned int o[], const struct im_kind *k, uint16_t t)
+{
+	unsigned int sa = o[k->sa];
+	struct rte_mbuf *m = frame(f->sas[sa].inner_family, (uint16_t)(24 + t), 0, true, t), *e;
+	const rte_be32_t bogus = RTE_BE32(0x5fff);
+	bool udp = k->c == 'N' || k->c == 'a' || k->c == 'p';
+	uint8_t v;
+
+	assert_int_equal(encrypt1(f, sa, &m, 1, &e), 1);
+	if (k->c == 'u')
+		memcpy(rte_pktmbuf_mtod_offset(e, uint8_t *, 20), &bogus, 4);
+	if (udp)
+		im_udp_wrap(e, k->c == 'p' ? 4501 : 4500);
+	v = *rte_pktmbuf_mtod(e, uint8_t *) >> 4;
+	to_wire(e);
+	e->packet_type = v == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
+	if (udp) {
+		e->l3_len += sizeof(struct rte_udp_hdr);
+		e->packet_type |= RTE_PTYPE_L4_UDP;
+	}
+	if (k->c == 't')
+		rte_pktmbuf_trim(e, 1);
+	if (k->c == 'h')
+		rte_pktmbuf_trim(e, (uint16_t)(e->pkt_len - ETH_LEN - 20 - 4));
+	return e;
+}
+
+static void
+im_run(struct fx *f, const unsigned int o[], const char *plan)
+{
+	uint64_t want_drop[ESPGW_DROP_MAX] = {0}, drop0[ESPGW_DROP_MAX];
+	uint64_t want_err[IM_NSA] = {0}, err0[IM_NSA];
+	struct rte_mbuf *m[MAX_PKT], *dec[MAX_PKT], *o2[MAX_PKT], *in2[MAX_PKT];
+	unsigned int n = (unsigned int)strlen(plan), i, good = 0, k, t;
+	const struct im_kind *kd;
+	uint16_t n_dec, n_in;
+
+	assert_true(n <= MAX_PKT);
+	memcpy(drop0, f->st.drop, sizeof(drop0));
+	for (i = 0; i < IM_NSA; i++)
+		err0[i] = f->cnt[o[i] + 1].errors;
+	for (i = 0; i < n; i++) {
+		kd = im_kind_of(plan[i]);
+		m[i] = im_packet(f, o, kd, (uint16_t)i);
+		if (kd->why == ESPGW_DROP_MAX)
+			good++;
+		else
+			want_drop[kd->why]++;
+		if (kd->counted >= 0)
+			want_err[kd->counted]++;
+	}
+	n_dec = espgw_esp_inb(&f->l, m, (uint16_t)n, dec);
+	assert_int_equal(poll_until_idle(f, o2, in2, &n_in), 0);
+	assert_int_equal(n_in, 0);
+	if (n_dec != good)
+		fail_msg("plan %s: %u delivered, %u good", plan, n_dec, good);
+	for (i = 0; i < n_dec; i++) {
+		t = tag_of(dec[i]);
+		kd = im_kind_of(plan[t]);
+		assert_int_equal(kd->why, ESPGW_DROP_MAX);
+		check_inner(dec[i], &saved[t], o[kd->sa] + 1);
+		for (k = 0; k < i; k++)
+			assert_int_not_equal(tag_of(dec[k]), t);
+	}
+	free_all(dec, n_dec);
+	for (i = 0; i < ESPGW_DROP_MAX; i++)
+		if (f->st.drop[i] - drop0[i] != want_drop[i])
+			fail_msg("plan %s: drop %u counted %" PRIu64 ", want %" PRIu64, plan, i,
+					f->st.drop[i] - drop0[i], want_drop[i]);
+	for (i = 0; i < IM_NSA; i++)
+		if (f->cnt[o[i] + 1].errors - err0[i] != want_err[i])
+			fail_msg("plan %s: SA %u errors %" PRIu64 ", want %" PRIu64, plan, i,
+					f->cnt[o[i] + 1].errors - err0[i], want_err[i]);
+}
+
+static void
+test_attack_inb_checks_mix(void **state)
+{
+	static const char *const plans[] = {
+			"AuAXAAtAhANNnNapaHWHWCCACA",
+			"ACWHapaNpnNNAhtAAXAuA",
+			"tAAtnNNnpNNpaAAaWAWuAuXAXHAH",
+			"hAAhuuAXXAHHWWCtCpNaN",
+			"uXnaHWthpuXnaHWthp",
+			"A",
+			"tAhAuAaAXAHAWAnNpN",
+	};
+	struct fx *f = *state;
+	unsigned int o[IM_NSA], i;
+
+	o[IM_A] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x5101);
+	o[IM_N] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET6,
+			ESPGW_CRYPTO_PATH_DIRECT, 0x5102);
+	f->sas[o[IM_N] + 1].encap_udp = true; /* received in UDP on 4500 */
+	f->sas[o[IM_N] + 1].encap_sport = 4500;
+	f->sas[o[IM_N] + 1].encap_dport = 4500;
+	o[IM_C] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET6, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_CPU,
+			0x5103);
+	o[IM_X] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x5104);
+	o[IM_H] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x5105);
+	o[IM_W] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
+			0x5106);
+	fx_up_ok(f);
+	/* What the control path would have set: an expired SA, an AH SA, a host's SA. */
+	f->sad.sa[o[IM_X] + 1].state = ESPGW_SA_EXPIRED;
+	f->sad.sa[o[IM_H] + 1].proto = ESPGW_SA_AH;
+	f->sad.sa[o[IM_W] + 1].bitw = true;
+	for (i = 0; i < RTE_DIM(plans); i++) {
+		im_run(f, o, plans[i]);
+		im_run(f, o, plans[i]); /* again: every key now from the lookup cache */
+	}
+	f->sad.sa[o[IM_X] + 1].state = ESPGW_SA_LIVE;
+	f->sad.sa[o[IM_H] + 1].proto = ESPGW_SA_ESP;
+	f->sad.sa[o[IM_W] + 1].bitw = false;
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -2861,6 +3060,7 @@ main(int argc, char **argv)
 			T(test_attack_outb_mix),
 			T(test_attack_outb_seq_overflow),
 			T(test_attack_outb_chunks),
+			T(test_attack_inb_checks_mix),
 	};
 	bool bench = argc > 1 && strcmp(argv[1], "--bench") == 0;
 	int rc = 0;
