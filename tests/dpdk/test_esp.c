@@ -2817,7 +2817,7 @@ test_attack_outb_chunks(void **state)
  *   t  SA a's packet one byte short    h  SA a's packet cut inside the ESP header
  * Every good packet is delivered once, decrypted to what went in; every
  * other is dropped under its own reason and counted on its SA (or none);
- * no mbuf is left behind (fx_teardown).
+ * no mbuf is left behind (fx_teardown). Then 150 random plans.
  */
 enum { IM_A, IM_N, IM_C, IM_X, IM_H, IM_W, IM_NSA };
 
@@ -2966,8 +2966,10 @@ test_attack_inb_checks_mix(void **state)
 			"A",
 			"tAhAuAaAXAHAWAnNpN",
 	};
+	static const char kinds[] = "ANCuXHWnapth";
 	struct fx *f = *state;
-	unsigned int o[IM_NSA], i;
+	unsigned int o[IM_NSA], i, rnd = 5;
+	char plan[MAX_PKT + 1];
 
 	o[IM_A] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, ESPGW_CRYPTO_PATH_DIRECT,
 			0x5101);
@@ -2992,6 +2994,23 @@ test_attack_inb_checks_mix(void **state)
 	for (i = 0; i < RTE_DIM(plans); i++) {
 		im_run(f, o, plans[i]);
 		im_run(f, o, plans[i]); /* again: every key now from the lookup cache */
+	}
+	/* Random plans (a fixed LCG): runs of one kind and every neighbour pair. */
+	for (i = 0; i < 150; i++) {
+		unsigned int len = 1 + (rnd = rnd * 1103515245u + 12345u) % 48, j, run = 0;
+		char c = 'A';
+
+		for (j = 0; j < len; j++) {
+			rnd = rnd * 1103515245u + 12345u;
+			if (run == 0) {
+				c = kinds[(rnd >> 16) % (sizeof(kinds) - 1)];
+				run = 1 + (rnd >> 8) % 4;
+			}
+			plan[j] = c;
+			run--;
+		}
+		plan[len] = '\0';
+		im_run(f, o, plan);
 	}
 	f->sad.sa[o[IM_X] + 1].state = ESPGW_SA_LIVE;
 	f->sad.sa[o[IM_H] + 1].proto = ESPGW_SA_ESP;
