@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * attack (helper-51): classify_burst (lib/dp/classify.c) on crafted packets,
+ * the one-pass IPv4 classification against a scan's rules (espgw_spd_sel.h,
+ * spd_scan_match4_sel) held to the key path on rte_acl alone, packet by
+ * packet: the same SPD built twice (ESPGW_SPD_SCAN_MAX with buckets, and 0
+ * without), two workers with a fragment state each, the same bursts. The
+ * packets are what an attacker sends: IPv4 options (IHL 5..15), total
+ * length shorter (link padding) or longer than the frame or shorter than the
+ * header, L4 headers cut at every length, ICMP / ICMPv6-in-IPv4 / TCP / UDP /
+ * SCTP / other protocols, first and later fragments of the same datagrams
+ * across bursts, IPv4 packet_type over an IPv6 or garbage header, IPv6 in
+ * the same bursts (result order), rules with port ranges, proto any, ICMP
+ * type/code selectors, and an inbound rule accepting two SAs (the rekey
+ * overlap) with the SA the packet came through. Also the selectors of every
+ * IPv4 packet against this file's own copy of the extraction as it was
+ * before the one-pass change (espgw_spd_key4_extract now shares
+ * espgw_spd_sel4_get with the data path, so the two paths agreeing says
+ * nothing of the selectors themselves).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "classify.h"
+#include "espgw_fragstate.h"
+#include "espgw_spd.h"
+#include "espgw_spd_sel.h"
+#include "store_int.h"
+
+#define SETS  300
+#define ROUNDS 6  /* bursts a rule set, fragments carried over between them */
+#define BURST 32
+#define L2    14
+
+static struct rte_mempool *pool;
+static struct espgw_store store;
+static uint32_t n_checked4, n_onepass_sets, n_frag_later, n_pair;
+
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static void
+sa_add(const char *name, enum espgw_dir dir)
+{
+	struct espgw_sa_conf sa = {.dir = dir, .slot = store.n_sas};
+
+	snprintf(sa.name, sizeof(sa.name), "%s", name);
+	assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SAS, store.n_sas, &sa), 0);
+}
+
+/* Addresses near 10.0.0.0/22 and 2001:db8::/32 so that rules and packets meet. */
+static void
+rnd_prefix(struct espgw_prefix *p, int fam, uint32_t *seed)
+{
+	memset(p, 0, sizeof(*p));
+	if (fam == 0 || lcg(seed) % 5 == 0)
+		return;
+	p->ip.family = (uint8_t)fam;
+	if (fam == ESPGW_AF_INET) {
+		uint32_t a = htonl(0x0a000000u | (lcg(seed) % 4) << 8 | (lcg(seed) % 4));
+
+		p->len = (uint8_t)(lcg(seed) % 3 == 0 ? 32 : lcg(seed) % 33);
+		if (p->len < 32) /* host bits zero, as the store keeps them */
+			a &= htonl(p->len == 0 ? 0 : UINT32_MAX << (32 - p->len));
+		memcpy(p->ip.bytes, &a, 4);
+	} else {
+		p->ip.bytes[0] = 0x20;
+		p->ip.bytes[1] = 0x01;
+		p->ip.bytes[2] = 0x0d;
+		p->ip.bytes[3] = 0xb8;
+		p->ip.bytes[15] = (uint8_t)(lcg(seed) % 4);
+		p->len = (uint8_t)(lcg(seed) % 2 ? 128 : 32);
+		if (p->len != 128)
+			p->ip.bytes[15] = 0;
+	}
+}
+
+static const int16_t protos[] = {-1, -1, 1, 6, 17, 58, 132, 50, 0};
+static const uint16_t ports[] = {0, 1, 3, 8, 53, 255, 256, 500, 2048, 4500, 65535};
+
+static void
+rnd_range(uint16_t *lo, uint16_t *hi, uint32_t *seed)
+{
+	uint16_t a = ports[lcg(seed) % RTE_DIM(ports)], b = ports[lcg(seed) % RTE_DIM(ports)];
+
+	if (lcg(seed) % 2) {
+		*lo = 0;
+		*hi = 65535;
+		return;
+	}
+	*lo = RTE_MIN(a, b);
+	*hi = RTE_MAX(a, b);
+}
+
+static void
+rnd_rule(struct espgw_sp_conf *sp, int fam, uint32_t *seed)
+{
+	static const char *const sas[] = {"in-a", "in-b", "in-c"};
+
+	memset(sp, 0, sizeof(*sp));
+	sp->dir = ESPGW_DIR_IN;
+	sp->priority = lcg(seed) % 5;
+	rnd_prefix(&sp->src, fam, seed);
+	rnd_prefix(&sp->dst, fam, seed);
+	sp->proto = protos[lcg(seed) % RTE_DIM(protos)];
+	rnd_range(&sp->sport_lo, &sp->sport_hi, seed);
+	rnd_range(&sp->dport_lo, &sp->dport_hi, seed);
+	sp->action = (enum espgw_sp_action)(lcg(seed) % 3);
+	if (sp->action == ESPGW_SP_PROTECT) {
+		snprintf(sp->sa, sizeof(sp->sa), "%s", sas[lcg(seed) % 3]);
+		if (lcg(seed) % 2) /* the rekey overlap: "sp set" from another SA */
+			snprintf(sp->prev_sa, sizeof(sp->prev_sa), "%s",
+					strcmp(sp->sa, "in-a") == 0 ? "in-b" : "in-a");
+	}
+}
+
+/* Rules of one set: n4 IPv4 (any-address rules count too), a few IPv6. */
+static void
+rules_fill(uint32_t *seed, unsigned int n4)
+{
+	struct espgw_sp_conf sp;
+	unsigned int i, n6 = lcg(seed) % 3;
+
+	espgw_store_fini(&store);
+	sa_add("in-a", ESPGW_DIR_IN);
+	sa_add("in-b", ESPGW_DIR_IN);
+	sa_add("in-c", ESPGW_DIR_IN);
+	for (i = 0; i < n4 + n6; i++) {
+		rnd_rule(&sp, i < n4 ? ESPGW_AF_INET : ESPGW_AF_INET6, seed);
+		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+}
+
+/* ---- packets ---- */
+
+struct pkt {
+	uint8_t b[160];
+	uint16_t len;
+	uint16_t l2;
+	bool v4; /* packet_type */
+	uint32_t sa;
+};
+
+/* Datagrams whose later fragments follow in later bursts. */
+struct dgram {
+	uint32_t src, dst;
+	uint16_t id;
+	uint8_t proto;
+};
+static struct dgram dg[8];
+static unsigned int n_dg;
+
+static uint16_t
+rnd_port(uint32_t *seed)
+{
+	uint16_t p = ports[lcg(seed) % RTE_DIM(ports)];
+
+	switch (lcg(seed) % 4) {
+	case 0:
+		return (uint16_t)(p - 1);
+	case 1:
+		return (uint16_t)(p + 1);
+	default:
+		return p;
+	}
+}
+
+static void
+pkt4(struct pkt *p, uint32_t *seed)
+{
+	static const uint8_t l4protos[] = {1, 6, 17, 58, 132, 50, 0, 255, 1, 6, 17};
+	uint8_t *ip = p->b + p->l2, ihl = 5, proto;
+	uint32_t hl, l4len, tot, src, dst, i;
+	uint16_t fo = 0, id = (uint16_t)lcg(seed), sp = rnd_port(seed), dp = rnd_port(seed);
+
+	src = htonl(0x0a000000u | (lcg(seed) % 4) << 8 | (lcg(seed) % 5));
+	dst = htonl(0x0a000000u | (lcg(seed) % 4) << 8 | (lcg(seed) % 5));
+	if (lcg(seed) % 8 == 0) {
+		src = lcg(seed) << 8 ^ lcg(seed);
+		dst = lcg(seed) << 8 ^ lcg(seed);
+	}
+	proto = l4protos[lcg(seed) % RTE_DIM(l4protos)];
+	if (lcg(seed) % 3 == 0)
+		ihl = (uint8_t)(5 + lcg(seed) % 11);
+	switch (lcg(seed) % 6) {
+	case 0: /* a first fragment, its datagram kept for later ones */
+		fo = RTE_IPV4_HDR_MF_FLAG;
+		if (n_dg < RTE_DIM(dg))
+			dg[n_dg++] = (struct dgram){src, dst, id, proto};
+		break;
+	case 1: /* a later fragment, of a datagram seen or not */
+		fo = (uint16_t)(1 + lcg(seed) % 200) | (lcg(seed) % 2 ? RTE_IPV4_HDR_MF_FLAG : 0);
+		if (n_dg > 0 && lcg(seed) % 4 != 0) {
+			const struct dgram *d = &dg[lcg(seed) % n_dg];
+
+			src = d->src;
+			dst = d->dst;
+			id = d->id;
+			proto = d->proto;
+		}
+		break;
+	default:
+		break;
+	}
+	hl = ihl * 4u;
+	l4len = lcg(seed) % 4 == 0 ? lcg(seed) % 6 : 8 + lcg(seed) % 16;
+	memset(ip, 0, hl);
+	ip[0] = (uint8_t)(0x40 | ihl);
+	for (i = 20; i < hl; i++)
+		ip[i] = lcg(seed) % 3 ? 1 : (uint8_t)lcg(seed); /* NOPs, or anything */
+	ip[9] = proto;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	ip[4] = (uint8_t)(id >> 8);
+	ip[5] = (uint8_t)id;
+	ip[6] = (uint8_t)(fo >> 8);
+	ip[7] = (uint8_t)fo;
+	for (i = 0; i < l4len; i++)
+		ip[hl + i] = (uint8_t)lcg(seed);
+	if (proto == 1 || proto == 58) {
+		ip[hl] = (uint8_t)(lcg(seed) % 3 ? sp : lcg(seed) % 3 ? 8 : 0);
+		if (l4len > 1)
+			ip[hl + 1] = (uint8_t)(lcg(seed) % 3 ? dp : 0);
+	} else {
+		uint8_t pb[4] = {(uint8_t)(sp >> 8), (uint8_t)sp, (uint8_t)(dp >> 8), (uint8_t)dp};
+
+		memcpy(ip + hl, pb, RTE_MIN(l4len, 4u));
+	}
+	p->len = (uint16_t)(p->l2 + hl + l4len);
+	tot = hl + l4len;
+	switch (lcg(seed) % 8) {
+	case 0: /* link padding past the datagram: may cut the L4 header */
+		tot = hl + lcg(seed) % (l4len + 1);
+		break;
+	case 1: /* longer than the frame */
+		tot = hl + l4len + 1 + lcg(seed) % 600;
+		break;
+	case 2: /* shorter than its own header */
+		tot = lcg(seed) % (hl + 1);
+		break;
+	default:
+		break;
+	}
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	if (lcg(seed) % 40 == 0)
+		ip[0] = (uint8_t)(0x60 | ihl); /* not IPv4 after all */
+	if (lcg(seed) % 40 == 0)
+		p->len = (uint16_t)(p->l2 + lcg(seed) % 20); /* cut in the fixed header */
+	p->v4 = true;
+}
+
+static void
+pkt6(struct pkt *p, uint32_t *seed)
+{
+	uint8_t *ip = p->b + p->l2;
+	uint32_t l4len = 8 + lcg(seed) % 8, i;
+	uint8_t proto = (uint8_t)protos[2 + lcg(seed) % (RTE_DIM(protos) - 2)];
+	uint16_t sp = rnd_port(seed), dp = rnd_port(seed);
+
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(l4len >> 8);
+	ip[5] = (uint8_t)l4len;
+	ip[6] = proto;
+	ip[7] = 64;
+	ip[8] = 0x20, ip[9] = 0x01, ip[10] = 0x0d, ip[11] = 0xb8, ip[23] = (uint8_t)(lcg(seed) % 4);
+	ip[24] = 0x20, ip[25] = 0x01, ip[26] = 0x0d, ip[27] = 0xb8, ip[39] = (uint8_t)(lcg(seed) % 4);
+	for (i = 0; i < l4len; i++)
+		ip[40 + i] = (uint8_t)lcg(seed);
+	ip[40] = (uint8_t)(sp >> 8);
+	ip[41] = (uint8_t)sp;
+	ip[42] = (uint8_t)(dp >> 8);
+	ip[43] = (uint8_t)dp;
+	p->len = (uint16_t)(p->l2 + 40 + l4len);
+	p->v4 = lcg(seed) % 30 == 0; /* now and then an IPv4 packet_type over it */
+}
+
+static void
+pkt_rnd(struct pkt *p, uint32_t *seed)
+{
+	memset(p, 0, sizeof(*p));
+	p->l2 = lcg(seed) % 4 ? L2 : 0;
+	p->sa = lcg(seed) % 4; /* slots 0..2 are in-a..in-c; 3 none of them */
+	if (lcg(seed) % 4 == 0)
+		pkt6(p, seed);
+	else
+		pkt4(p, seed);
+}
+
+static struct rte_mbuf *
+mbuf_of(const struct pkt *p)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *d;
+
+	assert_non_null(m);
+	d = (uint8_t *)rte_pktmbuf_append(m, p->len);
+	assert_non_null(d);
+	memcpy(d, p->b, p->len);
+	m->l2_len = p->l2;
+	m->packet_type = RTE_PTYPE_L2_ETHER | (p->v4 ? RTE_PTYPE_L3_IPV4_EXT_UNKNOWN
+						  : RTE_PTYPE_L3_IPV6_EXT_UNKNOWN);
+	*espgw_mbuf_sa(m) = p->sa;
+	return m;
+}
+
+/* ---- the selectors as they were extracted before the one-pass change ---- */
+
+static int
+ref_key4(const void *ip4, uint32_t len, struct espgw_spd_key4 *k)
+{
+	const struct rte_ipv4_hdr *h = ip4;
+	const uint8_t *l4;
+	uint32_t hl, tot;
+	uint16_t fo;
+
+	if (len < sizeof(*h) || (h->version_ihl >> 4) != 4)
+		return -1;
+	hl = (uint32_t)(h->version_ihl & 0xf) * 4;
+	tot = rte_be_to_cpu_16(h->total_length);
+	if (hl < sizeof(*h) || tot < hl)
+		return -1;
+	if (tot < len)
+		len = tot;
+	if (hl > len)
+		return -1;
+	memset(k, 0, sizeof(*k));
+	k->proto = h->next_proto_id;
+	k->src = h->src_addr;
+	k->dst = h->dst_addr;
+	k->frag_id = h->packet_id;
+	fo = rte_be_to_cpu_16(h->fragment_offset);
+	if (fo & 0x1fff) {
+		k->frag = ESPGW_SPD_FRAG_LATER;
+		return 0;
+	}
+	if (fo & 0x2000)
+		k->frag = ESPGW_SPD_FRAG_FIRST;
+	l4 = (const uint8_t *)ip4 + hl;
+	len -= hl;
+	switch (k->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		if (len < 4)
+			return -1;
+		k->sport = htons((uint16_t)(l4[0] << 8 | l4[1]));
+		k->dport = htons((uint16_t)(l4[2] << 8 | l4[3]));
+		return 0;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (len < 2)
+			return -1;
+		k->sport = htons(l4[0]);
+		k->dport = htons(l4[1]);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+check_selectors(const struct pkt *p)
+{
+	struct espgw_spd_key4 a, b;
+	uint32_t len = p->len >= p->l2 ? p->len - p->l2 : 0;
+	int ra, rb;
+
+	if (!p->v4 || len < 20)
+		return;
+	ra = ref_key4(p->b + p->l2, len, &a);
+	rb = espgw_spd_key4_extract(p->b + p->l2, len, &b);
+	assert_int_equal(ra, rb);
+	if (ra == 0 && memcmp(&a, &b, sizeof(a)) != 0)
+		fail_msg("selectors differ: proto %u/%u ports %#x,%#x / %#x,%#x frag %u/%u",
+				a.proto, b.proto, a.sport, a.dport, b.sport, b.dport, a.frag,
+				b.frag);
+	n_checked4++;
+}
+
+/* ---- the two paths ---- */
+
+static struct espgw_worker *
+worker_new(void)
+{
+	struct espgw_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+
+	assert_non_null(w);
+	w->frags = espgw_fragstate_create(1024, 100000, SOCKET_ID_ANY);
+	assert_non_null(w->frags);
+	w->now = 1;
+	return w;
+}
+
+static void
+worker_free(struct espgw_worker *w)
+{
+	espgw_fragstate_free(w->frags);
+	rte_free(w);
+}
+
+static struct espgw_spd *
+spd_build(unsigned int scan_max, bool buckets, const char *tag)
+{
+	struct espgw_err err;
+	struct espgw_spd *spd;
+
+	memset(&err, 0, sizeof(err));
+	spd = espgw_spd_build_with(&store, ESPGW_DIR_IN, SOCKET_ID_ANY, tag, scan_max, buckets, &err);
+	if (spd == NULL)
+		fail_msg("spd build: %s", err.msg);
+	return spd;
+}
+
+static const enum espgw_fragstate_dir dirs[] = {ESPGW_FS_IN, ESPGW_FS_INNER, ESPGW_FS_AGAIN};
+
+static void
+one_set(uint32_t *seed, unsigned int set, unsigned int n4)
+{
+	enum espgw_fragstate_dir dir = dirs[lcg(seed) % RTE_DIM(dirs)];
+	struct espgw_worker *w1 = worker_new(), *w2 = worker_new();
+	struct espgw_spd *one, *acl;
+	struct rte_mbuf *m1[BURST], *m2[BURST];
+	uint32_t r1[BURST], r2[BURST];
+	static struct pkt p[BURST];
+	const struct spd_scan4 *sr;
+	unsigned int round, i, n;
+	uint32_t sn;
+
+	rules_fill(seed, n4);
+	one = spd_build(ESPGW_SPD_SCAN_MAX, true, "cl-one");
+	acl = spd_build(0, false, "cl-acl");
+	if (espgw_spd_scan4(one, &sr, &sn))
+		n_onepass_sets++;
+	else
+		assert_true(n4 > ESPGW_SPD_SCAN_MAX);
+	assert_false(espgw_spd_scan4(acl, &sr, &sn)); /* the key path */
+	n_dg = 0;
+	for (round = 0; round < ROUNDS; round++) {
+		n = 1 + lcg(seed) % BURST;
+		for (i = 0; i < n; i++) {
+			pkt_rnd(&p[i], seed);
+			check_selectors(&p[i]);
+			m1[i] = mbuf_of(&p[i]);
+			m2[i] = mbuf_of(&p[i]);
+		}
+		classify_burst(w1, one, dir, m1, r1, (uint16_t)n);
+		classify_burst(w2, acl, dir, m2, r2, (uint16_t)n);
+		for (i = 0; i < n; i++) {
+			if (r1[i] != r2[i])
+				fail_msg("set %u (%u IPv4 rules) dir %d round %u pkt %u (%s, l2 %u, "
+					 "len %u, sa %u): one pass %#x, key path %#x",
+						set, n4, dir, round, i, p[i].v4 ? "v4" : "v6",
+						p[i].l2, p[i].len, p[i].sa, r1[i], r2[i]);
+			n_frag_later += r1[i] == CLASSIFY_NO_FIRST;
+			n_pair += dir == ESPGW_FS_INNER && ESPGW_SPD_IS_PROTECT(r1[i]);
+			rte_pktmbuf_free(m1[i]);
+			rte_pktmbuf_free(m2[i]);
+		}
+		w1->now = w2->now += 1000;
+	}
+	worker_free(w1);
+	worker_free(w2);
+	espgw_spd_free(one);
+	espgw_spd_free(acl);
+}
+
+static void
+test_attack_classify_one_pass(void **state)
+{
+	uint32_t seed = 51, set;
+
+	(void)state;
+	for (set = 0; set < SETS; set++)
+		one_set(&seed, set, 1 + lcg(&seed) % (ESPGW_SPD_SCAN_MAX + 3));
+	print_message("%u IPv4 selectors checked, %u one-pass sets, %u later fragments without "
+		      "a first, %u inner protect results\n",
+			n_checked4, n_onepass_sets, n_frag_later, n_pair);
+	assert_true(n_onepass_sets >= SETS / 2);
+	assert_true(n_frag_later > 0);
+	assert_true(n_pair > 0);
+}
+
+/*
+ * No IPv4 rule at all (IPv6 rules only): IPv4 goes the one pass with no
+ * rule: no match (0) as rte_acl's absent context gave, BAD when malformed,
+ * a later fragment without its first dropped, with its first its verdict.
+ */
+static void
+test_attack_classify_no_v4(void **state)
+{
+	struct espgw_sp_conf sp;
+	struct espgw_spd *spd;
+	struct espgw_worker *w = worker_new();
+	struct pkt p[4];
+	struct rte_mbuf *m[4];
+	uint32_t res[4], seed = 3;
+	unsigned int i;
+
+	(void)state;
+	espgw_store_fini(&store);
+	sa_add("in-a", ESPGW_DIR_IN);
+	rnd_rule(&sp, ESPGW_AF_INET6, &seed);
+	sp.sport_lo = 53; /* ports: the fragment state is used */
+	sp.sport_hi = 53;
+	assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	spd = spd_build(ESPGW_SPD_SCAN_MAX, true, "cl-nov4");
+	assert_true(espgw_spd_uses_ports(spd));
+	memset(p, 0, sizeof(p));
+	for (i = 0; i < 4; i++) {
+		uint8_t *ip = p[i].b;
+
+		p[i].v4 = true;
+		p[i].len = 28;
+		ip[0] = 0x45;
+		ip[3] = 28;
+		ip[5] = 7; /* id 7 */
+		ip[9] = 17;
+		ip[12] = 10, ip[15] = 1, ip[16] = 10, ip[19] = 2;
+	}
+	p[1].b[6] = 0x20; /* first fragment */
+	p[2].b[7] = 1;	  /* its later fragment */
+	p[3].b[3] = 22;	  /* a UDP header of 2 bytes */
+	for (i = 0; i < 4; i++)
+		m[i] = mbuf_of(&p[i]);
+	classify_burst(w, spd, ESPGW_FS_IN, m, res, 4);
+	assert_int_equal(res[0], ESPGW_SPD_NO_MATCH);
+	assert_int_equal(res[1], ESPGW_SPD_NO_MATCH);
+	assert_int_equal(res[2], ESPGW_SPD_NO_MATCH);
+	assert_int_equal(res[3], CLASSIFY_BAD);
+	p[2].b[5] = 8; /* a later fragment of another datagram */
+	rte_pktmbuf_free(m[2]);
+	m[2] = mbuf_of(&p[2]);
+	classify_burst(w, spd, ESPGW_FS_IN, &m[2], res, 1);
+	assert_int_equal(res[0], CLASSIFY_NO_FIRST);
+	for (i = 0; i < 4; i++)
+		rte_pktmbuf_free(m[i]);
+	espgw_spd_free(spd);
+	worker_free(w);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_attack_classify_one_pass),
+			cmocka_unit_test(test_attack_classify_no_v4),
+	};
+	int rc;
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("test_classify", 255, 0, 0, 512, SOCKET_ID_ANY);
+	if (pool == NULL || espgw_mbuf_sa_register() != 0)
+		return 1;
+	rc = cmocka_run_group_tests_name("dpdk-classify", tests, NULL, NULL);
+	espgw_store_fini(&store);
+	rte_eal_cleanup();
+	return rc != 0;
+}
