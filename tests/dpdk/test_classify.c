@@ -42,10 +42,10 @@
 #include "espgw_spd_sel.h"
 #include "store_int.h"
 
-#define SETS  300
-#define ROUNDS 6  /* bursts a rule set, fragments carried over between them */
-#define BURST 32
-#define L2    14
+#define SETS   300
+#define ROUNDS 6 /* bursts a rule set, fragments carried over between them */
+#define BURST  32
+#define L2     14
 
 static struct rte_mempool *pool;
 static struct espgw_store store;
@@ -146,7 +146,8 @@ rules_fill(uint32_t *seed, unsigned int n4)
 	sa_add("in-c", ESPGW_DIR_IN);
 	for (i = 0; i < n4 + n6; i++) {
 		rnd_rule(&sp, i < n4 ? ESPGW_AF_INET : ESPGW_AF_INET6, seed);
-		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+		assert_int_equal(
+				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
 	}
 }
 
@@ -284,7 +285,8 @@ pkt6(struct pkt *p, uint32_t *seed)
 	ip[6] = proto;
 	ip[7] = 64;
 	ip[8] = 0x20, ip[9] = 0x01, ip[10] = 0x0d, ip[11] = 0xb8, ip[23] = (uint8_t)(lcg(seed) % 4);
-	ip[24] = 0x20, ip[25] = 0x01, ip[26] = 0x0d, ip[27] = 0xb8, ip[39] = (uint8_t)(lcg(seed) % 4);
+	ip[24] = 0x20, ip[25] = 0x01, ip[26] = 0x0d, ip[27] = 0xb8,
+	ip[39] = (uint8_t)(lcg(seed) % 4);
 	for (i = 0; i < l4len; i++)
 		ip[40 + i] = (uint8_t)lcg(seed);
 	ip[40] = (uint8_t)(sp >> 8);
@@ -318,8 +320,8 @@ mbuf_of(const struct pkt *p)
 	assert_non_null(d);
 	memcpy(d, p->b, p->len);
 	m->l2_len = p->l2;
-	m->packet_type = RTE_PTYPE_L2_ETHER | (p->v4 ? RTE_PTYPE_L3_IPV4_EXT_UNKNOWN
-						  : RTE_PTYPE_L3_IPV6_EXT_UNKNOWN);
+	m->packet_type = RTE_PTYPE_L2_ETHER |
+			 (p->v4 ? RTE_PTYPE_L3_IPV4_EXT_UNKNOWN : RTE_PTYPE_L3_IPV6_EXT_UNKNOWN);
 	*espgw_mbuf_sa(m) = p->sa;
 	return m;
 }
@@ -426,7 +428,8 @@ spd_build(unsigned int scan_max, bool buckets, const char *tag)
 	struct espgw_spd *spd;
 
 	memset(&err, 0, sizeof(err));
-	spd = espgw_spd_build_with(&store, ESPGW_DIR_IN, SOCKET_ID_ANY, tag, scan_max, buckets, &err);
+	spd = espgw_spd_build_with(
+			&store, ESPGW_DIR_IN, SOCKET_ID_ANY, tag, scan_max, buckets, &err);
 	if (spd == NULL)
 		fail_msg("spd build: %s", err.msg);
 	return spd;
@@ -468,7 +471,8 @@ one_set(uint32_t *seed, unsigned int set, unsigned int n4)
 		classify_burst(w2, acl, dir, m2, r2, (uint16_t)n);
 		for (i = 0; i < n; i++) {
 			if (r1[i] != r2[i])
-				fail_msg("set %u (%u IPv4 rules) dir %d round %u pkt %u (%s, l2 %u, "
+				fail_msg("set %u (%u IPv4 rules) dir %d round %u pkt %u (%s, l2 "
+					 "%u, "
 					 "len %u, sa %u): one pass %#x, key path %#x",
 						set, n4, dir, round, i, p[i].v4 ? "v4" : "v6",
 						p[i].l2, p[i].len, p[i].sa, r1[i], r2[i]);
