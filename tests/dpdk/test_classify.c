@@ -31,6 +31,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_eal.h>
+#include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -563,12 +564,160 @@ test_attack_classify_no_v4(void **state)
 	worker_free(w);
 }
 
+/*
+ * attack (helper-51): the kept verdict of a host's datagram taken over by a
+ * spoofer on the LAN. Two first fragments of one key that disagree leave no
+ * verdict (espgw_fragstate.h); but the table is direct-mapped on an unkeyed
+ * CRC, so one first fragment of a key that shares the slot (found offline:
+ * about one key in 1,024) evicts the host's verdict, conflict and all, and
+ * the spoofer's next first fragment under the host's key (its source, its
+ * identification, ports a bypass selects) is then the only one the table
+ * knows: the host's later fragments of a protect-class datagram leave in
+ * clear. Here: host's first fragment (protect), the spoofer's (bypass:
+ * conflict, held), the colliding one, the spoofer's again, the host's later
+ * fragment: must not get the bypass.
+ */
+static void
+frag4(struct pkt *p, uint32_t src, uint16_t id, uint16_t fo, uint16_t dport)
+{
+	uint8_t *ip;
+
+	memset(p, 0, sizeof(*p));
+	p->l2 = L2;
+	p->v4 = true;
+	p->len = L2 + 20 + 16;
+	ip = p->b + L2;
+	ip[0] = 0x45;
+	ip[3] = 36;
+	ip[4] = (uint8_t)(id >> 8);
+	ip[5] = (uint8_t)id;
+	ip[6] = (uint8_t)(fo >> 8);
+	ip[7] = (uint8_t)fo;
+	ip[9] = IPPROTO_UDP;
+	memcpy(ip + 12, &src, 4);
+	ip[16] = 10, ip[17] = 64, ip[18] = 0, ip[19] = 5; /* 10.64.0.5 */
+	ip[20] = 0x9c, ip[21] = 0x40;			  /* sport 40000 */
+	ip[22] = (uint8_t)(dport >> 8);
+	ip[23] = (uint8_t)dport;
+}
+
+/* fragstate.c's slot of an IPv4 key in ESPGW_FS_OUT (its struct fs_key, 1,024 entries). */
+static uint32_t
+fs_slot4(const struct espgw_spd_key4 *k)
+{
+	struct {
+		uint8_t dir, family, proto, pad;
+		uint32_t sa, id;
+		uint8_t src[16], dst[16];
+	} fk;
+
+	memset(&fk, 0, sizeof(fk));
+	fk.dir = ESPGW_FS_OUT;
+	fk.family = 4;
+	fk.proto = k->proto;
+	fk.id = k->frag_id;
+	memcpy(fk.src, &k->src, 4);
+	memcpy(fk.dst, &k->dst, 4);
+	return rte_hash_crc(&fk, sizeof(fk), 0) & 1023;
+}
+
+static uint32_t
+classify_one(struct espgw_worker *w, const struct espgw_spd *spd, const struct pkt *p)
+{
+	struct rte_mbuf *m = mbuf_of(p);
+	uint32_t res;
+
+	classify_burst(w, spd, ESPGW_FS_OUT, &m, &res, 1);
+	rte_pktmbuf_free(m);
+	return res;
+}
+
+static void
+test_attack_classify_frag_evict(void **state)
+{
+	static const char *const rules[][2] = {{"10.1.0.0/24", "10.64.0.0/24"}, {NULL, NULL}};
+	uint32_t host = htonl(0x0a01000a), spoof_src = htonl(0x0a010063), res;
+	struct espgw_worker *w = worker_new();
+	struct espgw_spd_key4 hk, ck;
+	struct espgw_sp_conf sp;
+	struct espgw_spd *spd;
+	struct pkt p;
+	uint16_t id = 0x1234, cid;
+	unsigned int i;
+
+	(void)state;
+	espgw_store_fini(&store);
+	sa_add("out-a", ESPGW_DIR_OUT);
+	for (i = 0; i < RTE_DIM(rules); i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.dir = ESPGW_DIR_OUT;
+		sp.priority = rules[i][0] != NULL ? 10 : 100;
+		if (rules[i][0] != NULL) {
+			assert_int_equal(espgw_prefix_parse(rules[i][0], &sp.src), 0);
+			assert_int_equal(espgw_prefix_parse(rules[i][1], &sp.dst), 0);
+		}
+		sp.proto = rules[i][0] != NULL ? IPPROTO_UDP : -1;
+		sp.sport_hi = 65535;
+		sp.dport_lo = rules[i][0] != NULL ? 5001 : 0;
+		sp.dport_hi = rules[i][0] != NULL ? 5001 : 65535;
+		sp.action = rules[i][0] != NULL ? ESPGW_SP_PROTECT : ESPGW_SP_BYPASS;
+		snprintf(sp.sa, sizeof(sp.sa), "%s", rules[i][0] != NULL ? "out-a" : "");
+		assert_int_equal(
+				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+	{
+		struct espgw_err err;
+
+		memset(&err, 0, sizeof(err));
+		spd = espgw_spd_build(&store, ESPGW_DIR_OUT, SOCKET_ID_ANY, "cl-evict", &err);
+		assert_non_null(spd);
+	}
+	/* Offline: a key of the spoofer's own sharing the host's datagram's slot. */
+	memset(&hk, 0, sizeof(hk));
+	hk.proto = IPPROTO_UDP;
+	hk.src = host;
+	hk.dst = htonl(0x0a400005);
+	hk.frag_id = htons(id);
+	hk.frag = ESPGW_SPD_FRAG_FIRST;
+	for (cid = 1; cid != 0; cid++) {
+		ck = hk;
+		ck.src = spoof_src;
+		ck.frag_id = htons(cid);
+		if (fs_slot4(&ck) == fs_slot4(&hk))
+			break;
+	}
+	assert_int_not_equal(cid, 0);
+	/* The host's first fragment: protected. */
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 5001);
+	assert_int_equal(classify_one(w, spd, &p), 1);
+	/* The spoofer's under the host's key: the conflict holds the later ones back. */
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	frag4(&p, host, id, 2, 0);
+	assert_int_equal(classify_one(w, spd, &p), CLASSIFY_NO_FIRST);
+	/* One colliding first fragment, then the spoofer's again. */
+	frag4(&p, spoof_src, cid, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	/* The host's later fragment of its protect-class datagram. */
+	frag4(&p, host, id, 2, 0);
+	res = classify_one(w, spd, &p);
+	if (res == ESPGW_SPD_BYPASS)
+		fail_msg("the host's later fragment (protect rule udp 5001) got the spoofer's "
+			 "bypass after one colliding first fragment (id %#x): out in clear",
+				cid);
+	espgw_spd_free(spd);
+	worker_free(w);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_attack_classify_one_pass),
 			cmocka_unit_test(test_attack_classify_no_v4),
+			cmocka_unit_test(test_attack_classify_frag_evict),
 	};
 	int rc;
 
