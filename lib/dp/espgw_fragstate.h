@@ -16,11 +16,13 @@
  * One table per worker (no locks), one region per direction, so that clear
  * fragments from the unprotected side cannot evict the state of the LAN's or
  * of what came out of tunnels (nor, routed back out, the LAN's outbound
- * verdicts). Direct-mapped: a collision replaces the older entry, which costs
- * the packet whose state it was its later fragments (a drop, never a wrong
- * verdict: the key is compared in full). Two live first fragments of one key
- * that disagree (a spoofer's and a host's) leave no verdict for either: the
- * later fragments are dropped rather than given a verdict that may be the
+ * verdicts). Direct-mapped: a first fragment whose slot holds another key's
+ * live verdict keeps none, which costs its packet the later fragments (a
+ * drop, never a wrong verdict: the key is compared in full, and a kept
+ * verdict is never evicted, so no spoofer can empty a slot and fill it with
+ * its own under a host's key). Two live first fragments of one key that
+ * disagree (a spoofer's and a host's) leave no verdict for either: the later
+ * fragments are dropped rather than given a verdict that may be the
  * spoofer's.
  *
  * What came out of a tunnel is keyed by the SA it came through too, in
@@ -32,8 +34,9 @@
  * fragments only meet their own; a later fragment through another SA finds
  * no verdict (the inbound policy check would refuse it anyway: a verdict
  * names the SA of its first fragment). What the key cannot stop is a flood:
- * a table of bounded size loses entries to many first fragments, from
- * anyone (README, Known limits).
+ * a table of bounded size full of many first fragments, from anyone, keeps
+ * no verdict for new datagrams for as long as those live (README, Known
+ * limits).
  */
 #ifndef ESPGW_FRAGSTATE_H
 #define ESPGW_FRAGSTATE_H

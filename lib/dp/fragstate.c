@@ -100,12 +100,22 @@ live(const struct fs_entry *e, const struct fs_key *fk, uint64_t now)
 	return e->expires > now && memcmp(&e->key, fk, sizeof(*fk)) == 0;
 }
 
-/* A second first fragment of the key with another verdict: one of them lies. */
+/*
+ * A second first fragment of the key with another verdict: one of them lies.
+ * A live entry of another key keeps its slot: the new datagram keeps no
+ * verdict (its later fragments drop). Replacing it would let a spoofer who
+ * finds a key of the same slot (the hash is not secret, and CRC collisions
+ * of equal-length keys do not depend on a seed) erase a host's verdict, or
+ * the conflict its own first fragment made, and then put its own verdict
+ * under the host's key (helper-51's pkt-attack_frag_evict).
+ */
 static void
 put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint64_t now)
 {
 	struct fs_entry *e = slot(fs, fk);
 
+	if (e->expires > now && memcmp(&e->key, fk, sizeof(*fk)) != 0)
+		return;
 	if (live(e, fk, now) && (e->conflict || e->verdict != verdict)) {
 		e->conflict = true;
 		return;
