@@ -476,17 +476,21 @@ class Tunnel:
             return IP(src=self.peer, dst=self.local, ttl=ttl, proto=50, tos=tos)
         return IPv6(src=self.peer, dst=self.local, hlim=ttl, nh=50, tc=tos)
 
-    def scapy_open_natt(self, esp):
+    def scapy_open_natt(self, esp, esn_hi=None):
         """scapy's plaintext of an outbound ESP-in-UDP payload (esp: from the SPI
-        on): scapy has no ESP in UDP, so the same ESP goes in the outbound
-        header without its UDP header."""
+        on; plain ESP too): scapy has no ESP in UDP, so the same ESP goes in the
+        outbound header without its UDP header. esn_hi: the high 32 bits of an
+        ESN SA's sequence number (RFC 4303 A2), which the wire does not carry."""
         o = copy.deepcopy(self.outer_hdr())
         if self.outer == 4:
             o.src, o.dst, o.proto = self.local, self.peer, 50
         else:
             o.src, o.dst, o.nh = self.local, self.peer, 50
         bare = o.__class__(bytes(o / ESP(esp)))
-        return bytes(self.out_sa.scapy_sa(tunnel_header=self.outer_hdr()).decrypt(bare))
+        sa = self.out_sa.scapy_sa(tunnel_header=self.outer_hdr())
+        if esn_hi is not None:
+            sa.esn = esn_hi
+        return bytes(sa.decrypt(bare))
 
     def encap(self, inner, seq, oracle="scapy", outer_tos=0, **kw):
         """A WAN frame carrying inner in ESP of the inbound SA: scapy encrypts
