@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Small SPDs matched by a scan of their rules in precedence order (internal
- * to lib/spd, and lib/dp/classify.c's one-pass IPv4 classification). rte_acl walks its trie one input byte at a time whatever the
- * rule count: about 30 cycles a packet for one IPv4 rule on the bench
- * machines, more than the whole ESP framing. A gateway's usual SPD holds a
+ * to lib/spd, and to lib/dp/classify.c's one-pass IPv4 classification).
+ * rte_acl walks its trie one input byte at a time whatever the rule count:
+ * about 30 cycles a packet for one IPv4 rule on the bench machines, more
+ * than the whole ESP framing. A gateway's usual SPD holds a
  * handful of rules (one per tunnel and a bypass or two), and comparing a key
  * against each under its masks costs a few cycles a rule. espgw_spd.c builds
  * both and classifies by scan up to ESPGW_SPD_SCAN_MAX rules of a family;
