@@ -711,6 +711,137 @@ test_attack_classify_frag_evict(void **state)
 	worker_free(w);
 }
 
+/* The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24 dport 5001 (out-a), else bypass. */
+static struct espgw_spd *
+evict_spd(const char *tag)
+{
+	static const char *const rules[][2] = {{"10.1.0.0/24", "10.64.0.0/24"}, {NULL, NULL}};
+	struct espgw_sp_conf sp;
+	struct espgw_err err;
+	struct espgw_spd *spd;
+	unsigned int i;
+
+	espgw_store_fini(&store);
+	sa_add("out-a", ESPGW_DIR_OUT);
+	for (i = 0; i < RTE_DIM(rules); i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.dir = ESPGW_DIR_OUT;
+		sp.priority = rules[i][0] != NULL ? 10 : 100;
+		if (rules[i][0] != NULL) {
+			assert_int_equal(espgw_prefix_parse(rules[i][0], &sp.src), 0);
+			assert_int_equal(espgw_prefix_parse(rules[i][1], &sp.dst), 0);
+		}
+		sp.proto = rules[i][0] != NULL ? IPPROTO_UDP : -1;
+		sp.sport_hi = 65535;
+		sp.dport_lo = rules[i][0] != NULL ? 5001 : 0;
+		sp.dport_hi = rules[i][0] != NULL ? 5001 : 65535;
+		sp.action = rules[i][0] != NULL ? ESPGW_SP_PROTECT : ESPGW_SP_BYPASS;
+		snprintf(sp.sa, sizeof(sp.sa), "%s", rules[i][0] != NULL ? "out-a" : "");
+		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+	memset(&err, 0, sizeof(err));
+	spd = espgw_spd_build(&store, ESPGW_DIR_OUT, SOCKET_ID_ANY, tag, &err);
+	assert_non_null(spd);
+	return spd;
+}
+
+/*
+ * attack (helper-52): a conflict lasts only as long as the entry it was set
+ * on, and that entry's lifetime is the spoofer's: its first fragment under
+ * the host's key (bypass) came first, the host's (protect) turned it into a
+ * conflict without extending it. When the spoofer's entry expires, a moment
+ * after the host's first fragment, the spoofer's next first fragment is the
+ * only verdict under the host's key, and the host's later fragments, a few
+ * microseconds behind its first, take it: out in clear. The spoofer chooses
+ * the moment (it sent the first one), so no race with the host's timing
+ * beyond its first fragment landing in the spoofer's window.
+ */
+static void
+test_attack_classify_frag_conflict_expiry(void **state)
+{
+	uint32_t host = htonl(0x0a01000a), res;
+	uint64_t ttl = rte_get_tsc_hz() / 1000 * 100000; /* worker_new's lifetime */
+	struct espgw_worker *w = worker_new();
+	struct espgw_spd *spd = evict_spd("cl-cexp");
+	struct pkt p;
+	uint16_t id = 0x2345;
+
+	(void)state;
+	/* t = 1: the spoofer's first fragment under the host's predicted key. */
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	/* Just before it expires: the host's first fragment (protect): conflict. */
+	w->now = ttl - 10;
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 5001);
+	assert_int_equal(classify_one(w, spd, &p), 1);
+	/* The spoofer's entry (and with it the conflict) expires; the spoofer's again. */
+	w->now = ttl + 2;
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	/* The host's later fragment, 13 cycles after its first. */
+	w->now = ttl + 3;
+	frag4(&p, host, id, 2, 0);
+	res = classify_one(w, spd, &p);
+	if (res == ESPGW_SPD_BYPASS)
+		fail_msg("the host's later fragment (protect rule udp 5001, first fragment 13 "
+			 "cycles before) got the spoofer's bypass: the conflict expired with "
+			 "the spoofer's entry");
+	espgw_spd_free(spd);
+	worker_free(w);
+}
+
+/*
+ * attack (helper-52), README Known limits' "its slot was taken when its first
+ * fragment came, and has just freed": the spoofer holds the slot of the host's
+ * key with a colliding key of its own (computed offline), the host's first
+ * fragment keeps nothing, the spoofer's colliding entry expires (it chose
+ * when), and its first fragment under the host's key is then the only
+ * verdict: the host's later fragments leave in clear. A slot that refused a
+ * first fragment could stay held (no verdict for any key) for a lifetime after.
+ */
+static void
+test_attack_classify_frag_refused_freed(void **state)
+{
+	uint32_t host = htonl(0x0a01000a), spoof_src = htonl(0x0a010063), res;
+	uint64_t ttl = rte_get_tsc_hz() / 1000 * 100000;
+	struct espgw_worker *w = worker_new();
+	struct espgw_spd *spd = evict_spd("cl-refused");
+	struct espgw_spd_key4 hk, ck;
+	struct pkt p;
+	uint16_t id = 0x3456, cid;
+
+	(void)state;
+	memset(&hk, 0, sizeof(hk));
+	hk.proto = IPPROTO_UDP;
+	hk.src = host;
+	hk.dst = htonl(0x0a400005);
+	hk.frag_id = htons(id);
+	for (cid = 1; cid != 0; cid++) {
+		ck = hk;
+		ck.src = spoof_src;
+		ck.frag_id = htons(cid);
+		if (fs_slot4(&ck) == fs_slot4(&hk))
+			break;
+	}
+	assert_int_not_equal(cid, 0);
+	frag4(&p, spoof_src, cid, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	w->now = ttl - 10; /* the host's first fragment: its slot is taken */
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 5001);
+	assert_int_equal(classify_one(w, spd, &p), 1);
+	w->now = ttl + 2; /* the colliding entry expired; the spoofer's under the host's key */
+	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 53);
+	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
+	w->now = ttl + 3;
+	frag4(&p, host, id, 2, 0);
+	res = classify_one(w, spd, &p);
+	if (res == ESPGW_SPD_BYPASS)
+		fail_msg("the host's later fragment (protect rule udp 5001) got the spoofer's "
+			 "bypass: its first fragment was refused a slot that then freed");
+	espgw_spd_free(spd);
+	worker_free(w);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -718,6 +849,8 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_attack_classify_one_pass),
 			cmocka_unit_test(test_attack_classify_no_v4),
 			cmocka_unit_test(test_attack_classify_frag_evict),
+			cmocka_unit_test(test_attack_classify_frag_conflict_expiry),
+			cmocka_unit_test(test_attack_classify_frag_refused_freed),
 	};
 	int rc;
 
