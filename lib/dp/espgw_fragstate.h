@@ -23,7 +23,9 @@
  * its own under a host's key). Two live first fragments of one key that
  * disagree (a spoofer's and a host's) leave no verdict for either: the later
  * fragments are dropped rather than given a verdict that may be the
- * spoofer's.
+ * spoofer's. A refused or conflicting first fragment holds its slot as it is
+ * for a lifetime from it, so that the slot cannot free, on the clock of
+ * whoever put what is there, while that datagram's later fragments may come.
  *
  * What came out of a tunnel is keyed by the SA it came through too, in
  * ESPGW_FS_INNER and in ESPGW_FS_AGAIN (where clear packets have a key of

@@ -114,10 +114,20 @@ put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint6
 {
 	struct fs_entry *e = slot(fs, fk);
 
-	if (e->expires > now && memcmp(&e->key, fk, sizeof(*fk)) != 0)
+	/*
+	 * A refused first fragment, or one that makes (or meets) a conflict,
+	 * keeps the slot as it is for a lifetime from now: the slot must not
+	 * free (on the spoofer's clock, who put what holds it) while the
+	 * datagram's later fragments may still come, or the spoofer's next
+	 * first fragment under its key would be the only verdict they meet.
+	 */
+	if (e->expires > now && memcmp(&e->key, fk, sizeof(*fk)) != 0) {
+		e->expires = now + fs->ttl;
 		return;
+	}
 	if (live(e, fk, now) && (e->conflict || e->verdict != verdict)) {
 		e->conflict = true;
+		e->expires = now + fs->ttl;
 		return;
 	}
 	e->key = *fk;
