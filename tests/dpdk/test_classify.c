@@ -842,6 +842,116 @@ test_attack_classify_frag_refused_freed(void **state)
 	worker_free(w);
 }
 
+/*
+ * attack (helper-52), receiver-dependent: an IPv6 first fragment may carry
+ * extension headers after its fragment header (RFC 8200 4.5: the whole chain
+ * is in the first fragment), so its ports are not at the start of the
+ * fragmentable part, and a later fragment at offset 8 overlaps them. From the
+ * WAN, where a bypass lets "udp 53" in clear and the inbound policy wants
+ * "udp 5001" protected: a first fragment with a destination options header
+ * (8 bytes) and UDP to port 53 (bypass, kept), then a later fragment at
+ * offset 8 whose bytes are a UDP header to port 5001: it gets the kept bypass.
+ * A host that reassembles overlaps (RFC 5722 says discard; old stacks keep
+ * the newer bytes) gets a clear datagram to 5001 past the inbound policy. RFC
+ * 1858's rule, kept per datagram: a later fragment that starts before the end
+ * of its first fragment's upper-layer ports has no verdict.
+ */
+static void
+v6frag(struct pkt *p, uint16_t fo_m, uint16_t dport)
+{
+	uint8_t *ip;
+
+	memset(p, 0, sizeof(*p));
+	p->l2 = L2;
+	p->len = L2 + 40 + 8 + 8 + 8;
+	ip = p->b + L2;
+	ip[0] = 0x60;
+	ip[5] = 24;		       /* payload length */
+	ip[6] = 44;		       /* fragment header */
+	ip[7] = 64;
+	ip[8] = 0xfd, ip[9] = 0x01, ip[23] = 0x0a;  /* fd01::a */
+	ip[24] = 0xfd, ip[25] = 0x40, ip[39] = 0x05; /* fd40::5 */
+	ip[40] = 60;		       /* then destination options */
+	ip[42] = (uint8_t)(fo_m >> 8);
+	ip[43] = (uint8_t)fo_m;
+	ip[44] = 0x12, ip[45] = 0x34, ip[46] = 0x56, ip[47] = 0x78; /* identification */
+	if ((fo_m & 0xfff8) == 0) {
+		ip[48] = IPPROTO_UDP;  /* destination options, 8 bytes: PadN */
+		ip[50] = 1;
+		ip[51] = 4;
+		ip[56] = 0x9c, ip[57] = 0x40; /* sport 40000 */
+		ip[58] = (uint8_t)(dport >> 8);
+		ip[59] = (uint8_t)dport;
+	} else {
+		ip[48] = 0x9c, ip[49] = 0x40; /* at offset 8: a UDP header */
+		ip[50] = (uint8_t)(dport >> 8);
+		ip[51] = (uint8_t)dport;
+	}
+}
+
+static void
+test_attack_classify_frag6_overlap(void **state)
+{
+	struct espgw_worker *w = worker_new();
+	struct espgw_sp_conf sp;
+	struct espgw_err err;
+	struct espgw_spd *spd;
+	struct rte_mbuf *m;
+	struct pkt p;
+	uint32_t res;
+	unsigned int i;
+
+	(void)state;
+	espgw_store_fini(&store);
+	sa_add("in-a", ESPGW_DIR_IN);
+	for (i = 0; i < 2; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.dir = ESPGW_DIR_IN;
+		sp.priority = i == 0 ? 10 : 100;
+		if (i == 0) {
+			assert_int_equal(espgw_prefix_parse("fd01::/64", &sp.src), 0);
+			assert_int_equal(espgw_prefix_parse("fd40::/64", &sp.dst), 0);
+		} else {
+			assert_int_equal(espgw_prefix_parse("::/0", &sp.src), 0);
+			assert_int_equal(espgw_prefix_parse("::/0", &sp.dst), 0);
+		}
+		sp.proto = i == 0 ? IPPROTO_UDP : -1;
+		sp.sport_hi = 65535;
+		sp.dport_lo = i == 0 ? 5001 : 0;
+		sp.dport_hi = i == 0 ? 5001 : 65535;
+		sp.action = i == 0 ? ESPGW_SP_PROTECT : ESPGW_SP_BYPASS;
+		snprintf(sp.sa, sizeof(sp.sa), "%s", i == 0 ? "in-a" : "");
+		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+	memset(&err, 0, sizeof(err));
+	spd = espgw_spd_build(&store, ESPGW_DIR_IN, SOCKET_ID_ANY, "cl-v6ovl", &err);
+	assert_non_null(spd);
+	assert_true(espgw_spd_uses_ports(spd));
+	/* The whole datagram to 5001 in clear: not a bypass. */
+	v6frag(&p, 0, 5001);
+	m = mbuf_of(&p);
+	classify_burst(w, spd, ESPGW_FS_IN, &m, &res, 1);
+	rte_pktmbuf_free(m);
+	assert_int_not_equal(res, ESPGW_SPD_BYPASS);
+	/* First fragment to 53 (bypass), kept. */
+	v6frag(&p, 1, 53);
+	m = mbuf_of(&p);
+	classify_burst(w, spd, ESPGW_FS_IN, &m, &res, 1);
+	rte_pktmbuf_free(m);
+	assert_int_equal(res, ESPGW_SPD_BYPASS);
+	/* A later fragment at offset 8, over the first's UDP header: to 5001. */
+	v6frag(&p, 8, 5001);
+	m = mbuf_of(&p);
+	classify_burst(w, spd, ESPGW_FS_IN, &m, &res, 1);
+	rte_pktmbuf_free(m);
+	if (res == ESPGW_SPD_BYPASS)
+		fail_msg("a later IPv6 fragment at offset 8, over its first fragment's UDP "
+			 "header (behind a destination options header), got the first's "
+			 "bypass: a host keeping overlaps reassembles clear udp 5001");
+	espgw_spd_free(spd);
+	worker_free(w);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -851,6 +961,7 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_attack_classify_frag_evict),
 			cmocka_unit_test(test_attack_classify_frag_conflict_expiry),
 			cmocka_unit_test(test_attack_classify_frag_refused_freed),
+			cmocka_unit_test(test_attack_classify_frag6_overlap),
 	};
 	int rc;
 
