@@ -26,6 +26,7 @@ struct fs_entry {
 	struct fs_key key;
 	uint32_t verdict;
 	bool conflict;	  /* two first fragments disagreed: no verdict */
+	uint16_t l4_end;  /* IPv6: a later fragment starting before this overlaps the ports */
 	uint64_t expires; /* TSC; 0: empty */
 } __rte_aligned(64);
 
@@ -110,7 +111,8 @@ live(const struct fs_entry *e, const struct fs_key *fk, uint64_t now)
  * under the host's key (helper-51's pkt-attack_frag_evict).
  */
 static void
-put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint64_t now)
+put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint16_t l4_end,
+		uint64_t now)
 {
 	struct fs_entry *e = slot(fs, fk);
 
@@ -130,6 +132,9 @@ put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint6
 		e->expires = now + fs->ttl;
 		return;
 	}
+	if (!live(e, fk, now))
+		e->l4_end = 0;
+	e->l4_end = RTE_MAX(e->l4_end, l4_end);
 	e->key = *fk;
 	e->verdict = verdict;
 	e->conflict = false;
@@ -137,11 +142,12 @@ put(struct espgw_fragstate *fs, const struct fs_key *fk, uint32_t verdict, uint6
 }
 
 static bool
-get(const struct espgw_fragstate *fs, const struct fs_key *fk, uint64_t now, uint32_t *verdict)
+get(const struct espgw_fragstate *fs, const struct fs_key *fk, uint16_t off, uint64_t now,
+		uint32_t *verdict)
 {
 	const struct fs_entry *e = slot(fs, fk);
 
-	if (!live(e, fk, now) || e->conflict)
+	if (!live(e, fk, now) || e->conflict || off < e->l4_end)
 		return false;
 	*verdict = e->verdict;
 	return true;
@@ -154,7 +160,7 @@ espgw_fragstate_put4(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, u
 	struct fs_key fk;
 
 	key4(&fk, dir, sa, k);
-	put(fs, &fk, verdict, now);
+	put(fs, &fk, verdict, 0, now); /* IPv4: ports in the first 4 bytes, a later fragment starts at 8 */
 }
 
 void
@@ -164,7 +170,7 @@ espgw_fragstate_put6(struct espgw_fragstate *fs, enum espgw_fragstate_dir dir, u
 	struct fs_key fk;
 
 	key6(&fk, dir, sa, k);
-	put(fs, &fk, verdict, now);
+	put(fs, &fk, verdict, k->frag_off, now);
 }
 
 bool
@@ -174,7 +180,7 @@ espgw_fragstate_get4(const struct espgw_fragstate *fs, enum espgw_fragstate_dir 
 	struct fs_key fk;
 
 	key4(&fk, dir, sa, k);
-	return get(fs, &fk, now, verdict);
+	return get(fs, &fk, UINT16_MAX, now, verdict);
 }
 
 bool
@@ -184,5 +190,5 @@ espgw_fragstate_get6(const struct espgw_fragstate *fs, enum espgw_fragstate_dir 
 	struct fs_key fk;
 
 	key6(&fk, dir, sa, k);
-	return get(fs, &fk, now, verdict);
+	return get(fs, &fk, k->frag_off, now, verdict);
 }

@@ -63,6 +63,12 @@ struct espgw_spd_key6 {
 	uint16_t dport;
 	uint8_t frag;	  /* ESPGW_SPD_FRAG_* */
 	uint32_t frag_id; /* from the fragment header (RFC 8200 4.5) */
+	/*
+	 * Bytes: a later fragment's offset; a first fragment's, how far into
+	 * the fragmentable part its ports end (extension headers may come
+	 * before them): a later fragment starting before that overlaps them.
+	 */
+	uint16_t frag_off;
 } __attribute__((packed));
 
 /* A key's fragment kind: not a fragment, the first one (ports known), a later one (OPAQUE). */

@@ -61,9 +61,11 @@ ext_step(const uint8_t *p, uint32_t len, uint32_t *off, uint8_t *nh, struct espg
 		frag = rte_be_to_cpu_16(frag);
 		if ((frag & 0xfff8) != 0) {
 			k->frag = ESPGW_SPD_FRAG_LATER;
+			k->frag_off = frag & 0xfff8;
 			return 2;
 		}
 		k->frag = (frag & 1) != 0 ? ESPGW_SPD_FRAG_FIRST : ESPGW_SPD_FRAG_NONE;
+		k->frag_off = (uint16_t)*off; /* where the fragmentable part starts, for now */
 		return 1;
 	default:
 		return 0;
@@ -96,5 +98,14 @@ espgw_spd_key6_extract(const void *ip6, uint32_t len, struct espgw_spd_key6 *k)
 	if (espgw_spd_l4_ports(p + off, len - off, nh, &ports) < 0)
 		return -1;
 	memcpy(&k->sport, &ports, sizeof(ports)); /* sport, then dport */
+	if (k->frag == ESPGW_SPD_FRAG_FIRST) {
+		uint32_t end = off - k->frag_off;
+
+		if (nh == IPPROTO_TCP || nh == IPPROTO_UDP || nh == IPPROTO_SCTP)
+			end += 4;
+		else if (nh == IPPROTO_ICMPV6)
+			end += 2;
+		k->frag_off = (uint16_t)RTE_MIN(end, (uint32_t)UINT16_MAX);
+	}
 	return 0;
 }
