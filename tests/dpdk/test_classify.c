@@ -632,20 +632,16 @@ classify_one(struct espgw_worker *w, const struct espgw_spd *spd, const struct p
 	return res;
 }
 
-static void
-test_attack_classify_frag_evict(void **state)
+/* The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24 dport 5001 (out-a), else bypass. */
+static struct espgw_spd *
+evict_spd(const char *tag)
 {
 	static const char *const rules[][2] = {{"10.1.0.0/24", "10.64.0.0/24"}, {NULL, NULL}};
-	uint32_t host = htonl(0x0a01000a), spoof_src = htonl(0x0a010063), res;
-	struct espgw_worker *w = worker_new();
-	struct espgw_spd_key4 hk, ck;
 	struct espgw_sp_conf sp;
+	struct espgw_err err;
 	struct espgw_spd *spd;
-	struct pkt p;
-	uint16_t id = 0x1234, cid;
 	unsigned int i;
 
-	(void)state;
 	espgw_store_fini(&store);
 	sa_add("out-a", ESPGW_DIR_OUT);
 	for (i = 0; i < RTE_DIM(rules); i++) {
@@ -665,13 +661,24 @@ test_attack_classify_frag_evict(void **state)
 		assert_int_equal(
 				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
 	}
-	{
-		struct espgw_err err;
+	memset(&err, 0, sizeof(err));
+	spd = espgw_spd_build(&store, ESPGW_DIR_OUT, SOCKET_ID_ANY, tag, &err);
+	assert_non_null(spd);
+	return spd;
+}
 
-		memset(&err, 0, sizeof(err));
-		spd = espgw_spd_build(&store, ESPGW_DIR_OUT, SOCKET_ID_ANY, "cl-evict", &err);
-		assert_non_null(spd);
-	}
+static void
+test_attack_classify_frag_evict(void **state)
+{
+	uint32_t host = htonl(0x0a01000a), spoof_src = htonl(0x0a010063), res;
+	struct espgw_worker *w = worker_new();
+	struct espgw_spd_key4 hk, ck;
+	struct espgw_spd *spd;
+	struct pkt p;
+	uint16_t id = 0x1234, cid;
+
+	(void)state;
+	spd = evict_spd("cl-evict");
 	/* Offline: a key of the spoofer's own sharing the host's datagram's slot. */
 	memset(&hk, 0, sizeof(hk));
 	hk.proto = IPPROTO_UDP;
@@ -709,40 +716,6 @@ test_attack_classify_frag_evict(void **state)
 				cid);
 	espgw_spd_free(spd);
 	worker_free(w);
-}
-
-/* The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24 dport 5001 (out-a), else bypass. */
-static struct espgw_spd *
-evict_spd(const char *tag)
-{
-	static const char *const rules[][2] = {{"10.1.0.0/24", "10.64.0.0/24"}, {NULL, NULL}};
-	struct espgw_sp_conf sp;
-	struct espgw_err err;
-	struct espgw_spd *spd;
-	unsigned int i;
-
-	espgw_store_fini(&store);
-	sa_add("out-a", ESPGW_DIR_OUT);
-	for (i = 0; i < RTE_DIM(rules); i++) {
-		memset(&sp, 0, sizeof(sp));
-		sp.dir = ESPGW_DIR_OUT;
-		sp.priority = rules[i][0] != NULL ? 10 : 100;
-		if (rules[i][0] != NULL) {
-			assert_int_equal(espgw_prefix_parse(rules[i][0], &sp.src), 0);
-			assert_int_equal(espgw_prefix_parse(rules[i][1], &sp.dst), 0);
-		}
-		sp.proto = rules[i][0] != NULL ? IPPROTO_UDP : -1;
-		sp.sport_hi = 65535;
-		sp.dport_lo = rules[i][0] != NULL ? 5001 : 0;
-		sp.dport_hi = rules[i][0] != NULL ? 5001 : 65535;
-		sp.action = rules[i][0] != NULL ? ESPGW_SP_PROTECT : ESPGW_SP_BYPASS;
-		snprintf(sp.sa, sizeof(sp.sa), "%s", rules[i][0] != NULL ? "out-a" : "");
-		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
-	}
-	memset(&err, 0, sizeof(err));
-	spd = espgw_spd_build(&store, ESPGW_DIR_OUT, SOCKET_ID_ANY, tag, &err);
-	assert_non_null(spd);
-	return spd;
 }
 
 /*
@@ -866,17 +839,17 @@ v6frag(struct pkt *p, uint16_t fo_m, uint16_t dport)
 	p->len = L2 + 40 + 8 + 8 + 8;
 	ip = p->b + L2;
 	ip[0] = 0x60;
-	ip[5] = 24;		       /* payload length */
-	ip[6] = 44;		       /* fragment header */
+	ip[5] = 24; /* payload length */
+	ip[6] = 44; /* fragment header */
 	ip[7] = 64;
-	ip[8] = 0xfd, ip[9] = 0x01, ip[23] = 0x0a;  /* fd01::a */
+	ip[8] = 0xfd, ip[9] = 0x01, ip[23] = 0x0a;   /* fd01::a */
 	ip[24] = 0xfd, ip[25] = 0x40, ip[39] = 0x05; /* fd40::5 */
-	ip[40] = 60;		       /* then destination options */
+	ip[40] = 60;				     /* then destination options */
 	ip[42] = (uint8_t)(fo_m >> 8);
 	ip[43] = (uint8_t)fo_m;
 	ip[44] = 0x12, ip[45] = 0x34, ip[46] = 0x56, ip[47] = 0x78; /* identification */
 	if ((fo_m & 0xfff8) == 0) {
-		ip[48] = IPPROTO_UDP;  /* destination options, 8 bytes: PadN */
+		ip[48] = IPPROTO_UDP; /* destination options, 8 bytes: PadN */
 		ip[50] = 1;
 		ip[51] = 4;
 		ip[56] = 0x9c, ip[57] = 0x40; /* sport 40000 */
@@ -921,7 +894,8 @@ test_attack_classify_frag6_overlap(void **state)
 		sp.dport_hi = i == 0 ? 5001 : 65535;
 		sp.action = i == 0 ? ESPGW_SP_PROTECT : ESPGW_SP_BYPASS;
 		snprintf(sp.sa, sizeof(sp.sa), "%s", i == 0 ? "in-a" : "");
-		assert_int_equal(espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+		assert_int_equal(
+				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
 	}
 	memset(&err, 0, sizeof(err));
 	spd = espgw_spd_build(&store, ESPGW_DIR_IN, SOCKET_ID_ANY, "cl-v6ovl", &err);
