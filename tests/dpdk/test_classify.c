@@ -633,6 +633,24 @@ classify_one(struct espgw_worker *w, const struct espgw_spd *spd, const struct p
 }
 
 /* The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24 dport 5001 (out-a), else bypass. */
+/* Offline: an identification under which src's first fragment shares hk's slot. */
+static uint16_t
+collide_id(const struct espgw_spd_key4 *hk, uint32_t src)
+{
+	struct espgw_spd_key4 ck;
+	uint16_t cid;
+
+	for (cid = 1; cid != 0; cid++) {
+		ck = *hk;
+		ck.src = src;
+		ck.frag_id = htons(cid);
+		if (fs_slot4(&ck) == fs_slot4(hk))
+			break;
+	}
+	assert_int_not_equal(cid, 0);
+	return cid;
+}
+
 static struct espgw_spd *
 evict_spd(const char *tag)
 {
@@ -672,7 +690,7 @@ test_attack_classify_frag_evict(void **state)
 {
 	uint32_t host = htonl(0x0a01000a), spoof_src = htonl(0x0a010063), res;
 	struct espgw_worker *w = worker_new();
-	struct espgw_spd_key4 hk, ck;
+	struct espgw_spd_key4 hk;
 	struct espgw_spd *spd;
 	struct pkt p;
 	uint16_t id = 0x1234, cid;
@@ -686,14 +704,7 @@ test_attack_classify_frag_evict(void **state)
 	hk.dst = htonl(0x0a400005);
 	hk.frag_id = htons(id);
 	hk.frag = ESPGW_SPD_FRAG_FIRST;
-	for (cid = 1; cid != 0; cid++) {
-		ck = hk;
-		ck.src = spoof_src;
-		ck.frag_id = htons(cid);
-		if (fs_slot4(&ck) == fs_slot4(&hk))
-			break;
-	}
-	assert_int_not_equal(cid, 0);
+	cid = collide_id(&hk, spoof_src);
 	/* The host's first fragment: protected. */
 	frag4(&p, host, id, RTE_IPV4_HDR_MF_FLAG, 5001);
 	assert_int_equal(classify_one(w, spd, &p), 1);
@@ -779,7 +790,7 @@ test_attack_classify_frag_refused_freed(void **state)
 	uint64_t ttl = rte_get_tsc_hz() / 1000 * 100000;
 	struct espgw_worker *w = worker_new();
 	struct espgw_spd *spd = evict_spd("cl-refused");
-	struct espgw_spd_key4 hk, ck;
+	struct espgw_spd_key4 hk;
 	struct pkt p;
 	uint16_t id = 0x3456, cid;
 
@@ -789,14 +800,7 @@ test_attack_classify_frag_refused_freed(void **state)
 	hk.src = host;
 	hk.dst = htonl(0x0a400005);
 	hk.frag_id = htons(id);
-	for (cid = 1; cid != 0; cid++) {
-		ck = hk;
-		ck.src = spoof_src;
-		ck.frag_id = htons(cid);
-		if (fs_slot4(&ck) == fs_slot4(&hk))
-			break;
-	}
-	assert_int_not_equal(cid, 0);
+	cid = collide_id(&hk, spoof_src);
 	frag4(&p, spoof_src, cid, RTE_IPV4_HDR_MF_FLAG, 53);
 	assert_int_equal(classify_one(w, spd, &p), ESPGW_SPD_BYPASS);
 	w->now = ttl - 10; /* the host's first fragment: its slot is taken */
