@@ -101,14 +101,6 @@ espgw_prefix_contains(const struct espgw_prefix *p, const struct espgw_ip *ip)
 }
 
 bool
-espgw_ip_equal(const struct espgw_ip *a, const struct espgw_ip *b)
-{
-	if (a->family != b->family)
-		return false;
-	return memcmp(a->bytes, b->bytes, a->family == ESPGW_AF_INET ? 4 : 16) == 0;
-}
-
-bool
 espgw_ip_is_unspec(const struct espgw_ip *ip)
 {
 	return ip->family == 0;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #define ESPGW_AF_INET  4
 #define ESPGW_AF_INET6 6
@@ -38,7 +39,17 @@ int espgw_prefix_parse(const char *s, struct espgw_prefix *p);
 bool espgw_prefix_is_network(const struct espgw_prefix *p);
 /* True when ip lies inside prefix p (same family). */
 bool espgw_prefix_contains(const struct espgw_prefix *p, const struct espgw_ip *ip);
-bool espgw_ip_equal(const struct espgw_ip *a, const struct espgw_ip *b);
+/* Inline: the data path compares SA peers a packet (lib/dp/fwd.c, esp_hops). */
+static inline bool
+espgw_ip_equal(const struct espgw_ip *a, const struct espgw_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == ESPGW_AF_INET)
+		return a->v4 == b->v4;
+	return memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
 bool espgw_ip_is_unspec(const struct espgw_ip *ip);
 /* Write text form into buf (at least ESPGW_IP_STRLEN). Returns buf. */
 const char *espgw_ip_fmt(const struct espgw_ip *ip, char *buf, size_t len);
