@@ -2,7 +2,8 @@
 /*
  * SPD classification of a mixed-family burst: extract 5-tuple keys, classify
  * each family in one rte_acl call, and give the results back in burst order.
- * IPv4 against a scan (spd_scan.h) goes in one pass, without a key.
+ * IPv4 against a scan (spd_scan.h) or buckets (spd_bucket.h) goes in one
+ * pass, without a key.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "classify.h"
+#include "spd_bucket.h"
 #include "spd_scan.h"
 
 #define ICMP_HDR 8 /* type, code, checksum, 4 bytes; then the quoted packet */
@@ -65,7 +67,8 @@ struct burst {
 	enum espgw_fragstate_dir dir;
 	bool frags; /* fragments get their first fragment's verdict */
 	bool pairs; /* some rule accepts two SAs */
-	bool scan4; /* IPv4 in one pass (classify4_one), against r4 */
+	bool scan4; /* IPv4 in one pass (classify4_one), against bk4 or else r4 */
+	const struct spd_bucket4 *bk4;
 	const struct spd_scan4 *r4;
 	uint32_t n_r4;
 };
@@ -83,9 +86,9 @@ pair_of(const struct burst *b, struct rte_mbuf *m, uint32_t res)
 }
 
 /*
- * An IPv4 packet against a scan's rules in one pass: its selectors go from
- * the header to the rules in registers (espgw_spd_sel.h says why), for the
- * result a key of them gets on the other path.
+ * An IPv4 packet against a scan's rules or buckets in one pass: its
+ * selectors go from the header to the rules in registers (espgw_spd_sel.h
+ * says why), for the result a key of them gets on the other path.
  */
 static inline uint32_t
 classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_t len)
@@ -96,7 +99,9 @@ classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_
 
 	if (espgw_spd_sel4_get(l3, len, &s) < 0)
 		return CLASSIFY_BAD;
-	res = pair_of(b, m, spd_scan_match4_sel(b->r4, b->n_r4, &s));
+	res = b->bk4 != NULL ? spd_bucket4_match_sel(b->bk4, &s)
+			     : spd_scan_match4_sel(b->r4, b->n_r4, &s);
+	res = pair_of(b, m, res);
 	if (likely(!b->frags || s.frag == ESPGW_SPD_FRAG_NONE))
 		return res;
 	espgw_spd_key4_set(&k, &s); /* the fragment state keeps keys */
@@ -156,7 +161,8 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 	struct keys k;
 	uint16_t i, n4 = 0, n6 = 0;
 
-	b.scan4 = espgw_spd_scan4(spd, &b.r4, &b.n_r4);
+	b.bk4 = espgw_spd_bucket4(spd);
+	b.scan4 = b.bk4 != NULL || espgw_spd_scan4(spd, &b.r4, &b.n_r4);
 	keys_extract(&b, &k, m, res, n);
 	if (k.n4 == 0 && k.n6 == 0)
 		return; /* all IPv4 in one pass, or malformed */

@@ -635,6 +635,12 @@ espgw_spd_scan4(const struct espgw_spd *spd, const struct spd_scan4 **r, uint32_
 	return true;
 }
 
+const struct spd_bucket4 *
+espgw_spd_bucket4(const struct espgw_spd *spd)
+{
+	return spd->bucket4;
+}
+
 void
 espgw_spd_classify6(const struct espgw_spd *spd, const struct espgw_spd_key6 *k[], uint32_t res[],
 		uint32_t n)

@@ -112,9 +112,13 @@ struct spd_scan4;
  * Is IPv4 classified by a scan (spd_scan.h), or has it no rule? Then *r and
  * *n are its rules (none: NULL and 0): lib/dp/classify.c matches packets
  * against them in one pass, without a key (espgw_spd_sel.h says why). False
- * for rte_acl and buckets: they classify keys.
+ * for rte_acl, which classifies keys, and for buckets (below).
  */
 bool espgw_spd_scan4(const struct espgw_spd *spd, const struct spd_scan4 **r, uint32_t *n);
+
+struct spd_bucket4;
+/* IPv4's buckets (spd_bucket.h), also matched in one pass; NULL when it has none. */
+const struct spd_bucket4 *espgw_spd_bucket4(const struct espgw_spd *spd);
 
 /* Classify n keys of one family; res[i] gets one of the results above. */
 void espgw_spd_classify4(const struct espgw_spd *spd, const struct espgw_spd_key4 *k[],

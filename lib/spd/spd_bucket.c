@@ -15,8 +15,6 @@
 
 #include "spd_bucket.h"
 
-#define HASH_MUL 0x9e3779b1u /* Fibonacci hashing */
-
 struct pfx {
 	uint32_t net;
 	uint32_t len;
@@ -171,7 +169,7 @@ tab_build(struct spd_bucket_tab *t, const struct pfx *p, uint32_t first, uint32_
 	t->shift = 32 - bits;
 	t->slots_mask = slots - 1;
 	for (i = first; i < first + count; i++) {
-		for (h = (p[i].net * HASH_MUL) >> t->shift; t->slot[h].bucket != 0;
+		for (h = (p[i].net * SPD_BUCKET_HASH_MUL) >> t->shift; t->slot[h].bucket != 0;
 				h = (h + 1) & t->slots_mask)
 			;
 		t->slot[h].net = p[i].net;
@@ -276,24 +274,6 @@ spd_bucket4_free(struct spd_bucket4 *b)
 	rte_free(b);
 }
 
-/* The bucket of the longest prefix that contains a (host order); 0 if none. */
-static uint32_t
-bucket_find(const struct spd_bucket4 *b, uint32_t a)
-{
-	const struct spd_bucket_tab *t;
-	uint32_t i, h, net;
-
-	for (i = 0; i < b->n_tab; i++) {
-		t = &b->tab[i];
-		net = a & t->mask;
-		for (h = (net * HASH_MUL) >> t->shift; t->slot[h].bucket != 0;
-				h = (h + 1) & t->slots_mask)
-			if (t->slot[h].net == net)
-				return t->slot[h].bucket;
-	}
-	return 0;
-}
-
 void
 spd_bucket4_classify(const struct spd_bucket4 *b, const struct espgw_spd_key4 *k[], uint32_t res[],
 		uint32_t nk)
@@ -302,7 +282,7 @@ spd_bucket4_classify(const struct spd_bucket4 *b, const struct espgw_spd_key4 *k
 
 	for (i = 0; i < nk; i++) {
 		a = rte_be_to_cpu_32(b->by_src ? k[i]->src : k[i]->dst);
-		bk = bucket_find(b, a);
+		bk = spd_bucket4_find(b, a);
 		res[i] = spd_scan_match4(
 				&b->rules[b->start[bk]], b->start[bk + 1] - b->start[bk], k[i]);
 	}

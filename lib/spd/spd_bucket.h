@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
+
 #include "spd_scan.h"
 
 #define SPD_BUCKET_LENS	 4
@@ -54,6 +56,38 @@ struct spd_bucket4 {
  */
 struct spd_bucket4 *spd_bucket4_build(const struct spd_scan4 *r, uint32_t n, int socket);
 void spd_bucket4_free(struct spd_bucket4 *b);
+
+#define SPD_BUCKET_HASH_MUL 0x9e3779b1u /* Fibonacci hashing */
+
+/* The bucket of the longest prefix that contains a (host order); 0 if none. */
+static inline uint32_t
+spd_bucket4_find(const struct spd_bucket4 *b, uint32_t a)
+{
+	const struct spd_bucket_tab *t;
+	uint32_t i, h, net;
+
+	for (i = 0; i < b->n_tab; i++) {
+		t = &b->tab[i];
+		net = a & t->mask;
+		for (h = (net * SPD_BUCKET_HASH_MUL) >> t->shift; t->slot[h].bucket != 0;
+				h = (h + 1) & t->slots_mask)
+			if (t->slot[h].net == net)
+				return t->slot[h].bucket;
+	}
+	return 0;
+}
+
+/*
+ * The result for selectors as a packet has them (network order): lib/dp's
+ * one-pass classification (espgw_spd_sel.h) calls it once a packet.
+ */
+static inline uint32_t
+spd_bucket4_match_sel(const struct spd_bucket4 *b, const struct espgw_spd_sel4 *s)
+{
+	uint32_t bk = spd_bucket4_find(b, rte_be_to_cpu_32(b->by_src ? s->src : s->dst));
+
+	return spd_scan_match4_sel(&b->rules[b->start[bk]], b->start[bk + 1] - b->start[bk], s);
+}
 
 void spd_bucket4_classify(const struct spd_bucket4 *b, const struct espgw_spd_key4 *k[],
 		uint32_t res[], uint32_t nk);
