@@ -41,6 +41,7 @@
 #include "espgw_fragstate.h"
 #include "espgw_spd.h"
 #include "espgw_spd_sel.h"
+#include "spd_bucket.h"
 #include "store_int.h"
 
 #define SETS   300
@@ -51,6 +52,11 @@
 static struct rte_mempool *pool;
 static struct espgw_store store;
 static uint32_t n_checked4, n_onepass_sets, n_frag_later, n_pair;
+static uint32_t n_bk_sets, n_bk_src, n_bk_match;
+
+/* Host-order addresses packets are drawn from, when not empty (the bucket sets'). */
+static uint32_t pool4[512];
+static unsigned int n_pool4;
 
 static uint32_t
 lcg(uint32_t *x)
@@ -142,6 +148,7 @@ rules_fill(uint32_t *seed, unsigned int n4)
 	unsigned int i, n6 = lcg(seed) % 3;
 
 	espgw_store_fini(&store);
+	n_pool4 = 0;
 	sa_add("in-a", ESPGW_DIR_IN);
 	sa_add("in-b", ESPGW_DIR_IN);
 	sa_add("in-c", ESPGW_DIR_IN);
@@ -199,6 +206,11 @@ pkt4(struct pkt *p, uint32_t *seed)
 	if (lcg(seed) % 8 == 0) {
 		src = lcg(seed) << 8 ^ lcg(seed);
 		dst = lcg(seed) << 8 ^ lcg(seed);
+	}
+	/* Bucket sets: addresses at and around their prefixes (no draw without a pool). */
+	if (n_pool4 > 0 && lcg(seed) % 4 != 0) {
+		src = htonl(pool4[lcg(seed) % n_pool4]);
+		dst = htonl(pool4[lcg(seed) % n_pool4]);
 	}
 	proto = l4protos[lcg(seed) % RTE_DIM(l4protos)];
 	if (lcg(seed) % 3 == 0)
@@ -439,7 +451,8 @@ spd_build(unsigned int scan_max, bool buckets, const char *tag)
 static const enum espgw_fragstate_dir dirs[] = {ESPGW_FS_IN, ESPGW_FS_INNER, ESPGW_FS_AGAIN};
 
 static void
-one_set(uint32_t *seed, unsigned int set, unsigned int n4)
+one_set(uint32_t *seed, unsigned int set, unsigned int n4,
+		void (*fill)(uint32_t *seed, unsigned int n4))
 {
 	enum espgw_fragstate_dir dir = dirs[lcg(seed) % RTE_DIM(dirs)];
 	struct espgw_worker *w1 = worker_new(), *w2 = worker_new();
@@ -449,11 +462,15 @@ one_set(uint32_t *seed, unsigned int set, unsigned int n4)
 	static struct pkt p[BURST];
 	const struct spd_scan4 *sr;
 	unsigned int round, i, n;
+	bool bucketed;
 	uint32_t sn;
 
-	rules_fill(seed, n4);
+	fill(seed, n4);
 	one = spd_build(ESPGW_SPD_SCAN_MAX, true, "cl-one");
 	acl = spd_build(0, false, "cl-acl");
+	bucketed = espgw_spd_bucket4(one) != NULL;
+	n_bk_sets += bucketed;
+	n_bk_src += bucketed && espgw_spd_bucket4(one)->by_src;
 	if (espgw_spd_scan4(one, &sr, &sn))
 		n_onepass_sets++;
 	else
@@ -478,6 +495,8 @@ one_set(uint32_t *seed, unsigned int set, unsigned int n4)
 						set, n4, dir, round, i, p[i].v4 ? "v4" : "v6",
 						p[i].l2, p[i].len, p[i].sa, r1[i], r2[i]);
 			n_frag_later += r1[i] == CLASSIFY_NO_FIRST;
+			n_bk_match += bucketed && r1[i] != ESPGW_SPD_NO_MATCH &&
+				      r1[i] != CLASSIFY_BAD && r1[i] != CLASSIFY_NO_FIRST;
 			n_pair += dir == ESPGW_FS_INNER && ESPGW_SPD_IS_PROTECT(r1[i]);
 			rte_pktmbuf_free(m1[i]);
 			rte_pktmbuf_free(m2[i]);
@@ -497,13 +516,252 @@ test_attack_classify_one_pass(void **state)
 
 	(void)state;
 	for (set = 0; set < SETS; set++)
-		one_set(&seed, set, 1 + lcg(&seed) % (ESPGW_SPD_SCAN_MAX + 3));
+		one_set(&seed, set, 1 + lcg(&seed) % (ESPGW_SPD_SCAN_MAX + 3), rules_fill);
 	print_message("%u IPv4 selectors checked, %u one-pass sets, %u later fragments without "
 		      "a first, %u inner protect results\n",
 			n_checked4, n_onepass_sets, n_frag_later, n_pair);
 	assert_true(n_onepass_sets >= SETS / 2);
 	assert_true(n_frag_later > 0);
 	assert_true(n_pair > 0);
+}
+
+/*
+ * attack (helper-53): the one pass against buckets (spd_bucket4_match_sel)
+ * held to rte_acl, on sets the buckets take. On one side (drawn per set, or
+ * both) prefixes of at most four lengths drawn per set from nested ones
+ * (/16s holding /20s../24s holding /28s../32s), "any" now and then
+ * (bucket 0, and in every bucket); on the other side anything. Packets come
+ * from the prefixes' edges (network, a host inside, last address, the
+ * addresses just outside each end), IPv4 options, fragments across bursts,
+ * pairs and IPv6 as in the random sets above.
+ */
+static const uint8_t bk_lens_all[] = {16, 20, 22, 24, 28, 30, 31, 32};
+
+static uint32_t
+len_mask4(uint32_t len)
+{
+	return len == 0 ? 0 : (uint32_t)(UINT64_MAX << (32 - len));
+}
+
+static void
+pool_add(uint32_t a)
+{
+	if (n_pool4 < RTE_DIM(pool4))
+		pool4[n_pool4++] = a;
+}
+
+/* An IPv4 prefix of len (0: any) in 10.0.0.0/13, its edges into the pool. */
+static void
+bk_prefix(struct espgw_prefix *p, uint32_t len, uint32_t *seed)
+{
+	uint32_t a = 0x0a000000u | (lcg(seed) % 8) << 16 | (lcg(seed) % 16) << 8 |
+		     (lcg(seed) % 2 ? lcg(seed) % 8 : lcg(seed) % 256);
+	uint32_t m = len_mask4(len), net = a & m;
+
+	memset(p, 0, sizeof(*p));
+	if (len == 0)
+		return;
+	p->ip.family = ESPGW_AF_INET;
+	p->len = (uint8_t)len;
+	a = htonl(net);
+	memcpy(p->ip.bytes, &a, 4);
+	pool_add(net);
+	pool_add(net | (~m & lcg(seed)));
+	pool_add(net | ~m);
+	pool_add(net - 1);
+	pool_add((net | ~m) + 1);
+}
+
+static void
+bk_fill(uint32_t *seed, unsigned int n4)
+{
+	struct espgw_sp_conf sp;
+	uint8_t lens[SPD_BUCKET_LENS];
+	unsigned int i, nl = 1 + lcg(seed) % SPD_BUCKET_LENS, n6 = lcg(seed) % 3;
+	unsigned int side = lcg(seed) % 3; /* 0: dst bucketable, 1: src, 2: both */
+	unsigned int any = lcg(seed) % 3 == 0 ? 12 : 1000;
+
+	espgw_store_fini(&store);
+	n_pool4 = 0;
+	sa_add("in-a", ESPGW_DIR_IN);
+	sa_add("in-b", ESPGW_DIR_IN);
+	sa_add("in-c", ESPGW_DIR_IN);
+	for (i = 0; i < nl; i++)
+		lens[i] = bk_lens_all[lcg(seed) % RTE_DIM(bk_lens_all)];
+	for (i = 0; i < n4 + n6; i++) {
+		rnd_rule(&sp, i < n4 ? ESPGW_AF_INET : ESPGW_AF_INET6, seed);
+		if (i < n4) {
+			uint32_t lf = lcg(seed) % any == 0 ? 0 : lens[lcg(seed) % nl];
+			uint32_t lo = side == 2 ? lens[lcg(seed) % nl] : lcg(seed) % 33;
+
+			if (lcg(seed) % 6 == 0)
+				lo = 0;
+			bk_prefix(side == 1 ? &sp.src : &sp.dst, lf, seed);
+			bk_prefix(side == 1 ? &sp.dst : &sp.src, lo, seed);
+		}
+		assert_int_equal(
+				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+}
+
+#define BK_SETS 200
+
+static void
+test_attack_classify_buckets(void **state)
+{
+	uint32_t seed = 53, set;
+
+	(void)state;
+	n_bk_sets = n_bk_src = n_bk_match = 0;
+	for (set = 0; set < BK_SETS; set++)
+		one_set(&seed, set, ESPGW_SPD_SCAN_MAX + 1 + lcg(&seed) % 40, bk_fill);
+	print_message("%u of %u sets in buckets (%u by source), %u packets matched a rule there\n",
+			n_bk_sets, BK_SETS, n_bk_src, n_bk_match);
+	/* Not rte_acl against itself: most sets are bucketed, on both sides. */
+	assert_true(n_bk_sets >= BK_SETS * 3 / 4);
+	assert_true(n_bk_src >= BK_SETS / 10);
+	assert_true(n_bk_sets - n_bk_src >= BK_SETS / 10);
+	assert_true(n_bk_match >= n_bk_sets * 3);
+}
+
+/* Hosts of 10.9.0.0/16 whose /32 hashes to slot h of a table of 1 << bits. */
+static unsigned int
+same_slot(uint32_t h, uint32_t bits, uint32_t *out, unsigned int n, uint32_t from)
+{
+	unsigned int k = 0;
+	uint32_t a;
+
+	for (a = from; k < n && a < 0x0a0a0000u; a++)
+		if (((a * SPD_BUCKET_HASH_MUL) >> (32 - bits)) == h)
+			out[k++] = a;
+	return k;
+}
+
+/*
+ * attack (helper-53): a probe chain in a bucket table. Twelve /32 protect
+ * rules (udp to one port each) whose addresses hash to one slot of the /32
+ * table (32 slots), so a lookup walks up to twelve slots; under them a /16
+ * bypass, a /8 discard and an "any" ICMP protect (every bucket). Packets to
+ * each /32 (its port: protect; another port: the /16's bypass), and to six
+ * "ghost" hosts of the same slot that no rule names (the walk ends at the
+ * free slot past the chain: the /16's bypass, never a /32's protect), from
+ * the one pass and the key path on rte_acl.
+ */
+static void
+test_attack_classify_bucket_chain(void **state)
+{
+	enum { N = 12, GHOSTS = 6 };
+	struct espgw_worker *w1 = worker_new(), *w2 = worker_new();
+	uint32_t host[N + GHOSTS], r1[BURST], r2[BURST], a, i, j, n, chain;
+	const struct spd_bucket_tab *t;
+	struct rte_mbuf *m1[BURST], *m2[BURST];
+	struct espgw_spd *one, *acl;
+	struct espgw_sp_conf sp;
+	unsigned int protect = 0;
+	static struct pkt p[BURST];
+
+	(void)state;
+	espgw_store_fini(&store);
+	n_pool4 = 0;
+	sa_add("in-a", ESPGW_DIR_IN);
+	sa_add("in-b", ESPGW_DIR_IN);
+	assert_int_equal(same_slot(7, 5, host, N + GHOSTS, 0x0a090000u), N + GHOSTS);
+	for (i = 0; i < N + 3; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.dir = ESPGW_DIR_IN;
+		sp.priority = 1;
+		sp.proto = IPPROTO_UDP;
+		sp.sport_hi = 65535;
+		sp.dport_lo = sp.dport_hi = (uint16_t)(1000 + i);
+		sp.dst.ip.family = ESPGW_AF_INET;
+		sp.dst.len = 32;
+		sp.action = ESPGW_SP_PROTECT;
+		snprintf(sp.sa, sizeof(sp.sa), "in-a");
+		if (i < N) {
+			a = htonl(host[i]);
+		} else if (i == N) { /* 10.9/16 bypass */
+			sp.priority = 2;
+			sp.dst.len = 16;
+			sp.dport_lo = 0;
+			sp.dport_hi = 65535;
+			sp.action = ESPGW_SP_BYPASS;
+			a = htonl(0x0a090000u);
+		} else if (i == N + 1) { /* 10/8 discard */
+			sp.priority = 3;
+			sp.dst.len = 8;
+			sp.proto = -1;
+			sp.dport_lo = 0;
+			sp.dport_hi = 65535;
+			sp.action = ESPGW_SP_DISCARD;
+			a = htonl(0x0a000000u);
+		} else { /* any ICMP: protect by in-b, in bucket 0 and in every bucket */
+			sp.priority = 0;
+			sp.proto = IPPROTO_ICMP;
+			sp.dport_lo = 0;
+			sp.dport_hi = 65535;
+			memset(&sp.dst, 0, sizeof(sp.dst));
+			snprintf(sp.sa, sizeof(sp.sa), "in-b");
+			a = 0;
+		}
+		memcpy(sp.dst.ip.bytes, &a, 4);
+		assert_int_equal(
+				espgw_store_arr_insert(&store, ESPGW_ARR_SPS, store.n_sps, &sp), 0);
+	}
+	one = spd_build(ESPGW_SPD_SCAN_MAX, true, "cl-chain");
+	acl = spd_build(0, false, "cl-chain-acl");
+	assert_non_null(espgw_spd_bucket4(one));
+	assert_false(espgw_spd_bucket4(one)->by_src);
+	/* The chain is there: the /32 table holds the N hosts in N slots in a row. */
+	t = &espgw_spd_bucket4(one)->tab[0];
+	assert_int_equal(t->mask, UINT32_MAX);
+	assert_int_equal(t->slots_mask, 31);
+	for (chain = 0; chain <= t->slots_mask && t->slot[(7 + chain) & t->slots_mask].bucket != 0;
+			chain++)
+		;
+	assert_int_equal(chain, N);
+	for (n = 0, i = 0; i < N + GHOSTS; i++) {
+		for (j = 0; j < 2; j++, n++) {
+			uint8_t *ip = p[n].b + L2;
+
+			memset(&p[n], 0, sizeof(p[n]));
+			p[n].l2 = L2;
+			p[n].v4 = true;
+			p[n].len = L2 + 28;
+			ip[0] = 0x45;
+			ip[3] = 28;
+			ip[8] = 64;
+			ip[9] = (i + j) % 7 == 6 ? IPPROTO_ICMP : IPPROTO_UDP;
+			a = htonl(0xc0000201u);
+			memcpy(ip + 12, &a, 4);
+			a = htonl(host[i]);
+			memcpy(ip + 16, &a, 4);
+			/* dport: the host's own, then another /32's (a ghost: always some /32's) */
+			ip[22] = (uint8_t)((1000 + (i + j) % N) >> 8);
+			ip[23] = (uint8_t)(1000 + (i + j) % N);
+			m1[n] = mbuf_of(&p[n]);
+			m2[n] = mbuf_of(&p[n]);
+		}
+		if (n + 2 > BURST || i == N + GHOSTS - 1) {
+			classify_burst(w1, one, ESPGW_FS_IN, m1, r1, (uint16_t)n);
+			classify_burst(w2, acl, ESPGW_FS_IN, m2, r2, (uint16_t)n);
+			for (j = 0; j < n; j++) {
+				if (r1[j] != r2[j])
+					fail_msg("packet %u to %#x: one pass %#x, rte_acl %#x", j,
+							rte_be_to_cpu_32(*(uint32_t *)(p[j].b + L2 +
+										       16)),
+							r1[j], r2[j]);
+				protect += ESPGW_SPD_IS_PROTECT(r1[j]);
+				rte_pktmbuf_free(m1[j]);
+				rte_pktmbuf_free(m2[j]);
+			}
+			n = 0;
+		}
+	}
+	assert_true(protect >= N);
+	espgw_spd_free(one);
+	espgw_spd_free(acl);
+	worker_free(w1);
+	worker_free(w2);
 }
 
 /*
@@ -935,6 +1193,8 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_attack_classify_one_pass),
+			cmocka_unit_test(test_attack_classify_buckets),
+			cmocka_unit_test(test_attack_classify_bucket_chain),
 			cmocka_unit_test(test_attack_classify_no_v4),
 			cmocka_unit_test(test_attack_classify_frag_evict),
 			cmocka_unit_test(test_attack_classify_frag_conflict_expiry),
