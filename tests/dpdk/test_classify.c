@@ -16,7 +16,9 @@
  * IPv4 packet against this file's own copy of the extraction as it was
  * before the one-pass change (espgw_spd_key4_extract now shares
  * espgw_spd_sel4_get with the data path, so the two paths agreeing says
- * nothing of the selectors themselves).
+ * nothing of the selectors themselves). attack (helper-53): the same over
+ * sets the buckets take (spd_bucket.h, one pass by spd_bucket4_match_sel),
+ * and a probe chain in a bucket table.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
