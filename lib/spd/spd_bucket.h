@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Large IPv4 SPDs scanned by bucket (internal to lib/spd). A gateway's large
+ * Large IPv4 SPDs scanned by bucket (internal to lib/spd, and to lib/dp/classify.c's
+ * one pass, which calls spd_bucket4_match_sel). A gateway's large
  * SPD is one policy per tunnel: its own subnets against each peer's, so the
  * rules differ on one side. rte_acl classifies them in about 34 cycles a key
  * at 1,000 rules on the bench VM. Bucketing the rules by their prefix on that
