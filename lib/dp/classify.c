@@ -67,7 +67,7 @@ struct burst {
 	enum espgw_fragstate_dir dir;
 	bool frags; /* fragments get their first fragment's verdict */
 	bool pairs; /* some rule accepts two SAs */
-	bool scan4; /* IPv4 in one pass (classify4_one), against bk4 or else r4 */
+	bool pass4; /* IPv4 in one pass (classify4_one), against bk4 or else r4 */
 	const struct spd_bucket4 *bk4;
 	const struct spd_scan4 *r4;
 	uint32_t n_r4;
@@ -131,7 +131,7 @@ keys_extract(const struct burst *b, struct keys *k, struct rte_mbuf *m[], uint32
 
 		res[i] = CLASSIFY_BAD;
 		if (RTE_ETH_IS_IPV4_HDR(m[i]->packet_type)) {
-			if (b->scan4) {
+			if (b->pass4) {
 				res[i] = classify4_one(b, m[i], l3, len);
 			} else if (espgw_spd_key4_extract(l3, len, &k->k4[k->n4]) == 0) {
 				k->p4[k->n4] = &k->k4[k->n4];
@@ -162,7 +162,7 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 	uint16_t i, n4 = 0, n6 = 0;
 
 	b.bk4 = espgw_spd_bucket4(spd);
-	b.scan4 = b.bk4 != NULL || espgw_spd_scan4(spd, &b.r4, &b.n_r4);
+	b.pass4 = b.bk4 != NULL || espgw_spd_scan4(spd, &b.r4, &b.n_r4);
 	keys_extract(&b, &k, m, res, n);
 	if (k.n4 == 0 && k.n6 == 0)
 		return; /* all IPv4 in one pass, or malformed */

@@ -278,12 +278,11 @@ void
 spd_bucket4_classify(const struct spd_bucket4 *b, const struct espgw_spd_key4 *k[], uint32_t res[],
 		uint32_t nk)
 {
-	uint32_t i, a, bk;
+	const struct spd_scan4 *r;
+	uint32_t i, n;
 
 	for (i = 0; i < nk; i++) {
-		a = rte_be_to_cpu_32(b->by_src ? k[i]->src : k[i]->dst);
-		bk = spd_bucket4_find(b, a);
-		res[i] = spd_scan_match4(
-				&b->rules[b->start[bk]], b->start[bk + 1] - b->start[bk], k[i]);
+		r = spd_bucket4_rules(b, rte_be_to_cpu_32(b->by_src ? k[i]->src : k[i]->dst), &n);
+		res[i] = spd_scan_match4(r, n, k[i]);
 	}
 }

@@ -78,6 +78,16 @@ spd_bucket4_find(const struct spd_bucket4 *b, uint32_t a)
 	return 0;
 }
 
+/* The rules of the bucket for address a (host order): *n of them, best first. */
+static inline const struct spd_scan4 *
+spd_bucket4_rules(const struct spd_bucket4 *b, uint32_t a, uint32_t *n)
+{
+	uint32_t bk = spd_bucket4_find(b, a);
+
+	*n = b->start[bk + 1] - b->start[bk];
+	return &b->rules[b->start[bk]];
+}
+
 /*
  * The result for selectors as a packet has them (network order): lib/dp's
  * one-pass classification (espgw_spd_sel.h) calls it once a packet.
@@ -85,9 +95,11 @@ spd_bucket4_find(const struct spd_bucket4 *b, uint32_t a)
 static inline uint32_t
 spd_bucket4_match_sel(const struct spd_bucket4 *b, const struct espgw_spd_sel4 *s)
 {
-	uint32_t bk = spd_bucket4_find(b, rte_be_to_cpu_32(b->by_src ? s->src : s->dst));
+	uint32_t n;
+	const struct spd_scan4 *r =
+			spd_bucket4_rules(b, rte_be_to_cpu_32(b->by_src ? s->src : s->dst), &n);
 
-	return spd_scan_match4_sel(&b->rules[b->start[bk]], b->start[bk + 1] - b->start[bk], s);
+	return spd_scan_match4_sel(r, n, s);
 }
 
 void spd_bucket4_classify(const struct spd_bucket4 *b, const struct espgw_spd_key4 *k[],

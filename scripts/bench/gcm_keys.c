@@ -17,12 +17,14 @@
  * stream of fresh lines as in the gateway. --touch L also reads L more
  * lines a packet, streaming through 32 MiB: the rest of a gateway's
  * footprint a packet (tables, rings, the source's frames), which decides
- * whether 1,000 SAs' schedules stay in L2. The difference between N = 1 and N = 1000 is what cold key
- * schedules cost the library on this CPU: the part of the 1,000-SA cost
- * (README, "What 1,000 SAs cost") that is not espgw's code.
+ * whether 1,000 SAs' schedules stay in L2. The difference between N = 1
+ * and N = 1000 is what cold key schedules cost the library on this CPU: the
+ * part of the 1,000-SA cost that is not espgw's code (README, "Buckets in
+ * one pass, and where 1,000 SAs go").
  *
  *   cc -O3 -march=native -o /tmp/gcm_keys scripts/bench/gcm_keys.c -lIPSec_MB
- *   /tmp/gcm_keys [--state] [--shuffle] [--stream] [--touch L] [--cpu C] [N ...]     (default: 1 32 1000 4000)
+ *   /tmp/gcm_keys [--state] [--shuffle] [--stream] [--touch L] [--cpu C] [N ...]
+ *   (N by default: 1 32 1000 4000)
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -39,12 +41,8 @@
 #define AAD_LEN 8  /* SPI, sequence number */
 #define CALLS	(1u << 21)
 #define TRIALS	5
-#define DEFAULT_N                 \
-	{                         \
-		1, 32, 1000, 4000 \
-	}
 
-/* One SA's crypto state as the direct path lays it out: a line, then the schedule. */
+/* One SA's crypto state: a line of its own (the sequence number), then the schedule. */
 struct sa {
 	uint64_t seq;
 	uint8_t pad[56];
@@ -161,7 +159,8 @@ best(IMB_MGR *m, unsigned int n)
 int
 main(int argc, char **argv)
 {
-	unsigned int def[] = DEFAULT_N, ns[16], nn = 0, i;
+	static const unsigned int def[] = {1, 32, 1000, 4000};
+	unsigned int ns[16], nn = 0, i;
 	int cpu = 1, a;
 	IMB_MGR *m = alloc_mb_mgr(0);
 	double base = 0, c;

@@ -142,6 +142,19 @@ rnd_rule(struct espgw_sp_conf *sp, int fam, uint32_t *seed)
 	}
 }
 
+/* A new set: an empty store with the inbound SAs its rules name, no address pool. */
+static void
+set_begin(unsigned int n_sa)
+{
+	static const char *const sas[] = {"in-a", "in-b", "in-c"};
+	unsigned int i;
+
+	espgw_store_fini(&store);
+	n_pool4 = 0;
+	for (i = 0; i < n_sa && i < RTE_DIM(sas); i++)
+		sa_add(sas[i], ESPGW_DIR_IN);
+}
+
 /* Rules of one set: n4 IPv4 (any-address rules count too), a few IPv6. */
 static void
 rules_fill(uint32_t *seed, unsigned int n4)
@@ -149,11 +162,7 @@ rules_fill(uint32_t *seed, unsigned int n4)
 	struct espgw_sp_conf sp;
 	unsigned int i, n6 = lcg(seed) % 3;
 
-	espgw_store_fini(&store);
-	n_pool4 = 0;
-	sa_add("in-a", ESPGW_DIR_IN);
-	sa_add("in-b", ESPGW_DIR_IN);
-	sa_add("in-c", ESPGW_DIR_IN);
+	set_begin(3);
 	for (i = 0; i < n4 + n6; i++) {
 		rnd_rule(&sp, i < n4 ? ESPGW_AF_INET : ESPGW_AF_INET6, seed);
 		assert_int_equal(
@@ -583,11 +592,7 @@ bk_fill(uint32_t *seed, unsigned int n4)
 	unsigned int side = lcg(seed) % 3; /* 0: dst bucketable, 1: src, 2: both */
 	unsigned int any = lcg(seed) % 3 == 0 ? 12 : 1000;
 
-	espgw_store_fini(&store);
-	n_pool4 = 0;
-	sa_add("in-a", ESPGW_DIR_IN);
-	sa_add("in-b", ESPGW_DIR_IN);
-	sa_add("in-c", ESPGW_DIR_IN);
+	set_begin(3);
 	for (i = 0; i < nl; i++)
 		lens[i] = bk_lens_all[lcg(seed) % RTE_DIM(bk_lens_all)];
 	for (i = 0; i < n4 + n6; i++) {
@@ -663,10 +668,7 @@ test_attack_classify_bucket_chain(void **state)
 	static struct pkt p[BURST];
 
 	(void)state;
-	espgw_store_fini(&store);
-	n_pool4 = 0;
-	sa_add("in-a", ESPGW_DIR_IN);
-	sa_add("in-b", ESPGW_DIR_IN);
+	set_begin(2);
 	assert_int_equal(same_slot(7, 5, host, N + GHOSTS, 0x0a090000u), N + GHOSTS);
 	for (i = 0; i < N + 3; i++) {
 		memset(&sp, 0, sizeof(sp));
@@ -892,7 +894,6 @@ classify_one(struct espgw_worker *w, const struct espgw_spd *spd, const struct p
 	return res;
 }
 
-/* The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24 dport 5001 (out-a), else bypass. */
 /* Offline: an identification under which src's first fragment shares hk's slot. */
 static uint16_t
 collide_id(const struct espgw_spd_key4 *hk, uint32_t src)
@@ -911,6 +912,10 @@ collide_id(const struct espgw_spd_key4 *hk, uint32_t src)
 	return cid;
 }
 
+/*
+ * The SPD of the kept-verdict attacks: protect udp 10.1.0.0/24 -> 10.64.0.0/24
+ * dport 5001 (out-a), else bypass.
+ */
 static struct espgw_spd *
 evict_spd(const char *tag)
 {
