@@ -234,6 +234,14 @@ espgw_neigh_lookup_bulk(const struct espgw_neigh *t, const struct espgw_neigh_ke
 
 	if (n == 0)
 		return;
+	/*
+	 * A burst's on-link destinations are mostly one host: the bulk call
+	 * first clears two 64-entry hit masks, which costs more than the lookup.
+	 */
+	if (n == 1) {
+		hop[0] = rte_hash_lookup_data(t->h, k[0], &data[0]) < 0 ? NULL : data[0];
+		return;
+	}
 	rte_hash_lookup_bulk_data(t->h, (const void **)k, n, &hits, data);
 	for (i = 0; i < n; i++)
 		hop[i] = (hits >> i) & 1 ? data[i] : NULL;
