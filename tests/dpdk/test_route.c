@@ -6,6 +6,7 @@
  * longer than one internal chunk. Store and ports are filled by hand.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,9 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_rcu_qsbr.h>
 
 #include "espgw_route.h"
 
@@ -503,6 +506,215 @@ test_rebuild(void **state)
 	espgw_route_free(b);
 }
 
+/*
+ * Live neighbor table, single lookups against bursts: on-link hosts of the
+ * protected subnets learned, deleted (left in limbo: a reader that never
+ * passes a quiescent state), learned again with a new MAC and learned until
+ * the table is full. A lookup of one on-link destination (one key for the
+ * neighbor table) and the same destination in bursts of every shape give the
+ * same hop: the entry for that host with its current MAC, or the subnet's
+ * unresolved miss hop, never a deleted entry.
+ */
+#define LIVE_V4 250 /* 10.0.0.2 .. 10.0.0.251 */
+#define LIVE_V6 600 /* 2001:db8:a::1:0 .. */
+
+static uint32_t live4[LIVE_V4];
+static uint8_t live6[LIVE_V6][16];
+static uint8_t gen4[LIVE_V4], gen6[LIVE_V6]; /* 0: not in the table, else the MAC's generation */
+
+static void
+live_mac(uint8_t mac[6], bool v6, unsigned int i, uint8_t gen)
+{
+	mac[0] = 0x02;
+	mac[1] = v6 ? 6 : 4;
+	mac[2] = gen;
+	mac[3] = (uint8_t)(i >> 8);
+	mac[4] = (uint8_t)i;
+	mac[5] = 0x5a;
+}
+
+static void
+live_ip(struct espgw_ip *ip, bool v6, unsigned int i)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = v6 ? ESPGW_AF_INET6 : ESPGW_AF_INET;
+	memcpy(ip->bytes, v6 ? (const void *)live6[i] : (const void *)&live4[i], v6 ? 16 : 4);
+}
+
+static void
+live_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < LIVE_V4; i++) {
+		live4[i] = htonl(0x0a000002u + i);
+		gen4[i] = 0;
+	}
+	for (i = 0; i < LIVE_V6; i++) {
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8:a::1:0", live6[i]), 1);
+		live6[i][14] = (uint8_t)(i >> 8);
+		live6[i][15] = (uint8_t)i;
+		gen6[i] = 0;
+	}
+	gen4[5] = 0xff; /* 10.0.0.7: configured */
+	gen4[7] = 0xfe; /* 10.0.0.9: a route's next hop, not resolved */
+}
+
+/* The hop one on-link host must get: its entry with its MAC, or the miss hop. */
+static void
+live_expect(struct espgw_route *r, bool v6, unsigned int i, const struct espgw_l2_hop *h)
+{
+	uint8_t gen = v6 ? gen6[i] : gen4[i];
+	struct espgw_l2_hop *e;
+	struct espgw_ip ip, zero;
+	uint8_t mac[6];
+
+	live_ip(&ip, v6, i);
+	if (h == NULL)
+		fail_msg("%s host %u: no hop", v6 ? "v6" : "v4", i);
+	if (h->port_idx != P_PROT || h->port_id != ports.port[P_PROT].port_id || h->local)
+		fail_msg("%s host %u: port %u local %d", v6 ? "v6" : "v4", i, h->port_idx,
+				h->local);
+	e = espgw_route_neigh_find(r, P_PROT, &ip);
+	if (gen == 0) {
+		assert_null(e);
+		memset(&zero, 0, sizeof(zero));
+		zero.family = ip.family;
+		if (h->resolved || !espgw_ip_equal(&h->ip, &zero))
+			fail_msg("%s host %u: got an entry (resolved %d), want the miss hop",
+					v6 ? "v6" : "v4", i, h->resolved);
+		return;
+	}
+	if (h != e)
+		fail_msg("%s host %u: hop %p, the table has %p", v6 ? "v6" : "v4", i,
+				(const void *)h, (void *)e);
+	if (!espgw_ip_equal(&h->ip, &ip) || h->resolved != (gen != 0xfe))
+		fail_msg("%s host %u: entry of another host or unresolved", v6 ? "v6" : "v4", i);
+	if (gen >= 0xfe)
+		return;
+	live_mac(mac, v6, i, gen);
+	assert_memory_equal(h->dst.addr_bytes, mac, 6);
+}
+
+/* Every host alone, then in bursts: runs of one host, pairs, and mixed with others. */
+static void
+live_check(struct espgw_route *r)
+{
+	static uint32_t d4[LIVE_V4 * 2];
+	static uint8_t d6[LIVE_V6 * 2][16];
+	static const struct espgw_l2_hop *h[LIVE_V6 * 2];
+	static const size_t lens[] = {1, 2, 3, 63, 64, 65, 130};
+	unsigned int i, j, n, l;
+
+	for (i = 0; i < LIVE_V4; i++) {
+		espgw_route_lookup4(r, &live4[i], h, 1);
+		live_expect(r, false, i, h[0]);
+	}
+	for (i = 0; i < LIVE_V6; i++) {
+		espgw_route_lookup6(r, (const uint8_t(*)[16]) & live6[i], h, 1);
+		live_expect(r, true, i, h[0]);
+	}
+	for (l = 0; l < RTE_DIM(lens); l++) {
+		/* Burst i: lens[l] destinations, host i then hosts i+1, i+2 ... (wrapping) */
+		for (i = 0; i < LIVE_V4; i += 7) {
+			for (j = 0, n = 0; j < lens[l]; j++, n++)
+				d4[n] = live4[(i + j / (l % 2 + 1)) % LIVE_V4];
+			espgw_route_lookup4(r, d4, h, n);
+			for (j = 0; j < n; j++)
+				live_expect(r, false, (i + j / (l % 2 + 1)) % LIVE_V4, h[j]);
+		}
+		for (i = 0; i < LIVE_V6; i += 11) {
+			for (j = 0, n = 0; j < lens[l]; j++, n++)
+				memcpy(d6[n], live6[(i + j / (l % 2 + 1)) % LIVE_V6], 16);
+			espgw_route_lookup6(r, (const uint8_t(*)[16])d6, h, n);
+			for (j = 0; j < n; j++)
+				live_expect(r, true, (i + j / (l % 2 + 1)) % LIVE_V6, h[j]);
+		}
+	}
+}
+
+static struct espgw_l2_hop *
+live_add(struct espgw_route *r, bool v6, unsigned int i, uint8_t gen)
+{
+	struct espgw_l2_hop *e;
+	struct espgw_ip ip;
+	uint8_t mac[6];
+
+	live_ip(&ip, v6, i);
+	live_mac(mac, v6, i, gen);
+	e = espgw_route_neigh_make(r, P_PROT, &ip, ESPGW_HOP_DYNAMIC, mac);
+	if (e != NULL)
+		(v6 ? gen6 : gen4)[i] = gen;
+	return e;
+}
+
+static void
+live_del(struct espgw_route *r, bool v6, unsigned int i)
+{
+	struct espgw_ip ip;
+	struct espgw_l2_hop *e;
+
+	live_ip(&ip, v6, i);
+	e = espgw_route_neigh_find(r, P_PROT, &ip);
+	assert_non_null(e);
+	assert_int_equal(espgw_route_neigh_del(r, e), 0);
+	(v6 ? gen6 : gen4)[i] = 0;
+}
+
+static void
+test_neigh_live(void **state)
+{
+	struct rte_rcu_qsbr *qsv;
+	struct espgw_route *r;
+	unsigned int i, added = 0;
+
+	(void)state;
+	qsv = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	assert_non_null(qsv);
+	assert_int_equal(rte_rcu_qsbr_init(qsv, 1), 0);
+	/* A reader that never reports: deleted entries stay in limbo. */
+	assert_int_equal(rte_rcu_qsbr_thread_register(qsv, 0), 0);
+	rte_rcu_qsbr_thread_online(qsv, 0);
+	setup_routes(true);
+	r = build();
+	espgw_route_rcu_set(r, qsv);
+	live_init();
+	live_check(r); /* only the configured neighbor */
+	for (i = 0; i < LIVE_V4; i += 2)
+		if (gen4[i] == 0)
+			assert_non_null(live_add(r, false, i, 1));
+	for (i = 0; i < 100; i++)
+		assert_non_null(live_add(r, true, i, 1));
+	live_check(r);
+	for (i = 0; i < LIVE_V4; i += 4)
+		if (i != 5)
+			live_del(r, false, i);
+	for (i = 0; i < 100; i += 3)
+		live_del(r, true, i);
+	live_check(r); /* deleted entries in limbo: not found */
+	for (i = 0; i < LIVE_V4; i += 4)
+		if (i != 5)
+			assert_non_null(live_add(r, false, i, 2));
+	for (i = 0; i < 100; i += 3)
+		assert_non_null(live_add(r, true, i, 2));
+	live_check(r); /* learned again: the new entry and MAC */
+	/* Until the table is full (limbo holds slots). */
+	for (i = 100; i < LIVE_V6; i++)
+		if (live_add(r, true, i, 3) != NULL)
+			added++;
+	assert_true(added < LIVE_V6 - 100);
+	assert_null(live_add(r, false, 1, 3));
+	live_check(r);
+	/* Full: delete some, they stay in limbo, the table stays full. */
+	for (i = 0; i < LIVE_V4; i += 8)
+		if (i != 5)
+			live_del(r, false, i);
+	live_check(r);
+	rte_rcu_qsbr_thread_offline(qsv, 0);
+	espgw_route_free(r);
+	rte_free(qsv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -518,6 +730,7 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_errors),
 			cmocka_unit_test(test_coexist),
 			cmocka_unit_test(test_rebuild),
+			cmocka_unit_test(test_neigh_live),
 	};
 	int rc;
 
