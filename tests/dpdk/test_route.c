@@ -520,6 +520,7 @@ test_rebuild(void **state)
 
 static uint32_t live4[LIVE_V4];
 static uint8_t live6[LIVE_V6][16];
+static struct rte_rcu_qsbr *live_qsv;	     /* the one reader, thread 0 */
 static uint8_t gen4[LIVE_V4], gen6[LIVE_V6]; /* 0: not in the table, else the MAC's generation */
 
 static void
@@ -662,6 +663,43 @@ live_del(struct espgw_route *r, bool v6, unsigned int i)
 }
 
 static void
+live_one(struct espgw_route *r, bool v6, unsigned int i)
+{
+	const struct espgw_l2_hop *h;
+
+	if (v6)
+		espgw_route_lookup6(r, (const uint8_t(*)[16]) & live6[i], &h, 1);
+	else
+		espgw_route_lookup4(r, &live4[i], &h, 1);
+	live_expect(r, v6, i, h);
+}
+
+/* Delete and learn again one host between lookups of it alone: no stale entry or MAC. */
+static void
+live_hot(struct espgw_route *r, bool v6, unsigned int i)
+{
+	uint8_t *gen = v6 ? &gen6[i] : &gen4[i];
+
+	live_one(r, v6, i);
+	if (*gen != 0) {
+		live_del(r, v6, i);
+		live_one(r, v6, i);
+	}
+	if (live_add(r, v6, i, 4) == NULL) {
+		/* Full: make room (the reader quiesces), then learn it. */
+		rte_rcu_qsbr_thread_offline(live_qsv, 0);
+		espgw_route_neigh_reclaim(r);
+		rte_rcu_qsbr_thread_online(live_qsv, 0);
+		assert_non_null(live_add(r, v6, i, 4));
+	}
+	live_one(r, v6, i);
+	live_del(r, v6, i);
+	live_one(r, v6, i);
+	assert_non_null(live_add(r, v6, i, 5));
+	live_one(r, v6, i);
+}
+
+static void
 test_neigh_live(void **state)
 {
 	struct rte_rcu_qsbr *qsv;
@@ -672,6 +710,7 @@ test_neigh_live(void **state)
 	qsv = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	assert_non_null(qsv);
 	assert_int_equal(rte_rcu_qsbr_init(qsv, 1), 0);
+	live_qsv = qsv;
 	/* A reader that never reports: deleted entries stay in limbo. */
 	assert_int_equal(rte_rcu_qsbr_thread_register(qsv, 0), 0);
 	rte_rcu_qsbr_thread_online(qsv, 0);
@@ -710,6 +749,11 @@ test_neigh_live(void **state)
 		if (i != 5)
 			live_del(r, false, i);
 	live_check(r);
+	/* One host looked up just before and right after each change. */
+	for (i = 1; i < 40; i += 2) {
+		live_hot(r, false, i);
+		live_hot(r, true, i);
+	}
 	rte_rcu_qsbr_thread_offline(qsv, 0);
 	espgw_route_free(r);
 	rte_free(qsv);
