@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -759,6 +760,110 @@ test_neigh_live(void **state)
 	rte_free(qsv);
 }
 
+/*
+ * A worker looks up on-link hosts (alone and in pairs) while the control path
+ * deletes and learns them again with new MACs: a hop found is always the miss
+ * hop or the entry of that very host, with that host's MAC, until the worker's
+ * next quiescent state.
+ */
+struct race {
+	struct espgw_route *r;
+	struct rte_rcu_qsbr *qsv;
+	volatile bool stop;
+	volatile unsigned long lookups;
+	unsigned long bad;
+};
+
+static bool
+race_hop_ok(const struct espgw_l2_hop *h, uint32_t dst)
+{
+	struct rte_ether_addr mac;
+	uint32_t ip;
+
+	if (h == NULL || h->port_idx != P_PROT)
+		return false;
+	memcpy(&ip, h->ip.bytes, 4);
+	if (ip == 0)
+		return !espgw_hop_resolved(h);
+	if (ip != dst)
+		return false;
+	if (espgw_hop_resolved(h)) {
+		espgw_hop_dst(h, &mac);
+		if (mac.addr_bytes[1] != 4 || mac.addr_bytes[4] != (uint8_t)(ntohl(dst) - 2))
+			return false;
+	}
+	memcpy(&ip, h->ip.bytes, 4);
+	return ip == dst;
+}
+
+static void *
+race_reader(void *arg)
+{
+	struct race *x = arg;
+	const struct espgw_l2_hop *h[2];
+	uint32_t d[2];
+	unsigned int i = 0;
+
+	rte_rcu_qsbr_thread_online(x->qsv, 0);
+	while (!x->stop) {
+		d[0] = htonl(0x0a000002u + 20 + i % 4);
+		d[1] = htonl(0x0a000002u + 20 + (i + 1) % 4);
+		espgw_route_lookup4(x->r, d, h, 1);
+		if (!race_hop_ok(h[0], d[0]))
+			x->bad++;
+		espgw_route_lookup4(x->r, d, h, 2);
+		if (!race_hop_ok(h[0], d[0]) || !race_hop_ok(h[1], d[1]))
+			x->bad++;
+		x->lookups += 3;
+		rte_rcu_qsbr_quiescent(x->qsv, 0);
+		i++;
+	}
+	rte_rcu_qsbr_thread_offline(x->qsv, 0);
+	return NULL;
+}
+
+static void
+test_neigh_race(void **state)
+{
+	static struct race x;
+	struct espgw_l2_hop *e;
+	struct espgw_ip ip;
+	uint8_t mac[6];
+	pthread_t th;
+	unsigned int it, k;
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	x.qsv = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	assert_non_null(x.qsv);
+	assert_int_equal(rte_rcu_qsbr_init(x.qsv, 1), 0);
+	assert_int_equal(rte_rcu_qsbr_thread_register(x.qsv, 0), 0);
+	setup_routes(true);
+	x.r = build();
+	espgw_route_rcu_set(x.r, x.qsv);
+	live_init();
+	assert_int_equal(pthread_create(&th, NULL, race_reader, &x), 0);
+	/* At least 20000 changes, and until the reader made 200000 lookups (or 20 million changes). */
+	for (it = 0; it < 20000 || (x.lookups < 200000 && it < 20000000); it++) {
+		k = it % 4;
+		live_ip(&ip, false, 20 + k);
+		e = espgw_route_neigh_find(x.r, P_PROT, &ip);
+		if (e != NULL) {
+			assert_int_equal(espgw_route_neigh_del(x.r, e), 0);
+			continue;
+		}
+		live_mac(mac, false, 20 + k, (uint8_t)it);
+		while (espgw_route_neigh_make(x.r, P_PROT, &ip, ESPGW_HOP_DYNAMIC, mac) == NULL)
+			sched_yield(); /* every slot in limbo: wait for the reader */
+	}
+	x.stop = true;
+	pthread_join(th, NULL);
+	if (x.bad != 0)
+		fail_msg("%lu of %lu lookups gave a wrong hop", x.bad, x.lookups);
+	espgw_route_free(x.r);
+	rte_free(x.qsv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -775,6 +880,7 @@ main(int argc, char **argv)
 			cmocka_unit_test(test_coexist),
 			cmocka_unit_test(test_rebuild),
 			cmocka_unit_test(test_neigh_live),
+			cmocka_unit_test(test_neigh_race),
 	};
 	int rc;
 
