@@ -3,7 +3,10 @@
  * Forwarding table tests on a real EAL: connected and host routes from port
  * addresses, static routes via resolved and unresolved neighbors, longest
  * prefix, default and missing routes, for both families, single and in bursts
- * longer than one internal chunk. Store and ports are filled by hand.
+ * longer than one internal chunk. Store and ports are filled by hand. The
+ * live neighbor table: one on-link destination (a single neighbor key) and
+ * bursts agree while hosts are learned, deleted (in limbo), learned again and
+ * the table fills, and while a reader races the control path.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
