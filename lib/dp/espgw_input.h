@@ -27,6 +27,7 @@
 #define ESPGW_INPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -122,6 +123,35 @@ static inline bool
 espgw_input_plain6(const struct espgw_input *in, const uint8_t *l3)
 {
 	return (in->first6[l3[8]] | in->first6[l3[24]]) == 0 && !espgw_input_in6(in->src6, l3 + 8);
+}
+
+/*
+ * Is the destination of m (parsed, family in packet_type) one of the
+ * gateway's own addresses? Each of them has a local host route, laid last
+ * over any configured one (lib/route), and ports cannot change without a
+ * restart: for these the route lookup would say local, so inbound ESP to
+ * them skips it (lib/dp/inbound.c). A handful of addresses: a scan.
+ */
+static inline bool
+espgw_input_to_own(const struct espgw_input *in, const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint64_t a[2];
+	uint32_t d;
+	uint16_t i;
+
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
+		memcpy(&d, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(d));
+		for (i = 0; i < in->n_own4; i++)
+			if (in->own4[i] == d)
+				return true;
+		return false;
+	}
+	memcpy(a, l3 + offsetof(struct rte_ipv6_hdr, dst_addr), sizeof(a));
+	for (i = 0; i < in->n_own6; i++)
+		if (in->own6[i][0] == a[0] && in->own6[i][1] == a[1])
+			return true;
+	return false;
 }
 
 /* From the ports' addresses and MACs (link-local addresses). */
