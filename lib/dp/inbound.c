@@ -338,9 +338,9 @@ bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_bitw_t pic
 }
 
 /*
- * The route of each packet but ESP to one of the gateway's own addresses
- * (espgw_input_to_own: the route would say local, and ESP's local path needs
- * no hop). own[i] says which; the others' hops are packed in hop[].
+ * The route of each packet but ESP to a port's configured address
+ * (espgw_input_to_local: the route would say local, and ESP's local path
+ * needs no hop). own[i] says which; the others' hops are packed in hop[].
  */
 static void
 lookup_not_own(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[],
@@ -350,7 +350,7 @@ lookup_not_own(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const u
 	uint16_t i, nr = 0;
 
 	for (i = 0; i < n; i++) {
-		own[i] = proto[i] == IPPROTO_ESP && espgw_input_to_own(w->t->input, m[i]);
+		own[i] = proto[i] == IPPROTO_ESP && espgw_input_to_local(w->t->input, m[i]);
 		if (!own[i])
 			rest[nr++] = m[i];
 	}
