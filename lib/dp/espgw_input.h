@@ -27,7 +27,6 @@
 #define ESPGW_INPUT_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -41,9 +40,8 @@
 
 #define ESPGW_INPUT_MAX (ESPGW_MAX_PORTS * (ESPGW_PORT_ADDR_MAX + 1))
 /* Open addressing at most a quarter full: a probe nearly always finds its slot at once. */
-#define ESPGW_INPUT_SLOTS4    2048
-#define ESPGW_INPUT_SLOTS6    1024
-#define ESPGW_INPUT_LOCAL_MAX 8
+#define ESPGW_INPUT_SLOTS4 2048
+#define ESPGW_INPUT_SLOTS6 1024
 
 struct espgw_input {
 	/*
@@ -64,17 +62,6 @@ struct espgw_input {
 	uint32_t own4[ESPGW_INPUT_MAX];	  /* network byte order */
 	uint32_t bcast4[ESPGW_INPUT_MAX]; /* subnet-directed broadcasts (prefixes up to /30) */
 	uint64_t own6[ESPGW_INPUT_MAX][2];
-	/*
-	 * The ports' configured addresses, exactly those with a local host
-	 * route (lib/route: laid last, over any configured route; link-local
-	 * ones are not here, as fe80::/10 is local only where the table has
-	 * IPv6 at all). Kept only for a family with at most
-	 * ESPGW_INPUT_LOCAL_MAX of them, else empty: a scan of each ESP
-	 * packet's destination must stay a few compares.
-	 */
-	uint16_t n_local4, n_local6;
-	uint32_t local4[ESPGW_INPUT_LOCAL_MAX]; /* network byte order */
-	uint64_t local6[ESPGW_INPUT_LOCAL_MAX][2];
 	/*
 	 * A port has a host interface: IKE to the gateway goes to the kernel
 	 * past the inbound SPD (lib/dp/inbound.c). Without one nothing would
@@ -135,35 +122,6 @@ static inline bool
 espgw_input_plain6(const struct espgw_input *in, const uint8_t *l3)
 {
 	return (in->first6[l3[8]] | in->first6[l3[24]]) == 0 && !espgw_input_in6(in->src6, l3 + 8);
-}
-
-/*
- * Is the destination of m (parsed, family in packet_type) a port's
- * configured address? The route lookup would say local for it (struct
- * espgw_input: local4, local6), and ports cannot change without a restart:
- * inbound ESP to one skips the lookup (lib/dp/inbound.c). False for a
- * family with more than ESPGW_INPUT_LOCAL_MAX addresses: the lookup decides.
- */
-static inline bool
-espgw_input_to_local(const struct espgw_input *in, const struct rte_mbuf *m)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint64_t a[2];
-	uint32_t d;
-	uint16_t i;
-
-	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-		memcpy(&d, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(d));
-		for (i = 0; i < in->n_local4; i++)
-			if (in->local4[i] == d)
-				return true;
-		return false;
-	}
-	memcpy(a, l3 + offsetof(struct rte_ipv6_hdr, dst_addr), sizeof(a));
-	for (i = 0; i < in->n_local6; i++)
-		if (in->local6[i][0] == a[0] && in->local6[i][1] == a[1])
-			return true;
-	return false;
 }
 
 /* From the ports' addresses and MACs (link-local addresses). */

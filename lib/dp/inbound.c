@@ -337,52 +337,29 @@ bitw_in(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, inb_bitw_t pic
 	transit(w, rest, hop, reverse_path(w, rest, hop, nr));
 }
 
-/*
- * The route of each packet but ESP to a port's configured address
- * (espgw_input_to_local: the route would say local, and ESP's local path
- * needs no hop). own[i] says which; the others' hops are packed in hop[].
- */
-static void
-lookup_not_own(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[],
-		bool own[], const struct espgw_l2_hop *hop[])
-{
-	struct rte_mbuf *rest[ESPGW_BURST_MAX];
-	uint16_t i, nr = 0;
-
-	for (i = 0; i < n; i++) {
-		own[i] = proto[i] == IPPROTO_ESP && espgw_input_to_local(w->t->input, m[i]);
-		if (!own[i])
-			rest[nr++] = m[i];
-	}
-	if (nr != 0)
-		stage_lookup(w, rest, hop, nr);
-}
-
 void
 stage_inbound(struct espgw_worker *w, struct rte_mbuf *m[], uint16_t n, const uint8_t proto[])
 {
-	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX], *thop[ESPGW_BURST_MAX], *h;
+	const struct espgw_l2_hop *hop[ESPGW_BURST_MAX], *thop[ESPGW_BURST_MAX];
 	struct rte_mbuf *tr[ESPGW_BURST_MAX];
 	struct local_sort l;
-	bool own[ESPGW_BURST_MAX];
-	uint16_t i, j = 0, nt = 0;
+	uint16_t i, nt = 0;
 
 	bool bitw = w->t->sad->n_bitw_in != 0;
 	struct rte_mbuf *bw[ESPGW_BURST_MAX], *bwa[ESPGW_BURST_MAX];
 	uint16_t nb = 0, nba = 0;
 
 	l.ne = l.na = l.nc = l.ni = 0;
-	lookup_not_own(w, m, n, proto, own, hop);
+	stage_lookup(w, m, hop, n);
 	for (i = 0; i < n; i++) {
-		h = own[i] ? NULL : hop[j++];
-		if (own[i] || (h != NULL && h->local)) {
-			local_one(w, m[i], proto[i], h, &l);
+		if (hop[i] != NULL && hop[i]->local) {
+			local_one(w, m[i], proto[i], hop[i], &l);
 		} else if (unlikely(bitw) && proto[i] == IPPROTO_ESP) {
 			bw[nb++] = m[i];
 		} else if (unlikely(bitw) && proto[i] == IPPROTO_AH) {
 			bwa[nba++] = m[i];
 		} else {
-			thop[nt] = h;
+			thop[nt] = hop[i];
 			tr[nt++] = m[i];
 		}
 	}

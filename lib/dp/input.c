@@ -189,25 +189,6 @@ add6(struct espgw_input *in, const struct espgw_ip *ip)
 	set6_add(in->src6, ip->v6);
 }
 
-/* The ports' configured addresses (struct espgw_input: local4, local6), if few enough. */
-static void
-local_build(struct espgw_input *in, const struct espgw_store *s)
-{
-	unsigned int i, a, n4 = 0, n6 = 0;
-
-	for (i = 0; i < s->n_ports && i < ESPGW_MAX_PORTS; i++)
-		for (a = 0; a < s->ports[i].n_addr; a++) {
-			const struct espgw_ip *ip = &s->ports[i].addr[a].ip;
-
-			if (ip->family == ESPGW_AF_INET && n4++ < ESPGW_INPUT_LOCAL_MAX)
-				in->local4[n4 - 1] = ip->v4;
-			else if (ip->family != ESPGW_AF_INET && n6++ < ESPGW_INPUT_LOCAL_MAX)
-				memcpy(in->local6[n6 - 1], ip->v6, 16);
-		}
-	in->n_local4 = n4 <= ESPGW_INPUT_LOCAL_MAX ? n4 : 0;
-	in->n_local6 = n6 <= ESPGW_INPUT_LOCAL_MAX ? n6 : 0;
-}
-
 void
 espgw_input_build(struct espgw_input *in, const struct espgw_store *s, const struct espgw_ports *p)
 {
@@ -229,5 +210,4 @@ espgw_input_build(struct espgw_input *in, const struct espgw_store *s, const str
 		add6(in, &ll);
 		in->ike_up |= pc->host_if[0] != '\0';
 	}
-	local_build(in, s);
 }
