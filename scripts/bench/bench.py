@@ -78,6 +78,46 @@ def parse_args(argv):
     return a
 
 
+# The meson options that change the code an A/B compares: two builds that
+# differ in one measure the option too (-Dnative alone moves inbound by about 7
+# cycles a packet on the Zen 5 VM; README "The gateway's own ESP").
+CODE_OPTIONS = ("buildtype", "optimization", "debug", "b_lto", "b_ndebug", "b_sanitize",
+                "b_pgo", "native", "burst_cycles", "c_args")
+
+
+def build_options(exe):
+    """The CODE_OPTIONS of the meson build directory exe lies in (its
+    meson-info, up to four levels above), or None outside one."""
+    d = os.path.dirname(os.path.abspath(exe))
+    for _ in range(5):
+        f = os.path.join(d, "meson-info", "intro-buildoptions.json")
+        if os.path.exists(f):
+            with open(f) as fh:
+                return {o["name"]: o["value"] for o in json.load(fh)
+                        if o["name"] in CODE_OPTIONS}
+        d = os.path.dirname(d)
+    return None
+
+
+def options_differ(a, b):
+    """[(option, a's value, b's value)] where builds a and b differ; [] when
+    either build's options are unknown."""
+    if a is None or b is None:
+        return []
+    return [(k, a.get(k), b.get(k)) for k in CODE_OPTIONS if a.get(k) != b.get(k)]
+
+
+def base_warning(a):
+    """A method note, also printed, when --vs-espgw compares unlike builds."""
+    diff = options_differ(build_options(a.espgw), build_options(a.vs_espgw))
+    if not diff:
+        return []
+    note = ("WARNING: espgw and espgw-base were built with different options (%s): vs base "
+            "measures them too" % ", ".join("%s %s / %s" % d for d in diff))
+    print(note, file=sys.stderr, flush=True)
+    return [note]
+
+
 def points_of(scens, sizes, smoke):
     if smoke:
         return [(sc, sizes[i % len(sizes)]) for i, sc in enumerate(scens)]
@@ -98,6 +138,7 @@ class Bench:
         self.a = a
         self.out = a.out or "/tmp/espgw-bench-%s" % time.strftime("%Y%m%d-%H%M%S")
         self.dirs = {d: os.path.join(self.out, d) for d in ("pcap", "conf", "logs")}
+        self.base_warning = base_warning(a) if a.vs_espgw else []
         for d in self.dirs.values():
             os.makedirs(d, exist_ok=True)
         self.pcaps = {}
@@ -280,7 +321,7 @@ def method(b):
     a = b.a
     base = ["vs base: espgw Mpps / espgw-base Mpps; espgw-base: %s (--vs-espgw), run the "
             "same way on every point, in turn with the others (order reversed every other "
-            "repetition)" % os.path.abspath(a.vs_espgw)] if a.vs_espgw else []
+            "repetition)" % os.path.abspath(a.vs_espgw)] + b.base_warning if a.vs_espgw else []
     return [
         "one worker on lcore %d (main lcore 0): EAL -l %s %s; source net_pcap infinite_rx "
         "(%d frames), sink net_null no-rx" % (runner.WORKER_LCORE, runner.LCORES,

@@ -2,6 +2,7 @@
 """The benchmark's arithmetic, parsers, configurations and pcaps, without
 running a gateway: each check has a known answer worked out by hand."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -167,6 +168,44 @@ def test_vs_espgw_option(tmp_path):
     assert a.vs_espgw == str(exe)
     with pytest.raises(SystemExit):
         bench.parse_args(["--espgw", "x", "--vs-espgw", str(tmp_path / "missing")])
+
+
+def meson_build(root, **opts):
+    """A fake meson build directory with an espgw binary in app/espgw/."""
+    info = root / "meson-info"
+    info.mkdir(parents=True)
+    base = {"buildtype": "release", "b_lto": True, "native": True, "c_args": [],
+            "werror": True}
+    base.update(opts)
+    (info / "intro-buildoptions.json").write_text(
+        json.dumps([{"name": k, "value": v} for k, v in base.items()]))
+    exe = root / "app" / "espgw" / "espgw"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_vs_espgw_unlike_builds(tmp_path, capsys):
+    """An A/B of two builds with different code options says so (the
+    results' method notes, stderr); alike builds, or a binary outside a
+    build directory, say nothing."""
+    new = meson_build(tmp_path / "new")
+    alike = meson_build(tmp_path / "alike", werror=False)  # not a code option
+    unlike = meson_build(tmp_path / "unlike", native=False, c_args=["-O2"])
+    loose = tmp_path / "loose"
+    loose.write_text("#!/bin/sh\n")
+    loose.chmod(0o755)
+    assert bench.options_differ(bench.build_options(new), bench.build_options(alike)) == []
+    assert bench.options_differ(bench.build_options(new), bench.build_options(unlike)) == [
+        ("native", True, False), ("c_args", [], ["-O2"])]
+    assert bench.build_options(str(loose)) is None
+    for base, warned in ((alike, False), (str(loose), False), (unlike, True)):
+        a = bench.parse_args(["--espgw", new, "--vs-espgw", base])
+        notes = bench.base_warning(a)
+        assert bool(notes) == warned, (base, notes)
+        assert ("WARNING" in capsys.readouterr().err) == warned
+    assert "native True / False" in notes[0] and "c_args [] / ['-O2']" in notes[0]
 
 
 def test_natt_scenarios():
