@@ -2,6 +2,7 @@
 """2 MiB hugepages for a test, given back afterwards (TESTING.md): dpdk-dumpcap
 attaches as a secondary process, which needs a primary with hugepages."""
 
+import glob
 import os
 import subprocess
 
@@ -15,6 +16,13 @@ NR = "/proc/sys/vm/nr_hugepages"
 # memory for ASan and far from where Linux puts libraries, stacks and heaps.
 BASE_VA = "0x200000000000"
 MNT = "/dev/hugepages"
+
+
+def remove_files(prefix):
+    """The hugepage files of an EAL --file-prefix: a killed primary leaves
+    them, holding the pages past the test."""
+    for f in glob.glob(os.path.join(MNT, prefix + "map_*")):
+        os.unlink(f)
 
 
 class Hugepages:

@@ -15,7 +15,6 @@ cannot be retried against the same primary (pdump then refuses a second
 callback on the port), so that one failure, and only it, is retried on a
 fresh espgw, at most TRIES times. Any other failure fails at once."""
 
-import glob
 import os
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import tempfile
 import pytest
 from scapy.utils import wrpcap
 
-from hugepages import BASE_VA, MNT, Hugepages
+from hugepages import BASE_VA, Hugepages, remove_files
 from proclog import ProcLog
 from tshark import fields as tshark
 from live import BASE, ESPGW, HOST, PEER, REMOTE, WAN, lan_frame, tunnel_conf
@@ -76,13 +75,11 @@ class PdumpGateway(ProcLog):
         assert self.proc.wait(30) == 0, self.logs()[-3000:]
 
     def kill(self):
-        """A killed primary leaves its hugepage files, holding the pages past
-        the test: they are this prefix's, so they go too."""
+        """A killed primary's hugepage files go too (hugepages.remove_files)."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in glob.glob(os.path.join(MNT, self.prefix + "map_*")):
-            os.unlink(f)
+        remove_files(self.prefix)
         self.log.close()
 
 

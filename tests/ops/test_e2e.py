@@ -15,7 +15,6 @@ fixed loopback ports collide with nothing): pytest test_e2e.py, with
 ESPGW_BUILD_DIR set. The unit's ExecStartPre= reserves 512 MiB of hugepages
 with dpdk-hugepages.py; they are given back afterwards."""
 
-import glob
 import json
 import os
 import re
@@ -28,7 +27,7 @@ import time
 
 import pytest
 
-from hugepages import BASE_VA
+from hugepages import BASE_VA, remove_files
 from proclog import ProcLog
 from prom import Prometheus
 from staged import Staged
@@ -158,13 +157,11 @@ class Service(ProcLog):
         assert self.proc.wait(int(kill["TimeoutStopSec"])) == 0, self.logs()[-3000:]
 
     def kill(self):
-        """A killed espgw leaves its hugepage files, holding the pages past
-        the test: they are this prefix's, so they go too."""
+        """A killed espgw's hugepage files go too (hugepages.remove_files)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in glob.glob(os.path.join(HUGE, self.prefix() + "map_*")):
-            os.unlink(f)
+        remove_files(self.prefix())
 
 
 def sh(*cmd):
