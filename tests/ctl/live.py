@@ -212,6 +212,14 @@ class Gateway:
         self.cmd += list(args)
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **env) if env else None)
+        try:
+            self._attach()
+        except BaseException:
+            # No object for the test to kill(): espgw and its directory (keys) go now.
+            self.kill()
+            raise
+
+    def _attach(self):
         self.wait_socket()
         for iface in ("eglan", "egwan"):
             subprocess.run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % iface],
