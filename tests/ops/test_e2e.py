@@ -27,14 +27,12 @@ import time
 
 import pytest
 
-from hugepages import BASE_VA, remove_files
+from hugepages import BASE_VA, MNT, NR, remove_files
 from proclog import ProcLog
 from prom import Prometheus
 from staged import Staged
 from tshark import fields as tshark
 
-NR = "/proc/sys/vm/nr_hugepages"
-HUGE = "/dev/hugepages"
 METRICS, PROM = "127.0.0.1:9477", "127.0.0.1:9090"
 DUMPCAP = shutil.which("dpdk-dumpcap") or "/usr/bin/dpdk-dumpcap"
 LAN, WAN = "e2elan", "e2ewan"  # the taps' kernel sides
@@ -87,11 +85,11 @@ class Hugepages:
     def __init__(self):
         with open(NR) as f:
             self.before = int(f.read())
-        self.mounted = subprocess.run(["mountpoint", "-q", HUGE]).returncode == 0
+        self.mounted = subprocess.run(["mountpoint", "-q", MNT]).returncode == 0
 
     def restore(self):
         if not self.mounted:
-            subprocess.run(["umount", HUGE], check=False, capture_output=True)
+            subprocess.run(["umount", MNT], check=False, capture_output=True)
         with open(NR, "w") as f:
             f.write(str(self.before))
 
