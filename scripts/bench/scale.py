@@ -24,6 +24,11 @@ brings (one replay window shared by atomics; the benchmark's SAs have
 replay-window 0, since the looped pcaps repeat their numbers: the window's
 cost is measured by scripts/bench/replay_race.c).
 
+--dirs bypass is the control: the outbound frames let through by as many
+bypass policies, no crypto. It shows what the two CPUs give a gateway that
+only forwards, the same PMDs, frames and lcores: where bypass does not
+scale either, the limit lies outside the crypto path.
+
 Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
 each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
 counts take turns (the order reversed every other repetition); "x1" is the
@@ -56,8 +61,9 @@ def lcores(workers):
 
 
 def split_pcaps(direction, size, workers, d, n_sa=1000):
-    """One pcap per queue: the frames of the SAs i with i mod workers == q, or
-    with fewer SAs than workers, frame k on queue k mod workers."""
+    """One pcap per queue: the frames of the SAs (bypass: policies) i with
+    i mod workers == q, or with fewer than workers, frame k on queue k mod
+    workers."""
     t = S.TRANSFORMS[TRANSFORM]
     frames = (pcapgen.esp_frames(t, n_sa, size) if direction == "in"
               else pcapgen.plain_frames(n_sa, size))
@@ -75,6 +81,15 @@ def sample(gw, port, tids):
             "oncpu": [runner.oncpu_ns(gw.proc.pid, t) for t in tids]}
 
 
+def scenario(a, direction):
+    """bypass: the same frames as outbound, let through by as many bypass
+    policies: what the two CPUs forward when the gateway adds no crypto."""
+    if direction == "bypass":
+        return S.Scenario("bypass-scale", "bypass", None, None, a.sas)
+    return S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM, a.path, a.sas,
+                      seq_order=a.seq_order, decrypt=a.decrypt)
+
+
 def one(a, direction, workers, files, d):
     src = "net_pcap0," + ",".join("rx_pcap=%s" % p for p in files) + ",infinite_rx=1"
     sink = "net_null0,no-rx=1"
@@ -83,9 +98,7 @@ def one(a, direction, workers, files, d):
             for r in ("protected", "unprotected")}
     conf_path = os.path.join(d, "scale-%s.conf" % direction)
     with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        f.write(S.espgw_conf(S.Scenario("%s-gcm128-scale" % direction, direction, TRANSFORM,
-                                        a.path, a.sas, seq_order=a.seq_order,
-                                        decrypt=a.decrypt), devs))
+        f.write(S.espgw_conf(scenario(a, direction), devs))
     vd = [src, sink] if src_role == "protected" else [sink, src]
     pools = ["--mbuf-pools", a.mbuf_pools] if a.mbuf_pools else []
     gw = runner.Gateway("espgw-%s-w%d" % (direction, workers), [a.espgw],
@@ -140,7 +153,8 @@ def run(a, d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--espgw", required=True)
-    ap.add_argument("--dirs", default="out,in")
+    ap.add_argument("--dirs", default="out,in",
+                    help="out, in, bypass (the control without crypto), comma-separated")
     ap.add_argument("--sas", type=int, default=1000,
                     help="SAs and policies (default 1000; 1: one SA over both workers)")
     ap.add_argument("--sizes", default="64,1420")
