@@ -105,14 +105,19 @@ uint16_t espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_r
 
 /*
  * The direct path (esp_gcm.c), for SAs with sa->gcm: one SA group per call.
- * Outbound as espgw_esp_outb_finish's contract. Inbound after the window
+ * Outbound as espgw_esp_outb_finish's contract; the numbers taken there
+ * (taken NULL), or before by _take, which keeps the packets that get one
+ * (the count returned, the first number in *seq; the rest dropped and
+ * counted): then taken is seq. Inbound after the window
  * check: returns the packets verified and decapsulated, compacted in m[],
  * the rest dropped and counted; the caller commits the window. Or one
  * packet: ESPGW_DROP_MAX when it verified and was decapsulated, else the
  * reason to drop it (not counted).
  */
+uint16_t espgw_esp_gcm_outb_take(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa,
+		struct rte_mbuf *m[], uint16_t n, uint64_t *seq);
 uint16_t espgw_esp_gcm_outb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
-		uint16_t n, struct rte_mbuf *done[]);
+		uint16_t n, const uint64_t *taken, struct rte_mbuf *done[]);
 uint16_t espgw_esp_gcm_inb(struct espgw_esp_lcore *l, struct espgw_sa_rt *sa, struct rte_mbuf *m[],
 		uint16_t n);
 enum espgw_drop espgw_esp_gcm_inb_one(const struct espgw_sa_rt *sa, struct rte_mbuf *m);

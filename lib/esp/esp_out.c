@@ -143,31 +143,67 @@ espgw_esp_outb_count(struct espgw_esp_lcore *l, const struct espgw_sa_rt *sa, st
 	return n;
 }
 
+/* A group the direct path frames: an outbound SA with GCM state of its own. */
+static inline bool
+outb_grp_direct(const struct espgw_esp_grp *g)
+{
+	return g->sa != NULL && g->sa->dir == ESPGW_DIR_OUT && g->sa->gcm != NULL;
+}
+
+/*
+ * With several workers (l->seq_shared), the direct path's sequence numbers
+ * for every group of the burst before any is framed (kept[i] of group i's
+ * packets keep theirs, from seq[i]). A number is then a locked add, and a
+ * locked instruction waits until every store before it has left the store
+ * buffer: taken between groups, those are the frames just encrypted (perf,
+ * two workers and 1,000 SAs at 1420 B: half of each worker's time on the
+ * add). Taken here, back to back, one wait a burst. One worker takes its
+ * numbers as it frames each group: no lock, and its SA lines read once.
+ */
+static void
+outb_take_all(struct espgw_esp_lcore *l, struct rte_mbuf *m[], const struct espgw_esp_grp g[],
+		uint16_t ng, uint16_t kept[], uint64_t seq[])
+{
+	uint16_t i;
+
+	for (i = 0; i < ng; m += g[i].cnt, i++)
+		if (outb_grp_direct(&g[i]))
+			kept[i] = espgw_esp_gcm_outb_take(l, g[i].sa, m, g[i].cnt, &seq[i]);
+}
+
 static uint16_t
 outb_burst(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
 		struct rte_mbuf *done[])
 {
 	struct rte_mbuf *sorted[ESPGW_ESP_BURST_MAX];
 	struct espgw_esp_grp g[ESPGW_ESP_BURST_MAX];
+	uint16_t i, ng, cnt, n_done = 0, kept[ESPGW_ESP_BURST_MAX];
 	struct rte_mbuf **gm = sorted;
-	uint16_t i, ng, n_done = 0;
+	uint64_t seq[ESPGW_ESP_BURST_MAX];
+	bool taken;
 
 	ng = espgw_esp_group(m, sa, n, sorted, g);
+	if (l->seq_shared)
+		outb_take_all(l, sorted, g, ng, kept, seq);
 	for (i = 0; i < ng; gm += g[i].cnt, i++) {
 		if (g[i].sa == NULL || g[i].sa->dir != ESPGW_DIR_OUT) {
 			espgw_esp_drop(l, NULL, gm, g[i].cnt, ESPGW_DROP_NO_SA);
 			continue;
 		}
+		/* What the direct path could not number is gone already. */
+		taken = l->seq_shared && outb_grp_direct(&g[i]);
+		cnt = taken ? kept[i] : g[i].cnt;
 		/* Per SA group, not per packet: SAs without a clamp pay nothing. */
 		if (l->mss != NULL && l->mss[g[i].sa->idx] != 0)
-			espgw_mss_clamp_burst(gm, g[i].cnt, l->mss[g[i].sa->idx]);
+			espgw_mss_clamp_burst(gm, cnt, l->mss[g[i].sa->idx]);
 		/*
 		 * The SA's path, chosen at setup. The direct path reads each
 		 * packet's length, TOS and DF as it frames it; the others save
 		 * them first, before rte_ipsec or AH rewrites the headers.
 		 */
 		if (g[i].sa->gcm != NULL) {
-			n_done += espgw_esp_gcm_outb(l, g[i].sa, gm, g[i].cnt, done + n_done);
+			n_done += espgw_esp_gcm_outb(
+					l, g[i].sa, gm, cnt, taken ? &seq[i] : NULL, done + n_done);
 			continue;
 		}
 		outb_meta_save_all(gm, g[i].cnt);

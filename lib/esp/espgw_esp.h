@@ -41,6 +41,8 @@ struct espgw_esp_lcore {
 	struct espgw_sad_cache *sadc;
 	/* [sad->n]: TCP MSS clamp per SA (0: none), decided at setup; NULL: no SA clamps. */
 	const uint16_t *mss;
+	/* Several workers: outbound sequence numbers are locked adds (esp_out.c). */
+	bool seq_shared;
 };
 
 /* A worker's cache of inbound SAD lookups (esp_sad_cache.h), for espgw_esp_lcore.sadc. */

@@ -163,6 +163,7 @@ worker_map(struct espgw_gw *gw, struct espgw_worker *w)
 	w->esp.qp = (uint16_t)w->idx;
 	w->esp.stats = &w->stats;
 	w->esp.mss = w->t->sa_mss;
+	w->esp.seq_shared = gw->n_workers > 1;
 }
 
 /* Per-slot tables, every slot: SAs added later fill theirs in place (espgw_gw_sa_tables). */
