@@ -17,8 +17,6 @@ start up to its limit (sa_updating and no_sa_yet drop before a number is
 taken; sqn_overflow after the last), no frame left over or leaked."""
 
 import os
-import threading
-import time
 
 import pytest
 from scapy.layers.inet import IP, UDP
@@ -30,6 +28,7 @@ import live
 from live import Key
 
 import harness  # noqa: E402  (tests/pkt, on the path live.py sets)
+from test_order_live import Stream  # noqa: E402
 
 if os.geteuid() != 0:
     pytest.skip("needs root (run through tests/ctl/netns_run.sh)", allow_module_level=True)
@@ -50,28 +49,6 @@ def frame(i):
                  UDP(sport=4000 + (i // 2) % FLOWS, dport=5000) / Raw(body))
 
 
-class Stream(threading.Thread):
-    def __init__(self, gw, n, burst=64, gap=0.005):
-        super().__init__()
-        self.gw, self.burst, self.gap = gw, burst, gap
-        self.frames = [frame(i) for i in range(n)]
-        self.sent = 0
-        self.cv = threading.Condition()
-
-    def run(self):
-        for k in range(0, len(self.frames), self.burst):
-            for f in self.frames[k:k + self.burst]:
-                self.gw.lan.send(f)
-            with self.cv:
-                self.sent = min(k + self.burst, len(self.frames))
-                self.cv.notify_all()
-            time.sleep(self.gap)
-
-    def at(self, k):
-        with self.cv:
-            assert self.cv.wait_for(lambda: self.sent >= k, timeout=60), self.sent
-
-
 @pytest.fixture
 def gw2():
     g = live.Gateway(lcores=harness.two_workers())
@@ -90,7 +67,7 @@ def test_move_rekey_delete_near_limit(gw2):
     assert gw.ctl.txn(conf)["ok"]
     n = 8000
     d0 = gw.drops()
-    s = Stream(gw, n)
+    s = Stream(gw, n, burst=64, gap=0.005, make=frame, wait=60)
     s.start()
     try:
         s.at(1500)

@@ -53,10 +53,10 @@ class Stream(threading.Thread):
     """Sends frames 0..n-1 from the LAN host; at(k) waits until k are out, so
     that the changes land at known points of the stream, not at times."""
 
-    def __init__(self, gw, n, burst=32, gap=0.01):
+    def __init__(self, gw, n, burst=32, gap=0.01, make=flow_frame, wait=30):
         super().__init__()
-        self.gw, self.burst, self.gap = gw, burst, gap
-        self.frames = [bytes(flow_frame(i)) for i in range(n)]
+        self.gw, self.burst, self.gap, self.wait = gw, burst, gap, wait
+        self.frames = [bytes(make(i)) for i in range(n)]
         self.sent = 0
         self.cv = threading.Condition()
 
@@ -73,7 +73,7 @@ class Stream(threading.Thread):
 
     def at(self, k):
         with self.cv:
-            assert self.cv.wait_for(lambda: self.sent >= k, timeout=30), self.sent
+            assert self.cv.wait_for(lambda: self.sent >= k, timeout=self.wait), self.sent
 
 
 def strict_conf():
