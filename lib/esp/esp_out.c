@@ -8,6 +8,7 @@
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 #include <rte_udp.h>
 
 #include "esp_int.h"
@@ -166,6 +167,15 @@ outb_take_all(struct espgw_esp_lcore *l, struct rte_mbuf *m[], const struct espg
 {
 	uint16_t i;
 
+	/*
+	 * With many SAs each counter's line is cold, and a locked add lets no
+	 * later load start before it completes: the adds would wait for their
+	 * misses one after another. Asked for all at once, they overlap (the
+	 * counter is in the state's first line, lib/crypto/espgw_gcm.h).
+	 */
+	for (i = 0; i < ng; i++)
+		if (outb_grp_direct(&g[i]))
+			rte_prefetch0_write(g[i].sa->gcm);
 	for (i = 0; i < ng; m += g[i].cnt, i++)
 		if (outb_grp_direct(&g[i]))
 			kept[i] = espgw_esp_gcm_outb_take(l, g[i].sa, m, g[i].cnt, &seq[i]);
