@@ -1348,6 +1348,23 @@ test_ecn_decap(void **state)
 
 /* ---- several SAs and both paths in one burst ---- */
 
+/* The SA of an ESP frame among sa[0..n) by its SPI, and its sequence number. */
+static unsigned int
+esp_sa_of(const struct fx *f, const unsigned int sa[], unsigned int n, const struct rte_mbuf *m,
+		uint32_t *seq)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_esp_hdr *esp =
+			(const struct rte_esp_hdr *)(p + ((p[0] >> 4) == 4 ? 20 : 40));
+	unsigned int k;
+
+	for (k = 0; k < n && f->sas[sa[k]].spi != rte_be_to_cpu_32(esp->spi); k++)
+		;
+	assert_true(k < n);
+	*seq = rte_be_to_cpu_32(esp->seq);
+	return k;
+}
+
 static void
 test_mixed_burst(void **state)
 {
@@ -1367,13 +1384,7 @@ test_mixed_burst(void **state)
 	assert_int_equal(encrypt(f, idx, m, 30, enc), 30);
 	/* Per SA, sequence numbers follow arrival order: the grouping is stable. */
 	for (i = 0; i < 30; i++) {
-		const uint8_t *p = rte_pktmbuf_mtod(enc[i], const uint8_t *);
-		const struct rte_esp_hdr *esp =
-				(const struct rte_esp_hdr *)(p + ((p[0] >> 4) == 4 ? 20 : 40));
-		for (k = 0; k < 3 && f->sas[sa[k]].spi != rte_be_to_cpu_32(esp->spi); k++)
-			;
-		assert_true(k < 3);
-		seq = rte_be_to_cpu_32(esp->seq);
+		k = esp_sa_of(f, sa, 3, enc[i], &seq);
 		assert_int_equal(seq, ++seen[k]);
 		shuffled[(i * 11) % 30] = enc[i];
 	}
@@ -1384,6 +1395,69 @@ test_mixed_burst(void **state)
 	}
 	free_all(dec, 30);
 	assert_int_equal(drops_total(f), 0);
+}
+
+/*
+ * Several workers (esp_out.c outb_take_all): a burst's direct-path numbers
+ * are taken by locked adds, after the counters' lines are prefetched, before
+ * any group is framed. Each SA's numbers still follow arrival order with no
+ * gap, one near its last number keeps only what fits, a CPU-path SA in the
+ * same burst takes its own, and all of it decrypts.
+ */
+static void
+test_shared_seq_burst(void **state)
+{
+	struct fx *f = *state;
+	unsigned int sa[4], idx[64], next[4], sent[4] = {0}, i, k, n_enc = 0;
+	struct rte_mbuf *m[32], *enc[64], *dec[64];
+	uint32_t seq;
+	uint16_t got, b;
+
+	sa[0] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4101);
+	sa[1] = sa_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET, paths[2], 0x4102);
+	sa[2] = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET6, paths[2], 0x4103);
+	sa[3] = sa_pair(f, &algos[CHACHA], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4104);
+	f->sas[sa[2]].seq = UINT32_MAX - 4; /* four numbers left */
+	f->n_workers = 2;
+	fx_up_ok(f);
+	f->l.seq_shared = true;
+	assert_true(f->sad.sa[sa[0]].gcm != NULL && f->sad.sa[sa[3]].gcm == NULL);
+	for (k = 0; k < 4; k++)
+		next[k] = (uint32_t)f->sas[sa[k]].seq;
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < 32; i++) {
+			k = b * 32 + i; /* the frame's tag */
+			idx[k] = sa[(i * 5 + i / 3 + b) % 4];
+			sent[(i * 5 + i / 3 + b) % 4]++;
+			m[i] = frame(f->sas[idx[k]].inner_family, (uint16_t)(i * 7), 0, true,
+					(uint16_t)k);
+		}
+		got = encrypt(f, idx + b * 32, m, 32, enc + n_enc);
+		for (i = n_enc; i < n_enc + got; i++) {
+			k = esp_sa_of(f, sa, 4, enc[i], &seq);
+			/* Per SA in arrival order (the grouping is stable), no gap. */
+			assert_int_equal(seq, next[k]++);
+		}
+		n_enc += got;
+	}
+	/*
+	 * Every packet of the others numbered; sa[2]'s last number is 2^32 - 2,
+	 * as rte_ipsec's counter stops (test_sqn_overflow), the rest dropped.
+	 */
+	for (k = 0; k < 4; k++)
+		if (k != 2)
+			assert_int_equal(next[k] - 1, sent[k]);
+	assert_int_equal(next[2], UINT32_MAX);
+	assert_true(sent[2] > 4);
+	assert_int_equal(f->st.drop[ESPGW_DROP_SQN_OVERFLOW], sent[2] - 4);
+	assert_int_equal(drops_total(f), 64 - n_enc);
+	assert_int_equal(decrypt(f, enc, (uint16_t)n_enc, dec), n_enc);
+	for (i = 0; i < n_enc; i++) {
+		k = tag_of(dec[i]);
+		assert_true(k < 64);
+		check_inner(dec[i], &saved[k], idx[k] + 1);
+	}
+	free_all(dec, n_enc);
 }
 
 /* ---- inbound SAD keys (rte_ipsec_sad key types) ---- */
@@ -3056,6 +3130,7 @@ main(int argc, char **argv)
 			T(test_bad_next_header),
 			T(test_ecn_decap),
 			T(test_mixed_burst),
+			T(test_shared_seq_burst),
 			T(test_sad_match),
 			T(test_sad_duplicate),
 			T(test_two_sads),
