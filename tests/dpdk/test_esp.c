@@ -1408,7 +1408,7 @@ static void
 test_shared_seq_burst(void **state)
 {
 	struct fx *f = *state;
-	unsigned int sa[4], idx[64], next[4], sent[4] = {0}, i, k, n_enc = 0;
+	unsigned int sa[4], idx[64], next[4], sent[4] = {0}, i, k, s, n_enc = 0;
 	struct rte_mbuf *m[32], *enc[64], *dec[64];
 	uint32_t seq;
 	uint16_t got, b;
@@ -1427,8 +1427,9 @@ test_shared_seq_burst(void **state)
 	for (b = 0; b < 2; b++) {
 		for (i = 0; i < 32; i++) {
 			k = b * 32 + i; /* the frame's tag */
-			idx[k] = sa[(i * 5 + i / 3 + b) % 4];
-			sent[(i * 5 + i / 3 + b) % 4]++;
+			s = (i * 5 + i / 3 + b) % 4;
+			idx[k] = sa[s];
+			sent[s]++;
 			m[i] = frame(f->sas[idx[k]].inner_family, (uint16_t)(i * 7), 0, true,
 					(uint16_t)k);
 		}
