@@ -56,16 +56,11 @@ def parse_args(argv):
                    help="keep-it-working mode: each scenario once, at one size (the sizes "
                    "rotate over the scenarios), 1 s window, no speed asserted")
     p.add_argument("--out", help="output directory (default: a new one under /tmp)")
-    p.add_argument("--hugepages", action="store_true",
-                   help="run the gateways and crypto-perf on 2 MiB hugepages instead of "
-                   "--no-huge (reserve %d first, as root: echo %d > /proc/sys/vm/nr_hugepages)"
-                   % (runner.HUGE_PAGES_NEEDED, runner.HUGE_PAGES_NEEDED))
+    p.add_argument("--hugepages", action="store_true", help=runner.HUGEPAGES_HELP)
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     a = p.parse_args(argv)
-    if a.hugepages and not a.list and runner.hugepages_free() < runner.HUGE_PAGES_NEEDED:
-        p.error("--hugepages: %d free 2 MiB pages, %d needed (as root: echo %d > "
-                "/proc/sys/vm/nr_hugepages; mount -t hugetlbfs none /dev/hugepages)"
-                % (runner.hugepages_free(), runner.HUGE_PAGES_NEEDED, runner.HUGE_PAGES_NEEDED))
+    if a.hugepages and not a.list and runner.hugepages_missing():
+        p.error(runner.hugepages_missing())
     if a.smoke:
         a.reps, a.warmup, a.window = 1, 0.3, 1.0
         a.cperf_ops = min(a.cperf_ops, 100000)

@@ -49,9 +49,23 @@ def hugepages_free():
 def use_hugepages():
     """Run every EAL process (gateways, crypto-perf) on hugepages."""
     EAL_MEM[:] = EAL_MEM_HUGE
+
+
+HUGEPAGES_HELP = ("run the gateways and crypto-perf on 2 MiB hugepages instead of "
+                  "--no-huge (reserve %d first, as root: echo %d > /proc/sys/vm/nr_hugepages)"
+                  % (HUGE_PAGES_NEEDED, HUGE_PAGES_NEEDED))
+
+
+def hugepages_missing():
+    """Why --hugepages cannot run now (too few free pages), or None."""
+    if hugepages_free() >= HUGE_PAGES_NEEDED:
+        return None
+    return ("--hugepages: %d free 2 MiB pages, %d needed (as root: echo %d > "
+            "/proc/sys/vm/nr_hugepages; mount -t hugetlbfs none /dev/hugepages)"
+            % (hugepages_free(), HUGE_PAGES_NEEDED, HUGE_PAGES_NEEDED))
 LCORES = "0,1"
 BURST_CYCLES = re.compile(
-    r"cycles a packet over (\d+) full bursts: min (\d+) p10 (\d+) median (\d+)")
+    r"worker (\d+): cycles a packet over (\d+) full bursts: min (\d+) p10 (\d+) median (\d+)")
 WORKER_LCORE = 1
 START_TIMEOUT = 60.0
 
@@ -131,19 +145,23 @@ class Gateway:
                 self.proc.wait()
         shutil.rmtree(runtime_dir(self.prefix), ignore_errors=True)
 
-    def burst_cycles(self):
-        """{min, p10, median, bursts}: the worker's cycles a packet over full
-        bursts, logged at its end by a -Dburst_cycles=true build
-        (lib/dp/burst_cycles.h); None from other builds."""
+    def burst_cycles_all(self):
+        """{worker index: {min, p10, median, bursts}}: each worker's cycles a
+        packet over full bursts, logged at its end by a -Dburst_cycles=true
+        build (lib/dp/burst_cycles.h); empty from other builds."""
         try:
             with open(self.log_path, errors="replace") as f:
-                m = BURST_CYCLES.search(f.read())
+                log = f.read()
         except OSError:
-            return None
-        if not m:
-            return None
-        return {"bursts": int(m.group(1)), "min": int(m.group(2)), "p10": int(m.group(3)),
-                "median": int(m.group(4))}
+            return {}
+        return {int(m.group(1)): {"bursts": int(m.group(2)), "min": int(m.group(3)),
+                                  "p10": int(m.group(4)), "median": int(m.group(5))}
+                for m in BURST_CYCLES.finditer(log)}
+
+    def burst_cycles(self):
+        """The first worker's burst_cycles_all() entry, or None."""
+        w = self.burst_cycles_all()
+        return w[min(w)] if w else None
 
     def tsc_hz(self):
         """TSC frequency EAL measured (its debug log line), or None."""

@@ -32,7 +32,19 @@ scale either, the limit lies outside the crypto path.
 Rates at the sink (/ethdev/stats opackets) over a window after a warm-up,
 each worker's on-CPU share (/proc/PID/task/TID/schedstat). The worker
 counts take turns (the order reversed every other repetition); "x1" is the
-median of the per-repetition ratios of 2 workers to 1.
+median of the per-repetition ratios of 2 workers to 1. A build with
+-Dburst_cycles=true also logs each worker's cycles a packet over full bursts
+(lib/dp/burst_cycles.h): "x1 median" and "x1 min" are the medians over the
+repetitions of what those give two workers against one (the sum over the two
+of one worker's cycles a packet over its own), by the bursts' median and by
+their minimum. The minimum is what the code costs two workers in their best
+bursts, the median adds what the CPUs lose within bursts, the rate also what
+they lose between them: where "x1 min" reaches a target and "x1" does not,
+the gap lies outside the workers' code, and bypass (no crypto, nothing
+shared) shows how much of it the machine takes from any forwarding.
+
+Memory as bench.py's: 4 KiB pages (--no-huge) by default, with --hugepages
+2 MiB pages, as a production gateway runs (README, "Two workers").
 
     scripts/bench/scale.py --espgw build-release/app/espgw/espgw --sizes 64,1420 --reps 3
 """
@@ -125,7 +137,33 @@ def one(a, direction, workers, files, d):
     dt = s1["t"] - s0["t"]
     return {"mpps": (s1["opackets"] - s0["opackets"]) / dt / 1e6,
             "cpu": [(y - x) / (dt * 1e9) for x, y in zip(s0["oncpu"], s1["oncpu"])],
-            "drops": drops}
+            "drops": drops, "cycles": gw.burst_cycles_all()}
+
+
+def cycles_text(x):
+    """Each worker's minimum/median cycles a packet over full bursts, or ''."""
+    c = x["cycles"]
+    return "  cyc/pkt min/median %s" % " ".join(
+        "%d/%d" % (c[w]["min"], c[w]["median"]) for w in sorted(c)) if c else ""
+
+
+def cycles_ratio(one, two, key):
+    """What two workers' own timing of their bursts gives against one's: the
+    sum of one worker's cycles a packet over each of the two's (key: "min"
+    or "median" over full bursts), or None. The minimum is what the code
+    costs in its best bursts; the median adds what the CPU loses within
+    them; the rate's ratio also what it loses between them (other threads,
+    interrupts)."""
+    c1, c2 = one["cycles"], two["cycles"]
+    if len(c1) != 1 or len(c2) != 2:
+        return None
+    m1 = next(iter(c1.values()))[key]
+    return sum(m1 / w[key] for w in c2.values())
+
+
+def cycles_column(res, key):
+    cyc = [c for c in (cycles_ratio(x, b, key) for x, b in zip(res[1], res[2])) if c]
+    return "%.2f" % statistics.median(cyc) if cyc else "-"
 
 
 def run(a, d):
@@ -138,16 +176,19 @@ def run(a, d):
                 for w in ((1, 2) if r % 2 == 0 else (2, 1)):
                     x = one(a, direction, w, files[w], d)
                     res[w].append(x)
-                    print("  %-3s %5s B  %d worker%s %7.3f Mpps  cpu %s  drops %s" % (
+                    print("  %-3s %5s B  %d worker%s %7.3f Mpps  cpu %s  drops %s%s" % (
                         direction, size, w, " " if w == 1 else "s", x["mpps"],
-                        " ".join("%.2f" % c for c in x["cpu"]), x["drops"]), flush=True)
+                        " ".join("%.2f" % c for c in x["cpu"]), x["drops"],
+                        cycles_text(x)), flush=True)
             rows.append((direction, size, res))
-    print("\n%-4s %6s %12s %12s %6s" % ("dir", "size", "1 worker", "2 workers", "x1"))
+    print("\n%-4s %6s %12s %12s %6s %10s %10s" % (
+        "dir", "size", "1 worker", "2 workers", "x1", "x1 median", "x1 min"))
     for direction, size, res in rows:
         ratio = statistics.median(b["mpps"] / x["mpps"] for x, b in zip(res[1], res[2]))
-        print("%-4s %6s %7.3f Mpps %7.3f Mpps %6.2f" % (
+        print("%-4s %6s %7.3f Mpps %7.3f Mpps %6.2f %10s %10s" % (
             direction, size, statistics.median(x["mpps"] for x in res[1]),
-            statistics.median(x["mpps"] for x in res[2]), ratio))
+            statistics.median(x["mpps"] for x in res[2]), ratio,
+            cycles_column(res, "median"), cycles_column(res, "min")))
 
 
 def main():
@@ -169,12 +210,18 @@ def main():
                     help="decrypt of the inbound SAs (default: espgw's, owner)")
     ap.add_argument("--mbuf-pools", default="", choices=("", "shared", "worker"),
                     help="espgw's --mbuf-pools (default: espgw's, shared)")
+    ap.add_argument("--hugepages", action="store_true", help=runner.HUGEPAGES_HELP)
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()
+    if a.hugepages:
+        if runner.hugepages_missing():
+            ap.error(runner.hugepages_missing())
+        runner.use_hugepages()
     d = tempfile.mkdtemp(prefix="espgw-scale-")
-    print("lcores: 1 worker %s, 2 workers %s; work directory %s%s"
-          % (lcores(1), lcores(2), d, "" if a.keep else " (removed at the end)"))
+    print("lcores: 1 worker %s, 2 workers %s; work directory %s%s; %s"
+          % (lcores(1), lcores(2), d, "" if a.keep else " (removed at the end)",
+             "2 MiB pages" if a.hugepages else "4 KiB pages (--no-huge)"))
     try:
         run(a, d)
     finally:

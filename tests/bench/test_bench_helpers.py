@@ -440,3 +440,50 @@ def test_baremetal_configs_check(tmp_path):
     assert len(a_out) == 300 and a_out == spi_and_keys(b, "in")
     assert spi_and_keys(a, "in") == spi_and_keys(b, "out")
     assert len({k for _, k in a_out}) == 300, "every SA has its own key"
+
+
+def test_burst_cycles_every_worker(tmp_path):
+    """Each worker's line of a -Dburst_cycles=true build (lib/dp/burst_cycles.c),
+    not only the first: scale.py compares two workers' against one's."""
+    import runner
+    log = tmp_path / "gw.log"
+    log.write_text("EAL: Detected CPU lcores: 2\n"
+                   "DP: worker 1: cycles a packet over 900 full bursts: min 250 p10 255 median 262\n"
+                   "DP: worker 0: cycles a packet over 1000 full bursts: min 201 p10 203 median 210\n")
+    gw = runner.Gateway("gw", ["espgw"], [], [], str(tmp_path))
+    assert gw.burst_cycles_all() == {
+        0: {"bursts": 1000, "min": 201, "p10": 203, "median": 210},
+        1: {"bursts": 900, "min": 250, "p10": 255, "median": 262}}
+    assert gw.burst_cycles() == {"bursts": 1000, "min": 201, "p10": 203, "median": 210}
+    log.write_text("EAL: a build without -Dburst_cycles\n")
+    assert gw.burst_cycles_all() == {} and gw.burst_cycles() is None
+
+
+def test_scale_cycles_ratio():
+    """Two workers at 250 and 200 cycles a packet against one at 200: 0.8 + 1.0;
+    by the minimum 190 / 190 + 190 / 200."""
+    import scale
+    one = {"cycles": {0: {"min": 190, "median": 200}}}
+    two = {"cycles": {0: {"min": 190, "median": 250}, 1: {"min": 200, "median": 200}}}
+    assert scale.cycles_ratio(one, two, "median") == pytest.approx(1.8)
+    assert scale.cycles_ratio(one, two, "min") == pytest.approx(1.95)
+    assert scale.cycles_ratio({"cycles": {}}, two, "min") is None
+    assert scale.cycles_ratio(one, {"cycles": {0: {"min": 1, "median": 2}}}, "min") is None
+    # Per repetition, then the median; "-" from builds without the option.
+    res = {1: [one, one, one], 2: [two, two, {"cycles": {0: {"min": 95, "median": 100},
+                                                          1: {"min": 95, "median": 100}}}]}
+    assert scale.cycles_column(res, "median") == "1.80"
+    assert scale.cycles_column({1: [{"cycles": {}}], 2: [{"cycles": {}}]}, "min") == "-"
+    assert scale.cycles_text({"cycles": {1: {"min": 240, "median": 250},
+                                         0: {"min": 190, "median": 200}}}) == \
+        "  cyc/pkt min/median 190/200 240/250"
+    assert scale.cycles_text({"cycles": {}}) == ""
+
+
+def test_hugepages_missing(monkeypatch):
+    import runner
+    monkeypatch.setattr(runner, "hugepages_free", lambda: runner.HUGE_PAGES_NEEDED)
+    assert runner.hugepages_missing() is None
+    monkeypatch.setattr(runner, "hugepages_free", lambda: 3)
+    assert runner.hugepages_missing().startswith("--hugepages: 3 free 2 MiB pages, %d needed"
+                                                 % runner.HUGE_PAGES_NEEDED)
