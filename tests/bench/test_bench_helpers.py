@@ -487,3 +487,17 @@ def test_hugepages_missing(monkeypatch):
     monkeypatch.setattr(runner, "hugepages_free", lambda: 3)
     assert runner.hugepages_missing().startswith("--hugepages: 3 free 2 MiB pages, %d needed"
                                                  % runner.HUGE_PAGES_NEEDED)
+
+
+def test_scale_cycles_only_without_hand_off():
+    """A worker that hands its packets over does not do their whole work."""
+    import argparse
+    import scale
+
+    def a(sas, seq_order="", decrypt=""):
+        return argparse.Namespace(sas=sas, seq_order=seq_order, decrypt=decrypt)
+    assert not scale.handed_over(a(1000), "out") and not scale.handed_over(a(1000), "in")
+    assert scale.handed_over(a(1, seq_order="strict"), "out")
+    assert not scale.handed_over(a(1), "out") and not scale.handed_over(a(1), "bypass")
+    assert scale.handed_over(a(1), "in") and scale.handed_over(a(1, decrypt="owner"), "in")
+    assert not scale.handed_over(a(1, decrypt="any"), "in")
