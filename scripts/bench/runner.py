@@ -63,6 +63,8 @@ def hugepages_missing():
     return ("--hugepages: %d free 2 MiB pages, %d needed (as root: echo %d > "
             "/proc/sys/vm/nr_hugepages; mount -t hugetlbfs none /dev/hugepages)"
             % (hugepages_free(), HUGE_PAGES_NEEDED, HUGE_PAGES_NEEDED))
+
+
 LCORES = "0,1"
 BURST_CYCLES = re.compile(
     r"worker (\d+): cycles a packet over (\d+) full bursts: min (\d+) p10 (\d+) median (\d+)")
