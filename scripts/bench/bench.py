@@ -59,8 +59,9 @@ def parse_args(argv):
     p.add_argument("--hugepages", action="store_true", help=runner.HUGEPAGES_HELP)
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     a = p.parse_args(argv)
-    if a.hugepages and not a.list and runner.hugepages_missing():
-        p.error(runner.hugepages_missing())
+    missing = a.hugepages and not a.list and runner.hugepages_missing()
+    if missing:
+        p.error(missing)
     if a.smoke:
         a.reps, a.warmup, a.window = 1, 0.3, 1.0
         a.cperf_ops = min(a.cperf_ops, 100000)

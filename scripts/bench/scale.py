@@ -227,8 +227,9 @@ def main():
                     help="keep the work directory (configuration, pcaps, logs)")
     a = ap.parse_args()
     if a.hugepages:
-        if runner.hugepages_missing():
-            ap.error(runner.hugepages_missing())
+        missing = runner.hugepages_missing()
+        if missing:
+            ap.error(missing)
         runner.use_hugepages()
     d = tempfile.mkdtemp(prefix="espgw-scale-")
     print("lcores: 1 worker %s, 2 workers %s; work directory %s%s; %s"
