@@ -133,3 +133,25 @@ def test_plot(smoke):
     with open(os.path.join(str(out), "results.png"), "rb") as f:
         head = f.read(8)
     assert head == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pgo_use_builds_without_profiles(tmp_path):
+    """scripts/pgo.sh's last build: with -Db_pgo=use, files that training
+    left without a profile (the tools, the tests, here all of them) still
+    build under -Werror, optimised as without PGO, not for size
+    (-fprofile-partial-training), and without value profiles (meson.build
+    says why)."""
+    d = tmp_path / "pgo-use"
+    p = subprocess.run(["meson", "setup", "--buildtype=release", "-Dtests=false",
+                        "-Db_pgo=use", str(d), SRC], capture_output=True, text=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
+    p = subprocess.run(["ninja", "-C", str(d), "lib/spd/libespgw_spd.a"], capture_output=True,
+                       text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout[-4000:]
+    with open(d / "compile_commands.json") as f:
+        cmds = [c["command"] for c in json.load(f) if c["file"].endswith("spd_bucket.c")]
+    assert cmds
+    for flag in ("-fprofile-use", "-fprofile-partial-training", "-fno-profile-values",
+                 "-fno-vpt"):
+        assert flag in cmds[0].split(), flag
