@@ -17,10 +17,12 @@ BUILD_PACKAGES=(libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build pkg-co
 
 usage() {
 	cat <<EOF
-usage: $0 [--espgw PATH | --build-dir DIR] [BENCH OPTIONS]
+usage: $0 [--espgw PATH | [--pgo] [--build-dir DIR]] [BENCH OPTIONS]
 
 Builds espgw in DIR (default build-release: --buildtype=release -Dnative=true
--Dtests=false) unless --espgw names a binary, then runs the benchmark.
+-Db_lto=true -Dtests=false) unless --espgw names a binary, then runs the
+benchmark. --pgo builds it with profile-guided optimisation instead
+(scripts/pgo.sh; DIR default build-pgo; about three minutes of training).
 Bench options (scripts/bench/bench.py --help for all):
   --scenarios PATTERNS  e.g. 'out-gcm128*,bypass' (--list shows them all)
   --sizes LIST          64,imix,1420 by default
@@ -40,9 +42,10 @@ EOF
 }
 
 ESPGW_BIN=
-BUILD_DIR=$ESPGW_ROOT/build-release
+BUILD_DIR=
 SECGW_DIR=$ESPGW_ROOT/build-secgw
 BUILD_SECGW=
+PGO=
 ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--espgw=*) ESPGW_BIN=${1#--espgw=}; ARGS+=("$1"); shift ;;
 	--build-dir) BUILD_DIR=${2:?--build-dir needs a DIR}; shift 2 ;;
 	--build-dir=*) BUILD_DIR=${1#--build-dir=}; shift ;;
+	--pgo) PGO=1; shift ;;
 	--vs-secgw=build) BUILD_SECGW=1; shift ;;
 	--vs-secgw)
 		[ "${2:-}" = build ] && BUILD_SECGW=1 || ARGS+=("$1" "${2:?--vs-secgw needs a PATH}")
@@ -60,6 +64,7 @@ while [ $# -gt 0 ]; do
 	*) ARGS+=("$1"); shift ;;
 	esac
 done
+[ -z "$PGO" ] || [ -z "$ESPGW_BIN" ] || die "--pgo builds espgw: not with --espgw"
 
 # matplotlib only draws results.png: install it when we can, go on without it.
 ensure_matplotlib() {
@@ -125,7 +130,14 @@ if [ -n "$BUILD_SECGW" ]; then
 	ARGS+=(--vs-secgw "$SECGW_DIR/ipsec-secgw/build/ipsec-secgw")
 fi
 ensure_matplotlib
-if [ -z "$ESPGW_BIN" ]; then
+if [ -n "$PGO" ] && [ -z "$ESPGW_BIN" ]; then
+	BUILD_DIR=${BUILD_DIR:-$ESPGW_ROOT/build-pgo}
+	step "Building profile-guided espgw in $BUILD_DIR/ (scripts/pgo.sh)"
+	"$ESPGW_ROOT/scripts/pgo.sh" --build-dir "$BUILD_DIR"
+	ESPGW_BIN=$BUILD_DIR/app/espgw/espgw
+	ARGS+=(--espgw "$ESPGW_BIN")
+elif [ -z "$ESPGW_BIN" ]; then
+	BUILD_DIR=${BUILD_DIR:-$ESPGW_ROOT/build-release}
 	step "Building optimised espgw in $BUILD_DIR/"
 	build_release "$BUILD_DIR"
 	ESPGW_BIN=$BUILD_DIR/app/espgw/espgw
