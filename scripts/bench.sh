@@ -10,10 +10,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# What a run needs (dpdk has dpdk-test-crypto-perf), and what building adds.
-RUN_PACKAGES=(dpdk python3 python3-scapy)
-BUILD_PACKAGES=(libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build pkg-config gcc
-	libpcap-dev)
 
 usage() {
 	cat <<EOF
@@ -110,8 +106,7 @@ build_release() {
 	local dir=$1
 	if [ ! -f "$dir/build.ninja" ]; then
 		note "configuring $dir (release, native, LTO)"
-		meson setup --buildtype=release -Dnative=true -Db_lto=true -Dtests=false "$dir" \
-			"$ESPGW_ROOT" ||
+		meson setup "${ESPGW_RELEASE_MESON_ARGS[@]}" "$dir" "$ESPGW_ROOT" ||
 			die "meson setup $dir failed"
 	fi
 	ninja -C "$dir" app/espgw/espgw || die "build failed in $dir"
@@ -119,9 +114,9 @@ build_release() {
 
 step "Checking packages"
 if [ -n "$ESPGW_BIN" ]; then
-	ensure_packages "${RUN_PACKAGES[@]}"
+	ensure_packages "${ESPGW_BENCH_RUN_PACKAGES[@]}"
 else
-	ensure_packages "${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}"
+	ensure_packages "${ESPGW_BENCH_RUN_PACKAGES[@]}" "${ESPGW_BENCH_BUILD_PACKAGES[@]}"
 fi
 if [ -n "$BUILD_SECGW" ]; then
 	ensure_packages dpdk-doc libdpdk-dev make gcc pkg-config

@@ -14,6 +14,17 @@ ESPGW_PACKAGES=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libnuma-dev meson ninj
 	libstrongswan-standard-plugins nftables conntrack
 	scdoc man-db groff-base systemd prometheus python3-prometheus-client)
 
+# What a benchmark run needs (dpdk has dpdk-test-crypto-perf), what building
+# espgw for it adds, and the options of that build: scripts/bench.sh's
+# build-release/ and scripts/pgo.sh's build-pgo/ (which adds -Db_pgo).
+# shellcheck disable=SC2034 # used by bench.sh and pgo.sh
+ESPGW_BENCH_RUN_PACKAGES=(dpdk python3 python3-scapy)
+# shellcheck disable=SC2034
+ESPGW_BENCH_BUILD_PACKAGES=(libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build pkg-config
+	gcc libpcap-dev)
+# shellcheck disable=SC2034
+ESPGW_RELEASE_MESON_ARGS=(--buildtype=release -Dnative=true -Db_lto=true -Dtests=false)
+
 # Only for the fuzzers (scripts/fuzz.sh, the 'fuzz' suite of scripts/test.sh):
 # libFuzzer and the sanitizer runtimes come with clang's compiler-rt.
 # shellcheck disable=SC2034 # used by test.sh and fuzz.sh

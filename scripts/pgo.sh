@@ -14,9 +14,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TRAIN_PACKAGES=(dpdk python3 python3-scapy)
-BUILD_PACKAGES=(libdpdk-dev libipsec-mb-dev libnuma-dev meson ninja-build pkg-config gcc
-	libpcap-dev)
 BUILD_DIR=$ESPGW_ROOT/build-pgo
 
 usage() {
@@ -49,8 +46,8 @@ configure_pgo() {
 		meson configure "$BUILD_DIR" -Db_pgo="$mode" "${MESON_ARGS[@]}" >/dev/null ||
 			die "meson configure $BUILD_DIR failed"
 	else
-		meson setup --buildtype=release -Dnative=true -Db_lto=true -Dtests=false \
-			-Db_pgo="$mode" "${MESON_ARGS[@]}" "$BUILD_DIR" "$ESPGW_ROOT" ||
+		meson setup "${ESPGW_RELEASE_MESON_ARGS[@]}" -Db_pgo="$mode" "${MESON_ARGS[@]}" \
+			"$BUILD_DIR" "$ESPGW_ROOT" ||
 			die "meson setup $BUILD_DIR failed"
 	fi
 }
@@ -70,7 +67,7 @@ train() {
 }
 
 step "Checking packages"
-ensure_packages "${TRAIN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}"
+ensure_packages "${ESPGW_BENCH_RUN_PACKAGES[@]}" "${ESPGW_BENCH_BUILD_PACKAGES[@]}"
 step "Building instrumented espgw in $BUILD_DIR/ (-Db_pgo=generate)"
 configure_pgo generate
 find "$BUILD_DIR" -name '*.gcda' -delete
