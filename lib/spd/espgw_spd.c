@@ -23,6 +23,7 @@
 
 #include "espgw_spd.h"
 #include "spd_bucket.h"
+#include "spd_sa.h"
 #include "spd_scan.h"
 
 /* IPv4 key fields; proto alone in the first input byte, then 4-byte groups. */
@@ -45,6 +46,9 @@ struct espgw_spd {
 	struct spd_scan4 *scan4;
 	struct spd_scan6 *scan6;
 	struct spd_bucket4 *bucket4; /* larger IPv4 families where it fits (spd_bucket.h) */
+	/* Inbound IPv4: the rule kept per SA slot (spd_sa.h), n_sa4 entries; else NULL. */
+	struct spd_scan4 *sa4;
+	uint32_t n_sa4;
 };
 
 _Static_assert(ESPGW_MAX_SA_MAX < ESPGW_SPD_PAIR_BASE, "slot results below the pairs");
@@ -535,6 +539,30 @@ family_build(struct espgw_spd *spd, struct build *b, int family, int socket, con
 	return v4 && b->buckets ? bucket_build(b, n, err) : 0;
 }
 
+/* Inbound IPv4: the rule kept per SA slot, from the rules in scan form. */
+static int
+sa4_build(struct build *b, struct espgw_err *err)
+{
+	struct spd_scan4 *t;
+	int rc;
+
+	if (b->n4 == 0 || b->n4 > SPD_SA_RULES_MAX)
+		return 0;
+	t = calloc(b->n4, sizeof(*t));
+	if (t == NULL) {
+		err_set(err, "out of memory", "");
+		return -1;
+	}
+	rc = scan_fill(b, ESPGW_AF_INET, t, err);
+	if (rc == 0 && spd_sa4_build(t, b->n4, b->spd->pair, b->spd->n_pair, b->socket,
+				       &b->spd->sa4, &b->spd->n_sa4) < 0) {
+		err_set(err, "out of memory", "");
+		rc = -1;
+	}
+	free(t);
+	return rc;
+}
+
 struct espgw_spd *
 espgw_spd_build_with(const struct espgw_store *s, enum espgw_dir dir, int socket, const char *tag,
 		unsigned int scan_max, bool buckets, struct espgw_err *err)
@@ -550,7 +578,8 @@ espgw_spd_build_with(const struct espgw_store *s, enum espgw_dir dir, int socket
 	b.spd = spd;
 	if (build_order(&b, dir, err) < 0 ||
 			family_build(spd, &b, ESPGW_AF_INET, socket, tag, err) < 0 ||
-			family_build(spd, &b, ESPGW_AF_INET6, socket, tag, err) < 0) {
+			family_build(spd, &b, ESPGW_AF_INET6, socket, tag, err) < 0 ||
+			(dir == ESPGW_DIR_IN && sa4_build(&b, err) < 0)) {
 		free(b.order);
 		espgw_spd_free(spd);
 		return NULL;
@@ -585,6 +614,7 @@ espgw_spd_free(struct espgw_spd *spd)
 	rte_free(spd->scan4);
 	rte_free(spd->scan6);
 	spd_bucket4_free(spd->bucket4);
+	rte_free(spd->sa4);
 	rte_free(spd->pair);
 	rte_free(spd);
 }
@@ -639,6 +669,24 @@ const struct spd_bucket4 *
 espgw_spd_bucket4(const struct espgw_spd *spd)
 {
 	return spd->bucket4;
+}
+
+const struct spd_scan4 *
+espgw_spd_sa4(const struct espgw_spd *spd, uint32_t *n)
+{
+	*n = spd->n_sa4;
+	return spd->sa4;
+}
+
+unsigned int
+espgw_spd_sa4_kept(const struct espgw_spd *spd)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = 0; i < spd->n_sa4; i++)
+		n += spd->sa4[i].l4.res != ESPGW_SPD_NO_MATCH;
+	return n;
 }
 
 void

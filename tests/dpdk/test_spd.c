@@ -22,6 +22,7 @@
 #include <rte_memory.h>
 
 #include "espgw_spd.h"
+#include "spd_sa.h"
 #include "spd_scan.h"
 #include "store_int.h"
 
@@ -1286,6 +1287,97 @@ test_attack_spd_scan_pair(void **state)
 	buckets = true;
 }
 
+/* ---- the rule kept per inbound SA (spd_sa.h) ---- */
+
+#define PAIR_A (ESPGW_SPD_PAIR_BASE + 2) /* test_sa_rule_kept's in-a rule: in-a or in-d */
+
+struct kept_case {
+	struct key_case k; /* want: the full lookup's result */
+	uint32_t slot;	   /* the SA the packet came through */
+	uint32_t kept;	   /* what the kept rule gives: NO_MATCH when it does not decide */
+};
+
+static void
+check_kept(const struct espgw_spd *spd, const struct kept_case *c, size_t n)
+{
+	const struct spd_scan4 *t;
+	struct espgw_spd_key4 k;
+	struct espgw_spd_sel4 s;
+	uint32_t n_t;
+	size_t i;
+
+	t = espgw_spd_sa4(spd, &n_t);
+	assert_non_null(t);
+	for (i = 0; i < n; i++) {
+		key4(&k, &c[i].k);
+		memset(&s, 0, sizeof(s));
+		s.src = k.src;
+		s.dst = k.dst;
+		s.proto = k.proto;
+		memcpy(&s.ports, &k.sport, sizeof(s.ports)); /* sport, then dport */
+		if (spd_sa4_match_sel(t, n_t, c[i].slot, &s) != c[i].kept)
+			fail_msg("case %zu (slot %u): kept rule gives %#x, want %#x", i, c[i].slot,
+					spd_sa4_match_sel(t, n_t, c[i].slot, &s), c[i].kept);
+		check4(spd, &c[i].k, 1);
+	}
+}
+
+/*
+ * Which rule is kept for each inbound SA: the best one that accepts it and
+ * that no better rule overlaps (a discard for port 22 of a /16 rules out a
+ * protect rule of a /24 inside it, a better protect rule of another SA one of
+ * a /25 inside its /24, an IPv6 rule nothing); a rekey pair's rule for both
+ * its SAs. A packet that misses the kept rule is left to the full lookup
+ * (NO_MATCH), also the one that another rule of the same SA accepts.
+ */
+static void
+test_sa_rule_kept(void **state)
+{
+	static const struct sp_spec in[] = {
+			{IN, 1, "10.9.0.0/16", "10.0.1.0/24", 6, ANYP, 22, 22, DROP, NULL},
+			{IN, 5, "10.0.3.0/24", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-a"},
+			{IN, 5, "10.9.0.0/24", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-b"},
+			{IN, 6, "10.8.0.0/24", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-b"},
+			{IN, 7, "10.0.3.128/25", "10.0.1.0/24", -1, ANYP, ANYP, PROT, "in-c"},
+			{IN, 2, "2001:db8:3::/48", "2001:db8:1::/48", -1, ANYP, ANYP, DROP, NULL},
+			{IN, 9, NULL, NULL, -1, ANYP, ANYP, BYPASS, NULL},
+	};
+	/* Slots: in-a 3, in-b 5, in-c 6, in-d 7; the in-a rule ranks third (after the IPv6 one). */
+	static const struct kept_case c[] = {
+			{{"10.0.3.1", "10.0.1.1", 17, 1, 2, PAIR_A}, 3, PAIR_A},
+			{{"10.0.3.1", "10.0.1.1", 17, 1, 2, PAIR_A}, 7, PAIR_A},
+			{{"10.0.3.1", "10.0.1.1", 17, 1, 2, PAIR_A}, 5, NONE},
+			{{"10.0.3.200", "10.0.1.1", 17, 1, 2, PAIR_A}, 6, NONE},
+			{{"10.8.0.1", "10.0.1.1", 6, 1, 22, SA(5)}, 5, SA(5)},
+			{{"10.9.0.1", "10.0.1.1", 6, 1, 22, DISC}, 5, NONE},
+			{{"10.9.0.1", "10.0.1.1", 6, 1, 23, SA(5)}, 5, NONE},
+			{{"10.8.0.1", "10.0.1.1", 6, 1, 22, SA(5)}, 3, NONE},
+			{{"10.8.0.1", "10.0.1.1", 6, 1, 22, SA(5)}, 1000, NONE},
+	};
+	struct espgw_sp_conf sp;
+	struct espgw_spd *spd;
+	uint32_t n_t;
+
+	(void)state;
+	sas_default();
+	sa_add("in-b", IN);
+	sa_add("in-c", IN);
+	sa_add("in-d", IN);
+	sps_add(in, RTE_DIM(in));
+	sp = store.sps[1];
+	snprintf(sp.prev_sa, sizeof(sp.prev_sa), "in-d");
+	assert_int_equal(espgw_store_arr_set(&store, ESPGW_ARR_SPS, 1, &sp), 0);
+	spd = build(IN, "sa-kept");
+	assert_int_equal(espgw_spd_sa4_kept(spd), 3);
+	check_kept(spd, c, RTE_DIM(c));
+	espgw_spd_free(spd);
+	/* Outbound policies select the SA: nothing is kept. */
+	spd = build(OUT, "sa-kept-out");
+	assert_null(espgw_spd_sa4(spd, &n_t));
+	assert_int_equal(n_t, 0);
+	espgw_spd_free(spd);
+}
+
 /*
  * attack (helper-48): buckets against rte_acl on nested sets. Each set
  * draws a palette of 3 to 5 prefix lengths among /0 /1 /8 /16 /24 /31 /32
@@ -1586,6 +1678,8 @@ main(int argc, char **argv)
 			cmocka_unit_test_setup(test_attack_spd_scan_edges, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_limit, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_scan_pair, scan_default),
+			cmocka_unit_test_setup(test_sa_rule_kept, acl_only),
+			cmocka_unit_test_setup(test_sa_rule_kept, buckets_all),
 			cmocka_unit_test_setup(test_attack_spd_bucket_nine, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_bucket_lens, scan_default),
 			cmocka_unit_test_setup(test_attack_spd_bucket_nest, scan_default),

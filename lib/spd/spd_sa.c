@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The rule kept per inbound SA slot (spd_sa.h says why). Why it is exact: a
+ * rule that no better rule overlaps is the first match of every packet that
+ * matches it. "Overlaps" is decided field by field (spd_scan.h's rules are a
+ * conjunction of independent fields): two masked values can both hold
+ * unless they differ where both masks have bits, two ranges unless they are
+ * apart. A rule that matches nothing may count as overlapping: that only
+ * keeps fewer rules.
+ */
+#include <stdbool.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+
+#include "spd_sa.h"
+
+static bool
+ranges_meet(uint16_t alo, uint16_t ahi, uint16_t blo, uint16_t bhi)
+{
+	return alo <= bhi && blo <= ahi;
+}
+
+/* Can some packet match both rules? */
+static bool
+rules_meet(const struct spd_scan4 *a, const struct spd_scan4 *b)
+{
+	return ((a->src ^ b->src) & a->src_mask & b->src_mask) == 0 &&
+	       ((a->dst ^ b->dst) & a->dst_mask & b->dst_mask) == 0 &&
+	       ((a->l4.proto ^ b->l4.proto) & a->l4.proto_mask & b->l4.proto_mask) == 0 &&
+	       ranges_meet(a->l4.sport_lo, a->l4.sport_hi, b->l4.sport_lo, b->l4.sport_hi) &&
+	       ranges_meet(a->l4.dport_lo, a->l4.dport_hi, b->l4.dport_lo, b->l4.dport_hi);
+}
+
+/* Does no rule before rule i overlap it? */
+static bool
+first_wherever_it_matches(const struct spd_scan4 *r, uint32_t i)
+{
+	uint32_t j;
+
+	for (j = 0; j < i; j++)
+		if (rules_meet(&r[j], &r[i]))
+			return false;
+	return true;
+}
+
+/* The slots a result accepts (espgw_spd.h: slot + 1, or a pair of two): how many. */
+static uint32_t
+res_slots(uint32_t res, const uint32_t (*pair)[2], uint32_t n_pair, uint32_t slot[2])
+{
+	uint32_t p = res - ESPGW_SPD_PAIR_BASE;
+
+	if (!ESPGW_SPD_IS_PROTECT(res))
+		return 0;
+	if (res < ESPGW_SPD_PAIR_BASE) {
+		slot[0] = ESPGW_SPD_SA_INDEX(res);
+		return 1;
+	}
+	if (pair == NULL || p >= n_pair)
+		return 0;
+	slot[0] = ESPGW_SPD_SA_INDEX(pair[p][0]);
+	slot[1] = ESPGW_SPD_SA_INDEX(pair[p][1]);
+	return 2;
+}
+
+/* One past the highest slot a rule accepts (0: none). */
+static uint32_t
+slots_end(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint32_t n_pair)
+{
+	uint32_t i, k, c, slot[2], end = 0;
+
+	for (i = 0; i < n; i++) {
+		c = res_slots(r[i].l4.res, pair, n_pair, slot);
+		for (k = 0; k < c; k++)
+			end = RTE_MAX(end, slot[k] + 1);
+	}
+	return end;
+}
+
+/* Rule i for those of its slots that have no rule yet, if it is first wherever it matches. */
+static void
+keep(struct spd_scan4 *t, const struct spd_scan4 *r, uint32_t i, const uint32_t (*pair)[2],
+		uint32_t n_pair)
+{
+	uint32_t k, c, slot[2];
+	bool wanted = false;
+
+	c = res_slots(r[i].l4.res, pair, n_pair, slot);
+	for (k = 0; k < c; k++)
+		wanted |= t[slot[k]].l4.res == ESPGW_SPD_NO_MATCH;
+	if (!wanted || !first_wherever_it_matches(r, i))
+		return;
+	for (k = 0; k < c; k++)
+		if (t[slot[k]].l4.res == ESPGW_SPD_NO_MATCH)
+			t[slot[k]] = r[i];
+}
+
+int
+spd_sa4_build(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint32_t n_pair,
+		int socket, struct spd_scan4 **t, uint32_t *n_t)
+{
+	uint32_t i, end = n <= SPD_SA_RULES_MAX ? slots_end(r, n, pair, n_pair) : 0;
+
+	*t = NULL;
+	*n_t = 0;
+	if (end == 0)
+		return 0;
+	/* Zeroed: an entry's result is NO_MATCH until a rule is kept. */
+	*t = rte_zmalloc_socket("espgw_spd_sa4", end * sizeof(**t), RTE_CACHE_LINE_SIZE, socket);
+	if (*t == NULL)
+		return -1;
+	*n_t = end;
+	for (i = 0; i < n; i++)
+		keep(*t, r, i, pair, n_pair);
+	return 0;
+}
