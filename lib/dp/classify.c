@@ -89,16 +89,16 @@ pair_of(const struct burst *b, struct rte_mbuf *m, uint32_t res)
 }
 
 /*
- * A decrypted packet against the rule kept for its SA first: at 1,000
+ * A decrypted packet (sa) against the rule kept for its SA first: at 1,000
  * tunnels it saves the bucket lookup's cold lines (spd_sa.h), and gives the
- * same result.
+ * same result. The other directions compile without it (keys_extract).
  */
-static inline uint32_t
-match4(const struct burst *b, struct rte_mbuf *m, const struct espgw_spd_sel4 *s)
+static __rte_always_inline uint32_t
+match4(const struct burst *b, struct rte_mbuf *m, const struct espgw_spd_sel4 *s, bool sa)
 {
 	uint32_t res = ESPGW_SPD_NO_MATCH;
 
-	if (b->sa4 != NULL)
+	if (sa)
 		res = spd_sa4_match_sel(b->sa4, b->n_sa4, *espgw_mbuf_sa(m), s);
 	if (res != ESPGW_SPD_NO_MATCH)
 		return res;
@@ -111,8 +111,8 @@ match4(const struct burst *b, struct rte_mbuf *m, const struct espgw_spd_sel4 *s
  * selectors go from the header to the rules in registers (espgw_spd_sel.h
  * says why), for the result a key of them gets on the other path.
  */
-static inline uint32_t
-classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_t len)
+static __rte_always_inline uint32_t
+classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_t len, bool sa)
 {
 	struct espgw_spd_key4 k;
 	struct espgw_spd_sel4 s;
@@ -120,7 +120,7 @@ classify4_one(const struct burst *b, struct rte_mbuf *m, const void *l3, uint32_
 
 	if (espgw_spd_sel4_get(l3, len, &s) < 0)
 		return CLASSIFY_BAD;
-	res = pair_of(b, m, match4(b, m, &s));
+	res = pair_of(b, m, match4(b, m, &s, sa));
 	if (likely(!b->frags || s.frag == ESPGW_SPD_FRAG_NONE))
 		return res;
 	espgw_spd_key4_set(&k, &s); /* the fragment state keeps keys */
@@ -136,10 +136,13 @@ struct keys {
 	uint16_t n4, n6;
 };
 
-/* res[i]: IPv4 classified in one pass where it can be; else CLASSIFY_V4 or V6 with a key, or BAD. */
-static void
+/*
+ * res[i]: IPv4 classified in one pass where it can be; else CLASSIFY_V4 or
+ * V6 with a key, or BAD. sa: try the rule kept for the packet's SA first.
+ */
+static __rte_always_inline void
 keys_extract(const struct burst *b, struct keys *k, struct rte_mbuf *m[], uint32_t res[],
-		uint16_t n)
+		uint16_t n, bool sa)
 {
 	uint16_t i;
 
@@ -151,7 +154,7 @@ keys_extract(const struct burst *b, struct keys *k, struct rte_mbuf *m[], uint32
 		res[i] = CLASSIFY_BAD;
 		if (RTE_ETH_IS_IPV4_HDR(m[i]->packet_type)) {
 			if (b->pass4) {
-				res[i] = classify4_one(b, m[i], l3, len);
+				res[i] = classify4_one(b, m[i], l3, len, sa);
 			} else if (espgw_spd_key4_extract(l3, len, &k->k4[k->n4]) == 0) {
 				k->p4[k->n4] = &k->k4[k->n4];
 				k->n4++;
@@ -184,7 +187,10 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 	b.pass4 = b.bk4 != NULL || espgw_spd_scan4(spd, &b.r4, &b.n_r4);
 	if (dir == ESPGW_FS_INNER)
 		b.sa4 = espgw_spd_sa4(spd, &b.n_sa4);
-	keys_extract(&b, &k, m, res, n);
+	if (b.sa4 != NULL)
+		keys_extract(&b, &k, m, res, n, true);
+	else
+		keys_extract(&b, &k, m, res, n, false);
 	if (k.n4 == 0 && k.n6 == 0)
 		return; /* all IPv4 in one pass, or malformed */
 	if (k.n4)
