@@ -289,6 +289,9 @@ spd_log(const char *dir, const struct espgw_spd *spd)
 	GW_LOG(INFO, "spd %s: %u IPv4 rules (%s), %u IPv6 rules (%s)", dir, espgw_spd_rules4(spd),
 			espgw_spd_classifier4(spd), espgw_spd_rules6(spd),
 			espgw_spd_classifier6(spd));
+	if (espgw_spd_sa4_kept(spd) != 0)
+		GW_LOG(INFO, "spd %s: %u SAs with a rule of their own for decrypted IPv4", dir,
+				espgw_spd_sa4_kept(spd));
 }
 
 static int

@@ -539,7 +539,11 @@ family_build(struct espgw_spd *spd, struct build *b, int family, int socket, con
 	return v4 && b->buckets ? bucket_build(b, n, err) : 0;
 }
 
-/* Inbound IPv4: the rule kept per SA slot, from the rules in scan form. */
+/*
+ * Inbound IPv4: the rule kept per SA slot, from the rules in scan form. It
+ * only spares work: without memory for it, or above SPD_SA_RULES_MAX rules,
+ * decrypted packets are classified in full and the SPD is built all the same.
+ */
 static int
 sa4_build(struct build *b, struct espgw_err *err)
 {
@@ -549,16 +553,12 @@ sa4_build(struct build *b, struct espgw_err *err)
 	if (b->n4 == 0 || b->n4 > SPD_SA_RULES_MAX)
 		return 0;
 	t = calloc(b->n4, sizeof(*t));
-	if (t == NULL) {
-		err_set(err, "out of memory", "");
-		return -1;
-	}
+	if (t == NULL)
+		return 0;
 	rc = scan_fill(b, ESPGW_AF_INET, t, err);
-	if (rc == 0 && spd_sa4_build(t, b->n4, b->spd->pair, b->spd->n_pair, b->socket,
-				       &b->spd->sa4, &b->spd->n_sa4) < 0) {
-		err_set(err, "out of memory", "");
-		rc = -1;
-	}
+	if (rc == 0)
+		(void)spd_sa4_build(t, b->n4, b->spd->pair, b->spd->n_pair, b->socket, &b->spd->sa4,
+				&b->spd->n_sa4); /* < 0: none kept */
 	free(t);
 	return rc;
 }
