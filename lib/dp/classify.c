@@ -72,8 +72,7 @@ struct burst {
 	const struct spd_bucket4 *bk4;
 	const struct spd_scan4 *r4;
 	uint32_t n_r4;
-	const struct spd_scan4 *sa4; /* decrypted packets: the rule kept per SA (spd_sa.h) */
-	uint32_t n_sa4;
+	const struct spd_sa4 *sa4; /* decrypted packets: the rule kept per SA (spd_sa.h) */
 };
 
 /*
@@ -99,7 +98,7 @@ match4(const struct burst *b, struct rte_mbuf *m, const struct espgw_spd_sel4 *s
 	uint32_t res = ESPGW_SPD_NO_MATCH;
 
 	if (sa)
-		res = spd_sa4_match_sel(b->sa4, b->n_sa4, *espgw_mbuf_sa(m), s);
+		res = spd_sa4_match_sel(b->sa4, *espgw_mbuf_sa(m), s);
 	if (res != ESPGW_SPD_NO_MATCH)
 		return res;
 	return b->bk4 != NULL ? spd_bucket4_match_sel(b->bk4, s)
@@ -186,7 +185,7 @@ classify_burst(struct espgw_worker *w, const struct espgw_spd *spd, enum espgw_f
 	b.bk4 = espgw_spd_bucket4(spd);
 	b.pass4 = b.bk4 != NULL || espgw_spd_scan4(spd, &b.r4, &b.n_r4);
 	if (dir == ESPGW_FS_INNER)
-		b.sa4 = espgw_spd_sa4(spd, &b.n_sa4);
+		b.sa4 = espgw_spd_sa4(spd);
 	if (b.sa4 != NULL)
 		keys_extract(&b, &k, m, res, n, true);
 	else

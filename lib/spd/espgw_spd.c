@@ -46,9 +46,7 @@ struct espgw_spd {
 	struct spd_scan4 *scan4;
 	struct spd_scan6 *scan6;
 	struct spd_bucket4 *bucket4; /* larger IPv4 families where it fits (spd_bucket.h) */
-	/* Inbound IPv4: the rule kept per SA slot (spd_sa.h), n_sa4 entries; else NULL. */
-	struct spd_scan4 *sa4;
-	uint32_t n_sa4;
+	struct spd_sa4 *sa4; /* inbound IPv4: the rule kept per SA slot (spd_sa.h); else NULL */
 };
 
 _Static_assert(ESPGW_MAX_SA_MAX < ESPGW_SPD_PAIR_BASE, "slot results below the pairs");
@@ -556,9 +554,8 @@ sa4_build(struct build *b, struct espgw_err *err)
 	if (t == NULL)
 		return 0;
 	rc = scan_fill(b, ESPGW_AF_INET, t, err);
-	if (rc == 0)
-		(void)spd_sa4_build(t, b->n4, b->spd->pair, b->spd->n_pair, b->socket, &b->spd->sa4,
-				&b->spd->n_sa4); /* < 0: none kept */
+	if (rc == 0) /* NULL: none kept */
+		b->spd->sa4 = spd_sa4_build(t, b->n4, b->spd->pair, b->spd->n_pair, b->socket);
 	free(t);
 	return rc;
 }
@@ -614,7 +611,7 @@ espgw_spd_free(struct espgw_spd *spd)
 	rte_free(spd->scan4);
 	rte_free(spd->scan6);
 	spd_bucket4_free(spd->bucket4);
-	rte_free(spd->sa4);
+	spd_sa4_free(spd->sa4);
 	rte_free(spd->pair);
 	rte_free(spd);
 }
@@ -671,10 +668,9 @@ espgw_spd_bucket4(const struct espgw_spd *spd)
 	return spd->bucket4;
 }
 
-const struct spd_scan4 *
-espgw_spd_sa4(const struct espgw_spd *spd, uint32_t *n)
+const struct spd_sa4 *
+espgw_spd_sa4(const struct espgw_spd *spd)
 {
-	*n = spd->n_sa4;
 	return spd->sa4;
 }
 
@@ -684,8 +680,8 @@ espgw_spd_sa4_kept(const struct espgw_spd *spd)
 	unsigned int n = 0;
 	uint32_t i;
 
-	for (i = 0; i < spd->n_sa4; i++)
-		n += spd->sa4[i].l4.res != ESPGW_SPD_NO_MATCH;
+	for (i = 0; spd->sa4 != NULL && i < spd->sa4->n_slots; i++)
+		n += spd->sa4->idx[i] != 0;
 	return n;
 }
 

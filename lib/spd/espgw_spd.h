@@ -120,12 +120,12 @@ struct spd_bucket4;
 /* IPv4's buckets (spd_bucket.h), also matched in one pass; NULL when it has none. */
 const struct spd_bucket4 *espgw_spd_bucket4(const struct espgw_spd *spd);
 
+struct spd_sa4;
 /*
- * Inbound IPv4: the rule kept per SA slot (spd_sa.h), *n entries indexed by
- * slot; NULL (and 0) when none. lib/dp/classify.c tries it first on a
- * decrypted packet in its one pass.
+ * Inbound IPv4: the rule kept per SA slot (spd_sa.h); NULL when none.
+ * lib/dp/classify.c tries it first on a decrypted packet in its one pass.
  */
-const struct spd_scan4 *espgw_spd_sa4(const struct espgw_spd *spd, uint32_t *n);
+const struct spd_sa4 *espgw_spd_sa4(const struct espgw_spd *spd);
 /* How many SA slots have a rule kept (for logs and tests). */
 unsigned int espgw_spd_sa4_kept(const struct espgw_spd *spd);
 

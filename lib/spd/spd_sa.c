@@ -77,40 +77,78 @@ slots_end(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint
 	return end;
 }
 
-/* Rule i for those of its slots that have no rule yet, if it is first wherever it matches. */
+/*
+ * Rule i for those of its slots that have no rule yet, if it is first
+ * wherever it matches: the next entry of rule[] (*k of them so far).
+ */
 static void
-keep(struct spd_scan4 *t, const struct spd_scan4 *r, uint32_t i, const uint32_t (*pair)[2],
-		uint32_t n_pair)
+keep(struct spd_sa4 *t, uint32_t *k, const struct spd_scan4 *r, uint32_t i,
+		const uint32_t (*pair)[2], uint32_t n_pair)
 {
-	uint32_t k, c, slot[2];
+	uint32_t j, c, slot[2];
 	bool wanted = false;
 
 	c = res_slots(r[i].l4.res, pair, n_pair, slot);
-	for (k = 0; k < c; k++)
-		wanted |= t[slot[k]].l4.res == ESPGW_SPD_NO_MATCH;
+	for (j = 0; j < c; j++)
+		wanted |= t->idx[slot[j]] == 0;
 	if (!wanted || !first_wherever_it_matches(r, i))
 		return;
-	for (k = 0; k < c; k++)
-		if (t[slot[k]].l4.res == ESPGW_SPD_NO_MATCH)
-			t[slot[k]] = r[i];
+	t->rule[++*k] = r[i];
+	for (j = 0; j < c; j++)
+		if (t->idx[slot[j]] == 0)
+			t->idx[slot[j]] = (uint16_t)*k;
 }
 
-int
-spd_sa4_build(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint32_t n_pair,
-		int socket, struct spd_scan4 **t, uint32_t *n_t)
+void
+spd_sa4_free(struct spd_sa4 *t)
 {
-	uint32_t i, end = n <= SPD_SA_RULES_MAX ? slots_end(r, n, pair, n_pair) : 0;
+	if (t == NULL)
+		return;
+	rte_free(t->idx);
+	rte_free(t->rule);
+	rte_free(t);
+}
 
-	*t = NULL;
-	*n_t = 0;
+/* The table for slots below end, every index 0 and rule[0] matching nothing; NULL if no memory. */
+static struct spd_sa4 *
+table_new(uint32_t end, uint32_t n, int socket)
+{
+	struct spd_sa4 *t = rte_zmalloc_socket("espgw_spd_sa4", sizeof(*t), 0, socket);
+
+	if (t == NULL)
+		return NULL;
+	t->n_slots = end;
+	t->idx = rte_zmalloc_socket(
+			"espgw_spd_sa4_idx", end * sizeof(t->idx[0]), RTE_CACHE_LINE_SIZE, socket);
+	/* Zeroed, entry 0's result is NO_MATCH. */
+	t->rule = rte_zmalloc_socket("espgw_spd_sa4_rule", (n + 1) * sizeof(t->rule[0]),
+			RTE_CACHE_LINE_SIZE, socket);
+	if (t->idx == NULL || t->rule == NULL) {
+		spd_sa4_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct spd_sa4 *
+spd_sa4_build(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint32_t n_pair,
+		int socket)
+{
+	uint32_t i, k = 0, end;
+	struct spd_sa4 *t;
+
+	RTE_BUILD_BUG_ON(SPD_SA_RULES_MAX >= UINT16_MAX);
+	if (n > SPD_SA_RULES_MAX)
+		return NULL;
+	end = slots_end(r, n, pair, n_pair);
 	if (end == 0)
-		return 0;
-	/* Zeroed: an entry's result is NO_MATCH until a rule is kept. */
-	*t = rte_zmalloc_socket("espgw_spd_sa4", end * sizeof(**t), RTE_CACHE_LINE_SIZE, socket);
-	if (*t == NULL)
-		return -1;
-	*n_t = end;
-	for (i = 0; i < n; i++)
-		keep(*t, r, i, pair, n_pair);
-	return 0;
+		return NULL;
+	t = table_new(end, n, socket);
+	for (i = 0; t != NULL && i < n; i++)
+		keep(t, &k, r, i, pair, n_pair);
+	if (k == 0) { /* nothing to try first */
+		spd_sa4_free(t);
+		return NULL;
+	}
+	return t;
 }

@@ -26,29 +26,47 @@
 
 #include "spd_scan.h"
 
-/* Above this many IPv4 rules none is kept: finding overlaps is quadratic in the rules. */
-#define SPD_SA_RULES_MAX 8192
+/*
+ * Above this many IPv4 rules none is kept: finding overlaps is quadratic in
+ * the rules. At 4,096 an inbound SPD build takes about 5 ms more than an
+ * outbound one for tunnel policies, 18 ms more for rules that each overlap
+ * the one before (dpdk-spd test_attack_sa4_quadratic, the bench VM). A kept
+ * rule's number fits the index below.
+ */
+#define SPD_SA_RULES_MAX 4096
+
+/*
+ * By slot, the number of the rule kept for it (0: none) in rule[], whose
+ * entry 0 matches nothing. Two bytes a slot, not a rule: slots run up to
+ * max-sa, where an SA rekeyed often may sit alone near the top.
+ */
+struct spd_sa4 {
+	uint32_t n_slots; /* slots up to the highest one a kept rule accepts */
+	uint16_t *idx;
+	struct spd_scan4 *rule;
+};
 
 /*
  * For the n rules r (best first, results as the SPD gives them; pair holds
- * the two slots of each pair result, by rank), the rule kept for each slot
- * up to the highest one a rule accepts: *t (NULL when none) with *n_t
- * entries, an entry with result NO_MATCH where a slot has none. 0, or -1
- * when out of memory.
+ * the two slots of each pair result, by rank), the rule kept for each slot:
+ * NULL when no slot has one, or out of memory (then every decrypted packet
+ * is classified in full).
  */
-int spd_sa4_build(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2], uint32_t n_pair,
-		int socket, struct spd_scan4 **t, uint32_t *n_t);
+struct spd_sa4 *spd_sa4_build(const struct spd_scan4 *r, uint32_t n, const uint32_t (*pair)[2],
+		uint32_t n_pair, int socket);
+void spd_sa4_free(struct spd_sa4 *t);
 
 /*
  * The result for selectors of a packet that came through slot when they
- * match the rule kept for it; NO_MATCH otherwise (then classify in full). An
- * empty entry gives NO_MATCH whatever it matches: its result is that.
+ * match the rule kept for it; NO_MATCH otherwise (then classify in full).
+ * Entry 0 (no rule kept) gives NO_MATCH whatever it matches: its result is
+ * that.
  */
 static inline uint32_t
-spd_sa4_match_sel(const struct spd_scan4 *t, uint32_t n_t, uint32_t slot,
-		const struct espgw_spd_sel4 *s)
+spd_sa4_match_sel(const struct spd_sa4 *t, uint32_t slot, const struct espgw_spd_sel4 *s)
 {
-	return slot < n_t ? spd_scan_match4_sel(&t[slot], 1, s) : ESPGW_SPD_NO_MATCH;
+	return slot < t->n_slots ? spd_scan_match4_sel(&t->rule[t->idx[slot]], 1, s)
+				 : ESPGW_SPD_NO_MATCH;
 }
 
 #endif

@@ -470,15 +470,16 @@ static const enum espgw_fragstate_dir dirs[] = {ESPGW_FS_IN, ESPGW_FS_INNER, ESP
 static bool
 sa_kept_decides(const struct espgw_spd *spd, const struct pkt *p)
 {
-	uint32_t len = p->len >= p->l2 ? p->len - p->l2 : 0, n, sn;
-	const struct spd_scan4 *t = espgw_spd_sa4(spd, &n), *sr;
+	uint32_t len = p->len >= p->l2 ? p->len - p->l2 : 0, sn;
+	const struct spd_sa4 *t = espgw_spd_sa4(spd);
+	const struct spd_scan4 *sr;
 	struct espgw_spd_sel4 s;
 
 	if (t == NULL || !p->v4 || len < 20 || espgw_spd_sel4_get(p->b + p->l2, len, &s) < 0)
 		return false;
 	if (espgw_spd_bucket4(spd) == NULL && !espgw_spd_scan4(spd, &sr, &sn))
 		return false; /* rte_acl: the key path */
-	return spd_sa4_match_sel(t, n, p->sa, &s) != ESPGW_SPD_NO_MATCH;
+	return spd_sa4_match_sel(t, p->sa, &s) != ESPGW_SPD_NO_MATCH;
 }
 
 static void
