@@ -56,7 +56,8 @@ res_slots(uint32_t res, const uint32_t (*pair)[2], uint32_t n_pair, uint32_t slo
 		slot[0] = ESPGW_SPD_SA_INDEX(res);
 		return 1;
 	}
-	if (pair == NULL || p >= n_pair)
+	/* A pair entry names two slots (slot + 1 each); none of a rank without a pair. */
+	if (pair == NULL || p >= n_pair || pair[p][0] == 0 || pair[p][1] == 0)
 		return 0;
 	slot[0] = ESPGW_SPD_SA_INDEX(pair[p][0]);
 	slot[1] = ESPGW_SPD_SA_INDEX(pair[p][1]);
