@@ -286,12 +286,14 @@ watch_setup(struct espgw_gw *gw, struct espgw_err *err)
 static void
 spd_log(const char *dir, const struct espgw_spd *spd)
 {
+	unsigned int kept = espgw_spd_sa4_kept(spd); /* a pass over the slots: once */
+
 	GW_LOG(INFO, "spd %s: %u IPv4 rules (%s), %u IPv6 rules (%s)", dir, espgw_spd_rules4(spd),
 			espgw_spd_classifier4(spd), espgw_spd_rules6(spd),
 			espgw_spd_classifier6(spd));
-	if (espgw_spd_sa4_kept(spd) != 0)
+	if (kept != 0)
 		GW_LOG(INFO, "spd %s: %u SAs with a rule of their own for decrypted IPv4", dir,
-				espgw_spd_sa4_kept(spd));
+				kept);
 }
 
 static int
