@@ -118,24 +118,70 @@ inb_same_key(const struct rte_mbuf *p, const struct rte_mbuf *m, uint32_t spi_of
 	return v4 ? memcmp(a + 12, b + 12, 8) == 0 : memcmp(a + 8, b + 8, 32) == 0;
 }
 
+/* An IPv4 packet's key as the cache keeps it (esp_sad_cache.h); false for IPv6. */
+static inline bool
+inb_key4(const struct rte_mbuf *m, uint32_t spi_ofs, struct espgw_sad_key4 *k)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
+
+	if ((p[0] >> 4) != IPVERSION)
+		return false;
+	memcpy(&k->spi, p + m->l3_len + spi_ofs, sizeof(k->spi));
+	k->dst = ip->dst_addr;
+	k->src = ip->src_addr;
+	return true;
+}
+
+/* The SA this worker's cache holds for the key of packet m (an IPv6 one's key made in k). */
+static inline struct espgw_sa_rt *
+inb_cached(struct espgw_esp_lcore *l, struct rte_mbuf *m, uint32_t spi_ofs, uint64_t gen,
+		union rte_ipsec_sad_key *k)
+{
+	struct espgw_sad_key4 k4;
+
+	if (inb_key4(m, spi_ofs, &k4))
+		return espgw_sad_cache4_get(l->sadc, &k4, l->sad->sa);
+	inb_key(m, k, spi_ofs);
+	return espgw_sad_cache_get(l->sadc, k, gen);
+}
+
+static inline void
+inb_cache_put(struct espgw_esp_lcore *l, struct rte_mbuf *m, uint32_t spi_ofs, uint64_t gen,
+		const union rte_ipsec_sad_key *k, struct espgw_sa_rt *sa)
+{
+	struct espgw_sad_key4 k4;
+
+	if (inb_key4(m, spi_ofs, &k4))
+		espgw_sad_cache4_put(l->sadc, &k4, sa, l->sad->sa);
+	else
+		espgw_sad_cache_put(l->sadc, k, gen, sa);
+}
+
 /*
- * found[j] for the u keys: from this worker's cache where it has them, the
- * rest from the SAD in one bulk lookup, then cached (esp_sad_cache.h: the
- * generation is read before the lookup, so a change meanwhile ages them).
+ * found[j] for the keys of the u packets first[]: from this worker's cache
+ * where it has them, the rest from the SAD in one bulk lookup, then cached
+ * (esp_sad_cache.h: the generation is read before the lookup, so a change
+ * meanwhile ages them).
  */
 static void
-inb_sad_find(struct espgw_esp_lcore *l, const union rte_ipsec_sad_key key[], uint16_t u,
-		void *found[])
+inb_sad_find(struct espgw_esp_lcore *l, struct rte_mbuf *const first[], uint16_t u,
+		uint32_t spi_ofs, void *found[])
 {
+	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
 	const union rte_ipsec_sad_key *kp[ESPGW_ESP_BURST_MAX];
 	uint64_t gen = __atomic_load_n(&l->sad->in_gen, __ATOMIC_ACQUIRE);
 	uint16_t j, miss = 0, mi[ESPGW_ESP_BURST_MAX];
 	void *res[ESPGW_ESP_BURST_MAX];
 
+	if (l->sadc != NULL)
+		espgw_sad_cache_gen(l->sadc, gen);
 	for (j = 0; j < u; j++) {
-		found[j] = l->sadc != NULL ? espgw_sad_cache_get(l->sadc, &key[j], gen) : NULL;
+		found[j] = l->sadc != NULL ? inb_cached(l, first[j], spi_ofs, gen, &key[miss])
+					   : NULL;
 		if (found[j] == NULL) {
-			kp[miss] = &key[j];
+			inb_key(first[j], &key[miss], spi_ofs);
+			kp[miss] = &key[miss];
 			mi[miss++] = j;
 		}
 	}
@@ -145,7 +191,7 @@ inb_sad_find(struct espgw_esp_lcore *l, const union rte_ipsec_sad_key key[], uin
 	for (j = 0; j < miss; j++) {
 		found[mi[j]] = res[j];
 		if (res[j] != NULL && l->sadc != NULL)
-			espgw_sad_cache_put(l->sadc, kp[j], gen, res[j]);
+			inb_cache_put(l, first[mi[j]], spi_ofs, gen, kp[j], res[j]);
 	}
 }
 
@@ -236,7 +282,7 @@ static inline uint16_t
 inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *sa[], uint16_t n,
 		uint32_t spi_ofs, uint32_t hdr_len, bool esp)
 {
-	union rte_ipsec_sad_key key[ESPGW_ESP_BURST_MAX];
+	struct rte_mbuf *first[ESPGW_ESP_BURST_MAX];
 	void *found[ESPGW_ESP_BURST_MAX];
 	uint16_t i, j = 0, k = 0, u = 0, uid[ESPGW_ESP_BURST_MAX];
 	struct espgw_sa_rt *s;
@@ -247,7 +293,7 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 			continue;
 		}
 		if (k == 0 || !inb_same_key(m[k - 1], m[i], spi_ofs))
-			inb_key(m[i], &key[u++], spi_ofs);
+			first[u++] = m[i];
 		uid[k] = u - 1;
 		m[k++] = m[i];
 	}
@@ -255,7 +301,7 @@ inb_lookup(struct espgw_esp_lcore *l, struct rte_mbuf *m[], struct espgw_sa_rt *
 		espgw_esp_drop(l, NULL, m, k, ESPGW_DROP_NO_SA);
 		return 0;
 	}
-	inb_sad_find(l, key, u, found);
+	inb_sad_find(l, first, u, spi_ofs, found);
 	for (i = 0; i < k; i++) {
 		s = inb_not_host(found[uid[i]]);
 		if (esp && !inb_check_one(l, m[i], s))

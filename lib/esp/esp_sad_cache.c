@@ -7,7 +7,9 @@
 struct espgw_sad_cache *
 espgw_sad_cache_create(int socket)
 {
-	RTE_BUILD_BUG_ON(ESPGW_SAD_CACHE_SIZE != 1u << 12); /* the hash takes 12 bits */
+	RTE_BUILD_BUG_ON(ESPGW_SAD_CACHE_SIZE != 1u << 12);  /* the hash takes 12 bits */
+	RTE_BUILD_BUG_ON(ESPGW_SAD_CACHE4_SETS != 1u << 10); /* and 10 for a set */
+	RTE_BUILD_BUG_ON(sizeof(struct espgw_sad_cache4_set) != RTE_CACHE_LINE_SIZE);
 	return rte_zmalloc_socket("espgw_sad_cache", sizeof(struct espgw_sad_cache),
 			RTE_CACHE_LINE_SIZE, socket);
 }

@@ -39,6 +39,7 @@
 #include "espgw_log.h"
 #include "espgw_sad.h"
 #include "esp_int.h"
+#include "esp_sad_cache.h"
 
 #define MAX_SA	  64
 #define MAX_PKT	  64
@@ -1646,6 +1647,133 @@ test_sad_cache_rekey(void **state)
 	assert_int_equal(drops_total(f), 2);
 }
 
+/* ---- the lookup cache's IPv4 sets, by themselves ---- */
+
+#define C4_SAS 64
+
+/* An IPv4 key whose set is set (from spi on), with these addresses. */
+static void
+c4_key_in_set(struct espgw_sad_key4 *k, uint32_t *spi, uint32_t dst, uint32_t src, unsigned int set)
+{
+	for (;; (*spi)++) {
+		*k = (struct espgw_sad_key4){rte_cpu_to_be_32(*spi), dst, src};
+		if (espgw_sad_cache_mix(k->spi, k->dst, k->src) >> (64 - 10) == set) {
+			(*spi)++;
+			return;
+		}
+	}
+}
+
+/*
+ * Four keys of one set are all kept, each with its own SA; a fifth takes one
+ * of their ways, and what misses then is one of the five, never another's
+ * SA. A key that differs from a cached one in an address or the SPI misses.
+ * A new generation empties the sets; IPv6 keys have entries of their own.
+ */
+static void
+test_sad_cache4_sets(void **state)
+{
+	struct espgw_sad_cache *c = espgw_sad_cache_create(SOCKET_ID_ANY);
+	struct espgw_sa_rt *base = calloc(C4_SAS, sizeof(*base)), *got;
+	uint32_t dst = IP4(198, 51, 100, 1), src = IP4(203, 0, 113, 1), spi = 0x1000;
+	struct espgw_sad_key4 k[5], o;
+	union rte_ipsec_sad_key v6;
+	uint8_t a6[16] = {0x20, 1, 0xd, 0xb8};
+	uint64_t gen = UINT64_C(7) << 32;
+	unsigned int i, hits = 0;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(base);
+	espgw_sad_cache_gen(c, gen);
+	for (i = 0; i < 5; i++)
+		c4_key_in_set(&k[i], &spi, dst, src, 777);
+	for (i = 0; i < 4; i++)
+		espgw_sad_cache4_put(c, &k[i], &base[i + 3], base);
+	espgw_sad_cache4_put(c, &k[2], &base[5], base); /* again in the same burst: one way */
+	for (i = 0; i < 4; i++)
+		assert_ptr_equal(espgw_sad_cache4_get(c, &k[i], base), &base[i + 3]);
+	espgw_sad_cache4_put(c, &k[4], &base[40], base);
+	for (i = 0; i < 5; i++) {
+		got = espgw_sad_cache4_get(c, &k[i], base);
+		if (got != NULL) {
+			assert_ptr_equal(got, i == 4 ? &base[40] : &base[i + 3]);
+			hits++;
+		}
+	}
+	assert_int_equal(hits, 4);
+	/* Keys of the same set that differ from k[4] in one word only: misses. */
+	for (i = 0; i < 3; i++) {
+		uint32_t *word = i == 0 ? &o.src : i == 1 ? &o.dst : &o.spi;
+
+		o = k[4];
+		do { /* upwards: k[4] has the highest SPI of the five */
+			*word = rte_cpu_to_be_32(rte_be_to_cpu_32(*word) + 1);
+		} while (espgw_sad_cache_mix(o.spi, o.dst, o.src) >> (64 - 10) != 777);
+		assert_null(espgw_sad_cache4_get(c, &o, base));
+	}
+	espgw_sad_key_v6(&v6, k[4].spi, a6, a6);
+	assert_null(espgw_sad_cache_get(c, &v6, gen));
+	espgw_sad_cache_put(c, &v6, gen, &base[50]);
+	assert_ptr_equal(espgw_sad_cache_get(c, &v6, gen), &base[50]);
+	assert_ptr_equal(espgw_sad_cache4_get(c, &k[4], base), &base[40]);
+	/* A change of the SAD: nothing cached before it is found. */
+	gen++;
+	espgw_sad_cache_gen(c, gen);
+	for (i = 0; i < 5; i++)
+		assert_null(espgw_sad_cache4_get(c, &k[i], base));
+	assert_null(espgw_sad_cache_get(c, &v6, gen));
+	espgw_sad_cache_free(c);
+	free(base);
+}
+
+/*
+ * Random lookups of 48 IPv4 keys crowded into 4 sets (16 ways), the SA each
+ * key finds changing at random generations: a hit is always the SA the SAD
+ * gave that key under the current generation.
+ */
+static void
+test_sad_cache4_random(void **state)
+{
+	struct espgw_sad_cache *c = espgw_sad_cache_create(SOCKET_ID_ANY);
+	struct espgw_sa_rt *base = calloc(C4_SAS, sizeof(*base)), *got;
+	uint32_t spi = 0x9000, dst = IP4(198, 51, 100, 1), src = IP4(203, 0, 113, 2);
+	struct espgw_sad_key4 k[48];
+	unsigned int ref[48], i, r, hits = 0, misses = 0;
+	uint64_t gen = UINT64_C(3) << 32, x = 88172645463325252ull;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(base);
+	for (i = 0; i < 48; i++) {
+		c4_key_in_set(&k[i], &spi, dst + (i & 1), src + (i & 2), 10 + i % 4);
+		ref[i] = i % C4_SAS;
+	}
+	espgw_sad_cache_gen(c, gen);
+	for (r = 0; r < 200000; r++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 1000 == 0) { /* a change: SAs move between keys */
+			gen++;
+			for (i = 0; i < 48; i++)
+				ref[i] = (ref[i] * 7 + (unsigned int)(x >> 20)) % C4_SAS;
+			espgw_sad_cache_gen(c, gen);
+		}
+		i = (unsigned int)(x >> 32) % (x & 0x100 ? 48 : 12); /* a hot quarter */
+		got = espgw_sad_cache4_get(c, &k[i], base);
+		if (got == NULL) {
+			misses++;
+			espgw_sad_cache4_put(c, &k[i], &base[ref[i]], base);
+		} else {
+			assert_ptr_equal(got, &base[ref[i]]);
+			hits++;
+		}
+	}
+	assert_true(hits > 50000);
+	assert_true(misses > 10000);
+	espgw_sad_cache_free(c);
+	free(base);
+}
+
 /* Stable partition by SA, the plain way: the oracle of espgw_esp_group. */
 static uint16_t
 group_ref(struct rte_mbuf *const m[], struct espgw_sa_rt *const sa[], uint16_t n,
@@ -3139,6 +3267,8 @@ main(int argc, char **argv)
 			T(test_sad_cache_more_specific),
 			T(test_sad_cache_slot_reuse),
 			T(test_sad_cache_rekey),
+			T(test_sad_cache4_sets),
+			T(test_sad_cache4_random),
 			T(test_group_burst_max),
 			T(test_cross_pmd),
 			T(test_capability_errors),
