@@ -58,7 +58,11 @@ def parse_args(argv):
     p.add_argument("--out", help="output directory (default: a new one under /tmp)")
     p.add_argument("--hugepages", action="store_true", help=runner.HUGEPAGES_HELP)
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.add_argument("--random-spi", action="store_true",
+                   help="random 32-bit SPIs, as IKE daemons pick them (default: 1000 + i "
+                        "outbound, 3000 + i inbound)")
     a = p.parse_args(argv)
+    S.SPI_RANDOM = a.random_spi
     missing = a.hugepages and not a.list and runner.hugepages_missing()
     if missing:
         p.error(missing)

@@ -16,6 +16,7 @@ Topology (one worker; both implementations use the same addresses):
 
 import fnmatch
 import hashlib
+import random
 from dataclasses import dataclass
 from typing import Optional
 
@@ -222,7 +223,15 @@ def sa_keys(t, d, i):
             key_bytes(tag + 8, i, t.auth_key_len))
 
 
+SPI_RANDOM = False  # bench.py --random-spi
+
+
 def sa_spi(d, i):
+    """SA i's SPI: consecutive numbers, or with SPI_RANDOM a random 32-bit one
+    (fixed per SA, 256 or above: RFC 4303 2.1 reserves 1-255), as IKE daemons
+    pick them, which spreads differently over the lookup caches' sets."""
+    if SPI_RANDOM:
+        return random.Random("%s-%d" % (d, i)).getrandbits(32) | 0x100
     return (SPI_OUT if d == "out" else SPI_IN) + i
 
 
