@@ -18,17 +18,18 @@
  * every worker passed a quiescent state since the change (lib/gw/publish.c),
  * so no stale pointer survives into a burst.
  *
- * IPv4 keys (both addresses IPv4-mapped, espgw_sad_key_v4) go to sets of
- * four 16-byte entries, a cache line each: the SPI, both addresses and the
- * SA's slot. At 1,000 tunnels they take some 640 lines where one 64-byte
+ * An IPv4 packet's key (its SPI and outer addresses, espgw_sad_key4, read
+ * from the header: the SAD's 36-byte key is made only on a miss) goes to
+ * sets of four 16-byte entries, a cache line each: the key and the SA's
+ * slot. At 1,000 tunnels they take some 640 lines where one 64-byte
  * entry per key took 1,000, and a key shares its set with three others
  * before one is evicted, where a direct-mapped table of 4,096 entries put
  * one in five of 1,000 random SPIs in a slot that another one also takes
  * (each of that pair then missing every time). The sets hold no
  * generation: a worker empties them when the generation it loads at a
  * burst is not the one it last saw (espgw_sad_cache_gen), which changes
- * happen seldom enough to afford. IPv6 keys keep a 64-byte entry each,
- * direct mapped, with the generation in it.
+ * happen seldom enough to afford. IPv6 packets' keys keep a 64-byte entry
+ * each, direct mapped, with the generation in it.
  */
 #ifndef ESPGW_ESP_SAD_CACHE_H
 #define ESPGW_ESP_SAD_CACHE_H
@@ -83,7 +84,7 @@ espgw_sad_cache_gen(struct espgw_sad_cache *c, uint64_t gen)
 	c->gen = gen;
 }
 
-/* An IPv4 key (espgw_sad_key_v4's, without the mapping), network order. */
+/* An IPv4 packet's key: what espgw_sad_key_v4 maps into the SAD's, network order. */
 struct espgw_sad_key4 {
 	uint32_t spi, dst, src;
 };
