@@ -1647,6 +1647,206 @@ test_sad_cache_rekey(void **state)
 	assert_int_equal(drops_total(f), 2);
 }
 
+/* ---- attack round on the IPv4 sets (3b59f48): regression tests ---- */
+
+/* The IPv4 cache key of packet m as sent (no Ethernet yet). */
+static void
+atk_key4(struct rte_mbuf *m, struct espgw_sad_key4 *k)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+
+	memcpy(&k->spi, (const uint8_t *)ip + sizeof(*ip), sizeof(k->spi));
+	k->dst = ip->dst_addr;
+	k->src = ip->src_addr;
+}
+
+static unsigned int
+atk_set(const struct espgw_sad_key4 *k)
+{
+	return (unsigned int)(espgw_sad_cache_mix(k->spi, k->dst, k->src) >> (64 - 10));
+}
+
+/* Counts of each SA index among n decrypted packets, freed. */
+static unsigned int
+atk_count(struct rte_mbuf *dec[], unsigned int n, unsigned int idx)
+{
+	unsigned int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += *espgw_mbuf_sa(dec[i]) == idx;
+	return c;
+}
+
+/*
+ * One burst interleaving IPv4 and IPv6 outer headers of the same SPI (the
+ * IPv6 key made in key[miss] while probing), and another IPv4 SPI; twice, so
+ * the second pass hits both caches. Each packet goes to its own SA.
+ */
+static void
+test_sad_cache4_mixed_burst(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4a01);
+	unsigned int c =
+			sa_pair(f, &algos[GCM256], ESPGW_AF_INET6, ESPGW_AF_INET, paths[2], 0x4a01);
+	unsigned int b = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4a02);
+	struct rte_mbuf *ea[2], *ec[2], *eb[2], *enc[6], *dec[6];
+	unsigned int r;
+
+	f->sas[a + 1].match = ESPGW_SAD_MATCH_SPI_DST;
+	fx_up_ok(f);
+	for (r = 0; r < 3; r++) {
+		make_esp(f, a, 2, ea);
+		make_esp(f, c, 2, ec);
+		make_esp(f, b, 2, eb);
+		enc[0] = ec[0], enc[1] = ea[0], enc[2] = eb[0];
+		enc[3] = ec[1], enc[4] = ea[1], enc[5] = eb[1];
+		assert_int_equal(decrypt(f, enc, 6, dec), 6);
+		assert_int_equal(atk_count(dec, 6, a + 1), 2);
+		assert_int_equal(atk_count(dec, 6, b + 1), 2);
+		assert_int_equal(atk_count(dec, 6, c + 1), 2);
+		free_all(dec, 6);
+	}
+	assert_int_equal(drops_total(f), 0);
+}
+
+/*
+ * A flood of sources for a spi-dst SA, chosen (the hash has no secret) to
+ * land in the set of another tunnel's key: each decrypts as its own SA, the
+ * victim key is evicted (a miss, allowed) but never answered by another SA.
+ */
+static void
+test_sad_cache4_flood_set(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4b01);
+	unsigned int b = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4b02);
+	struct espgw_sad_key4 kb, ka;
+	struct rte_mbuf *e[1], *enc[12], *dec[12];
+	uint32_t src[12], s = rte_be_to_cpu_32(IP4(100, 64, 0, 1));
+	unsigned int i, n = 0, r;
+
+	f->sas[a + 1].match = ESPGW_SAD_MATCH_SPI_DST;
+	fx_up_ok(f);
+	make_esp(f, b, 1, e);
+	atk_key4(e[0], &kb);
+	assert_int_equal(decrypt(f, e, 1, dec), 1);
+	rte_pktmbuf_free(dec[0]);
+	assert_ptr_equal(espgw_sad_cache4_get(sadc, &kb, f->sad.sa), &f->sad.sa[b + 1]);
+	make_esp(f, a, 1, e);
+	atk_key4(e[0], &ka);
+	rte_pktmbuf_free(e[0]);
+	while (n < 12) {
+		ka.src = rte_cpu_to_be_32(s++);
+		if (atk_set(&ka) == atk_set(&kb))
+			src[n++] = ka.src;
+	}
+	for (r = 0; r < 2; r++) {
+		make_esp(f, a, 12, enc);
+		for (i = 0; i < 12; i++)
+			outer4_rewrite(enc[i], src[i], 0);
+		assert_int_equal(decrypt(f, enc, 12, dec), 12);
+		assert_int_equal(atk_count(dec, 12, a + 1), 12);
+		free_all(dec, 12);
+	}
+	/* Evicted by unauthenticated traffic: degraded to the SAD, not wrong. */
+	assert_null(espgw_sad_cache4_get(sadc, &kb, f->sad.sa));
+	assert_int_equal(sad_cache_probe(f, b, 0), (int)b + 1);
+	assert_int_equal(sad_cache_probe(f, a, src[0]), (int)a + 1);
+	assert_int_equal(drops_total(f), 0);
+}
+
+/*
+ * An SA taken out and put back with the same key in another slot (and its
+ * old slot reused by an SA of the same SPI and addresses, other keys): the
+ * key finds the new slot, the old SA's packets fail ICV, never decrypt.
+ */
+static void
+test_sad_cache4_readd_other_slot(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4c01);
+	unsigned int b = sa_pair(f, &algos[GCM256], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4c01);
+	struct espgw_err err = {{0}};
+	struct espgw_sa_conf moved;
+
+	f->s.n_sas = b;
+	fx_up_ok(f);
+	assert_int_equal(sad_cache_probe(f, a, 0), (int)a + 1);
+	/* a's inbound SA moves to slot b + 1. */
+	espgw_sad_sa_unlink(&f->sad, a + 1);
+	espgw_sad_sa_free(&f->sad, a + 1);
+	moved = f->sas[a + 1];
+	moved.slot = b + 1;
+	assert_int_equal(espgw_sad_sa_add(&f->sad, &moved, &err), 0);
+	assert_int_equal(sad_cache_probe(f, a, 0), (int)b + 1);
+	/* Gone again; slot a + 1 reused by b's inbound SA (same SPI and addresses). */
+	espgw_sad_sa_unlink(&f->sad, b + 1);
+	espgw_sad_sa_free(&f->sad, b + 1);
+	f->sas[b + 1].slot = a + 1;
+	sa_add_later(f, b);
+	sa_add_later(f, b + 1);
+	assert_int_equal(sad_cache_probe(f, a, 0), -1);
+	assert_int_equal(f->st.drop[ESPGW_DROP_AUTH_FAIL], 1);
+	assert_int_equal(sad_cache_probe(f, b, 0), (int)a + 1);
+	assert_int_equal(drops_total(f), 1);
+}
+
+/* Packet m (IPv4, no Ethernet) given 4 bytes of options: val there. */
+static void
+atk_ip4_options(struct rte_mbuf *m, uint32_t val)
+{
+	struct rte_ipv4_hdr *ip;
+	uint8_t *p;
+	unsigned int i;
+
+	assert_non_null(rte_pktmbuf_prepend(m, 4));
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	for (i = 0; i < sizeof(*ip); i++)
+		p[i] = p[i + 4];
+	ip = (struct rte_ipv4_hdr *)p;
+	memcpy(p + sizeof(*ip), &val, 4);
+	ip->version_ihl = 0x46;
+	ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->total_length) + 4);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+/*
+ * Outer IPv4 headers with options whose bytes are another SA's SPI, in a
+ * burst with plain ones of the same SA: the key is read past the options,
+ * whatever the cache holds (twice: the second pass hits).
+ */
+static void
+test_sad_cache4_ip_options(void **state)
+{
+	struct fx *f = *state;
+	unsigned int a = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4d01);
+	unsigned int b = sa_pair(f, &algos[GCM128], ESPGW_AF_INET, ESPGW_AF_INET, paths[2], 0x4d02);
+	struct rte_mbuf *enc[4], *dec[8], *o[8];
+	uint16_t i, k, n_in;
+	unsigned int r;
+
+	fx_up_ok(f);
+	assert_int_equal(sad_cache_probe(f, b, 0), (int)b + 1);
+	for (r = 0; r < 2; r++) {
+		make_esp(f, a, 4, enc);
+		atk_ip4_options(enc[1], rte_cpu_to_be_32(0x4d02));
+		atk_ip4_options(enc[2], rte_cpu_to_be_32(0x4d02));
+		for (i = 0; i < 4; i++)
+			to_wire(enc[i]);
+		enc[1]->l3_len = enc[2]->l3_len = 24;
+		k = espgw_esp_inb(&f->l, enc, 4, dec);
+		assert_int_equal(poll_until_idle(f, o, dec + k, &n_in), 0);
+		k += n_in;
+		assert_int_equal(k, 4);
+		assert_int_equal(atk_count(dec, k, b + 1), 0);
+		assert_int_equal(atk_count(dec, k, a + 1), k);
+		free_all(dec, k);
+	}
+	assert_int_equal(f->cnt[b + 1].errors, 0);
+}
+
 /* ---- the lookup cache's IPv4 sets, by themselves ---- */
 
 #define C4_SAS 64
@@ -3269,6 +3469,10 @@ main(int argc, char **argv)
 			T(test_sad_cache_rekey),
 			T(test_sad_cache4_sets),
 			T(test_sad_cache4_random),
+			T(test_sad_cache4_mixed_burst),
+			T(test_sad_cache4_flood_set),
+			T(test_sad_cache4_readd_other_slot),
+			T(test_sad_cache4_ip_options),
 			T(test_group_burst_max),
 			T(test_cross_pmd),
 			T(test_capability_errors),
