@@ -19,10 +19,11 @@
  * footprint a packet (tables, rings, the source's frames), which decides
  * whether 1,000 SAs' schedules stay in L2. --payload P encrypts P bytes
  * instead of 48 (1404: a 1420-byte frame's, out-gcm128 at 1420 B): GHASH
- * then reads all of the schedule's 48 key powers, 12 lines more a key. The difference between N = 1
- * and N = 1000 is what cold key schedules cost the library on this CPU: the
- * part of the 1,000-SA cost that is not espgw's code (README, "Buckets in
- * one pass, and where 1,000 SAs go").
+ * then reads all 48 of a schedule's key powers, 12 lines where 48 bytes read
+ * 2. The difference between N = 1 and N = 1000 is what cold key schedules
+ * cost the library on this CPU: the part of the 1,000-SA cost that is not
+ * espgw's code (README, "Buckets in one pass, and where 1,000 SAs go", "The
+ * inbound lookup cache in sets").
  *
  *   cc -O3 -march=native -o /tmp/gcm_keys scripts/bench/gcm_keys.c -lIPSec_MB
  *   /tmp/gcm_keys [--state] [--shuffle] [--stream] [--touch L] [--payload P]
