@@ -1599,6 +1599,17 @@ test_sad_cache_more_specific(void **state)
 	assert_int_equal(drops_total(f), 0);
 }
 
+/* The SA in slot gone out (unlinked, freed); pair b added, its inbound SA in slot into. */
+static void
+slot_reuse(struct fx *f, unsigned int gone, unsigned int into, unsigned int b)
+{
+	espgw_sad_sa_unlink(&f->sad, gone);
+	espgw_sad_sa_free(&f->sad, gone);
+	f->sas[b + 1].slot = into;
+	sa_add_later(f, b);
+	sa_add_later(f, b + 1);
+}
+
 /*
  * A slot freed and reused by an SA of another SPI: the old SA's key, cached
  * with that slot, finds nothing (no_sa), not the new SA (auth_fail).
@@ -1613,11 +1624,7 @@ test_sad_cache_slot_reuse(void **state)
 	f->s.n_sas = b;
 	fx_up_ok(f);
 	assert_int_equal(sad_cache_probe(f, a, 0), (int)a + 1);
-	espgw_sad_sa_unlink(&f->sad, a + 1);
-	espgw_sad_sa_free(&f->sad, a + 1);
-	f->sas[b + 1].slot = a + 1;
-	sa_add_later(f, b);
-	sa_add_later(f, b + 1);
+	slot_reuse(f, a + 1, a + 1, b);
 	assert_int_equal(sad_cache_probe(f, a, 0), -1);
 	assert_int_equal(f->st.drop[ESPGW_DROP_NO_SA], 1);
 	assert_int_equal(sad_cache_probe(f, b, 0), (int)a + 1);
@@ -1781,11 +1788,7 @@ test_sad_cache4_readd_other_slot(void **state)
 	assert_int_equal(espgw_sad_sa_add(&f->sad, &moved, &err), 0);
 	assert_int_equal(sad_cache_probe(f, a, 0), (int)b + 1);
 	/* Gone again; slot a + 1 reused by b's inbound SA (same SPI and addresses). */
-	espgw_sad_sa_unlink(&f->sad, b + 1);
-	espgw_sad_sa_free(&f->sad, b + 1);
-	f->sas[b + 1].slot = a + 1;
-	sa_add_later(f, b);
-	sa_add_later(f, b + 1);
+	slot_reuse(f, b + 1, a + 1, b);
 	assert_int_equal(sad_cache_probe(f, a, 0), -1);
 	assert_int_equal(f->st.drop[ESPGW_DROP_AUTH_FAIL], 1);
 	assert_int_equal(sad_cache_probe(f, b, 0), (int)a + 1);
