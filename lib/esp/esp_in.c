@@ -133,15 +133,23 @@ inb_key4(const struct rte_mbuf *m, uint32_t spi_ofs, struct espgw_sad_key4 *k)
 	return true;
 }
 
-/* The SA this worker's cache holds for the key of packet m (an IPv6 one's key made in k). */
+/*
+ * The SA this worker's cache holds for the key of packet m, or NULL with the
+ * SAD's key for m made in k (an IPv6 packet's is made to look it up anyway).
+ */
 static inline struct espgw_sa_rt *
 inb_cached(struct espgw_esp_lcore *l, struct rte_mbuf *m, uint32_t spi_ofs, uint64_t gen,
 		union rte_ipsec_sad_key *k)
 {
 	struct espgw_sad_key4 k4;
+	struct espgw_sa_rt *sa;
 
-	if (inb_key4(m, spi_ofs, &k4))
-		return espgw_sad_cache4_get(l->sadc, &k4, l->sad->sa);
+	if (inb_key4(m, spi_ofs, &k4)) {
+		sa = espgw_sad_cache4_get(l->sadc, &k4, l->sad->sa);
+		if (sa == NULL)
+			inb_key(m, k, spi_ofs);
+		return sa;
+	}
 	inb_key(m, k, spi_ofs);
 	return espgw_sad_cache_get(l->sadc, k, gen);
 }
@@ -177,10 +185,13 @@ inb_sad_find(struct espgw_esp_lcore *l, struct rte_mbuf *const first[], uint16_t
 	if (l->sadc != NULL)
 		espgw_sad_cache_gen(l->sadc, gen);
 	for (j = 0; j < u; j++) {
-		found[j] = l->sadc != NULL ? inb_cached(l, first[j], spi_ofs, gen, &key[miss])
-					   : NULL;
-		if (found[j] == NULL) {
+		if (l->sadc != NULL) {
+			found[j] = inb_cached(l, first[j], spi_ofs, gen, &key[miss]);
+		} else {
+			found[j] = NULL;
 			inb_key(first[j], &key[miss], spi_ofs);
+		}
+		if (found[j] == NULL) {
 			kp[miss] = &key[miss];
 			mi[miss++] = j;
 		}
